@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+# schedcast - one non-recursive Makefile.  Quiet by default; V=1 shows commands.
+#
+# Each module lists its sources in <module>/Build (perf's Build files), so a
+# module's owner adds a file there and nowhere else.
+
+prefix ?= /usr/local
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+DESTDIR ?=
+
+CC ?= cc
+O ?= build
+PKGS := libtracefs libtraceevent hdf5-serial libtracecmd
+
+ifeq ($(V),1)
+Q :=
+QUIET_CC =
+QUIET_LINK =
+else
+Q := @
+QUIET_CC = @echo '   CC      '$@;
+QUIET_LINK = @echo '   LINK    '$@;
+endif
+
+# trace-cmd's NOTICE: name the Debian package for anything missing.
+pkg_deb_libtracefs := libtracefs-dev
+pkg_deb_libtraceevent := libtraceevent-dev
+pkg_deb_hdf5-serial := libhdf5-dev
+pkg_deb_libtracecmd := libtracecmd-dev
+missing := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(pkg_deb_$(p))))
+ifneq ($(strip $(missing)),)
+ifeq ($(filter clean install-deps,$(MAKECMDGOALS)),)
+$(error missing build dependencies: install Debian packages: $(missing) (or run scripts/install-deps))
+endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Wvla -Werror=implicit-function-declaration -Wno-format-truncation
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS ?=
+ALL_CFLAGS := -std=gnu11 $(OPT) $(SAN) $(WARN) -I. $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP $(CFLAGS)
+LDFLAGS ?=
+LIBS := $(PKG_LIBS) -lm -lpthread
+
+MODULES := common data collect features model analyze
+common-y :=
+data-y :=
+collect-y :=
+features-y :=
+model-y :=
+analyze-y :=
+include $(foreach m,$(MODULES),$(m)/Build)
+
+LIB_SRC := $(foreach m,$(MODULES),$(addprefix $(m)/,$($(m)-y)))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+MAIN_OBJ := $(O)/main.o
+LIB := $(O)/libschedcast.a
+PROG := schedcast
+
+# Fixed-point model code must build as kernel code does: no FPU registers.
+# A file named model/fx*.c or model/*-fixed*.c gets -mgeneral-regs-only; any
+# float or double in it is a compile error.
+FIXED_SRC := $(filter model/fx%.c model/%-fixed.c model/%-fixed-%.c,$(LIB_SRC))
+$(FIXED_SRC:%.c=$(O)/%.o): ALL_CFLAGS += -mgeneral-regs-only
+
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+all: $(PROG)
+
+$(PROG): $(MAIN_OBJ) $(LIB)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(LIB): $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/%.o: %.c
+	$(Q)mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(LIB)
+	$(Q)mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+# Helper programs for the shell tests (tests/helpers/NAME.c -> build/tests/NAME).
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(O)/tests/%)
+
+$(O)/tests/%: tests/helpers/%.c $(LIB)
+	$(Q)mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+tests: $(PROG) $(UNIT_BIN) $(HELPER_BIN)
+
+# The whole suite: unit tests, end-to-end scripts, layering, man pages.
+check: tests
+	$(Q)tests/run-tests
+
+# The same suite built with AddressSanitizer and UBSan, in its own tree.
+check-asan:
+	$(Q)$(MAKE) --no-print-directory O=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+		OPT="-O1 -g" PROG=build-asan/schedcast build-asan/schedcast tests-asan
+	$(Q)SCHEDCAST=$(CURDIR)/build-asan/schedcast UNIT_DIR=build-asan/tests \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-tests
+
+tests-asan: $(UNIT_BIN) $(HELPER_BIN)
+
+bench: $(PROG)
+	$(Q)bench/run-bench
+
+install: $(PROG)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5
+	install -m 755 $(PROG) $(DESTDIR)$(bindir)/$(PROG)
+	install -m 644 man/*.1 $(DESTDIR)$(mandir)/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(mandir)/man5/
+
+install-deps:
+	scripts/install-deps
+
+clean:
+	rm -rf $(O) build-asan build-fuzz $(PROG)
+
+.PHONY: all check check-asan tests tests-asan bench install install-deps clean
+.DELETE_ON_ERROR:
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(HELPER_BIN:=.d)

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast info - what any schedcast file holds.  Dispatches on the file's
+ * format attribute to the describer its data/ module provides.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
+
+static const char info_usage[] =
+	"usage: schedcast info [--json] FILE...\n"
+	"\n"
+	"Show what a schedcast file (trace, windows or model) holds: its kind and\n"
+	"version, counts, time span, CPUs, lost events and how it was made.\n"
+	"\n"
+	"    -j, --json    one JSON object per file (a JSON array for several files)\n"
+	"    -h, --help    show this help\n"
+	"\n"
+	"EXAMPLES\n"
+	"    schedcast info trace.h5\n"
+	"    schedcast info --json windows.h5 model.h5\n";
+
+struct describer {
+	const char *format;
+	int (*describe)(const char *path, int json, struct strbuf *out);
+};
+
+static const struct describer describers[] = {
+	{ DS_TRACE_FORMAT, ds_trace_describe },
+};
+
+static int describe(const char *path, int json, struct strbuf *out)
+{
+	char format[128];
+	int version;
+
+	if (ds_identify(path, format, sizeof(format), &version))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(describers); i++)
+		if (!strcmp(describers[i].format, format))
+			return describers[i].describe(path, json, out);
+	return error("cannot describe '%s': unknown schedcast format '%s'", path, format);
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct strbuf out = STRBUF_INIT;
+	int json = 0, c, status = 0;
+
+	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return sc_usage(info_usage, 0);
+		default:
+			return sc_usage(info_usage, 1);
+		}
+	}
+	if (optind >= argc) {
+		error("no file given");
+		return sc_usage(info_usage, 1);
+	}
+	if (json && argc - optind > 1)
+		strbuf_addch(&out, '[');
+	for (int i = optind; i < argc; i++) {
+		size_t mark = out.len;
+
+		if (json && i > optind)
+			strbuf_addch(&out, ',');
+		else if (!json && i > optind)
+			strbuf_addch(&out, '\n');
+		if (describe(argv[i], json, &out)) {
+			out.len = mark;
+			out.buf[mark] = '\0';
+			status = 1;
+		}
+	}
+	if (json && argc - optind > 1)
+		strbuf_addch(&out, ']');
+	if (json)
+		strbuf_addch(&out, '\n');
+	fputs(out.buf, stdout);
+	strbuf_release(&out);
+	return status;
+}

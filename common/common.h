@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * common/ - the bottom layer: error reporting, checked allocation, a growable
+ * string buffer, strict option parsing and atomic output files.
+ *
+ * Nothing here knows about traces, HDF5 or models; every other module may
+ * include this header.
+ */
+#ifndef SC_COMMON_H
+#define SC_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SC_VERSION "0.1.0"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SC_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SC_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define NSEC_PER_USEC 1000ULL
+#define NSEC_PER_MSEC 1000000ULL
+#define NSEC_PER_SEC 1000000000ULL
+
+#define SC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define SC_NORETURN __attribute__((noreturn))
+
+/* ---- errors (git's usage.c) ------------------------------------------- */
+
+/*
+ * error - print "schedcast: error: <msg>" to stderr and return -1, so that
+ * `return error("cannot open '%s'", path);` reads well.  Messages start
+ * lowercase, have no final period, name the problem first and quote the
+ * subject.
+ */
+int error(const char *fmt, ...) SC_PRINTF(1, 2);
+/* error_errno - as error(), with ": strerror(errno)" appended */
+int error_errno(const char *fmt, ...) SC_PRINTF(1, 2);
+void warning(const char *fmt, ...) SC_PRINTF(1, 2);
+/* die - print "schedcast: <msg>" and exit(1).  Only cmd-*.c and main.c. */
+void die(const char *fmt, ...) SC_PRINTF(1, 2) SC_NORETURN;
+void die_errno(const char *fmt, ...) SC_PRINTF(1, 2) SC_NORETURN;
+
+/* Silence error()/warning() output (tests of error paths). */
+void sc_set_quiet(int quiet);
+
+/* ---- allocation --------------------------------------------------------- */
+
+/*
+ * The x* allocators never return NULL: out of memory is the one place a
+ * library function dies.  Sizes are checked for overflow.
+ */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+void *xmallocarray(size_t nmemb, size_t size);
+void *xreallocarray(void *ptr, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrfmt(const char *fmt, ...) SC_PRINTF(1, 2);
+
+/*
+ * ALLOC_GROW(arr, nr, alloc) - make room for nr elements in arr, growing
+ * alloc geometrically (git's ALLOC_GROW).
+ */
+#define ALLOC_GROW(x, nr, alloc)                                                   \
+	do {                                                                       \
+		if ((size_t)(nr) > (size_t)(alloc)) {                              \
+			size_t __n = ((size_t)(alloc) + 16) * 3 / 2;               \
+			if (__n < (size_t)(nr))                                    \
+				__n = (nr);                                        \
+			(alloc) = __n;                                             \
+			(x) = xreallocarray((x), (alloc), sizeof(*(x)));          \
+		}                                                                  \
+	} while (0)
+
+/* ---- string buffer (git's strbuf) --------------------------------------- */
+
+/*
+ * struct strbuf - a growable, always NUL-terminated string.
+ * Invariant: buf[len] == '\0'; buf is never NULL after strbuf_init().
+ * strbuf_release() frees the contents and leaves an empty, reusable buffer.
+ */
+struct strbuf {
+	size_t alloc;
+	size_t len;
+	char *buf;
+};
+
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { 0, 0, strbuf_slopbuf }
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);
+/* strbuf_detach - return the string (caller frees with free()), reset sb */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) SC_PRINTF(2, 3);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* strbuf_add_json_str - append s as a JSON string literal, quotes included */
+void strbuf_add_json_str(struct strbuf *sb, const char *s);
+/*
+ * strbuf_getline - read one line from fp without its newline.
+ * Returns 0 on a line, EOF at end of file (sb is then empty).
+ */
+int strbuf_getline(struct strbuf *sb, FILE *fp);
+
+/* ---- strict number parsing for options ---------------------------------- */
+
+/*
+ * All parsers return 0 on success and -1 on malformed or out-of-range input
+ * (the whole string must be consumed; no sign where none is allowed), without
+ * printing: the caller knows the option name and says so.
+ */
+int parse_int(const char *s, int min, int max, int *out);
+int parse_u64(const char *s, uint64_t *out);
+int parse_double(const char *s, double *out);
+/* "10s", "500ms", "250us", "100ns", "2m", "1h", plain number = seconds */
+int parse_duration(const char *s, uint64_t *ns);
+/* "4096", "64k", "16M", "1G" (powers of 1024, optional trailing B/iB) */
+int parse_size(const char *s, uint64_t *bytes);
+/*
+ * parse_cpulist - "0-3,6" into a bitmap of nr_cpus bits (uint64_t words,
+ * caller-allocated, nr_cpus <= 64 * words).  CPUs >= nr_cpus are an error.
+ */
+int parse_cpulist(const char *s, uint64_t *mask, int nr_cpus);
+/* format_duration - "1.234 s", "12.3 ms", ... into buf (>= 32 bytes) */
+const char *format_duration(char *buf, size_t size, uint64_t ns);
+/* format_size - "1.5 MiB" into buf */
+const char *format_size(char *buf, size_t size, uint64_t bytes);
+
+/* ---- atomic output files ------------------------------------------------- */
+
+/*
+ * struct sc_outfile - write to "<path>.tmp.<pid>" then rename over path on
+ * commit, so that no reader ever sees a half-written file.  A path of "-"
+ * writes to stdout directly.  Abort (or an unclean exit, through the atexit
+ * cleanup) removes the temporary.
+ */
+struct sc_outfile {
+	char *path;
+	char *tmp;
+	FILE *fp;
+};
+
+int sc_outfile_open(struct sc_outfile *of, const char *path);
+/* sc_outfile_commit - flush, fsync-free close, rename; reports write errors */
+int sc_outfile_commit(struct sc_outfile *of);
+void sc_outfile_abort(struct sc_outfile *of);
+
+/*
+ * sc_tmpname - the temporary name used for path ("<dir>/.<base>.tmp.<pid>"),
+ * registered so that sc_tmp_cleanup() (run at exit and on fatal signals by
+ * main) unlinks it if the command never renamed it.  Caller frees.
+ */
+char *sc_tmpname(const char *path);
+/* sc_tmp_commit - rename tmp over path and forget it; -1 with message on error */
+int sc_tmp_commit(const char *tmp, const char *path);
+void sc_tmp_forget(const char *tmp);
+void sc_tmp_cleanup(void);
+/* sc_check_output_dir - error if the directory that would hold path is missing */
+int sc_check_output_dir(const char *path);
+
+/* ---- usage ---------------------------------------------------------------- */
+
+/*
+ * sc_usage - print a command's help text: it starts with "usage: schedcast
+ * <cmd> ..." lines (the man page's SYNOPSIS must match them; a test checks),
+ * then options, then EXAMPLES.  To stdout and returning 0 for -h; to stderr
+ * and returning 2 for a usage error.
+ */
+int sc_usage(const char *text, int is_error);
+
+/* ---- misc ----------------------------------------------------------------- */
+
+uint64_t sc_now_ns(void);      /* CLOCK_MONOTONIC */
+int sc_isatty_stderr(void);
+/* sc_cmdline - argv joined with spaces, shell-quoted where needed (caller frees) */
+char *sc_cmdline(int argc, char **argv);
+
+#endif /* SC_COMMON_H */

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Atomic outputs: every file is written under a temporary name in the same
+ * directory and renamed over its real name only when complete.  Temporaries
+ * still registered at exit (an error path, a fatal signal) are unlinked.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+/* Few outputs are open at once; a small fixed table is signal-safe to walk. */
+#define MAX_TMP 16
+static char *tmp_names[MAX_TMP];
+
+static void tmp_register(const char *name)
+{
+	for (int i = 0; i < MAX_TMP; i++) {
+		if (!tmp_names[i]) {
+			tmp_names[i] = xstrdup(name);
+			return;
+		}
+	}
+}
+
+void sc_tmp_forget(const char *tmp)
+{
+	for (int i = 0; i < MAX_TMP; i++) {
+		if (tmp_names[i] && !strcmp(tmp_names[i], tmp)) {
+			free(tmp_names[i]);
+			tmp_names[i] = NULL;
+		}
+	}
+}
+
+/* Called from atexit and from signal handlers: unlink only, no allocation. */
+void sc_tmp_cleanup(void)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_names[i])
+			unlink(tmp_names[i]);
+}
+
+char *sc_tmpname(const char *path)
+{
+	char *d = xstrdup(path), *b = xstrdup(path);
+	char *name = xstrfmt("%s/.%s.tmp.%d", dirname(d), basename(b), (int)getpid());
+
+	free(d);
+	free(b);
+	tmp_register(name);
+	return name;
+}
+
+int sc_tmp_commit(const char *tmp, const char *path)
+{
+	if (rename(tmp, path)) {
+		int ret = error_errno("cannot rename '%s' to '%s'", tmp, path);
+
+		unlink(tmp);
+		sc_tmp_forget(tmp);
+		return ret;
+	}
+	sc_tmp_forget(tmp);
+	return 0;
+}
+
+int sc_check_output_dir(const char *path)
+{
+	char *d = xstrdup(path);
+	struct stat st;
+	int ret = 0;
+
+	if (stat(dirname(d), &st) || !S_ISDIR(st.st_mode))
+		ret = error("cannot write '%s': directory does not exist", path);
+	free(d);
+	return ret;
+}
+
+int sc_outfile_open(struct sc_outfile *of, const char *path)
+{
+	memset(of, 0, sizeof(*of));
+	if (!strcmp(path, "-")) {
+		of->fp = stdout;
+		return 0;
+	}
+	if (sc_check_output_dir(path))
+		return -1;
+	of->path = xstrdup(path);
+	of->tmp = sc_tmpname(path);
+	of->fp = fopen(of->tmp, "w");
+	if (!of->fp) {
+		error_errno("cannot create '%s'", path);
+		sc_tmp_forget(of->tmp);
+		free(of->tmp);
+		free(of->path);
+		memset(of, 0, sizeof(*of));
+		return -1;
+	}
+	return 0;
+}
+
+int sc_outfile_commit(struct sc_outfile *of)
+{
+	int ret = 0;
+
+	if (!of->fp)
+		return -1;
+	if (!of->tmp) {
+		if (fflush(of->fp) || ferror(of->fp))
+			ret = error_errno("write error on standard output");
+		of->fp = NULL;
+		return ret;
+	}
+	if (ferror(of->fp) | fclose(of->fp)) {
+		ret = error_errno("cannot write '%s'", of->path);
+		unlink(of->tmp);
+		sc_tmp_forget(of->tmp);
+	} else {
+		ret = sc_tmp_commit(of->tmp, of->path);
+	}
+	free(of->tmp);
+	free(of->path);
+	memset(of, 0, sizeof(*of));
+	return ret;
+}
+
+void sc_outfile_abort(struct sc_outfile *of)
+{
+	if (!of->fp)
+		return;
+	if (of->tmp) {
+		fclose(of->fp);
+		unlink(of->tmp);
+		sc_tmp_forget(of->tmp);
+	}
+	free(of->tmp);
+	free(of->path);
+	memset(of, 0, sizeof(*of));
+}

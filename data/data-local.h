@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* data/ private declarations: the only header that includes hdf5.h. */
+#ifndef SC_DATA_LOCAL_H
+#define SC_DATA_LOCAL_H
+
+#include <fcntl.h>
+#include <hdf5.h>
+
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
+
+struct ds_file {
+	hid_t fid;
+	char *path;
+	char *tmp;	/* temporary name while writing, else NULL */
+	int writing;
+};
+
+void ds_h5_init(void);
+hid_t ds_h5_mem_type(enum ds_type t);
+hid_t ds_h5_lcpl(void);
+int ds_check_readable(const char *path);
+/* ds_h5_open_file - open read-only with one-line errors; <0 on failure */
+hid_t ds_h5_open_file(const char *path);
+hid_t ds_h5_open_checked(const char *path, const char *format, int max_version, int *version);
+/* ds_h5_create_file - create under a registered temporary name (*tmp) */
+hid_t ds_h5_create_file(const char *path, char **tmp);
+
+#endif /* SC_DATA_LOCAL_H */

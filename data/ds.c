@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The typed container layer over HDF5: files with a format name and version,
+ * attributes, whole arrays, string lists and streaming appends.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data/data-local.h"
+
+void ds_h5_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	/* Errors are reported by us, in one line; never HDF5's stack dump. */
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+size_t ds_type_size(enum ds_type t)
+{
+	static const size_t sz[] = { 1, 1, 2, 2, 4, 4, 8, 8, 4, 8 };
+
+	return sz[t];
+}
+
+hid_t ds_h5_mem_type(enum ds_type t)
+{
+	switch (t) {
+	case DS_I8: return H5T_NATIVE_INT8;
+	case DS_U8: return H5T_NATIVE_UINT8;
+	case DS_I16: return H5T_NATIVE_INT16;
+	case DS_U16: return H5T_NATIVE_UINT16;
+	case DS_I32: return H5T_NATIVE_INT32;
+	case DS_U32: return H5T_NATIVE_UINT32;
+	case DS_I64: return H5T_NATIVE_INT64;
+	case DS_U64: return H5T_NATIVE_UINT64;
+	case DS_F32: return H5T_NATIVE_FLOAT;
+	case DS_F64: return H5T_NATIVE_DOUBLE;
+	}
+	return H5T_NATIVE_INT32;
+}
+
+static hid_t file_type(enum ds_type t)
+{
+	switch (t) {
+	case DS_I8: return H5T_STD_I8LE;
+	case DS_U8: return H5T_STD_U8LE;
+	case DS_I16: return H5T_STD_I16LE;
+	case DS_U16: return H5T_STD_U16LE;
+	case DS_I32: return H5T_STD_I32LE;
+	case DS_U32: return H5T_STD_U32LE;
+	case DS_I64: return H5T_STD_I64LE;
+	case DS_U64: return H5T_STD_U64LE;
+	case DS_F32: return H5T_IEEE_F32LE;
+	case DS_F64: return H5T_IEEE_F64LE;
+	}
+	return H5T_STD_I32LE;
+}
+
+/* A readable regular file?  One-line error naming path otherwise. */
+int ds_check_readable(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st))
+		return error_errno("cannot open '%s'", path);
+	if (S_ISDIR(st.st_mode))
+		return error("cannot open '%s': is a directory", path);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return error_errno("cannot open '%s'", path);
+	close(fd);
+	if (st.st_size == 0)
+		return error("cannot read '%s': empty file", path);
+	return 0;
+}
+
+hid_t ds_h5_open_file(const char *path)
+{
+	hid_t fid;
+	htri_t ok;
+
+	ds_h5_init();
+	if (ds_check_readable(path))
+		return H5I_INVALID_HID;
+	ok = H5Fis_hdf5(path);
+	if (ok <= 0) {
+		error("cannot read '%s': not an HDF5 file (truncated or another format)", path);
+		return H5I_INVALID_HID;
+	}
+	fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (fid < 0)
+		error("cannot read '%s': HDF5 file is damaged or truncated", path);
+	return fid;
+}
+
+hid_t ds_h5_create_file(const char *path, char **tmp)
+{
+	hid_t fid;
+
+	ds_h5_init();
+	if (sc_check_output_dir(path))
+		return H5I_INVALID_HID;
+	*tmp = sc_tmpname(path);
+	fid = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	if (fid < 0) {
+		error("cannot create '%s': %s", path, access(*tmp, F_OK) ? "permission denied or bad path" : "HDF5 error");
+		sc_tmp_forget(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fid;
+}
+
+struct ds_file *ds_create(const char *path, const char *format, int version)
+{
+	struct ds_file *f = xcalloc(1, sizeof(*f));
+
+	f->fid = ds_h5_create_file(path, &f->tmp);
+	if (f->fid < 0) {
+		free(f);
+		return NULL;
+	}
+	f->path = xstrdup(path);
+	f->writing = 1;
+	if (ds_attr_set_str(f, NULL, "format", format) ||
+	    ds_attr_set_int(f, NULL, "version", version)) {
+		ds_abort(f);
+		return NULL;
+	}
+	return f;
+}
+
+int ds_commit(struct ds_file *f)
+{
+	int ret = 0;
+
+	if (H5Fclose(f->fid) < 0) {
+		ret = error("cannot write '%s': HDF5 close failed (disk full?)", f->path);
+		unlink(f->tmp);
+		sc_tmp_forget(f->tmp);
+	} else {
+		ret = sc_tmp_commit(f->tmp, f->path);
+	}
+	free(f->tmp);
+	free(f->path);
+	free(f);
+	return ret;
+}
+
+void ds_abort(struct ds_file *f)
+{
+	if (!f)
+		return;
+	H5Fclose(f->fid);
+	if (f->tmp) {
+		unlink(f->tmp);
+		sc_tmp_forget(f->tmp);
+	}
+	free(f->tmp);
+	free(f->path);
+	free(f);
+}
+
+/* Read the root format/version attributes of an open file. */
+static int read_identity(hid_t fid, const char *path, char *format, size_t size, int *version)
+{
+	struct ds_file tmp = { .fid = fid, .path = (char *)path };
+	char *fmt = NULL;
+	int64_t v;
+
+	sc_set_quiet(1);
+	if (ds_attr_get_str(&tmp, NULL, "format", &fmt) ||
+	    ds_attr_get_int(&tmp, NULL, "version", &v)) {
+		sc_set_quiet(0);
+		free(fmt);
+		return error("cannot read '%s': HDF5 file but not a schedcast file (no format attribute)", path);
+	}
+	sc_set_quiet(0);
+	snprintf(format, size, "%s", fmt);
+	free(fmt);
+	if (v < 1 || v > 1000000)
+		return error("cannot read '%s': invalid version %lld", path, (long long)v);
+	*version = (int)v;
+	return 0;
+}
+
+int ds_identify(const char *path, char *format, size_t size, int *version)
+{
+	hid_t fid = ds_h5_open_file(path);
+	int ret;
+
+	if (fid < 0)
+		return -1;
+	ret = read_identity(fid, path, format, size, version);
+	H5Fclose(fid);
+	return ret;
+}
+
+hid_t ds_h5_open_checked(const char *path, const char *format, int max_version, int *version)
+{
+	char fmt[128];
+	hid_t fid = ds_h5_open_file(path);
+
+	if (fid < 0)
+		return fid;
+	if (read_identity(fid, path, fmt, sizeof(fmt), version))
+		goto fail;
+	if (strcmp(fmt, format)) {
+		error("cannot read '%s': it is a %s file, not %s", path, fmt, format);
+		goto fail;
+	}
+	if (*version > max_version) {
+		error("cannot read '%s': %s version %d is newer than this schedcast reads (%d)",
+		      path, format, *version, max_version);
+		goto fail;
+	}
+	return fid;
+fail:
+	H5Fclose(fid);
+	return H5I_INVALID_HID;
+}
+
+struct ds_file *ds_open(const char *path, const char *format, int max_version, int *version)
+{
+	int v = 0;
+	hid_t fid = ds_h5_open_checked(path, format, max_version, &v);
+	struct ds_file *f;
+
+	if (fid < 0)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->fid = fid;
+	f->path = xstrdup(path);
+	if (version)
+		*version = v;
+	return f;
+}
+
+void ds_close(struct ds_file *f)
+{
+	if (!f)
+		return;
+	H5Fclose(f->fid);
+	free(f->path);
+	free(f);
+}
+
+const char *ds_path(const struct ds_file *f)
+{
+	return f->path;
+}
+
+/* ---- attributes ---------------------------------------------------------- */
+
+static hid_t open_obj(struct ds_file *f, const char *obj)
+{
+	if (!obj || !*obj || !strcmp(obj, "/"))
+		return H5Oopen(f->fid, "/", H5P_DEFAULT);
+	return H5Oopen(f->fid, obj, H5P_DEFAULT);
+}
+
+static int set_attr(struct ds_file *f, const char *obj, const char *name, hid_t type,
+		    const void *val)
+{
+	hid_t o = open_obj(f, obj), sp = -1, a = -1;
+	int ret = -1;
+
+	if (o < 0)
+		return error("cannot write '%s': no object '%s'", f->path, obj);
+	if (H5Aexists(o, name) > 0)
+		H5Adelete(o, name);
+	sp = H5Screate(H5S_SCALAR);
+	a = H5Acreate2(o, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+	if (a >= 0 && H5Awrite(a, type, val) >= 0)
+		ret = 0;
+	else
+		error("cannot write attribute '%s' in '%s'", name, f->path);
+	H5Aclose(a);
+	H5Sclose(sp);
+	H5Oclose(o);
+	return ret;
+}
+
+int ds_attr_set_int(struct ds_file *f, const char *obj, const char *name, int64_t v)
+{
+	return set_attr(f, obj, name, H5T_NATIVE_INT64, &v);
+}
+
+int ds_attr_set_double(struct ds_file *f, const char *obj, const char *name, double v)
+{
+	return set_attr(f, obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+int ds_attr_set_str(struct ds_file *f, const char *obj, const char *name, const char *v)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	int ret;
+
+	H5Tset_size(t, strlen(v) ? strlen(v) : 1);
+	H5Tset_strpad(t, H5T_STR_NULLPAD);
+	ret = set_attr(f, obj, name, t, v);
+	H5Tclose(t);
+	return ret;
+}
+
+static hid_t open_attr(struct ds_file *f, const char *obj, const char *name)
+{
+	hid_t o = open_obj(f, obj), a = -1;
+
+	if (o < 0) {
+		error("cannot read '%s': missing object '%s'", f->path, obj);
+		return -1;
+	}
+	if (H5Aexists(o, name) > 0)
+		a = H5Aopen(o, name, H5P_DEFAULT);
+	H5Oclose(o);
+	if (a < 0)
+		error("cannot read '%s': missing attribute '%s'", f->path, name);
+	return a;
+}
+
+int ds_attr_exists(struct ds_file *f, const char *obj, const char *name)
+{
+	hid_t o = open_obj(f, obj);
+	int ret;
+
+	if (o < 0)
+		return 0;
+	ret = H5Aexists(o, name) > 0;
+	H5Oclose(o);
+	return ret;
+}
+
+int ds_exists(struct ds_file *f, const char *name)
+{
+	return H5Lexists(f->fid, name, H5P_DEFAULT) > 0 &&
+	       H5Oexists_by_name(f->fid, name, H5P_DEFAULT) > 0;
+}
+
+static int get_num_attr(struct ds_file *f, const char *obj, const char *name, hid_t mt, void *v)
+{
+	hid_t a = open_attr(f, obj, name), sp, t;
+	int ret = -1;
+
+	if (a < 0)
+		return -1;
+	sp = H5Aget_space(a);
+	t = H5Aget_type(a);
+	if (H5Sget_simple_extent_npoints(sp) == 1 &&
+	    (H5Tget_class(t) == H5T_INTEGER || H5Tget_class(t) == H5T_FLOAT) &&
+	    H5Aread(a, mt, v) >= 0)
+		ret = 0;
+	else
+		error("cannot read '%s': attribute '%s' is not a number", f->path, name);
+	H5Tclose(t);
+	H5Sclose(sp);
+	H5Aclose(a);
+	return ret;
+}
+
+int ds_attr_get_int(struct ds_file *f, const char *obj, const char *name, int64_t *v)
+{
+	return get_num_attr(f, obj, name, H5T_NATIVE_INT64, v);
+}
+
+int ds_attr_get_double(struct ds_file *f, const char *obj, const char *name, double *v)
+{
+	return get_num_attr(f, obj, name, H5T_NATIVE_DOUBLE, v);
+}
+
+int ds_attr_get_str(struct ds_file *f, const char *obj, const char *name, char **v)
+{
+	hid_t a = open_attr(f, obj, name), t, mt, sp;
+	int ret = -1;
+
+	*v = NULL;
+	if (a < 0)
+		return -1;
+	t = H5Aget_type(a);
+	sp = H5Aget_space(a);
+	if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1) {
+		error("cannot read '%s': attribute '%s' is not a string", f->path, name);
+	} else if (H5Tis_variable_str(t) > 0) {
+		char *s = NULL;
+
+		mt = H5Tcopy(H5T_C_S1);
+		H5Tset_size(mt, H5T_VARIABLE);
+		if (H5Aread(a, mt, &s) >= 0) {
+			*v = xstrdup(s ? s : "");
+			H5free_memory(s);
+			ret = 0;
+		}
+		H5Tclose(mt);
+	} else {
+		size_t n = H5Tget_size(t);
+
+		if (n > (1u << 20)) {
+			error("cannot read '%s': attribute '%s' is absurdly long", f->path, name);
+		} else {
+			char *s = xcalloc(1, n + 1);
+
+			mt = H5Tcopy(H5T_C_S1);
+			H5Tset_size(mt, n);
+			H5Tset_strpad(mt, H5T_STR_NULLPAD);
+			if (H5Aread(a, mt, s) >= 0) {
+				*v = s;
+				ret = 0;
+			} else {
+				free(s);
+			}
+			H5Tclose(mt);
+		}
+	}
+	if (ret && !*v && H5Tget_class(t) == H5T_STRING)
+		error("cannot read '%s': attribute '%s' unreadable", f->path, name);
+	H5Sclose(sp);
+	H5Tclose(t);
+	H5Aclose(a);
+	return ret;
+}
+
+/* ---- arrays -------------------------------------------------------------- */
+
+hid_t ds_h5_lcpl(void)
+{
+	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+
+	H5Pset_create_intermediate_group(lcpl, 1);
+	return lcpl;
+}
+
+/* Chunk rows so that one chunk is about 256 KiB. */
+static hsize_t chunk_rows(hsize_t row_bytes)
+{
+	hsize_t rows = (256 * 1024) / (row_bytes ? row_bytes : 1);
+
+	return rows ? rows : 1;
+}
+
+int ds_write_array(struct ds_file *f, const char *name, enum ds_type t, int rank,
+		   const uint64_t *dims, const void *data)
+{
+	hsize_t hd[4], chunk[4], total = 1, row = ds_type_size(t);
+	hid_t sp, dcpl, lcpl, d;
+	int ret = -1;
+
+	if (rank < 1 || rank > 4)
+		return error("internal: rank %d for '%s'", rank, name);
+	for (int i = 0; i < rank; i++) {
+		hd[i] = dims[i];
+		total *= hd[i];
+		chunk[i] = hd[i] ? hd[i] : 1;
+		if (i)
+			row *= hd[i];
+	}
+	sp = H5Screate_simple(rank, hd, NULL);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	if (total * ds_type_size(t) > 16384) {
+		chunk[0] = SC_MIN(hd[0], chunk_rows(row));
+		H5Pset_chunk(dcpl, rank, chunk);
+		H5Pset_shuffle(dcpl);
+		H5Pset_deflate(dcpl, 4);
+	}
+	lcpl = ds_h5_lcpl();
+	d = H5Dcreate2(f->fid, name, file_type(t), sp, lcpl, dcpl, H5P_DEFAULT);
+	if (d >= 0 && (total == 0 ||
+		       H5Dwrite(d, ds_h5_mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0))
+		ret = 0;
+	else
+		error("cannot write dataset '%s' in '%s'", name, f->path);
+	H5Dclose(d);
+	H5Pclose(lcpl);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	return ret;
+}
+
+int ds_array_dims(struct ds_file *f, const char *name, uint64_t *dims, int max_rank)
+{
+	hid_t d, sp;
+	hsize_t hd[32];
+	int rank;
+
+	if (!ds_exists(f, name))
+		return error("cannot read '%s': missing dataset '%s'", f->path, name);
+	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	if (d < 0)
+		return error("cannot read '%s': '%s' is not a dataset", f->path, name);
+	sp = H5Dget_space(d);
+	rank = H5Sget_simple_extent_ndims(sp);
+	if (rank < 0 || rank > max_rank || rank > 32) {
+		H5Sclose(sp);
+		H5Dclose(d);
+		return error("cannot read '%s': dataset '%s' has rank %d", f->path, name, rank);
+	}
+	H5Sget_simple_extent_dims(sp, hd, NULL);
+	for (int i = 0; i < rank; i++)
+		dims[i] = hd[i];
+	H5Sclose(sp);
+	H5Dclose(d);
+	return rank;
+}
+
+/*
+ * Declared sizes are checked against the bytes the file really holds for
+ * the dataset: deflate cannot expand data more than about 1032:1, so a
+ * dataset that claims more than that is corrupt, not large.
+ */
+static int check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes)
+{
+	hsize_t stored = H5Dget_storage_size(d);
+
+	if (bytes > 65536 && (double)bytes > (double)stored * 1100.0)
+		return error("cannot read '%s': dataset '%s' declares %llu bytes but the file holds %llu",
+			     f->path, name, (unsigned long long)bytes, (unsigned long long)stored);
+	return 0;
+}
+
+int ds_read_array(struct ds_file *f, const char *name, enum ds_type t, int rank,
+		  uint64_t *dims, void **data, uint64_t max_elems)
+{
+	uint64_t total = 1;
+	int r = ds_array_dims(f, name, dims, 4);
+	hid_t d;
+	void *buf;
+
+	*data = NULL;
+	if (r < 0)
+		return -1;
+	if (r != rank)
+		return error("cannot read '%s': dataset '%s' has rank %d, expected %d", f->path,
+			     name, r, rank);
+	for (int i = 0; i < rank; i++) {
+		if (dims[i] && total > UINT64_MAX / dims[i])
+			return error("cannot read '%s': dataset '%s' is absurdly large", f->path, name);
+		total *= dims[i];
+	}
+	if (total > max_elems)
+		return error("cannot read '%s': dataset '%s' has %llu elements, more than %llu allowed",
+			     f->path, name, (unsigned long long)total, (unsigned long long)max_elems);
+	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	if (check_storage(f, d, name, total * ds_type_size(t))) {
+		H5Dclose(d);
+		return -1;
+	}
+	buf = xmallocarray(total ? total : 1, ds_type_size(t));
+	if (total && H5Dread(d, ds_h5_mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+		free(buf);
+		H5Dclose(d);
+		return error("cannot read '%s': dataset '%s' is damaged or of the wrong type",
+			     f->path, name);
+	}
+	H5Dclose(d);
+	*data = buf;
+	return 0;
+}
+
+int ds_read_rows(struct ds_file *f, const char *name, enum ds_type t, uint64_t start,
+		 uint64_t n, void *buf)
+{
+	uint64_t dims[2] = { 0, 1 };
+	int rank = ds_array_dims(f, name, dims, 2);
+	hsize_t off[2] = { start, 0 }, cnt[2] = { n, 0 };
+	hid_t d, fs, ms;
+	int ret = 0;
+
+	if (rank < 0)
+		return -1;
+	if (start + n > dims[0] || start + n < start)
+		return error("cannot read '%s': rows %llu..%llu of '%s' out of range", f->path,
+			     (unsigned long long)start, (unsigned long long)(start + n), name);
+	if (!n)
+		return 0;
+	cnt[1] = rank == 2 ? dims[1] : 1;
+	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	fs = H5Dget_space(d);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+	ms = H5Screate_simple(rank, cnt, NULL);
+	if (H5Dread(d, ds_h5_mem_type(t), ms, fs, H5P_DEFAULT, buf) < 0)
+		ret = error("cannot read '%s': dataset '%s' is damaged", f->path, name);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	H5Dclose(d);
+	return ret;
+}
+
+int ds_write_strings(struct ds_file *f, const char *name, const char *const *s, uint64_t n)
+{
+	hsize_t dim = n;
+	hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate_simple(1, &dim, NULL), lcpl = ds_h5_lcpl();
+	hid_t d;
+	int ret = -1;
+
+	H5Tset_size(t, H5T_VARIABLE);
+	d = H5Dcreate2(f->fid, name, t, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+	if (d >= 0 && (n == 0 || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0))
+		ret = 0;
+	else
+		error("cannot write dataset '%s' in '%s'", name, f->path);
+	H5Dclose(d);
+	H5Pclose(lcpl);
+	H5Sclose(sp);
+	H5Tclose(t);
+	return ret;
+}
+
+int ds_read_strings(struct ds_file *f, const char *name, char ***out, uint64_t *nout,
+		    uint64_t max_n)
+{
+	uint64_t dims[1];
+	hid_t d, t, ft, sp;
+	char **raw, **res;
+	int ret = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if (ds_array_dims(f, name, dims, 1) != 1)
+		return error("cannot read '%s': '%s' is not a list of strings", f->path, name);
+	if (dims[0] > max_n)
+		return error("cannot read '%s': '%s' holds %llu strings, more than %llu allowed",
+			     f->path, name, (unsigned long long)dims[0], (unsigned long long)max_n);
+	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	ft = H5Dget_type(d);
+	if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0) {
+		H5Tclose(ft);
+		H5Dclose(d);
+		return error("cannot read '%s': '%s' is not a list of strings", f->path, name);
+	}
+	t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	raw = xcalloc(dims[0] ? dims[0] : 1, sizeof(char *));
+	if (dims[0] == 0 || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
+		res = xcalloc(dims[0] ? dims[0] : 1, sizeof(char *));
+		for (uint64_t i = 0; i < dims[0]; i++)
+			res[i] = xstrdup(raw[i] ? raw[i] : "");
+		if (dims[0]) {
+			sp = H5Dget_space(d);
+			H5Dvlen_reclaim(t, sp, H5P_DEFAULT, raw);
+			H5Sclose(sp);
+		}
+		*out = res;
+		*nout = dims[0];
+		ret = 0;
+	} else {
+		error("cannot read '%s': '%s' is damaged", f->path, name);
+	}
+	free(raw);
+	H5Tclose(t);
+	H5Tclose(ft);
+	H5Dclose(d);
+	return ret;
+}
+
+void ds_free_strings(char **s, uint64_t n)
+{
+	if (!s)
+		return;
+	for (uint64_t i = 0; i < n; i++)
+		free(s[i]);
+	free(s);
+}
+
+/* ---- appenders ----------------------------------------------------------- */
+
+struct ds_appender {
+	struct ds_file *f;
+	char *name;
+	enum ds_type t;
+	hid_t d;
+	uint64_t cols;		/* 0: rank 1 */
+	size_t row_bytes;
+	uint64_t rows;		/* rows in the file */
+	unsigned char *buf;	/* one chunk of rows */
+	uint64_t nbuf, cap;
+};
+
+struct ds_appender *ds_appender_open(struct ds_file *f, const char *name, enum ds_type t,
+				     uint64_t cols)
+{
+	struct ds_appender *a = xcalloc(1, sizeof(*a));
+	int rank = cols ? 2 : 1;
+	hsize_t dims[2] = { 0, cols }, maxd[2] = { H5S_UNLIMITED, cols }, chunk[2];
+	hid_t sp, dcpl, lcpl;
+
+	a->f = f;
+	a->name = xstrdup(name);
+	a->t = t;
+	a->cols = cols;
+	a->row_bytes = ds_type_size(t) * (cols ? cols : 1);
+	a->cap = chunk_rows(a->row_bytes);
+	chunk[0] = a->cap;
+	chunk[1] = cols ? cols : 1;
+	sp = H5Screate_simple(rank, dims, maxd);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, rank, chunk);
+	H5Pset_shuffle(dcpl);
+	H5Pset_deflate(dcpl, 4);
+	lcpl = ds_h5_lcpl();
+	a->d = H5Dcreate2(f->fid, name, file_type(t), sp, lcpl, dcpl, H5P_DEFAULT);
+	H5Pclose(lcpl);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	if (a->d < 0) {
+		error("cannot create dataset '%s' in '%s'", name, f->path);
+		free(a->name);
+		free(a);
+		return NULL;
+	}
+	a->buf = xmallocarray(a->cap, a->row_bytes);
+	return a;
+}
+
+static int appender_flush(struct ds_appender *a)
+{
+	int rank = a->cols ? 2 : 1;
+	hsize_t size[2] = { a->rows + a->nbuf, a->cols }, off[2] = { a->rows, 0 };
+	hsize_t cnt[2] = { a->nbuf, a->cols };
+	hid_t fs, ms;
+	int ret = 0;
+
+	if (!a->nbuf)
+		return 0;
+	if (H5Dset_extent(a->d, size) < 0)
+		return error("cannot extend dataset '%s' in '%s'", a->name, a->f->path);
+	fs = H5Dget_space(a->d);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+	ms = H5Screate_simple(rank, cnt, NULL);
+	if (H5Dwrite(a->d, ds_h5_mem_type(a->t), ms, fs, H5P_DEFAULT, a->buf) < 0)
+		ret = error("cannot write dataset '%s' in '%s' (disk full?)", a->name, a->f->path);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	a->rows += a->nbuf;
+	a->nbuf = 0;
+	return ret;
+}
+
+int ds_append(struct ds_appender *a, const void *rows, uint64_t n)
+{
+	const unsigned char *p = rows;
+
+	while (n) {
+		uint64_t k = SC_MIN(n, a->cap - a->nbuf);
+
+		memcpy(a->buf + a->nbuf * a->row_bytes, p, k * a->row_bytes);
+		a->nbuf += k;
+		p += k * a->row_bytes;
+		n -= k;
+		if (a->nbuf == a->cap && appender_flush(a))
+			return -1;
+	}
+	return 0;
+}
+
+uint64_t ds_appender_rows(const struct ds_appender *a)
+{
+	return a->rows + a->nbuf;
+}
+
+int ds_appender_close(struct ds_appender *a)
+{
+	int ret;
+
+	if (!a)
+		return 0;
+	ret = appender_flush(a);
+	H5Dclose(a->d);
+	free(a->buf);
+	free(a->name);
+	free(a);
+	return ret;
+}

@@ -1,0 +1,944 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The trace file: a streaming writer with a bounded reorder window and a
+ * streaming reader.  See data/trace.h for the layout.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/data-local.h"
+
+static const char *const type_names[DS_EV_MAX] = {
+	[DS_EV_SWITCH] = "sched_switch",
+	[DS_EV_WAKEUP] = "sched_wakeup",
+	[DS_EV_WAKEUP_NEW] = "sched_wakeup_new",
+	[DS_EV_WAKING] = "sched_waking",
+	[DS_EV_MIGRATE] = "sched_migrate_task",
+	[DS_EV_FORK] = "sched_process_fork",
+	[DS_EV_EXIT] = "sched_process_exit",
+	[DS_EV_LOST] = "lost",
+};
+
+const char *ds_event_type_name(int type)
+{
+	if (type < 0 || type >= DS_EV_MAX)
+		return NULL;
+	return type_names[type];
+}
+
+int ds_event_type_from_name(const char *name)
+{
+	for (int i = 0; i < DS_EV_MAX; i++) {
+		if (!strcmp(name, type_names[i]))
+			return i;
+		if (!strncmp(type_names[i], "sched_", 6) && !strcmp(name, type_names[i] + 6))
+			return i;
+		if (!strncmp(type_names[i], "sched_process_", 14) &&
+		    !strcmp(name, type_names[i] + 14))
+			return i;
+	}
+	return -1;
+}
+
+void ds_event_init(struct ds_event *ev, enum ds_event_type type, uint64_t ts, int cpu)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ts = ts;
+	ev->cpu = cpu;
+	ev->type = (uint8_t)type;
+	ev->state = -1;
+	ev->common_pid = ev->pid = ev->prio = ev->next_pid = ev->next_prio = -1;
+	ev->target_cpu = ev->orig_cpu = ev->dest_cpu = -1;
+}
+
+int ds_event_equal(const struct ds_event *a, const struct ds_event *b)
+{
+	return a->ts == b->ts && a->state == b->state && a->cpu == b->cpu &&
+	       a->common_pid == b->common_pid && a->pid == b->pid && a->prio == b->prio &&
+	       a->next_pid == b->next_pid && a->next_prio == b->next_prio &&
+	       a->target_cpu == b->target_cpu && a->orig_cpu == b->orig_cpu &&
+	       a->dest_cpu == b->dest_cpu && a->type == b->type &&
+	       !strncmp(a->comm, b->comm, DS_COMM_LEN) &&
+	       !strncmp(a->next_comm, b->next_comm, DS_COMM_LEN);
+}
+
+/* ---- HDF5 types ------------------------------------------------------------ */
+
+static hid_t comm_type(void)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+
+	H5Tset_size(t, DS_COMM_LEN);
+	H5Tset_strpad(t, H5T_STR_NULLPAD);
+	return t;
+}
+
+/*
+ * The event compound.  The file type is packed little-endian; the memory
+ * type follows struct ds_event.  Members are matched by name on read, so
+ * a file missing one is refused rather than misread.
+ */
+static hid_t event_type(int file)
+{
+	hid_t c = comm_type();
+	hid_t t;
+#define I32 (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
+	if (file) {
+		size_t off = 0;
+
+		t = H5Tcreate(H5T_COMPOUND, 8 + 8 + 4 * 9 + 1 + 2 * DS_COMM_LEN);
+#define F(name, ty, sz) do { H5Tinsert(t, name, off, ty); off += sz; } while (0)
+		F("ts", H5T_STD_U64LE, 8);
+		F("type", H5T_STD_U8LE, 1);
+		F("cpu", I32, 4);
+		F("common_pid", I32, 4);
+		F("pid", I32, 4);
+		F("prio", I32, 4);
+		F("next_pid", I32, 4);
+		F("next_prio", I32, 4);
+		F("state", H5T_STD_I64LE, 8);
+		F("target_cpu", I32, 4);
+		F("orig_cpu", I32, 4);
+		F("dest_cpu", I32, 4);
+		F("comm", c, DS_COMM_LEN);
+		F("next_comm", c, DS_COMM_LEN);
+#undef F
+	} else {
+		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_event));
+#define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_event, name), ty)
+		M(ts, H5T_NATIVE_UINT64);
+		M(type, H5T_NATIVE_UINT8);
+		M(cpu, I32);
+		M(common_pid, I32);
+		M(pid, I32);
+		M(prio, I32);
+		M(next_pid, I32);
+		M(next_prio, I32);
+		M(state, H5T_NATIVE_INT64);
+		M(target_cpu, I32);
+		M(orig_cpu, I32);
+		M(dest_cpu, I32);
+		M(comm, c);
+		M(next_comm, c);
+#undef M
+	}
+#undef I32
+	H5Tclose(c);
+	return t;
+}
+
+static hid_t task_type(int file)
+{
+	hid_t c = comm_type();
+	hid_t t;
+
+	if (file) {
+		t = H5Tcreate(H5T_COMPOUND, 4 + 4 + 8 + DS_COMM_LEN);
+		H5Tinsert(t, "pid", 0, H5T_STD_I32LE);
+		H5Tinsert(t, "tgid", 4, H5T_STD_I32LE);
+		H5Tinsert(t, "first_ts", 8, H5T_STD_U64LE);
+		H5Tinsert(t, "comm", 16, c);
+	} else {
+		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_task));
+		H5Tinsert(t, "pid", HOFFSET(struct ds_task, pid), H5T_NATIVE_INT32);
+		H5Tinsert(t, "tgid", HOFFSET(struct ds_task, tgid), H5T_NATIVE_INT32);
+		H5Tinsert(t, "first_ts", HOFFSET(struct ds_task, first_ts), H5T_NATIVE_UINT64);
+		H5Tinsert(t, "comm", HOFFSET(struct ds_task, comm), c);
+	}
+	H5Tclose(c);
+	return t;
+}
+
+/* ---- task table: a hash set of (pid, comm) --------------------------------- */
+
+struct task_set {
+	struct ds_task *rows;
+	size_t nr, alloc;
+	uint32_t *slots;	/* index + 1 into rows, 0 = empty */
+	size_t nslots;		/* power of two */
+	/* tgids: pid -> tgid, linear-probed */
+	int32_t *tg_pid, *tg_tgid;
+	size_t tg_nr, tg_slots;
+};
+
+static uint32_t hash_task(int32_t pid, const char *comm)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)pid;
+
+	for (int i = 0; i < DS_COMM_LEN && comm[i]; i++)
+		h = (h ^ (unsigned char)comm[i]) * 16777619u;
+	return h * 2654435761u;
+}
+
+static void task_set_grow(struct task_set *ts)
+{
+	size_t n = ts->nslots ? ts->nslots * 2 : 1024;
+
+	free(ts->slots);
+	ts->slots = xcalloc(n, sizeof(*ts->slots));
+	ts->nslots = n;
+	for (size_t i = 0; i < ts->nr; i++) {
+		size_t s = hash_task(ts->rows[i].pid, ts->rows[i].comm) & (n - 1);
+
+		while (ts->slots[s])
+			s = (s + 1) & (n - 1);
+		ts->slots[s] = (uint32_t)i + 1;
+	}
+}
+
+static void task_see(struct task_set *ts, int32_t pid, const char *comm, uint64_t t)
+{
+	size_t s;
+
+	if (pid < 0 || !comm[0])
+		return;
+	if ((ts->nr + 1) * 2 > ts->nslots)
+		task_set_grow(ts);
+	s = hash_task(pid, comm) & (ts->nslots - 1);
+	while (ts->slots[s]) {
+		struct ds_task *r = &ts->rows[ts->slots[s] - 1];
+
+		if (r->pid == pid && !strncmp(r->comm, comm, DS_COMM_LEN))
+			return;
+		s = (s + 1) & (ts->nslots - 1);
+	}
+	ALLOC_GROW(ts->rows, ts->nr + 1, ts->alloc);
+	memset(&ts->rows[ts->nr], 0, sizeof(ts->rows[0]));
+	ts->rows[ts->nr].pid = pid;
+	ts->rows[ts->nr].tgid = -1;
+	ts->rows[ts->nr].first_ts = t;
+	memcpy(ts->rows[ts->nr].comm, comm, DS_COMM_LEN);
+	ts->slots[s] = (uint32_t)++ts->nr;
+}
+
+static void tgid_set(struct task_set *ts, int32_t pid, int32_t tgid)
+{
+	size_t s;
+
+	if ((ts->tg_nr + 1) * 2 > ts->tg_slots) {
+		size_t n = ts->tg_slots ? ts->tg_slots * 2 : 1024;
+		int32_t *np = xmallocarray(n, sizeof(int32_t)), *nt = xmallocarray(n, sizeof(int32_t));
+
+		for (size_t i = 0; i < n; i++)
+			np[i] = -1;
+		for (size_t i = 0; i < ts->tg_slots; i++) {
+			if (ts->tg_pid[i] < 0)
+				continue;
+			s = ((uint32_t)ts->tg_pid[i] * 2654435761u) & (n - 1);
+			while (np[s] >= 0)
+				s = (s + 1) & (n - 1);
+			np[s] = ts->tg_pid[i];
+			nt[s] = ts->tg_tgid[i];
+		}
+		free(ts->tg_pid);
+		free(ts->tg_tgid);
+		ts->tg_pid = np;
+		ts->tg_tgid = nt;
+		ts->tg_slots = n;
+	}
+	s = ((uint32_t)pid * 2654435761u) & (ts->tg_slots - 1);
+	while (ts->tg_pid[s] >= 0 && ts->tg_pid[s] != pid)
+		s = (s + 1) & (ts->tg_slots - 1);
+	if (ts->tg_pid[s] < 0)
+		ts->tg_nr++;
+	ts->tg_pid[s] = pid;
+	ts->tg_tgid[s] = tgid;
+}
+
+static int32_t tgid_get(const struct task_set *ts, int32_t pid)
+{
+	size_t s;
+
+	if (!ts->tg_slots)
+		return -1;
+	s = ((uint32_t)pid * 2654435761u) & (ts->tg_slots - 1);
+	while (ts->tg_pid[s] >= 0) {
+		if (ts->tg_pid[s] == pid)
+			return ts->tg_tgid[s];
+		s = (s + 1) & (ts->tg_slots - 1);
+	}
+	return -1;
+}
+
+static void task_set_release(struct task_set *ts)
+{
+	free(ts->rows);
+	free(ts->slots);
+	free(ts->tg_pid);
+	free(ts->tg_tgid);
+	memset(ts, 0, sizeof(*ts));
+}
+
+/* ---- writer ---------------------------------------------------------------- */
+
+#define WRITE_BLOCK 8192
+
+struct heap_item {
+	struct ds_event ev;
+	uint64_t seq;		/* arrival order: keeps equal timestamps stable */
+};
+
+struct ds_trace_writer {
+	struct ds_file *f;
+	hid_t dset, mtype;
+	struct ds_trace_meta meta;
+	uint64_t *lost;
+	int lost_cpus;
+
+	struct heap_item *heap;
+	size_t heap_nr;
+	uint64_t seq;
+
+	struct ds_event *block;
+	size_t block_nr;
+	uint64_t rows;		/* in the file */
+	uint64_t last_ts;	/* of the last event taken out of the window */
+	int failed;
+
+	struct task_set tasks;
+};
+
+static int heap_less(const struct heap_item *a, const struct heap_item *b)
+{
+	return a->ev.ts < b->ev.ts || (a->ev.ts == b->ev.ts && a->seq < b->seq);
+}
+
+static void heap_push(struct ds_trace_writer *w, const struct ds_event *ev)
+{
+	size_t i = w->heap_nr++;
+
+	w->heap[i].ev = *ev;
+	w->heap[i].seq = w->seq++;
+	while (i) {
+		size_t p = (i - 1) / 2;
+		struct heap_item tmp;
+
+		if (!heap_less(&w->heap[i], &w->heap[p]))
+			break;
+		tmp = w->heap[i];
+		w->heap[i] = w->heap[p];
+		w->heap[p] = tmp;
+		i = p;
+	}
+}
+
+static void heap_pop(struct ds_trace_writer *w, struct ds_event *out)
+{
+	size_t i = 0, n = --w->heap_nr;
+
+	*out = w->heap[0].ev;
+	w->heap[0] = w->heap[n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct heap_item tmp;
+
+		if (l < n && heap_less(&w->heap[l], &w->heap[m]))
+			m = l;
+		if (r < n && heap_less(&w->heap[r], &w->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		tmp = w->heap[i];
+		w->heap[i] = w->heap[m];
+		w->heap[m] = tmp;
+		i = m;
+	}
+}
+
+static void grow_lost(struct ds_trace_writer *w, int cpu)
+{
+	if (cpu < w->lost_cpus)
+		return;
+	w->lost = xreallocarray(w->lost, (size_t)cpu + 1, sizeof(*w->lost));
+	memset(w->lost + w->lost_cpus, 0, ((size_t)cpu + 1 - w->lost_cpus) * sizeof(*w->lost));
+	w->lost_cpus = cpu + 1;
+}
+
+struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_meta *meta)
+{
+	struct ds_trace_writer *w;
+	hsize_t dim = 0, maxd = H5S_UNLIMITED, chunk = 4096;
+	hid_t sp, dcpl, ft;
+
+	if (meta->nr_cpus <= 0 || meta->nr_cpus > 8192) {
+		error("cannot write '%s': invalid number of CPUs %d", path, meta->nr_cpus);
+		return NULL;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->f = ds_create(path, DS_TRACE_FORMAT, DS_TRACE_VERSION);
+	if (!w->f) {
+		free(w);
+		return NULL;
+	}
+	w->meta = *meta;
+	grow_lost(w, meta->nr_cpus - 1);
+	ft = event_type(1);
+	w->mtype = event_type(0);
+	sp = H5Screate_simple(1, &dim, &maxd);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, 1, &chunk);
+	H5Pset_shuffle(dcpl);
+	H5Pset_deflate(dcpl, 4);
+	w->dset = H5Dcreate2(w->f->fid, "events", ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	H5Tclose(ft);
+	if (w->dset < 0) {
+		error("cannot create the events table in '%s'", path);
+		H5Tclose(w->mtype);
+		ds_abort(w->f);
+		free(w->lost);
+		free(w);
+		return NULL;
+	}
+	w->heap = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->heap));
+	w->block = xmallocarray(WRITE_BLOCK, sizeof(*w->block));
+	return w;
+}
+
+static int flush_block(struct ds_trace_writer *w)
+{
+	hsize_t size = w->rows + w->block_nr, off = w->rows, cnt = w->block_nr;
+	hid_t fs, ms;
+	int ret = 0;
+
+	if (!w->block_nr)
+		return 0;
+	if (H5Dset_extent(w->dset, &size) < 0)
+		return error("cannot extend the events table in '%s'", w->f->path);
+	fs = H5Dget_space(w->dset);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+	ms = H5Screate_simple(1, &cnt, NULL);
+	if (H5Dwrite(w->dset, w->mtype, ms, fs, H5P_DEFAULT, w->block) < 0)
+		ret = error("cannot write events to '%s' (disk full?)", w->f->path);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	w->rows += w->block_nr;
+	w->block_nr = 0;
+	return ret;
+}
+
+static void account(struct ds_trace_writer *w, const struct ds_event *ev)
+{
+	w->meta.count_by_type[ev->type]++;
+	switch (ev->type) {
+	case DS_EV_SWITCH:
+	case DS_EV_FORK:
+		task_see(&w->tasks, ev->pid, ev->comm, ev->ts);
+		task_see(&w->tasks, ev->next_pid, ev->next_comm, ev->ts);
+		break;
+	case DS_EV_LOST:
+		grow_lost(w, ev->cpu);
+		if (ev->state > 0)
+			w->lost[ev->cpu] += (uint64_t)ev->state;
+		break;
+	default:
+		task_see(&w->tasks, ev->pid, ev->comm, ev->ts);
+	}
+}
+
+/* Move the oldest event of the window to the output block. */
+static int emit_one(struct ds_trace_writer *w)
+{
+	struct ds_event ev;
+
+	heap_pop(w, &ev);
+	if (w->rows + w->block_nr && ev.ts < w->last_ts) {
+		w->failed = 1;
+		return error("cannot write '%s': event at %llu ns arrived more than %d events out of order",
+			     w->f->path, (unsigned long long)ev.ts, DS_REORDER_WINDOW);
+	}
+	w->last_ts = ev.ts;
+	account(w, &ev);
+	w->block[w->block_nr++] = ev;
+	if (w->block_nr == WRITE_BLOCK)
+		return flush_block(w);
+	return 0;
+}
+
+int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
+{
+	if (w->failed)
+		return -1;
+	if (ev->type >= DS_EV_MAX || ev->cpu < 0 || ev->cpu >= 8192) {
+		w->failed = 1;
+		return error("cannot write '%s': invalid event (type %d, cpu %d)", w->f->path,
+			     ev->type, ev->cpu);
+	}
+	if (w->heap_nr == DS_REORDER_WINDOW && emit_one(w)) {
+		w->failed = 1;
+		return -1;
+	}
+	heap_push(w, ev);
+	return 0;
+}
+
+void ds_trace_add_lost(struct ds_trace_writer *w, int cpu, uint64_t n)
+{
+	if (cpu < 0 || cpu >= 8192)
+		return;
+	grow_lost(w, cpu);
+	w->lost[cpu] += n;
+}
+
+void ds_trace_set_tgid(struct ds_trace_writer *w, int pid, int tgid)
+{
+	if (pid >= 0)
+		tgid_set(&w->tasks, pid, tgid);
+}
+
+void ds_trace_meta_update(struct ds_trace_writer *w, const struct ds_trace_meta *meta)
+{
+	uint64_t counts[DS_EV_MAX];
+
+	memcpy(counts, w->meta.count_by_type, sizeof(counts));
+	w->meta = *meta;
+	memcpy(w->meta.count_by_type, counts, sizeof(counts));
+	grow_lost(w, meta->nr_cpus - 1);
+}
+
+uint64_t ds_trace_writer_count(const struct ds_trace_writer *w)
+{
+	return w->rows + w->block_nr + w->heap_nr;
+}
+
+static int write_meta(struct ds_trace_writer *w)
+{
+	struct ds_trace_meta *m = &w->meta;
+	struct ds_file *f = w->f;
+	struct strbuf ev = STRBUF_INIT;
+	uint64_t dim;
+	int ret = 0;
+
+	for (int i = 0; i < DS_EV_MAX; i++) {
+		if (!(m->events_recorded & DS_EV_BIT(i)))
+			continue;
+		if (ev.len)
+			strbuf_addch(&ev, ',');
+		strbuf_addstr(&ev, type_names[i]);
+	}
+	ret |= ds_attr_set_str(f, NULL, "source", m->source);
+	ret |= ds_attr_set_str(f, NULL, "kernel_release", m->kernel_release);
+	ret |= ds_attr_set_str(f, NULL, "hostname", m->hostname);
+	ret |= ds_attr_set_str(f, NULL, "clock", m->clock);
+	ret |= ds_attr_set_int(f, NULL, "nr_cpus", m->nr_cpus);
+	ret |= ds_attr_set_int(f, NULL, "start_ns", (int64_t)m->start_ns);
+	ret |= ds_attr_set_int(f, NULL, "end_ns", (int64_t)m->end_ns);
+	ret |= ds_attr_set_str(f, NULL, "command_line", m->command_line);
+	ret |= ds_attr_set_str(f, NULL, "events_recorded", ev.buf);
+	ret |= ds_attr_set_int(f, NULL, "nr_events", (int64_t)m->nr_events);
+	for (int i = 0; i < DS_EV_MAX; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "count_%s", type_names[i]);
+		ret |= ds_attr_set_int(f, NULL, name, (int64_t)m->count_by_type[i]);
+	}
+	dim = (uint64_t)m->nr_cpus;
+	ret |= ds_write_array(f, "lost_per_cpu", DS_U64, 1, &dim, w->lost);
+	strbuf_release(&ev);
+	return ret ? -1 : 0;
+}
+
+static int write_tasks(struct ds_trace_writer *w)
+{
+	hsize_t dim = w->tasks.nr;
+	hid_t ft = task_type(1), mt = task_type(0), sp = H5Screate_simple(1, &dim, NULL), d;
+	int ret = -1;
+
+	for (size_t i = 0; i < w->tasks.nr; i++)
+		w->tasks.rows[i].tgid = tgid_get(&w->tasks, w->tasks.rows[i].pid);
+	d = H5Dcreate2(w->f->fid, "tasks", ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (d >= 0 && (!dim || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, w->tasks.rows) >= 0))
+		ret = 0;
+	else
+		error("cannot write the task table to '%s'", w->f->path);
+	H5Dclose(d);
+	H5Sclose(sp);
+	H5Tclose(mt);
+	H5Tclose(ft);
+	return ret;
+}
+
+static void writer_free(struct ds_trace_writer *w)
+{
+	task_set_release(&w->tasks);
+	free(w->heap);
+	free(w->block);
+	free(w->lost);
+	free(w);
+}
+
+int ds_trace_writer_close(struct ds_trace_writer *w, struct ds_trace_meta *final_meta)
+{
+	struct ds_trace_meta *m = &w->meta;
+	uint64_t first_ts = 0;
+	int ret = 0;
+
+	if (w->failed) {
+		ds_trace_writer_abort(w);
+		return -1;
+	}
+	while (w->heap_nr && !ret)
+		ret = emit_one(w);
+	if (!ret)
+		ret = flush_block(w);
+	if (!ret && w->rows) {
+		hsize_t off = 0, cnt = 1;
+		hid_t fs = H5Dget_space(w->dset), ms = H5Screate_simple(1, &cnt, NULL);
+		struct ds_event ev;
+
+		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+		if (H5Dread(w->dset, w->mtype, ms, fs, H5P_DEFAULT, &ev) >= 0)
+			first_ts = ev.ts;
+		H5Sclose(ms);
+		H5Sclose(fs);
+	}
+	m->nr_events = w->rows;
+	m->nr_tasks = w->tasks.nr;
+	if (w->lost_cpus > m->nr_cpus)
+		m->nr_cpus = w->lost_cpus;
+	if (!m->start_ns && !m->end_ns && w->rows) {
+		m->start_ns = first_ts;
+		m->end_ns = w->last_ts;
+	}
+	m->lost_total = 0;
+	for (int i = 0; i < m->nr_cpus; i++)
+		m->lost_total += w->lost[i];
+	m->version = DS_TRACE_VERSION;
+	H5Dclose(w->dset);
+	H5Tclose(w->mtype);
+	if (!ret)
+		ret = write_meta(w);
+	if (!ret)
+		ret = write_tasks(w);
+	if (ret) {
+		ds_abort(w->f);
+	} else {
+		ret = ds_commit(w->f);
+		if (!ret && final_meta)
+			*final_meta = *m;
+	}
+	writer_free(w);
+	return ret;
+}
+
+void ds_trace_writer_abort(struct ds_trace_writer *w)
+{
+	if (!w)
+		return;
+	if (w->dset >= 0)
+		H5Dclose(w->dset);
+	H5Tclose(w->mtype);
+	ds_abort(w->f);
+	writer_free(w);
+}
+
+/* ---- reader ---------------------------------------------------------------- */
+
+#define READ_BLOCK 16384
+
+struct ds_trace_reader {
+	struct ds_file *f;
+	hid_t dset, mtype;
+	struct ds_trace_meta meta;
+	uint64_t *lost;
+	struct ds_task *tasks;
+	uint64_t nr_tasks;
+
+	struct ds_event *block;
+	uint64_t block_start, block_nr, pos;	/* pos: next row to return */
+	uint64_t last_ts;
+};
+
+static int get_str_attr(struct ds_file *f, const char *name, char *out, size_t size)
+{
+	char *s = NULL;
+
+	if (ds_attr_get_str(f, NULL, name, &s))
+		return -1;
+	snprintf(out, size, "%s", s);
+	free(s);
+	return 0;
+}
+
+static int read_meta(struct ds_trace_reader *r)
+{
+	struct ds_trace_meta *m = &r->meta;
+	struct ds_file *f = r->f;
+	int64_t v;
+	char *ev = NULL;
+
+	if (get_str_attr(f, "source", m->source, sizeof(m->source)) ||
+	    get_str_attr(f, "kernel_release", m->kernel_release, sizeof(m->kernel_release)) ||
+	    get_str_attr(f, "hostname", m->hostname, sizeof(m->hostname)) ||
+	    get_str_attr(f, "clock", m->clock, sizeof(m->clock)) ||
+	    get_str_attr(f, "command_line", m->command_line, sizeof(m->command_line)))
+		return -1;
+	if (ds_attr_get_int(f, NULL, "nr_cpus", &v))
+		return -1;
+	if (v <= 0 || v > 8192)
+		return error("cannot read '%s': invalid number of CPUs %lld", f->path, (long long)v);
+	m->nr_cpus = (int)v;
+	if (ds_attr_get_int(f, NULL, "start_ns", &v))
+		return -1;
+	m->start_ns = (uint64_t)v;
+	if (ds_attr_get_int(f, NULL, "end_ns", &v))
+		return -1;
+	m->end_ns = (uint64_t)v;
+	if (ds_attr_get_int(f, NULL, "nr_events", &v))
+		return -1;
+	m->nr_events = (uint64_t)v;
+	for (int i = 0; i < DS_EV_MAX; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "count_%s", type_names[i]);
+		if (ds_attr_get_int(f, NULL, name, &v))
+			return -1;
+		m->count_by_type[i] = (uint64_t)v;
+	}
+	if (ds_attr_get_str(f, NULL, "events_recorded", &ev))
+		return -1;
+	m->events_recorded = 0;
+	for (char *tok = strtok(ev, ","); tok; tok = strtok(NULL, ",")) {
+		int t = ds_event_type_from_name(tok);
+
+		if (t >= 0)
+			m->events_recorded |= DS_EV_BIT(t);
+	}
+	free(ev);
+	return 0;
+}
+
+struct ds_trace_reader *ds_trace_open(const char *path)
+{
+	struct ds_trace_reader *r = xcalloc(1, sizeof(*r));
+	uint64_t dims[1], nlost;
+	hid_t ft = -1, tmt = -1, td = -1;
+
+	r->dset = -1;
+	r->mtype = -1;
+	r->f = ds_open(path, DS_TRACE_FORMAT, DS_TRACE_VERSION, &r->meta.version);
+	if (!r->f)
+		goto fail;
+	if (read_meta(r))
+		goto fail;
+	if (ds_array_dims(r->f, "events", dims, 1) != 1)
+		goto fail;
+	if (dims[0] != r->meta.nr_events) {
+		error("cannot read '%s': events table has %llu rows but the header says %llu",
+		      path, (unsigned long long)dims[0], (unsigned long long)r->meta.nr_events);
+		goto fail;
+	}
+	r->dset = H5Dopen2(r->f->fid, "events", H5P_DEFAULT);
+	r->mtype = event_type(0);
+	ft = H5Dget_type(r->dset);
+	if (H5Tget_class(ft) != H5T_COMPOUND || H5Tget_nmembers(ft) < 14) {
+		error("cannot read '%s': events table has the wrong layout", path);
+		goto fail;
+	}
+	if (ds_read_array(r->f, "lost_per_cpu", DS_U64, 1, &nlost, (void **)&r->lost, 8192))
+		goto fail;
+	if ((int)nlost != r->meta.nr_cpus) {
+		error("cannot read '%s': lost_per_cpu has %llu entries for %d CPUs", path,
+		      (unsigned long long)nlost, r->meta.nr_cpus);
+		goto fail;
+	}
+	for (int i = 0; i < r->meta.nr_cpus; i++)
+		r->meta.lost_total += r->lost[i];
+	/* tasks: bounded by what the events could have named */
+	if (ds_array_dims(r->f, "tasks", dims, 1) != 1)
+		goto fail;
+	if (dims[0] > 2 * r->meta.nr_events + 1) {
+		error("cannot read '%s': task table larger than its events justify", path);
+		goto fail;
+	}
+	r->nr_tasks = r->meta.nr_tasks = dims[0];
+	r->tasks = xcalloc(dims[0] ? dims[0] : 1, sizeof(*r->tasks));
+	td = H5Dopen2(r->f->fid, "tasks", H5P_DEFAULT);
+	tmt = task_type(0);
+	if (dims[0] && H5Dread(td, tmt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->tasks) < 0) {
+		error("cannot read '%s': task table is damaged", path);
+		goto fail;
+	}
+	H5Tclose(tmt);
+	H5Dclose(td);
+	H5Tclose(ft);
+	r->block = xmallocarray(READ_BLOCK, sizeof(*r->block));
+	return r;
+fail:
+	if (tmt >= 0)
+		H5Tclose(tmt);
+	if (td >= 0)
+		H5Dclose(td);
+	if (ft >= 0)
+		H5Tclose(ft);
+	ds_trace_close(r);
+	return NULL;
+}
+
+const struct ds_trace_meta *ds_trace_meta(const struct ds_trace_reader *r)
+{
+	return &r->meta;
+}
+
+const uint64_t *ds_trace_lost(const struct ds_trace_reader *r)
+{
+	return r->lost;
+}
+
+const struct ds_task *ds_trace_tasks(const struct ds_trace_reader *r, uint64_t *nr)
+{
+	*nr = r->nr_tasks;
+	return r->tasks;
+}
+
+static int read_block(struct ds_trace_reader *r)
+{
+	hsize_t off = r->pos, cnt = SC_MIN((uint64_t)READ_BLOCK, r->meta.nr_events - r->pos);
+	hid_t fs = H5Dget_space(r->dset), ms = H5Screate_simple(1, &cnt, NULL);
+	int ret = 0;
+
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+	if (H5Dread(r->dset, r->mtype, ms, fs, H5P_DEFAULT, r->block) < 0)
+		ret = error("cannot read '%s': events table is damaged near row %llu", r->f->path,
+			    (unsigned long long)r->pos);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	r->block_start = r->pos;
+	r->block_nr = ret ? 0 : cnt;
+	return ret;
+}
+
+int ds_trace_next(struct ds_trace_reader *r, struct ds_event *ev)
+{
+	struct ds_event *e;
+
+	if (r->pos >= r->meta.nr_events)
+		return 0;
+	if (r->pos >= r->block_start + r->block_nr && read_block(r))
+		return -1;
+	e = &r->block[r->pos - r->block_start];
+	if (e->type >= DS_EV_MAX || e->cpu < 0 || e->cpu >= r->meta.nr_cpus)
+		return error("cannot read '%s': invalid event at row %llu (type %d, cpu %d)",
+			     r->f->path, (unsigned long long)r->pos, e->type, e->cpu);
+	if (r->pos && e->ts < r->last_ts)
+		return error("cannot read '%s': events out of time order at row %llu",
+			     r->f->path, (unsigned long long)r->pos);
+	e->comm[DS_COMM_LEN - 1] = '\0';
+	e->next_comm[DS_COMM_LEN - 1] = '\0';
+	r->last_ts = e->ts;
+	*ev = *e;
+	r->pos++;
+	return 1;
+}
+
+void ds_trace_rewind(struct ds_trace_reader *r)
+{
+	r->pos = 0;
+	r->block_nr = 0;
+	r->block_start = 0;
+	r->last_ts = 0;
+}
+
+void ds_trace_close(struct ds_trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->dset >= 0)
+		H5Dclose(r->dset);
+	if (r->mtype >= 0)
+		H5Tclose(r->mtype);
+	ds_close(r->f);
+	free(r->lost);
+	free(r->tasks);
+	free(r->block);
+	free(r);
+}
+
+/* ---- description ----------------------------------------------------------- */
+
+int ds_trace_describe(const char *path, int json, struct strbuf *out)
+{
+	struct ds_trace_reader *r = ds_trace_open(path);
+	const struct ds_trace_meta *m;
+	char b1[32], b2[32];
+	uint64_t span;
+
+	if (!r)
+		return -1;
+	m = &r->meta;
+	span = m->end_ns > m->start_ns ? m->end_ns - m->start_ns : 0;
+	if (json) {
+		strbuf_addstr(out, "{\"file\":");
+		strbuf_add_json_str(out, path);
+		strbuf_addf(out, ",\"format\":\"%s\",\"version\":%d,\"source\":", DS_TRACE_FORMAT,
+			    m->version);
+		strbuf_add_json_str(out, m->source);
+		strbuf_addstr(out, ",\"kernel_release\":");
+		strbuf_add_json_str(out, m->kernel_release);
+		strbuf_addstr(out, ",\"hostname\":");
+		strbuf_add_json_str(out, m->hostname);
+		strbuf_addstr(out, ",\"clock\":");
+		strbuf_add_json_str(out, m->clock);
+		strbuf_addf(out, ",\"nr_cpus\":%d,\"start_ns\":%llu,\"end_ns\":%llu,\"duration_ns\":%llu",
+			    m->nr_cpus, (unsigned long long)m->start_ns,
+			    (unsigned long long)m->end_ns, (unsigned long long)span);
+		strbuf_addf(out, ",\"events\":%llu,\"tasks\":%llu,\"events_by_type\":{",
+			    (unsigned long long)m->nr_events, (unsigned long long)m->nr_tasks);
+		for (int i = 0; i < DS_EV_MAX; i++)
+			strbuf_addf(out, "%s\"%s\":%llu", i ? "," : "", type_names[i],
+				    (unsigned long long)m->count_by_type[i]);
+		strbuf_addstr(out, "},\"events_recorded\":[");
+		for (int i = 0, n = 0; i < DS_EV_MAX; i++)
+			if (m->events_recorded & DS_EV_BIT(i))
+				strbuf_addf(out, "%s\"%s\"", n++ ? "," : "", type_names[i]);
+		strbuf_addf(out, "],\"lost_total\":%llu,\"lost_per_cpu\":[",
+			    (unsigned long long)m->lost_total);
+		for (int i = 0; i < m->nr_cpus; i++)
+			strbuf_addf(out, "%s%llu", i ? "," : "", (unsigned long long)r->lost[i]);
+		strbuf_addstr(out, "],\"command_line\":");
+		strbuf_add_json_str(out, m->command_line);
+		strbuf_addstr(out, "}");
+		ds_trace_close(r);
+		return 0;
+	}
+	strbuf_addf(out, "file:            %s\n", path);
+	strbuf_addf(out, "kind:            trace (%s version %d)\n", DS_TRACE_FORMAT, m->version);
+	strbuf_addf(out, "source:          %s\n", m->source);
+	strbuf_addf(out, "kernel:          %s\n", m->kernel_release[0] ? m->kernel_release : "unknown");
+	if (m->hostname[0])
+		strbuf_addf(out, "host:            %s\n", m->hostname);
+	strbuf_addf(out, "clock:           %s\n", m->clock[0] ? m->clock : "unknown");
+	strbuf_addf(out, "cpus:            %d\n", m->nr_cpus);
+	strbuf_addf(out, "time span:       %s (%.6f .. %.6f s)\n",
+		    format_duration(b1, sizeof(b1), span), m->start_ns / 1e9, m->end_ns / 1e9);
+	strbuf_addf(out, "events:          %llu", (unsigned long long)m->nr_events);
+	if (span)
+		strbuf_addf(out, " (%.0f/s)", m->nr_events / (span / 1e9));
+	strbuf_addch(out, '\n');
+	for (int i = 0; i < DS_EV_MAX; i++) {
+		int recorded = !!(m->events_recorded & DS_EV_BIT(i));
+
+		if (!m->count_by_type[i] && i == DS_EV_LOST)
+			continue;
+		strbuf_addf(out, "  %-20s %12llu%s\n", type_names[i],
+			    (unsigned long long)m->count_by_type[i],
+			    recorded || i == DS_EV_LOST ? "" : "  (not recorded)");
+	}
+	strbuf_addf(out, "tasks:           %llu (pid, comm) pairs\n", (unsigned long long)m->nr_tasks);
+	strbuf_addf(out, "lost events:     %llu", (unsigned long long)m->lost_total);
+	if (m->lost_total) {
+		strbuf_addstr(out, " (");
+		for (int i = 0, n = 0; i < m->nr_cpus; i++)
+			if (r->lost[i])
+				strbuf_addf(out, "%scpu%d: %llu", n++ ? ", " : "", i,
+					    (unsigned long long)r->lost[i]);
+		strbuf_addch(out, ')');
+	}
+	strbuf_addch(out, '\n');
+	if (m->command_line[0])
+		strbuf_addf(out, "command line:    %s\n", m->command_line);
+	(void)b2;
+	ds_trace_close(r);
+	return 0;
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast - learn to forecast the Linux scheduler.
+ *
+ * The command table, as trace-cmd.c, perf.c and git.c keep theirs: a plain
+ * list of { name, function, summary } searched by name.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "common/common.h"
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct cmd_struct commands[] = {
+	{ "info", cmd_info, "show what a schedcast file holds" },
+	{ "help", cmd_help, "show this list, or the manual page of a command" },
+	{ "version", cmd_version, "print the version" },
+};
+
+static void list_commands(FILE *fp)
+{
+	fprintf(fp, "usage: schedcast <command> [<options>] [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(fp, "   %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(fp, "\nschedcast <command> -h shows a command's options; "
+		    "'man schedcast-<command>' the details.\n");
+}
+
+static const struct cmd_struct *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 1) {
+		char page[64];
+
+		if (!find_command(argv[1])) {
+			error("unknown command '%s'", argv[1]);
+			list_commands(stderr);
+			return 2;
+		}
+		snprintf(page, sizeof(page), "schedcast-%s", argv[1]);
+		execlp("man", "man", page, (char *)NULL);
+		return error_errno("cannot run man for '%s'", page) ? 1 : 1;
+	}
+	list_commands(stdout);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("schedcast version %s\n", SC_VERSION);
+	return 0;
+}
+
+/* Fatal signals still remove half-written outputs, then die as the signal says. */
+static void fatal_signal(int sig)
+{
+	sc_tmp_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd_struct *cmd;
+	int status;
+
+	atexit(sc_tmp_cleanup);
+	signal(SIGINT, fatal_signal);
+	signal(SIGTERM, fatal_signal);
+	signal(SIGHUP, fatal_signal);
+	signal(SIGPIPE, fatal_signal);
+
+	if (argc < 2) {
+		list_commands(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_help(1, argv + 1);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))
+		return cmd_version(1, argv + 1);
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		error("unknown command '%s'", argv[1]);
+		list_commands(stderr);
+		return 2;
+	}
+	status = cmd->fn(argc - 1, argv + 1);
+
+	/* perf's run_builtin: a failed write to stdout is a failure. */
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			error_errno("write error on standard output");
+		return 1;
+	}
+	return status;
+}

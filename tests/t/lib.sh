@@ -1,0 +1,100 @@
+# Shell test library, after git's t/test-lib.sh.  Source it first:
+#   . "$(dirname "$0")/lib.sh"
+#   test_expect_success 'what it checks' '
+#       commands...
+#   '
+#   test_skip 'what it would check' 'why it cannot run here'
+#   test_done
+# Each test runs in a fresh scratch directory ($TRASH) with $SCHEDCAST on
+# PATH as "schedcast"; output is TAP lines.  Helpers: test_must_fail (exit 1),
+# test_usage_error (exit 2), test_one_line_error FILE (stderr is one line
+# that names the file), test_cmp, has_tracefs.
+set -u
+TEST_TOP=${TEST_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+SCHEDCAST=${SCHEDCAST:-$TEST_TOP/schedcast}
+TEST_DATA=$TEST_TOP/tests/data
+TEST_NAME=$(basename "$0" .sh)
+TRASH=$(mktemp -d "/tmp/schedcast-$TEST_NAME.XXXXXX")
+test_count=0
+test_failed=0
+mkdir -p "$TRASH/bin"
+ln -sf "$SCHEDCAST" "$TRASH/bin/schedcast"
+[ -x "$TEST_TOP/build/tests/mktrace" ] && ln -sf "$TEST_TOP/build/tests/mktrace" "$TRASH/bin/mktrace"
+export PATH="$TRASH/bin:$PATH"
+trap 'cd /; rm -rf "$TRASH"' EXIT
+
+test_expect_success() {
+	local desc=$1 body=$2 out
+	test_count=$((test_count + 1))
+	out=$(cd "$TRASH" && eval "set -e; $body" 2>&1)
+	if [ $? -eq 0 ]; then
+		echo "ok $test_count - $desc"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $desc"
+		printf '%s\n' "$out" | tail -20 | sed 's/^/#   /'
+	fi
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count # skip $1: $2"
+}
+
+# test_must_fail CMD...: CMD exits 1 (failure, not a crash, not usage)
+test_must_fail() {
+	"$@"
+	local rc=$?
+	if [ $rc -ne 1 ]; then
+		echo "expected exit 1 from '$*', got $rc" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_usage_error CMD...: CMD exits 2
+test_usage_error() {
+	"$@"
+	local rc=$?
+	if [ $rc -ne 2 ]; then
+		echo "expected exit 2 from '$*', got $rc" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_one_line_error ERRFILE NAME: ERRFILE holds one line and it names NAME
+test_one_line_error() {
+	local n
+	n=$(wc -l <"$1")
+	if [ "$n" -ne 1 ]; then
+		echo "expected a one-line error, got $n lines:" >&2
+		cat "$1" >&2
+		return 1
+	fi
+	if ! grep -qF -- "$2" "$1"; then
+		echo "error does not name '$2':" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# has_tracefs: root, and tracefs mounted or mountable, with sched events
+has_tracefs() {
+	[ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
+	if [ ! -e /sys/kernel/tracing/events/sched/sched_switch ]; then
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	fi
+	[ -e /sys/kernel/tracing/events/sched/sched_switch ] ||
+		{ echo "tracefs is not mounted and cannot be"; return 1; }
+	return 0
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failed" -eq 0 ]
+}

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the trace file format: round trips and every bad-file case. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
+
+static char dir[64];
+
+static char *path_in(const char *name)
+{
+	return xstrfmt("%s/%s", dir, name);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sc-trace.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xstrfmt("rm -rf '%s'", dir);
+	int ret = system(cmd);
+
+	free(cmd);
+	return ret;
+}
+
+/* Event i of a deterministic stream covering every type and field. */
+static void make_event(struct ds_event *ev, uint64_t i)
+{
+	int type = (int)(i % DS_EV_MAX);
+
+	ds_event_init(ev, type, 1000 + i * 17, (int)(i % 4));
+	ev->common_pid = (int32_t)(100 + i % 13);
+	switch (type) {
+	case DS_EV_SWITCH:
+		ev->pid = (int32_t)(100 + i % 13);
+		ev->prio = 120;
+		ev->state = (i % 3 == 0) ? DS_STATE_PREEMPTED : DS_STATE_INTERRUPTIBLE;
+		ev->next_pid = (int32_t)(200 + i % 7);
+		ev->next_prio = 139 - (int)(i % 40);
+		snprintf(ev->comm, DS_COMM_LEN, "task-%d", (int)(i % 13));
+		snprintf(ev->next_comm, DS_COMM_LEN, "longname-exactly");	/* truncated to 15 */
+		break;
+	case DS_EV_MIGRATE:
+		ev->pid = 300;
+		ev->prio = 100;
+		ev->orig_cpu = 1;
+		ev->dest_cpu = 3;
+		snprintf(ev->comm, DS_COMM_LEN, "mig");
+		break;
+	case DS_EV_FORK:
+		ev->pid = 1;
+		ev->next_pid = (int32_t)(5000 + i);
+		snprintf(ev->comm, DS_COMM_LEN, "init");
+		snprintf(ev->next_comm, DS_COMM_LEN, "child");
+		break;
+	case DS_EV_EXIT:
+		ev->pid = (int32_t)(5000 + i);
+		ev->prio = 120;
+		ev->state = 1;
+		snprintf(ev->comm, DS_COMM_LEN, "child");
+		break;
+	case DS_EV_LOST:
+		ev->state = 5;
+		break;
+	default:	/* wakeups */
+		ev->pid = (int32_t)(100 + i % 13);
+		ev->prio = 120;
+		ev->target_cpu = (int32_t)((i + 1) % 4);
+		snprintf(ev->comm, DS_COMM_LEN, "task-%d", (int)(i % 13));
+	}
+}
+
+static struct ds_trace_meta test_meta(void)
+{
+	struct ds_trace_meta m = { .nr_cpus = 4, .events_recorded = DS_EV_ALL_SCHED };
+
+	snprintf(m.source, sizeof(m.source), "synthetic");
+	snprintf(m.kernel_release, sizeof(m.kernel_release), "6.1.0-test");
+	snprintf(m.clock, sizeof(m.clock), "local");
+	snprintf(m.command_line, sizeof(m.command_line), "test-trace");
+	return m;
+}
+
+static void write_trace(const char *path, uint64_t n)
+{
+	struct ds_trace_meta m = test_meta();
+	struct ds_trace_writer *w = ds_trace_create(path, &m);
+	struct ds_event ev;
+
+	assert_non_null(w);
+	for (uint64_t i = 0; i < n; i++) {
+		make_event(&ev, i);
+		assert_int_equal(ds_trace_write(w, &ev), 0);
+	}
+	ds_trace_add_lost(w, 2, 7);
+	ds_trace_set_tgid(w, 300, 299);
+	assert_int_equal(ds_trace_writer_close(w, NULL), 0);
+}
+
+static void test_round_trip(void **state)
+{
+	char *path = path_in("rt.h5");
+	const uint64_t n = 100003;	/* several blocks, not a multiple of any */
+	struct ds_trace_reader *r;
+	const struct ds_trace_meta *m;
+	const struct ds_task *tasks;
+	struct ds_event ev, want;
+	uint64_t i = 0, nt;
+	int found_mig = 0;
+
+	write_trace(path, n);
+	r = ds_trace_open(path);
+	assert_non_null(r);
+	m = ds_trace_meta(r);
+	assert_true(m->nr_events == n);
+	assert_int_equal(m->nr_cpus, 4);
+	assert_string_equal(m->source, "synthetic");
+	assert_string_equal(m->kernel_release, "6.1.0-test");
+	assert_true(m->events_recorded == DS_EV_ALL_SCHED);
+	for (int t = 0; t < DS_EV_MAX; t++)
+		assert_true(m->count_by_type[t] == n / DS_EV_MAX + (t < (int)(n % DS_EV_MAX)));
+	/* lost: markers of 5 on the LOST events' CPUs plus 7 on cpu 2 */
+	assert_true(m->lost_total == 5 * m->count_by_type[DS_EV_LOST] + 7);
+	while (ds_trace_next(r, &ev) == 1) {
+		make_event(&want, i);
+		want.comm[DS_COMM_LEN - 1] = want.next_comm[DS_COMM_LEN - 1] = '\0';
+		assert_true(ds_event_equal(&ev, &want));
+		i++;
+	}
+	assert_true(i == n);
+	ds_trace_rewind(r);
+	assert_int_equal(ds_trace_next(r, &ev), 1);
+	assert_true(ev.ts == 1000);
+	tasks = ds_trace_tasks(r, &nt);
+	assert_true(nt > 13);
+	for (uint64_t k = 0; k < nt; k++) {
+		if (tasks[k].pid == 300) {
+			assert_int_equal(tasks[k].tgid, 299);
+			assert_string_equal(tasks[k].comm, "mig");
+			found_mig = 1;
+		}
+	}
+	assert_true(found_mig);
+	ds_trace_close(r);
+	free(path);
+}
+
+static void test_reorder_window(void **state)
+{
+	char *path = path_in("reorder.h5");
+	struct ds_trace_meta m = test_meta();
+	struct ds_trace_writer *w = ds_trace_create(path, &m);
+	struct ds_trace_reader *r;
+	struct ds_event ev;
+	uint64_t last = 0, n = 0;
+
+	/* two per-CPU streams interleaved in blocks of 1000, out of order */
+	for (int blk = 0; blk < 20; blk++) {
+		for (int cpu = 0; cpu < 2; cpu++) {
+			for (int k = 0; k < 1000; k++) {
+				ds_event_init(&ev, DS_EV_WAKING, (uint64_t)(blk * 1000 + k) * 10 + cpu, cpu);
+				ev.pid = k;
+				assert_int_equal(ds_trace_write(w, &ev), 0);
+			}
+		}
+	}
+	assert_int_equal(ds_trace_writer_close(w, NULL), 0);
+	r = ds_trace_open(path);
+	assert_non_null(r);
+	while (ds_trace_next(r, &ev) == 1) {
+		assert_true(ev.ts >= last);
+		last = ev.ts;
+		n++;
+	}
+	assert_true(n == 40000);
+	ds_trace_close(r);
+	free(path);
+}
+
+static void test_too_far_out_of_order(void **state)
+{
+	char *path = path_in("ooo.h5");
+	struct ds_trace_meta m = test_meta();
+	struct ds_trace_writer *w = ds_trace_create(path, &m);
+	struct ds_event ev;
+	int ret = 0;
+
+	sc_set_quiet(1);
+	for (uint64_t i = 0; i < DS_REORDER_WINDOW + 10 && !ret; i++) {
+		ds_event_init(&ev, DS_EV_WAKING, 1000000 + i, 0);
+		ret = ds_trace_write(w, &ev);
+	}
+	ds_event_init(&ev, DS_EV_WAKING, 5, 0);	/* older than what was flushed */
+	ds_trace_write(w, &ev);
+	for (uint64_t i = 0; i < DS_REORDER_WINDOW && !ret; i++) {
+		ds_event_init(&ev, DS_EV_WAKING, 2000000 + i, 0);
+		ret = ds_trace_write(w, &ev);
+	}
+	assert_int_equal(ret, -1);
+	assert_int_equal(ds_trace_writer_close(w, NULL), -1);
+	sc_set_quiet(0);
+	assert_int_equal(access(path, F_OK), -1);	/* no half file */
+	free(path);
+}
+
+static void test_empty_trace(void **state)
+{
+	char *path = path_in("empty.h5");
+	struct ds_trace_meta m = test_meta();
+	struct ds_trace_writer *w = ds_trace_create(path, &m);
+	struct ds_trace_reader *r;
+	struct ds_event ev;
+
+	assert_int_equal(ds_trace_writer_close(w, NULL), 0);
+	r = ds_trace_open(path);
+	assert_non_null(r);
+	assert_int_equal(ds_trace_next(r, &ev), 0);
+	ds_trace_close(r);
+	free(path);
+}
+
+static void test_abort_leaves_nothing(void **state)
+{
+	char *path = path_in("aborted.h5");
+	struct ds_trace_meta m = test_meta();
+	struct ds_trace_writer *w = ds_trace_create(path, &m);
+	struct ds_event ev;
+
+	make_event(&ev, 0);
+	ds_trace_write(w, &ev);
+	ds_trace_writer_abort(w);
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
+}
+
+static void write_bytes(const char *path, const void *buf, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_true(write(fd, buf, n) == (ssize_t)n);
+	close(fd);
+}
+
+static void expect_open_fails(const char *path)
+{
+	sc_set_quiet(1);
+	assert_null(ds_trace_open(path));
+	sc_set_quiet(0);
+}
+
+static void test_bad_files(void **state)
+{
+	char *good = path_in("good.h5"), *p;
+	struct stat st;
+	char *buf;
+	int fd;
+
+	write_trace(good, 5000);
+	/* missing */
+	p = path_in("missing.h5");
+	expect_open_fails(p);
+	free(p);
+	/* empty */
+	p = path_in("zero.h5");
+	write_bytes(p, "", 0);
+	expect_open_fails(p);
+	free(p);
+	/* garbage */
+	p = path_in("garbage.h5");
+	write_bytes(p, "this is not hdf5 at all\n", 24);
+	expect_open_fails(p);
+	free(p);
+	/* directory */
+	expect_open_fails(dir);
+	/* truncated at several points */
+	assert_int_equal(stat(good, &st), 0);
+	buf = xmalloc((size_t)st.st_size);
+	fd = open(good, O_RDONLY);
+	assert_true(read(fd, buf, (size_t)st.st_size) == st.st_size);
+	close(fd);
+	for (int k = 1; k < 8; k++) {
+		struct ds_trace_reader *r;
+		struct ds_event ev;
+		int ret = 1;
+
+		p = path_in("trunc.h5");
+		write_bytes(p, buf, (size_t)st.st_size * (size_t)k / 8);
+		sc_set_quiet(1);
+		r = ds_trace_open(p);
+		if (r) {	/* metadata intact: reading the events must fail, not crash */
+			while ((ret = ds_trace_next(r, &ev)) == 1)
+				;
+			ds_trace_close(r);
+		}
+		sc_set_quiet(0);
+		assert_true(!r || ret == -1);
+		free(p);
+	}
+	free(buf);
+	free(good);
+}
+
+static void test_wrong_format_and_version(void **state)
+{
+	char *p = path_in("other.h5");
+	struct ds_file *f = ds_create(p, "schedcast-windows", 1);
+	int v;
+
+	assert_non_null(f);
+	assert_int_equal(ds_commit(f), 0);
+	expect_open_fails(p);
+	free(p);
+	p = path_in("newer.h5");
+	f = ds_create(p, DS_TRACE_FORMAT, DS_TRACE_VERSION + 1);
+	assert_int_equal(ds_commit(f), 0);
+	expect_open_fails(p);
+	assert_int_equal(ds_identify(p, (char[64]){ 0 }, 64, &v), 0);
+	assert_int_equal(v, DS_TRACE_VERSION + 1);
+	free(p);
+}
+
+static void test_ds_arrays(void **state)
+{
+	char *p = path_in("arrays.h5");
+	struct ds_file *f = ds_create(p, "schedcast-test", 1);
+	int16_t a[3][5];
+	uint64_t dims[2] = { 3, 5 }, got[4];
+	const char *names[] = { "alpha", "beta", "" };
+	char **rn, *s;
+	uint64_t nn;
+	int16_t *back;
+	struct ds_appender *ap;
+	int32_t row[4], rows[4];
+	int64_t iv;
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 5; j++)
+			a[i][j] = (int16_t)(i * 100 - j);
+	assert_int_equal(ds_write_array(f, "params/w", DS_I16, 2, dims, a), 0);
+	assert_int_equal(ds_attr_set_str(f, "params/w", "qformat", "Q3.12"), 0);
+	assert_int_equal(ds_attr_set_int(f, NULL, "hidden", 32), 0);
+	assert_int_equal(ds_write_strings(f, "names", names, 3), 0);
+	ap = ds_appender_open(f, "rows", DS_I32, 4);
+	for (int i = 0; i < 100000; i++) {
+		for (int j = 0; j < 4; j++)
+			row[j] = i * 4 + j;
+		assert_int_equal(ds_append(ap, row, 1), 0);
+	}
+	assert_int_equal(ds_appender_close(ap), 0);
+	assert_int_equal(ds_commit(f), 0);
+
+	f = ds_open(p, "schedcast-test", 1, NULL);
+	assert_non_null(f);
+	assert_int_equal(ds_read_array(f, "params/w", DS_I16, 2, got, (void **)&back, 1000), 0);
+	assert_true(got[0] == 3 && got[1] == 5);
+	assert_memory_equal(back, a, sizeof(a));
+	free(back);
+	sc_set_quiet(1);
+	assert_int_equal(ds_read_array(f, "params/w", DS_I16, 2, got, (void **)&back, 10), -1);
+	assert_int_equal(ds_read_array(f, "params/w", DS_I16, 1, got, (void **)&back, 1000), -1);
+	assert_int_equal(ds_attr_get_int(f, NULL, "nope", &iv), -1);
+	sc_set_quiet(0);
+	assert_int_equal(ds_attr_get_str(f, "params/w", "qformat", &s), 0);
+	assert_string_equal(s, "Q3.12");
+	free(s);
+	assert_int_equal(ds_attr_get_int(f, NULL, "hidden", &iv), 0);
+	assert_int_equal(iv, 32);
+	assert_int_equal(ds_read_strings(f, "names", &rn, &nn, 10), 0);
+	assert_true(nn == 3);
+	assert_string_equal(rn[1], "beta");
+	assert_string_equal(rn[2], "");
+	ds_free_strings(rn, nn);
+	assert_int_equal(ds_array_dims(f, "rows", got, 2), 2);
+	assert_true(got[0] == 100000 && got[1] == 4);
+	assert_int_equal(ds_read_rows(f, "rows", DS_I32, 54321, 1, rows), 0);
+	assert_int_equal(rows[3], 54321 * 4 + 3);
+	ds_close(f);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_reorder_window),
+		cmocka_unit_test(test_too_far_out_of_order),
+		cmocka_unit_test(test_empty_trace),
+		cmocka_unit_test(test_abort_leaves_nothing),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_wrong_format_and_version),
+		cmocka_unit_test(test_ds_arrays),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
