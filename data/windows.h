@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * data/windows.h - the windows file (windows.h5): scheduling decisions, their
+ * candidates with per-task feature windows, labels and the time split.
+ * Format "schedcast-windows", version DS_WINDOWS_VERSION; documented in
+ * man/schedcast-files.5.
+ *
+ * A decision is a sched_switch on a CPU whose next_pid is not the idle task.
+ * Candidates mode: the tasks queued on that CPU just before it, each with a
+ * K-episode window of E features and S state features; label = index of the
+ * true pick among them, or -1 when it was not among them (uncovered).
+ * Sequence mode: the last W picks on the CPU as vocabulary ids and time gaps;
+ * label = the next pick's id.
+ *
+ * Every feature is a fixed-point int16 whose fraction bits are recorded per
+ * feature (value = raw / 2^frac).  The names and formats travel with the file
+ * so a model trained on one feature set refuses another.
+ *
+ * Layout: root attributes format, version, mode, K, W, E, S, nr_traces,
+ * coverage counters; datasets decisions (compound), cand (compound),
+ * window int16 (n_cand, K, E), state int16 (n_cand, S), ep_names, ep_frac,
+ * state_names, state_frac, traces (input paths), vocab, seq_ids int32 (n_dec, W),
+ * seq_gaps int16 (n_dec, W), seq_label int32 (n_dec), cand_hist uint64.
+ */
+#ifndef SC_DATA_WINDOWS_H
+#define SC_DATA_WINDOWS_H
+
+#include <stdint.h>
+
+#include "data/trace.h"
+
+#define DS_WINDOWS_FORMAT "schedcast-windows"
+#define DS_WINDOWS_VERSION 1
+
+enum ds_win_mode { DS_WIN_CANDIDATES = 0, DS_WIN_SEQUENCE = 1 };
+enum ds_split { DS_SPLIT_TRAIN = 0, DS_SPLIT_VAL = 1, DS_SPLIT_TEST = 2 };
+
+/* Candidate-count histogram buckets: 0, 1, ..., DS_CAND_HIST-2, and ">=" the last. */
+#define DS_CAND_HIST 17
+
+struct ds_decision {
+	uint64_t ts;		/* ns, the switch's timestamp in its trace */
+	uint64_t cand_off;	/* first row in cand/window/state (candidates mode) */
+	int32_t trace;		/* index of the input trace */
+	int32_t cpu;
+	int32_t ncand;		/* candidates (0 in sequence mode) */
+	int32_t label;		/* candidates: index of the pick or -1; sequence: vocab id */
+	int32_t prev_pid;	/* task switched out (0 = idle) */
+	int32_t next_pid;	/* the kernel's pick */
+	uint8_t split;		/* enum ds_split */
+};
+
+/*
+ * struct ds_candidate - raw facts about one candidate at the decision, kept
+ * beside the fixed-point features for baselines and breakdowns.
+ */
+struct ds_candidate {
+	int32_t pid;
+	int32_t prio;
+	uint64_t queued_ns;	/* time queued on this CPU so far */
+	uint64_t since_ran_ns;	/* since it last ran anywhere (UINT64_MAX: never seen run) */
+	uint64_t cpu_recent_ns;	/* CPU time used in the last 100 ms */
+	char comm[DS_COMM_LEN];
+};
+
+struct ds_coverage {
+	uint64_t decisions;	/* all decisions */
+	uint64_t covered;	/* pick among the candidates */
+	uint64_t contested;	/* two or more candidates */
+	uint64_t contested_covered;
+	uint64_t inferred_switches;	/* switches repaired from common_pid, never scored */
+	uint64_t lost_resets;	/* CPU states reset after lost events */
+	uint64_t cand_hist[DS_CAND_HIST];
+};
+
+/*
+ * struct ds_windows - a whole windows file in memory (train and eval load
+ * one; the features command writes with ds_windows_writer instead).
+ */
+struct ds_windows {
+	int version;
+	int mode;		/* enum ds_win_mode */
+	int K, E, S;		/* episodes per window, episode features, state features */
+	int W;			/* sequence length (sequence mode) */
+	char **ep_names, **state_names;	/* E and S names */
+	int8_t *ep_frac, *state_frac;	/* fraction bits of each feature */
+	int nr_traces;
+	char **traces;		/* input trace paths */
+
+	uint64_t n_dec, n_cand;
+	struct ds_decision *dec;	/* (n_dec) */
+	struct ds_candidate *cand;	/* (n_cand) */
+	int16_t *window;	/* (n_cand, K, E), oldest episode first */
+	int16_t *state;		/* (n_cand, S) */
+
+	uint64_t n_vocab;
+	char **vocab;		/* (n_vocab); id 0 is the unknown-task class */
+	int32_t *seq_ids;	/* (n_dec, W), oldest first; -1 = padding */
+	int16_t *seq_gaps;	/* (n_dec, W), log2 ns of the gap, Q of seq_gap_frac */
+	int seq_gap_frac;
+
+	struct ds_coverage cov;
+};
+
+/* ds_windows_load - read and validate a whole file; NULL after an error */
+struct ds_windows *ds_windows_load(const char *path);
+/* ds_windows_free - contents and struct; NULL is a no-op */
+void ds_windows_free(struct ds_windows *w);
+
+/* ---- streaming writer ------------------------------------------------------ */
+
+struct ds_windows_writer;
+
+/*
+ * ds_windows_create - start a file; hdr supplies mode, K, E, S, W, names,
+ * fracs, traces (its arrays are copied; dec/cand pointers ignored).
+ */
+struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_windows *hdr);
+/*
+ * ds_windows_add - append one decision.  Candidates mode: cand[ncand],
+ * window[ncand*K*E], state[ncand*S]; d->cand_off is assigned.  Sequence mode:
+ * ids[W], gaps[W] (cand/window/state NULL).
+ */
+int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
+		   const struct ds_candidate *cand, const int16_t *window, const int16_t *state,
+		   const int32_t *ids, const int16_t *gaps);
+/* ds_windows_finish - write vocab (sequence mode), coverage; rename into place */
+int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uint64_t n_vocab,
+		      const struct ds_coverage *cov);
+void ds_windows_abort(struct ds_windows_writer *w);
+
+struct strbuf;
+/* ds_windows_describe - for schedcast info (text or JSON object) */
+int ds_windows_describe(const char *path, int json, struct strbuf *out);
+
+#endif /* SC_DATA_WINDOWS_H */
