@@ -43,8 +43,8 @@ test_skip() {
 
 # test_must_fail CMD...: CMD exits 1 (failure, not a crash, not usage)
 test_must_fail() {
-	"$@"
-	local rc=$?
+	local rc=0
+	"$@" || rc=$?
 	if [ $rc -ne 1 ]; then
 		echo "expected exit 1 from '$*', got $rc" >&2
 		return 1
@@ -54,8 +54,8 @@ test_must_fail() {
 
 # test_usage_error CMD...: CMD exits 2
 test_usage_error() {
-	"$@"
-	local rc=$?
+	local rc=0
+	"$@" || rc=$?
 	if [ $rc -ne 2 ]; then
 		echo "expected exit 2 from '$*', got $rc" >&2
 		return 1
