@@ -23,6 +23,15 @@ QUIET_CC = @echo '   CC      '$@;
 QUIET_LINK = @echo '   LINK    '$@;
 endif
 
+# `make install-deps <targets>` installs the Debian packages first (before the
+# pkg-config checks below read them), then builds the targets.
+ifneq ($(filter install-deps,$(MAKECMDGOALS)),)
+deps_status := $(shell scripts/install-deps >&2; echo $$?)
+ifneq ($(deps_status),0)
+$(error scripts/install-deps failed)
+endif
+endif
+
 # trace-cmd's NOTICE: name the Debian package for anything missing.
 pkg_deb_libtracefs := libtracefs-dev
 pkg_deb_libtraceevent := libtraceevent-dev
@@ -30,7 +39,7 @@ pkg_deb_hdf5-serial := libhdf5-dev
 pkg_deb_libtracecmd := libtracecmd-dev
 missing := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(pkg_deb_$(p))))
 ifneq ($(strip $(missing)),)
-ifeq ($(filter clean install-deps,$(MAKECMDGOALS)),)
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(error missing build dependencies: install Debian packages: $(missing) (or run scripts/install-deps))
 endif
 endif
@@ -120,7 +129,7 @@ install: $(PROG)
 	install -m 644 man/*.5 $(DESTDIR)$(mandir)/man5/
 
 install-deps:
-	scripts/install-deps
+	@:
 
 clean:
 	rm -rf $(O) build-asan build-fuzz $(PROG)

@@ -19,7 +19,11 @@ test_count=0
 test_failed=0
 mkdir -p "$TRASH/bin"
 ln -sf "$SCHEDCAST" "$TRASH/bin/schedcast"
-[ -x "$TEST_TOP/build/tests/mktrace" ] && ln -sf "$TEST_TOP/build/tests/mktrace" "$TRASH/bin/mktrace"
+HELPER_DIR=$TEST_TOP/${UNIT_DIR:-build/tests}
+for h in "$HELPER_DIR"/*; do
+	case $h in */test-*|*.d) continue ;; esac
+	[ -x "$h" ] && ln -sf "$h" "$TRASH/bin/$(basename "$h")"
+done
 export PATH="$TRASH/bin:$PATH"
 trap 'cd /; rm -rf "$TRASH"' EXIT
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The layer order holds, the checker catches a back-edge, and every public
+# header compiles on its own.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'no include goes against the layer order' '
+	"$TEST_TOP/scripts/check-layers"
+'
+
+test_expect_success 'the checker catches a back-edge and hdf5.h outside data/' '
+	cp -r "$TEST_TOP/scripts" "$TEST_TOP/common" . && mkdir -p data &&
+	git init -q . &&
+	printf "#include \"model/lstm.h\"\n" >common/bad.h &&
+	printf "#include <hdf5.h>\n" >common/bad2.h &&
+	! scripts/check-layers >out &&
+	grep -q "common/bad.h: includes model/" out &&
+	grep -q "common/bad2.h: includes hdf5.h outside data/" out
+'
+
+test_expect_success 'every header compiles on its own' '
+	cd "$TEST_TOP" &&
+	flags="-std=gnu11 -D_GNU_SOURCE -I. $(pkg-config --cflags libtracefs libtraceevent hdf5-serial libtracecmd)" &&
+	for h in $(git ls-files "*.h" | grep -v "^tests/"); do
+		echo "#include \"$h\"" | cc $flags -fsyntax-only -x c - || { echo "header $h does not stand alone"; exit 1; }
+	done
+'
+
+test_done
