@@ -119,8 +119,9 @@ check-asan:
 
 tests-asan: $(UNIT_BIN) $(HELPER_BIN)
 
-bench: $(PROG)
-	$(Q)bench/run-bench
+# Fuzzing and benchmarks keep their rules beside their code.
+-include fuzz/fuzz.mk
+-include bench/bench.mk
 
 install: $(PROG)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5
@@ -134,7 +135,7 @@ install-deps:
 clean:
 	rm -rf $(O) build-asan build-fuzz $(PROG)
 
-.PHONY: all check check-asan tests tests-asan bench install install-deps clean
+.PHONY: all check check-asan tests tests-asan install install-deps clean
 .DELETE_ON_ERROR:
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(HELPER_BIN:=.d)
