@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * model/lstm.h - the LSTM that forecasts the scheduler's next pick, trained
+ * and run in fixed-point integer arithmetic (with a double reference).
+ *
+ * Two networks, chosen by the windows file they are trained on:
+ *
+ *   candidates mode: one LSTM encoder, shared by all candidates, reads a
+ *     candidate's K-episode window (K steps of E features); its last hidden
+ *     state joined with the candidate's S state features goes through a
+ *     small head (Linear(H+S -> M), ReLU, Linear(M -> 1)) to one score; a
+ *     softmax over the decision's candidates gives the probabilities.
+ *
+ *   sequence mode: the last W picks on the CPU, each an embedding of its
+ *     vocabulary id (D values) plus the time gap, go through the LSTM; a
+ *     Linear(H -> V) and a softmax over the vocabulary give the next pick.
+ *
+ * Scores are logits in Q3.12 units (value = score / 4096) held in int32:
+ * p_i = exp(s_i / 4096) / sum_j exp(s_j / 4096).  A fixed-point model
+ * computes them with integers only; a float model (trained with
+ * --arith float) computes in double and rounds to the same units, so a
+ * caller treats both alike.
+ *
+ * Inputs are the raw int16 features exactly as a windows file stores them
+ * (data/windows.h); the model normalises them with the statistics it saved.
+ *
+ * Thread safety: a loaded model is read-only; lstm_predict*() may run on
+ * several threads at once on the same model.  They neither allocate nor
+ * print.
+ */
+#ifndef SC_MODEL_LSTM_H
+#define SC_MODEL_LSTM_H
+
+#include <stdint.h>
+
+#include "data/windows.h"
+
+enum lstm_arith { LSTM_FIXED = 0, LSTM_FLOAT = 1 };
+
+/* Hard bounds: a model file outside them is refused as corrupt. */
+#define LSTM_MAX_HIDDEN 256
+#define LSTM_MAX_K 64		/* episodes per window (candidates mode) */
+#define LSTM_MAX_W 256		/* sequence length (sequence mode) */
+#define LSTM_MAX_IN 64		/* E, or D + 1 */
+#define LSTM_MAX_STATE 64
+#define LSTM_MAX_HEAD 256
+#define LSTM_MAX_VOCAB 65536
+#define LSTM_MAX_CAND 4096	/* candidates of one decision */
+
+/*
+ * struct lstm_shape - the network's hyperparameters (read-only view of a
+ * loaded model, also the input to training).
+ */
+struct lstm_shape {
+	int mode;	/* enum ds_win_mode */
+	int arith;	/* enum lstm_arith */
+	int K;		/* candidates: window length (LSTM steps) */
+	int E;		/* candidates: features per episode */
+	int S;		/* candidates: state features */
+	int W;		/* sequence: window length (LSTM steps) */
+	int V;		/* sequence: vocabulary size (id 0 = unknown task) */
+	int D;		/* sequence: embedding width */
+	int H;		/* LSTM hidden size */
+	int M;		/* candidates: head hidden size */
+};
+
+struct lstm_model;
+
+/*
+ * lstm_model_load - read a model.h5 written by `schedcast train`, checking
+ * its format, version and every tensor's shape.  NULL after a one-line
+ * error naming path.  Free with lstm_model_free().
+ */
+struct lstm_model *lstm_model_load(const char *path);
+/* lstm_model_free - NULL is a no-op */
+void lstm_model_free(struct lstm_model *m);
+
+/* lstm_model_shape - the model's hyperparameters (owned by m) */
+const struct lstm_shape *lstm_model_shape(const struct lstm_model *m);
+/* lstm_model_vocab - sequence mode: V names, id 0 the unknown task; else NULL */
+char *const *lstm_model_vocab(const struct lstm_model *m);
+
+/*
+ * lstm_model_check_windows - 0 when the windows w (read from wpath) carry
+ * the mode, K/W, feature names and fraction bits m was trained on; else -1
+ * after a one-line error naming wpath and the first difference.
+ */
+int lstm_model_check_windows(const struct lstm_model *m, const struct ds_windows *w,
+			     const char *wpath);
+
+/*
+ * lstm_predict - score the ncand candidates of one decision (candidates
+ * mode).  window: (ncand, K, E) raw features, oldest episode first; state:
+ * (ncand, S) raw features, as in struct ds_windows.  scores: (ncand) logits
+ * in Q3.12 units.  Returns the index of the highest score (the first on a
+ * tie), or -1 when ncand is out of 1..LSTM_MAX_CAND or m is not a
+ * candidates model.
+ */
+int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
+		 int ncand, int32_t *scores);
+
+/*
+ * lstm_predict_seq - score every vocabulary id as the next pick (sequence
+ * mode).  ids: (W) vocabulary ids of the last W picks, oldest first, -1 for
+ * padding; gaps: (W) raw gap features as in struct ds_windows.  scores: (V)
+ * logits in Q3.12 units.  Returns the best id, or -1 when m is not a
+ * sequence model.
+ */
+int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
+		     int32_t *scores);
+
+#endif /* SC_MODEL_LSTM_H */
