@@ -128,6 +128,11 @@ int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uint64_t n_vocab,
 		      const struct ds_coverage *cov);
 void ds_windows_abort(struct ds_windows_writer *w);
+/*
+ * ds_windows_set_note - a string attribute at the root ("command_line",
+ * "split", ...); describe shows command_line.  0 or -1 (printed).
+ */
+int ds_windows_set_note(struct ds_windows_writer *w, const char *name, const char *value);
 
 struct strbuf;
 /* ds_windows_describe - for schedcast info (text or JSON object) */

@@ -1,0 +1,889 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The windows file: a streaming writer (decisions, candidates and their
+ * feature windows appended in blocks), a validating whole-file loader and the
+ * describer behind `schedcast info`.  See data/windows.h for the layout.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/data-local.h"
+#include "data/windows.h"
+
+/* Bounds a file must respect before anything is allocated for it. */
+#define MAX_K 1024
+#define MAX_FEAT 256
+#define MAX_W 4096
+#define MAX_TRACES 65536
+#define MAX_VOCAB (1u << 24)
+#define MAX_ROWS (1ull << 36)
+
+static const char *const split_names[3] = { "train", "val", "test" };
+
+/* ---- HDF5 types ------------------------------------------------------------ */
+
+static hid_t comm_type(void)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+
+	H5Tset_size(t, DS_COMM_LEN);
+	H5Tset_strpad(t, H5T_STR_NULLPAD);
+	return t;
+}
+
+/* Decision rows: packed little-endian in the file, struct ds_decision in memory. */
+static hid_t dec_type(int file)
+{
+	hid_t t;
+#define I32 (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
+#define U64 (file ? H5T_STD_U64LE : H5T_NATIVE_UINT64)
+	if (file) {
+		size_t off = 0;
+
+		t = H5Tcreate(H5T_COMPOUND, 8 + 8 + 6 * 4 + 1);
+#define F(name, ty, sz) do { H5Tinsert(t, name, off, ty); off += sz; } while (0)
+		F("ts", U64, 8);
+		F("cand_off", U64, 8);
+		F("trace", I32, 4);
+		F("cpu", I32, 4);
+		F("ncand", I32, 4);
+		F("label", I32, 4);
+		F("prev_pid", I32, 4);
+		F("next_pid", I32, 4);
+		F("split", H5T_STD_U8LE, 1);
+#undef F
+	} else {
+		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_decision));
+#define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_decision, name), ty)
+		M(ts, U64);
+		M(cand_off, U64);
+		M(trace, I32);
+		M(cpu, I32);
+		M(ncand, I32);
+		M(label, I32);
+		M(prev_pid, I32);
+		M(next_pid, I32);
+		M(split, H5T_NATIVE_UINT8);
+#undef M
+	}
+	return t;
+}
+
+static hid_t cand_type(int file)
+{
+	hid_t c = comm_type(), t;
+
+	if (file) {
+		size_t off = 0;
+
+		t = H5Tcreate(H5T_COMPOUND, 4 + 4 + 3 * 8 + DS_COMM_LEN);
+#define F(name, ty, sz) do { H5Tinsert(t, name, off, ty); off += sz; } while (0)
+		F("pid", I32, 4);
+		F("prio", I32, 4);
+		F("queued_ns", U64, 8);
+		F("since_ran_ns", U64, 8);
+		F("cpu_recent_ns", U64, 8);
+		F("comm", c, DS_COMM_LEN);
+#undef F
+	} else {
+		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_candidate));
+#define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_candidate, name), ty)
+		M(pid, I32);
+		M(prio, I32);
+		M(queued_ns, U64);
+		M(since_ran_ns, U64);
+		M(cpu_recent_ns, U64);
+		M(comm, c);
+#undef M
+	}
+#undef I32
+#undef U64
+	H5Tclose(c);
+	return t;
+}
+
+/* ---- an appender for any row type and rank (ds_appender does rank <= 2) ---- */
+
+struct happ {
+	const char *name;
+	hid_t d, mt;
+	int rank;
+	hsize_t inner[3];	/* dims after the first */
+	size_t row_bytes;
+	unsigned char *buf;
+	uint64_t nbuf, cap, rows;
+};
+
+static int happ_open(struct ds_file *f, struct happ *a, const char *name, hid_t ft, hid_t mt,
+		     size_t row_bytes, int rank, const hsize_t *inner)
+{
+	hsize_t dims[4] = { 0 }, maxd[4] = { H5S_UNLIMITED }, chunk[4];
+	hid_t sp, dcpl;
+
+	memset(a, 0, sizeof(*a));
+	a->name = name;
+	a->mt = mt;
+	a->rank = rank;
+	a->row_bytes = row_bytes;
+	a->cap = SC_MAX((uint64_t)1, (uint64_t)(256 * 1024) / row_bytes);
+	chunk[0] = a->cap;
+	for (int i = 1; i < rank; i++) {
+		a->inner[i - 1] = inner[i - 1];
+		dims[i] = maxd[i] = inner[i - 1];
+		chunk[i] = inner[i - 1] ? inner[i - 1] : 1;
+	}
+	sp = H5Screate_simple(rank, dims, maxd);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, rank, chunk);
+	H5Pset_shuffle(dcpl);
+	H5Pset_deflate(dcpl, 4);
+	a->d = H5Dcreate2(f->fid, name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	if (a->d < 0)
+		return error("cannot create dataset '%s' in '%s'", name, f->path);
+	a->buf = xmallocarray(a->cap, row_bytes);
+	return 0;
+}
+
+static int happ_flush(struct ds_file *f, struct happ *a)
+{
+	hsize_t size[4], off[4] = { 0 }, cnt[4];
+	hid_t fs, ms;
+	int ret = 0;
+
+	if (!a->nbuf)
+		return 0;
+	size[0] = a->rows + a->nbuf;
+	off[0] = a->rows;
+	cnt[0] = a->nbuf;
+	for (int i = 1; i < a->rank; i++)
+		size[i] = cnt[i] = a->inner[i - 1];
+	if (H5Dset_extent(a->d, size) < 0)
+		return error("cannot extend dataset '%s' in '%s'", a->name, f->path);
+	fs = H5Dget_space(a->d);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+	ms = H5Screate_simple(a->rank, cnt, NULL);
+	if (H5Dwrite(a->d, a->mt, ms, fs, H5P_DEFAULT, a->buf) < 0)
+		ret = error("cannot write dataset '%s' in '%s' (disk full?)", a->name, f->path);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	a->rows += a->nbuf;
+	a->nbuf = 0;
+	return ret;
+}
+
+static int happ_add(struct ds_file *f, struct happ *a, const void *rows, uint64_t n)
+{
+	const unsigned char *p = rows;
+
+	while (n) {
+		uint64_t k = SC_MIN(n, a->cap - a->nbuf);
+
+		if (a->row_bytes)
+			memcpy(a->buf + a->nbuf * a->row_bytes, p, k * a->row_bytes);
+		a->nbuf += k;
+		p += k * a->row_bytes;
+		n -= k;
+		if (a->nbuf == a->cap && happ_flush(f, a))
+			return -1;
+	}
+	return 0;
+}
+
+static int happ_close(struct ds_file *f, struct happ *a, int flush)
+{
+	int ret = 0;
+
+	if (flush)
+		ret = happ_flush(f, a);
+	if (a->d > 0)
+		H5Dclose(a->d);
+	a->d = 0;
+	free(a->buf);
+	a->buf = NULL;
+	return ret;
+}
+
+/* ---- writer ---------------------------------------------------------------- */
+
+enum { A_DEC, A_CAND, A_WINDOW, A_STATE, A_SEQ_IDS, A_SEQ_GAPS, A_SEQ_LABEL, A_NR };
+
+struct ds_windows_writer {
+	struct ds_file *f;
+	int mode, K, E, S, W;
+	struct happ app[A_NR];
+	int open[A_NR];
+	hid_t dec_ft, dec_mt, cand_ft, cand_mt;
+	uint64_t n_dec, n_cand, split_n[3];
+	int failed;
+};
+
+static int write_names(struct ds_file *f, const char *names_ds, const char *frac_ds,
+		       char *const *names, const int8_t *frac, int n)
+{
+	uint64_t dim = (uint64_t)n;
+
+	for (int i = 0; i < n; i++)
+		if (!names || !names[i])
+			return error("cannot write '%s': feature %d of '%s' has no name", f->path, i,
+				     names_ds);
+	if (ds_write_strings(f, names_ds, (const char *const *)names, dim) ||
+	    ds_write_array(f, frac_ds, DS_I8, 1, &dim, frac))
+		return -1;
+	return 0;
+}
+
+static void writer_free(struct ds_windows_writer *w, int flush)
+{
+	for (int i = 0; i < A_NR; i++)
+		if (w->open[i])
+			happ_close(w->f, &w->app[i], flush);
+	H5Tclose(w->dec_ft);
+	H5Tclose(w->dec_mt);
+	H5Tclose(w->cand_ft);
+	H5Tclose(w->cand_mt);
+}
+
+struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_windows *hdr)
+{
+	struct ds_windows_writer *w;
+	struct ds_file *f;
+	int seq = hdr->mode == DS_WIN_SEQUENCE;
+	int ret = 0;
+
+	if (hdr->mode != DS_WIN_CANDIDATES && !seq) {
+		error("cannot write '%s': unknown mode %d", path, hdr->mode);
+		return NULL;
+	}
+	if (!seq && (hdr->K < 1 || hdr->K > MAX_K || hdr->E < 1 || hdr->E > MAX_FEAT ||
+		     hdr->S < 1 || hdr->S > MAX_FEAT)) {
+		error("cannot write '%s': invalid shape K=%d E=%d S=%d", path, hdr->K, hdr->E,
+		      hdr->S);
+		return NULL;
+	}
+	if (seq && (hdr->W < 1 || hdr->W > MAX_W || hdr->seq_gap_frac < 0 ||
+		    hdr->seq_gap_frac > 15)) {
+		error("cannot write '%s': invalid sequence length W=%d", path, hdr->W);
+		return NULL;
+	}
+	if (hdr->nr_traces < 0 || hdr->nr_traces > MAX_TRACES) {
+		error("cannot write '%s': invalid number of traces %d", path, hdr->nr_traces);
+		return NULL;
+	}
+	f = ds_create(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION);
+	if (!f)
+		return NULL;
+	w = xcalloc(1, sizeof(*w));
+	w->f = f;
+	w->mode = hdr->mode;
+	w->K = seq ? 0 : hdr->K;
+	w->E = seq ? 0 : hdr->E;
+	w->S = seq ? 0 : hdr->S;
+	w->W = seq ? hdr->W : 0;
+	w->dec_ft = dec_type(1);
+	w->dec_mt = dec_type(0);
+	w->cand_ft = cand_type(1);
+	w->cand_mt = cand_type(0);
+
+	ret |= ds_attr_set_str(f, NULL, "mode", seq ? "sequence" : "candidates");
+	ret |= ds_attr_set_int(f, NULL, "K", w->K);
+	ret |= ds_attr_set_int(f, NULL, "E", w->E);
+	ret |= ds_attr_set_int(f, NULL, "S", w->S);
+	ret |= ds_attr_set_int(f, NULL, "W", w->W);
+	ret |= ds_attr_set_int(f, NULL, "nr_traces", hdr->nr_traces);
+	ret |= ds_attr_set_int(f, NULL, "seq_gap_frac", seq ? hdr->seq_gap_frac : 0);
+	if (!ret && hdr->nr_traces) {
+		for (int i = 0; i < hdr->nr_traces; i++)
+			if (!hdr->traces || !hdr->traces[i])
+				ret = error("cannot write '%s': trace %d has no name", path, i);
+		if (!ret)
+			ret = ds_write_strings(f, "traces", (const char *const *)hdr->traces,
+					       (uint64_t)hdr->nr_traces);
+	} else if (!ret) {
+		ret = ds_write_strings(f, "traces", NULL, 0);
+	}
+	if (!ret)
+		ret = write_names(f, "ep_names", "ep_frac", hdr->ep_names, hdr->ep_frac, w->E);
+	if (!ret)
+		ret = write_names(f, "state_names", "state_frac", hdr->state_names,
+				  hdr->state_frac, w->S);
+	if (!ret) {
+		hsize_t ke[2] = { (hsize_t)w->K, (hsize_t)w->E }, s[1] = { (hsize_t)w->S };
+		hsize_t wd[1] = { (hsize_t)w->W };
+
+		ret = happ_open(f, &w->app[A_DEC], "decisions", w->dec_ft, w->dec_mt,
+				sizeof(struct ds_decision), 1, NULL);
+		w->open[A_DEC] = !ret;
+		if (!ret) {
+			ret = happ_open(f, &w->app[A_CAND], "cand", w->cand_ft, w->cand_mt,
+					sizeof(struct ds_candidate), 1, NULL);
+			w->open[A_CAND] = !ret;
+		}
+		if (!ret && !seq) {
+			ret = happ_open(f, &w->app[A_WINDOW], "window", H5T_STD_I16LE,
+					H5T_NATIVE_INT16, (size_t)w->K * w->E * 2, 3, ke);
+			w->open[A_WINDOW] = !ret;
+			if (!ret) {
+				ret = happ_open(f, &w->app[A_STATE], "state", H5T_STD_I16LE,
+						H5T_NATIVE_INT16, (size_t)w->S * 2, 2, s);
+				w->open[A_STATE] = !ret;
+			}
+		}
+		if (!ret && seq) {
+			ret = happ_open(f, &w->app[A_SEQ_IDS], "seq_ids", H5T_STD_I32LE,
+					H5T_NATIVE_INT32, (size_t)w->W * 4, 2, wd);
+			w->open[A_SEQ_IDS] = !ret;
+			if (!ret) {
+				ret = happ_open(f, &w->app[A_SEQ_GAPS], "seq_gaps", H5T_STD_I16LE,
+						H5T_NATIVE_INT16, (size_t)w->W * 2, 2, wd);
+				w->open[A_SEQ_GAPS] = !ret;
+			}
+			if (!ret) {
+				ret = happ_open(f, &w->app[A_SEQ_LABEL], "seq_label", H5T_STD_I32LE,
+						H5T_NATIVE_INT32, 4, 1, NULL);
+				w->open[A_SEQ_LABEL] = !ret;
+			}
+		}
+	}
+	if (ret) {
+		writer_free(w, 0);
+		ds_abort(f);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int ds_windows_set_note(struct ds_windows_writer *w, const char *name, const char *value)
+{
+	return ds_attr_set_str(w->f, NULL, name, value);
+}
+
+int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
+		   const struct ds_candidate *cand, const int16_t *window, const int16_t *state,
+		   const int32_t *ids, const int16_t *gaps)
+{
+	struct ds_file *f = w->f;
+	int ret = 0;
+
+	if (w->failed)
+		return -1;
+	if (d->split > DS_SPLIT_TEST || d->ncand < 0 ||
+	    (w->mode == DS_WIN_CANDIDATES && (d->label < -1 || d->label >= d->ncand)) ||
+	    (w->mode == DS_WIN_SEQUENCE && (d->ncand || d->label < 0))) {
+		w->failed = 1;
+		return error("cannot write '%s': invalid decision (ncand %d, label %d, split %d)",
+			     f->path, d->ncand, d->label, d->split);
+	}
+	d->cand_off = w->n_cand;
+	if (w->mode == DS_WIN_CANDIDATES && d->ncand) {
+		ret |= happ_add(f, &w->app[A_CAND], cand, (uint64_t)d->ncand);
+		ret |= happ_add(f, &w->app[A_WINDOW], window, (uint64_t)d->ncand);
+		ret |= happ_add(f, &w->app[A_STATE], state, (uint64_t)d->ncand);
+		w->n_cand += (uint64_t)d->ncand;
+	} else if (w->mode == DS_WIN_SEQUENCE) {
+		ret |= happ_add(f, &w->app[A_SEQ_IDS], ids, 1);
+		ret |= happ_add(f, &w->app[A_SEQ_GAPS], gaps, 1);
+		ret |= happ_add(f, &w->app[A_SEQ_LABEL], &d->label, 1);
+	}
+	ret |= happ_add(f, &w->app[A_DEC], d, 1);
+	w->n_dec++;
+	w->split_n[d->split]++;
+	if (ret)
+		w->failed = 1;
+	return ret ? -1 : 0;
+}
+
+int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uint64_t n_vocab,
+		      const struct ds_coverage *cov)
+{
+	struct ds_file *f = w->f;
+	uint64_t dim = DS_CAND_HIST;
+	int ret = w->failed ? -1 : 0;
+
+	for (int i = 0; i < A_NR && !ret; i++)
+		if (w->open[i])
+			ret = happ_flush(f, &w->app[i]);
+	if (!ret && w->mode == DS_WIN_SEQUENCE && n_vocab < 1)
+		ret = error("cannot write '%s': sequence mode needs a vocabulary", f->path);
+	if (!ret)
+		ret = ds_write_strings(f, "vocab", vocab, w->mode == DS_WIN_SEQUENCE ? n_vocab : 0);
+	if (!ret)
+		ret = ds_write_array(f, "cand_hist", DS_U64, 1, &dim, cov->cand_hist);
+	if (!ret) {
+		ret |= ds_attr_set_int(f, NULL, "n_dec", (int64_t)w->n_dec);
+		ret |= ds_attr_set_int(f, NULL, "n_cand", (int64_t)w->n_cand);
+		ret |= ds_attr_set_int(f, NULL, "n_vocab",
+				       w->mode == DS_WIN_SEQUENCE ? (int64_t)n_vocab : 0);
+		for (int i = 0; i < 3; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "n_%s", split_names[i]);
+			ret |= ds_attr_set_int(f, NULL, name, (int64_t)w->split_n[i]);
+		}
+		ret |= ds_attr_set_int(f, NULL, "decisions", (int64_t)cov->decisions);
+		ret |= ds_attr_set_int(f, NULL, "covered", (int64_t)cov->covered);
+		ret |= ds_attr_set_int(f, NULL, "contested", (int64_t)cov->contested);
+		ret |= ds_attr_set_int(f, NULL, "contested_covered",
+				       (int64_t)cov->contested_covered);
+		ret |= ds_attr_set_int(f, NULL, "inferred_switches",
+				       (int64_t)cov->inferred_switches);
+		ret |= ds_attr_set_int(f, NULL, "lost_resets", (int64_t)cov->lost_resets);
+	}
+	writer_free(w, 0);
+	if (ret)
+		ds_abort(f);
+	else
+		ret = ds_commit(f);
+	free(w);
+	return ret ? -1 : 0;
+}
+
+void ds_windows_abort(struct ds_windows_writer *w)
+{
+	if (!w)
+		return;
+	writer_free(w, 0);
+	ds_abort(w->f);
+	free(w);
+}
+
+/* ---- loader ---------------------------------------------------------------- */
+
+static int get_int(struct ds_file *f, const char *name, int64_t min, int64_t max, int64_t *v)
+{
+	if (ds_attr_get_int(f, NULL, name, v))
+		return -1;
+	if (*v < min || *v > max)
+		return error("cannot read '%s': attribute '%s' is %lld, outside %lld..%lld", f->path,
+			     name, (long long)*v, (long long)min, (long long)max);
+	return 0;
+}
+
+/* Read a whole compound table of at most max rows into *out (caller frees). */
+static int read_table(struct ds_file *f, const char *name, hid_t mt, size_t elem,
+		      uint64_t expect, void **out)
+{
+	uint64_t dims[1];
+	hid_t d;
+	hsize_t stored;
+	int ret = 0;
+
+	*out = NULL;
+	if (ds_array_dims(f, name, dims, 1) != 1)
+		return error("cannot read '%s': '%s' is not a table", f->path, name);
+	if (dims[0] != expect)
+		return error("cannot read '%s': '%s' has %llu rows, the header says %llu", f->path,
+			     name, (unsigned long long)dims[0], (unsigned long long)expect);
+	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	stored = H5Dget_storage_size(d);
+	if (expect * elem > 65536 && (double)(expect * elem) > (double)stored * 1100.0) {
+		H5Dclose(d);
+		return error("cannot read '%s': '%s' declares %llu rows but the file holds %llu bytes",
+			     f->path, name, (unsigned long long)expect, (unsigned long long)stored);
+	}
+	*out = xmallocarray(expect ? expect : 1, elem);
+	if (expect && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
+		free(*out);
+		*out = NULL;
+		ret = error("cannot read '%s': '%s' is damaged or has the wrong layout", f->path,
+			    name);
+	}
+	H5Dclose(d);
+	return ret;
+}
+
+/* A rank-r array whose shape must be exactly dims. */
+static int read_shaped(struct ds_file *f, const char *name, enum ds_type t, int rank,
+		       const uint64_t *want, void **out)
+{
+	uint64_t dims[4], total = 1;
+
+	for (int i = 0; i < rank; i++)
+		total *= want[i] ? want[i] : 1;
+	if (ds_read_array(f, name, t, rank, dims, out, total))
+		return -1;
+	for (int i = 0; i < rank; i++) {
+		if (dims[i] != want[i]) {
+			free(*out);
+			*out = NULL;
+			return error("cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
+				     f->path, name, i, (unsigned long long)dims[i],
+				     (unsigned long long)want[i]);
+		}
+	}
+	return 0;
+}
+
+static int read_names(struct ds_file *f, const char *names_ds, const char *frac_ds, int n,
+		      char ***names, int8_t **frac)
+{
+	uint64_t got, dim = (uint64_t)n;
+
+	if (ds_read_strings(f, names_ds, names, &got, MAX_FEAT))
+		return -1;
+	if (got != (uint64_t)n) {
+		ds_free_strings(*names, got);
+		*names = NULL;
+		return error("cannot read '%s': '%s' has %llu names for %d features", f->path,
+			     names_ds, (unsigned long long)got, n);
+	}
+	if (read_shaped(f, frac_ds, DS_I8, 1, &dim, (void **)frac))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if ((*frac)[i] < 0 || (*frac)[i] > 15)
+			return error("cannot read '%s': feature '%s' has %d fraction bits", f->path,
+				     (*names)[i], (*frac)[i]);
+	return 0;
+}
+
+static int load_coverage(struct ds_file *f, struct ds_coverage *cov, uint64_t n_dec)
+{
+	static const struct { const char *name; size_t off; } ctr[] = {
+		{ "decisions", offsetof(struct ds_coverage, decisions) },
+		{ "covered", offsetof(struct ds_coverage, covered) },
+		{ "contested", offsetof(struct ds_coverage, contested) },
+		{ "contested_covered", offsetof(struct ds_coverage, contested_covered) },
+		{ "inferred_switches", offsetof(struct ds_coverage, inferred_switches) },
+		{ "lost_resets", offsetof(struct ds_coverage, lost_resets) },
+	};
+	uint64_t dim = DS_CAND_HIST, *hist;
+	int64_t v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ctr); i++) {
+		if (get_int(f, ctr[i].name, 0, INT64_MAX, &v))
+			return -1;
+		*(uint64_t *)((char *)cov + ctr[i].off) = (uint64_t)v;
+	}
+	if (cov->covered > cov->decisions || cov->contested > cov->decisions ||
+	    cov->contested_covered > cov->contested || cov->decisions != n_dec)
+		return error("cannot read '%s': coverage counters are inconsistent", f->path);
+	if (read_shaped(f, "cand_hist", DS_U64, 1, &dim, (void **)&hist))
+		return -1;
+	memcpy(cov->cand_hist, hist, sizeof(cov->cand_hist));
+	free(hist);
+	return 0;
+}
+
+static int validate(struct ds_file *f, struct ds_windows *w)
+{
+	uint64_t next_off = 0;
+
+	for (uint64_t i = 0; i < w->n_dec; i++) {
+		const struct ds_decision *d = &w->dec[i];
+
+		if (d->trace < 0 || d->trace >= w->nr_traces || d->split > DS_SPLIT_TEST ||
+		    d->cpu < 0 || d->ncand < 0)
+			return error("cannot read '%s': decision %llu is invalid", f->path,
+				     (unsigned long long)i);
+		if (w->mode == DS_WIN_CANDIDATES) {
+			if (d->cand_off != next_off || d->cand_off + (uint64_t)d->ncand > w->n_cand ||
+			    d->label < -1 || d->label >= d->ncand)
+				return error("cannot read '%s': decision %llu has bad candidates",
+					     f->path, (unsigned long long)i);
+			next_off += (uint64_t)d->ncand;
+		} else if (d->ncand || d->label < 0 || (uint64_t)d->label >= w->n_vocab) {
+			return error("cannot read '%s': decision %llu has a bad label", f->path,
+				     (unsigned long long)i);
+		}
+	}
+	if (w->mode == DS_WIN_CANDIDATES && next_off != w->n_cand)
+		return error("cannot read '%s': %llu candidates but decisions use %llu", f->path,
+			     (unsigned long long)w->n_cand, (unsigned long long)next_off);
+	if (w->mode == DS_WIN_SEQUENCE) {
+		for (uint64_t i = 0; i < w->n_dec * (uint64_t)w->W; i++)
+			if (w->seq_ids[i] < -1 || (w->seq_ids[i] >= 0 &&
+						   (uint64_t)w->seq_ids[i] >= w->n_vocab))
+				return error("cannot read '%s': sequence id out of range at %llu",
+					     f->path, (unsigned long long)i);
+	}
+	return 0;
+}
+
+struct ds_windows *ds_windows_load(const char *path)
+{
+	struct ds_windows *w = xcalloc(1, sizeof(*w));
+	struct ds_file *f;
+	char *mode = NULL;
+	int64_t v;
+	uint64_t nt, dims[3];
+	hid_t mt = -1;
+
+	f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &w->version);
+	if (!f) {
+		free(w);
+		return NULL;
+	}
+	if (ds_attr_get_str(f, NULL, "mode", &mode))
+		goto fail;
+	if (!strcmp(mode, "candidates")) {
+		w->mode = DS_WIN_CANDIDATES;
+	} else if (!strcmp(mode, "sequence")) {
+		w->mode = DS_WIN_SEQUENCE;
+	} else {
+		error("cannot read '%s': unknown mode '%s'", path, mode);
+		goto fail;
+	}
+	if (w->mode == DS_WIN_CANDIDATES) {
+		if (get_int(f, "K", 1, MAX_K, &v))
+			goto fail;
+		w->K = (int)v;
+		if (get_int(f, "E", 1, MAX_FEAT, &v))
+			goto fail;
+		w->E = (int)v;
+		if (get_int(f, "S", 1, MAX_FEAT, &v))
+			goto fail;
+		w->S = (int)v;
+	} else {
+		if (get_int(f, "W", 1, MAX_W, &v))
+			goto fail;
+		w->W = (int)v;
+		if (get_int(f, "seq_gap_frac", 0, 15, &v))
+			goto fail;
+		w->seq_gap_frac = (int)v;
+	}
+	if (get_int(f, "nr_traces", 0, MAX_TRACES, &v))
+		goto fail;
+	w->nr_traces = (int)v;
+	if (ds_read_strings(f, "traces", &w->traces, &nt, MAX_TRACES))
+		goto fail;
+	if (nt != (uint64_t)w->nr_traces) {
+		error("cannot read '%s': %llu trace names for %d traces", path,
+		      (unsigned long long)nt, w->nr_traces);
+		goto fail;
+	}
+	if (w->mode == DS_WIN_CANDIDATES &&
+	    (read_names(f, "ep_names", "ep_frac", w->E, &w->ep_names, &w->ep_frac) ||
+	     read_names(f, "state_names", "state_frac", w->S, &w->state_names, &w->state_frac)))
+		goto fail;
+	if (get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &v))
+		goto fail;
+	w->n_dec = (uint64_t)v;
+	if (get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &v))
+		goto fail;
+	w->n_cand = (uint64_t)v;
+	mt = dec_type(0);
+	if (read_table(f, "decisions", mt, sizeof(struct ds_decision), w->n_dec, (void **)&w->dec))
+		goto fail;
+	H5Tclose(mt);
+	mt = cand_type(0);
+	if (read_table(f, "cand", mt, sizeof(struct ds_candidate), w->n_cand, (void **)&w->cand))
+		goto fail;
+	H5Tclose(mt);
+	mt = -1;
+	for (uint64_t i = 0; i < w->n_cand; i++)
+		w->cand[i].comm[DS_COMM_LEN - 1] = '\0';
+	if (w->mode == DS_WIN_CANDIDATES) {
+		dims[0] = w->n_cand;
+		dims[1] = (uint64_t)w->K;
+		dims[2] = (uint64_t)w->E;
+		if (read_shaped(f, "window", DS_I16, 3, dims, (void **)&w->window))
+			goto fail;
+		dims[1] = (uint64_t)w->S;
+		if (read_shaped(f, "state", DS_I16, 2, dims, (void **)&w->state))
+			goto fail;
+	} else {
+		if (w->n_cand) {
+			error("cannot read '%s': sequence file with candidates", path);
+			goto fail;
+		}
+		if (ds_read_strings(f, "vocab", &w->vocab, &w->n_vocab, MAX_VOCAB))
+			goto fail;
+		if (!w->n_vocab) {
+			error("cannot read '%s': empty vocabulary", path);
+			goto fail;
+		}
+		dims[0] = w->n_dec;
+		dims[1] = (uint64_t)w->W;
+		if (read_shaped(f, "seq_ids", DS_I32, 2, dims, (void **)&w->seq_ids) ||
+		    read_shaped(f, "seq_gaps", DS_I16, 2, dims, (void **)&w->seq_gaps))
+			goto fail;
+	}
+	if (load_coverage(f, &w->cov, w->n_dec) || validate(f, w))
+		goto fail;
+	free(mode);
+	ds_close(f);
+	return w;
+fail:
+	if (mt >= 0)
+		H5Tclose(mt);
+	free(mode);
+	ds_close(f);
+	ds_windows_free(w);
+	return NULL;
+}
+
+void ds_windows_free(struct ds_windows *w)
+{
+	if (!w)
+		return;
+	ds_free_strings(w->ep_names, (uint64_t)(w->ep_names ? w->E : 0));
+	ds_free_strings(w->state_names, (uint64_t)(w->state_names ? w->S : 0));
+	free(w->ep_frac);
+	free(w->state_frac);
+	ds_free_strings(w->traces, (uint64_t)(w->traces ? w->nr_traces : 0));
+	free(w->dec);
+	free(w->cand);
+	free(w->window);
+	free(w->state);
+	ds_free_strings(w->vocab, w->n_vocab);
+	free(w->seq_ids);
+	free(w->seq_gaps);
+	free(w);
+}
+
+/* ---- description ----------------------------------------------------------- */
+
+static double pct(uint64_t a, uint64_t b)
+{
+	return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static void describe_feats(struct strbuf *out, int json, const char *title, char **names,
+			   const int8_t *frac, int n)
+{
+	if (json) {
+		strbuf_addf(out, ",\"%s\":[", title);
+		for (int i = 0; i < n; i++) {
+			strbuf_addf(out, "%s{\"name\":", i ? "," : "");
+			strbuf_add_json_str(out, names[i]);
+			strbuf_addf(out, ",\"frac\":%d,\"format\":\"Q%d.%d\"}", frac[i],
+				    15 - frac[i], frac[i]);
+		}
+		strbuf_addch(out, ']');
+		return;
+	}
+	strbuf_addf(out, "%-17s%d (int16, value = raw / 2^frac)\n", title, n);
+	for (int i = 0; i < n; i++)
+		strbuf_addf(out, "  %-24s Q%d.%d\n", names[i], 15 - frac[i], frac[i]);
+}
+
+int ds_windows_describe(const char *path, int json, struct strbuf *out)
+{
+	struct ds_file *f;
+	struct ds_coverage cov = { 0 };
+	char *mode = NULL, **traces = NULL, **epn = NULL, **stn = NULL;
+	char *note = NULL;
+	int8_t *epf = NULL, *stf = NULL;
+	int64_t K = 0, E = 0, S = 0, W = 0, ndec = 0, ncand = 0, nvocab = 0, sn[3] = { 0 };
+	uint64_t nt = 0;
+	int version, seq, ret = -1;
+
+	f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &version);
+	if (!f)
+		return -1;
+	if (ds_attr_get_str(f, NULL, "mode", &mode) || get_int(f, "K", 0, MAX_K, &K) ||
+	    get_int(f, "E", 0, MAX_FEAT, &E) || get_int(f, "S", 0, MAX_FEAT, &S) ||
+	    get_int(f, "W", 0, MAX_W, &W) || get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &ndec) ||
+	    get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &ncand) ||
+	    get_int(f, "n_vocab", 0, MAX_VOCAB, &nvocab) ||
+	    get_int(f, "n_train", 0, INT64_MAX, &sn[0]) || get_int(f, "n_val", 0, INT64_MAX, &sn[1]) ||
+	    get_int(f, "n_test", 0, INT64_MAX, &sn[2]) ||
+	    load_coverage(f, &cov, (uint64_t)ndec) ||
+	    ds_read_strings(f, "traces", &traces, &nt, MAX_TRACES))
+		goto out;
+	seq = !strcmp(mode, "sequence");
+	if (!seq && (read_names(f, "ep_names", "ep_frac", (int)E, &epn, &epf) ||
+		     read_names(f, "state_names", "state_frac", (int)S, &stn, &stf)))
+		goto out;
+	if (json) {
+		strbuf_addstr(out, "{\"file\":");
+		strbuf_add_json_str(out, path);
+		strbuf_addf(out, ",\"format\":\"%s\",\"version\":%d,\"mode\":\"%s\"",
+			    DS_WINDOWS_FORMAT, version, seq ? "sequence" : "candidates");
+		strbuf_addf(out, ",\"K\":%lld,\"E\":%lld,\"S\":%lld,\"W\":%lld,\"traces\":[",
+			    (long long)K, (long long)E, (long long)S, (long long)W);
+		for (uint64_t i = 0; i < nt; i++) {
+			if (i)
+				strbuf_addch(out, ',');
+			strbuf_add_json_str(out, traces[i]);
+		}
+		strbuf_addf(out, "],\"decisions\":%llu,\"candidates\":%lld,\"covered\":%llu,"
+			    "\"coverage\":%.6f,\"contested\":%llu,\"contested_share\":%.6f,"
+			    "\"contested_covered\":%llu,\"contested_coverage\":%.6f,"
+			    "\"inferred_switches\":%llu,\"lost_resets\":%llu,\"vocab\":%lld",
+			    (unsigned long long)cov.decisions, (long long)ncand,
+			    (unsigned long long)cov.covered, pct(cov.covered, cov.decisions) / 100,
+			    (unsigned long long)cov.contested,
+			    pct(cov.contested, cov.decisions) / 100,
+			    (unsigned long long)cov.contested_covered,
+			    pct(cov.contested_covered, cov.contested) / 100,
+			    (unsigned long long)cov.inferred_switches,
+			    (unsigned long long)cov.lost_resets, (long long)nvocab);
+		strbuf_addf(out, ",\"split\":{\"train\":%lld,\"val\":%lld,\"test\":%lld}",
+			    (long long)sn[0], (long long)sn[1], (long long)sn[2]);
+		strbuf_addstr(out, ",\"cand_hist\":[");
+		for (int i = 0; i < DS_CAND_HIST; i++)
+			strbuf_addf(out, "%s%llu", i ? "," : "",
+				    (unsigned long long)cov.cand_hist[i]);
+		strbuf_addch(out, ']');
+		if (!seq) {
+			describe_feats(out, 1, "episode_features", epn, epf, (int)E);
+			describe_feats(out, 1, "state_features", stn, stf, (int)S);
+		}
+		if (ds_attr_exists(f, NULL, "command_line") &&
+		    !ds_attr_get_str(f, NULL, "command_line", &note)) {
+			strbuf_addstr(out, ",\"command_line\":");
+			strbuf_add_json_str(out, note);
+		}
+		strbuf_addch(out, '}');
+		ret = 0;
+		goto out;
+	}
+	strbuf_addf(out, "file:            %s\n", path);
+	strbuf_addf(out, "kind:            windows (%s version %d)\n", DS_WINDOWS_FORMAT, version);
+	if (seq)
+		strbuf_addf(out, "mode:            sequence (W=%lld, vocabulary %lld incl. unknown)\n",
+			    (long long)W, (long long)nvocab);
+	else
+		strbuf_addf(out, "mode:            candidates (K=%lld episodes)\n", (long long)K);
+	strbuf_addf(out, "traces:          %llu\n", (unsigned long long)nt);
+	for (uint64_t i = 0; i < nt; i++)
+		strbuf_addf(out, "  %llu: %s\n", (unsigned long long)i, traces[i]);
+	strbuf_addf(out, "decisions:       %llu\n", (unsigned long long)cov.decisions);
+	strbuf_addf(out, "split:           train %lld, val %lld, test %lld\n", (long long)sn[0],
+		    (long long)sn[1], (long long)sn[2]);
+	if (seq) {
+		strbuf_addf(out, "known picks:     %llu (%.1f%% in the vocabulary)\n",
+			    (unsigned long long)cov.covered, pct(cov.covered, cov.decisions));
+	} else {
+		strbuf_addf(out, "candidates:      %lld\n", (long long)ncand);
+		strbuf_addf(out, "coverage:        %.1f%% (%llu of %llu picks among the candidates)\n",
+			    pct(cov.covered, cov.decisions), (unsigned long long)cov.covered,
+			    (unsigned long long)cov.decisions);
+		strbuf_addf(out, "contested:       %.1f%% (%llu with >= 2 candidates), coverage %.1f%%\n",
+			    pct(cov.contested, cov.decisions), (unsigned long long)cov.contested,
+			    pct(cov.contested_covered, cov.contested));
+	}
+	strbuf_addf(out, "inferred switches: %llu (repaired from common_pid, not scored)\n",
+		    (unsigned long long)cov.inferred_switches);
+	strbuf_addf(out, "lost resets:     %llu\n", (unsigned long long)cov.lost_resets);
+	if (!seq) {
+		strbuf_addstr(out, "candidate count histogram:\n");
+		for (int i = 0; i < DS_CAND_HIST; i++) {
+			if (!cov.cand_hist[i])
+				continue;
+			strbuf_addf(out, "  %s%-3d %12llu  %5.1f%%\n", i == DS_CAND_HIST - 1 ? ">=" : "  ",
+				    i, (unsigned long long)cov.cand_hist[i],
+				    pct(cov.cand_hist[i], cov.decisions));
+		}
+		describe_feats(out, 0, "episode features:", epn, epf, (int)E);
+		describe_feats(out, 0, "state features:", stn, stf, (int)S);
+	}
+	if (ds_attr_exists(f, NULL, "command_line") &&
+	    !ds_attr_get_str(f, NULL, "command_line", &note))
+		strbuf_addf(out, "command line:    %s\n", note);
+	ret = 0;
+out:
+	free(note);
+	free(mode);
+	ds_free_strings(traces, nt);
+	ds_free_strings(epn, (uint64_t)(epn ? E : 0));
+	ds_free_strings(stn, (uint64_t)(stn ? S : 0));
+	free(epf);
+	free(stf);
+	ds_close(f);
+	return ret;
+}
