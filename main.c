@@ -25,6 +25,7 @@ static int cmd_version(int argc, char **argv);
 
 static const struct cmd_struct commands[] = {
 	{ "info", cmd_info, "show what a schedcast file holds" },
+	{ "workload", cmd_workload, "run the built-in mixed workload (to record it)" },
 	{ "help", cmd_help, "show this list, or the manual page of a command" },
 	{ "version", cmd_version, "print the version" },
 };
