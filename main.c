@@ -24,6 +24,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct cmd_struct commands[] = {
+	{ "record", cmd_record, "record the scheduler's events into a trace file" },
 	{ "info", cmd_info, "show what a schedcast file holds" },
 	{ "workload", cmd_workload, "run the built-in mixed workload (to record it)" },
 	{ "help", cmd_help, "show this list, or the manual page of a command" },

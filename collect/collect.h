@@ -90,7 +90,7 @@ struct col_opts {
 	enum col_backend backend;
 	uint32_t events;		/* DS_EV_BIT() mask of sched events; 0 = all */
 	const uint64_t *cpu_mask;	/* COL_MAX_CPUS bits; NULL = every online CPU */
-	uint64_t buffer_size;		/* bytes of ring per CPU; 0 = 4 MiB (tracefs), 1 MiB (perf) */
+	uint64_t buffer_size;		/* bytes of ring per CPU; 0 = 4 MiB */
 	const char *instance;		/* tracefs instance name; NULL = "schedcast-<pid>" */
 };
 

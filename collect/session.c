@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collect/session.c - the capture session, whatever the backend: CPU sets,
+ * per-CPU queues, the timestamp-ordered merge and lost-event accounting.
+ * The backends (tracefs.c, perf.c) only fill the per-CPU queues.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tracefs/tracefs.h>
+
+#include "common/common.h"
+#include "collect/collect-local.h"
+
+#define DEFAULT_BUFFER_SIZE (4ULL << 20)
+
+/* ---- helpers for the backends ------------------------------------------------ */
+
+static int bit_test(const uint64_t *mask, int cpu)
+{
+	return (mask[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+int col_online_cpus(uint64_t *mask, int max_cpus)
+{
+	FILE *fp = fopen("/sys/devices/system/cpu/online", "r");
+	struct strbuf sb = STRBUF_INIT;
+	int n = -1;
+
+	memset(mask, 0, (size_t)(max_cpus + 63) / 64 * sizeof(*mask));
+	if (fp && strbuf_getline(&sb, fp) == 0 && parse_cpulist(sb.buf, mask, max_cpus) == 0) {
+		for (int c = max_cpus - 1; c >= 0; c--) {
+			if (bit_test(mask, c)) {
+				n = c + 1;
+				break;
+			}
+		}
+	}
+	if (fp)
+		fclose(fp);
+	strbuf_release(&sb);
+	if (n < 0) {
+		/* no sysfs: trust sysconf */
+		long nr = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (nr < 1 || nr > max_cpus)
+			return error("cannot tell which CPUs are online");
+		for (int c = 0; c < nr; c++)
+			mask[c / 64] |= 1ULL << (c % 64);
+		n = (int)nr;
+	}
+	return n;
+}
+
+const char *col_tracing_dir(void)
+{
+	const char *dir = NULL;
+
+	if (tracefs_tracing_dir_is_mounted(true, &dir) < 0 || !dir) {
+		int err = errno;
+
+		if (geteuid() != 0) {
+			error("recording needs root: tracefs is not mounted and only root can mount it");
+			errno = EACCES;
+		} else {
+			error("tracefs is not mounted and cannot be mounted (mount -t tracefs nodev "
+			      "/sys/kernel/tracing): %s", strerror(err));
+			errno = err ? err : ENODEV;
+		}
+		return NULL;
+	}
+	if (access(dir, R_OK | W_OK | X_OK)) {
+		int err = errno;
+
+		if (err == EACCES || err == EPERM)
+			error("recording needs root: no permission on tracefs at '%s'", dir);
+		else
+			error("cannot use tracefs at '%s': %s", dir, strerror(err));
+		errno = err;
+		return NULL;
+	}
+	return dir;
+}
+
+static void q_grow(struct col_cpu *c)
+{
+	size_t n = c->alloc ? c->alloc * 2 : 1024;
+	struct ds_event *q = xmallocarray(n, sizeof(*q));
+
+	/* unwrap the ring into the new array */
+	for (size_t i = 0; i < c->nr; i++)
+		q[i] = c->q[(c->head + i) % c->alloc];
+	free(c->q);
+	c->q = q;
+	c->head = 0;
+	c->alloc = n;
+}
+
+void col_cpu_push(struct col_session *s, int cpu, const struct ds_event *ev)
+{
+	struct col_cpu *c = &s->cpus[cpu];
+
+	if (c->nr == c->alloc)
+		q_grow(c);
+	c->q[(c->head + c->nr) % c->alloc] = *ev;
+	c->nr++;
+	if (ev->ts > c->last_ts)
+		c->last_ts = ev->ts;
+}
+
+void col_cpu_lost(struct col_session *s, int cpu, uint64_t ts, uint64_t n)
+{
+	struct col_cpu *c = &s->cpus[cpu];
+	struct ds_event ev;
+
+	/* the marker may not go before what this CPU already delivered */
+	ds_event_init(&ev, DS_EV_LOST, SC_MAX(ts, c->last_ts), cpu);
+	ev.state = (int64_t)n;
+	col_cpu_push(s, cpu, &ev);
+	c->lost_marked += n;
+	if (c->lost < c->lost_marked)
+		c->lost = c->lost_marked;
+}
+
+void col_cpu_set_lost(struct col_session *s, int cpu, uint64_t total)
+{
+	if (cpu >= 0 && cpu < s->nr_cpus && total > s->cpus[cpu].lost)
+		s->cpus[cpu].lost = total;
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the session ------------------------------------------------------------- */
+
+struct col_session *col_session_open(const struct col_opts *opts)
+{
+	struct col_session *s = xcalloc(1, sizeof(*s));
+	uint64_t online[COL_MAX_CPUS / 64];
+	int nr_online, any = 0;
+
+	s->opts = *opts;
+	s->opts.cpu_mask = NULL;
+	if (!s->opts.events)
+		s->opts.events = DS_EV_ALL_SCHED;
+	if (!s->opts.buffer_size)
+		s->opts.buffer_size = DEFAULT_BUFFER_SIZE;
+	switch (opts->backend) {
+	case COL_BACKEND_TRACEFS:
+		s->ops = &col_tracefs_ops;
+		break;
+	case COL_BACKEND_PERF:
+		s->ops = &col_perf_ops;
+		break;
+	default:
+		free(s);
+		errno = EINVAL;
+		error("unknown capture backend %d", (int)opts->backend);
+		return NULL;
+	}
+	if (opts->instance)
+		snprintf(s->instance_name, sizeof(s->instance_name), "%s", opts->instance);
+	else
+		snprintf(s->instance_name, sizeof(s->instance_name), "schedcast-%d", (int)getpid());
+
+	nr_online = col_online_cpus(online, COL_MAX_CPUS);
+	if (nr_online < 0) {
+		free(s);
+		errno = ENODEV;
+		return NULL;
+	}
+	s->nr_cpus = nr_online;
+	s->cpus = xcalloc((size_t)s->nr_cpus, sizeof(*s->cpus));
+	for (int c = 0; c < s->nr_cpus; c++) {
+		s->cpus[c].cpu = c;
+		s->cpus[c].active = bit_test(online, c) && (!opts->cpu_mask || bit_test(opts->cpu_mask, c));
+		any |= s->cpus[c].active;
+		if (s->cpus[c].active)
+			s->cpu_mask[c / 64] |= 1ULL << (c % 64);
+	}
+	if (!any) {
+		free(s->cpus);
+		free(s);
+		errno = EINVAL;
+		error("none of the chosen CPUs is online");
+		return NULL;
+	}
+	if (s->ops->open(s)) {
+		int err = errno;
+
+		s->ops->close(s);
+		col_decoder_free(s->dec);
+		free(s->cpus);
+		free(s);
+		errno = err ? err : EIO;
+		return NULL;
+	}
+	return s;
+}
+
+int col_session_start(struct col_session *s)
+{
+	if (s->started)
+		return 0;
+	if (s->ops->start(s))
+		return -1;
+	s->started = 1;
+	return 0;
+}
+
+/*
+ * The k-way merge: repeatedly take the oldest head among the CPU queues
+ * while it is no newer than the watermark.  A linear scan over the CPUs per
+ * event: k is the number of CPUs captured, small next to the events per poll.
+ */
+static int emit(struct col_session *s, uint64_t watermark, col_event_fn cb, void *ctx)
+{
+	int n = 0;
+
+	for (;;) {
+		struct col_cpu *best = NULL;
+		struct ds_event ev;
+		int ret;
+
+		for (int c = 0; c < s->nr_cpus; c++) {
+			struct col_cpu *cpu = &s->cpus[c];
+
+			if (!cpu->nr)
+				continue;
+			if (!best || cpu->q[cpu->head].ts < best->q[best->head].ts)
+				best = cpu;
+		}
+		if (!best || best->q[best->head].ts > watermark)
+			return n;
+		ev = best->q[best->head];
+		best->head = (best->head + 1) % best->alloc;
+		best->nr--;
+		ret = cb(&ev, ctx);
+		if (ret < 0)
+			return ret;
+		if (n < INT_MAX)
+			n++;
+	}
+}
+
+int col_session_poll(struct col_session *s, int timeout_ms, col_event_fn cb, void *ctx)
+{
+	uint64_t watermark = UINT64_MAX, read_start;
+
+	if (!s->started)
+		return error("capture session polled before it was started");
+	if (!s->stopped && timeout_ms != 0 && s->ops->wait(s, timeout_ms))
+		return -1;
+	/* anything stamped before this (less the slack) and not read yet is lost in flight */
+	read_start = mono_now();
+	if (s->ops->read(s) < 0)
+		return -1;
+	if (!s->stopped) {
+		for (int c = 0; c < s->nr_cpus; c++) {
+			struct col_cpu *cpu = &s->cpus[c];
+			uint64_t bound = cpu->last_ts;
+
+			if (!cpu->active)
+				continue;
+			if (cpu->drained && read_start > COL_MERGE_SLACK_NS)
+				bound = SC_MAX(bound, read_start - COL_MERGE_SLACK_NS);
+			watermark = SC_MIN(watermark, bound);
+		}
+	}
+	return emit(s, watermark, cb, ctx);
+}
+
+int col_session_stop(struct col_session *s)
+{
+	if (!s->started || s->stopped)
+		return 0;
+	s->stopped = 1;
+	return s->ops->stop(s);
+}
+
+void col_session_close(struct col_session *s)
+{
+	if (!s)
+		return;
+	if (s->started && !s->stopped) {
+		s->stopped = 1;
+		s->ops->stop(s);
+	}
+	s->ops->close(s);
+	col_decoder_free(s->dec);
+	for (int c = 0; c < s->nr_cpus; c++)
+		free(s->cpus[c].q);
+	free(s->cpus);
+	free(s);
+}
+
+int col_session_nr_cpus(const struct col_session *s)
+{
+	return s->nr_cpus;
+}
+
+uint64_t col_session_lost(const struct col_session *s, int cpu)
+{
+	if (cpu < 0 || cpu >= s->nr_cpus)
+		return 0;
+	return s->cpus[cpu].lost;
+}
+
+uint32_t col_session_events(const struct col_session *s)
+{
+	return s->events;
+}
+
+const char *col_session_source(const struct col_session *s)
+{
+	return s->ops->source;
+}
+
+const char *col_session_clock(const struct col_session *s)
+{
+	return "mono";
+}
+
+const char *col_session_instance(const struct col_session *s)
+{
+	return s->opts.backend == COL_BACKEND_TRACEFS ? s->instance_name : NULL;
+}
+
+uint64_t col_session_now(const struct col_session *s)
+{
+	return mono_now();
+}
+
+int col_session_wanted(struct col_session *s)
+{
+	uint32_t have = col_decoder_events(s->dec);
+	uint32_t want = s->opts.events & DS_EV_ALL_SCHED;
+
+	for (int t = 0; t < DS_EV_LOST; t++) {
+		if ((want & DS_EV_BIT(t)) && !(have & DS_EV_BIT(t))) {
+			errno = ENOENT;
+			return error("this kernel has no usable sched/%s event", ds_event_type_name(t));
+		}
+	}
+	s->events = want;
+	return 0;
+}
