@@ -11,8 +11,10 @@
 #define SC_BUILTIN_H
 
 int cmd_info(int argc, char **argv);
+int cmd_features(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 

@@ -25,7 +25,10 @@ static int cmd_version(int argc, char **argv);
 
 static const struct cmd_struct commands[] = {
 	{ "record", cmd_record, "record the scheduler's events into a trace file" },
+	{ "import", cmd_import, "turn a trace.dat, perf.data or trace text into a trace file" },
 	{ "info", cmd_info, "show what a schedcast file holds" },
+	{ "features", cmd_features, "turn traces into decision windows for the model" },
+	{ "run", cmd_run, "record, learn and evaluate the scheduler on one command" },
 	{ "workload", cmd_workload, "run the built-in mixed workload (to record it)" },
 	{ "help", cmd_help, "show this list, or the manual page of a command" },
 	{ "version", cmd_version, "print the version" },

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * collect/import-local.h - what the importers share with each other and
+ * nobody else: the sink every importer writes its events into.
+ */
+#ifndef SC_COLLECT_IMPORT_LOCAL_H
+#define SC_COLLECT_IMPORT_LOCAL_H
+
+#include <stdio.h>
+
+#include "collect/import.h"
+#include "data/trace.h"
+
+/*
+ * struct col_sink - the trace writer plus what the importer learns on the
+ * way.  Lost-event lines of a text are held per CPU until the next event
+ * on that CPU gives them a time.
+ */
+struct col_sink {
+	const char *name;		/* input, for messages */
+	struct ds_trace_writer *w;
+	struct ds_trace_meta meta;	/* nr_cpus and events_recorded set at the end */
+	int64_t *pending;		/* per CPU: lost count waiting for a time, or PENDING_NONE */
+	int nr_pending;
+	uint64_t nr_events;
+	struct col_import_stats *stats;
+};
+
+#define COL_PENDING_NONE INT64_MIN
+
+int col_sink_open(struct col_sink *s, const char *name, const char *out,
+		  const struct col_import_opts *opts, const char *source);
+/*
+ * col_sink_write - one event.  A DS_EV_LOST event with ts 0 waits for the
+ * next event on its CPU; the others are written at once.
+ */
+int col_sink_write(struct col_sink *s, const struct ds_event *ev);
+/* col_sink_close - flush pending markers, write metadata, commit.  Frees. */
+int col_sink_close(struct col_sink *s);
+void col_sink_abort(struct col_sink *s);
+
+/* The importers: each reads its input and writes into an open sink. */
+int col_import_text(FILE *fp, struct col_sink *s);
+int col_import_perf(const char *path, struct col_sink *s, const struct col_import_opts *opts);
+int col_import_tracedat(const char *path, struct col_sink *s,
+			const struct col_import_opts *opts);
+
+#endif /* SC_COLLECT_IMPORT_LOCAL_H */

@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Text traces: ftrace's trace/trace_pipe, `trace-cmd report` (plugin form
+ * or -N) and `perf script`.  All three print an event as
+ *
+ *   <task> [<cpu>] [<flags>] <timestamp>: <event>: <fields>
+ *
+ * where task is "comm-pid" (ftrace, trace-cmd; perhaps with a "(tgid)"
+ * column and a "buffer: " prefix) or "comm tid" (perf), and the fields are
+ * the event's print fmt ("prev_comm=... prev_pid=..."), except for
+ * trace-cmd's sched plugin, which prints sched_switch and sched_wakeup*
+ * its own way.  Comms may hold spaces, '-', ':' and brackets, so every
+ * field is found from known anchors, never by splitting on spaces.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/import-local.h"
+#include "common/common.h"
+
+void col_text_parser_init(struct col_text_parser *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	p->max_cpu = -1;
+	p->tgid = -1;
+}
+
+/* ---- small strict parsers ---------------------------------------------- */
+
+static int parse_i64(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	int neg = 0;
+
+	if (len && s[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == len || len - i > 18)
+		return -1;
+	for (; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+static int parse_i32(const char *s, size_t len, int32_t *out)
+{
+	int64_t v;
+
+	if (parse_i64(s, len, &v) || v < INT32_MIN || v > INT32_MAX)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int set_comm(char *dst, const char *s, size_t len)
+{
+	if (len >= DS_COMM_LEN)
+		return -1;
+	memcpy(dst, s, len);
+	memset(dst + len, 0, DS_COMM_LEN - len);
+	return 0;
+}
+
+/* The kernel's letters (>= 4.14, TASK_REPORT) */
+static int64_t state_bit(char c)
+{
+	switch (c) {
+	case 'S': return DS_STATE_INTERRUPTIBLE;
+	case 'D': return DS_STATE_UNINTERRUPTIBLE;
+	case 'T': return DS_STATE_STOPPED;
+	case 't': return DS_STATE_TRACED;
+	case 'X': return DS_STATE_DEAD;
+	case 'Z': return DS_STATE_ZOMBIE;
+	case 'P': return DS_STATE_PARKED;
+	case 'I': return DS_STATE_IDLE;
+	default: return -1;
+	}
+}
+
+/*
+ * trace-cmd's sched_switch plugin (libtraceevent plugin_sched_switch.c)
+ * prints bit i of prev_state as "SDTtZXxW"[i]: a pre-4.14 table, so X and Z
+ * are swapped, P shows as x, I as W, and the preempted bit is not shown.
+ */
+static int64_t plugin_state_bit(char c)
+{
+	static const char letters[] = "SDTtZXxW";
+	const char *p = c ? strchr(letters, c) : NULL;
+
+	return p ? (int64_t)1 << (p - letters) : -1;
+}
+
+static int parse_state_with(const char *s, size_t len, int64_t *state, int64_t (*bit)(char))
+{
+	int64_t v = 0;
+	size_t i = 0;
+
+	if (len && s[len - 1] == '+' && bit == state_bit) {
+		v |= DS_STATE_PREEMPTED;
+		len--;
+	}
+	if (len == 1 && s[0] == 'R') {
+		*state = v;
+		return 0;
+	}
+	if (!len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int64_t b;
+
+		if (i % 2 == 1) {
+			if (s[i] != '|')
+				return -1;
+			continue;
+		}
+		b = bit(s[i]);
+		if (b < 0)
+			return -1;
+		v |= b;
+	}
+	if (len % 2 == 0)	/* ends with '|' */
+		return -1;
+	*state = v;
+	return 0;
+}
+
+int col_parse_state(const char *s, size_t len, int64_t *state)
+{
+	return parse_state_with(s, len, state, state_bit);
+}
+
+/* ---- print-fmt fields ---------------------------------------------------- */
+
+/*
+ * struct field - one "key=value" of an event's print fmt.  sep is what
+ * precedes the key (" ", or " ==> " before next_comm).  A value ends where
+ * the next present key begins, so values may hold spaces.
+ */
+struct field {
+	const char *key;
+	const char *sep;
+	int optional;
+	const char *val;	/* out: NULL when an optional key is absent */
+	size_t len;
+};
+
+#define KEY(k) { k, " ", 0, NULL, 0 }
+#define OPT(k) { k, " ", 1, NULL, 0 }
+
+static const char *find_key(const char *from, const struct field *f)
+{
+	size_t sl = strlen(f->sep), kl = strlen(f->key);
+	const char *p = from;
+
+	while ((p = strstr(p, f->sep))) {
+		if (!strncmp(p + sl, f->key, kl) && p[sl + kl] == '=')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+static int split_fields(const char *s, struct field *f, int n)
+{
+	const char *pos = s;
+
+	for (int i = 0; i < n; i++) {
+		size_t kl = strlen(f[i].key);
+		const char *end = NULL;
+		int j;
+
+		f[i].val = NULL;
+		if (strncmp(pos, f[i].key, kl) || pos[kl] != '=') {
+			if (f[i].optional)
+				continue;
+			return -1;
+		}
+		f[i].val = pos + kl + 1;
+		for (j = i + 1; j < n; j++) {
+			end = find_key(f[i].val, &f[j]);
+			if (end || !f[j].optional)
+				break;
+		}
+		if (j == n) {
+			end = f[i].val + strlen(f[i].val);
+			while (end > f[i].val && end[-1] == ' ')
+				end--;
+			f[i].len = (size_t)(end - f[i].val);
+			return 0;
+		}
+		if (!end)
+			return -1;
+		f[i].len = (size_t)(end - f[i].val);
+		pos = end + strlen(f[j].sep);
+		i = j - 1;
+	}
+	/* every key consumed: the last value ran to the end above */
+	return 0;
+}
+
+#define VAL_I32(fl, dst) (!(fl).val || parse_i32((fl).val, (fl).len, (dst)))
+
+static int fields_switch(const char *s, struct ds_event *ev)
+{
+	struct field f[] = {
+		KEY("prev_comm"), KEY("prev_pid"), KEY("prev_prio"),
+		KEY("prev_state"), { "next_comm", " ==> ", 0, NULL, 0 }, KEY("next_pid"),
+		KEY("next_prio"),
+	};
+
+	if (split_fields(s, f, ARRAY_SIZE(f)) || set_comm(ev->comm, f[0].val, f[0].len) ||
+	    VAL_I32(f[1], &ev->pid) || VAL_I32(f[2], &ev->prio) ||
+	    col_parse_state(f[3].val, f[3].len, &ev->state) ||
+	    set_comm(ev->next_comm, f[4].val, f[4].len) || VAL_I32(f[5], &ev->next_pid) ||
+	    VAL_I32(f[6], &ev->next_prio))
+		return -1;
+	return 0;
+}
+
+static int fields_wakeup(const char *s, struct ds_event *ev)
+{
+	/* success= was printed before 4.x kernels dropped it */
+	struct field f[] = {
+		KEY("comm"), KEY("pid"), KEY("prio"),
+		OPT("success"), OPT("target_cpu"),
+	};
+
+	if (split_fields(s, f, ARRAY_SIZE(f)) || set_comm(ev->comm, f[0].val, f[0].len) ||
+	    VAL_I32(f[1], &ev->pid) || VAL_I32(f[2], &ev->prio) ||
+	    (f[4].val && VAL_I32(f[4], &ev->target_cpu)))
+		return -1;
+	return 0;
+}
+
+static int fields_migrate(const char *s, struct ds_event *ev)
+{
+	struct field f[] = {
+		KEY("comm"), KEY("pid"), KEY("prio"),
+		KEY("orig_cpu"), KEY("dest_cpu"),
+	};
+
+	if (split_fields(s, f, ARRAY_SIZE(f)) || set_comm(ev->comm, f[0].val, f[0].len) ||
+	    VAL_I32(f[1], &ev->pid) || VAL_I32(f[2], &ev->prio) ||
+	    VAL_I32(f[3], &ev->orig_cpu) || VAL_I32(f[4], &ev->dest_cpu))
+		return -1;
+	return 0;
+}
+
+static int fields_fork(const char *s, struct ds_event *ev)
+{
+	struct field f[] = {
+		KEY("comm"), KEY("pid"), KEY("child_comm"),
+		KEY("child_pid"),
+	};
+
+	if (split_fields(s, f, ARRAY_SIZE(f)) || set_comm(ev->comm, f[0].val, f[0].len) ||
+	    VAL_I32(f[1], &ev->pid) || set_comm(ev->next_comm, f[2].val, f[2].len) ||
+	    VAL_I32(f[3], &ev->next_pid))
+		return -1;
+	return 0;
+}
+
+static int fields_exit(const char *s, struct ds_event *ev)
+{
+	/* group_dead appeared in 6.x kernels */
+	struct field f[] = {
+		KEY("comm"), KEY("pid"), KEY("prio"),
+		OPT("group_dead"),
+	};
+
+	if (split_fields(s, f, ARRAY_SIZE(f)) || set_comm(ev->comm, f[0].val, f[0].len) ||
+	    VAL_I32(f[1], &ev->pid) || VAL_I32(f[2], &ev->prio))
+		return -1;
+	if (f[3].val) {
+		if (f[3].len == 4 && !strncmp(f[3].val, "true", 4))
+			ev->state = 1;
+		else if (f[3].len == 5 && !strncmp(f[3].val, "false", 5))
+			ev->state = 0;
+		else if (f[3].len == 1 && (f[3].val[0] == '0' || f[3].val[0] == '1'))
+			ev->state = f[3].val[0] - '0';
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- trace-cmd's plugin forms -------------------------------------------- */
+
+/*
+ * "comm:pid [prio]" ending at end (exclusive); the comm may hold ':'.
+ * Returns 0 with the fields set.
+ */
+static int plugin_task(const char *s, const char *end, char *comm, int32_t *pid, int32_t *prio)
+{
+	const char *lb, *colon;
+
+	while (end > s && end[-1] == ' ')
+		end--;
+	if (end - s < 3 || end[-1] != ']')
+		return -1;
+	for (lb = end - 1; lb > s && *lb != '['; lb--)
+		;
+	if (*lb != '[' || parse_i32(lb + 1, (size_t)(end - 1 - (lb + 1)), prio))
+		return -1;
+	end = lb;
+	while (end > s && end[-1] == ' ')
+		end--;
+	for (colon = end - 1; colon > s && *colon != ':'; colon--)
+		;
+	if (*colon != ':' || parse_i32(colon + 1, (size_t)(end - colon - 1), pid))
+		return -1;
+	return set_comm(comm, s, (size_t)(colon - s));
+}
+
+/* "prev:pid [prio] STATE ==> next:pid [prio]" */
+static int plugin_switch(const char *s, struct ds_event *ev)
+{
+	const char *arrow = strstr(s, " ==> "), *st;
+
+	if (!arrow)
+		return -1;
+	for (st = arrow; st > s && st[-1] != ' '; st--)
+		;
+	if (st == s || st == arrow ||
+	    parse_state_with(st, (size_t)(arrow - st), &ev->state, plugin_state_bit) ||
+	    plugin_task(s, st, ev->comm, &ev->pid, &ev->prio) ||
+	    plugin_task(arrow + 5, arrow + 5 + strlen(arrow + 5), ev->next_comm, &ev->next_pid,
+			&ev->next_prio))
+		return -1;
+	return 0;
+}
+
+/* "comm:pid [prio][ success=1] CPU:NNN" */
+static int plugin_wakeup(const char *s, struct ds_event *ev)
+{
+	const char *cpu = strstr(s, " CPU:"), *end;
+
+	if (!cpu)
+		return -1;
+	for (const char *p = cpu + 5; (p = strstr(p, " CPU:")); p++)
+		cpu = p;	/* the last one: a comm may hold " CPU:" */
+	if (parse_i32(cpu + 5, strlen(cpu + 5), &ev->target_cpu))
+		return -1;
+	end = cpu;
+	if (end - s > 10 && !strncmp(end - 10, " success=", 9))
+		end -= 10;
+	return plugin_task(s, end, ev->comm, &ev->pid, &ev->prio);
+}
+
+/* ---- the line ------------------------------------------------------------- */
+
+/* "secs.frac" (1..9 fraction digits) or a plain integer, into ns */
+static int parse_ts(const char *s, size_t len, uint64_t *ns)
+{
+	const char *dot = memchr(s, '.', len);
+	uint64_t sec = 0, frac = 0;
+	size_t i, nfrac;
+
+	if (!len)
+		return -1;
+	for (i = 0; i < (dot ? (size_t)(dot - s) : len); i++) {
+		if (!isdigit((unsigned char)s[i]) || sec > UINT64_MAX / 10 - 10)
+			return -1;
+		sec = sec * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (!dot) {
+		*ns = sec;
+		return 0;
+	}
+	nfrac = len - i - 1;
+	if (i == 0 || nfrac == 0 || nfrac > 9 || sec > UINT64_MAX / NSEC_PER_SEC - 1)
+		return -1;
+	for (i++; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		frac = frac * 10 + (uint64_t)(s[i] - '0');
+	}
+	for (; nfrac < 9; nfrac++)
+		frac *= 10;
+	*ns = sec * NSEC_PER_SEC + frac;
+	return 0;
+}
+
+/* "[123]" at s?  Returns the cpu or -1 */
+static int cpu_bracket(const char *s, const char **after)
+{
+	int cpu = 0, n = 0;
+
+	if (*s != '[')
+		return -1;
+	for (s++; isdigit((unsigned char)*s); s++, n++) {
+		if (n >= 5)
+			return -1;
+		cpu = cpu * 10 + (*s - '0');
+	}
+	if (!n || *s != ']' || (s[1] != ' ' && s[1] != '\t'))
+		return -1;
+	*after = s + 1;
+	return cpu;
+}
+
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/*
+ * The part after "[cpu]": optional irq-info flags ("d..2.", "dNs3."),
+ * then "TIMESTAMP:".  0 with *ts and *rest set, -1 if this is no event.
+ */
+static int parse_after_cpu(const char *s, uint64_t *ts, const char **rest)
+{
+	for (int tok = 0; tok < 2; tok++) {
+		const char *e;
+
+		s = skip_ws(s);
+		e = s;
+		while (*e && *e != ' ' && *e != '\t')
+			e++;
+		if (e > s && e[-1] == ':' && !parse_ts(s, (size_t)(e - 1 - s), ts)) {
+			*rest = e;
+			return 0;
+		}
+		/* a flags column: short, no ':' */
+		if (tok || e - s > 8 || memchr(s, ':', (size_t)(e - s)))
+			return -1;
+		s = e;
+	}
+	return -1;
+}
+
+/*
+ * The task before "[cpu]": returns the pid/tid (trailing digits after '-',
+ * ' ' or '/'), or -1.  A trailing "(tgid)" column is skipped.  *perf_style
+ * is set when the digits follow a space (perf script's "comm tid").
+ */
+static int task_pid(const char *s, const char *end, int *perf_style, int32_t *tgid)
+{
+	const char *d, *t;
+	int32_t pid;
+
+	*tgid = -1;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end > s && end[-1] == ')') {
+		const char *close = end - 1;
+
+		while (end > s && end[-1] != '(')
+			end--;
+		if (end == s)
+			return -1;
+		t = skip_ws(end);
+		if (t < close && parse_i32(t, (size_t)(close - t), tgid))
+			*tgid = -1;	/* "(-------)": not known */
+		end--;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+	}
+	for (d = end; d > s && isdigit((unsigned char)d[-1]); d--)
+		;
+	if (d == end || d == s || parse_i32(d, (size_t)(end - d), &pid))
+		return -1;
+	if (d[-1] == '/') {
+		/* perf's "pid/tid" */
+		for (t = d - 1; t > s && isdigit((unsigned char)t[-1]); t--)
+			;
+		if (t == d - 1 || parse_i32(t, (size_t)(d - 1 - t), tgid))
+			return -1;
+		*perf_style = 1;
+	} else if (d[-1] == ' ' || d[-1] == '\t') {
+		*perf_style = 1;
+	} else if (d[-1] == '-') {
+		*perf_style = 0;
+	} else {
+		return -1;
+	}
+	return pid;
+}
+
+/* "CPU:1 [LOST 463 EVENTS]", "CPU:1 [236 EVENTS DROPPED]", "[EVENTS DROPPED]" */
+static int parse_lost(struct col_text_parser *p, const char *s, struct ds_event *ev)
+{
+	const char *c = strstr(s, "CPU:");
+	unsigned long long n;
+	int cpu, len = 0;
+	int64_t count = -1;
+
+	if (!c || (c != s && c[-1] != ' '))
+		return 0;
+	if (sscanf(c, "CPU:%d [LOST %llu EVENTS]%n", &cpu, &n, &len) == 2 && len) {
+		count = (int64_t)n;
+	} else if (len = 0, sscanf(c, "CPU:%d [%llu EVENTS DROPPED]%n", &cpu, &n, &len) == 2 &&
+		   len) {
+		count = (int64_t)n;
+	} else if (len = 0, sscanf(c, "CPU:%d [LOST EVENTS]%n", &cpu, &len) == 1 && len) {
+		count = -1;
+	} else if (len = 0, sscanf(c, "CPU:%d [EVENTS DROPPED]%n", &cpu, &len) == 1 && len) {
+		count = -1;
+	} else {
+		return 0;
+	}
+	if (cpu < 0 || cpu >= 8192 || count > INT64_MAX / 2)
+		return 0;
+	if (strstr(c, "DROPPED"))
+		p->kind = COL_TEXT_TRACE_CMD;
+	ds_event_init(ev, DS_EV_LOST, 0, cpu);
+	ev->state = count;
+	if (cpu > p->max_cpu)
+		p->max_cpu = cpu;
+	return 1;
+}
+
+/* Header lines: comments, "cpus=N", "version = 6", "CPU 1 is empty" */
+static int header_line(struct col_text_parser *p, const char *s)
+{
+	const char *c;
+	int n;
+
+	if (*s == '#') {
+		c = strstr(s, "#P:");
+		if (c && sscanf(c, "#P:%d", &n) == 1 && n > 0 && n <= 8192)
+			p->header_cpus = n;
+		if (strstr(s, "# tracer:") && p->kind == COL_TEXT_UNKNOWN)
+			p->kind = COL_TEXT_FTRACE;
+		return 1;
+	}
+	if (sscanf(s, "cpus=%d", &n) == 1) {
+		if (n > 0 && n <= 8192)
+			p->header_cpus = SC_MAX(p->header_cpus, n);
+		p->kind = COL_TEXT_TRACE_CMD;
+		return 1;
+	}
+	if (!strncmp(s, "version = ", 10) || (!strncmp(s, "CPU ", 4) && strstr(s, " is empty")))
+		return 1;
+	return 0;
+}
+
+static int bad_line(struct col_text_parser *p, const char *what)
+{
+	return error("cannot import '%s': line %llu: malformed %s event", p->name,
+		     (unsigned long long)p->lineno, what);
+}
+
+int col_text_parse_line(struct col_text_parser *p, char *line, struct ds_event *ev)
+{
+	size_t len = strlen(line);
+	const char *s, *after = NULL, *rest, *name, *name_end, *fields;
+	int cpu = -1, perf_style = 0, type, pid, r;
+	uint64_t ts;
+	char evname[64];
+
+	p->lineno++;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
+		       line[len - 1] == '\t'))
+		line[--len] = '\0';
+	s = skip_ws(line);
+	if (!*s || header_line(p, s))
+		return 0;
+
+	/* the first "[cpu]" that is followed by a timestamp */
+	for (const char *b = strchr(s, '['); b; b = strchr(b + 1, '[')) {
+		cpu = cpu_bracket(b, &after);
+		if (cpu >= 0 && !parse_after_cpu(after, &ts, &rest)) {
+			pid = task_pid(s, b, &perf_style, &p->tgid);
+			if (pid >= 0)
+				goto event;
+		}
+	}
+	r = parse_lost(p, s, ev);
+	if (r)
+		return r;
+	p->skipped++;
+	return 0;
+
+event:
+	name = skip_ws(rest);
+	name_end = strchr(name, ':');
+	if (!name_end || name_end == name || (size_t)(name_end - name) >= sizeof(evname)) {
+		p->skipped++;
+		return 0;
+	}
+	if ((size_t)(name_end - name) == 5 && !strncmp(name, "sched", 5)) {
+		/* perf: "sched:sched_switch:" */
+		name = name_end + 1;
+		name_end = strchr(name, ':');
+		if (!name_end || (size_t)(name_end - name) >= sizeof(evname)) {
+			p->skipped++;
+			return 0;
+		}
+		p->kind = COL_TEXT_PERF;
+	}
+	memcpy(evname, name, (size_t)(name_end - name));
+	evname[name_end - name] = '\0';
+	type = strncmp(evname, "sched_", 6) ? -1 : ds_event_type_from_name(evname);
+	if (type < 0 || type == DS_EV_LOST) {
+		p->skipped++;
+		return 0;
+	}
+	fields = skip_ws(name_end + 1);
+	ds_event_init(ev, type, ts, cpu);
+	ev->common_pid = pid;
+	if (perf_style)
+		p->kind = COL_TEXT_PERF;
+	else if (p->kind == COL_TEXT_UNKNOWN)
+		p->kind = COL_TEXT_FTRACE;
+
+	switch (type) {
+	case DS_EV_SWITCH:
+		if (!strncmp(fields, "prev_comm=", 10)) {
+			r = fields_switch(fields, ev);
+		} else {
+			r = plugin_switch(fields, ev);
+			p->plugin_switches++;
+			p->kind = COL_TEXT_TRACE_CMD;
+		}
+		break;
+	case DS_EV_WAKEUP:
+	case DS_EV_WAKEUP_NEW:
+	case DS_EV_WAKING:
+		if (!strncmp(fields, "comm=", 5)) {
+			r = fields_wakeup(fields, ev);
+		} else {
+			r = plugin_wakeup(fields, ev);
+			p->kind = COL_TEXT_TRACE_CMD;
+		}
+		break;
+	case DS_EV_MIGRATE:
+		r = fields_migrate(fields, ev);
+		break;
+	case DS_EV_FORK:
+		r = fields_fork(fields, ev);
+		break;
+	default:
+		r = fields_exit(fields, ev);
+		break;
+	}
+	if (r)
+		return bad_line(p, evname);
+	if (cpu > p->max_cpu)
+		p->max_cpu = cpu;
+	p->seen |= DS_EV_BIT(type);
+	return 1;
+}
+
+/* ---- the importer ---------------------------------------------------------- */
+
+static const char *kind_source(enum col_text_kind k)
+{
+	switch (k) {
+	case COL_TEXT_TRACE_CMD: return "trace-cmd-text";
+	case COL_TEXT_PERF: return "perf-script-text";
+	default: return "ftrace-text";
+	}
+}
+
+int col_import_text(FILE *fp, struct col_sink *s)
+{
+	struct col_text_parser p;
+	struct ds_event ev;
+	char *line = NULL;
+	size_t alloc = 0;
+	ssize_t len;
+	int ret = 0, r;
+	uint64_t events = 0, skipped;
+
+	col_text_parser_init(&p, s->name);
+	while ((len = getline(&line, &alloc, fp)) > 0) {
+		int complete = line[len - 1] == '\n';
+
+		if ((size_t)len != strlen(line)) {
+			ret = error("cannot import '%s': line %llu holds a NUL byte: not a text trace",
+				    s->name, (unsigned long long)p.lineno + 1);
+			break;
+		}
+		skipped = p.skipped;
+		r = col_text_parse_line(&p, line, &ev);
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		if (!complete && (r == 1 || p.skipped > skipped)) {
+			/*
+			 * Every tool ends its lines: a last line without its
+			 * newline was cut off, and "next_prio=12" may be the
+			 * first digits of 120.
+			 */
+			ret = error("cannot import '%s': truncated: line %llu is incomplete",
+				    s->name, (unsigned long long)p.lineno);
+			break;
+		}
+		if (r == 1) {
+			if (col_sink_write(s, &ev)) {
+				ret = -1;
+				break;
+			}
+			if (ev.type != DS_EV_LOST)
+				events++;
+		}
+	}
+	if (!ret && ferror(fp))
+		ret = error_errno("cannot import '%s': read error", s->name);
+	free(line);
+	if (ret)
+		return -1;
+	if (!events)
+		return error("cannot import '%s': no scheduler events found (%llu lines)", s->name,
+			     (unsigned long long)p.lineno);
+	snprintf(s->meta.source, sizeof(s->meta.source), "%s", kind_source(p.kind));
+	s->meta.nr_cpus = SC_MAX(p.header_cpus, p.max_cpu + 1);
+	s->meta.events_recorded = p.seen;
+	if (s->stats) {
+		s->stats->skipped_lines = p.skipped;
+		s->stats->plugin_switches = p.plugin_switches;
+	}
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * collect/import.h - turn traces recorded by other tools into a trace.h5.
+ *
+ * Sources, recognised by content (never by file name):
+ *   trace.dat    trace-cmd files, versions 6 and 7, compressed or not, with
+ *                any number of buffer instances, read through libtracecmd
+ *                and decoded with the file's own event formats;
+ *   perf.data    perf record files, read by driving the installed
+ *                `perf script` with fixed fields and nanosecond times;
+ *   text         ftrace `trace` / `trace_pipe` text, `trace-cmd report`
+ *                output (with or without -N) and `perf script` output.
+ *
+ * Events keep the meaning they had in the source: sched_waking stays
+ * sched_waking, a "[LOST N EVENTS]" line becomes a DS_EV_LOST event with
+ * state = N (-1 when the source does not say how many).
+ */
+#ifndef SC_COLLECT_IMPORT_H
+#define SC_COLLECT_IMPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data/trace.h"
+
+enum col_import_format {
+	COL_IMPORT_AUTO = 0,
+	COL_IMPORT_TRACE_DAT,
+	COL_IMPORT_PERF_DATA,
+	COL_IMPORT_TEXT,
+};
+
+/* col_import_format_name - "auto", "trace-dat", "perf-data", "text" */
+const char *col_import_format_name(enum col_import_format f);
+/* col_import_format_parse - the reverse; -1 when unknown */
+int col_import_format_parse(const char *name);
+
+struct col_import_opts {
+	enum col_import_format format;	/* COL_IMPORT_AUTO: look at the content */
+	/*
+	 * trace.dat only: import just this buffer ("" or "top" = the top-level
+	 * buffer, else an instance name).  NULL imports every buffer that
+	 * holds scheduler events, which is an error if two buffers hold the
+	 * same event type (the events would be counted twice).
+	 */
+	const char *buffer;
+	const char *perf;		/* perf.data: the perf binary (NULL = "perf") */
+	const char *command_line;	/* stored in the metadata */
+};
+
+struct col_import_stats {
+	enum col_import_format format;	/* what was read */
+	char source[DS_SOURCE_LEN];	/* metadata source: "trace.dat", "ftrace-text", ... */
+	uint64_t skipped_lines;		/* text lines that are not scheduler events */
+	uint64_t plugin_switches;	/* trace-cmd plugin-form sched_switch lines */
+	struct ds_trace_meta meta;	/* as written (counts included) */
+};
+
+/*
+ * col_import - read path ("-" = standard input) and write a trace file to
+ * out through a temporary name: on any error nothing appears at out.
+ * 0, or -1 after a one-line error naming path and the problem (truncated,
+ * empty, unknown format, corrupt scheduler event, perf missing, ...).
+ * stats may be NULL.
+ */
+int col_import(const char *path, const char *out, const struct col_import_opts *opts,
+	       struct col_import_stats *stats);
+
+/*
+ * col_import_detect - the format of the first bytes of a file: trace.dat
+ * and perf.data by their magic, text when the bytes are printable.  -1 for
+ * anything else (binary garbage); COL_IMPORT_AUTO is never returned.
+ */
+int col_import_detect(const unsigned char *head, size_t len);
+
+/* ---- the text parser (also used for perf.data through `perf script`) ----- */
+
+enum col_text_kind {
+	COL_TEXT_UNKNOWN = 0,
+	COL_TEXT_FTRACE,	/* "comm-pid [cpu] flags ts: event: fields" */
+	COL_TEXT_TRACE_CMD,	/* trace-cmd report: "cpus=N" header, plugins, instances */
+	COL_TEXT_PERF,		/* perf script: "comm tid [cpu] ts: sched:event: fields" */
+};
+
+/*
+ * struct col_text_parser - state carried from line to line.  Initialise
+ * with col_text_parser_init(); no allocation.
+ */
+struct col_text_parser {
+	const char *name;	/* file name for messages */
+	uint64_t lineno;
+	enum col_text_kind kind;	/* guessed from the lines seen so far */
+	int max_cpu;		/* highest CPU of any line, -1 before the first */
+	int header_cpus;	/* CPUs a header announced ("#P:2", "cpus=2"), 0 = none */
+	uint32_t seen;		/* DS_EV_BIT() of each type parsed */
+	uint64_t skipped;	/* lines that are not scheduler events */
+	uint64_t plugin_switches;	/* sched_switch in trace-cmd's plugin form */
+	int32_t tgid;		/* of the last event's task, when the line says; else -1 */
+};
+
+void col_text_parser_init(struct col_text_parser *p, const char *name);
+
+/*
+ * col_text_parse_line - parse one line (without its newline; it may be
+ * modified).  Returns 1 with *ev filled, 0 for a line that holds no event
+ * (headers, blank lines, and other events, the latter counted in
+ * p->skipped), -1 after an error naming p->name and the line: a scheduler
+ * event whose fields do not parse.  A lost-events line ("CPU:1 [LOST 4
+ * EVENTS]", "CPU:1 [4 EVENTS DROPPED]") returns 1 with a DS_EV_LOST event
+ * whose ts is 0: the caller gives it the time of the CPU's next event.
+ *
+ * Timestamps: "secs.frac" with 1 to 9 fraction digits (microseconds in
+ * ftrace's text, nanoseconds with `trace-cmd report -t` or `perf script
+ * --ns`); a plain integer (ftrace's counter clocks) is taken as is.
+ * prev_state letters: the kernel's ("R", "R+", "S", "D|T", ...); in
+ * trace-cmd's plugin form the plugin's own letters, which cannot tell R
+ * from R+ (stored as R) and which p->plugin_switches counts.
+ */
+int col_text_parse_line(struct col_text_parser *p, char *line, struct ds_event *ev);
+
+/*
+ * col_parse_state - prev_state letters as the kernel prints them ("S",
+ * "R+", "D|K" is refused: K is not a >= 4.14 state) into DS_STATE_* bits.
+ * 0 or -1.
+ */
+int col_parse_state(const char *s, size_t len, int64_t *state);
+
+#endif /* SC_COLLECT_IMPORT_H */
