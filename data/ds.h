@@ -52,6 +52,11 @@ struct ds_file *ds_open(const char *path, const char *format, int max_version, i
 int ds_identify(const char *path, char *format, size_t size, int *version);
 void ds_close(struct ds_file *f);
 const char *ds_path(const struct ds_file *f);
+/*
+ * ds_open_objects - HDF5 files, groups, datasets, types and attributes still
+ * open in this process: 0 between operations, else one leaked (tests, fuzz/).
+ */
+long ds_open_objects(void);
 
 /* ---- attributes ---------------------------------------------------------- */
 int ds_attr_set_int(struct ds_file *f, const char *obj, const char *name, int64_t v);

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Scratch files and memory streams for the fuzz targets and the replayer. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "data/ds.h"
+#include "fuzz/fuzz.h"
+
+#define MAX_SCRATCH 8
+
+static char *scratch[MAX_SCRATCH];
+
+static void remove_scratch(void)
+{
+	for (int i = 0; i < MAX_SCRATCH; i++) {
+		if (scratch[i]) {
+			unlink(scratch[i]);
+			free(scratch[i]);
+			scratch[i] = NULL;
+		}
+	}
+}
+
+void fuzz_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	sc_set_quiet(1);
+	atexit(remove_scratch);
+}
+
+/* One scratch name per suffix, so that a target may hold two inputs at once. */
+static const char *scratch_path(const char *suffix)
+{
+	struct stat st;
+	const char *dir = !stat("/dev/shm", &st) && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
+	char *p = xstrfmt("%s/schedcast-fuzz.%d%s", dir, (int)getpid(), suffix);
+	int i;
+
+	for (i = 0; i < MAX_SCRATCH && scratch[i]; i++) {
+		if (!strcmp(scratch[i], p)) {
+			free(p);
+			return scratch[i];
+		}
+	}
+	if (i == MAX_SCRATCH) {
+		free(p);
+		return NULL;
+	}
+	scratch[i] = p;
+	return p;
+}
+
+const char *fuzz_tmpfile(const uint8_t *data, size_t size, const char *suffix)
+{
+	const char *path = scratch_path(suffix);
+	size_t off = 0;
+	int fd;
+
+	if (!path)
+		return NULL;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return NULL;
+	while (off < size) {
+		ssize_t n = write(fd, data + off, size - off);
+
+		if (n <= 0) {
+			close(fd);
+			return NULL;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	return path;
+}
+
+FILE *fuzz_memfile(const uint8_t *data, size_t size)
+{
+	/* fmemopen refuses a zero size; /dev/null is the empty stream */
+	if (!size)
+		return fopen("/dev/null", "r");
+	return fmemopen((void *)data, size, "r");
+}
+
+void fuzz_check_closed(void)
+{
+	long n = ds_open_objects();
+
+	if (n) {
+		fprintf(stderr, "fuzz: %ld HDF5 objects left open\n", n);
+		abort();
+	}
+}
