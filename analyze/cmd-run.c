@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast run - the whole pipeline on one command: record (the built-in
+ * workload, a command, or take a given trace), features, train, evaluate
+ * against the baselines, write the HTML report, and say where it all is.
+ *
+ * Each stage is the stage's own command run as a child process of this same
+ * binary (/proc/self/exe), not its library code called in-process.  That is
+ * the simpler design here, and the more faithful one: every stage does
+ * exactly what the user would get by typing it (the same option checks,
+ * the same progress line, the same atomic outputs), a stage that fails
+ * reports its own one-line error and exit status, its stdout is kept in
+ * DIR/logs/ so the user can re-run any stage by hand, and run itself holds
+ * no model or trace in memory.  The cost, a fork+exec per stage, is
+ * nothing beside recording and training.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
+
+static const char run_usage[] =
+	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--seed N] [-- COMMAND [ARGS...]]\n"
+	"\n"
+	"Record the scheduler (the built-in mixed workload by default), build the\n"
+	"features, train the fixed-point LSTM, evaluate it against the baselines and\n"
+	"write an HTML report.  Without root or tracefs it says so and uses the\n"
+	"sample trace shipped in data/samples/.\n"
+	"\n"
+	"    -d, --duration DURATION  how long to record (default 15s)\n"
+	"    -t, --trace FILE         use this trace instead of recording: a trace.h5, or\n"
+	"                             a file `schedcast import` reads (trace.dat, perf.data, text)\n"
+	"    -o, --output DIR         where to put everything (default schedcast-run)\n"
+	"    -e, --epochs N           training epochs (default 3)\n"
+	"    -s, --seed N             seed of the workload and of training (default 1)\n"
+	"    -h, --help               show this help\n"
+	"\n"
+	"    -- COMMAND [ARGS...]     record this command instead of the built-in workload\n"
+	"                             (recording stops when it exits or after DURATION)\n"
+	"\n"
+	"EXAMPLES\n"
+	"    schedcast run\n"
+	"    schedcast run -d 30s -o build-run -- make -j2\n"
+	"    schedcast run --trace data/samples/webserver.h5 --epochs 2\n";
+
+struct run_opts {
+	uint64_t duration_ns;
+	const char *trace;
+	const char *outdir;
+	int epochs;
+	uint64_t seed;
+	char **command;		/* argv after "--", NULL-terminated; NULL = built-in workload */
+};
+
+struct run_ctx {
+	struct run_opts *o;
+	char self[PATH_MAX];	/* this binary */
+	int stage, nr_stages;
+	uint64_t t0;
+	char *trace;		/* the trace every later stage reads */
+	const char *trace_origin;	/* how we got it, for the final summary */
+	char *windows, *model, *eval_txt, *eval_json, *report, *logs;
+};
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+struct argv_buf {
+	char **v;
+	size_t nr, alloc;
+};
+
+static void argv_push(struct argv_buf *a, const char *s)
+{
+	ALLOC_GROW(a->v, a->nr + 2, a->alloc);
+	a->v[a->nr++] = xstrdup(s);
+	a->v[a->nr] = NULL;
+}
+
+static void argv_pushf(struct argv_buf *a, const char *fmt, ...) SC_PRINTF(2, 3);
+static void argv_pushf(struct argv_buf *a, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	argv_push(a, sb.buf);
+	strbuf_release(&sb);
+}
+
+static void argv_release(struct argv_buf *a)
+{
+	for (size_t i = 0; i < a->nr; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+static const char *secs(char *buf, size_t size, uint64_t ns)
+{
+	snprintf(buf, size, "%.1f s", ns / 1e9);
+	return buf;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int ret = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0777) && errno != EEXIST) {
+				ret = error_errno("cannot create directory '%s'", p);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return ret;
+}
+
+/* ---- stages --------------------------------------------------------------------------- */
+
+static void stage_begin(struct run_ctx *c, const char *what)
+{
+	c->stage++;
+	printf("[%d/%d] %s\n", c->stage, c->nr_stages, what);
+	fflush(stdout);
+}
+
+/*
+ * run_child - run `schedcast ARGV...` (argv[0] is the command name), its
+ * stdout into log (when not NULL), its stderr to ours (errors and progress
+ * lines stay visible).  Returns its exit status, or -1 if it could not run.
+ */
+static int run_child(struct run_ctx *c, char **argv, const char *log)
+{
+	struct argv_buf full = { 0 };
+	int status, fd = -1;
+	pid_t pid;
+
+	argv_push(&full, "schedcast");
+	for (char **p = argv; *p; p++)
+		argv_push(&full, *p);
+	if (log) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			argv_release(&full);
+			return error_errno("cannot create '%s'", log);
+		}
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (fd >= 0)
+			dup2(fd, STDOUT_FILENO);
+		execv(c->self, full.v);
+		fprintf(stderr, "schedcast: error: cannot run '%s': %s\n", c->self,
+			strerror(errno));
+		_exit(127);
+	}
+	if (fd >= 0)
+		close(fd);
+	argv_release(&full);
+	if (pid < 0)
+		return error_errno("cannot fork");
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return error_errno("cannot wait for 'schedcast %s'", argv[0]);
+	}
+	if (WIFSIGNALED(status)) {
+		error("'schedcast %s' was killed by signal %d", argv[0], WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
+
+/* print_last_line - the last non-empty line of a stage's output, indented */
+static void print_last_line(const char *path)
+{
+	struct strbuf line = STRBUF_INIT, last = STRBUF_INIT;
+	FILE *fp = fopen(path, "r");
+
+	if (!fp)
+		return;
+	while (strbuf_getline(&line, fp) != EOF) {
+		if (line.len) {
+			strbuf_reset(&last);
+			strbuf_add(&last, line.buf, line.len);
+		}
+	}
+	fclose(fp);
+	if (last.len)
+		printf("      %s\n", last.buf);
+	strbuf_release(&line);
+	strbuf_release(&last);
+}
+
+/* stage - run one stage; on failure say which and where its output is */
+static int stage(struct run_ctx *c, struct argv_buf *a, const char *log)
+{
+	uint64_t t = sc_now_ns();
+	char buf[32];
+	int rc = run_child(c, a->v, log);
+
+	if (rc) {
+		char *cmd = sc_cmdline((int)a->nr, a->v);
+
+		error("stage %d/%d failed: 'schedcast %s' exited with status %d%s%s", c->stage,
+		      c->nr_stages, cmd, rc, log ? "; its output is in " : "", log ? log : "");
+		free(cmd);
+		return -1;
+	}
+	printf("      done in %s\n", secs(buf, sizeof(buf), sc_now_ns() - t));
+	if (log)
+		print_last_line(log);
+	fflush(stdout);
+	return 0;
+}
+
+static char *dir_file(struct run_ctx *c, const char *name)
+{
+	return xstrfmt("%s/%s", c->o->outdir, name);
+}
+
+static char *log_file(struct run_ctx *c, const char *name)
+{
+	return xstrfmt("%s/%s.log", c->logs, name);
+}
+
+/* self_dir - directory holding this binary (caller frees) */
+static char *self_dir(const struct run_ctx *c)
+{
+	char *d = xstrdup(c->self), *slash = strrchr(d, '/');
+
+	if (slash)
+		*slash = '\0';
+	return d;
+}
+
+/*
+ * find_sample - the trace shipped for machines where we cannot record:
+ * $SCHEDCAST_SAMPLES, then data/samples/ beside the binary (a build tree),
+ * then ../share/schedcast/samples (an installed one).
+ */
+#define RUN_SAMPLE "mixed.h5"
+static char *find_sample(const struct run_ctx *c)
+{
+	char *dir = self_dir(c), *try[3] = { NULL, NULL, NULL }, *found = NULL;
+	const char *env = getenv("SCHEDCAST_SAMPLES");
+
+	if (env && *env)
+		try[0] = xstrfmt("%s/%s", env, RUN_SAMPLE);
+	try[1] = xstrfmt("%s/data/samples/%s", dir, RUN_SAMPLE);
+	try[2] = xstrfmt("%s/../share/schedcast/samples/%s", dir, RUN_SAMPLE);
+	for (size_t i = 0; i < ARRAY_SIZE(try); i++) {
+		if (!found && try[i] && !access(try[i], R_OK))
+			found = try[i];
+		else
+			free(try[i]);
+	}
+	free(dir);
+	return found;
+}
+
+static int is_trace_file(const char *path)
+{
+	char format[64];
+	int version, ret;
+
+	sc_set_quiet(1);
+	ret = ds_identify(path, format, sizeof(format), &version);
+	sc_set_quiet(0);
+	return !ret && !strcmp(format, DS_TRACE_FORMAT);
+}
+
+static int can_record(const char **why)
+{
+	if (geteuid() != 0) {
+		*why = "not running as root";
+		return 0;
+	}
+	return 1;
+}
+
+static int use_sample(struct run_ctx *c, const char *why)
+{
+	char *s = find_sample(c);
+
+	if (!s)
+		return error("cannot record (%s) and found no sample trace '%s' in "
+			     "data/samples/ (set SCHEDCAST_SAMPLES to its directory)",
+			     why, RUN_SAMPLE);
+	printf("      cannot record here (%s): using the sample trace %s\n", why, s);
+	printf("      (recording needs root and tracefs; see schedcast-record(1))\n");
+	c->trace = s;
+	c->trace_origin = "sample";
+	return 0;
+}
+
+static int stage_input(struct run_ctx *c)
+{
+	struct run_opts *o = c->o;
+	struct argv_buf a = { 0 };
+	const char *why = NULL;
+	char buf[32];
+	int ret = 0;
+
+	if (o->trace) {
+		if (is_trace_file(o->trace)) {
+			stage_begin(c, "trace: using the given trace file");
+			c->trace = xstrdup(o->trace);
+			c->trace_origin = "given";
+			printf("      %s\n", c->trace);
+			return 0;
+		}
+		stage_begin(c, "import: converting the given file to a trace.h5");
+		c->trace = dir_file(c, "trace.h5");
+		c->trace_origin = "imported";
+		argv_push(&a, "import");
+		argv_push(&a, "-o");
+		argv_push(&a, c->trace);
+		argv_push(&a, o->trace);
+		ret = stage(c, &a, NULL);
+		argv_release(&a);
+		return ret;
+	}
+
+	if (o->command)
+		stage_begin(c, "record: the scheduler while your command runs");
+	else
+		stage_begin(c, "record: the scheduler under the built-in mixed workload");
+	if (!can_record(&why)) {
+		if (o->command)
+			return error("cannot record '%s': %s (recording needs root and tracefs)",
+				     o->command[0], why);
+		return use_sample(c, why);
+	}
+	c->trace = dir_file(c, "trace.h5");
+	c->trace_origin = o->command ? "recorded (your command)" : "recorded (built-in workload)";
+	printf("      %s of %s into %s\n", secs(buf, sizeof(buf), o->duration_ns),
+	       o->command ? o->command[0] : "schedcast workload", c->trace);
+	fflush(stdout);
+	argv_push(&a, "record");
+	argv_push(&a, "-o");
+	argv_push(&a, c->trace);
+	argv_push(&a, "-d");
+	argv_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
+	argv_push(&a, "--");
+	if (o->command) {
+		for (char **p = o->command; *p; p++)
+			argv_push(&a, *p);
+	} else {
+		argv_push(&a, c->self);
+		argv_push(&a, "workload");
+		argv_push(&a, "-d");
+		argv_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
+		argv_push(&a, "-s");
+		argv_pushf(&a, "%llu", (unsigned long long)o->seed);
+	}
+	{
+		char *log = log_file(c, "record");
+
+		ret = stage(c, &a, log);
+		free(log);
+	}
+	argv_release(&a);
+	if (ret && !o->command && access(c->trace, R_OK)) {
+		free(c->trace);
+		c->trace = NULL;
+		return use_sample(c, "recording failed, see above");
+	}
+	return ret;
+}
+
+/* trace_summary - events, span and lost of the input, one line */
+static void trace_summary(struct run_ctx *c, int *has_wakeups)
+{
+	struct ds_trace_reader *r = ds_trace_open(c->trace);
+	const struct ds_trace_meta *m;
+	uint64_t span;
+	char buf[32];
+
+	*has_wakeups = 1;
+	if (!r)
+		return;
+	m = ds_trace_meta(r);
+	span = m->end_ns > m->start_ns ? m->end_ns - m->start_ns : 0;
+	printf("      %llu events over %s on %d CPUs, %llu lost\n",
+	       (unsigned long long)m->nr_events, secs(buf, sizeof(buf), span), m->nr_cpus,
+	       (unsigned long long)m->lost_total);
+	*has_wakeups = !!(m->count_by_type[DS_EV_WAKEUP] + m->count_by_type[DS_EV_WAKEUP_NEW] +
+			  m->count_by_type[DS_EV_WAKING]);
+	ds_trace_close(r);
+}
+
+static int stage_features(struct run_ctx *c, int has_wakeups)
+{
+	struct argv_buf a = { 0 };
+	char *log = log_file(c, "features");
+	int ret;
+
+	stage_begin(c, has_wakeups ? "features: runqueue reconstruction and per-task windows"
+				   : "features: sequence mode (the trace has no wakeups)");
+	argv_push(&a, "features");
+	argv_push(&a, "-o");
+	argv_push(&a, c->windows);
+	if (!has_wakeups) {
+		argv_push(&a, "--mode");
+		argv_push(&a, "sequence");
+	}
+	argv_push(&a, c->trace);
+	ret = stage(c, &a, log);
+	argv_release(&a);
+	free(log);
+	return ret;
+}
+
+static int stage_train(struct run_ctx *c)
+{
+	struct argv_buf a = { 0 };
+	char *log = log_file(c, "train");
+	char what[128];
+	int ret;
+
+	snprintf(what, sizeof(what), "train: fixed-point LSTM, %d epoch%s on 2 threads",
+		 c->o->epochs, c->o->epochs == 1 ? "" : "s");
+	stage_begin(c, what);
+	argv_push(&a, "train");
+	argv_push(&a, "-o");
+	argv_push(&a, c->model);
+	argv_push(&a, "--epochs");
+	argv_pushf(&a, "%d", c->o->epochs);
+	argv_push(&a, "--threads");
+	argv_push(&a, "2");
+	argv_push(&a, "--seed");
+	argv_pushf(&a, "%llu", (unsigned long long)c->o->seed);
+	argv_push(&a, c->windows);
+	ret = stage(c, &a, log);
+	argv_release(&a);
+	free(log);
+	return ret;
+}
+
+static int stage_eval(struct run_ctx *c)
+{
+	struct argv_buf a = { 0 };
+	int ret;
+
+	stage_begin(c, "eval: the model against the baselines on the test split");
+	argv_push(&a, "eval");
+	argv_push(&a, "-m");
+	argv_push(&a, c->model);
+	argv_push(&a, c->windows);
+	ret = stage(c, &a, c->eval_txt);
+	argv_release(&a);
+	if (ret)
+		return ret;
+	c->stage--;	/* the JSON form is the same stage */
+	argv_push(&a, "eval");
+	argv_push(&a, "--json");
+	argv_push(&a, "-m");
+	argv_push(&a, c->model);
+	argv_push(&a, c->windows);
+	ret = run_child(c, a.v, c->eval_json) ? -1 : 0;
+	c->stage++;
+	argv_release(&a);
+	return ret;
+}
+
+static int stage_report(struct run_ctx *c)
+{
+	struct argv_buf a = { 0 };
+	char *log = log_file(c, "report");
+	int ret;
+
+	stage_begin(c, "report: statistics, plots and the model section as one HTML page");
+	argv_push(&a, "report");
+	argv_push(&a, "--format");
+	argv_push(&a, "html");
+	argv_push(&a, "-o");
+	argv_push(&a, c->report);
+	argv_push(&a, "--model");
+	argv_push(&a, c->model);
+	argv_push(&a, c->trace);
+	ret = stage(c, &a, log);
+	argv_release(&a);
+	free(log);
+	return ret;
+}
+
+static void print_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char buf[4096];
+	size_t n;
+
+	if (!fp)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		fwrite(buf, 1, n, stdout);
+	fclose(fp);
+}
+
+static void print_where(struct run_ctx *c)
+{
+	char buf[32];
+
+	printf("\n");
+	print_file(c->eval_txt);
+	printf("\nschedcast run: done in %s\n", secs(buf, sizeof(buf), sc_now_ns() - c->t0));
+	printf("  trace     %s (%s)\n", c->trace, c->trace_origin);
+	printf("  windows   %s\n", c->windows);
+	printf("  model     %s\n", c->model);
+	printf("  eval      %s, %s\n", c->eval_txt, c->eval_json);
+	printf("  report    %s\n", c->report);
+	printf("  logs      %s/\n", c->logs);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "epochs", required_argument, NULL, 'e' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts opts = {
+		.duration_ns = 15 * NSEC_PER_SEC,
+		.outdir = "schedcast-run",
+		.epochs = 3,
+		.seed = 1,
+	};
+	struct run_ctx c = { .o = &opts };
+	int ch, has_wakeups, ret = 1;
+	ssize_t n;
+
+	while ((ch = getopt_long(argc, argv, "+d:t:o:e:s:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (parse_duration(optarg, &opts.duration_ns) ||
+			    opts.duration_ns < 100 * NSEC_PER_MSEC) {
+				error("bad duration '%s' for -d (at least 100ms)", optarg);
+				return sc_usage(run_usage, 1);
+			}
+			break;
+		case 't':
+			opts.trace = optarg;
+			break;
+		case 'o':
+			opts.outdir = optarg;
+			break;
+		case 'e':
+			if (parse_int(optarg, 1, 10000, &opts.epochs)) {
+				error("bad number of epochs '%s' (1..10000)", optarg);
+				return sc_usage(run_usage, 1);
+			}
+			break;
+		case 's':
+			if (parse_u64(optarg, &opts.seed)) {
+				error("bad seed '%s'", optarg);
+				return sc_usage(run_usage, 1);
+			}
+			break;
+		case 'h':
+			return sc_usage(run_usage, 0);
+		default:
+			return sc_usage(run_usage, 1);
+		}
+	}
+	if (optind < argc)
+		opts.command = argv + optind;
+	if (opts.command && opts.trace) {
+		error("give either --trace or a command, not both");
+		return sc_usage(run_usage, 1);
+	}
+	if (!*opts.outdir) {
+		error("empty output directory");
+		return sc_usage(run_usage, 1);
+	}
+
+	n = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);
+	if (n <= 0)
+		die_errno("cannot find this program's own path");
+	c.self[n] = '\0';
+	c.t0 = sc_now_ns();
+	c.nr_stages = 5;
+	c.logs = xstrfmt("%s/logs", opts.outdir);
+	if (mkdir_p(c.logs))
+		goto out;
+	c.windows = dir_file(&c, "windows.h5");
+	c.model = dir_file(&c, "model.h5");
+	c.eval_txt = dir_file(&c, "eval.txt");
+	c.eval_json = dir_file(&c, "eval.json");
+	c.report = dir_file(&c, "report.html");
+
+	if (stage_input(&c))
+		goto out;
+	trace_summary(&c, &has_wakeups);
+	if (stage_features(&c, has_wakeups) || stage_train(&c) || stage_eval(&c) ||
+	    stage_report(&c))
+		goto out;
+	print_where(&c);
+	ret = 0;
+out:
+	free(c.trace);
+	free(c.windows);
+	free(c.model);
+	free(c.eval_txt);
+	free(c.eval_json);
+	free(c.report);
+	free(c.logs);
+	return ret;
+}
