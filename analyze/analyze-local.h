@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * analyze/analyze-local.h - private to analyze/: a small hash map, the
+ * online baselines and the per-decision log of the evaluator.
+ */
+#ifndef SC_ANALYZE_LOCAL_H
+#define SC_ANALYZE_LOCAL_H
+
+#include <stdint.h>
+
+#include "analyze/analyze.h"
+
+/*
+ * struct ana_map - open addressing from a key of ANA_KEY_WORDS int32 (zero
+ * padded) to nvals doubles (zero when created).  Grows at half full.
+ */
+#define ANA_KEY_WORDS 9
+
+struct ana_map {
+	size_t nvals;
+	size_t size, used;	/* slots (a power of two), occupied */
+	int32_t *keys;		/* (size, ANA_KEY_WORDS) */
+	uint8_t *full;		/* (size) */
+	double *vals;		/* (size, nvals) */
+};
+
+struct ana_map *ana_map_new(size_t nvals);
+void ana_map_free(struct ana_map *m);
+/* ana_map_get - the values of key; created (zeroed) when create, else NULL if absent */
+double *ana_map_get(struct ana_map *m, const int32_t *key, int create);
+/* ana_map_next - iterate: *pos starts at 0; returns the slot or -1 at the end */
+long ana_map_next(const struct ana_map *m, size_t *pos);
+/* ana_map_key_str - pack a string (at most 4 * words - 1 bytes) into key words */
+void ana_map_key_str(int32_t *key, int words, const char *s);
+void ana_map_str_key(char *s, size_t size, const int32_t *key, int words);
+
+/*
+ * struct ana_online - the online baselines' memory: pick counts per trace,
+ * per (trace, cpu, last pick) and per (trace, cpu, last two picks), and each
+ * CPU's last two picks.  Identities are pids (candidates mode) or
+ * vocabulary ids (sequence mode).
+ */
+struct ana_online {
+	struct ana_map *counts;
+	struct ana_map *ctx;
+};
+
+struct ana_online *ana_online_new(void);
+void ana_online_free(struct ana_online *o);
+/*
+ * ana_online_rank - the three best candidates of d by baseline bl (not
+ * ANA_BL_RANDOM), best first, -1 where fewer, by the tie rule in analyze.h.
+ */
+void ana_online_rank(struct ana_online *o, int bl, const struct ana_decision *d, int top[3]);
+/* ana_online_learn - count d's pick (after it was scored) */
+void ana_online_learn(struct ana_online *o, const struct ana_decision *d);
+/* ana_decision_pick - the identity of d's pick: pid or vocabulary id */
+int32_t ana_decision_pick(const struct ana_decision *d);
+
+/* One record per scored decision, for accuracy over time and by candidates. */
+struct ana_logrec {
+	float rand1;		/* random baseline's expected top-1 hit */
+	uint16_t ncand;		/* clamped */
+	uint8_t model_hit;	/* model top-1 hit */
+	uint8_t bl_hits;	/* bit b: baseline b (not random) top-1 hit */
+	uint8_t contested;
+};
+
+/* ---- rendering (report-*.c) ---- */
+void ana_fmt_ns(char *buf, size_t size, uint64_t ns);
+/* ana_rate - hits / n, 0 when n == 0 */
+double ana_rate(double hits, uint64_t n);
+int ana_report_text(const struct ana_trace_stats *st, const struct ana_eval *e,
+		    struct strbuf *out, uint64_t top);
+int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
+		    struct strbuf *out);
+int ana_report_csv(const struct ana_trace_stats *st, struct strbuf *out);
+int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
+		    struct strbuf *out, uint64_t top);
+/* ana_json_double - a finite number as JSON ("%.6g"-like, never nan/inf) */
+void ana_json_double(struct strbuf *out, double v);
+
+#endif /* SC_ANALYZE_LOCAL_H */

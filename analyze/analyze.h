@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * analyze/analyze.h - what the top of the pipeline computes: trace
+ * statistics (schedcast report), prediction accuracy against baselines on
+ * the very same decisions (schedcast eval, report --model, live), and the
+ * renderers of both.
+ *
+ * Two independent halves:
+ *
+ *  - struct ana_trace_stats: per task, per CPU and whole-trace figures from
+ *    one streaming pass over a trace.h5 (ana_trace_stats_compute()).  The
+ *    definitions are stated in man/schedcast-report.1 (FIELDS) and beside
+ *    each field below.
+ *
+ *  - struct ana_eval: an accumulator scoring decisions one at a time
+ *    (ana_eval_add()), so that `eval` (all decisions of a windows file, via
+ *    ana_eval_windows()) and `live` (decisions as the kernel makes them)
+ *    report in the same form.  The online baselines inside it (most
+ *    frequently picked so far, Markov order 1 and 2 on each CPU's pick
+ *    sequence) learn only from decisions already added: a decision is
+ *    scored first, then learnt from.
+ *
+ * Tie rule of every candidate baseline (documented in schedcast-eval(1)):
+ * candidates are ranked by the baseline's own key; equal keys are ordered by
+ * longest queued first, then lowest pid, then lowest candidate index.  The
+ * model's scores are ranked highest first, ties by lowest candidate index
+ * (lstm_predict()'s own rule).  The uniform random baseline is not sampled:
+ * its hits are the exact expectations 1/n (top-1) and min(3, n)/n (top-3).
+ */
+#ifndef SC_ANALYZE_H
+#define SC_ANALYZE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data/trace.h"
+#include "data/windows.h"
+
+struct strbuf;
+
+/* ---- distributions ------------------------------------------------------- */
+
+/*
+ * struct ana_summary - a distribution of durations in ns.  Percentiles are
+ * exact order statistics: the smallest sample with at least p% of the
+ * samples at or below it (nearest rank).  All zero when n == 0.
+ */
+struct ana_summary {
+	uint64_t n;
+	uint64_t total;
+	uint64_t min, max;
+	uint64_t p50, p90, p99;
+	double avg;
+};
+
+/* ana_summarize - fill s from v[n]; v is sorted in place */
+void ana_summarize(struct ana_summary *s, uint64_t *v, uint64_t n);
+
+/*
+ * ana_wilson - the Wilson score 95% interval of a proportion with `hits`
+ * successes (may be fractional: expected hits) out of n trials.  [0, 1]
+ * when n == 0.
+ */
+void ana_wilson(double hits, double n, double *lo, double *hi);
+
+/* Run-burst histogram: <10us, <100us, <1ms, <10ms, <100ms, >=100ms. */
+#define ANA_BURST_BUCKETS 6
+extern const char *const ana_burst_bucket_names[ANA_BURST_BUCKETS];
+
+/* ---- trace statistics (stats.c) ------------------------------------------ */
+
+/* Time buckets for series (runqueue length over time). */
+#define ANA_SERIES_BUCKETS 120
+
+/*
+ * struct ana_task_stats - one pid over the whole trace (comm: its last
+ * name).  The idle task (pid 0) is not a task here: its time is the CPUs'
+ * idle time.
+ */
+struct ana_task_stats {
+	int32_t pid;
+	char comm[DS_COMM_LEN];
+	uint64_t run_ns;	/* sum of run bursts */
+	uint64_t switches;	/* switch-outs = run bursts ended ("sched-in count" of perf
+				   sched timehist) */
+	uint64_t inferred_in;	/* bursts whose switch-in was not recorded and was placed at
+				   the first event on that CPU that showed the task running */
+	struct ana_summary burst;	/* run bursts (switch-in to switch-out) */
+	uint64_t burst_hist[ANA_BURST_BUCKETS];
+	struct ana_summary delay;	/* scheduling delay: runnable (woken or preempted) to
+					   a recorded switch-in */
+	uint64_t delay_woken;	/* delay samples that began with a wakeup */
+	uint64_t delay_preempted;	/* ... with a switch-out while runnable */
+	uint64_t delay_unmeasured;	/* waits that ended in an unrecorded switch-in */
+	uint64_t sleep_ns;	/* switch-out sleeping to the next wakeup */
+	uint64_t wakeups;	/* sleeping to runnable transitions seen */
+	uint64_t migrations;	/* sched_migrate_task events for the pid */
+	uint64_t preemptions;	/* switch-outs that left it runnable (R or R+) */
+	uint64_t *delays;	/* (delay.n) sorted delay samples, for CDFs; owned */
+};
+
+struct ana_cpu_stats {
+	int cpu;
+	uint64_t busy_ns;	/* a task other than idle known to be running */
+	uint64_t idle_ns;	/* idle task running (or nothing known to run) */
+	uint64_t idle_queued_ns;	/* idle while another CPU had a queued task */
+	uint64_t switches;	/* sched_switch events on the CPU */
+	uint64_t inferred;	/* switch-ins inferred from common_pid */
+	uint64_t lost;		/* events the kernel dropped on this CPU */
+	double util;		/* busy_ns / span */
+	double rq_avg;		/* time-weighted mean runqueue length (queued, not running) */
+	uint32_t rq_max;
+	double rq_series[ANA_SERIES_BUCKETS];	/* time-weighted mean per time bucket */
+};
+
+struct ana_trace_stats {
+	char *path;
+	struct ds_trace_meta meta;
+	uint64_t start_ns, end_ns, span_ns;	/* the trace's span (metadata, else events) */
+	uint64_t nr_events;
+	uint64_t nr_switches;	/* sched_switch events */
+	double switch_rate;	/* nr_switches per second of span */
+	struct ana_summary delay;	/* every task's delay samples */
+	uint64_t delay_unmeasured;
+	uint64_t lost_total;
+	int has_wakeups;	/* the trace recorded sched_waking or sched_wakeup */
+	int nr_cpus;
+	struct ana_cpu_stats *cpus;	/* (nr_cpus) */
+	uint64_t nr_tasks;
+	struct ana_task_stats *tasks;	/* (nr_tasks), most run time first, then pid */
+};
+
+/*
+ * ana_trace_stats_compute - one streaming pass over the trace at path.
+ * Memory: the tasks, plus 8 bytes per scheduling-delay sample and per run
+ * burst (exact percentiles).  0, or -1 after a one-line error naming path.
+ * Release with ana_trace_stats_release().
+ */
+int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st);
+void ana_trace_stats_release(struct ana_trace_stats *st);
+
+/*
+ * ana_task_class - the class a comm belongs to for per-class plots: the comm
+ * cut at the first '/' or ':' and stripped of trailing digits and '-'
+ * ("kworker/1:0-ev" -> "kworker", "worker12" -> "worker").
+ */
+void ana_task_class(char out[DS_COMM_LEN], const char *comm);
+
+/* ---- evaluation (baselines.c, eval.c) ------------------------------------- */
+
+enum ana_baseline {
+	ANA_BL_RANDOM,		/* uniform random among candidates (exact expectation) */
+	ANA_BL_LONGEST_QUEUED,	/* largest queued_ns */
+	ANA_BL_LEAST_RECENT,	/* largest since_ran_ns (never seen run = largest) */
+	ANA_BL_LEAST_CPU,	/* smallest cpu_recent_ns (a vruntime proxy) */
+	ANA_BL_MOST_FREQUENT,	/* most picks so far in this trace, all CPUs */
+	ANA_BL_MARKOV1,		/* most frequent successor of this CPU's last pick */
+	ANA_BL_MARKOV2,		/* ... of its last two picks */
+	ANA_NR_BASELINES
+};
+
+extern const char *const ana_baseline_names[ANA_NR_BASELINES];
+
+/*
+ * struct ana_decision - one decision as the evaluator sees it.
+ * Candidates mode: cand[ncand] with label the index of the kernel's pick, -1
+ * when it was not among them.  Sequence mode (vocab != NULL): the choice is
+ * among all n_vocab identities and label is the pick's id (0 = unknown).
+ */
+struct ana_decision {
+	uint64_t ts;
+	int trace;		/* input trace: online state is kept per trace */
+	int cpu;
+	int ncand;
+	int label;
+	int32_t next_pid;
+	const struct ds_candidate *cand;	/* (ncand), candidates mode */
+	uint64_t n_vocab;	/* sequence mode */
+	char *const *vocab;	/* (n_vocab), sequence mode, else NULL */
+};
+
+/* Accuracy over time: the scored decisions in this many equal slices. */
+#define ANA_TIME_SLICES 40
+/* Accuracy by candidate count: 1, 2, ..., ANA_NCAND_MAX-1 and ">=" the last. */
+#define ANA_NCAND_MAX 12
+
+/* struct ana_score - hits of one predictor on the scored decisions */
+struct ana_score {
+	double top1, top3;	/* hits on all decisions (fractional for random) */
+	double top1_c, top3_c;	/* hits on contested decisions */
+};
+
+struct ana_group {
+	char name[DS_COMM_LEN];	/* comm, or "cpuN" */
+	uint64_t n, contested;
+	double model_top1, best_top1;	/* hits: model (or best baseline if none) */
+};
+
+struct ana_mispred {
+	char actual[DS_COMM_LEN], predicted[DS_COMM_LEN];
+	uint64_t n;
+};
+
+struct ana_map;
+struct ana_online;
+struct ana_logrec;
+
+/*
+ * struct ana_eval - the accumulator.  Fields are read by the renderers after
+ * ana_eval_finish(); the maps are private.
+ */
+struct ana_eval {
+	int mode;		/* enum ds_win_mode */
+	int has_model;
+	char model_name[256];	/* model file, "" when none */
+	char arith[16];		/* "fixed", "float" */
+	char split[8];		/* "test", "val", "all", "live" */
+
+	uint64_t decisions, contested, covered;
+	double chance, chance_c;	/* sums of 1/n over decisions with n >= 1 */
+	uint64_t observed;	/* decisions learnt from (scored or not) */
+	struct ana_score model;
+	struct ana_score bl[ANA_NR_BASELINES];
+	int bl_available[ANA_NR_BASELINES];	/* 0 in sequence mode for the
+						   candidate-fact baselines */
+
+	/* accuracy over time (contested, model or best baseline), filled by finish */
+	uint64_t slice_n[ANA_TIME_SLICES];
+	double slice_model[ANA_TIME_SLICES], slice_best[ANA_TIME_SLICES];
+	/* by candidate count */
+	uint64_t ncand_n[ANA_NCAND_MAX + 1];
+	double ncand_model[ANA_NCAND_MAX + 1], ncand_best[ANA_NCAND_MAX + 1];
+
+	/* filled by ana_eval_finish() */
+	int best;		/* index of the best baseline by contested top-1 */
+	int model_beats_best;
+	size_t nr_cpu_groups, nr_comm_groups, nr_mispred;
+	struct ana_group *cpu_groups, *comm_groups;	/* comm: most decisions first */
+	struct ana_mispred *mispred;	/* most frequent first */
+
+	/* private */
+	struct ana_online *online;
+	struct ana_map *cpu_map, *comm_map, *mispred_map;
+	struct ana_logrec *log;	/* one record per scored decision */
+	uint64_t nr_log, alloc_log;
+};
+
+/*
+ * ana_eval_init - an empty accumulator for windows of mode, scoring a
+ * model when model_name is not NULL.  Release with ana_eval_release().
+ */
+void ana_eval_init(struct ana_eval *e, int mode, const char *model_name, const char *arith,
+		   const char *split);
+void ana_eval_release(struct ana_eval *e);
+
+/*
+ * ana_eval_add - score decision d (when `scored`) for the model and every
+ * baseline, then let the online baselines learn it.  model_top: the model's
+ * three best candidate indices (sequence mode: vocabulary ids), best first,
+ * -1 where fewer; NULL without a model.  Decisions must come in time order
+ * within each (trace, CPU).
+ */
+void ana_eval_add(struct ana_eval *e, const struct ana_decision *d, const int *model_top,
+		  int scored);
+
+/*
+ * ana_eval_finish - compute the best baseline, the breakdown tables and the
+ * mispredictions.  May be called again after more ana_eval_add() calls.
+ */
+void ana_eval_finish(struct ana_eval *e);
+
+/*
+ * ana_top3 - the indices of the three highest of scores[n], highest first,
+ * ties to the lower index; -1 where n < 3.
+ */
+void ana_top3(const int32_t *scores, int n, int top[3]);
+
+/*
+ * ana_predictor - the model seen by ana_eval_windows(): fill top[3] for
+ * decision i of w.  0, or -1 after printing an error.
+ */
+typedef int (*ana_predict_fn)(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]);
+
+/* Split selection for ana_eval_windows(): a mask of 1 << enum ds_split. */
+#define ANA_SPLIT_ALL 0x7
+
+/*
+ * ana_eval_windows - add every decision of w in order; those whose split is
+ * in split_mask are scored, the rest only teach the online baselines (they
+ * precede the scored ones in time, as the model's training data does).
+ * predict may be NULL (baselines only).  0 or -1.
+ */
+int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
+		     ana_predict_fn predict, void *ctx);
+
+/* ana_parse_split - "test", "val" or "all" into a split mask; -1 if unknown */
+int ana_parse_split(const char *s, unsigned *mask);
+
+/*
+ * ana_eval_file - load the windows file at windows_path and, unless
+ * model_path is NULL, the model (refused when it was trained on another
+ * mode or feature set), then evaluate the decisions in split_mask into e,
+ * which this initialises (release with ana_eval_release()).  0, or -1 after
+ * a one-line error naming the file.
+ */
+int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
+		  const char *split_name, unsigned split_mask);
+
+/*
+ * ana_decision_from_windows - the view of decision i of w (pointers into w).
+ */
+void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *w, uint64_t i);
+
+/* ---- rendering (report-*.c) ------------------------------------------------ */
+
+/* ana_eval_text - the eval summary as `schedcast eval` prints it */
+void ana_eval_text(const struct ana_eval *e, struct strbuf *out);
+/* ana_eval_json - one JSON object with the keys listed in schedcast-eval(1) */
+void ana_eval_json(const struct ana_eval *e, struct strbuf *out);
+
+enum ana_format { ANA_FMT_TEXT, ANA_FMT_JSON, ANA_FMT_CSV, ANA_FMT_HTML };
+
+/*
+ * ana_report_render - the trace report in format fmt; e (may be NULL) adds
+ * the prediction section.  top: tasks listed in text and html (0 = all;
+ * json and csv always list all).  0, or -1 on an unknown format.
+ */
+int ana_report_render(const struct ana_trace_stats *st, const struct ana_eval *e,
+		      enum ana_format fmt, uint64_t top, struct strbuf *out);
+
+#endif /* SC_ANALYZE_H */

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast report - trace statistics per task, per CPU and for the whole
+ * trace, as text, JSON, CSV or one self-contained HTML page; with a windows
+ * file (and a model) also the prediction section that `eval` prints.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "analyze/analyze.h"
+#include "builtin.h"
+#include "common/common.h"
+
+static const char report_usage[] =
+	"usage: schedcast report [--format text|json|csv|html] [-o FILE] TRACE.h5 [--windows windows.h5] [--model model.h5]\n"
+	"\n"
+	"Per task: run time, switches, scheduling delay (avg, p50/p90/p99, max), run\n"
+	"bursts, sleep, migrations, preemptions; per CPU: utilisation, idle time, idle\n"
+	"time while another CPU had queued tasks, runqueue length; whole trace: switch\n"
+	"rate, delay percentiles, lost events.  Definitions: man schedcast-report.\n"
+	"\n"
+	"    -f, --format FMT     text (default), json, csv (one row per task) or html\n"
+	"    -o, --output FILE    write there (atomically) instead of standard output\n"
+	"    -w, --windows FILE   add the prediction section: baselines (and the model)\n"
+	"                         scored on this windows file's decisions\n"
+	"    -m, --model FILE     score this model too (needs --windows)\n"
+	"    -s, --split SPLIT    decisions scored: test (default), val or all\n"
+	"    -n, --top N          tasks listed in text and html (default 25, 0 = all)\n"
+	"    -h, --help           show this help\n"
+	"\n"
+	"EXAMPLES\n"
+	"    schedcast report trace.h5\n"
+	"    schedcast report --format html -o report.html trace.h5 -w windows.h5 -m model.h5\n"
+	"    schedcast report --format csv trace.h5 >tasks.csv\n";
+
+struct report_opts {
+	enum ana_format format;
+	const char *output;
+	const char *windows;
+	const char *model;
+	const char *split;
+	int top;
+};
+
+static int parse_format(const char *s, enum ana_format *f)
+{
+	static const char *const names[] = { "text", "json", "csv", "html" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(s, names[i])) {
+			*f = (enum ana_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "windows", required_argument, NULL, 'w' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "split", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_opts opts = {
+		.format = ANA_FMT_TEXT,
+		.output = "-",
+		.split = "test",
+		.top = 25,
+	};
+	struct ana_trace_stats st;
+	struct ana_eval ev, *e = NULL;
+	struct strbuf out = STRBUF_INIT;
+	struct sc_outfile of;
+	const char *trace = NULL;
+	unsigned split_mask;
+	int c, ret = 1;
+
+	while (optind < argc) {
+		c = getopt_long(argc, argv, "+f:o:w:m:s:n:h", longopts, NULL);
+		if (c == -1) {
+			if (optind >= argc)
+				break;
+			if (trace) {
+				error("more than one trace given ('%s', '%s')", trace, argv[optind]);
+				return sc_usage(report_usage, 1);
+			}
+			trace = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'f':
+			if (parse_format(optarg, &opts.format)) {
+				error("unknown format '%s' (text, json, csv or html)", optarg);
+				return sc_usage(report_usage, 1);
+			}
+			break;
+		case 'o':
+			opts.output = optarg;
+			break;
+		case 'w':
+			opts.windows = optarg;
+			break;
+		case 'm':
+			opts.model = optarg;
+			break;
+		case 's':
+			opts.split = optarg;
+			break;
+		case 'n':
+			if (parse_int(optarg, 0, 1 << 30, &opts.top)) {
+				error("bad --top '%s': a count", optarg);
+				return sc_usage(report_usage, 1);
+			}
+			break;
+		case 'h':
+			return sc_usage(report_usage, 0);
+		default:
+			return sc_usage(report_usage, 1);
+		}
+	}
+	if (!trace) {
+		error("no trace given");
+		return sc_usage(report_usage, 1);
+	}
+	if (ana_parse_split(opts.split, &split_mask)) {
+		error("unknown split '%s' (test, val or all)", opts.split);
+		return sc_usage(report_usage, 1);
+	}
+	if (opts.model && !opts.windows) {
+		error("--model needs --windows: the windows file made from this trace "
+		      "(schedcast features)");
+		return sc_usage(report_usage, 1);
+	}
+	if (strcmp(opts.output, "-") && sc_check_output_dir(opts.output))
+		return 1;
+
+	if (ana_trace_stats_compute(trace, &st))
+		return 1;
+	if (opts.windows) {
+		if (ana_eval_file(&ev, opts.windows, opts.model, opts.split, split_mask)) {
+			ana_trace_stats_release(&st);
+			return 1;
+		}
+		e = &ev;
+	}
+	if (ana_report_render(&st, e, opts.format, (uint64_t)opts.top, &out))
+		goto out;
+	if (sc_outfile_open(&of, opts.output))
+		goto out;
+	fwrite(out.buf, 1, out.len, of.fp);
+	if (sc_outfile_commit(&of))
+		goto out;
+	ret = 0;
+out:
+	strbuf_release(&out);
+	if (e)
+		ana_eval_release(e);
+	ana_trace_stats_release(&st);
+	return ret;
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HTML rendering: one self-contained page (inline CSS, inline SVG, no
+ * scripts, nothing fetched) with the report's tables and its plots: the
+ * scheduling-delay CDF per task class, runqueue length over time per CPU,
+ * and with a prediction section accuracy over time, by candidate count and
+ * the model against every baseline.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/analyze-local.h"
+#include "common/common.h"
+
+#define W 640
+#define H 280
+#define ML 56	/* margins: left, right, top, bottom */
+#define MR 150
+#define MT 28
+#define MB 40
+
+static const char *const palette[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+};
+
+static void esc(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': strbuf_addstr(out, "&lt;"); break;
+		case '>': strbuf_addstr(out, "&gt;"); break;
+		case '&': strbuf_addstr(out, "&amp;"); break;
+		case '"': strbuf_addstr(out, "&quot;"); break;
+		default: strbuf_addch(out, *s);
+		}
+	}
+}
+
+struct series {
+	const char *name;
+	const double *x, *y;
+	int n;
+	int dashed;
+};
+
+struct axis {
+	double lo, hi;
+	int log;	/* base-10 log scale (lo, hi > 0) */
+};
+
+static double pos(const struct axis *a, double v, double from, double to)
+{
+	double t;
+
+	if (a->log) {
+		v = v < a->lo ? a->lo : v;
+		t = (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
+	} else {
+		t = a->hi > a->lo ? (v - a->lo) / (a->hi - a->lo) : 0;
+	}
+	return from + t * (to - from);
+}
+
+static void fmt_tick(char *buf, size_t size, double v)
+{
+	if (fabs(v) >= 1000000)
+		snprintf(buf, size, "%gM", v / 1e6);
+	else if (fabs(v) >= 1000)
+		snprintf(buf, size, "%gk", v / 1e3);
+	else
+		snprintf(buf, size, "%g", v);
+}
+
+/* Frame, ticks and labels of a plot; x and y scales given. */
+static void frame(struct strbuf *out, const char *title, const char *xlabel, const char *ylabel,
+		  const struct axis *xa, const struct axis *ya)
+{
+	char b[32];
+
+	strbuf_addf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+			 "viewBox=\"0 0 %d %d\" role=\"img\"><title>", W, H, W, H);
+	esc(out, title);
+	strbuf_addf(out, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>", W, H);
+	strbuf_addf(out, "<text x=\"%d\" y=\"18\" class=\"t\">", ML);
+	esc(out, title);
+	strbuf_addstr(out, "</text>");
+	strbuf_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+			 "stroke=\"#999\"/>", ML, MT, W - ML - MR, H - MT - MB);
+	for (int i = 0; i <= 4; i++) {
+		double v = ya->lo + (ya->hi - ya->lo) * i / 4;
+		double y = pos(ya, v, H - MB, MT);
+
+		fmt_tick(b, sizeof(b), round(v * 1000) / 1000);
+		strbuf_addf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+				 "<text x=\"%d\" y=\"%.1f\" class=\"a\" text-anchor=\"end\">%s</text>",
+			    ML, W - MR, y, y, ML - 4, y + 4, b);
+	}
+	if (xa->log) {
+		for (double v = pow(10, ceil(log10(xa->lo))); v <= xa->hi * 1.0001; v *= 10) {
+			double x = pos(xa, v, ML, W - MR);
+
+			fmt_tick(b, sizeof(b), v);
+			strbuf_addf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+					 "stroke=\"#eee\"/><text x=\"%.1f\" y=\"%d\" class=\"a\" "
+					 "text-anchor=\"middle\">%s</text>",
+				    x, x, MT, H - MB, x, H - MB + 14, b);
+		}
+	} else {
+		for (int i = 0; i <= 5; i++) {
+			double v = xa->lo + (xa->hi - xa->lo) * i / 5;
+			double x = pos(xa, v, ML, W - MR);
+
+			fmt_tick(b, sizeof(b), round(v * 100) / 100);
+			strbuf_addf(out, "<text x=\"%.1f\" y=\"%d\" class=\"a\" "
+					 "text-anchor=\"middle\">%s</text>", x, H - MB + 14, b);
+		}
+	}
+	strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\" text-anchor=\"middle\">",
+		    (ML + W - MR) / 2, H - 8);
+	esc(out, xlabel);
+	strbuf_addf(out, "</text><text transform=\"translate(14 %d) rotate(-90)\" class=\"a\" "
+			 "text-anchor=\"middle\">", (MT + H - MB) / 2);
+	esc(out, ylabel);
+	strbuf_addstr(out, "</text>");
+}
+
+static void legend(struct strbuf *out, int i, const char *name, int dashed)
+{
+	int y = MT + 10 + 16 * i;
+
+	strbuf_addf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
+			 "stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\" class=\"a\">",
+		    W - MR + 8, W - MR + 26, y, y, palette[i % ARRAY_SIZE(palette)],
+		    dashed ? " stroke-dasharray=\"4 3\"" : "", W - MR + 30, y + 4);
+	esc(out, name);
+	strbuf_addstr(out, "</text>");
+}
+
+static void lines(struct strbuf *out, const char *title, const char *xlabel, const char *ylabel,
+		  const struct series *s, int ns, const struct axis *xa, const struct axis *ya,
+		  int step)
+{
+	frame(out, title, xlabel, ylabel, xa, ya);
+	for (int i = 0; i < ns; i++) {
+		if (s[i].n <= 0)
+			continue;
+		strbuf_addf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s "
+				 "points=\"", palette[i % ARRAY_SIZE(palette)],
+			    s[i].dashed ? " stroke-dasharray=\"4 3\"" : "");
+		for (int j = 0; j < s[i].n; j++) {
+			double x = pos(xa, s[i].x[j], ML, W - MR);
+			double y = pos(ya, s[i].y[j], H - MB, MT);
+
+			if (step && j) {
+				double py = pos(ya, s[i].y[j - 1], H - MB, MT);
+
+				strbuf_addf(out, "%.1f,%.1f ", x, py);
+			}
+			strbuf_addf(out, "%.1f,%.1f ", x, y);
+		}
+		strbuf_addstr(out, "\"/>");
+		legend(out, i, s[i].name, s[i].dashed);
+	}
+	if (!ns)
+		strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\">no data</text>", ML + 10,
+			    MT + 20);
+	strbuf_addstr(out, "</svg>\n");
+}
+
+/* The scheduling-delay CDF of the classes with the most delay samples. */
+static void delay_cdf(struct strbuf *out, const struct ana_trace_stats *st)
+{
+	enum { MAXC = 6, PTS = 100 };
+	struct { char name[DS_COMM_LEN]; uint64_t n; } cls[64];
+	int ncls = 0, shown = 0;
+	struct series s[MAXC + 1];
+	static double xs[MAXC + 1][PTS], ys[MAXC + 1][PTS];
+	char names[MAXC + 1][48];
+	struct axis xa = { 1, 10, 1 }, ya = { 0, 1, 0 };
+	uint64_t maxd = 1, mind = UINT64_MAX;
+
+	for (uint64_t i = 0; i < st->nr_tasks; i++) {
+		char c[DS_COMM_LEN];
+		int j;
+
+		if (!st->tasks[i].delay.n)
+			continue;
+		ana_task_class(c, st->tasks[i].comm);
+		for (j = 0; j < ncls; j++)
+			if (!strcmp(cls[j].name, c))
+				break;
+		if (j == ncls) {
+			if (ncls == (int)ARRAY_SIZE(cls))
+				continue;
+			snprintf(cls[ncls].name, sizeof(cls[ncls].name), "%s", c);
+			cls[ncls++].n = 0;
+		}
+		cls[j].n += st->tasks[i].delay.n;
+		if (st->tasks[i].delay.max > maxd)
+			maxd = st->tasks[i].delay.max;
+		if (st->tasks[i].delay.min < mind)
+			mind = st->tasks[i].delay.min;
+	}
+	/* most samples first (stable: insertion sort) */
+	for (int i = 1; i < ncls; i++)
+		for (int j = i; j > 0 && cls[j].n > cls[j - 1].n; j--) {
+			char t[DS_COMM_LEN];
+			uint64_t tn = cls[j].n;
+
+			memcpy(t, cls[j].name, sizeof(t));
+			memcpy(cls[j].name, cls[j - 1].name, sizeof(t));
+			cls[j].n = cls[j - 1].n;
+			memcpy(cls[j - 1].name, t, sizeof(t));
+			cls[j - 1].n = tn;
+		}
+	xa.lo = pow(10, floor(log10(mind == UINT64_MAX || !mind ? 1 : (double)mind / 1000)));
+	if (xa.lo < 0.1)
+		xa.lo = 0.1;
+	xa.hi = pow(10, ceil(log10((double)maxd / 1000 + 1e-9)));
+	if (xa.hi <= xa.lo)
+		xa.hi = xa.lo * 10;
+	for (int k = 0; k < ncls && k < MAXC; k++) {
+		/* merge the class's tasks' sorted samples by sampling quantiles of each */
+		uint64_t n = cls[k].n, *all = xmallocarray(n, sizeof(*all)), m = 0;
+
+		for (uint64_t i = 0; i < st->nr_tasks; i++) {
+			char c[DS_COMM_LEN];
+
+			ana_task_class(c, st->tasks[i].comm);
+			if (strcmp(c, cls[k].name))
+				continue;
+			memcpy(all + m, st->tasks[i].delays, st->tasks[i].delay.n * sizeof(*all));
+			m += st->tasks[i].delay.n;
+		}
+		{
+			struct ana_summary tmp;
+
+			ana_summarize(&tmp, all, m);	/* sorts */
+		}
+		for (int p = 0; p < PTS; p++) {
+			uint64_t idx = (uint64_t)((double)(p + 1) / PTS * (double)m);
+
+			idx = idx ? idx - 1 : 0;
+			xs[shown][p] = (double)all[idx] / 1000;
+			ys[shown][p] = (double)(idx + 1) / (double)m;
+		}
+		free(all);
+		snprintf(names[shown], sizeof(names[shown]), "%s (%llu)", cls[k].name,
+			 (unsigned long long)n);
+		s[shown] = (struct series){ names[shown], xs[shown], ys[shown], PTS, 0 };
+		shown++;
+	}
+	lines(out, "Scheduling delay CDF per task class", "delay (us, log scale)",
+	      "share of waits", s, shown, &xa, &ya, 1);
+}
+
+static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
+{
+	enum { MAXCPU = 8 };
+	struct series s[MAXCPU];
+	static double xs[ANA_SERIES_BUCKETS];
+	char names[MAXCPU][16];
+	struct axis xa = { 0, (double)st->span_ns / 1e9, 0 }, ya = { 0, 1, 0 };
+	int n = st->nr_cpus < MAXCPU ? st->nr_cpus : MAXCPU;
+
+	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
+		xs[b] = (double)st->span_ns / 1e9 * (b + 0.5) / ANA_SERIES_BUCKETS;
+	for (int i = 0; i < n; i++) {
+		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
+			if (st->cpus[i].rq_series[b] > ya.hi)
+				ya.hi = ceil(st->cpus[i].rq_series[b]);
+		snprintf(names[i], sizeof(names[i]), "cpu%d", i);
+		s[i] = (struct series){ names[i], xs, st->cpus[i].rq_series, ANA_SERIES_BUCKETS, 0 };
+	}
+	if (xa.hi <= 0)
+		xa.hi = 1;
+	lines(out, "Runqueue length over time (mean per interval)", "time since start (s)",
+	      "queued tasks", s, n, &xa, &ya, 0);
+}
+
+static void eval_plots(struct strbuf *out, const struct ana_eval *e)
+{
+	static double xs[ANA_TIME_SLICES], ym[ANA_TIME_SLICES], yb[ANA_TIME_SLICES];
+	static double cx[ANA_NCAND_MAX + 1], cm[ANA_NCAND_MAX + 1], cb[ANA_NCAND_MAX + 1];
+	struct series s[2];
+	struct axis xa = { 0, 100, 0 }, ya = { 0, 1, 0 };
+	const char *best = e->best >= 0 ? ana_baseline_names[e->best] : "baseline";
+	char bname[48];
+	int n = 0, ns = 0;
+
+	snprintf(bname, sizeof(bname), "best baseline: %s", best);
+	for (int k = 0; k < ANA_TIME_SLICES; k++) {
+		if (!e->slice_n[k])
+			continue;
+		xs[n] = 100.0 * (k + 0.5) / ANA_TIME_SLICES;
+		ym[n] = ana_rate(e->slice_model[k], e->slice_n[k]);
+		yb[n] = ana_rate(e->slice_best[k], e->slice_n[k]);
+		n++;
+	}
+	if (e->has_model)
+		s[ns++] = (struct series){ "model", xs, ym, n, 0 };
+	s[ns++] = (struct series){ bname, xs, yb, n, 1 };
+	lines(out, "Contested top-1 accuracy over time", "scored decisions, in time order (%)",
+	      "top-1", s, n ? ns : 0, &xa, &ya, 0);
+
+	n = 0;
+	for (int k = 1; k <= ANA_NCAND_MAX; k++) {
+		if (!e->ncand_n[k])
+			continue;
+		cx[n] = k;
+		cm[n] = ana_rate(e->ncand_model[k], e->ncand_n[k]);
+		cb[n] = ana_rate(e->ncand_best[k], e->ncand_n[k]);
+		n++;
+	}
+	ns = 0;
+	if (e->has_model)
+		s[ns++] = (struct series){ "model", cx, cm, n, 0 };
+	s[ns++] = (struct series){ bname, cx, cb, n, 1 };
+	xa = (struct axis){ 1, ANA_NCAND_MAX, 0 };
+	lines(out, "Top-1 accuracy by number of candidates", "candidates (last: that many or more)",
+	      "top-1", s, n ? ns : 0, &xa, &ya, 0);
+
+	/* model vs baselines: horizontal bars of contested top-1 with the 95% interval */
+	{
+		int rows = e->has_model + ANA_NR_BASELINES, r = 0, bh = 22;
+		int hh = MT + rows * bh + 30, x0 = 170, x1 = W - 40;
+
+		strbuf_addf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+				 "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\"><title>Model against "
+				 "baselines</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+				 "<text x=\"%d\" y=\"18\" class=\"t\">Contested top-1, model against "
+				 "baselines (95%% CI)</text>", W, hh, W, hh, W, hh, ML);
+		for (int i = 0; i <= 4; i++) {
+			double x = x0 + (x1 - x0) * i / 4.0;
+
+			strbuf_addf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+					 "stroke=\"#eee\"/><text x=\"%.1f\" y=\"%d\" class=\"a\" "
+					 "text-anchor=\"middle\">%.2f</text>",
+				    x, x, MT, MT + rows * bh, x, MT + rows * bh + 14, i / 4.0);
+		}
+		for (int b = -1; b < ANA_NR_BASELINES; b++) {
+			const struct ana_score *sc = b < 0 ? &e->model : &e->bl[b];
+			double v, lo, hi;
+			int y = MT + r * bh;
+			const char *col = b < 0 ? (e->model_beats_best ? "#2ca02c" : "#d62728")
+						: (b == e->best ? "#1f77b4" : "#9ecae1");
+
+			if (b < 0 && !e->has_model)
+				continue;
+			if (b >= 0 && !e->bl_available[b])
+				continue;
+			v = ana_rate(sc->top1_c, e->contested);
+			ana_wilson(sc->top1_c, (double)e->contested, &lo, &hi);
+			strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\" text-anchor=\"end\">%s%s"
+					 "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+					 "fill=\"%s\"/><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+					 "stroke=\"#333\"/><text x=\"%.1f\" y=\"%d\" class=\"a\">%.3f</text>",
+				    x0 - 6, y + 15, b < 0 ? "model" : ana_baseline_names[b],
+				    b < 0 && !e->model_beats_best ? " (below best!)" : "", x0, y + 4,
+				    (x1 - x0) * v, bh - 8, col, x0 + (x1 - x0) * lo, x0 + (x1 - x0) * hi,
+				    y + 11, y + 11, x0 + (x1 - x0) * hi + 4, y + 15, v);
+			r++;
+		}
+		strbuf_addstr(out, "</svg>\n");
+	}
+}
+
+static const char css[] =
+	"body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1100px}"
+	"h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}"
+	"table{border-collapse:collapse;font-size:12px;margin:8px 0}"
+	"td,th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"
+	"td.l,th.l{text-align:left}th{background:#f4f4f4}"
+	".warn{color:#b00;font-weight:bold}.plots svg{margin:6px 12px 6px 0}"
+	"svg .t{font:bold 13px sans-serif}svg .a{font:11px sans-serif;fill:#333}"
+	"pre{background:#f7f7f7;padding:8px;overflow-x:auto}";
+
+static void th(struct strbuf *out, const char *const *cols, size_t n)
+{
+	strbuf_addstr(out, "<tr>");
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(out, "<th%s>%s</th>", i < 2 ? " class=\"l\"" : "", cols[i]);
+	strbuf_addstr(out, "</tr>\n");
+}
+
+static void td_ms(struct strbuf *out, uint64_t ns)
+{
+	strbuf_addf(out, "<td>%.3f</td>", (double)ns / 1e6);
+}
+
+int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
+		    struct strbuf *out, uint64_t top)
+{
+	static const char *const cpu_cols[] = { "cpu", "util", "busy ms", "idle ms",
+						"idle while queued ms", "switches",
+						"inferred", "rq avg", "rq max", "lost" };
+	static const char *const task_cols[] = { "pid", "comm", "run ms", "switches", "inferred",
+						 "run avg", "run max", "delays", "delay avg",
+						 "p50", "p90", "p99", "delay max", "sleep ms",
+						 "migrations", "preempted" };
+	char span[32];
+
+	format_duration(span, sizeof(span), st->span_ns);
+	strbuf_addf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+			 "<title>schedcast report</title><style>%s</style></head><body>\n", css);
+	strbuf_addstr(out, "<h1>schedcast report: ");
+	esc(out, st->path);
+	strbuf_addstr(out, "</h1>\n<p>source ");
+	esc(out, st->meta.source);
+	strbuf_addf(out, ", %d CPUs, span %s, %llu events, %llu context switches (%.1f/s), "
+			 "lost events %llu.", st->nr_cpus, span, (unsigned long long)st->nr_events,
+		    (unsigned long long)st->nr_switches, st->switch_rate,
+		    (unsigned long long)st->lost_total);
+	strbuf_addf(out, " Scheduling delay over all tasks: %llu samples, avg %.3f ms, p50 %.3f, "
+			 "p90 %.3f, p99 %.3f, max %.3f ms; %llu waits unmeasured.</p>\n",
+		    (unsigned long long)st->delay.n, st->delay.avg / 1e6, st->delay.p50 / 1e6,
+		    st->delay.p90 / 1e6, st->delay.p99 / 1e6, st->delay.max / 1e6,
+		    (unsigned long long)st->delay_unmeasured);
+	if (!st->has_wakeups)
+		strbuf_addstr(out, "<p class=\"warn\">The trace has no wakeup events: delays "
+				   "count preemptions only.</p>\n");
+
+	strbuf_addstr(out, "<h2>Plots</h2><div class=\"plots\">\n");
+	delay_cdf(out, st);
+	rq_plot(out, st);
+	if (e)
+		eval_plots(out, e);
+	strbuf_addstr(out, "</div>\n");
+
+	if (e) {
+		struct strbuf t = STRBUF_INIT;
+
+		strbuf_addstr(out, "<h2>Prediction</h2>\n");
+		if (e->has_model && !e->model_beats_best)
+			strbuf_addf(out, "<p class=\"warn\">The model does not beat the best "
+					 "baseline (%s).</p>\n", ana_baseline_names[e->best]);
+		ana_eval_text(e, &t);
+		strbuf_addstr(out, "<pre>");
+		esc(out, t.buf);
+		strbuf_addstr(out, "</pre>\n");
+		strbuf_release(&t);
+	}
+
+	strbuf_addstr(out, "<h2>Per CPU</h2><table>\n");
+	th(out, cpu_cols, ARRAY_SIZE(cpu_cols));
+	for (int i = 0; i < st->nr_cpus; i++) {
+		const struct ana_cpu_stats *c = &st->cpus[i];
+
+		strbuf_addf(out, "<tr><td class=\"l\">%d</td><td class=\"l\">%.1f%%</td>", c->cpu,
+			    100 * c->util);
+		td_ms(out, c->busy_ns);
+		td_ms(out, c->idle_ns);
+		td_ms(out, c->idle_queued_ns);
+		strbuf_addf(out, "<td>%llu</td><td>%llu</td><td>%.2f</td><td>%u</td><td>%llu</td>"
+				 "</tr>\n", (unsigned long long)c->switches,
+			    (unsigned long long)c->inferred, c->rq_avg, c->rq_max,
+			    (unsigned long long)c->lost);
+	}
+	strbuf_addstr(out, "</table>\n<h2>Per task</h2>");
+	if (top && st->nr_tasks > top)
+		strbuf_addf(out, "<p>The %llu tasks with the most run time of %llu.</p>",
+			    (unsigned long long)top, (unsigned long long)st->nr_tasks);
+	strbuf_addstr(out, "<table>\n");
+	th(out, task_cols, ARRAY_SIZE(task_cols));
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+
+		strbuf_addf(out, "<tr><td class=\"l\">%d</td><td class=\"l\">", t->pid);
+		esc(out, t->comm);
+		strbuf_addstr(out, "</td>");
+		td_ms(out, t->run_ns);
+		strbuf_addf(out, "<td>%llu</td><td>%llu</td>", (unsigned long long)t->switches,
+			    (unsigned long long)t->inferred_in);
+		td_ms(out, (uint64_t)(t->burst.avg + 0.5));
+		td_ms(out, t->burst.max);
+		strbuf_addf(out, "<td>%llu</td>", (unsigned long long)t->delay.n);
+		td_ms(out, (uint64_t)(t->delay.avg + 0.5));
+		td_ms(out, t->delay.p50);
+		td_ms(out, t->delay.p90);
+		td_ms(out, t->delay.p99);
+		td_ms(out, t->delay.max);
+		td_ms(out, t->sleep_ns);
+		strbuf_addf(out, "<td>%llu</td><td>%llu</td></tr>\n",
+			    (unsigned long long)t->migrations, (unsigned long long)t->preemptions);
+	}
+	strbuf_addstr(out, "</table>\n<p>Definitions: see schedcast-report(1), FIELDS.</p>\n"
+			   "</body></html>\n");
+	return 0;
+}
+
+int ana_report_render(const struct ana_trace_stats *st, const struct ana_eval *e,
+		      enum ana_format fmt, uint64_t top, struct strbuf *out)
+{
+	switch (fmt) {
+	case ANA_FMT_TEXT:
+		return ana_report_text(st, e, out, top);
+	case ANA_FMT_JSON:
+		return ana_report_json(st, e, out);
+	case ANA_FMT_CSV:
+		return ana_report_csv(st, out);
+	case ANA_FMT_HTML:
+		return ana_report_html(st, e, out, top);
+	}
+	return error("unknown report format %d", (int)fmt);
+}

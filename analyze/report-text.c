@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Plain-text rendering: the trace report and the evaluation summary.  Column
+ * layouts are fixed so that golden tests can compare them byte for byte.
+ */
+#include <string.h>
+
+#include "analyze/analyze-local.h"
+#include "common/common.h"
+
+/* Durations in tables: milliseconds with 3 decimals, as perf sched prints them. */
+static void ms(struct strbuf *out, uint64_t ns, int width)
+{
+	strbuf_addf(out, " %*.3f", width, (double)ns / 1e6);
+}
+
+void ana_fmt_ns(char *buf, size_t size, uint64_t ns)
+{
+	format_duration(buf, size, ns);
+}
+
+static const char *mode_name(int mode)
+{
+	return mode == DS_WIN_SEQUENCE ? "sequence" : "candidates";
+}
+
+static void score_line(struct strbuf *out, const struct ana_eval *e, const char *name,
+		       const struct ana_score *s, const char *mark)
+{
+	double lo, hi;
+
+	ana_wilson(s->top1_c, (double)e->contested, &lo, &hi);
+	strbuf_addf(out, "%-2s%-22s %6.3f  %6.3f   %6.3f [%5.3f, %5.3f]   %6.3f\n", mark, name,
+		    ana_rate(s->top1, e->decisions), ana_rate(s->top3, e->decisions),
+		    ana_rate(s->top1_c, e->contested), lo, hi, ana_rate(s->top3_c, e->contested));
+}
+
+void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
+{
+	char name[64];
+
+	strbuf_addf(out, "decisions %llu (%s mode, split %s), contested %llu (%.1f%%), "
+			 "coverage %.1f%%\n",
+		    (unsigned long long)e->decisions, mode_name(e->mode), e->split,
+		    (unsigned long long)e->contested, 100 * ana_rate((double)e->contested, e->decisions),
+		    100 * ana_rate((double)e->covered, e->decisions));
+	strbuf_addf(out, "chance top-1 %.3f (all), %.3f (contested)\n\n",
+		    ana_rate(e->chance, e->decisions), ana_rate(e->chance_c, e->contested));
+	strbuf_addf(out, "  %-22s %6s  %6s   %-22s   %6s\n", "predictor", "top-1", "top-3",
+		    "top-1 contested [95% CI]", "top-3 c");
+	if (e->has_model) {
+		snprintf(name, sizeof(name), "model (%s)", e->arith);
+		score_line(out, e, name, &e->model, e->model_beats_best ? "" : "!!");
+	}
+	for (int b = 0; b < ANA_NR_BASELINES; b++) {
+		if (!e->bl_available[b])
+			continue;
+		snprintf(name, sizeof(name), "%s%s", ana_baseline_names[b],
+			 b == e->best ? " (best)" : "");
+		score_line(out, e, name, &e->bl[b], "");
+	}
+	if (e->has_model && !e->model_beats_best && e->best >= 0)
+		strbuf_addf(out, "!! the model does not beat the best baseline (%s)\n",
+			    ana_baseline_names[e->best]);
+
+	strbuf_addf(out, "\nper CPU: %-10s %10s %10s %8s %8s\n", "cpu", "decisions", "contested",
+		    e->has_model ? "model" : "best", ana_baseline_names[e->best >= 0 ? e->best : 0]);
+	for (size_t i = 0; i < e->nr_cpu_groups; i++) {
+		const struct ana_group *g = &e->cpu_groups[i];
+
+		strbuf_addf(out, "         %-10s %10llu %10llu %8.3f %8.3f\n", g->name,
+			    (unsigned long long)g->n, (unsigned long long)g->contested,
+			    ana_rate(e->has_model ? g->model_top1 : g->best_top1, g->n),
+			    ana_rate(g->best_top1, g->n));
+	}
+	strbuf_addf(out, "\nper task (the kernel's pick; top 15 by decisions):\n");
+	strbuf_addf(out, "         %-16s %10s %10s %8s %8s\n", "comm", "decisions", "contested",
+		    e->has_model ? "model" : "best", ana_baseline_names[e->best >= 0 ? e->best : 0]);
+	for (size_t i = 0; i < e->nr_comm_groups && i < 15; i++) {
+		const struct ana_group *g = &e->comm_groups[i];
+
+		strbuf_addf(out, "         %-16s %10llu %10llu %8.3f %8.3f\n", g->name,
+			    (unsigned long long)g->n, (unsigned long long)g->contested,
+			    ana_rate(e->has_model ? g->model_top1 : g->best_top1, g->n),
+			    ana_rate(g->best_top1, g->n));
+	}
+	strbuf_addf(out, "\nmost frequent mispredictions (%s; actual <- predicted):\n",
+		    e->has_model ? "model" : ana_baseline_names[e->best >= 0 ? e->best : 0]);
+	if (!e->nr_mispred)
+		strbuf_addf(out, "         none\n");
+	for (size_t i = 0; i < e->nr_mispred && i < 10; i++)
+		strbuf_addf(out, "         %8llu  %-16s <- %s\n",
+			    (unsigned long long)e->mispred[i].n, e->mispred[i].actual,
+			    e->mispred[i].predicted);
+}
+
+static void summary_cols(struct strbuf *out, const struct ana_summary *s)
+{
+	ms(out, (uint64_t)(s->avg + 0.5), 9);
+	ms(out, s->p50, 9);
+	ms(out, s->p90, 9);
+	ms(out, s->p99, 9);
+	ms(out, s->max, 9);
+}
+
+static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
+{
+	char span[32];
+
+	format_duration(span, sizeof(span), st->span_ns);
+	strbuf_addf(out, "trace %s: source %s, %d CPUs, span %s, %llu events\n", st->path,
+		    st->meta.source, st->nr_cpus, span, (unsigned long long)st->nr_events);
+	strbuf_addf(out, "context switches %llu (%.1f/s), lost events %llu\n",
+		    (unsigned long long)st->nr_switches, st->switch_rate,
+		    (unsigned long long)st->lost_total);
+	if (!st->has_wakeups)
+		strbuf_addf(out, "note: the trace has no wakeup events: delays count preemptions only\n");
+
+	strbuf_addf(out, "\nscheduling delay (ms)  %8s %9s %9s %9s %9s %9s\n", "n", "avg", "p50",
+		    "p90", "p99", "max");
+	strbuf_addf(out, "  all tasks            %8llu", (unsigned long long)st->delay.n);
+	summary_cols(out, &st->delay);
+	strbuf_addf(out, "\n  unmeasured waits (switch-in not recorded): %llu\n",
+		    (unsigned long long)st->delay_unmeasured);
+
+	strbuf_addf(out, "\nper CPU  %6s %11s %11s %11s %8s %8s %6s %6s %6s\n", "util", "busy ms",
+		    "idle ms", "idle+q ms", "switches", "inferred", "rq-avg", "rq-max", "lost");
+	for (int i = 0; i < st->nr_cpus; i++) {
+		const struct ana_cpu_stats *c = &st->cpus[i];
+
+		strbuf_addf(out, "  cpu%-3d %5.1f%%", c->cpu, 100 * c->util);
+		ms(out, c->busy_ns, 11);
+		ms(out, c->idle_ns, 11);
+		ms(out, c->idle_queued_ns, 11);
+		strbuf_addf(out, " %8llu %8llu %6.2f %6u %6llu\n", (unsigned long long)c->switches,
+			    (unsigned long long)c->inferred, c->rq_avg, c->rq_max,
+			    (unsigned long long)c->lost);
+	}
+
+	strbuf_addf(out, "\nper task (ms; most run time first");
+	if (top && st->nr_tasks > top)
+		strbuf_addf(out, ", top %llu of %llu", (unsigned long long)top,
+			    (unsigned long long)st->nr_tasks);
+	strbuf_addf(out, ")\n");
+	strbuf_addf(out, "  %7s %-16s %11s %7s %5s %9s %9s %9s %7s %9s %9s %9s %9s %9s %11s %5s %5s\n",
+		    "pid", "comm", "run", "switch", "infer", "run-min", "run-avg", "run-max",
+		    "delays", "dly-avg", "dly-p50", "dly-p90", "dly-p99", "dly-max", "sleep", "migr",
+		    "preem");
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+
+		strbuf_addf(out, "  %7d %-16s", t->pid, t->comm);
+		ms(out, t->run_ns, 11);
+		strbuf_addf(out, " %7llu %5llu", (unsigned long long)t->switches,
+			    (unsigned long long)t->inferred_in);
+		ms(out, t->burst.min, 9);
+		ms(out, (uint64_t)(t->burst.avg + 0.5), 9);
+		ms(out, t->burst.max, 9);
+		strbuf_addf(out, " %7llu", (unsigned long long)t->delay.n);
+		summary_cols(out, &t->delay);
+		ms(out, t->sleep_ns, 11);
+		strbuf_addf(out, " %5llu %5llu\n", (unsigned long long)t->migrations,
+			    (unsigned long long)t->preemptions);
+	}
+
+	strbuf_addf(out, "\nrun bursts per task (counts)\n  %7s %-16s", "pid", "comm");
+	for (int b = 0; b < ANA_BURST_BUCKETS; b++)
+		strbuf_addf(out, " %10s", ana_burst_bucket_names[b]);
+	strbuf_addch(out, '\n');
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+
+		strbuf_addf(out, "  %7d %-16s", t->pid, t->comm);
+		for (int b = 0; b < ANA_BURST_BUCKETS; b++)
+			strbuf_addf(out, " %10llu", (unsigned long long)t->burst_hist[b]);
+		strbuf_addch(out, '\n');
+	}
+}
+
+int ana_report_text(const struct ana_trace_stats *st, const struct ana_eval *e,
+		    struct strbuf *out, uint64_t top)
+{
+	trace_text(st, out, top);
+	if (e) {
+		strbuf_addf(out, "\nprediction (%s)\n", e->has_model ? e->model_name : "baselines only");
+		ana_eval_text(e, out);
+	}
+	return 0;
+}

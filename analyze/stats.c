@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Trace statistics: one streaming pass over a trace.h5 that follows every
+ * task (running, queued on a CPU, sleeping) and every CPU (who runs, how
+ * many wait), and sums what schedcast-report(1) lists under FIELDS.
+ *
+ * Gaps.  On the kernels here the switch out of the idle task is not recorded
+ * on CPUs other than 0, and lost events leave holes.  Every event carries
+ * common_pid, the task running on its CPU when it fired: when that is not
+ * the task we believe runs there, the task is taken to have been switched
+ * in unrecorded (an "inferred" switch-in, counted).  Out of idle, with the
+ * task queued on that CPU, it is dated when both became true (an idle CPU
+ * runs a woken task at once, as features/ assumes too); otherwise at the
+ * revealing event, which makes that burst a lower bound.  A wait that ends
+ * in an inferred switch-in has no recorded end: it is counted as unmeasured
+ * instead of being a delay sample.  A lost-events marker on a CPU forgets what ran and waited there.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/analyze-local.h"
+#include "common/common.h"
+
+const char *const ana_burst_bucket_names[ANA_BURST_BUCKETS] = {
+	"<10us", "10us-100us", "100us-1ms", "1ms-10ms", "10ms-100ms", ">=100ms",
+};
+
+enum tstate { T_UNKNOWN, T_RUNNING, T_QUEUED, T_SLEEPING, T_DEAD };
+
+struct u64vec {
+	uint64_t *v;
+	uint64_t nr, alloc;
+};
+
+static void vec_push(struct u64vec *a, uint64_t x)
+{
+	ALLOC_GROW(a->v, a->nr + 1, a->alloc);
+	a->v[a->nr++] = x;
+}
+
+struct task {
+	struct ana_task_stats st;
+	int state;		/* enum tstate */
+	int cpu;		/* running or queued on */
+	int inferred;		/* current burst began at an inferred switch-in */
+	int woken;		/* current wait began with a wakeup (else a preemption) */
+	uint64_t since;		/* start of the current run, wait or sleep */
+	struct u64vec bursts, delays;
+};
+
+struct cpu {
+	int32_t curr;		/* running pid, 0 idle, -1 unknown */
+	uint32_t qlen;		/* tasks queued, not running */
+	uint64_t last;		/* time accounted up to */
+	uint64_t idle_since;	/* when curr became 0 */
+	double rq_area;		/* integral of qlen over time, ns */
+};
+
+struct stats_ctx {
+	struct ana_trace_stats *st;
+	struct cpu *cpus;
+	struct task *tasks;
+	uint64_t nr_tasks, alloc_tasks;
+	struct ana_map *by_pid;
+	uint64_t bucket_ns;
+	uint64_t total_queued;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void ana_summarize(struct ana_summary *s, uint64_t *v, uint64_t n)
+{
+	static const int pct[3] = { 50, 90, 99 };
+	uint64_t *out[3] = { &s->p50, &s->p90, &s->p99 };
+
+	memset(s, 0, sizeof(*s));
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	s->n = n;
+	s->min = v[0];
+	s->max = v[n - 1];
+	for (uint64_t i = 0; i < n; i++)
+		s->total += v[i];
+	s->avg = (double)s->total / (double)n;
+	for (int i = 0; i < 3; i++) {
+		/* nearest rank: the ceil(p/100 * n)-th smallest */
+		uint64_t rank = (pct[i] * n + 99) / 100;
+
+		*out[i] = v[rank ? rank - 1 : 0];
+	}
+}
+
+void ana_task_class(char out[DS_COMM_LEN], const char *comm)
+{
+	size_t n = strcspn(comm, "/:");
+
+	if (n >= DS_COMM_LEN)
+		n = DS_COMM_LEN - 1;
+	memcpy(out, comm, n);
+	out[n] = '\0';
+	while (n > 1 && ((out[n - 1] >= '0' && out[n - 1] <= '9') || out[n - 1] == '-'))
+		out[--n] = '\0';
+	if (!out[0])
+		snprintf(out, DS_COMM_LEN, "%s", comm[0] ? comm : "?");
+}
+
+static struct task *task_get(struct stats_ctx *c, int32_t pid, const char *comm)
+{
+	int32_t key[ANA_KEY_WORDS] = { pid };
+	double *v;
+	struct task *t;
+
+	if (pid <= 0)
+		return NULL;
+	v = ana_map_get(c->by_pid, key, 1);
+	if (v[0] == 0) {
+		ALLOC_GROW(c->tasks, c->nr_tasks + 1, c->alloc_tasks);
+		t = &c->tasks[c->nr_tasks++];
+		memset(t, 0, sizeof(*t));
+		t->st.pid = pid;
+		t->cpu = -1;
+		v[0] = (double)c->nr_tasks;
+	}
+	t = &c->tasks[(uint64_t)v[0] - 1];
+	if (comm && comm[0])
+		snprintf(t->st.comm, sizeof(t->st.comm), "%s", comm);
+	return t;
+}
+
+static void enqueue(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts, int woken)
+{
+	if (cpu < 0 || cpu >= c->st->nr_cpus)
+		cpu = 0;	/* not said: account it somewhere rather than lose the wait */
+	t->state = T_QUEUED;
+	t->cpu = cpu;
+	t->since = ts;
+	t->woken = woken;
+	c->cpus[cpu].qlen++;
+	c->total_queued++;
+}
+
+static void dequeue(struct stats_ctx *c, struct task *t)
+{
+	if (t->state != T_QUEUED)
+		return;
+	if (c->cpus[t->cpu].qlen) {
+		c->cpus[t->cpu].qlen--;
+		c->total_queued--;
+	}
+}
+
+static void rq_update_max(struct stats_ctx *c, int cpu)
+{
+	if (c->cpus[cpu].qlen > c->st->cpus[cpu].rq_max)
+		c->st->cpus[cpu].rq_max = c->cpus[cpu].qlen;
+}
+
+/* Account every CPU's time from its last update to ts. */
+static void advance(struct stats_ctx *c, uint64_t ts)
+{
+	struct ana_trace_stats *st = c->st;
+
+	for (int i = 0; i < st->nr_cpus; i++) {
+		struct cpu *p = &c->cpus[i];
+		struct ana_cpu_stats *s = &st->cpus[i];
+		uint64_t from = p->last, dt;
+
+		if (ts <= from)
+			continue;
+		dt = ts - from;
+		if (p->curr > 0)
+			s->busy_ns += dt;
+		else if (p->curr == 0)
+			s->idle_ns += dt;
+		if (p->curr == 0 && c->total_queued > p->qlen)
+			s->idle_queued_ns += dt;
+		if (p->qlen) {
+			p->rq_area += (double)p->qlen * (double)dt;
+			/* spread over the time buckets it covers */
+			while (from < ts) {
+				uint64_t b = (from - st->start_ns) / c->bucket_ns;
+				uint64_t end = st->start_ns + (b + 1) * c->bucket_ns;
+
+				if (end > ts)
+					end = ts;
+				if (b >= ANA_SERIES_BUCKETS)
+					b = ANA_SERIES_BUCKETS - 1;
+				s->rq_series[b] += (double)p->qlen * (double)(end - from);
+				from = end;
+			}
+		}
+		p->last = ts;
+	}
+}
+
+/* End t's run burst at ts (a recorded switch-out). */
+static void end_burst(struct task *t, uint64_t ts)
+{
+	uint64_t b = ts > t->since ? ts - t->since : 0;
+	int k;
+
+	vec_push(&t->bursts, b);
+	t->st.run_ns += b;
+	t->st.switches++;
+	t->st.inferred_in += t->inferred;
+	for (k = 0; k < ANA_BURST_BUCKETS - 1; k++) {
+		static const uint64_t lim[] = { 10000, 100000, 1000000, 10000000, 100000000 };
+
+		if (b < lim[k])
+			break;
+	}
+	t->st.burst_hist[k]++;
+}
+
+/* t starts running on cpu at ts (recorded: inferred == 0). */
+static void start_run(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts, int inferred)
+{
+	if (inferred && c->cpus[cpu].curr == 0 && t->state == T_QUEUED && t->cpu == cpu) {
+		/*
+		 * Out of idle: an idle CPU runs a task queued on it at once, so
+		 * the burst began when both were true.  Move that time, already
+		 * accounted as idle, to busy.
+		 */
+		struct cpu *p = &c->cpus[cpu];
+		struct ana_cpu_stats *s = &c->st->cpus[cpu];
+		uint64_t start = SC_MAX(t->since, p->idle_since), d;
+
+		start = SC_MIN(start, ts);
+		d = SC_MIN(ts - start, s->idle_ns);
+		s->idle_ns -= d;
+		s->busy_ns += d;
+		p->rq_area -= (double)d;
+		ts = start;
+	}
+	if (t->state == T_QUEUED) {
+		if (inferred) {
+			t->st.delay_unmeasured++;
+			c->st->delay_unmeasured++;
+		} else {
+			vec_push(&t->delays, ts > t->since ? ts - t->since : 0);
+			if (t->woken)
+				t->st.delay_woken++;
+			else
+				t->st.delay_preempted++;
+		}
+		dequeue(c, t);
+	} else if (t->state == T_RUNNING && t->cpu >= 0 && t->cpu != cpu &&
+		   c->cpus[t->cpu].curr == t->st.pid) {
+		c->cpus[t->cpu].curr = -1;	/* it cannot run on two CPUs: forget the old */
+	}
+	t->state = T_RUNNING;
+	t->cpu = cpu;
+	t->since = ts;
+	t->inferred = inferred;
+	c->cpus[cpu].curr = t->st.pid;
+}
+
+/* What ran on cpu stopped without a recorded switch: forget its burst. */
+static void drop_curr(struct stats_ctx *c, int cpu)
+{
+	struct task *t;
+
+	if (c->cpus[cpu].curr > 0) {
+		t = task_get(c, c->cpus[cpu].curr, NULL);
+		if (t->state == T_RUNNING && t->cpu == cpu)
+			t->state = T_UNKNOWN;
+	}
+	c->cpus[cpu].curr = -1;
+}
+
+/* common_pid says pid runs on cpu at ts. */
+static void evidence(struct stats_ctx *c, int cpu, int32_t pid, uint64_t ts)
+{
+	struct cpu *p = &c->cpus[cpu];
+
+	if (pid < 0 || p->curr == pid)
+		return;
+	if (p->curr > 0)
+		drop_curr(c, cpu);
+	c->st->cpus[cpu].inferred++;
+	if (pid == 0) {
+		p->curr = 0;
+		p->idle_since = ts;
+		return;
+	}
+	start_run(c, task_get(c, pid, NULL), cpu, ts, 1);
+}
+
+static void on_switch(struct stats_ctx *c, const struct ds_event *ev)
+{
+	struct task *prev = task_get(c, ev->pid, ev->comm);
+	struct task *next = task_get(c, ev->next_pid, ev->next_comm);
+	int cpu = ev->cpu;
+
+	c->st->nr_switches++;
+	c->st->cpus[cpu].switches++;
+	evidence(c, cpu, ev->pid, ev->ts);
+	if (prev) {
+		end_burst(prev, ev->ts);
+		if (ds_state_runnable(ev->state)) {
+			prev->st.preemptions++;
+			enqueue(c, prev, cpu, ev->ts, 0);
+			rq_update_max(c, cpu);
+		} else {
+			prev->state = (ev->state & (DS_STATE_DEAD | DS_STATE_ZOMBIE)) ? T_DEAD
+										      : T_SLEEPING;
+			prev->since = ev->ts;
+			prev->cpu = -1;
+		}
+	}
+	if (next)
+		start_run(c, next, cpu, ev->ts, 0);
+	else
+		c->cpus[cpu].curr = ev->next_pid == 0 ? 0 : -1;
+	c->cpus[cpu].idle_since = ev->ts;
+}
+
+static void on_wakeup(struct stats_ctx *c, const struct ds_event *ev)
+{
+	struct task *t = task_get(c, ev->pid, ev->comm);
+
+	if (!t)
+		return;
+	switch (t->state) {
+	case T_SLEEPING:
+		t->st.sleep_ns += ev->ts > t->since ? ev->ts - t->since : 0;
+		/* fall through */
+	case T_UNKNOWN:
+	case T_DEAD:
+		t->st.wakeups++;
+		enqueue(c, t, ev->target_cpu, ev->ts, 1);
+		rq_update_max(c, t->cpu);
+		break;
+	case T_QUEUED:
+		/* waking then wakeup: same wait; the target may have moved */
+		if (ev->target_cpu >= 0 && ev->target_cpu < c->st->nr_cpus &&
+		    ev->target_cpu != t->cpu) {
+			uint64_t since = t->since;
+			int woken = t->woken;
+
+			dequeue(c, t);
+			enqueue(c, t, ev->target_cpu, since, woken);
+			rq_update_max(c, t->cpu);
+		}
+		break;
+	default:	/* a running task: nothing to wake */
+		break;
+	}
+}
+
+static void on_migrate(struct stats_ctx *c, const struct ds_event *ev)
+{
+	struct task *t = task_get(c, ev->pid, ev->comm);
+
+	if (!t)
+		return;
+	t->st.migrations++;
+	if (t->state == T_QUEUED && ev->dest_cpu >= 0 && ev->dest_cpu < c->st->nr_cpus) {
+		uint64_t since = t->since;
+		int woken = t->woken;
+
+		dequeue(c, t);
+		enqueue(c, t, ev->dest_cpu, since, woken);
+		rq_update_max(c, t->cpu);
+	}
+}
+
+/* Lost events on cpu: forget who ran and who waited there. */
+static void on_lost(struct stats_ctx *c, int cpu)
+{
+	drop_curr(c, cpu);
+	for (uint64_t i = 0; i < c->nr_tasks; i++) {
+		struct task *t = &c->tasks[i];
+
+		if (t->state == T_QUEUED && t->cpu == cpu) {
+			dequeue(c, t);
+			t->state = T_UNKNOWN;
+		}
+	}
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+	const struct ana_task_stats *x = a, *y = b;
+
+	if (x->run_ns != y->run_ns)
+		return x->run_ns > y->run_ns ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static void finish(struct stats_ctx *c)
+{
+	struct ana_trace_stats *st = c->st;
+	struct u64vec all = { 0 };
+	double span = st->span_ns ? (double)st->span_ns : 1;
+
+	advance(c, st->end_ns);
+	for (int i = 0; i < st->nr_cpus; i++) {
+		struct ana_cpu_stats *s = &st->cpus[i];
+
+		s->util = (double)s->busy_ns / span;
+		s->rq_avg = c->cpus[i].rq_area / span;
+		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
+			s->rq_series[b] /= (double)c->bucket_ns;
+	}
+	st->switch_rate = (double)st->nr_switches / (span / 1e9);
+	st->nr_tasks = c->nr_tasks;
+	st->tasks = xcalloc(c->nr_tasks ? c->nr_tasks : 1, sizeof(*st->tasks));
+	for (uint64_t i = 0; i < c->nr_tasks; i++) {
+		struct task *t = &c->tasks[i];
+
+		ana_summarize(&t->st.burst, t->bursts.v, t->bursts.nr);
+		ana_summarize(&t->st.delay, t->delays.v, t->delays.nr);
+		for (uint64_t j = 0; j < t->delays.nr; j++)
+			vec_push(&all, t->delays.v[j]);
+		t->st.delays = t->delays.v;	/* sorted by ana_summarize */
+		free(t->bursts.v);
+		st->tasks[i] = t->st;
+	}
+	qsort(st->tasks, st->nr_tasks, sizeof(*st->tasks), cmp_task);
+	ana_summarize(&st->delay, all.v, all.nr);
+	free(all.v);
+}
+
+int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
+{
+	struct stats_ctx c = { .st = st };
+	struct ds_trace_reader *r;
+	const struct ds_trace_meta *m;
+	const uint64_t *lost;
+	struct ds_event ev;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	r = ds_trace_open(path);
+	if (!r)
+		return -1;
+	m = ds_trace_meta(r);
+	st->path = xstrdup(path);
+	st->meta = *m;
+	st->nr_cpus = m->nr_cpus;
+	st->start_ns = m->start_ns;
+	st->end_ns = m->end_ns;
+	st->has_wakeups = !!(m->events_recorded &
+			     (DS_EV_BIT(DS_EV_WAKING) | DS_EV_BIT(DS_EV_WAKEUP)));
+	if (st->end_ns < st->start_ns)
+		st->end_ns = st->start_ns;
+	st->span_ns = st->end_ns - st->start_ns;
+	st->cpus = xcalloc((size_t)st->nr_cpus, sizeof(*st->cpus));
+	c.cpus = xcalloc((size_t)st->nr_cpus, sizeof(*c.cpus));
+	lost = ds_trace_lost(r);
+	for (int i = 0; i < st->nr_cpus; i++) {
+		st->cpus[i].cpu = i;
+		st->cpus[i].lost = lost ? lost[i] : 0;
+		c.cpus[i].curr = -1;
+		c.cpus[i].last = st->start_ns;
+	}
+	st->lost_total = m->lost_total;
+	c.bucket_ns = st->span_ns / ANA_SERIES_BUCKETS + 1;
+	c.by_pid = ana_map_new(1);
+
+	while ((ret = ds_trace_next(r, &ev)) == 1) {
+		if (ev.cpu < 0 || ev.cpu >= st->nr_cpus) {
+			ret = error("'%s': event at %llu on cpu %d, but the trace has %d CPUs", path,
+				    (unsigned long long)ev.ts, ev.cpu, st->nr_cpus);
+			break;
+		}
+		if (ev.ts < st->start_ns || ev.ts > st->end_ns) {
+			ret = error("'%s': event at %llu outside the trace's span %llu..%llu", path,
+				    (unsigned long long)ev.ts, (unsigned long long)st->start_ns,
+				    (unsigned long long)st->end_ns);
+			break;
+		}
+		st->nr_events++;
+		advance(&c, ev.ts);
+		switch (ev.type) {
+		case DS_EV_SWITCH:
+			on_switch(&c, &ev);
+			break;
+		case DS_EV_WAKEUP:
+		case DS_EV_WAKEUP_NEW:
+		case DS_EV_WAKING:
+			evidence(&c, ev.cpu, ev.common_pid, ev.ts);
+			on_wakeup(&c, &ev);
+			break;
+		case DS_EV_MIGRATE:
+			evidence(&c, ev.cpu, ev.common_pid, ev.ts);
+			on_migrate(&c, &ev);
+			break;
+		case DS_EV_FORK:
+			evidence(&c, ev.cpu, ev.common_pid, ev.ts);
+			task_get(&c, ev.pid, ev.comm);
+			task_get(&c, ev.next_pid, ev.next_comm);
+			break;
+		case DS_EV_EXIT:
+			evidence(&c, ev.cpu, ev.common_pid, ev.ts);
+			task_get(&c, ev.pid, ev.comm);
+			break;
+		case DS_EV_LOST:
+			on_lost(&c, ev.cpu);
+			break;
+		default:
+			break;
+		}
+	}
+	if (ret == 0)
+		finish(&c);
+	for (uint64_t i = 0; i < c.nr_tasks && ret; i++) {
+		free(c.tasks[i].bursts.v);
+		free(c.tasks[i].delays.v);
+	}
+	free(c.tasks);
+	free(c.cpus);
+	ana_map_free(c.by_pid);
+	ds_trace_close(r);
+	if (ret) {
+		ana_trace_stats_release(st);
+		return -1;
+	}
+	return 0;
+}
+
+void ana_trace_stats_release(struct ana_trace_stats *st)
+{
+	for (uint64_t i = 0; i < st->nr_tasks; i++)
+		free(st->tasks[i].delays);
+	free(st->tasks);
+	free(st->cpus);
+	free(st->path);
+	memset(st, 0, sizeof(*st));
+}
