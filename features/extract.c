@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The offline driver: stream trace files through the engine into a windows
+ * file.  Memory: one trace reader, the engine (bounded by tasks) and the
+ * writer's blocks; never the events.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/features-local.h"
+
+int feat_split_of(uint64_t ts, uint64_t start, uint64_t end, const int split[3])
+{
+	uint64_t span, b1, b2;
+	int s;
+
+	if (end <= start)
+		s = 0;
+	else {
+		span = end - start;
+		b1 = start + span / 100 * (uint64_t)split[0] + span % 100 * (uint64_t)split[0] / 100;
+		b2 = start + span / 100 * (uint64_t)(split[0] + split[1]) +
+		     span % 100 * (uint64_t)(split[0] + split[1]) / 100;
+		s = ts < b1 ? DS_SPLIT_TRAIN : ts < b2 ? DS_SPLIT_VAL : DS_SPLIT_TEST;
+	}
+	/* An empty split takes nothing: fall back on the nearest earlier one. */
+	while (s > 0 && !split[s])
+		s--;
+	while (s < 2 && !split[s])
+		s++;
+	return s;
+}
+
+static int has_wakeups(const struct ds_trace_meta *m)
+{
+	uint32_t w = DS_EV_BIT(DS_EV_WAKEUP) | DS_EV_BIT(DS_EV_WAKING);
+
+	if (!(m->events_recorded & w))
+		return 0;
+	return m->count_by_type[DS_EV_WAKEUP] + m->count_by_type[DS_EV_WAKING] > 0 ||
+	       !m->count_by_type[DS_EV_SWITCH];
+}
+
+/* Open every input once before writing anything: fail early and clearly. */
+static int check_inputs(const char *const *traces, int n, const struct feat_extract_opts *o)
+{
+	for (int i = 0; i < n; i++) {
+		struct ds_trace_reader *r = ds_trace_open(traces[i]);
+		int ok;
+
+		if (!r)
+			return -1;
+		ok = o->mode != DS_WIN_CANDIDATES || has_wakeups(ds_trace_meta(r));
+		ds_trace_close(r);
+		if (!ok)
+			return error("cannot use '%s' in candidates mode: it has no wakeup events "
+				     "(sched_wakeup or sched_waking); use --mode sequence",
+				     traces[i]);
+	}
+	return 0;
+}
+
+/* Sequence mode, first pass: count each identity's picks in the train split. */
+static struct feat_vocab *build_vocab(const char *const *traces, int n,
+				      const struct feat_extract_opts *o)
+{
+	struct feat_vocab *v = feat_vocab_new(o->vocab_by_pid);
+
+	for (int i = 0; i < n; i++) {
+		struct ds_trace_reader *r = ds_trace_open(traces[i]);
+		const struct ds_trace_meta *m;
+		struct ds_event ev;
+		int rc;
+
+		if (!r)
+			goto fail;
+		m = ds_trace_meta(r);
+		while ((rc = ds_trace_next(r, &ev)) == 1) {
+			if (ev.type != DS_EV_SWITCH || ev.next_pid <= 0)
+				continue;
+			if (feat_split_of(ev.ts, m->start_ns, m->end_ns, o->split) != DS_SPLIT_TRAIN)
+				continue;
+			feat_vocab_count(v, ev.next_pid, ev.next_comm);
+		}
+		ds_trace_close(r);
+		if (rc < 0)
+			goto fail;
+	}
+	feat_vocab_freeze(v, o->vocab_size);
+	return v;
+fail:
+	feat_vocab_free(v);
+	return NULL;
+}
+
+static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const char *path,
+		     int idx, const struct feat_extract_opts *o, struct feat_extract_stats *stats)
+{
+	struct ds_trace_reader *r = ds_trace_open(path);
+	const struct ds_trace_meta *m;
+	struct feat_decision_out out;
+	struct ds_event ev;
+	int rc;
+
+	if (!r)
+		return -1;
+	m = ds_trace_meta(r);
+	feat_state_reset(st, m->nr_cpus, m->events_recorded);
+	while ((rc = ds_trace_next(r, &ev)) == 1) {
+		stats->events++;
+		if (ev.type == DS_EV_SWITCH && feat_decision(st, &ev, &out) == 1) {
+			struct ds_decision d = {
+				.ts = ev.ts,
+				.trace = idx,
+				.cpu = out.cpu,
+				.ncand = out.ncand,
+				.label = out.label,
+				.prev_pid = out.prev_pid,
+				.next_pid = out.next_pid,
+				.split = (uint8_t)feat_split_of(ev.ts, m->start_ns, m->end_ns,
+								o->split),
+			};
+
+			if (ds_windows_add(w, &d, out.cand, out.window, out.state, out.seq_ids,
+					   out.seq_gaps)) {
+				rc = -1;
+				break;
+			}
+			stats->split_n[d.split]++;
+		}
+		if (feat_apply(st, &ev)) {
+			rc = error("cannot use '%s': invalid event at %llu ns", path,
+				   (unsigned long long)ev.ts);
+			break;
+		}
+		stats->max_tasks = SC_MAX(stats->max_tasks, feat_nr_tasks(st));
+	}
+	ds_trace_close(r);
+	return rc < 0 ? -1 : 0;
+}
+
+int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
+		 const struct feat_extract_opts *o, struct feat_extract_stats *stats_out)
+{
+	struct feat_extract_stats stats = { 0 };
+	struct feat_opts fo = { .mode = o->mode, .K = o->K, .W = o->W };
+	struct ds_windows hdr = { 0 };
+	struct ds_windows_writer *w = NULL;
+	struct feat_vocab *vocab = NULL;
+	struct feat_state *st = NULL;
+	char *ep_names[FEAT_E], *st_names[FEAT_S], *split = NULL;
+	int8_t ep_frac[FEAT_E], st_frac[FEAT_S];
+	const char *const *vnames = NULL;
+	uint64_t nv = 0;
+	int ret = -1;
+
+	if (nr_traces < 1)
+		return error("no trace given");
+	if (o->split[0] < 0 || o->split[1] < 0 || o->split[2] < 0 ||
+	    o->split[0] + o->split[1] + o->split[2] != 100)
+		return error("invalid split %d,%d,%d: the percentages must add up to 100",
+			     o->split[0], o->split[1], o->split[2]);
+	if (check_inputs(traces, nr_traces, o))
+		return -1;
+	if (o->mode == DS_WIN_SEQUENCE) {
+		vocab = build_vocab(traces, nr_traces, o);
+		if (!vocab)
+			return -1;
+		fo.vocab = vocab;
+		vnames = feat_vocab_names(vocab, &nv);
+	}
+	st = feat_state_new(&fo, 1);
+	if (!st)
+		goto out;
+
+	for (int i = 0; i < FEAT_E; i++) {
+		ep_names[i] = (char *)feat_ep_desc[i].name;
+		ep_frac[i] = feat_ep_desc[i].frac;
+	}
+	for (int i = 0; i < FEAT_S; i++) {
+		st_names[i] = (char *)feat_state_desc[i].name;
+		st_frac[i] = feat_state_desc[i].frac;
+	}
+	hdr.mode = o->mode;
+	hdr.K = o->K;
+	hdr.E = FEAT_E;
+	hdr.S = FEAT_S;
+	hdr.W = o->W;
+	hdr.ep_names = ep_names;
+	hdr.state_names = st_names;
+	hdr.ep_frac = ep_frac;
+	hdr.state_frac = st_frac;
+	hdr.nr_traces = nr_traces;
+	hdr.traces = (char **)traces;
+	hdr.seq_gap_frac = FEAT_SEQ_GAP_FRAC;
+	w = ds_windows_create(out_path, &hdr);
+	if (!w)
+		goto out;
+	split = xstrfmt("%d,%d,%d", o->split[0], o->split[1], o->split[2]);
+	if (ds_windows_set_note(w, "split", split) ||
+	    (o->mode == DS_WIN_SEQUENCE &&
+	     ds_windows_set_note(w, "vocab_by", o->vocab_by_pid ? "pid" : "comm")) ||
+	    (o->command_line && ds_windows_set_note(w, "command_line", o->command_line)))
+		goto out;
+	for (int i = 0; i < nr_traces; i++)
+		if (run_trace(st, w, traces[i], i, o, &stats))
+			goto out;
+	stats.cov = *feat_coverage(st);
+	ret = ds_windows_finish(w, vnames, nv, &stats.cov);
+	w = NULL;
+	if (!ret && stats_out)
+		*stats_out = stats;
+out:
+	ds_windows_abort(w);
+	feat_state_free(st);
+	feat_vocab_free(vocab);
+	free(split);
+	return ret;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* features/ private declarations: the task and CPU records of the engine. */
+#ifndef SC_FEATURES_LOCAL_H
+#define SC_FEATURES_LOCAL_H
+
+#include "common/common.h"
+#include "features/features.h"
+
+/* CPU time of the last FEAT_CPU_LONG_NS, in 1 ms buckets (a ring). */
+#define FEAT_BUCKET_NS NSEC_PER_MSEC
+#define FEAT_NR_BUCKETS 100
+
+enum feat_task_st {
+	FT_UNKNOWN,	/* not seen, or made unknowable by lost events */
+	FT_RUNNING,	/* on cpu */
+	FT_QUEUED,	/* in cpu's queue */
+	FT_SLEEPING,	/* switched out not runnable */
+};
+
+enum feat_wait_kind { FW_UNKNOWN, FW_WOKEN, FW_PREEMPTED, FW_NEW };
+
+/* A completed episode, in raw units; converted to features at a decision. */
+struct feat_episode {
+	uint64_t burst_ns, wait_ns, sleep_ns;
+	int32_t prio;
+	uint8_t wait_kind;	/* enum feat_wait_kind */
+	uint8_t out_runnable, out_blocked, cpu_changed;
+};
+
+struct feat_task {
+	struct feat_task *hnext;	/* hash chain */
+	int32_t pid;
+	int32_t prio;			/* -1 unknown */
+	char comm[DS_COMM_LEN];
+	uint8_t st;			/* enum feat_task_st */
+	uint8_t exiting;
+	uint8_t has_run;		/* out_ts and last_cpu are valid */
+	uint8_t wait_kind;		/* of the current (or coming) wait */
+	int32_t cpu;			/* RUNNING / QUEUED: where */
+	int32_t last_cpu;		/* where its last burst ran */
+	int32_t waker;			/* common_pid of its last wakeup, -1 */
+	int qidx;			/* index in cpu's queue when QUEUED */
+	uint64_t queued_ts;		/* QUEUED: on this cpu since */
+	uint64_t wait_ts;		/* QUEUED: runnable since */
+	uint64_t sleep_ns;		/* sleep before the current wait */
+	uint64_t run_ts;		/* RUNNING: switched in at */
+	uint64_t out_ts;		/* last switched out at */
+	struct feat_episode cur;	/* the episode being run (wait part filled) */
+	uint8_t cur_valid;		/* cur's wait part is known */
+	int ep_head, ep_nr;		/* ring of the last K episodes */
+	struct feat_episode *ep;	/* (K) */
+	uint64_t bucket_ms;		/* ms index of the newest bucket */
+	uint32_t bucket[FEAT_NR_BUCKETS];	/* ns run in each ms */
+};
+
+struct feat_cpu {
+	int32_t curr;			/* pid on the cpu, 0 idle, -1 unknown */
+	uint64_t idle_since;		/* curr == 0: since when */
+	struct feat_task **q;		/* queued tasks, unordered */
+	int nq, alloc;
+	int32_t *hist_id;		/* (W) ring of the last picks' vocab ids */
+	uint64_t *hist_ts;		/* (W) their times */
+	int hist_head, hist_nr;
+};
+
+struct feat_state {
+	struct feat_opts opts;
+	uint32_t recorded;		/* events_recorded of this timeline */
+	int nr_cpus;
+	struct feat_cpu *cpus;
+	struct feat_task **hash;
+	uint64_t nhash, nr_tasks;
+	struct ds_coverage cov;
+
+	/* decision output buffers, grown as needed */
+	struct feat_task **sel;
+	struct ds_candidate *cand;
+	int16_t *window, *state;
+	int cap;
+	int32_t *seq_ids;
+	int16_t *seq_gaps;
+};
+
+/* window.c: features of one candidate at time t on cpu */
+void feat_fill_window(const struct feat_state *st, const struct feat_task *t, int16_t *window);
+void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int cpu,
+		     uint64_t t_ns, int prev_pid, int oldest, int16_t *state,
+		     struct ds_candidate *cand);
+/* cpu time of t in [now - span, now) */
+uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span);
+void feat_add_run(struct feat_task *t, uint64_t start, uint64_t end);
+
+#endif /* SC_FEATURES_LOCAL_H */

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * features/ - runqueue reconstruction and per-task feature windows.
+ *
+ * One incremental engine serves the offline `schedcast features` command and
+ * the online `schedcast live`, so that both compute exactly the same features
+ * from the same events.  Feed it the events of one timeline in timestamp
+ * order:
+ *
+ *	struct feat_state *st = feat_state_new(&opts, nr_cpus);
+ *	while (next event ev) {
+ *		struct feat_decision_out out;
+ *
+ *		if (feat_decision(st, &ev, &out) == 1)
+ *			use out (valid until the next call on st);
+ *		feat_apply(st, &ev);
+ *	}
+ *	feat_state_free(st);
+ *
+ * feat_decision() looks at a sched_switch before it is applied: when it is a
+ * decision it fills the candidates (the tasks queued on the CPU) and their
+ * features from the state as it was just before the switch.  feat_apply()
+ * then applies any event to the state.  Neither looks ahead, so no feature
+ * depends on anything at or after its decision (tests/unit/test-features.c
+ * checks this by changing the events after a decision).
+ *
+ * The model of the runqueue (man/schedcast-features.1 has the full rules):
+ *   - a task is queued on CPU c by sched_wakeup / sched_wakeup_new (target
+ *     CPU), or by being switched out still runnable (prev_state R or R+); it
+ *     leaves the queue when switched in, migrated (sched_migrate_task moves
+ *     it), or when it exits;
+ *   - sched_waking is the wakeup when the timeline has no sched_wakeup
+ *     (events_recorded), else it only names the waker; sched_process_fork
+ *     queues the child on the fork's CPU when sched_wakeup_new is not
+ *     recorded;
+ *   - every event's common_pid (a switch's prev_pid) names the task that was
+ *     on its CPU.  When it disagrees with the state, the missing switch is
+ *     inferred (counted in ds_coverage.inferred_switches, never a decision):
+ *     the kernels here do not record the switch out of the idle task on CPUs
+ *     other than 0.  An inferred switch out of idle is dated at the moment
+ *     the task became queued on that idle CPU (an idle CPU runs a woken task
+ *     at once), any other inferred switch at the event that revealed it;
+ *   - DS_EV_LOST resets the CPU it names: its queue and current task become
+ *     unknown (counted in ds_coverage.lost_resets);
+ *   - a decision is a recorded sched_switch whose next_pid is not 0.  The
+ *     task switching out is never a candidate (had it been picked there
+ *     would be no switch).
+ *
+ * Memory is bounded by the number of live tasks and CPUs, never by events.
+ */
+#ifndef SC_FEATURES_H
+#define SC_FEATURES_H
+
+#include <stdint.h>
+
+#include "data/trace.h"
+#include "data/windows.h"
+
+#define FEAT_K_DEFAULT 8	/* episodes per window */
+#define FEAT_K_MAX 256
+#define FEAT_W_DEFAULT 32	/* picks per sequence */
+#define FEAT_W_MAX 1024
+#define FEAT_VOCAB_DEFAULT 256	/* vocabulary size, the unknown class included */
+#define FEAT_VOCAB_MAX 65536
+
+/*
+ * Every feature is an int16 with FEAT_FRAC fraction bits (Q7.8: value =
+ * raw / 256).  Durations are log2(1 + d / 1 us), so 1 us -> 1.0, 1 ms ->
+ * 9.97, 1 s -> 19.9; flags are 0 or 1.0; prio is (prio - 120) / 20.
+ */
+#define FEAT_FRAC 8
+#define FEAT_SEQ_GAP_FRAC 8
+#define FEAT_CPU_SHORT_NS (10 * NSEC_PER_MSEC)
+#define FEAT_CPU_LONG_NS (100 * NSEC_PER_MSEC)
+
+/* Episode features: one run burst and the wait before it (oldest episode first). */
+enum feat_ep {
+	FEAT_EP_PRESENT,	/* 1 if this slot holds an episode (padding is all 0) */
+	FEAT_EP_BURST,		/* log2 us of the run burst */
+	FEAT_EP_WAIT,		/* log2 us runnable before the burst */
+	FEAT_EP_WOKEN,		/* the wait began with a wakeup (or fork) */
+	FEAT_EP_PREEMPTED,	/* the wait began with a switch-out as R / R+ */
+	FEAT_EP_SLEEP,		/* log2 us asleep before the wakeup (0 if preempted) */
+	FEAT_EP_OUT_RUNNABLE,	/* the burst ended runnable (R, R+) */
+	FEAT_EP_OUT_BLOCKED,	/* the burst ended in D (uninterruptible) */
+	FEAT_EP_PRIO,		/* (prio - 120) / 20 when switched in */
+	FEAT_EP_CPU_CHANGED,	/* ran on another CPU than its previous burst */
+	FEAT_E
+};
+
+/* State features: the candidate at the decision. */
+enum feat_st {
+	FEAT_ST_QUEUED,		/* log2 us queued on this CPU so far */
+	FEAT_ST_SINCE_RAN,	/* log2 us since it last ran anywhere (0 if never seen) */
+	FEAT_ST_NEVER_RAN,	/* never seen running in this timeline */
+	FEAT_ST_CPU_SHORT,	/* share of the last 10 ms it ran (0..1) */
+	FEAT_ST_CPU_LONG,	/* share of the last 100 ms it ran (0..1) */
+	FEAT_ST_PRIO,		/* (prio - 120) / 20 */
+	FEAT_ST_WOKEN_BY_PREV,	/* woken by the task now switching out */
+	FEAT_ST_LAST_HERE,	/* its last burst was on this CPU */
+	FEAT_ST_WAIT_WOKEN,	/* this wait began with a wakeup (or fork) */
+	FEAT_ST_WAIT_PREEMPTED,	/* this wait began with a switch-out as R / R+ */
+	FEAT_ST_SLEEP,		/* log2 us asleep before this wakeup */
+	FEAT_ST_OLDEST,		/* the longest-queued candidate */
+	FEAT_S
+};
+
+struct feat_desc {
+	const char *name;
+	int8_t frac;
+	const char *unit;	/* "log2(1+us)", "flag", "share", "prio/20" */
+};
+
+extern const struct feat_desc feat_ep_desc[FEAT_E];
+extern const struct feat_desc feat_state_desc[FEAT_S];
+
+/* feat_log2us - log2(1 + ns / 1000) in Q7.8, exact to the last bit (integer only) */
+int16_t feat_log2us(uint64_t ns);
+
+/* ---- sequence-mode vocabulary ------------------------------------------- */
+
+/*
+ * struct feat_vocab - task identity (comm or pid) -> id.  Id 0 is the
+ * unknown-task class ("<unknown>"), ids 1.. the known identities.  Built by
+ * counting picks (feat_vocab_count) and keeping the most frequent
+ * (feat_vocab_freeze), or loaded from names (a model's vocabulary).
+ */
+struct feat_vocab;
+
+#define FEAT_VOCAB_UNKNOWN "<unknown>"
+
+struct feat_vocab *feat_vocab_new(int by_pid);
+/* feat_vocab_count - count one pick of (pid, comm); only before freezing */
+void feat_vocab_count(struct feat_vocab *v, int pid, const char *comm);
+/*
+ * feat_vocab_freeze - keep the max_size - 1 most frequent identities (ties in
+ * first-seen order) as ids 1.., the rest map to 0.
+ */
+void feat_vocab_freeze(struct feat_vocab *v, uint64_t max_size);
+/* feat_vocab_load - a frozen vocabulary from names (names[0] must be
+ * FEAT_VOCAB_UNKNOWN); NULL after an error message */
+struct feat_vocab *feat_vocab_load(int by_pid, const char *const *names, uint64_t n);
+/* feat_vocab_id - id of (pid, comm), 0 when unknown; only after freezing */
+int32_t feat_vocab_id(const struct feat_vocab *v, int pid, const char *comm);
+/* feat_vocab_names - the n names by id, owned by v */
+const char *const *feat_vocab_names(const struct feat_vocab *v, uint64_t *n);
+void feat_vocab_free(struct feat_vocab *v);
+
+/* ---- the incremental engine --------------------------------------------- */
+
+struct feat_opts {
+	int mode;			/* enum ds_win_mode */
+	int K;				/* episodes per window (candidates) */
+	int W;				/* picks per sequence (sequence) */
+	uint32_t events_recorded;	/* DS_EV_BIT()s of the source; 0 = all */
+	const struct feat_vocab *vocab;	/* sequence mode: frozen, borrowed */
+};
+
+/*
+ * struct feat_decision_out - one decision, filled by feat_decision().  The
+ * arrays are owned by the state and valid until its next call.
+ */
+struct feat_decision_out {
+	uint64_t ts;
+	int cpu;
+	int prev_pid;		/* task switching out (0 = idle) */
+	int next_pid;		/* the kernel's pick */
+	int label;		/* candidates: index of next_pid or -1; sequence: vocab id */
+	int ncand;		/* 0 in sequence mode */
+	const struct ds_candidate *cand;	/* (ncand), oldest queued first */
+	const int16_t *window;	/* (ncand, K, FEAT_E) Q7.8, oldest episode first */
+	const int16_t *state;	/* (ncand, FEAT_S) Q7.8 */
+	const int32_t *seq_ids;	/* (W) vocab ids, oldest first, -1 = padding */
+	const int16_t *seq_gaps;	/* (W) log2 us from each pick to the next one
+					   (the last: to this decision), Q7.8 */
+};
+
+/*
+ * feat_state_new - an empty state for nr_cpus CPUs (more are added if events
+ * name them).  Free with feat_state_free().  NULL after an error (bad opts).
+ */
+struct feat_state *feat_state_new(const struct feat_opts *opts, int nr_cpus);
+/*
+ * feat_state_reset - forget every task and CPU to start another timeline
+ * (another trace); coverage counters keep accumulating.
+ */
+void feat_state_reset(struct feat_state *st, int nr_cpus, uint32_t events_recorded);
+/*
+ * feat_decision - for a sched_switch, repair the state from its prev_pid if
+ * needed, then, if it is a decision, fill out from the state before the
+ * switch and update the coverage counters.  Returns 1 for a decision, 0
+ * otherwise (any other event, a switch to idle).  Must be followed by
+ * feat_apply() of the same event.
+ */
+int feat_decision(struct feat_state *st, const struct ds_event *sw,
+		  struct feat_decision_out *out);
+/* feat_apply - apply any event to the state.  0, or -1 for an invalid event (printed) */
+int feat_apply(struct feat_state *st, const struct ds_event *ev);
+/* feat_coverage - counters since feat_state_new() */
+const struct ds_coverage *feat_coverage(const struct feat_state *st);
+/* feat_nr_tasks - tasks currently tracked (memory is proportional to it) */
+uint64_t feat_nr_tasks(const struct feat_state *st);
+void feat_state_free(struct feat_state *st);
+
+/* ---- the offline driver (schedcast features) ------------------------------ */
+
+struct feat_extract_opts {
+	int mode;		/* enum ds_win_mode */
+	int K, W;
+	int split[3];		/* percentages of each trace's time span: train, val, test */
+	int vocab_by_pid;
+	uint64_t vocab_size;
+	const char *command_line;	/* stored in the file, may be NULL */
+};
+
+struct feat_extract_stats {
+	uint64_t events;
+	uint64_t split_n[3];
+	struct ds_coverage cov;
+	uint64_t max_tasks;	/* most tasks tracked at once */
+};
+
+/*
+ * feat_split_of - the split of a decision at ts in a trace spanning
+ * [start, end]: train before start + split[0]% of the span, then val for
+ * split[1]%, then test.
+ */
+int feat_split_of(uint64_t ts, uint64_t start, uint64_t end, const int split[3]);
+
+/*
+ * feat_extract - stream the traces (each its own timeline) into a windows
+ * file at out (written atomically).  Candidates mode refuses a trace without
+ * wakeup events, suggesting sequence mode.  0, or -1 after an error message
+ * naming the file.  stats may be NULL.
+ */
+int feat_extract(const char *out, const char *const *traces, int nr_traces,
+		 const struct feat_extract_opts *opts, struct feat_extract_stats *stats);
+
+#endif /* SC_FEATURES_H */

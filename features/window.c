@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Feature definitions and their computation from a task's record: the
+ * K-episode window and the state at a decision, all in Q7.8 integers.
+ */
+#include <string.h>
+
+#include "features/features-local.h"
+
+#define LOG2 "log2(1+us)"
+
+const struct feat_desc feat_ep_desc[FEAT_E] = {
+	[FEAT_EP_PRESENT] = { "ep_present", FEAT_FRAC, "flag" },
+	[FEAT_EP_BURST] = { "ep_burst", FEAT_FRAC, LOG2 },
+	[FEAT_EP_WAIT] = { "ep_wait", FEAT_FRAC, LOG2 },
+	[FEAT_EP_WOKEN] = { "ep_woken", FEAT_FRAC, "flag" },
+	[FEAT_EP_PREEMPTED] = { "ep_preempted", FEAT_FRAC, "flag" },
+	[FEAT_EP_SLEEP] = { "ep_sleep", FEAT_FRAC, LOG2 },
+	[FEAT_EP_OUT_RUNNABLE] = { "ep_out_runnable", FEAT_FRAC, "flag" },
+	[FEAT_EP_OUT_BLOCKED] = { "ep_out_blocked", FEAT_FRAC, "flag" },
+	[FEAT_EP_PRIO] = { "ep_prio", FEAT_FRAC, "(prio-120)/20" },
+	[FEAT_EP_CPU_CHANGED] = { "ep_cpu_changed", FEAT_FRAC, "flag" },
+};
+
+const struct feat_desc feat_state_desc[FEAT_S] = {
+	[FEAT_ST_QUEUED] = { "queued", FEAT_FRAC, LOG2 },
+	[FEAT_ST_SINCE_RAN] = { "since_ran", FEAT_FRAC, LOG2 },
+	[FEAT_ST_NEVER_RAN] = { "never_ran", FEAT_FRAC, "flag" },
+	[FEAT_ST_CPU_SHORT] = { "cpu_10ms", FEAT_FRAC, "share" },
+	[FEAT_ST_CPU_LONG] = { "cpu_100ms", FEAT_FRAC, "share" },
+	[FEAT_ST_PRIO] = { "prio", FEAT_FRAC, "(prio-120)/20" },
+	[FEAT_ST_WOKEN_BY_PREV] = { "woken_by_prev", FEAT_FRAC, "flag" },
+	[FEAT_ST_LAST_HERE] = { "last_ran_here", FEAT_FRAC, "flag" },
+	[FEAT_ST_WAIT_WOKEN] = { "wait_woken", FEAT_FRAC, "flag" },
+	[FEAT_ST_WAIT_PREEMPTED] = { "wait_preempted", FEAT_FRAC, "flag" },
+	[FEAT_ST_SLEEP] = { "sleep", FEAT_FRAC, LOG2 },
+	[FEAT_ST_OLDEST] = { "oldest", FEAT_FRAC, "flag" },
+};
+
+#define ONE (1 << FEAT_FRAC)
+
+/* log2(x) in Q16 for x >= 1, by repeated squaring of the mantissa. */
+static uint64_t log2_q16(uint64_t x)
+{
+	int ip = 63 - __builtin_clzll(x);
+	uint64_t m = ip >= 31 ? x >> (ip - 31) : x << (31 - ip);	/* [2^31, 2^32) */
+	uint64_t frac = 0;
+
+	for (int i = 0; i < 16; i++) {
+		m = (m * m) >> 31;
+		frac <<= 1;
+		if (m >= (1ull << 32)) {
+			m >>= 1;
+			frac |= 1;
+		}
+	}
+	return ((uint64_t)ip << 16) | frac;
+}
+
+int16_t feat_log2us(uint64_t ns)
+{
+	static uint64_t log2_1000;
+	uint64_t l;
+
+	if (!log2_1000)
+		log2_1000 = log2_q16(1000);
+	if (ns > UINT64_MAX - 1000)
+		ns = UINT64_MAX - 1000;
+	l = log2_q16(1000 + ns);
+	if (l <= log2_1000)
+		return 0;
+	l = (l - log2_1000 + 128) >> 8;		/* Q16 -> Q8, rounded */
+	return (int16_t)SC_MIN(l, (uint64_t)INT16_MAX);
+}
+
+static int16_t prio_feat(int32_t prio)
+{
+	if (prio < 0)
+		return 0;
+	return (int16_t)((prio - 120) * ONE / 20);
+}
+
+/* ---- CPU time in the last 100 ms -------------------------------------------- */
+
+void feat_add_run(struct feat_task *t, uint64_t start, uint64_t end)
+{
+	uint64_t m_end, m;
+
+	if (end <= start)
+		return;
+	m_end = (end - 1) / FEAT_BUCKET_NS;
+	if (m_end > t->bucket_ms) {
+		if (m_end - t->bucket_ms >= FEAT_NR_BUCKETS) {
+			memset(t->bucket, 0, sizeof(t->bucket));
+		} else {
+			for (m = t->bucket_ms + 1; m <= m_end; m++)
+				t->bucket[m % FEAT_NR_BUCKETS] = 0;
+		}
+		t->bucket_ms = m_end;
+	}
+	m = start / FEAT_BUCKET_NS;
+	if (t->bucket_ms >= FEAT_NR_BUCKETS - 1 && m < t->bucket_ms - (FEAT_NR_BUCKETS - 1))
+		m = t->bucket_ms - (FEAT_NR_BUCKETS - 1);
+	for (; m <= m_end; m++) {
+		uint64_t lo = SC_MAX(start, m * FEAT_BUCKET_NS);
+		uint64_t hi = SC_MIN(end, (m + 1) * FEAT_BUCKET_NS);
+
+		if (hi > lo)
+			t->bucket[m % FEAT_NR_BUCKETS] += (uint32_t)(hi - lo);
+	}
+}
+
+uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span)
+{
+	uint64_t lo = now > span ? now - span : 0, sum = 0;
+	uint64_t m_lo, m_hi, oldest;
+
+	if (!now)
+		return 0;
+	m_lo = lo / FEAT_BUCKET_NS;
+	m_hi = (now - 1) / FEAT_BUCKET_NS;
+	oldest = t->bucket_ms >= FEAT_NR_BUCKETS - 1 ? t->bucket_ms - (FEAT_NR_BUCKETS - 1) : 0;
+	for (uint64_t m = SC_MAX(m_lo, oldest); m <= SC_MIN(m_hi, t->bucket_ms); m++) {
+		uint64_t b = t->bucket[m % FEAT_NR_BUCKETS];
+
+		/* The oldest bucket straddles the window start: prorate it. */
+		if (m == m_lo)
+			b = b * ((m + 1) * FEAT_BUCKET_NS - lo) / FEAT_BUCKET_NS;
+		sum += b;
+	}
+	return SC_MIN(sum, span);
+}
+
+/* ---- the window and the state ------------------------------------------------- */
+
+void feat_fill_window(const struct feat_state *st, const struct feat_task *t, int16_t *window)
+{
+	int K = st->opts.K, pad = K - t->ep_nr;
+
+	memset(window, 0, (size_t)K * FEAT_E * sizeof(*window));
+	for (int i = 0; i < t->ep_nr; i++) {
+		const struct feat_episode *e = &t->ep[(t->ep_head - t->ep_nr + i + K) % K];
+		int16_t *f = window + (size_t)(pad + i) * FEAT_E;
+
+		f[FEAT_EP_PRESENT] = ONE;
+		f[FEAT_EP_BURST] = feat_log2us(e->burst_ns);
+		f[FEAT_EP_WAIT] = feat_log2us(e->wait_ns);
+		f[FEAT_EP_WOKEN] = (e->wait_kind == FW_WOKEN || e->wait_kind == FW_NEW) ? ONE : 0;
+		f[FEAT_EP_PREEMPTED] = e->wait_kind == FW_PREEMPTED ? ONE : 0;
+		f[FEAT_EP_SLEEP] = feat_log2us(e->sleep_ns);
+		f[FEAT_EP_OUT_RUNNABLE] = e->out_runnable ? ONE : 0;
+		f[FEAT_EP_OUT_BLOCKED] = e->out_blocked ? ONE : 0;
+		f[FEAT_EP_PRIO] = prio_feat(e->prio);
+		f[FEAT_EP_CPU_CHANGED] = e->cpu_changed ? ONE : 0;
+	}
+}
+
+void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int cpu,
+		     uint64_t now, int prev_pid, int oldest, int16_t *s, struct ds_candidate *c)
+{
+	uint64_t queued = now > t->queued_ts ? now - t->queued_ts : 0;
+	uint64_t since = t->has_run ? (now > t->out_ts ? now - t->out_ts : 0) : UINT64_MAX;
+	uint64_t short_ns = feat_cpu_time(t, now, FEAT_CPU_SHORT_NS);
+	uint64_t long_ns = feat_cpu_time(t, now, FEAT_CPU_LONG_NS);
+
+	memset(s, 0, FEAT_S * sizeof(*s));
+	s[FEAT_ST_QUEUED] = feat_log2us(queued);
+	s[FEAT_ST_SINCE_RAN] = t->has_run ? feat_log2us(since) : 0;
+	s[FEAT_ST_NEVER_RAN] = t->has_run ? 0 : ONE;
+	s[FEAT_ST_CPU_SHORT] = (int16_t)(short_ns * ONE / FEAT_CPU_SHORT_NS);
+	s[FEAT_ST_CPU_LONG] = (int16_t)(long_ns * ONE / FEAT_CPU_LONG_NS);
+	s[FEAT_ST_PRIO] = prio_feat(t->prio);
+	s[FEAT_ST_WOKEN_BY_PREV] = (t->waker >= 0 && t->waker == prev_pid &&
+				    (t->wait_kind == FW_WOKEN || t->wait_kind == FW_NEW)) ? ONE : 0;
+	s[FEAT_ST_LAST_HERE] = (t->has_run && t->last_cpu == cpu) ? ONE : 0;
+	s[FEAT_ST_WAIT_WOKEN] = (t->wait_kind == FW_WOKEN || t->wait_kind == FW_NEW) ? ONE : 0;
+	s[FEAT_ST_WAIT_PREEMPTED] = t->wait_kind == FW_PREEMPTED ? ONE : 0;
+	s[FEAT_ST_SLEEP] = feat_log2us(t->sleep_ns);
+	s[FEAT_ST_OLDEST] = oldest ? ONE : 0;
+
+	memset(c, 0, sizeof(*c));
+	c->pid = t->pid;
+	c->prio = t->prio;
+	c->queued_ns = queued;
+	c->since_ran_ns = since;
+	c->cpu_recent_ns = long_ns;
+	memcpy(c->comm, t->comm, DS_COMM_LEN);
+	c->comm[DS_COMM_LEN - 1] = '\0';
+}
