@@ -12,10 +12,13 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif /* SC_BUILTIN_H */
