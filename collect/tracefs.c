@@ -48,7 +48,7 @@ struct tfs {
  */
 static void remove_stale_instances(void)
 {
-	char **list = tracefs_instances("^schedcast-[0-9]+$");
+	char **list = tracefs_instances("^schedcast-[0-9][0-9]*$");
 
 	for (int i = 0; list && list[i]; i++) {
 		struct tracefs_instance *inst;

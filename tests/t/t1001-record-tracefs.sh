@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# schedcast record with the tracefs backend on known workloads (root + tracefs).
+. "$(dirname "$0")/lib.sh"
+
+# rec ARGS...: schedcast record ARGS, run in the background so that its pid
+# (rec_pid, the name of its tracefs instance) is known, and waited for
+rec() {
+	schedcast record "$@" &
+	rec_pid=$!
+	wait $rec_pid
+}
+instance_gone() {
+	! test -e /sys/kernel/tracing/instances/schedcast-$1
+}
+# count FILE TYPE COND...: number of matching events (see tests/helpers/tracedump.c)
+count() {
+	tracedump -c "$@"
+}
+
+if ! why=$(has_tracefs); then
+	test_skip 'recording with tracefs' "$why"
+	test_done
+	exit
+fi
+
+N=20 K=500
+
+test_expect_success "N=$N forks that sleep and exit: every fork, wakeup_new and exit" '
+	rec -o forks.h5 -- recload forks '$N' 20 >wl 2>sum &&
+	instance_gone $rec_pid &&
+	read -r word parent kids <wl && test "$word" = forks &&
+	kids=$(echo $kids | tr " " ,) &&
+	test $(count forks.h5 sched_process_fork pid=$parent) -eq '$N' &&
+	test $(count forks.h5 sched_process_fork pid=$parent next_pid~$kids) -eq '$N' &&
+	test $(count forks.h5 sched_wakeup_new pid~$kids) -eq '$N' &&
+	test $(count forks.h5 sched_process_exit pid~$kids) -eq '$N' &&
+	test $(count forks.h5 sched_process_exit pid~$kids state=1) -eq '$N' &&
+	grep -q "command .* exited with status 0" sum
+'
+
+test_expect_success 'the children went to sleep: switches out of them in state S' '
+	read -r word parent kids <wl &&
+	test $(count forks.h5 sched_switch pid~$(echo $kids | tr " " ,) state=1) -ge '$N'
+'
+
+test_expect_success 'events are in timestamp order and the trace says how it was made' '
+	tracedump forks.h5 >d &&
+	awk "\$1 < prev { print \"out of order at line \" NR; bad = 1 } { prev = \$1 } END { exit bad }" d &&
+	schedcast info --json forks.h5 >info.json &&
+	python3 - <<-EOF
+	import json
+	d = json.load(open("info.json"))
+	assert d["source"] == "live-tracefs", d
+	assert d["clock"] == "mono", d
+	assert d["lost_total"] == 0, d
+	assert d["events"] > 0 and d["nr_cpus"] >= 1, d
+	assert "record -o forks.h5" in d["command_line"], d
+	assert d["events_by_type"]["sched_process_fork"] >= $N, d
+	EOF
+'
+
+test_expect_success 'the summary: duration, events by type, rate, lost, size, status' '
+	grep -q "^recorded .* with tracefs on [0-9]* cpus*: [0-9]* events ([0-9]* events/s)$" sum &&
+	grep -q "^  sched_process_fork *[0-9][0-9]*$" sum &&
+	grep -q "^lost: none$" sum &&
+	grep -q "^wrote forks.h5 (" sum
+'
+
+test_expect_success "ping-pong of K=$K round trips: 2K switches between the two pids" '
+	rec -o pp.h5 -- recload pingpong '$K' >wl 2>sum &&
+	instance_gone $rec_pid &&
+	read -r word a b mode <wl && test "$word" = pingpong &&
+	n=$(count pp.h5 sched_switch pid~$a,$b next_pid~$a,$b) &&
+	echo "switches between $a and $b: $n ($mode)" &&
+	test $n -ge $((2 * '$K')) &&
+	test $(count pp.h5 sched_switch pid=$a next_pid=$b state=1) -ge '$K' &&
+	test $(count pp.h5 sched_switch pid=$b next_pid=$a) -ge '$K' &&
+	test $(count pp.h5 sched_switch pid=$a comm=rl-ping) -ge '$K'
+'
+
+test_expect_success '-e and -C restrict what is recorded' '
+	rec -e switch,sched_waking -C 0 -d 300ms -o sub.h5 2>sum &&
+	tracedump sub.h5 >d &&
+	test $(wc -l <d) -gt 0 &&
+	! grep -v " sched_switch \| sched_waking " d &&
+	awk "\$2 != 0 { exit 1 }" d &&
+	schedcast info sub.h5 >info &&
+	grep -q "sched_wakeup .*(not recorded)" info &&
+	! grep -q "sched_switch .*(not recorded)" info
+'
+
+test_expect_success 'a duration alone ends the recording' '
+	rec -d 200ms -q -o dur.h5 2>sum &&
+	test ! -s sum &&
+	schedcast info dur.h5 >info &&
+	grep -q "^source: *live-tracefs" info
+'
+
+test_expect_success 'a workload that cannot run: one line, exit 1, no file, no instance' '
+	test_must_fail rec -o bad.h5 -- ./no-such-command 2>err &&
+	instance_gone $rec_pid &&
+	grep -q "cannot run .\./no-such-command." err &&
+	test $(wc -l <err) -eq 1 &&
+	! test -e bad.h5 &&
+	! ls -A | grep -q "tmp"
+'
+
+test_expect_success 'the exit status of a failing workload is reported, the file still written' '
+	rec -o st.h5 -- sh -c "exit 3" 2>sum &&
+	grep -q "command .sh. exited with status 3" sum &&
+	schedcast info st.h5 >/dev/null
+'
+
+test_expect_success 'an instance left by a killed recorder is removed by the next one' '
+	sleep 30 & dead=$! && kill -9 $dead && wait $dead || :
+	mkdir /sys/kernel/tracing/instances/schedcast-$dead &&
+	rec -d 100ms -q -o stale.h5 2>err &&
+	! test -e /sys/kernel/tracing/instances/schedcast-$dead &&
+	grep -q "removed the tracefs instance .schedcast-$dead." err
+'
+
+test_expect_success 'the top-level buffer is left as it was' '
+	top=/sys/kernel/tracing &&
+	before=$(cat $top/tracing_on $top/current_tracer $top/trace_clock $top/events/sched/sched_switch/enable) &&
+	rec -d 100ms -q -o top.h5 &&
+	after=$(cat $top/tracing_on $top/current_tracer $top/trace_clock $top/events/sched/sched_switch/enable) &&
+	test "$before" = "$after"
+'
+
+test_done
