@@ -9,6 +9,7 @@
 #include "builtin.h"
 #include "common/common.h"
 #include "data/ds.h"
+#include "data/modelfile.h"
 #include "data/trace.h"
 
 static const char info_usage[] =
@@ -31,6 +32,7 @@ struct describer {
 
 static const struct describer describers[] = {
 	{ DS_TRACE_FORMAT, ds_trace_describe },
+	{ DS_MODEL_FORMAT, ds_model_describe },
 };
 
 static int describe(const char *path, int json, struct strbuf *out)

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The model file: write, read and validate, describe.  See data/modelfile.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "data/modelfile.h"
+#include "data/windows.h"
+
+static const char *const ckpt_names[3] = { "ckpt/master", "ckpt/adam_m", "ckpt/adam_v" };
+
+static int is_fixed(const struct ds_model *m)
+{
+	return !strcmp(m->arith, "fixed");
+}
+
+static int ckpt_type(const struct ds_model *m, int which, enum ds_type *t)
+{
+	static const enum ds_type fx[3] = { DS_I32, DS_I32, DS_I64 };
+
+	*t = is_fixed(m) ? fx[which] : DS_F64;
+	return 0;
+}
+
+static int write_i8(struct ds_file *f, const char *name, const int8_t *v, int n)
+{
+	uint64_t d = (uint64_t)n;
+
+	return ds_write_array(f, name, DS_I8, 1, &d, v);
+}
+
+int ds_model_save(const char *path, const struct ds_model *m)
+{
+	struct ds_file *f = ds_create(path, DS_MODEL_FORMAT, DS_MODEL_VERSION);
+	const char *names[DS_MODEL_MAX_TENSORS];
+	const struct { const char *name; int64_t v; } ints[] = {
+		{ "mode", m->mode }, { "K", m->K }, { "E", m->E }, { "S", m->S }, { "W", m->W },
+		{ "V", m->V }, { "D", m->D }, { "H", m->H }, { "M", m->M },
+		{ "epochs", m->epochs }, { "batch", m->batch }, { "threads", m->threads },
+		{ "patience", m->patience }, { "seed", (int64_t)m->seed },
+		{ "best_epoch", m->best_epoch },
+	};
+	uint64_t d[2];
+
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++)
+		if (ds_attr_set_int(f, NULL, ints[i].name, ints[i].v))
+			goto fail;
+	if (ds_attr_set_str(f, NULL, "arith", m->arith) ||
+	    ds_attr_set_double(f, NULL, "lr", m->lr) ||
+	    ds_attr_set_str(f, NULL, "windows", m->windows ? m->windows : "") ||
+	    ds_attr_set_str(f, NULL, "command_line", m->command_line ? m->command_line : ""))
+		goto fail;
+
+	if (ds_write_strings(f, "input/ep_names", (const char *const *)m->ep_names, m->E) ||
+	    write_i8(f, "input/ep_frac", m->ep_frac, m->E) ||
+	    ds_write_strings(f, "input/state_names", (const char *const *)m->state_names, m->S) ||
+	    write_i8(f, "input/state_frac", m->state_frac, m->S) ||
+	    ds_attr_set_int(f, "input", "seq_gap_frac", m->seq_gap_frac))
+		goto fail;
+	d[0] = (uint64_t)m->n_norm;
+	if (ds_write_array(f, "input/norm_mu", DS_I32, 1, d, m->norm_mu) ||
+	    ds_write_array(f, "input/norm_inv", DS_I32, 1, d, m->norm_inv) ||
+	    ds_attr_set_str(f, "input/norm_inv", "q", "2^28/std (x' = (x - mu) * inv >> 16, Q3.12)"))
+		goto fail;
+	if (m->vocab && ds_write_strings(f, "input/vocab", (const char *const *)m->vocab, m->V))
+		goto fail;
+
+	for (int i = 0; i < m->n_tensors; i++) {
+		const struct ds_model_tensor *t = &m->tensors[i];
+		char *name = xstrfmt("weights/%s", t->name);
+		int ret;
+
+		names[i] = t->name;
+		d[0] = t->rows, d[1] = t->cols;
+		ret = ds_write_array(f, name, t->type, t->cols > 1 ? 2 : 1, d, t->data) ||
+		      ds_attr_set_str(f, name, "q", t->q);
+		free(name);
+		if (ret)
+			goto fail;
+	}
+	if (ds_write_strings(f, "weights/names", names, (uint64_t)m->n_tensors))
+		goto fail;
+
+	d[0] = (uint64_t)m->n_curve;
+	if (ds_write_array(f, "curve/train_loss", DS_F64, 1, d, m->train_loss) ||
+	    ds_write_array(f, "curve/val_top1", DS_F64, 1, d, m->val_top1))
+		goto fail;
+
+	if (m->has_ckpt) {
+		void *bufs[3] = { m->ckpt_master, m->ckpt_m, m->ckpt_v };
+
+		d[0] = m->n_params;
+		for (int i = 0; i < 3; i++) {
+			enum ds_type t;
+
+			ckpt_type(m, i, &t);
+			if (ds_write_array(f, ckpt_names[i], t, 1, d, bufs[i]))
+				goto fail;
+		}
+		if (ds_attr_set_int(f, "ckpt", "epoch", m->ckpt_epoch) ||
+		    ds_attr_set_int(f, "ckpt", "bad_epochs", m->ckpt_bad_epochs) ||
+		    ds_attr_set_int(f, "ckpt", "step", (int64_t)m->ckpt_step) ||
+		    ds_attr_set_int(f, "ckpt", "rng", (int64_t)m->ckpt_rng))
+			goto fail;
+	}
+	return ds_commit(f);
+fail:
+	ds_abort(f);
+	return -1;
+}
+
+void ds_model_release(struct ds_model *m)
+{
+	if (!m)
+		return;
+	ds_free_strings(m->ep_names, (uint64_t)SC_MAX(m->E, 0));
+	ds_free_strings(m->state_names, (uint64_t)SC_MAX(m->S, 0));
+	ds_free_strings(m->vocab, (uint64_t)SC_MAX(m->V, 0));
+	free(m->ep_frac);
+	free(m->state_frac);
+	free(m->norm_mu);
+	free(m->norm_inv);
+	free(m->windows);
+	free(m->command_line);
+	free(m->train_loss);
+	free(m->val_top1);
+	for (int i = 0; i < m->n_tensors; i++)
+		free(m->tensors[i].data);
+	free(m->ckpt_master);
+	free(m->ckpt_m);
+	free(m->ckpt_v);
+	memset(m, 0, sizeof(*m));
+}
+
+void ds_model_free(struct ds_model *m)
+{
+	ds_model_release(m);
+	free(m);
+}
+
+static int get_int(struct ds_file *f, const char *obj, const char *name, int64_t lo, int64_t hi,
+		   int *out)
+{
+	int64_t v;
+
+	if (ds_attr_get_int(f, obj, name, &v))
+		return -1;
+	if (v < lo || v > hi)
+		return error("cannot read '%s': %s = %lld out of range %lld..%lld", ds_path(f), name,
+			     (long long)v, (long long)lo, (long long)hi);
+	*out = (int)v;
+	return 0;
+}
+
+/* A rank-1 array of exactly n elements of type t. */
+static int read_vec(struct ds_file *f, const char *name, enum ds_type t, uint64_t n, void **out)
+{
+	uint64_t d[1];
+
+	if (ds_read_array(f, name, t, 1, d, out, n))
+		return -1;
+	if (d[0] != n) {
+		free(*out);
+		*out = NULL;
+		return error("cannot read '%s': '%s' holds %llu values, expected %llu", ds_path(f),
+			     name, (unsigned long long)d[0], (unsigned long long)n);
+	}
+	return 0;
+}
+
+static int read_names(struct ds_file *f, const char *name, uint64_t n, char ***out)
+{
+	uint64_t got;
+
+	if (ds_read_strings(f, name, out, &got, n))
+		return -1;
+	if (got != n)
+		return error("cannot read '%s': '%s' holds %llu names, expected %llu", ds_path(f),
+			     name, (unsigned long long)got, (unsigned long long)n);
+	return 0;
+}
+
+static int load(struct ds_file *f, struct ds_model *m)
+{
+	const char *path = ds_path(f);
+	char *s = NULL, **names = NULL;
+	uint64_t n_names = 0, total = 0;
+	int64_t v;
+	int ret = -1;
+
+	if (ds_attr_get_str(f, NULL, "arith", &s))
+		return -1;
+	if (strcmp(s, "fixed") && strcmp(s, "float")) {
+		error("cannot read '%s': unknown arithmetic '%s'", path, s);
+		free(s);
+		return -1;
+	}
+	snprintf(m->arith, sizeof(m->arith), "%s", s);
+	free(s);
+	if (get_int(f, NULL, "mode", 0, 1, &m->mode) || get_int(f, NULL, "K", 0, 4096, &m->K) ||
+	    get_int(f, NULL, "E", 0, 4096, &m->E) || get_int(f, NULL, "S", 0, 4096, &m->S) ||
+	    get_int(f, NULL, "W", 0, 4096, &m->W) || get_int(f, NULL, "V", 0, 1 << 24, &m->V) ||
+	    get_int(f, NULL, "D", 0, 4096, &m->D) || get_int(f, NULL, "H", 1, 4096, &m->H) ||
+	    get_int(f, NULL, "M", 0, 4096, &m->M) ||
+	    get_int(f, NULL, "epochs", 0, 1 << 30, &m->epochs) ||
+	    get_int(f, NULL, "batch", 0, 1 << 30, &m->batch) ||
+	    get_int(f, NULL, "threads", 0, 1024, &m->threads) ||
+	    get_int(f, NULL, "patience", 0, 1 << 30, &m->patience) ||
+	    get_int(f, NULL, "best_epoch", 0, 1 << 30, &m->best_epoch) ||
+	    ds_attr_get_int(f, NULL, "seed", &v))
+		return -1;
+	m->seed = (uint64_t)v;
+	if (ds_attr_get_double(f, NULL, "lr", &m->lr) ||
+	    ds_attr_get_str(f, NULL, "windows", &m->windows) ||
+	    ds_attr_get_str(f, NULL, "command_line", &m->command_line))
+		return -1;
+
+	if (read_names(f, "input/ep_names", (uint64_t)m->E, &m->ep_names) ||
+	    read_vec(f, "input/ep_frac", DS_I8, (uint64_t)m->E, (void **)&m->ep_frac) ||
+	    read_names(f, "input/state_names", (uint64_t)m->S, &m->state_names) ||
+	    read_vec(f, "input/state_frac", DS_I8, (uint64_t)m->S, (void **)&m->state_frac) ||
+	    get_int(f, "input", "seq_gap_frac", 0, 15, &m->seq_gap_frac))
+		return -1;
+	if (m->mode == DS_WIN_SEQUENCE && read_names(f, "input/vocab", (uint64_t)m->V, &m->vocab))
+		return -1;
+	{
+		uint64_t d[1];
+
+		if (ds_array_dims(f, "input/norm_mu", d, 1) != 1)
+			return -1;
+		if (d[0] > 4096)
+			return error("cannot read '%s': %llu normalisation entries", path,
+				     (unsigned long long)d[0]);
+		m->n_norm = (int)d[0];
+		if (read_vec(f, "input/norm_mu", DS_I32, d[0], (void **)&m->norm_mu) ||
+		    read_vec(f, "input/norm_inv", DS_I32, d[0], (void **)&m->norm_inv))
+			return -1;
+	}
+
+	if (ds_read_strings(f, "weights/names", &names, &n_names, DS_MODEL_MAX_TENSORS))
+		return -1;
+	for (uint64_t i = 0; i < n_names; i++) {
+		struct ds_model_tensor *t = &m->tensors[m->n_tensors];
+		enum ds_type type = is_fixed(m) ? DS_I16 : DS_F64;
+		char *name = xstrfmt("weights/%s", names[i]);
+		uint64_t d[2] = { 0, 1 };
+		int rank = ds_array_dims(f, name, d, 2);
+		char *q = NULL;
+
+		if (rank < 1 || strlen(names[i]) >= sizeof(t->name) ||
+		    ds_read_array(f, name, type, rank, d, &t->data, DS_MODEL_MAX_PARAMS - total) ||
+		    ds_attr_get_str(f, name, "q", &q)) {
+			if (rank >= 1 && strlen(names[i]) >= sizeof(t->name))
+				error("cannot read '%s': tensor name '%s' too long", path, names[i]);
+			free(name);
+			free(q);
+			goto out;
+		}
+		m->n_tensors++;
+		snprintf(t->name, sizeof(t->name), "%s", names[i]);
+		snprintf(t->q, sizeof(t->q), "%s", q);
+		t->type = type;
+		t->rows = d[0];
+		t->cols = rank == 2 ? d[1] : 1;
+		total += t->rows * t->cols;
+		if (strcmp(q, is_fixed(m) ? "Q3.12" : "f64")) {
+			error("cannot read '%s': tensor '%s' is in format '%s', expected '%s'", path,
+			      t->name, q, is_fixed(m) ? "Q3.12" : "f64");
+			free(name);
+			free(q);
+			goto out;
+		}
+		free(name);
+		free(q);
+	}
+
+	{
+		uint64_t d[1];
+
+		if (ds_array_dims(f, "curve/train_loss", d, 1) != 1)
+			goto out;
+		if (d[0] > 1 << 20) {
+			error("cannot read '%s': training curve of %llu epochs", path,
+			      (unsigned long long)d[0]);
+			goto out;
+		}
+		m->n_curve = (int)d[0];
+		if (read_vec(f, "curve/train_loss", DS_F64, d[0], (void **)&m->train_loss) ||
+		    read_vec(f, "curve/val_top1", DS_F64, d[0], (void **)&m->val_top1))
+			goto out;
+		if (m->best_epoch > m->n_curve) {
+			error("cannot read '%s': best epoch %d beyond the %d of the curve", path,
+			      m->best_epoch, m->n_curve);
+			goto out;
+		}
+	}
+
+	if (ds_exists(f, "ckpt")) {
+		void **bufs[3] = { &m->ckpt_master, &m->ckpt_m, &m->ckpt_v };
+
+		for (int i = 0; i < 3; i++) {
+			enum ds_type t;
+
+			ckpt_type(m, i, &t);
+			if (read_vec(f, ckpt_names[i], t, total, bufs[i]))
+				goto out;
+		}
+		if (get_int(f, "ckpt", "epoch", 0, 1 << 30, &m->ckpt_epoch) ||
+		    get_int(f, "ckpt", "bad_epochs", 0, 1 << 30, &m->ckpt_bad_epochs) ||
+		    ds_attr_get_int(f, "ckpt", "step", &v))
+			goto out;
+		m->ckpt_step = (uint64_t)v;
+		if (ds_attr_get_int(f, "ckpt", "rng", &v))
+			goto out;
+		m->ckpt_rng = (uint64_t)v;
+		m->n_params = total;
+		m->has_ckpt = 1;
+	}
+	ret = 0;
+out:
+	ds_free_strings(names, n_names);
+	return ret;
+}
+
+struct ds_model *ds_model_load(const char *path)
+{
+	struct ds_model *m = xcalloc(1, sizeof(*m));
+	struct ds_file *f = ds_open(path, DS_MODEL_FORMAT, DS_MODEL_VERSION, &m->version);
+
+	if (!f) {
+		free(m);
+		return NULL;
+	}
+	if (load(f, m)) {
+		ds_close(f);
+		ds_model_free(m);
+		return NULL;
+	}
+	ds_close(f);
+	return m;
+}
+
+int ds_model_describe(const char *path, int json, struct strbuf *out)
+{
+	struct ds_model *m = ds_model_load(path);
+	uint64_t params = 0;
+	int seq;
+
+	if (!m)
+		return -1;
+	seq = m->mode == DS_WIN_SEQUENCE;
+	for (int i = 0; i < m->n_tensors; i++)
+		params += m->tensors[i].rows * m->tensors[i].cols;
+	if (json) {
+		strbuf_addstr(out, "{\"file\":");
+		strbuf_add_json_str(out, path);
+		strbuf_addf(out, ",\"format\":\"%s\",\"version\":%d,\"arith\":\"%s\",\"mode\":\"%s\"",
+			    DS_MODEL_FORMAT, m->version, m->arith, seq ? "sequence" : "candidates");
+		strbuf_addf(out, ",\"K\":%d,\"E\":%d,\"S\":%d,\"W\":%d,\"V\":%d,\"D\":%d,\"H\":%d,\"M\":%d",
+			    m->K, m->E, m->S, m->W, m->V, m->D, m->H, m->M);
+		strbuf_addf(out, ",\"parameters\":%llu,\"epochs\":%d,\"batch\":%d,\"lr\":%g,"
+			    "\"seed\":%llu,\"threads\":%d,\"best_epoch\":%d",
+			    (unsigned long long)params, m->epochs, m->batch, m->lr,
+			    (unsigned long long)m->seed, m->threads, m->best_epoch);
+		strbuf_addstr(out, ",\"ep_features\":[");
+		for (int i = 0; i < m->E; i++) {
+			strbuf_addstr(out, i ? "," : "");
+			strbuf_add_json_str(out, m->ep_names[i]);
+		}
+		strbuf_addstr(out, "],\"state_features\":[");
+		for (int i = 0; i < m->S; i++) {
+			strbuf_addstr(out, i ? "," : "");
+			strbuf_add_json_str(out, m->state_names[i]);
+		}
+		strbuf_addstr(out, "],\"tensors\":{");
+		for (int i = 0; i < m->n_tensors; i++) {
+			strbuf_addstr(out, i ? "," : "");
+			strbuf_add_json_str(out, m->tensors[i].name);
+			strbuf_addf(out, ":{\"shape\":[%llu,%llu],\"q\":\"%s\"}",
+				    (unsigned long long)m->tensors[i].rows,
+				    (unsigned long long)m->tensors[i].cols, m->tensors[i].q);
+		}
+		strbuf_addstr(out, "},\"train_loss\":[");
+		for (int i = 0; i < m->n_curve; i++)
+			strbuf_addf(out, "%s%.6g", i ? "," : "", m->train_loss[i]);
+		strbuf_addstr(out, "],\"val_top1\":[");
+		for (int i = 0; i < m->n_curve; i++)
+			strbuf_addf(out, "%s%.6g", i ? "," : "", m->val_top1[i]);
+		strbuf_addf(out, "],\"checkpoint_epoch\":%d,\"windows\":",
+			    m->has_ckpt ? m->ckpt_epoch : 0);
+		strbuf_add_json_str(out, m->windows);
+		strbuf_addstr(out, ",\"command_line\":");
+		strbuf_add_json_str(out, m->command_line);
+		strbuf_addstr(out, "}");
+		ds_model_free(m);
+		return 0;
+	}
+	strbuf_addf(out, "file:            %s\n", path);
+	strbuf_addf(out, "kind:            model (%s version %d)\n", DS_MODEL_FORMAT, m->version);
+	strbuf_addf(out, "arithmetic:      %s\n", m->arith);
+	if (seq)
+		strbuf_addf(out, "network:         sequence: W=%d, vocabulary %d, embedding %d, "
+			    "LSTM hidden %d\n", m->W, m->V, m->D, m->H);
+	else
+		strbuf_addf(out, "network:         candidates: K=%d x E=%d, S=%d, LSTM hidden %d, "
+			    "head %d\n", m->K, m->E, m->S, m->H, m->M);
+	strbuf_addf(out, "parameters:      %llu in %d tensors\n", (unsigned long long)params,
+		    m->n_tensors);
+	for (int i = 0; i < m->n_tensors; i++)
+		strbuf_addf(out, "  %-16s %5llu x %-5llu %s\n", m->tensors[i].name,
+			    (unsigned long long)m->tensors[i].rows,
+			    (unsigned long long)m->tensors[i].cols, m->tensors[i].q);
+	if (!seq) {
+		strbuf_addstr(out, "episode features:");
+		for (int i = 0; i < m->E; i++)
+			strbuf_addf(out, " %s(Q.%d)", m->ep_names[i], m->ep_frac[i]);
+		strbuf_addstr(out, "\nstate features:  ");
+		for (int i = 0; i < m->S; i++)
+			strbuf_addf(out, " %s(Q.%d)", m->state_names[i], m->state_frac[i]);
+		strbuf_addch(out, '\n');
+	}
+	strbuf_addf(out, "training:        %d epochs run (max %d), batch %d, lr %g, seed %llu, "
+		    "%d threads\n", m->n_curve, m->epochs, m->batch, m->lr,
+		    (unsigned long long)m->seed, m->threads);
+	if (m->best_epoch && m->best_epoch <= m->n_curve)
+		strbuf_addf(out, "best epoch:      %d (validation top-1 %.2f%%)\n", m->best_epoch,
+			    100.0 * m->val_top1[m->best_epoch - 1]);
+	for (int i = 0; i < m->n_curve; i++)
+		strbuf_addf(out, "  epoch %-4d loss %.4f  val top-1 %.2f%%\n", i + 1,
+			    m->train_loss[i], 100.0 * m->val_top1[i]);
+	if (m->has_ckpt)
+		strbuf_addf(out, "checkpoint:      after epoch %d (step %llu)\n", m->ckpt_epoch,
+			    (unsigned long long)m->ckpt_step);
+	if (m->windows && m->windows[0])
+		strbuf_addf(out, "windows:         %s\n", m->windows);
+	if (m->command_line && m->command_line[0])
+		strbuf_addf(out, "command line:    %s\n", m->command_line);
+	ds_model_free(m);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * data/modelfile.h - the model file (model.h5) written by `schedcast train`:
+ * hyperparameters, the input features it expects, normalisation, weights
+ * with their Q-formats, the training curve and an optional checkpoint of
+ * the optimizer.  Format "schedcast-model", version DS_MODEL_VERSION;
+ * documented in man/schedcast-files.5.
+ *
+ * This layer stores and validates the container (types, sizes, bounds); the
+ * model layer checks that each tensor has the shape its network needs.
+ *
+ * Layout: root attributes format, version, arith ("fixed" | "float"), mode,
+ * K E S W V D H M, epochs batch threads patience seed lr, best_epoch,
+ * windows, command_line; /input/ep_names ep_frac state_names state_frac
+ * norm_mu norm_inv vocab, attribute seq_gap_frac; /weights/names (the list)
+ * and /weights/<name> (int16 with attribute q = "Q3.12", or float64 with
+ * q = "f64"); /curve/train_loss, /curve/val_top1 (float64 per epoch);
+ * /ckpt/master, /ckpt/adam_m, /ckpt/adam_v (flat, every tensor in the
+ * order of /weights/names) with attributes epoch, step, rng, bad_epochs.
+ */
+#ifndef SC_DATA_MODELFILE_H
+#define SC_DATA_MODELFILE_H
+
+#include <stdint.h>
+
+#include "data/ds.h"
+
+#define DS_MODEL_FORMAT "schedcast-model"
+#define DS_MODEL_VERSION 1
+#define DS_MODEL_MAX_TENSORS 16
+#define DS_MODEL_MAX_PARAMS (1ULL << 26)	/* elements of all weights together */
+
+struct ds_model_tensor {
+	char name[32];		/* "lstm/w_x" */
+	enum ds_type type;	/* DS_I16 (fixed) or DS_F64 (float) */
+	char q[16];		/* "Q3.12" or "f64" */
+	uint64_t rows, cols;	/* cols == 1 for vectors */
+	void *data;		/* (rows, cols), owned */
+};
+
+struct ds_model {
+	int version;
+	char arith[8];		/* "fixed" or "float" */
+	int mode;		/* enum ds_win_mode */
+	int K, E, S, W, V, D, H, M;
+
+	/* the input it expects */
+	char **ep_names, **state_names;	/* (E), (S) */
+	int8_t *ep_frac, *state_frac;	/* (E), (S) */
+	int seq_gap_frac;
+	char **vocab;		/* (V) in sequence mode, else NULL */
+	int n_norm;
+	int32_t *norm_mu, *norm_inv;	/* (n_norm) */
+
+	/* how it was trained */
+	int epochs, batch, threads, patience;
+	uint64_t seed;
+	double lr;
+	char *windows, *command_line;
+	int n_curve;
+	double *train_loss, *val_top1;	/* (n_curve): mean cross-entropy, fraction */
+	int best_epoch;		/* 1-based epoch whose weights these are, 0: none */
+
+	int n_tensors;
+	struct ds_model_tensor tensors[DS_MODEL_MAX_TENSORS];
+
+	/* checkpoint (has_ckpt): the optimizer's state after ckpt_epoch */
+	int has_ckpt;
+	int ckpt_epoch, ckpt_bad_epochs;
+	uint64_t ckpt_step, ckpt_rng, n_params;
+	void *ckpt_master;	/* (n_params) int32 Q3.28 (fixed) or float64 */
+	void *ckpt_m;		/* (n_params) int32 Q7.24 (fixed) or float64 */
+	void *ckpt_v;		/* (n_params) int64 Q14.48 (fixed) or float64 */
+};
+
+/*
+ * ds_model_save - write m to path atomically (a temporary renamed into
+ * place): a reader sees the previous file or the new one, never half.
+ * 0 or -1 (printed).
+ */
+int ds_model_save(const char *path, const struct ds_model *m);
+/*
+ * ds_model_load - read and validate path.  NULL after a one-line error
+ * naming path.  Free with ds_model_free().
+ */
+struct ds_model *ds_model_load(const char *path);
+/* ds_model_release - free the contents, keep the struct; ds_model_free: both */
+void ds_model_release(struct ds_model *m);
+void ds_model_free(struct ds_model *m);
+
+struct strbuf;
+/* ds_model_describe - for schedcast info (text or a JSON object) */
+int ds_model_describe(const char *path, int json, struct strbuf *out);
+
+#endif /* SC_DATA_MODELFILE_H */

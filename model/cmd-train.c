@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast train - fit the LSTM to a windows file, in fixed point (or the
+ * double reference), writing model.h5 atomically after every epoch.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "common/common.h"
+#include "data/windows.h"
+#include "model/model-local.h"
+
+static const char train_usage[] =
+	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--lr X] "
+	"[--arith fixed|float] [--seed N] [--threads N] [--resume] windows.h5\n"
+	"\n"
+	"Train the LSTM on the training split of a windows file (made by schedcast\n"
+	"features), validating on its validation split after each epoch and keeping\n"
+	"the weights of the best epoch.  The model is written after every epoch,\n"
+	"atomically; Ctrl-C stops and leaves the last complete epoch's model.\n"
+	"\n"
+	"    -o, --output FILE    model file to write (default model.h5)\n"
+	"        --hidden N       LSTM hidden size (default 32)\n"
+	"        --head N         candidates mode: head layer size (default 16)\n"
+	"        --embed N        sequence mode: task embedding width (default 8)\n"
+	"        --epochs N       at most N epochs (default 20)\n"
+	"        --batch N        decisions per mini-batch (default 32)\n"
+	"        --lr X           Adam learning rate (default 0.01)\n"
+	"        --patience N     stop after N epochs without a better validation top-1\n"
+	"                         (default 3)\n"
+	"        --arith A        fixed (integers only, the default) or float (double\n"
+	"                         reference)\n"
+	"        --seed N         seed of the initial weights and the batch order (default 1)\n"
+	"        --threads N      training threads (default 2); the same seed and threads\n"
+	"                         give a bit-identical model\n"
+	"        --resume         continue from the checkpoint in the output file\n"
+	"    -q, --quiet          no progress line\n"
+	"    -h, --help           show this help\n"
+	"\n"
+	"EXAMPLES\n"
+	"    schedcast train windows.h5\n"
+	"    schedcast train -o float.h5 --arith float --hidden 32 --epochs 10 windows.h5\n"
+	"    schedcast train --resume -o model.h5 windows.h5\n";
+
+struct train_opts {
+	const char *out;
+	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
+	uint64_t seed;
+	double lr;
+};
+
+static volatile int stop_requested;
+
+static void on_stop(int sig)
+{
+	stop_requested = 1;
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+	error("invalid value '%s' for %s", val, opt);
+	return sc_usage(train_usage, 1);
+}
+
+int cmd_train(int argc, char **argv)
+{
+	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
+	       O_THREADS, O_RESUME, O_PATIENCE };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "hidden", required_argument, NULL, O_HIDDEN },
+		{ "head", required_argument, NULL, O_HEAD },
+		{ "embed", required_argument, NULL, O_EMBED },
+		{ "epochs", required_argument, NULL, O_EPOCHS },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "lr", required_argument, NULL, O_LR },
+		{ "arith", required_argument, NULL, O_ARITH },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "patience", required_argument, NULL, O_PATIENCE },
+		{ "resume", no_argument, NULL, O_RESUME },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct train_opts opts = {
+		.out = "model.h5", .hidden = 32, .head = 16, .embed = 8, .epochs = 20,
+		.batch = 32, .patience = 3, .threads = 2, .arith = LSTM_FIXED, .seed = 1,
+		.lr = 0.01,
+	};
+	struct lstm_train_opts to;
+	struct lstm_train_result res;
+	struct ds_windows *w;
+	struct sigaction sa, old_int, old_term;
+	char *cmdline;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			opts.out = optarg;
+			break;
+		case O_HIDDEN:
+			if (parse_int(optarg, 1, LSTM_MAX_HIDDEN, &opts.hidden))
+				return bad_value("--hidden", optarg);
+			break;
+		case O_HEAD:
+			if (parse_int(optarg, 1, LSTM_MAX_HEAD, &opts.head))
+				return bad_value("--head", optarg);
+			break;
+		case O_EMBED:
+			if (parse_int(optarg, 1, LSTM_MAX_IN - 1, &opts.embed))
+				return bad_value("--embed", optarg);
+			break;
+		case O_EPOCHS:
+			if (parse_int(optarg, 1, 100000, &opts.epochs))
+				return bad_value("--epochs", optarg);
+			break;
+		case O_BATCH:
+			if (parse_int(optarg, 1, 1 << 20, &opts.batch))
+				return bad_value("--batch", optarg);
+			break;
+		case O_PATIENCE:
+			if (parse_int(optarg, 1, 100000, &opts.patience))
+				return bad_value("--patience", optarg);
+			break;
+		case O_THREADS:
+			if (parse_int(optarg, 1, 64, &opts.threads))
+				return bad_value("--threads", optarg);
+			break;
+		case O_LR:
+			/* Q0.32 in the fixed path: at least one step, below 1 */
+			if (parse_double(optarg, &opts.lr) || !(opts.lr >= 1e-9 && opts.lr < 1))
+				return bad_value("--lr", optarg);
+			break;
+		case O_ARITH:
+			if (!strcmp(optarg, "fixed"))
+				opts.arith = LSTM_FIXED;
+			else if (!strcmp(optarg, "float"))
+				opts.arith = LSTM_FLOAT;
+			else
+				return bad_value("--arith", optarg);
+			break;
+		case O_SEED:
+			if (parse_u64(optarg, &opts.seed))
+				return bad_value("--seed", optarg);
+			break;
+		case O_RESUME:
+			opts.resume = 1;
+			break;
+		case 'q':
+			opts.quiet = 1;
+			break;
+		case 'h':
+			return sc_usage(train_usage, 0);
+		default:
+			return sc_usage(train_usage, 1);
+		}
+	}
+	if (argc - optind != 1) {
+		error(optind >= argc ? "no windows file given" : "too many arguments");
+		return sc_usage(train_usage, 1);
+	}
+	if (sc_check_output_dir(opts.out))
+		return 1;
+	if (opts.resume && access(opts.out, F_OK))
+		die("cannot resume: '%s' does not exist", opts.out);
+
+	w = ds_windows_load(argv[optind]);
+	if (!w)
+		return 1;
+
+	cmdline = sc_cmdline(argc, argv);
+	to = (struct lstm_train_opts){
+		.out = opts.out, .windows_path = argv[optind], .hidden = opts.hidden,
+		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
+		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
+		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
+		.progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
+		.stop = &stop_requested, .command_line = cmdline,
+	};
+
+	/* Ctrl-C: finish the batch, keep the last complete epoch's file */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ret = lstm_train(w, &to, &res);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(cmdline);
+	ds_windows_free(w);
+	if (ret)
+		return 1;
+	if (res.interrupted) {
+		if (res.epochs_run)
+			error("interrupted: '%s' holds the checkpoint of epoch %d", opts.out,
+			      res.epochs_run);
+		else
+			error("interrupted before the first epoch ended: '%s' not written",
+			      opts.out);
+		return 130;
+	}
+	printf("%s: %d epochs%s, best epoch %d", opts.out, res.epochs_run,
+	       res.early_stopped ? " (early stop)" : "", res.best_epoch);
+	if (res.best_val_top1 >= 0)
+		printf(", validation top-1 %.2f%% on %llu decisions", 100.0 * res.best_val_top1,
+		       (unsigned long long)res.val_decisions);
+	else
+		printf(", no validation decisions");
+	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)\n",
+	       (unsigned long long)res.train_decisions, res.decisions_per_s,
+	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);
+	return 0;
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * model/ private declarations: fixed-point types and maths (fx_), the
+ * parameter layout, the per-layer forward/backward functions of both
+ * arithmetics, and the training driver.
+ *
+ * Fixed-point formats (Qm.n: m integer bits, n fraction bits, plus sign):
+ *   q3_12_t  int16  weights, normalised inputs, gates, h, c, ReLU outputs
+ *   q3_28_t  int32  master weights (the optimizer's copy; Q3.12 = Q3.28 >> 16)
+ *   q7_24_t  int32  gradients of activations, mean gradients, Adam's m
+ *   Q?.36    int64  per-batch weight-gradient accumulators
+ *   Q14.48   int64  Adam's v (squared gradients)
+ *   Q1.30    int32  table values, probabilities, exp()
+ * Every conversion rounds to nearest and saturates; nothing wraps.
+ */
+#ifndef SC_MODEL_LOCAL_H
+#define SC_MODEL_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "data/windows.h"
+#include "model/lstm.h"
+
+typedef int16_t q3_12_t;
+typedef int32_t q3_28_t;
+typedef int32_t q7_24_t;
+
+#define FX_ONE_Q12 4096
+#define FX_ONE_Q24 (1 << 24)
+#define FX_ONE_Q30 (1 << 30)
+
+/* ---- fixed-point maths (model/fx.c, integer only) ------------------------ */
+
+extern const int32_t fx_sigmoid_tab[513];	/* sigmoid(-8 + i/32), Q1.30 */
+extern const int32_t fx_tanh_tab[513];		/* tanh(-8 + i/32), Q1.30 */
+extern const uint32_t fx_exp2_tab[257];		/* 2^(i/256), Q2.30 */
+extern const int32_t fx_log2_tab[257];		/* log2(1 + i/256), Q1.30 */
+
+static inline int16_t fx_sat16(int64_t v)
+{
+	return v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : (int16_t)v;
+}
+
+static inline int32_t fx_sat32(int64_t v)
+{
+	return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
+/* fx_rshift_round - v / 2^n rounded to nearest (ties up), n >= 1 */
+static inline int64_t fx_rshift_round(int64_t v, int n)
+{
+	return (v + ((int64_t)1 << (n - 1))) >> n;
+}
+
+/* fx_mul_q12 - Q3.12 * Q3.12 -> Q3.12, rounded and saturated */
+static inline q3_12_t fx_mul_q12(q3_12_t a, q3_12_t b)
+{
+	return fx_sat16(fx_rshift_round((int32_t)a * b, 12));
+}
+
+/* fx_mul_q24_q12 - Q7.24 gradient * Q3.12 activation -> Q7.24 */
+static inline q7_24_t fx_mul_q24_q12(q7_24_t g, q3_12_t a)
+{
+	return fx_sat32(fx_rshift_round((int64_t)g * a, 12));
+}
+
+/* fx_sigmoid_q12 / fx_tanh_q12 - over every Q3.12 input, Q3.12 output */
+q3_12_t fx_sigmoid_q12(q3_12_t x);
+q3_12_t fx_tanh_q12(q3_12_t x);
+/* fx_exp_neg_q30 - exp(x / 4096) for x <= 0 (Q.12 in int32), Q1.30 */
+int32_t fx_exp_neg_q30(int32_t x);
+/* fx_log_q12 - ln(x / 2^30) for x > 0 (Q.30 in uint64), Q.12 in int32 */
+int32_t fx_log_q12(uint64_t x);
+/* fx_isqrt64 - floor(sqrt(v)) */
+uint32_t fx_isqrt64(uint64_t v);
+/* fx_rand_next - splitmix64 step: the seeded generator of every random choice */
+uint64_t fx_rand_next(uint64_t *state);
+/* fx_rand_below - uniform in [0, n) */
+uint64_t fx_rand_below(uint64_t *state, uint64_t n);
+
+/* ---- the network's parameters: one flat vector -------------------------- */
+
+enum lstm_tensor {
+	LT_WX,		/* (4H, I)  LSTM input weights, gate order i f g o (PyTorch's) */
+	LT_WH,		/* (4H, H)  LSTM recurrent weights */
+	LT_B,		/* (4H)     LSTM bias (PyTorch's b_ih + b_hh) */
+	LT_W1,		/* (M, H+S) head layer 1 (candidates) */
+	LT_B1,		/* (M)      head bias 1 */
+	LT_W2,		/* (M)      head layer 2 -> score (no bias: softmax ignores it) */
+	LT_EMB,		/* (V, D)   task embedding (sequence) */
+	LT_WO,		/* (V, H)   output layer (sequence) */
+	LT_BO,		/* (V)      output bias (sequence) */
+	LT_NR,
+};
+
+extern const char *const lstm_tensor_names[LT_NR];
+
+/*
+ * struct lstm_net - the shape and where each tensor sits in the flat
+ * parameter vector of P values (the same layout for weights, master
+ * weights, gradients and optimizer state, in either arithmetic).
+ */
+struct lstm_net {
+	struct lstm_shape sh;
+	int I;				/* LSTM input width: E, or D + 1 */
+	int Z;				/* head input: H + S */
+	int steps;			/* K or W */
+	size_t P;
+	size_t off[LT_NR];
+	size_t rows[LT_NR], cols[LT_NR];	/* cols 1 for vectors; rows 0 if absent */
+};
+
+/* lstm_net_init - fill in the derived sizes; -1 (printed) if out of bounds */
+int lstm_net_init(struct lstm_net *net, const struct lstm_shape *sh);
+/* lstm_net_init_q12 - PyTorch's U(-1/sqrt(H), 1/sqrt(H)) init, Q3.12, seeded */
+void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed);
+
+/*
+ * struct lstm_norm - input normalisation, computed in integers on the
+ * training split: x' = sat((x - mu) * inv >> 16) in Q3.12, i.e. (x - mean)
+ * / std.  Features: E episode then S state (candidates), or the gap
+ * (sequence).
+ */
+struct lstm_norm {
+	int n;
+	int32_t mu[LSTM_MAX_IN + LSTM_MAX_STATE];	/* raw units */
+	int32_t inv[LSTM_MAX_IN + LSTM_MAX_STATE];	/* 2^28 / std, raw units */
+};
+
+static inline q3_12_t lstm_norm_apply(const struct lstm_norm *nm, int f, int16_t raw)
+{
+	return fx_sat16(((int64_t)(raw - nm->mu[f]) * nm->inv[f]) >> 16);
+}
+
+/* lstm_norm_fit - mean and std of column f of rows (n, stride); integer only */
+void lstm_norm_fit(struct lstm_norm *nm, int f, const int16_t *rows, uint64_t n, int stride,
+		   int col);
+
+/* ---- fixed-point layers (model/lstm-fixed.c) ----------------------------- */
+
+/*
+ * struct fx_act - what the forward pass of one sequence keeps for the
+ * backward pass.  Pointers into a caller's arena.
+ */
+struct fx_act {
+	const q3_12_t *x;	/* (T, I) Q3.12 inputs */
+	q3_12_t *h;		/* (T+1, H) Q3.12, row 0 = initial zeros */
+	q3_12_t *c;		/* (T+1, H) Q3.12, row 0 = initial zeros */
+	q3_12_t *gate;		/* (T, 4H) Q3.12 post-activation i f g o */
+	q3_12_t *tc;		/* (T, H) Q3.12 tanh(c_t) */
+};
+
+void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T);
+/*
+ * fx_lstm_backward - BPTT.  dh: (H) Q7.24 gradient of the last hidden
+ * state (clobbered); dx: (T, I) Q7.24 input gradients or NULL; g: (P)
+ * Q.36 accumulators.
+ */
+void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
+		      const q3_12_t *w, const struct lstm_net *net, int T);
+/* fx_head_forward - u: (M) Q3.12 post-ReLU; returns the score, Q.12 in int32 */
+int32_t fx_head_forward(q3_12_t *u, const q3_12_t *z, const q3_12_t *w,
+			const struct lstm_net *net);
+/* fx_head_backward - dz: (Z) Q7.24 out */
+void fx_head_backward(int64_t *g, q7_24_t *dz, q7_24_t dscore, const q3_12_t *u,
+		      const q3_12_t *z, const q3_12_t *w, const struct lstm_net *net);
+/* fx_out_forward - sequence output layer: logits (V) Q.12 in int32 from h (H) */
+void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
+		    const struct lstm_net *net);
+void fx_out_backward(int64_t *g, q7_24_t *dh, const q7_24_t *dlogit, const q3_12_t *h,
+		     const q3_12_t *w, const struct lstm_net *net);
+/*
+ * fx_softmax_xent - softmax of n logits (Q.12) and, when label >= 0, the
+ * cross-entropy: dlogit (n) gets p - onehot in Q7.24 (NULL: not wanted);
+ * returns the loss in Q.12 (0 when label < 0).
+ */
+int32_t fx_softmax_xent(q7_24_t *dlogit, const int32_t *logit, int n, int label);
+
+/*
+ * struct fx_adam - Adam in integers: beta1 = 1 - 2^-3, beta2 = 1 - 2^-10,
+ * eps = 2^-24, bias correction folded into the step size.
+ */
+struct fx_adam {
+	q3_28_t *master;	/* (P) Q3.28 */
+	q7_24_t *m;		/* (P) Q7.24 */
+	int64_t *v;		/* (P) Q14.48 */
+	uint64_t t;		/* steps taken */
+	uint64_t lr_q32;	/* learning rate, Q0.32 */
+};
+
+/* fx_adam_step - one update from accumulated gradients g (P, Q.36) over n samples */
+void fx_adam_step(struct fx_adam *opt, q3_12_t *w, const int64_t *g, size_t P, uint64_t n);
+/* fx_master_from_q12 - master = w << 16 */
+void fx_master_from_q12(q3_28_t *master, const q3_12_t *w, size_t P);
+
+/* ---- the double reference (model/lstm-float.c) -------------------------- */
+
+struct fl_act {
+	const double *x;	/* (T, I) */
+	double *h, *c;		/* (T+1, H) */
+	double *gate;		/* (T, 4H) post-activation i f g o */
+	double *tc;		/* (T, H) */
+};
+
+void fl_lstm_forward(struct fl_act *a, const double *w, const struct lstm_net *net, int T);
+void fl_lstm_backward(double *g, double *dx, double *dh, const struct fl_act *a,
+		      const double *w, const struct lstm_net *net, int T);
+double fl_head_forward(double *u, const double *z, const double *w, const struct lstm_net *net);
+void fl_head_backward(double *g, double *dz, double dscore, const double *u, const double *z,
+		      const double *w, const struct lstm_net *net);
+void fl_out_forward(double *logit, const double *h, const double *w, const struct lstm_net *net);
+void fl_out_backward(double *g, double *dh, const double *dlogit, const double *h,
+		     const double *w, const struct lstm_net *net);
+double fl_softmax_xent(double *dlogit, const double *logit, int n, int label);
+
+struct fl_adam {
+	double *m, *v;		/* (P) */
+	uint64_t t;
+	double lr;
+};
+
+void fl_adam_step(struct fl_adam *opt, double *w, const double *g, size_t P, uint64_t n);
+
+/* ---- one decision, forward (+ backward) in either arithmetic ------------ */
+
+/*
+ * struct lstm_scratch - one thread's arena for one decision: activations
+ * of up to maxcand candidates (or one sequence).  One allocation.
+ */
+struct lstm_scratch {
+	void *mem;
+	int maxcand;
+	/* fixed */
+	struct fx_act *fa;	/* (maxcand) */
+	q3_12_t *fx_seqx;	/* (W, I) sequence inputs */
+	q3_12_t *fx_z, *fx_u;	/* (maxcand, Z), (maxcand, M) */
+	int32_t *logit;		/* (max(maxcand, V)) Q.12 */
+	q7_24_t *dlogit;	/* (max(maxcand, V)) */
+	q7_24_t *fx_dz, *fx_dx;	/* (Z + H), (W, I) */
+	/* float */
+	struct fl_act *la;
+	double *fl_x;		/* (maxcand, steps, I) inputs as double */
+	double *fl_z, *fl_u, *fl_logit, *fl_dlogit, *fl_dz, *fl_dx;
+};
+
+void lstm_scratch_init(struct lstm_scratch *s, const struct lstm_net *net, int maxcand);
+void lstm_scratch_release(struct lstm_scratch *s);
+
+/*
+ * One decision in the fixed path (model/lstm-fixed.c): x (ncand, K, I) and
+ * st (ncand, S) normalised Q3.12.  Scores go to s->logit.  With g non-NULL
+ * and label >= 0, gradients are added to g (Q.36) and the loss (Q.12) is
+ * returned.
+ */
+int32_t fx_decision(struct lstm_scratch *s, int64_t *g, const q3_12_t *w,
+		    const struct lstm_net *net, const q3_12_t *x, const q3_12_t *st, int ncand,
+		    int label);
+/* fx_sequence - one sequence decision: ids (W), gaps (W) normalised Q3.12 */
+int32_t fx_sequence(struct lstm_scratch *s, int64_t *g, const q3_12_t *w,
+		    const struct lstm_net *net, const int32_t *ids, const q3_12_t *gaps, int label);
+/* The same in double (model/lstm-float.c); scores in s->fl_logit, loss in nats */
+double fl_decision(struct lstm_scratch *s, double *g, const double *w,
+		   const struct lstm_net *net, const q3_12_t *x, const q3_12_t *st, int ncand,
+		   int label);
+double fl_sequence(struct lstm_scratch *s, double *g, const double *w,
+		   const struct lstm_net *net, const int32_t *ids, const q3_12_t *gaps, int label);
+
+/* ---- models in memory (model/model.c) ------------------------------------ */
+
+struct lstm_model {
+	struct lstm_net net;
+	struct lstm_norm norm;
+	q3_12_t *wq;		/* (P) Q3.12: fixed models */
+	double *wf;		/* (P): float models */
+	char **ep_names, **state_names;	/* (E), (S) */
+	int8_t *ep_frac, *state_frac;
+	int seq_gap_frac;
+	char **vocab;		/* (V), sequence mode */
+};
+
+/* The inference paths behind lstm_predict*(): lstm-fixed.c and lstm-float.c */
+int fx_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
+	       int ncand, int32_t *scores);
+int fx_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
+		   int32_t *scores);
+int fl_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
+	       int ncand, int32_t *scores);
+int fl_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
+		   int32_t *scores);
+
+/*
+ * lstm_model_to_file / lstm_model_from_file - between a model in memory
+ * and the file's container.  to_file points into m (do not release the
+ * result's tensors); from_file copies.
+ */
+struct ds_model;
+void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m);
+int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const char *path);
+void lstm_model_release(struct lstm_model *m);
+
+/* ---- training (model/train.c) ------------------------------------------- */
+
+struct lstm_train_opts {
+	const char *out;		/* model.h5 */
+	const char *windows_path;
+	int hidden, head, embed;	/* H, M, D */
+	int epochs, batch, threads, patience;
+	int arith;			/* enum lstm_arith */
+	uint64_t seed;
+	double lr;
+	int resume;
+	int progress;			/* draw a progress line on stderr */
+	int verbose;			/* a line per epoch on stderr */
+	const volatile int *stop;	/* set by a signal: finish the epoch's checkpoint, stop */
+	const char *command_line;
+};
+
+struct lstm_train_result {
+	int epochs_run;			/* epochs in the curve */
+	int best_epoch;			/* 1-based, 0 if none */
+	double best_val_top1;		/* fraction, -1 when there is no validation data */
+	double last_loss;
+	int interrupted;
+	int early_stopped;
+	double decisions_per_s;
+	uint64_t train_decisions, val_decisions;
+};
+
+/* lstm_train - train on w and write opts->out each epoch.  0 or -1 (printed) */
+int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *opts,
+	       struct lstm_train_result *res);
+
+#endif /* SC_MODEL_LOCAL_H */

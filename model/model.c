@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Models in memory: loading a model file with every shape checked, the
+ * windows-compatibility check, and lstm_predict*() dispatching to the
+ * fixed-point or the double path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/modelfile.h"
+#include "model/model-local.h"
+
+static char **copy_names(char *const *names, int n)
+{
+	char **r = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*r));
+
+	for (int i = 0; i < n; i++)
+		r[i] = xstrdup(names[i]);
+	return r;
+}
+
+static void free_names(char **names, int n)
+{
+	if (!names)
+		return;
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+void lstm_model_release(struct lstm_model *m)
+{
+	free(m->wq);
+	free(m->wf);
+	free_names(m->ep_names, m->net.sh.E);
+	free_names(m->state_names, m->net.sh.S);
+	free_names(m->vocab, m->net.sh.mode == DS_WIN_SEQUENCE ? m->net.sh.V : 0);
+	free(m->ep_frac);
+	free(m->state_frac);
+	memset(m, 0, sizeof(*m));
+}
+
+void lstm_model_free(struct lstm_model *m)
+{
+	if (!m)
+		return;
+	lstm_model_release(m);
+	free(m);
+}
+
+void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m)
+{
+	const struct lstm_shape *sh = &m->net.sh;
+	int fixed = sh->arith == LSTM_FIXED;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->arith, sizeof(f->arith), "%s", fixed ? "fixed" : "float");
+	f->mode = sh->mode;
+	f->K = sh->K, f->E = sh->E, f->S = sh->S, f->W = sh->W;
+	f->V = sh->V, f->D = sh->D, f->H = sh->H, f->M = sh->M;
+	f->ep_names = m->ep_names, f->state_names = m->state_names;
+	f->ep_frac = m->ep_frac, f->state_frac = m->state_frac;
+	f->seq_gap_frac = m->seq_gap_frac;
+	f->vocab = m->vocab;
+	f->n_norm = m->norm.n;
+	f->norm_mu = (int32_t *)m->norm.mu;
+	f->norm_inv = (int32_t *)m->norm.inv;
+	for (int t = 0; t < LT_NR; t++) {
+		struct ds_model_tensor *dt;
+
+		if (!m->net.rows[t])
+			continue;
+		dt = &f->tensors[f->n_tensors++];
+		snprintf(dt->name, sizeof(dt->name), "%s", lstm_tensor_names[t]);
+		snprintf(dt->q, sizeof(dt->q), "%s", fixed ? "Q3.12" : "f64");
+		dt->type = fixed ? DS_I16 : DS_F64;
+		dt->rows = m->net.rows[t];
+		dt->cols = m->net.cols[t];
+		dt->data = fixed ? (void *)(m->wq + m->net.off[t]) : (void *)(m->wf + m->net.off[t]);
+	}
+}
+
+int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const char *path)
+{
+	struct lstm_shape sh = {
+		.mode = f->mode, .arith = strcmp(f->arith, "fixed") ? LSTM_FLOAT : LSTM_FIXED,
+		.K = f->K, .E = f->E, .S = f->S, .W = f->W, .V = f->V, .D = f->D, .H = f->H,
+		.M = f->M,
+	};
+	int fixed = sh.arith == LSTM_FIXED, want_norm, n_expected = 0;
+
+	memset(m, 0, sizeof(*m));
+	sc_set_quiet(1);
+	if (lstm_net_init(&m->net, &sh)) {
+		sc_set_quiet(0);
+		return error("cannot read '%s': the network's shape is out of bounds", path);
+	}
+	sc_set_quiet(0);
+	want_norm = sh.mode == DS_WIN_CANDIDATES ? sh.E + sh.S : 1;
+	if (f->n_norm != want_norm)
+		return error("cannot read '%s': %d normalisation entries, expected %d", path,
+			     f->n_norm, want_norm);
+	for (int t = 0; t < LT_NR; t++) {
+		const struct ds_model_tensor *dt = NULL;
+
+		if (!m->net.rows[t])
+			continue;
+		n_expected++;
+		for (int i = 0; i < f->n_tensors; i++)
+			if (!strcmp(f->tensors[i].name, lstm_tensor_names[t]))
+				dt = &f->tensors[i];
+		if (!dt)
+			return error("cannot read '%s': missing tensor '%s'", path,
+				     lstm_tensor_names[t]);
+		if (dt->rows != m->net.rows[t] || dt->cols != m->net.cols[t])
+			return error("cannot read '%s': tensor '%s' is %llux%llu, expected %zux%zu",
+				     path, dt->name, (unsigned long long)dt->rows,
+				     (unsigned long long)dt->cols, m->net.rows[t], m->net.cols[t]);
+	}
+	if (f->n_tensors != n_expected)
+		return error("cannot read '%s': %d tensors, expected %d", path, f->n_tensors,
+			     n_expected);
+	if (fixed)
+		m->wq = xcalloc(m->net.P ? m->net.P : 1, sizeof(*m->wq));
+	else
+		m->wf = xcalloc(m->net.P ? m->net.P : 1, sizeof(*m->wf));
+	for (int i = 0; i < f->n_tensors; i++) {
+		const struct ds_model_tensor *dt = &f->tensors[i];
+		size_t n = dt->rows * dt->cols;
+
+		for (int t = 0; t < LT_NR; t++)
+			if (m->net.rows[t] && !strcmp(dt->name, lstm_tensor_names[t])) {
+				if (fixed)
+					memcpy(m->wq + m->net.off[t], dt->data, n * sizeof(*m->wq));
+				else
+					memcpy(m->wf + m->net.off[t], dt->data, n * sizeof(*m->wf));
+			}
+	}
+	m->norm.n = f->n_norm;
+	memcpy(m->norm.mu, f->norm_mu, sizeof(int32_t) * f->n_norm);
+	memcpy(m->norm.inv, f->norm_inv, sizeof(int32_t) * f->n_norm);
+	m->ep_names = copy_names(f->ep_names, f->E);
+	m->state_names = copy_names(f->state_names, f->S);
+	m->ep_frac = xcalloc((size_t)f->E + 1, 1);
+	m->state_frac = xcalloc((size_t)f->S + 1, 1);
+	memcpy(m->ep_frac, f->ep_frac, (size_t)f->E);
+	memcpy(m->state_frac, f->state_frac, (size_t)f->S);
+	m->seq_gap_frac = f->seq_gap_frac;
+	if (sh.mode == DS_WIN_SEQUENCE)
+		m->vocab = copy_names(f->vocab, f->V);
+	return 0;
+}
+
+struct lstm_model *lstm_model_load(const char *path)
+{
+	struct ds_model *f = ds_model_load(path);
+	struct lstm_model *m;
+
+	if (!f)
+		return NULL;
+	m = xcalloc(1, sizeof(*m));
+	if (lstm_model_from_file(m, f, path)) {
+		lstm_model_release(m);
+		free(m);
+		m = NULL;
+	}
+	ds_model_free(f);
+	return m;
+}
+
+const struct lstm_shape *lstm_model_shape(const struct lstm_model *m)
+{
+	return &m->net.sh;
+}
+
+char *const *lstm_model_vocab(const struct lstm_model *m)
+{
+	return m->vocab;
+}
+
+static const char *mode_name(int mode)
+{
+	return mode == DS_WIN_SEQUENCE ? "sequence" : "candidates";
+}
+
+int lstm_model_check_windows(const struct lstm_model *m, const struct ds_windows *w,
+			     const char *wpath)
+{
+	const struct lstm_shape *sh = &m->net.sh;
+
+	if (w->mode != sh->mode)
+		return error("cannot use '%s': %s windows, but the model is a %s model", wpath,
+			     mode_name(w->mode), mode_name(sh->mode));
+	if (sh->mode == DS_WIN_SEQUENCE) {
+		if (w->W != sh->W)
+			return error("cannot use '%s': sequence length W=%d, the model expects %d",
+				     wpath, w->W, sh->W);
+		if (w->seq_gap_frac != m->seq_gap_frac)
+			return error("cannot use '%s': gap feature has %d fraction bits, the model "
+				     "expects %d", wpath, w->seq_gap_frac, m->seq_gap_frac);
+		if ((int64_t)w->n_vocab != sh->V)
+			return error("cannot use '%s': vocabulary of %llu tasks, the model has %d",
+				     wpath, (unsigned long long)w->n_vocab, sh->V);
+		for (int i = 0; i < sh->V; i++)
+			if (strcmp(w->vocab[i], m->vocab[i]))
+				return error("cannot use '%s': vocabulary entry %d is '%s', the model "
+					     "has '%s'", wpath, i, w->vocab[i], m->vocab[i]);
+		return 0;
+	}
+	if (w->K != sh->K)
+		return error("cannot use '%s': window length K=%d, the model expects %d", wpath,
+			     w->K, sh->K);
+	if (w->E != sh->E || w->S != sh->S)
+		return error("cannot use '%s': %d episode + %d state features, the model expects "
+			     "%d + %d", wpath, w->E, w->S, sh->E, sh->S);
+	for (int i = 0; i < sh->E; i++)
+		if (strcmp(w->ep_names[i], m->ep_names[i]) || w->ep_frac[i] != m->ep_frac[i])
+			return error("cannot use '%s': episode feature %d is %s (Q.%d), the model "
+				     "expects %s (Q.%d)", wpath, i, w->ep_names[i], w->ep_frac[i],
+				     m->ep_names[i], m->ep_frac[i]);
+	for (int i = 0; i < sh->S; i++)
+		if (strcmp(w->state_names[i], m->state_names[i]) ||
+		    w->state_frac[i] != m->state_frac[i])
+			return error("cannot use '%s': state feature %d is %s (Q.%d), the model "
+				     "expects %s (Q.%d)", wpath, i, w->state_names[i],
+				     w->state_frac[i], m->state_names[i], m->state_frac[i]);
+	return 0;
+}
+
+int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
+		 int ncand, int32_t *scores)
+{
+	if (m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 || ncand > LSTM_MAX_CAND)
+		return -1;
+	if (m->net.sh.arith == LSTM_FIXED)
+		return fx_predict(m, window, state, ncand, scores);
+	return fl_predict(m, window, state, ncand, scores);
+}
+
+int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
+		     int32_t *scores)
+{
+	if (m->net.sh.mode != DS_WIN_SEQUENCE)
+		return -1;
+	if (m->net.sh.arith == LSTM_FIXED)
+		return fx_predict_seq(m, ids, gaps, scores);
+	return fl_predict_seq(m, ids, gaps, scores);
+}

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Training: mini-batches split into fixed per-thread shards, gradients
+ * summed in a fixed order (and, in fixed point, exactly: integer sums do
+ * not depend on the order), Adam, validation each epoch, early stopping and
+ * an atomic checkpoint per epoch.
+ *
+ * Memory is allocated once before the first batch: the normalised inputs,
+ * one block per tensor family (weights, best weights, master weights,
+ * gradients per thread, optimizer state) and one scratch arena per thread.
+ * Nothing is allocated inside the epoch loop except by the checkpoint
+ * writer.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/modelfile.h"
+#include "model/model-local.h"
+
+enum job { JOB_TRAIN, JOB_EVAL, JOB_QUIT };
+
+struct trainer;
+
+struct worker {
+	struct trainer *tr;
+	int id;
+	pthread_t th;
+	struct lstm_scratch s;
+	int64_t *gq;		/* (P) Q.36 gradient sums (fixed) */
+	double *gf;		/* (P) gradient sums (float) */
+	int64_t loss_q;		/* Q.12 */
+	double loss_f;
+	uint64_t n, correct;
+};
+
+struct trainer {
+	const struct ds_windows *w;
+	const struct lstm_train_opts *o;
+	struct lstm_model model;	/* shape, norm, names and the current weights */
+	struct lstm_net *net;
+	int fixed;
+
+	q3_12_t *xw;		/* (n_cand, K, E) normalised Q3.12 (candidates) */
+	q3_12_t *xs;		/* (n_cand, S) */
+	q3_12_t *gaps;		/* (n_dec, W) normalised (sequence) */
+	uint64_t *train_idx, *val_idx, n_train, n_val;
+	int maxcand;
+
+	q3_12_t *best_wq;	/* (P) Q3.12 weights of the best epoch */
+	double *best_wf;
+	struct fx_adam fxo;
+	struct fl_adam flo;
+	void *opt_mem;
+
+	int T;
+	struct worker *wk;
+	pthread_barrier_t go, done;
+	enum job job;
+	const uint64_t *job_idx;
+	uint64_t job_n;
+
+	double *curve_loss, *curve_val;	/* (epochs) */
+	int n_curve, best_epoch, bad_epochs;
+	double best_val;
+};
+
+static int usable(const struct trainer *tr, const struct ds_decision *d)
+{
+	if (tr->w->mode == DS_WIN_SEQUENCE)
+		return d->label >= 0 && d->label < tr->net->sh.V;
+	return d->label >= 0 && d->ncand >= 2 && d->ncand <= LSTM_MAX_CAND && d->label < d->ncand;
+}
+
+/* One decision on worker k: forward, and backward when training. */
+static void run_one(struct worker *k, uint64_t di, int train)
+{
+	struct trainer *tr = k->tr;
+	const struct ds_decision *d = &tr->w->dec[di];
+	const struct lstm_net *net = tr->net;
+	int n, best = 0;
+
+	if (tr->w->mode == DS_WIN_SEQUENCE) {
+		const int32_t *ids = tr->w->seq_ids + di * (uint64_t)net->sh.W;
+		const q3_12_t *gp = tr->gaps + di * (uint64_t)net->sh.W;
+
+		n = net->sh.V;
+		if (tr->fixed)
+			k->loss_q += fx_sequence(&k->s, train ? k->gq : NULL, tr->model.wq, net, ids,
+						 gp, d->label);
+		else
+			k->loss_f += fl_sequence(&k->s, train ? k->gf : NULL, tr->model.wf, net, ids,
+						 gp, d->label);
+	} else {
+		const q3_12_t *x = tr->xw + d->cand_off * (uint64_t)net->sh.K * net->sh.E;
+		const q3_12_t *st = tr->xs + d->cand_off * (uint64_t)net->sh.S;
+
+		n = d->ncand;
+		if (tr->fixed)
+			k->loss_q += fx_decision(&k->s, train ? k->gq : NULL, tr->model.wq, net, x, st,
+						 n, d->label);
+		else
+			k->loss_f += fl_decision(&k->s, train ? k->gf : NULL, tr->model.wf, net, x,
+						 st, n, d->label);
+	}
+	for (int i = 1; i < n; i++)
+		if (tr->fixed ? k->s.logit[i] > k->s.logit[best]
+			      : k->s.fl_logit[i] > k->s.fl_logit[best])
+			best = i;
+	k->correct += best == d->label;
+	k->n++;
+}
+
+static void run_shard(struct worker *k)
+{
+	struct trainer *tr = k->tr;
+	uint64_t lo = tr->job_n * (uint64_t)k->id / (uint64_t)tr->T;
+	uint64_t hi = tr->job_n * (uint64_t)(k->id + 1) / (uint64_t)tr->T;
+
+	k->loss_q = 0, k->loss_f = 0, k->n = 0, k->correct = 0;
+	if (tr->job == JOB_TRAIN) {
+		if (tr->fixed)
+			memset(k->gq, 0, sizeof(*k->gq) * tr->net->P);
+		else
+			memset(k->gf, 0, sizeof(*k->gf) * tr->net->P);
+	}
+	for (uint64_t i = lo; i < hi; i++)
+		run_one(k, tr->job_idx[i], tr->job == JOB_TRAIN);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *k = arg;
+	struct trainer *tr = k->tr;
+
+	for (;;) {
+		pthread_barrier_wait(&tr->go);
+		if (tr->job == JOB_QUIT)
+			break;
+		run_shard(k);
+		pthread_barrier_wait(&tr->done);
+	}
+	return NULL;
+}
+
+/* Run a job over idx[0..n) on all threads; the caller is worker 0. */
+static void run_job(struct trainer *tr, enum job job, const uint64_t *idx, uint64_t n)
+{
+	tr->job = job, tr->job_idx = idx, tr->job_n = n;
+	if (tr->T > 1)
+		pthread_barrier_wait(&tr->go);
+	run_shard(&tr->wk[0]);
+	if (tr->T > 1)
+		pthread_barrier_wait(&tr->done);
+}
+
+/* Sum the shards' gradients into worker 0's, in thread order, and step. */
+static void apply_batch(struct trainer *tr, uint64_t n)
+{
+	size_t P = tr->net->P;
+
+	if (tr->fixed) {
+		for (int k = 1; k < tr->T; k++)
+			for (size_t i = 0; i < P; i++)
+				tr->wk[0].gq[i] += tr->wk[k].gq[i];
+		fx_adam_step(&tr->fxo, tr->model.wq, tr->wk[0].gq, P, n);
+	} else {
+		for (int k = 1; k < tr->T; k++)
+			for (size_t i = 0; i < P; i++)
+				tr->wk[0].gf[i] += tr->wk[k].gf[i];
+		fl_adam_step(&tr->flo, tr->model.wf, tr->wk[0].gf, P, n);
+	}
+}
+
+static double job_loss(const struct trainer *tr)
+{
+	double loss = 0;
+
+	for (int k = 0; k < tr->T; k++)
+		loss += tr->fixed ? tr->wk[k].loss_q / 4096.0 : tr->wk[k].loss_f;
+	return loss;
+}
+
+static uint64_t job_correct(const struct trainer *tr)
+{
+	uint64_t c = 0;
+
+	for (int k = 0; k < tr->T; k++)
+		c += tr->wk[k].correct;
+	return c;
+}
+
+/* ---- setup ------------------------------------------------------------------- */
+
+static int setup_data(struct trainer *tr)
+{
+	const struct ds_windows *w = tr->w;
+	const struct lstm_net *net = tr->net;
+	struct lstm_norm *nm = &tr->model.norm;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	tr->train_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
+	tr->val_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
+	tr->maxcand = 1;
+	for (uint64_t i = 0; i < w->n_dec; i++) {
+		const struct ds_decision *d = &w->dec[i];
+
+		if (!usable(tr, d))
+			continue;
+		if (d->split == DS_SPLIT_TRAIN) {
+			tr->train_idx[tr->n_train++] = i;
+			if (w->mode == DS_WIN_CANDIDATES) {
+				lo = SC_MIN(lo, d->cand_off);
+				hi = SC_MAX(hi, d->cand_off + (uint64_t)d->ncand);
+			}
+		} else if (d->split == DS_SPLIT_VAL) {
+			tr->val_idx[tr->n_val++] = i;
+		} else {
+			continue;
+		}
+		if (w->mode == DS_WIN_CANDIDATES && d->ncand > tr->maxcand)
+			tr->maxcand = d->ncand;
+	}
+	if (!tr->n_train)
+		return error("cannot train on '%s': no usable decision in the training split%s",
+			     tr->o->windows_path,
+			     w->mode == DS_WIN_CANDIDATES ? " (contested and covered)" : "");
+
+	if (w->mode == DS_WIN_CANDIDATES) {
+		int K = net->sh.K, E = net->sh.E, S = net->sh.S;
+
+		/*
+		 * Statistics over the candidates of the training decisions (a
+		 * contiguous range when the split is by time, as features writes it).
+		 */
+		if (!tr->o->resume) {
+			nm->n = E + S;
+			for (int e = 0; e < E; e++)
+				lstm_norm_fit(nm, e, w->window + lo * K * E, (hi - lo) * K, E, e);
+			for (int s = 0; s < S; s++)
+				lstm_norm_fit(nm, E + s, w->state + lo * S, hi - lo, S, s);
+		}
+		tr->xw = xmallocarray(w->n_cand * K * E + 1, sizeof(q3_12_t));
+		tr->xs = xmallocarray(w->n_cand * S + 1, sizeof(q3_12_t));
+		for (uint64_t i = 0; i < w->n_cand * K; i++)
+			for (int e = 0; e < E; e++)
+				tr->xw[i * E + e] = lstm_norm_apply(nm, e, w->window[i * E + e]);
+		for (uint64_t i = 0; i < w->n_cand; i++)
+			for (int s = 0; s < S; s++)
+				tr->xs[i * S + s] = lstm_norm_apply(nm, E + s, w->state[i * S + s]);
+	} else {
+		int Wn = net->sh.W;
+
+		if (!tr->o->resume) {
+			nm->n = 1;
+			lstm_norm_fit(nm, 0, w->seq_gaps + tr->train_idx[0] * Wn,
+				      (tr->train_idx[tr->n_train - 1] - tr->train_idx[0] + 1) * Wn, 1,
+				      0);
+		}
+		tr->gaps = xmallocarray(w->n_dec * Wn + 1, sizeof(q3_12_t));
+		for (uint64_t i = 0; i < w->n_dec * Wn; i++)
+			tr->gaps[i] = lstm_norm_apply(nm, 0, w->seq_gaps[i]);
+	}
+	return 0;
+}
+
+static void setup_params(struct trainer *tr)
+{
+	size_t P = tr->net->P;
+
+	if (tr->fixed) {
+		tr->model.wq = xcalloc(P, sizeof(q3_12_t));
+		tr->best_wq = xcalloc(P, sizeof(q3_12_t));
+		/* optimizer state: master Q3.28, m Q7.24, v Q14.48 in one block */
+		tr->opt_mem = xcalloc(P, sizeof(q3_28_t) + sizeof(q7_24_t) + sizeof(int64_t));
+		tr->fxo.v = tr->opt_mem;
+		tr->fxo.master = (q3_28_t *)(tr->fxo.v + P);
+		tr->fxo.m = tr->fxo.master + P;
+		lstm_net_init_q12(tr->net, tr->model.wq, tr->o->seed);
+		fx_master_from_q12(tr->fxo.master, tr->model.wq, P);
+		memcpy(tr->best_wq, tr->model.wq, P * sizeof(q3_12_t));
+		tr->fxo.lr_q32 = (uint64_t)llround(tr->o->lr * 4294967296.0);
+	} else {
+		q3_12_t *init = xcalloc(P, sizeof(q3_12_t));
+
+		tr->model.wf = xcalloc(P, sizeof(double));
+		tr->best_wf = xcalloc(P, sizeof(double));
+		tr->opt_mem = xcalloc(P, 2 * sizeof(double));
+		tr->flo.m = tr->opt_mem;
+		tr->flo.v = tr->flo.m + P;
+		/* the same initial values as the fixed path, exactly */
+		lstm_net_init_q12(tr->net, init, tr->o->seed);
+		for (size_t i = 0; i < P; i++)
+			tr->model.wf[i] = init[i] / 4096.0;
+		free(init);
+		memcpy(tr->best_wf, tr->model.wf, P * sizeof(double));
+		tr->flo.lr = tr->o->lr;
+	}
+}
+
+static void setup_workers(struct trainer *tr)
+{
+	size_t P = tr->net->P;
+	void *gmem;
+
+	tr->wk = xcalloc((size_t)tr->T, sizeof(*tr->wk));
+	gmem = xcalloc((size_t)tr->T * P, tr->fixed ? sizeof(int64_t) : sizeof(double));
+	for (int k = 0; k < tr->T; k++) {
+		struct worker *wk = &tr->wk[k];
+
+		wk->tr = tr;
+		wk->id = k;
+		if (tr->fixed)
+			wk->gq = (int64_t *)gmem + (size_t)k * P;
+		else
+			wk->gf = (double *)gmem + (size_t)k * P;
+		lstm_scratch_init(&wk->s, tr->net, tr->maxcand);
+	}
+	if (tr->T > 1) {
+		pthread_barrier_init(&tr->go, NULL, (unsigned)tr->T);
+		pthread_barrier_init(&tr->done, NULL, (unsigned)tr->T);
+		for (int k = 1; k < tr->T; k++)
+			if (pthread_create(&tr->wk[k].th, NULL, worker_main, &tr->wk[k]))
+				die("cannot start training thread %d", k);
+	}
+}
+
+static void teardown(struct trainer *tr)
+{
+	if (tr->wk && tr->T > 1) {
+		tr->job = JOB_QUIT;
+		pthread_barrier_wait(&tr->go);
+		for (int k = 1; k < tr->T; k++)
+			pthread_join(tr->wk[k].th, NULL);
+		pthread_barrier_destroy(&tr->go);
+		pthread_barrier_destroy(&tr->done);
+	}
+	if (tr->wk) {
+		free(tr->fixed ? (void *)tr->wk[0].gq : (void *)tr->wk[0].gf);
+		for (int k = 0; k < tr->T; k++)
+			lstm_scratch_release(&tr->wk[k].s);
+		free(tr->wk);
+	}
+	free(tr->xw);
+	free(tr->xs);
+	free(tr->gaps);
+	free(tr->train_idx);
+	free(tr->val_idx);
+	free(tr->best_wq);
+	free(tr->best_wf);
+	free(tr->opt_mem);
+	free(tr->curve_loss);
+	free(tr->curve_val);
+	lstm_model_release(&tr->model);
+}
+
+/* ---- checkpoints --------------------------------------------------------------- */
+
+static int save(struct trainer *tr, int epoch)
+{
+	const struct lstm_train_opts *o = tr->o;
+	struct lstm_model best = tr->model;
+	struct ds_model f;
+
+	best.wq = tr->best_wq;
+	best.wf = tr->best_wf;
+	lstm_model_to_file(&f, &best);
+	f.epochs = o->epochs, f.batch = o->batch, f.threads = o->threads;
+	f.patience = o->patience, f.seed = o->seed, f.lr = o->lr;
+	f.windows = (char *)o->windows_path;
+	f.command_line = (char *)(o->command_line ? o->command_line : "");
+	f.n_curve = tr->n_curve;
+	f.train_loss = tr->curve_loss;
+	f.val_top1 = tr->curve_val;
+	f.best_epoch = tr->best_epoch;
+	f.has_ckpt = 1;
+	f.ckpt_epoch = epoch;
+	f.ckpt_bad_epochs = tr->bad_epochs;
+	f.n_params = tr->net->P;
+	if (tr->fixed) {
+		f.ckpt_step = tr->fxo.t;
+		f.ckpt_master = tr->fxo.master;
+		f.ckpt_m = tr->fxo.m;
+		f.ckpt_v = tr->fxo.v;
+	} else {
+		f.ckpt_step = tr->flo.t;
+		f.ckpt_master = tr->model.wf;
+		f.ckpt_m = tr->flo.m;
+		f.ckpt_v = tr->flo.v;
+	}
+	return ds_model_save(o->out, &f);
+}
+
+/* The settings a resumed run must share with the checkpoint. */
+static int resume(struct trainer *tr, int *start_epoch)
+{
+	const struct lstm_train_opts *o = tr->o;
+	struct ds_model *f = ds_model_load(o->out);
+	struct lstm_model old;
+	size_t P = tr->net->P;
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (!f->has_ckpt) {
+		error("cannot resume from '%s': it holds no checkpoint", o->out);
+		goto out;
+	}
+	if (lstm_model_from_file(&old, f, o->out))
+		goto out;
+	if (memcmp(&old.net.sh, &tr->net->sh, sizeof(old.net.sh)) || f->batch != o->batch ||
+	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads) {
+		error("cannot resume from '%s': it was trained with other settings "
+		      "(hidden, arith, batch, lr, seed, threads or windows shape differ)", o->out);
+		lstm_model_release(&old);
+		goto out;
+	}
+	if (lstm_model_check_windows(&old, tr->w, o->windows_path)) {
+		lstm_model_release(&old);
+		goto out;
+	}
+	tr->model.norm = old.norm;
+	if (tr->fixed) {
+		memcpy(tr->best_wq, old.wq, P * sizeof(q3_12_t));
+		memcpy(tr->fxo.master, f->ckpt_master, P * sizeof(q3_28_t));
+		memcpy(tr->fxo.m, f->ckpt_m, P * sizeof(q7_24_t));
+		memcpy(tr->fxo.v, f->ckpt_v, P * sizeof(int64_t));
+		for (size_t i = 0; i < P; i++)
+			tr->model.wq[i] = fx_sat16(fx_rshift_round(tr->fxo.master[i], 16));
+		tr->fxo.t = f->ckpt_step;
+	} else {
+		memcpy(tr->best_wf, old.wf, P * sizeof(double));
+		memcpy(tr->model.wf, f->ckpt_master, P * sizeof(double));
+		memcpy(tr->flo.m, f->ckpt_m, P * sizeof(double));
+		memcpy(tr->flo.v, f->ckpt_v, P * sizeof(double));
+		tr->flo.t = f->ckpt_step;
+	}
+	lstm_model_release(&old);
+	tr->n_curve = SC_MIN(f->n_curve, o->epochs);
+	memcpy(tr->curve_loss, f->train_loss, sizeof(double) * tr->n_curve);
+	memcpy(tr->curve_val, f->val_top1, sizeof(double) * tr->n_curve);
+	tr->best_epoch = f->best_epoch;
+	tr->best_val = f->best_epoch ? f->val_top1[f->best_epoch - 1] : -1;
+	tr->bad_epochs = f->ckpt_bad_epochs;
+	*start_epoch = f->ckpt_epoch;
+	ret = 0;
+out:
+	ds_model_free(f);
+	return ret;
+}
+
+/* ---- progress ------------------------------------------------------------------ */
+
+static void progress(const struct trainer *tr, int epoch, uint64_t done, double loss,
+		     double rate, double eta_s, int final)
+{
+	const struct lstm_train_opts *o = tr->o;
+	char val[32];
+
+	if (!o->progress && !(final && o->verbose))
+		return;
+	if (epoch > 1 && tr->n_curve >= epoch - 1 && tr->curve_val[epoch - 2] >= 0)
+		snprintf(val, sizeof(val), "%.2f%%", 100.0 * tr->curve_val[epoch - 2]);
+	else
+		snprintf(val, sizeof(val), "-");
+	if (final && tr->n_curve >= epoch && tr->curve_val[epoch - 1] >= 0)
+		snprintf(val, sizeof(val), "%.2f%%", 100.0 * tr->curve_val[epoch - 1]);
+	fprintf(stderr, "%sepoch %d/%d  %3.0f%%  loss %.4f  val top-1 %s  %.0f decisions/s  "
+		"ETA %.0fs%s", o->progress ? "\r\033[K" : "", epoch, o->epochs,
+		100.0 * done / (double)(tr->n_train ? tr->n_train : 1), loss, val, rate, eta_s,
+		final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
+	       struct lstm_train_result *res)
+{
+	struct trainer tr = { .w = w, .o = o, .best_val = -1 };
+	struct lstm_shape sh = {
+		.mode = w->mode, .arith = o->arith, .H = o->hidden,
+	};
+	uint64_t t0 = sc_now_ns(), trained = 0;
+	int start_epoch = 0, ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->best_val_top1 = -1;
+	tr.fixed = o->arith == LSTM_FIXED;
+	tr.T = o->threads < 1 ? 1 : o->threads;
+	if (w->mode == DS_WIN_CANDIDATES) {
+		sh.K = w->K, sh.E = w->E, sh.S = w->S, sh.M = o->head;
+	} else {
+		sh.W = w->W, sh.V = (int)SC_MIN(w->n_vocab, (uint64_t)INT32_MAX), sh.D = o->embed;
+	}
+	if (lstm_net_init(&tr.model.net, &sh))
+		return error("cannot train on '%s': unsupported shape", o->windows_path);
+	tr.net = &tr.model.net;
+	tr.model.ep_names = xcalloc((size_t)w->E + 1, sizeof(char *));
+	tr.model.state_names = xcalloc((size_t)w->S + 1, sizeof(char *));
+	for (int i = 0; i < w->E && w->mode == DS_WIN_CANDIDATES; i++)
+		tr.model.ep_names[i] = xstrdup(w->ep_names[i]);
+	for (int i = 0; i < w->S && w->mode == DS_WIN_CANDIDATES; i++)
+		tr.model.state_names[i] = xstrdup(w->state_names[i]);
+	tr.model.ep_frac = xcalloc((size_t)w->E + 1, 1);
+	tr.model.state_frac = xcalloc((size_t)w->S + 1, 1);
+	if (w->mode == DS_WIN_CANDIDATES) {
+		memcpy(tr.model.ep_frac, w->ep_frac, (size_t)w->E);
+		memcpy(tr.model.state_frac, w->state_frac, (size_t)w->S);
+	} else {
+		tr.model.net.sh.E = tr.model.net.sh.S = 0;	/* no names in sequence mode */
+		tr.model.vocab = xcalloc((size_t)sh.V + 1, sizeof(char *));
+		for (int i = 0; i < sh.V; i++)
+			tr.model.vocab[i] = xstrdup(w->vocab[i]);
+	}
+	tr.model.seq_gap_frac = w->seq_gap_frac;
+	tr.curve_loss = xcalloc((size_t)o->epochs + 1, sizeof(double));
+	tr.curve_val = xcalloc((size_t)o->epochs + 1, sizeof(double));
+
+	setup_params(&tr);
+	/* a resumed run takes the checkpoint's normalisation before reading the data */
+	if (o->resume && resume(&tr, &start_epoch))
+		goto out;
+	if (setup_data(&tr))
+		goto out;
+	setup_workers(&tr);
+	res->train_decisions = tr.n_train;
+	res->val_decisions = tr.n_val;
+
+	for (int epoch = start_epoch; epoch < o->epochs; epoch++) {
+		uint64_t rng = o->seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(epoch + 1));
+		uint64_t te = sc_now_ns(), last_draw = 0, done = 0;
+		double loss = 0;
+		int interrupted = 0;
+
+		if (tr.bad_epochs >= o->patience && tr.n_val) {
+			res->early_stopped = 1;
+			break;
+		}
+		/* the epoch's order depends only on (seed, epoch): resumable exactly */
+		for (uint64_t i = 0, k = 0; i < w->n_dec; i++)
+			if (usable(&tr, &w->dec[i]) && w->dec[i].split == DS_SPLIT_TRAIN)
+				tr.train_idx[k++] = i;
+		for (uint64_t i = tr.n_train - 1; i > 0; i--) {
+			uint64_t j = fx_rand_below(&rng, i + 1), t = tr.train_idx[i];
+
+			tr.train_idx[i] = tr.train_idx[j];
+			tr.train_idx[j] = t;
+		}
+		for (uint64_t b = 0; b < tr.n_train; b += (uint64_t)o->batch) {
+			uint64_t n = SC_MIN((uint64_t)o->batch, tr.n_train - b), now;
+
+			if (o->stop && *o->stop) {
+				interrupted = 1;
+				break;
+			}
+			run_job(&tr, JOB_TRAIN, tr.train_idx + b, n);
+			loss += job_loss(&tr);
+			apply_batch(&tr, n);
+			done += n;
+			trained += n;
+			now = sc_now_ns();
+			if (o->progress && now - last_draw > 200 * NSEC_PER_MSEC) {
+				double el = (now - te) / 1e9, rate = done / (el > 0 ? el : 1e-9);
+				double left = (double)(tr.n_train - done) +
+					      (double)tr.n_train * (o->epochs - epoch - 1);
+
+				progress(&tr, epoch + 1, done, loss / done, rate, left / rate, 0);
+				last_draw = now;
+			}
+		}
+		if (interrupted) {
+			res->interrupted = 1;
+			if (o->progress)
+				fputc('\n', stderr);
+			break;
+		}
+		tr.curve_loss[epoch] = loss / (double)tr.n_train;
+		tr.curve_val[epoch] = -1;
+		if (tr.n_val) {
+			run_job(&tr, JOB_EVAL, tr.val_idx, tr.n_val);
+			tr.curve_val[epoch] = job_correct(&tr) / (double)tr.n_val;
+		}
+		tr.n_curve = epoch + 1;
+		if (!tr.n_val || tr.curve_val[epoch] > tr.best_val) {
+			tr.best_val = tr.curve_val[epoch];
+			tr.best_epoch = epoch + 1;
+			tr.bad_epochs = 0;
+			if (tr.fixed)
+				memcpy(tr.best_wq, tr.model.wq, tr.net->P * sizeof(q3_12_t));
+			else
+				memcpy(tr.best_wf, tr.model.wf, tr.net->P * sizeof(double));
+		} else {
+			tr.bad_epochs++;
+		}
+		{
+			double el = (sc_now_ns() - te) / 1e9, rate = tr.n_train / (el > 0 ? el : 1e-9);
+
+			progress(&tr, epoch + 1, tr.n_train, tr.curve_loss[epoch], rate,
+				 (double)tr.n_train * (o->epochs - epoch - 1) / rate, 1);
+		}
+		if (save(&tr, epoch + 1))
+			goto out;
+	}
+	res->epochs_run = tr.n_curve;
+	res->best_epoch = tr.best_epoch;
+	res->best_val_top1 = tr.n_val ? tr.best_val : -1;
+	res->last_loss = tr.n_curve ? tr.curve_loss[tr.n_curve - 1] : 0;
+	{
+		double el = (sc_now_ns() - t0) / 1e9;
+
+		res->decisions_per_s = trained / (el > 0 ? el : 1e-9);
+	}
+	ret = 0;
+out:
+	teardown(&tr);
+	return ret;
+}
