@@ -36,6 +36,7 @@ struct feat_task {
 	uint8_t exiting;
 	uint8_t has_run;		/* out_ts and last_cpu are valid */
 	uint8_t wait_kind;		/* of the current (or coming) wait */
+	uint8_t waker_set;		/* waker came from a sched_waking not yet consumed */
 	int32_t cpu;			/* RUNNING / QUEUED: where */
 	int32_t last_cpu;		/* where its last burst ran */
 	int32_t waker;			/* common_pid of its last wakeup, -1 */

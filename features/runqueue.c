@@ -399,9 +399,10 @@ static void wakeup(struct feat_state *st, const struct ds_event *ev, int kind)
 	enqueue(st, t, target, ev->ts);
 	t->wait_ts = ev->ts;
 	t->wait_kind = (uint8_t)kind;
-	if (!(st->recorded & DS_EV_BIT(DS_EV_WAKING)) || ev->type == DS_EV_WAKING ||
-	    kind == FW_NEW)
+	/* The waker is in the sched_waking, when there was one (see feat_apply). */
+	if (!t->waker_set || ev->type == DS_EV_WAKING || kind == FW_NEW)
 		t->waker = ev->common_pid;
+	t->waker_set = 0;
 }
 
 static void lost_reset(struct feat_state *st, int cpu)
@@ -449,6 +450,7 @@ int feat_apply(struct feat_state *st, const struct ds_event *ev)
 		} else if (ev->pid > 0) {
 			t = task_get(st, ev->pid, ev->comm, ev->prio);
 			t->waker = ev->common_pid;
+			t->waker_set = 1;
 		}
 		break;
 	case DS_EV_WAKEUP_NEW:
