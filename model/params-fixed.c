@@ -78,6 +78,8 @@ void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed)
 		size_t n = net->rows[t] * net->cols[t];
 		int32_t k;
 
+		if (!n)
+			continue;
 		switch (t) {
 		case LT_WX: case LT_WH: case LT_B:
 			k = bound_q12((size_t)net->sh.H);

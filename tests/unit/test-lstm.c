@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The model: finite-difference gradient check of the double reference,
+ * fixed point against double (outputs and gradients, stated tolerances,
+ * max differences printed), training that learns a known rule, bit-exact
+ * determinism and resume, the model file round trip and lstm_predict().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/modelfile.h"
+#include "model/model-local.h"
+#include "tests/unit/lstm-synth.h"
+
+static char dir[64];
+
+static char *path_in(const char *name)
+{
+	return xstrfmt("%s/%s", dir, name);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sc-lstm.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xstrfmt("rm -rf '%s'", dir);
+	int ret = system(cmd);
+
+	free(cmd);
+	return ret;
+}
+
+static void cand_net(struct lstm_net *net, int H, int K, int E, int S, int M)
+{
+	struct lstm_shape sh = { .mode = DS_WIN_CANDIDATES, .H = H, .K = K, .E = E, .S = S, .M = M };
+
+	assert_int_equal(lstm_net_init(net, &sh), 0);
+}
+
+static void seq_net(struct lstm_net *net, int H, int W, int V, int D)
+{
+	struct lstm_shape sh = { .mode = DS_WIN_SEQUENCE, .H = H, .W = W, .V = V, .D = D };
+
+	assert_int_equal(lstm_net_init(net, &sh), 0);
+}
+
+/* random Q3.12 inputs in [-2, 2) */
+static void random_q12(q3_12_t *x, size_t n, uint64_t *rng)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = (q3_12_t)((int)(synth_rand(rng) % 16384) - 8192);
+}
+
+/* ---- finite differences on the double reference ------------------------------ */
+
+static double loss_at(struct lstm_scratch *s, const struct lstm_net *net, const double *w,
+		      const q3_12_t *x, const q3_12_t *st, const int32_t *ids, int ncand, int label)
+{
+	double *g = xcalloc(net->P, sizeof(double));
+	double l;
+
+	if (net->sh.mode == DS_WIN_SEQUENCE)
+		l = fl_sequence(s, g, w, net, ids, x, label);
+	else
+		l = fl_decision(s, g, w, net, x, st, ncand, label);
+	free(g);
+	return l;
+}
+
+static void gradcheck(const struct lstm_net *net, int ncand, int label, const char *what)
+{
+	struct lstm_scratch s;
+	uint64_t rng = 42;
+	size_t nx = (size_t)ncand * net->steps * net->I + net->steps;
+	q3_12_t *x = xcalloc(nx, sizeof(*x)), *st = xcalloc((size_t)ncand * (net->sh.S + 1), 2);
+	q3_12_t *wq = xcalloc(net->P, sizeof(*wq));
+	double *w = xcalloc(net->P, sizeof(*w)), *g = xcalloc(net->P, sizeof(*g));
+	int32_t ids[64];
+	double max_rel = 0, max_abs = 0;
+
+	lstm_scratch_init(&s, net, ncand);
+	random_q12(x, nx, &rng);
+	random_q12(st, (size_t)ncand * (net->sh.S + 1), &rng);
+	for (int t = 0; t < 64; t++)
+		ids[t] = t % 5 == 4 ? -1 : (int)(synth_rand(&rng) % (uint64_t)SC_MAX(net->sh.V, 1));
+	lstm_net_init_q12(net, wq, 7);
+	for (size_t i = 0; i < net->P; i++)
+		w[i] = wq[i] / 4096.0 * 2;	/* larger weights: livelier gradients */
+	if (net->sh.mode == DS_WIN_SEQUENCE)
+		fl_sequence(&s, g, w, net, ids, x, label);
+	else
+		fl_decision(&s, g, w, net, x, st, ncand, label);
+	for (size_t i = 0; i < net->P; i++) {
+		const double h = 1e-6;
+		double keep = w[i], lp, lm, num, den;
+
+		w[i] = keep + h;
+		lp = loss_at(&s, net, w, x, st, ids, ncand, label);
+		w[i] = keep - h;
+		lm = loss_at(&s, net, w, x, st, ids, ncand, label);
+		w[i] = keep;
+		num = (lp - lm) / (2 * h);
+		den = fmax(fabs(num) + fabs(g[i]), 1e-7);
+		max_abs = fmax(max_abs, fabs(num - g[i]));
+		max_rel = fmax(max_rel, fabs(num - g[i]) / den);
+	}
+	printf("# gradient check (%s, %zu parameters): max abs diff %.3g, max rel diff %.3g\n", what,
+	       net->P, max_abs, max_rel);
+	assert_true(max_abs < 1e-7);
+	assert_true(max_rel < 1e-4);
+	lstm_scratch_release(&s);
+	free(x), free(st), free(wq), free(w), free(g);
+}
+
+static void test_gradcheck_candidates(void **state)
+{
+	struct lstm_net net;
+
+	cand_net(&net, 5, 4, 3, 2, 4);
+	gradcheck(&net, 3, 1, "candidates");
+}
+
+static void test_gradcheck_sequence(void **state)
+{
+	struct lstm_net net;
+
+	seq_net(&net, 4, 6, 7, 3);
+	gradcheck(&net, 1, 2, "sequence");
+}
+
+/* ---- fixed point against double ---------------------------------------------- */
+
+/*
+ * Tolerances: scores within 0.002 (8 Q3.12 steps after K LSTM steps,
+ * each rounding to 2.4e-4); each gradient within 0.5% of the largest gradient.
+ */
+#define TOL_SCORE 0.002
+#define TOL_GRAD 0.005
+
+static void fixed_vs_float(const struct lstm_net *net, int ncand, int label, const char *what)
+{
+	struct lstm_scratch s;
+	uint64_t rng = 9;
+	size_t nx = (size_t)ncand * net->steps * net->I + net->steps;
+	q3_12_t *x = xcalloc(nx, sizeof(*x)), *st = xcalloc((size_t)ncand * (net->sh.S + 1), 2);
+	q3_12_t *wq = xcalloc(net->P, sizeof(*wq));
+	double *w = xcalloc(net->P, sizeof(*w)), *gf = xcalloc(net->P, sizeof(*gf));
+	int64_t *gq = xcalloc(net->P, sizeof(*gq));
+	int32_t ids[256];
+	double max_s = 0, max_g = 0, gscale = 0, lf;
+	int32_t lq;
+	int n = net->sh.mode == DS_WIN_SEQUENCE ? net->sh.V : ncand;
+
+	lstm_scratch_init(&s, net, ncand);
+	random_q12(x, nx, &rng);
+	random_q12(st, (size_t)ncand * (net->sh.S + 1), &rng);
+	for (int t = 0; t < 256; t++)
+		ids[t] = (int)(synth_rand(&rng) % (uint64_t)SC_MAX(net->sh.V, 1));
+	lstm_net_init_q12(net, wq, 3);
+	for (size_t i = 0; i < net->P; i++)
+		w[i] = wq[i] / 4096.0;
+	if (net->sh.mode == DS_WIN_SEQUENCE) {
+		lq = fx_sequence(&s, gq, wq, net, ids, x, label);
+		lf = fl_sequence(&s, gf, w, net, ids, x, label);
+	} else {
+		lq = fx_decision(&s, gq, wq, net, x, st, ncand, label);
+		lf = fl_decision(&s, gf, w, net, x, st, ncand, label);
+	}
+	for (int i = 0; i < n; i++)
+		max_s = fmax(max_s, fabs(s.logit[i] / 4096.0 - s.fl_logit[i]));
+	for (size_t i = 0; i < net->P; i++)
+		gscale = fmax(gscale, fabs(gf[i]));
+	for (size_t i = 0; i < net->P; i++)
+		max_g = fmax(max_g, fabs(gq[i] / 68719476736.0 - gf[i]));
+	printf("# fixed vs float (%s): max score diff %.4g (tol %.2g), loss %.4f vs %.4f, "
+	       "max gradient diff %.3g of max |g| %.3g = %.2f%% (tol %.1f%%)\n", what, max_s,
+	       TOL_SCORE, lq / 4096.0, lf, max_g, gscale, 100 * max_g / gscale, 100 * TOL_GRAD);
+	assert_true(max_s < TOL_SCORE);
+	assert_true(fabs(lq / 4096.0 - lf) < TOL_SCORE);
+	assert_true(max_g < TOL_GRAD * gscale);
+	lstm_scratch_release(&s);
+	free(x), free(st), free(wq), free(w), free(gf), free(gq);
+}
+
+static void test_fixed_vs_float_candidates(void **state)
+{
+	struct lstm_net net;
+
+	cand_net(&net, 32, 8, 10, 12, 16);
+	fixed_vs_float(&net, 4, 2, "candidates H=32 K=8 E=10 S=12, 4 candidates");
+}
+
+static void test_fixed_vs_float_sequence(void **state)
+{
+	struct lstm_net net;
+
+	seq_net(&net, 32, 32, 50, 8);
+	fixed_vs_float(&net, 1, 7, "sequence H=32 W=32 V=50 D=8");
+}
+
+/* ---- training ------------------------------------------------------------------- */
+
+static struct lstm_train_opts train_opts(const char *out, int arith, int threads, int epochs)
+{
+	return (struct lstm_train_opts){
+		.out = out, .windows_path = "synthetic", .hidden = 16, .head = 8, .embed = 4,
+		.epochs = epochs, .batch = 32, .threads = threads, .patience = 10, .arith = arith,
+		.seed = 5, .lr = 0.01,
+	};
+}
+
+/* the weights of a model file, as bytes */
+static void *weights_of(const char *path, size_t *len)
+{
+	struct ds_model *m = ds_model_load(path);
+	size_t n = 0, off = 0;
+	char *buf;
+
+	assert_non_null(m);
+	for (int i = 0; i < m->n_tensors; i++)
+		n += m->tensors[i].rows * m->tensors[i].cols * ds_type_size(m->tensors[i].type);
+	n += m->n_params * (m->ckpt_master ? ds_type_size(strcmp(m->arith, "fixed") ? DS_F64 : DS_I32) : 0);
+	buf = xmalloc(n + 1);
+	for (int i = 0; i < m->n_tensors; i++) {
+		size_t b = m->tensors[i].rows * m->tensors[i].cols * ds_type_size(m->tensors[i].type);
+
+		memcpy(buf + off, m->tensors[i].data, b);
+		off += b;
+	}
+	if (m->ckpt_master) {
+		memcpy(buf + off, m->ckpt_master, n - off);
+		off = n;
+	}
+	*len = off;
+	ds_model_free(m);
+	return buf;
+}
+
+static void test_learns_longest_queued_fixed(void **state)
+{
+	struct ds_windows *w = synth_candidates(3000, 4, 3, 3, 11);
+	char *out = path_in("learn.h5");
+	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 2, 4);
+	struct lstm_train_result r;
+
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	printf("# fixed point, longest-queued rule: val top-1 %.2f%% after %d epochs "
+	       "(%llu train, %llu val decisions)\n", 100 * r.best_val_top1, r.epochs_run,
+	       (unsigned long long)r.train_decisions, (unsigned long long)r.val_decisions);
+	assert_true(r.best_val_top1 >= 0.99);
+	synth_free(w);
+	free(out);
+}
+
+static void test_learns_longest_queued_float(void **state)
+{
+	struct ds_windows *w = synth_candidates(3000, 4, 3, 3, 11);
+	char *out = path_in("learnf.h5");
+	struct lstm_train_opts o = train_opts(out, LSTM_FLOAT, 2, 4);
+	struct lstm_train_result r;
+
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	printf("# float, longest-queued rule: val top-1 %.2f%% after %d epochs\n",
+	       100 * r.best_val_top1, r.epochs_run);
+	assert_true(r.best_val_top1 >= 0.99);
+	synth_free(w);
+	free(out);
+}
+
+static void test_learns_sequence_cycle(void **state)
+{
+	struct ds_windows *w = synth_sequence(2000, 6, 8, 3);
+	char *out = path_in("seq.h5");
+	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 2, 6);
+	struct lstm_train_result r;
+
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	printf("# fixed point, sequence cycle rule: val top-1 %.2f%% after %d epochs\n",
+	       100 * r.best_val_top1, r.epochs_run);
+	assert_true(r.best_val_top1 >= 0.99);
+	synth_free(w);
+	free(out);
+}
+
+/* same seed and threads -> the same bits; fixed point: any thread count */
+static void test_determinism(void **state)
+{
+	struct ds_windows *w = synth_candidates(600, 4, 3, 3, 12);
+	char *a = path_in("a.h5"), *b = path_in("b.h5"), *c = path_in("c.h5");
+	char *fa = path_in("fa.h5"), *fb = path_in("fb.h5");
+	struct lstm_train_result r;
+	struct lstm_train_opts o;
+	size_t la, lb, lc;
+	void *wa, *wb, *wc;
+
+	o = train_opts(a, LSTM_FIXED, 2, 2);
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	o = train_opts(b, LSTM_FIXED, 2, 2);
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	o = train_opts(c, LSTM_FIXED, 1, 2);
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	wa = weights_of(a, &la), wb = weights_of(b, &lb), wc = weights_of(c, &lc);
+	assert_int_equal(la, lb);
+	assert_memory_equal(wa, wb, la);
+	assert_memory_equal(wa, wc, la);	/* integer sums: order-free */
+	free(wa), free(wb), free(wc);
+
+	o = train_opts(fa, LSTM_FLOAT, 2, 2);
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	o = train_opts(fb, LSTM_FLOAT, 2, 2);
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	wa = weights_of(fa, &la), wb = weights_of(fb, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(wa, wb, la);
+	free(wa), free(wb);
+	synth_free(w);
+	free(a), free(b), free(c), free(fa), free(fb);
+}
+
+/* 2 epochs + resume to 4 == 4 epochs straight, bit for bit */
+static void test_resume(void **state)
+{
+	struct ds_windows *w = synth_candidates(600, 4, 3, 3, 13);
+	char *a = path_in("ra.h5"), *b = path_in("rb.h5");
+	struct lstm_train_result r;
+	struct lstm_train_opts o;
+	size_t la, lb;
+	void *wa, *wb;
+
+	for (int arith = 0; arith < 2; arith++) {
+		o = train_opts(a, arith, 2, 4);
+		assert_int_equal(lstm_train(w, &o, &r), 0);
+		o = train_opts(b, arith, 2, 2);
+		assert_int_equal(lstm_train(w, &o, &r), 0);
+		o = train_opts(b, arith, 2, 4);
+		o.resume = 1;
+		assert_int_equal(lstm_train(w, &o, &r), 0);
+		assert_int_equal(r.epochs_run, 4);
+		wa = weights_of(a, &la), wb = weights_of(b, &lb);
+		assert_int_equal(la, lb);
+		assert_memory_equal(wa, wb, la);
+		free(wa), free(wb);
+	}
+	/* other settings: refused */
+	o = train_opts(b, LSTM_FIXED, 2, 6);
+	o.resume = 1;
+	o.seed = 99;
+	sc_set_quiet(1);
+	assert_int_equal(lstm_train(w, &o, &r), -1);
+	sc_set_quiet(0);
+	synth_free(w);
+	free(a), free(b);
+}
+
+/* lstm_predict on a loaded model == the training forward pass, bit for bit */
+static void test_predict_matches_training(void **state)
+{
+	struct ds_windows *w = synth_candidates(600, 4, 3, 3, 14);
+	char *out = path_in("p.h5");
+	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 1, 2);
+	struct lstm_train_result r;
+	struct lstm_model *m;
+	struct lstm_scratch s;
+	q3_12_t *x, *st;
+	int agree = 0, n = 0;
+
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	m = lstm_model_load(out);
+	assert_non_null(m);
+	assert_int_equal(lstm_model_check_windows(m, w, "synthetic"), 0);
+	lstm_scratch_init(&s, &m->net, 8);
+	x = xcalloc(8 * 4 * 3, sizeof(*x));
+	st = xcalloc(8 * 3, sizeof(*st));
+	for (uint64_t i = 0; i < w->n_dec; i++) {
+		const struct ds_decision *d = &w->dec[i];
+		int32_t scores[8];
+		int best;
+
+		for (int k = 0; k < d->ncand * 4 * 3; k++)
+			x[k] = lstm_norm_apply(&m->norm, k % 3, w->window[d->cand_off * 12 + k]);
+		for (int k = 0; k < d->ncand * 3; k++)
+			st[k] = lstm_norm_apply(&m->norm, 3 + k % 3, w->state[d->cand_off * 3 + k]);
+		fx_decision(&s, NULL, m->wq, &m->net, x, st, d->ncand, -1);
+		best = lstm_predict(m, w->window + d->cand_off * 12, w->state + d->cand_off * 3,
+				    d->ncand, scores);
+		assert_memory_equal(scores, s.logit, sizeof(int32_t) * d->ncand);
+		agree += best == d->label;
+		n++;
+	}
+	printf("# lstm_predict: bit-identical to training's forward on %d decisions, "
+	       "top-1 %.1f%%\n", n, 100.0 * agree / n);
+	assert_int_equal(lstm_predict(m, w->window, w->state, 0, NULL), -1);
+	assert_int_equal(lstm_predict_seq(m, NULL, NULL, NULL), -1);
+	lstm_scratch_release(&s);
+	free(x), free(st);
+	lstm_model_free(m);
+	synth_free(w);
+	free(out);
+}
+
+/* a windows file with other features is refused with one clear line */
+static void test_refuses_other_features(void **state)
+{
+	struct ds_windows *w = synth_candidates(300, 4, 3, 3, 15);
+	char *out = path_in("f.h5");
+	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 1, 1);
+	struct lstm_train_result r;
+	struct lstm_model *m;
+
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	m = lstm_model_load(out);
+	assert_non_null(m);
+	free(w->state_names[1]);
+	w->state_names[1] = xstrdup("renamed");
+	sc_set_quiet(1);
+	assert_int_equal(lstm_model_check_windows(m, w, "other.h5"), -1);
+	w->state_frac[1] = 4;
+	assert_int_equal(lstm_model_check_windows(m, w, "other.h5"), -1);
+	w->K = 5;
+	assert_int_equal(lstm_model_check_windows(m, w, "other.h5"), -1);
+	sc_set_quiet(0);
+	lstm_model_free(m);
+	synth_free(w);
+	free(out);
+}
+
+/* damaged model files: one error, NULL, no crash */
+static void test_bad_model_files(void **state)
+{
+	char *p = path_in("bad.h5");
+	FILE *fp = fopen(p, "w");
+
+	fputs("not a model\n", fp);
+	fclose(fp);
+	sc_set_quiet(1);
+	assert_null(lstm_model_load(p));
+	assert_null(lstm_model_load("/nonexistent/model.h5"));
+	sc_set_quiet(0);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gradcheck_candidates),
+		cmocka_unit_test(test_gradcheck_sequence),
+		cmocka_unit_test(test_fixed_vs_float_candidates),
+		cmocka_unit_test(test_fixed_vs_float_sequence),
+		cmocka_unit_test(test_learns_longest_queued_fixed),
+		cmocka_unit_test(test_learns_longest_queued_float),
+		cmocka_unit_test(test_learns_sequence_cycle),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_predict_matches_training),
+		cmocka_unit_test(test_refuses_other_features),
+		cmocka_unit_test(test_bad_model_files),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
