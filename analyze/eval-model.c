@@ -10,11 +10,6 @@
 #include "common/common.h"
 #include "model/lstm.h"
 
-/*
- * ANA_NO_MODEL: set by analyze/Build.eval while model/ builds no LSTM yet,
- * so that eval and report work on baselines and refuse -m plainly.
- */
-
 int ana_parse_split(const char *s, unsigned *mask)
 {
 	if (!strcmp(s, "test"))
@@ -28,7 +23,6 @@ int ana_parse_split(const char *s, unsigned *mask)
 	return 0;
 }
 
-#ifndef ANA_NO_MODEL
 struct model_ctx {
 	const struct lstm_model *m;
 	int32_t *scores;	/* (LSTM_MAX_CAND or V) */
@@ -63,24 +57,11 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 	ana_top3(mc->scores, d->ncand, top);
 	return 0;
 }
-#endif
 
 int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
 		  const char *split_name, unsigned split_mask)
 {
 	struct ds_windows *w;
-#ifdef ANA_NO_MODEL
-	if (model_path)
-		return error("cannot load '%s': this schedcast was built without the model",
-			     model_path);
-	w = ds_windows_load(windows_path);
-	if (!w)
-		return -1;
-	ana_eval_init(e, w->mode, NULL, NULL, split_name);
-	ana_eval_windows(e, w, split_mask, NULL, NULL);
-	ds_windows_free(w);
-	return 0;
-#else
 	struct lstm_model *m = NULL;
 	struct model_ctx mc = { .path = model_path };
 	int ret = -1;
@@ -115,5 +96,4 @@ out:
 	lstm_model_free(m);
 	ds_windows_free(w);
 	return ret;
-#endif
 }

@@ -33,6 +33,10 @@ static void summary(struct strbuf *out, const struct ana_summary *s)
 
 int ana_report_csv(const struct ana_trace_stats *st, struct strbuf *out)
 {
+	static const char *const bucket_cols[ANA_BURST_BUCKETS] = {
+		"bursts_lt_10us", "bursts_10us_100us", "bursts_100us_1ms",
+		"bursts_1ms_10ms", "bursts_10ms_100ms", "bursts_ge_100ms",
+	};
 	static const char *const sum[] = { "n", "min_ns", "avg_ns", "p50_ns", "p90_ns", "p99_ns",
 					   "max_ns" };
 
@@ -40,7 +44,7 @@ int ana_report_csv(const struct ana_trace_stats *st, struct strbuf *out)
 	for (size_t i = 0; i < ARRAY_SIZE(sum); i++)
 		strbuf_addf(out, ",run_burst_%s", sum[i]);
 	for (int b = 0; b < ANA_BURST_BUCKETS; b++)
-		strbuf_addf(out, ",bursts_%d", b);
+		strbuf_addf(out, ",%s", bucket_cols[b]);
 	for (size_t i = 0; i < ARRAY_SIZE(sum); i++)
 		strbuf_addf(out, ",delay_%s", sum[i]);
 	strbuf_addstr(out, ",delay_woken,delay_preempted,delay_unmeasured,sleep_ns,wakeups,"

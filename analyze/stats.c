@@ -283,7 +283,8 @@ static void evidence(struct stats_ctx *c, int cpu, int32_t pid, uint64_t ts)
 		return;
 	if (p->curr > 0)
 		drop_curr(c, cpu);
-	c->st->cpus[cpu].inferred++;
+	if (p->curr >= 0)
+		c->st->cpus[cpu].inferred++;	/* not the first sight of the CPU */
 	if (pid == 0) {
 		p->curr = 0;
 		p->idle_since = ts;
@@ -301,24 +302,25 @@ static void on_switch(struct stats_ctx *c, const struct ds_event *ev)
 	c->st->nr_switches++;
 	c->st->cpus[cpu].switches++;
 	evidence(c, cpu, ev->pid, ev->ts);
-	if (prev) {
+	if (prev)
 		end_burst(prev, ev->ts);
-		if (ds_state_runnable(ev->state)) {
-			prev->st.preemptions++;
-			enqueue(c, prev, cpu, ev->ts, 0);
-			rq_update_max(c, cpu);
-		} else {
-			prev->state = (ev->state & (DS_STATE_DEAD | DS_STATE_ZOMBIE)) ? T_DEAD
-										      : T_SLEEPING;
-			prev->since = ev->ts;
-			prev->cpu = -1;
-		}
-	}
+	/* next leaves the queue before prev joins it: rq_max counts states, not instants */
 	if (next)
 		start_run(c, next, cpu, ev->ts, 0);
 	else
 		c->cpus[cpu].curr = ev->next_pid == 0 ? 0 : -1;
 	c->cpus[cpu].idle_since = ev->ts;
+	if (!prev)
+		return;
+	if (ds_state_runnable(ev->state)) {
+		prev->st.preemptions++;
+		enqueue(c, prev, cpu, ev->ts, 0);
+		rq_update_max(c, cpu);
+	} else {
+		prev->state = (ev->state & (DS_STATE_DEAD | DS_STATE_ZOMBIE)) ? T_DEAD : T_SLEEPING;
+		prev->since = ev->ts;
+		prev->cpu = -1;
+	}
 }
 
 static void on_wakeup(struct stats_ctx *c, const struct ds_event *ev)
