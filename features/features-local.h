@@ -49,7 +49,7 @@ struct feat_task {
 	struct feat_episode cur;	/* the episode being run (wait part filled) */
 	uint8_t cur_valid;		/* cur's wait part is known */
 	int ep_head, ep_nr;		/* ring of the last K episodes */
-	struct feat_episode *ep;	/* (K) */
+	int16_t *ep;			/* (K, FEAT_E) features of the last K episodes */
 	uint64_t bucket_ms;		/* ms index of the newest bucket */
 	uint32_t bucket[FEAT_NR_BUCKETS];	/* ns run in each ms */
 };
@@ -82,6 +82,8 @@ struct feat_state {
 	int16_t *seq_gaps;
 };
 
+/* window.c: an episode's features, computed once when it completes */
+void feat_episode_features(const struct feat_episode *e, int16_t *row);
 /* window.c: features of one candidate at time t on cpu */
 void feat_fill_window(const struct feat_state *st, const struct feat_task *t, int16_t *window);
 void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int cpu,

@@ -59,7 +59,7 @@ static struct feat_task *task_new(struct feat_state *st, int32_t pid)
 	t->prio = -1;
 	t->cpu = t->last_cpu = t->waker = -1;
 	t->qidx = -1;
-	t->ep = st->opts.mode == DS_WIN_CANDIDATES ? xcalloc((size_t)st->opts.K, sizeof(*t->ep))
+	t->ep = st->opts.mode == DS_WIN_CANDIDATES ? xcalloc((size_t)st->opts.K * FEAT_E, sizeof(*t->ep))
 						    : NULL;
 	s = hash_pid(pid, st->nhash);
 	t->hnext = st->hash[s];
@@ -302,12 +302,12 @@ static void switch_out(struct feat_state *st, int cpu, int32_t pid, const char *
 	if (was_running) {
 		feat_add_run(t, t->run_ts, ts);
 		if (t->cur_valid && t->ep && state >= 0) {
-			struct feat_episode *e = &t->ep[t->ep_head];
+			struct feat_episode e = t->cur;
 
-			*e = t->cur;
-			e->burst_ns = ts > t->run_ts ? ts - t->run_ts : 0;
-			e->out_runnable = (uint8_t)runnable;
-			e->out_blocked = state >= 0 && (state & DS_STATE_UNINTERRUPTIBLE) && !dead;
+			e.burst_ns = ts > t->run_ts ? ts - t->run_ts : 0;
+			e.out_runnable = (uint8_t)runnable;
+			e.out_blocked = state >= 0 && (state & DS_STATE_UNINTERRUPTIBLE) && !dead;
+			feat_episode_features(&e, t->ep + (size_t)t->ep_head * FEAT_E);
 			t->ep_head = (t->ep_head + 1) % st->opts.K;
 			if (t->ep_nr < st->opts.K)
 				t->ep_nr++;
@@ -574,7 +574,8 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw, struct feat_
 	for (int i = 0; i < c->nq; i++)
 		if (c->q[i]->pid != out->prev_pid)
 			st->sel[n++] = c->q[i];
-	qsort(st->sel, (size_t)n, sizeof(*st->sel), cmp_queued);
+	if (n > 1)
+		qsort(st->sel, (size_t)n, sizeof(*st->sel), cmp_queued);
 	for (int i = 0; i < n; i++) {
 		const struct feat_task *t = st->sel[i];
 

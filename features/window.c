@@ -39,8 +39,8 @@ const struct feat_desc feat_state_desc[FEAT_S] = {
 
 #define ONE (1 << FEAT_FRAC)
 
-/* log2(x) in Q16 for x >= 1, by repeated squaring of the mantissa. */
-static uint64_t log2_q16(uint64_t x)
+/* log2(x) in Q16 for x >= 1, by repeated squaring of the mantissa (exact, slow). */
+static uint64_t log2_q16_exact(uint64_t x)
 {
 	int ip = 63 - __builtin_clzll(x);
 	uint64_t m = ip >= 31 ? x >> (ip - 31) : x << (31 - ip);	/* [2^31, 2^32) */
@@ -57,13 +57,37 @@ static uint64_t log2_q16(uint64_t x)
 	return ((uint64_t)ip << 16) | frac;
 }
 
+/*
+ * log2(1 + i/256) in Q16 for i = 0..256, built once with the exact routine;
+ * feat_log2us interpolates linearly between entries (error < 1e-5, far below
+ * the Q8 output step), so the hot path is a table look-up.  Built before
+ * main() runs, so threads may share it.
+ */
+static uint32_t log2_tab[257];
+static uint64_t log2_1000;
+
+__attribute__((constructor)) static void log2_init(void)
+{
+	for (int i = 0; i <= 256; i++)
+		log2_tab[i] = (uint32_t)(log2_q16_exact(256 + (uint64_t)i) - (8u << 16));
+	log2_1000 = log2_q16_exact(1000);
+}
+
+static uint64_t log2_q16(uint64_t x)
+{
+	int ip = 63 - __builtin_clzll(x);
+	/* the 24 bits after the leading one: 8 index the table, 16 interpolate */
+	uint64_t m = ip >= 24 ? (x >> (ip - 24)) & 0xffffff : (x << (24 - ip)) & 0xffffff;
+	uint64_t i = m >> 16, r = m & 0xffff;
+	uint64_t lo = log2_tab[i], hi = log2_tab[i + 1];
+
+	return ((uint64_t)ip << 16) + lo + (((hi - lo) * r + 0x8000) >> 16);
+}
+
 int16_t feat_log2us(uint64_t ns)
 {
-	static uint64_t log2_1000;
 	uint64_t l;
 
-	if (!log2_1000)
-		log2_1000 = log2_q16(1000);
 	if (ns > UINT64_MAX - 1000)
 		ns = UINT64_MAX - 1000;
 	l = log2_q16(1000 + ns);
@@ -137,22 +161,25 @@ void feat_fill_window(const struct feat_state *st, const struct feat_task *t, in
 {
 	int K = st->opts.K, pad = K - t->ep_nr;
 
-	memset(window, 0, (size_t)K * FEAT_E * sizeof(*window));
-	for (int i = 0; i < t->ep_nr; i++) {
-		const struct feat_episode *e = &t->ep[(t->ep_head - t->ep_nr + i + K) % K];
-		int16_t *f = window + (size_t)(pad + i) * FEAT_E;
+	memset(window, 0, (size_t)pad * FEAT_E * sizeof(*window));
+	for (int i = 0; i < t->ep_nr; i++)
+		memcpy(window + (size_t)(pad + i) * FEAT_E,
+		       t->ep + (size_t)((t->ep_head - t->ep_nr + i + K) % K) * FEAT_E,
+		       FEAT_E * sizeof(*window));
+}
 
-		f[FEAT_EP_PRESENT] = ONE;
-		f[FEAT_EP_BURST] = feat_log2us(e->burst_ns);
-		f[FEAT_EP_WAIT] = feat_log2us(e->wait_ns);
-		f[FEAT_EP_WOKEN] = (e->wait_kind == FW_WOKEN || e->wait_kind == FW_NEW) ? ONE : 0;
-		f[FEAT_EP_PREEMPTED] = e->wait_kind == FW_PREEMPTED ? ONE : 0;
-		f[FEAT_EP_SLEEP] = feat_log2us(e->sleep_ns);
-		f[FEAT_EP_OUT_RUNNABLE] = e->out_runnable ? ONE : 0;
-		f[FEAT_EP_OUT_BLOCKED] = e->out_blocked ? ONE : 0;
-		f[FEAT_EP_PRIO] = prio_feat(e->prio);
-		f[FEAT_EP_CPU_CHANGED] = e->cpu_changed ? ONE : 0;
-	}
+void feat_episode_features(const struct feat_episode *e, int16_t *f)
+{
+	f[FEAT_EP_PRESENT] = ONE;
+	f[FEAT_EP_BURST] = feat_log2us(e->burst_ns);
+	f[FEAT_EP_WAIT] = feat_log2us(e->wait_ns);
+	f[FEAT_EP_WOKEN] = (e->wait_kind == FW_WOKEN || e->wait_kind == FW_NEW) ? ONE : 0;
+	f[FEAT_EP_PREEMPTED] = e->wait_kind == FW_PREEMPTED ? ONE : 0;
+	f[FEAT_EP_SLEEP] = feat_log2us(e->sleep_ns);
+	f[FEAT_EP_OUT_RUNNABLE] = e->out_runnable ? ONE : 0;
+	f[FEAT_EP_OUT_BLOCKED] = e->out_blocked ? ONE : 0;
+	f[FEAT_EP_PRIO] = prio_feat(e->prio);
+	f[FEAT_EP_CPU_CHANGED] = e->cpu_changed ? ONE : 0;
 }
 
 void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int cpu,

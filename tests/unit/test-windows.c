@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the windows file: round trips, describe, and bad files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
+#include "data/windows.h"
+
+static char dir[64];
+
+static char *path_in(const char *name)
+{
+	return xstrfmt("%s/%s", dir, name);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sc-windows.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xstrfmt("rm -rf '%s'", dir);
+	int ret = system(cmd);
+
+	free(cmd);
+	return ret;
+}
+
+static char *ep_names[] = { "a", "b", "c" };
+static char *st_names[] = { "x", "y" };
+static int8_t ep_frac[] = { 8, 0, 15 };
+static int8_t st_frac[] = { 4, 8 };
+static char *traces[] = { "one.h5", "two.h5" };
+
+static struct ds_windows cand_hdr(int K)
+{
+	return (struct ds_windows){ .mode = DS_WIN_CANDIDATES, .K = K, .E = 3, .S = 2,
+				    .ep_names = ep_names, .state_names = st_names,
+				    .ep_frac = ep_frac, .state_frac = st_frac, .nr_traces = 2,
+				    .traces = traces };
+}
+
+/* Write n decisions of i % 5 candidates each; return the coverage written. */
+static struct ds_coverage write_cand_file(const char *path, uint64_t n, int K)
+{
+	struct ds_windows hdr = cand_hdr(K);
+	struct ds_windows_writer *w = ds_windows_create(path, &hdr);
+	struct ds_coverage cov = { 0 };
+	struct ds_candidate cand[4];
+	int16_t *win = xcalloc(4 * (size_t)K * 3, sizeof(int16_t)), st[8];
+
+	assert_non_null(w);
+	assert_int_equal(ds_windows_set_note(w, "command_line", "test \"quoted\""), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		struct ds_decision d = { .ts = 1000 + i, .trace = (int)(i % 2), .cpu = (int)(i % 3),
+					 .ncand = (int)(i % 5), .prev_pid = 1, .next_pid = 2,
+					 .split = (uint8_t)(i % 3) };
+
+		d.label = d.ncand ? (int)(i % (uint64_t)d.ncand) : -1;
+		if (i % 7 == 0)
+			d.label = -1;
+		for (int c = 0; c < d.ncand; c++) {
+			memset(&cand[c], 0, sizeof(cand[c]));
+			cand[c].pid = (int)(i * 10 + (uint64_t)c);
+			cand[c].prio = 120;
+			cand[c].queued_ns = i;
+			cand[c].since_ran_ns = UINT64_MAX;
+			cand[c].cpu_recent_ns = 7;
+			snprintf(cand[c].comm, DS_COMM_LEN, "c%d", c);
+			for (int k = 0; k < K * 3; k++)
+				win[c * K * 3 + k] = (int16_t)(i + (uint64_t)k);
+			st[c * 2] = (int16_t)-i;
+			st[c * 2 + 1] = (int16_t)c;
+		}
+		assert_int_equal(ds_windows_add(w, &d, cand, win, st, NULL, NULL), 0);
+		cov.decisions++;
+		cov.covered += d.label >= 0;
+		cov.contested += d.ncand >= 2;
+		cov.contested_covered += d.ncand >= 2 && d.label >= 0;
+		cov.cand_hist[d.ncand]++;
+	}
+	cov.inferred_switches = 3;
+	cov.lost_resets = 1;
+	assert_int_equal(ds_windows_finish(w, NULL, 0, &cov), 0);
+	free(win);
+	return cov;
+}
+
+static void test_round_trip_candidates(void **state)
+{
+	char *p = path_in("c.h5");
+	const uint64_t n = 50000;	/* several blocks of every appender */
+	struct ds_coverage cov = write_cand_file(p, n, 4);
+	struct ds_windows *w = ds_windows_load(p);
+	uint64_t off = 0;
+
+	assert_non_null(w);
+	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(w->version, DS_WINDOWS_VERSION);
+	assert_int_equal(w->mode, DS_WIN_CANDIDATES);
+	assert_true(w->K == 4 && w->E == 3 && w->S == 2 && w->nr_traces == 2);
+	assert_string_equal(w->ep_names[2], "c");
+	assert_string_equal(w->state_names[1], "y");
+	assert_int_equal(w->ep_frac[2], 15);
+	assert_int_equal(w->state_frac[0], 4);
+	assert_string_equal(w->traces[1], "two.h5");
+	assert_true(w->n_dec == n);
+	assert_memory_equal(&w->cov, &cov, sizeof(cov));
+	for (uint64_t i = 0; i < n; i++) {
+		const struct ds_decision *d = &w->dec[i];
+
+		assert_true(d->ts == 1000 + i && d->cand_off == off);
+		assert_int_equal(d->ncand, (int)(i % 5));
+		assert_int_equal(d->split, (int)(i % 3));
+		for (int c = 0; c < d->ncand; c++) {
+			const struct ds_candidate *cd = &w->cand[off + (uint64_t)c];
+
+			assert_int_equal(cd->pid, (int)(i * 10 + (uint64_t)c));
+			assert_true(cd->since_ran_ns == UINT64_MAX && cd->queued_ns == i);
+			assert_int_equal(w->window[(off + (uint64_t)c) * 12 + 11], (int16_t)(i + 11));
+			assert_int_equal(w->state[(off + (uint64_t)c) * 2], (int16_t)-i);
+		}
+		off += (uint64_t)d->ncand;
+	}
+	assert_true(off == w->n_cand);
+	assert_null(w->vocab);
+	ds_windows_free(w);
+	free(p);
+}
+
+static void test_round_trip_sequence(void **state)
+{
+	char *p = path_in("s.h5");
+	struct ds_windows hdr = { .mode = DS_WIN_SEQUENCE, .W = 3, .nr_traces = 1,
+				  .traces = traces, .seq_gap_frac = 8 };
+	const char *vocab[] = { "<unknown>", "bash", "gcc" };
+	struct ds_windows_writer *w = ds_windows_create(p, &hdr);
+	struct ds_coverage cov = { 0 };
+	struct ds_windows *l;
+
+	assert_non_null(w);
+	for (int i = 0; i < 100; i++) {
+		struct ds_decision d = { .ts = (uint64_t)i, .label = i % 3, .split = 0 };
+		int32_t ids[3] = { -1, i % 3, (i + 1) % 3 };
+		int16_t gaps[3] = { 0, (int16_t)i, (int16_t)(2 * i) };
+
+		assert_int_equal(ds_windows_add(w, &d, NULL, NULL, NULL, ids, gaps), 0);
+		cov.decisions++;
+		cov.covered += d.label != 0;
+	}
+	assert_int_equal(ds_windows_finish(w, vocab, 3, &cov), 0);
+	l = ds_windows_load(p);
+	assert_non_null(l);
+	assert_int_equal(l->mode, DS_WIN_SEQUENCE);
+	assert_true(l->W == 3 && l->n_vocab == 3 && l->n_dec == 100 && l->n_cand == 0);
+	assert_string_equal(l->vocab[2], "gcc");
+	assert_int_equal(l->seq_gap_frac, 8);
+	assert_int_equal(l->seq_ids[99 * 3], -1);
+	assert_int_equal(l->seq_ids[99 * 3 + 2], 1);
+	assert_int_equal(l->seq_gaps[99 * 3 + 2], 198);
+	assert_int_equal(l->dec[98].label, 2);
+	ds_windows_free(l);
+	assert_int_equal(ds_open_objects(), 0);
+	free(p);
+}
+
+static void test_describe(void **state)
+{
+	char *p = path_in("d.h5");
+	struct strbuf sb = STRBUF_INIT;
+
+	write_cand_file(p, 100, 2);
+	assert_int_equal(ds_windows_describe(p, 0, &sb), 0);
+	assert_non_null(strstr(sb.buf, "decisions:       100\n"));
+	assert_non_null(strstr(sb.buf, "split:           train 34, val 33, test 33\n"));
+	assert_non_null(strstr(sb.buf, "inferred switches: 3"));
+	assert_non_null(strstr(sb.buf, "  c                        Q0.15\n"));
+	strbuf_reset(&sb);
+	assert_int_equal(ds_windows_describe(p, 1, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\"decisions\":100,"));
+	assert_non_null(strstr(sb.buf, "\"cand_hist\":[20,20,20,20,20,0,"));
+	assert_non_null(strstr(sb.buf, "\"command_line\":\"test \\\"quoted\\\"\""));
+	assert_int_equal(ds_open_objects(), 0);
+	strbuf_release(&sb);
+	free(p);
+}
+
+static void test_writer_refuses(void **state)
+{
+	char *p = path_in("r.h5");
+	struct ds_windows hdr = cand_hdr(2);
+	struct ds_windows_writer *w;
+	struct ds_candidate c = { 0 };
+	int16_t win[6] = { 0 }, st[2] = { 0 };
+	struct ds_decision d = { .ncand = 1, .label = 1 };
+
+	sc_set_quiet(1);
+	hdr.K = 0;
+	assert_null(ds_windows_create(p, &hdr));
+	hdr = cand_hdr(2);
+	hdr.ep_names = NULL;
+	assert_null(ds_windows_create(p, &hdr));
+	assert_int_not_equal(access(p, F_OK), 0);
+	hdr = cand_hdr(2);
+	w = ds_windows_create(p, &hdr);
+	assert_non_null(w);
+	assert_int_equal(ds_windows_add(w, &d, &c, win, st, NULL, NULL), -1);
+	ds_windows_abort(w);
+	sc_set_quiet(0);
+	assert_int_not_equal(access(p, F_OK), 0);
+	assert_int_equal(ds_open_objects(), 0);
+	free(p);
+}
+
+/* Overwrite one field of decision row `row` through raw HDF5. */
+static void poke_decision(const char *path, const char *field, hsize_t row, int32_t v)
+{
+	hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), d, t, fs, ms;
+	hsize_t one = 1;
+
+	assert_true(f >= 0);
+	d = H5Dopen2(f, "decisions", H5P_DEFAULT);
+	t = H5Tcreate(H5T_COMPOUND, sizeof(int32_t));
+	H5Tinsert(t, field, 0, H5T_NATIVE_INT32);
+	fs = H5Dget_space(d);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
+	ms = H5Screate_simple(1, &one, NULL);
+	assert_true(H5Dwrite(d, t, ms, fs, H5P_DEFAULT, &v) >= 0);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	H5Tclose(t);
+	H5Dclose(d);
+	H5Fclose(f);
+}
+
+static void test_bad_files(void **state)
+{
+	char *good = path_in("g.h5"), *bad = path_in("bad.h5"), *cmd;
+	struct ds_trace_meta m = { .nr_cpus = 1 };
+	struct ds_trace_writer *tw;
+	struct ds_file *f;
+
+	write_cand_file(good, 200, 2);
+	sc_set_quiet(1);
+	/* missing, not HDF5, truncated */
+	assert_null(ds_windows_load(bad));
+	cmd = xstrfmt("echo hello >'%s'", bad);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_null(ds_windows_load(bad));
+	cmd = xstrfmt("head -c 4000 '%s' >'%s'", good, bad);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_null(ds_windows_load(bad));
+	/* a trace file is not a windows file */
+	tw = ds_trace_create(bad, &m);
+	assert_non_null(tw);
+	assert_int_equal(ds_trace_writer_close(tw, NULL), 0);
+	assert_null(ds_windows_load(bad));
+	/* a newer version */
+	f = ds_create(bad, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION + 1);
+	assert_int_equal(ds_commit(f), 0);
+	assert_null(ds_windows_load(bad));
+	/* a label out of range, a trace index out of range, a broken candidate offset */
+	cmd = xstrfmt("cp '%s' '%s'", good, bad);
+	assert_int_equal(system(cmd), 0);
+	poke_decision(bad, "label", 13, 4);
+	assert_null(ds_windows_load(bad));
+	assert_int_equal(system(cmd), 0);
+	poke_decision(bad, "trace", 5, 2);
+	assert_null(ds_windows_load(bad));
+	assert_int_equal(system(cmd), 0);
+	poke_decision(bad, "ncand", 0, 3);
+	assert_null(ds_windows_load(bad));
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	{
+		struct ds_windows *w = ds_windows_load(bad);	/* the copy itself is fine */
+
+		assert_non_null(w);
+		ds_windows_free(w);
+	}
+	sc_set_quiet(0);
+	assert_int_equal(ds_open_objects(), 0);
+	free(good);
+	free(bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_candidates),
+		cmocka_unit_test(test_round_trip_sequence),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_bad_files),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
