@@ -346,6 +346,10 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!o.quiet)
+		fprintf(stderr, "recording with %s on %d cpu%s into %s%s\n",
+			o.backend == COL_BACKEND_PERF ? "perf" : "tracefs", nr_cpus,
+			nr_cpus == 1 ? "" : "s", o.output, o.command ? "" : " (Ctrl-C to stop)");
 
 	while (!stop_signal) {
 		int timeout = 100, n;
