@@ -31,6 +31,7 @@ static const struct cmd_struct commands[] = {
 	{ "train", cmd_train, "train the fixed-point LSTM on a windows file" },
 	{ "eval", cmd_eval, "score the model and the baselines on a windows file" },
 	{ "report", cmd_report, "trace statistics per task and CPU (text, json, csv, html)" },
+	{ "live", cmd_live, "predict the scheduler's picks as it makes them" },
 	{ "run", cmd_run, "record, learn and evaluate the scheduler on one command" },
 	{ "workload", cmd_workload, "run the built-in mixed workload (to record it)" },
 	{ "help", cmd_help, "show this list, or the manual page of a command" },

@@ -214,7 +214,7 @@ static void print_last_line(const char *path)
 }
 
 /* stage - run one stage; on failure say which and where its output is */
-static int stage(struct run_ctx *c, struct argv_buf *a, const char *log)
+static int stage(struct run_ctx *c, struct argv_buf *a, const char *log, int show_last)
 {
 	uint64_t t = sc_now_ns();
 	char buf[32];
@@ -229,7 +229,7 @@ static int stage(struct run_ctx *c, struct argv_buf *a, const char *log)
 		return -1;
 	}
 	printf("      done in %s\n", secs(buf, sizeof(buf), sc_now_ns() - t));
-	if (log)
+	if (log && show_last)
 		print_last_line(log);
 	fflush(stdout);
 	return 0;
@@ -338,7 +338,7 @@ static int stage_input(struct run_ctx *c)
 		argv_push(&a, "-o");
 		argv_push(&a, c->trace);
 		argv_push(&a, o->trace);
-		ret = stage(c, &a, NULL);
+		ret = stage(c, &a, NULL, 0);
 		argv_release(&a);
 		return ret;
 	}
@@ -378,7 +378,7 @@ static int stage_input(struct run_ctx *c)
 	{
 		char *log = log_file(c, "record");
 
-		ret = stage(c, &a, log);
+		ret = stage(c, &a, log, 1);
 		free(log);
 	}
 	argv_release(&a);
@@ -427,7 +427,7 @@ static int stage_features(struct run_ctx *c, int has_wakeups)
 		argv_push(&a, "sequence");
 	}
 	argv_push(&a, c->trace);
-	ret = stage(c, &a, log);
+	ret = stage(c, &a, log, 1);
 	argv_release(&a);
 	free(log);
 	return ret;
@@ -453,7 +453,7 @@ static int stage_train(struct run_ctx *c)
 	argv_push(&a, "--seed");
 	argv_pushf(&a, "%llu", (unsigned long long)c->o->seed);
 	argv_push(&a, c->windows);
-	ret = stage(c, &a, log);
+	ret = stage(c, &a, log, 1);
 	argv_release(&a);
 	free(log);
 	return ret;
@@ -469,7 +469,7 @@ static int stage_eval(struct run_ctx *c)
 	argv_push(&a, "-m");
 	argv_push(&a, c->model);
 	argv_push(&a, c->windows);
-	ret = stage(c, &a, c->eval_txt);
+	ret = stage(c, &a, c->eval_txt, 0);
 	argv_release(&a);
 	if (ret)
 		return ret;
@@ -497,26 +497,33 @@ static int stage_report(struct run_ctx *c)
 	argv_push(&a, "html");
 	argv_push(&a, "-o");
 	argv_push(&a, c->report);
+	argv_push(&a, "--windows");
+	argv_push(&a, c->windows);
 	argv_push(&a, "--model");
 	argv_push(&a, c->model);
 	argv_push(&a, c->trace);
-	ret = stage(c, &a, log);
+	ret = stage(c, &a, log, 1);
 	argv_release(&a);
 	free(log);
 	return ret;
 }
 
-static void print_file(const char *path)
+/* print_head - the evaluation's header and predictor table: up to its second blank line */
+static void print_head(const char *path)
 {
+	struct strbuf line = STRBUF_INIT;
 	FILE *fp = fopen(path, "r");
-	char buf[4096];
-	size_t n;
+	int blanks = 0;
 
 	if (!fp)
 		return;
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		fwrite(buf, 1, n, stdout);
+	while (strbuf_getline(&line, fp) != EOF) {
+		if (!line.len && ++blanks == 2)
+			break;
+		printf("%s\n", line.buf);
+	}
 	fclose(fp);
+	strbuf_release(&line);
 }
 
 static void print_where(struct run_ctx *c)
@@ -524,12 +531,13 @@ static void print_where(struct run_ctx *c)
 	char buf[32];
 
 	printf("\n");
-	print_file(c->eval_txt);
+	print_head(c->eval_txt);
 	printf("\nschedcast run: done in %s\n", secs(buf, sizeof(buf), sc_now_ns() - c->t0));
 	printf("  trace     %s (%s)\n", c->trace, c->trace_origin);
 	printf("  windows   %s\n", c->windows);
 	printf("  model     %s\n", c->model);
-	printf("  eval      %s, %s\n", c->eval_txt, c->eval_json);
+	printf("  eval      %s (per CPU, per task, mispredictions), %s\n", c->eval_txt,
+	       c->eval_json);
 	printf("  report    %s\n", c->report);
 	printf("  logs      %s/\n", c->logs);
 }

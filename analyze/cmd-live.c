@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast live - predict the scheduler's picks as it makes them.
+ *
+ * One capture session (collect/collect.h) delivers the events in timestamp
+ * order; each goes, in this order, to
+ *   1. the trace writer (-o), so the run can be replayed offline;
+ *   2. feat_decision(): when the event is a decision, the candidates and
+ *      their features from the state BEFORE the switch; the model scores
+ *      them and the evaluator (analyze/analyze.h) scores the model and the
+ *      baselines against the kernel's pick;
+ *   3. feat_apply(): the event updates the runqueue state.
+ * This is exactly what `schedcast features` + `schedcast eval --split all`
+ * do with the written trace, which is why the two agree (t5100 checks it).
+ *
+ * Keeping up: the events are processed as they arrive.  If processing falls
+ * more than --max-lag (1 s) behind the capture clock, decisions are still
+ * applied to the state (features stay right) and still teach the online
+ * baselines, but are not scored until the backlog is under a fifth of it;
+ * they are counted as skipped and reported, never silently dropped from the
+ * denominators.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analyze/analyze.h"
+#include "builtin.h"
+#include "collect/collect.h"
+#include "collect/workload.h"
+#include "common/common.h"
+#include "data/trace.h"
+#include "features/features.h"
+#include "model/lstm.h"
+
+static const char live_usage[] =
+	"usage: schedcast live -m MODEL [-d DURATION] [--json] [-o TRACE] [-b BACKEND] [-w] [--max-lag DURATION] [-- COMMAND [ARGS...]]\n"
+	"\n"
+	"Predict each scheduling decision as the kernel makes it, from the state just\n"
+	"before it, and score the model and the baselines against the kernel's pick.\n"
+	"Runs until DURATION passes, COMMAND (or the built-in workload) ends, or\n"
+	"Ctrl-C; then prints the summary in the form of `schedcast eval`.\n"
+	"\n"
+	"    -m, --model MODEL        the model to run (a candidates-mode model.h5)\n"
+	"    -d, --duration DURATION  stop after this long (default: until the command\n"
+	"                             ends or Ctrl-C)\n"
+	"    -j, --json               print the summary as JSON (eval's keys plus \"live\")\n"
+	"    -o, --output TRACE       also write the events seen to TRACE (a trace.h5)\n"
+	"    -b, --backend BACKEND    tracefs (default) or perf\n"
+	"    -w, --workload           run the built-in mixed workload meanwhile\n"
+	"        --max-lag DURATION   stop scoring while this far behind the kernel\n"
+	"                             (default 1s; scoring resumes below a fifth of it)\n"
+	"    -h, --help               show this help\n"
+	"\n"
+	"    -- COMMAND [ARGS...]     run COMMAND meanwhile and stop when it exits\n"
+	"\n"
+	"EXAMPLES\n"
+	"    schedcast live -m model.h5 -d 10s\n"
+	"    schedcast live -m model.h5 -w -d 20s -o live.h5\n"
+	"    schedcast live -m model.h5 --json -- make -j2\n";
+
+#define LIVE_MAX_LAG_NS (1 * NSEC_PER_SEC)	/* default: skip scoring beyond this backlog */
+#define LIVE_LINE_NS (500 * NSEC_PER_MSEC)	/* live line refresh */
+
+struct live_opts {
+	const char *model;
+	uint64_t duration_ns;
+	int json;
+	const char *output;
+	enum col_backend backend;
+	int workload;
+	uint64_t max_lag_ns;
+	char **command;
+};
+
+struct live {
+	struct col_session *s;
+	struct feat_state *feat;
+	struct lstm_model *m;
+	struct ds_trace_writer *w;
+	struct ana_eval e;
+	int32_t *scores;	/* (LSTM_MAX_CAND) */
+	uint64_t lost_marked[COL_MAX_CPUS];
+
+	uint64_t events, decisions, skipped, behind_episodes, max_lag_ns;
+	uint64_t predict_ns;	/* time spent in lstm_predict() */
+	int behind;		/* currently skipping */
+	uint64_t max_lag;	/* start skipping beyond this backlog, score again below 1/5 */
+	int failed;
+};
+
+static volatile sig_atomic_t live_stop;
+
+static void live_on_signal(int sig)
+{
+	live_stop = sig;
+}
+
+/* lag - how far behind the capture clock this event is being processed */
+static uint64_t lag(const struct live *l, const struct ds_event *ev)
+{
+	uint64_t now = col_session_now(l->s);
+
+	return now > ev->ts ? now - ev->ts : 0;
+}
+
+static void score_decision(struct live *l, const struct ds_event *ev,
+			   const struct feat_decision_out *out)
+{
+	struct ana_decision d = {
+		.ts = out->ts,
+		.trace = 0,
+		.cpu = out->cpu,
+		.ncand = out->ncand,
+		.label = out->label,
+		.next_pid = out->next_pid,
+		.cand = out->cand,
+	};
+	int top[3] = { -1, -1, -1 };
+	uint64_t behind = lag(l, ev);
+
+	l->decisions++;
+	if (behind > l->max_lag_ns)
+		l->max_lag_ns = behind;
+	if (!l->behind && behind > l->max_lag) {
+		l->behind = 1;
+		l->behind_episodes++;
+	} else if (l->behind && behind < l->max_lag / 5) {
+		l->behind = 0;
+	}
+	if (l->behind) {
+		l->skipped++;
+		ana_eval_add(&l->e, &d, NULL, 0);	/* learnt from, not scored */
+		return;
+	}
+	/* the same rule as eval's predictor (analyze/eval-model.c) */
+	if (out->ncand >= 1 && out->ncand <= LSTM_MAX_CAND) {
+		uint64_t t = sc_now_ns();
+
+		if (lstm_predict(l->m, out->window, out->state, out->ncand, l->scores) >= 0)
+			ana_top3(l->scores, out->ncand, top);
+		l->predict_ns += sc_now_ns() - t;
+	}
+	ana_eval_add(&l->e, &d, top, 1);
+}
+
+static int on_event(const struct ds_event *ev, void *ctx)
+{
+	struct live *l = ctx;
+	struct feat_decision_out out;
+
+	l->events++;
+	if (l->w && ds_trace_write(l->w, ev)) {
+		l->failed = 1;
+		return -1;
+	}
+	if (ev->type == DS_EV_LOST && ev->cpu >= 0 && ev->cpu < COL_MAX_CPUS && ev->state > 0)
+		l->lost_marked[ev->cpu] += (uint64_t)ev->state;
+	if (ev->type == DS_EV_SWITCH && feat_decision(l->feat, ev, &out) == 1)
+		score_decision(l, ev, &out);
+	if (feat_apply(l->feat, ev)) {
+		l->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* best_baseline - the baseline with the best contested top-1 so far (as eval ranks) */
+static int best_baseline(const struct ana_eval *e)
+{
+	int best = -1;
+
+	for (int b = 0; b < ANA_NR_BASELINES; b++)
+		if (e->bl_available[b] && (best < 0 || e->bl[b].top1_c > e->bl[best].top1_c))
+			best = b;
+	return best;
+}
+
+static double pct(double hits, uint64_t n)
+{
+	return n ? 100.0 * hits / (double)n : 0.0;
+}
+
+static uint64_t total_lost(const struct live *l)
+{
+	uint64_t n = 0;
+	int nr = col_session_nr_cpus(l->s);
+
+	for (int c = 0; c < nr; c++)
+		n += SC_MAX(col_session_lost(l->s, c), c < COL_MAX_CPUS ? l->lost_marked[c] : 0);
+	return n;
+}
+
+/* live_line - the terminal status line, rewritten in place */
+static void live_line(struct live *l, uint64_t elapsed, uint64_t rate)
+{
+	const struct ana_eval *e = &l->e;
+	int b = best_baseline(e);
+	uint64_t n = e->decisions;
+
+	fprintf(stderr, "\r\033[K%5.1f s %6llu dec/s  model %5.1f%% top-3 %5.1f%%", elapsed / 1e9,
+		(unsigned long long)rate, pct(e->model.top1, n), pct(e->model.top3, n));
+	if (b >= 0)
+		fprintf(stderr, "  %s %5.1f%% top-3 %5.1f%%", ana_baseline_names[b],
+			pct(e->bl[b].top1, n), pct(e->bl[b].top3, n));
+	fprintf(stderr, "  coverage %5.1f%%  lost %llu  skipped %llu", pct((double)e->covered, n),
+		(unsigned long long)total_lost(l), (unsigned long long)l->skipped);
+	fflush(stderr);
+}
+
+/* check_model - a candidates model for exactly the features feat_decision() makes */
+static int check_model(const struct lstm_model *m, const char *path)
+{
+	const struct lstm_shape *sh = lstm_model_shape(m);
+	struct ds_windows hdr = { 0 };
+	char *ep_names[FEAT_E], *st_names[FEAT_S];
+	int8_t ep_frac[FEAT_E], st_frac[FEAT_S];
+
+	if (sh->mode != DS_WIN_CANDIDATES)
+		return error("'%s' is a sequence-mode model: live prediction needs a "
+			     "candidates-mode model (schedcast features --mode candidates)", path);
+	for (int i = 0; i < FEAT_E; i++) {
+		ep_names[i] = (char *)feat_ep_desc[i].name;
+		ep_frac[i] = feat_ep_desc[i].frac;
+	}
+	for (int i = 0; i < FEAT_S; i++) {
+		st_names[i] = (char *)feat_state_desc[i].name;
+		st_frac[i] = feat_state_desc[i].frac;
+	}
+	hdr.mode = DS_WIN_CANDIDATES;
+	hdr.K = sh->K;
+	hdr.E = FEAT_E;
+	hdr.S = FEAT_S;
+	hdr.ep_names = ep_names;
+	hdr.state_names = st_names;
+	hdr.ep_frac = ep_frac;
+	hdr.state_frac = st_frac;
+	return lstm_model_check_windows(m, &hdr, "the live features");
+}
+
+static pid_t spawn_command(char **argv)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		/* live's standard output is the summary alone: the command's goes to stderr */
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "schedcast: error: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		error_errno("cannot fork");
+	return pid;
+}
+
+/* backend_name - "tracefs" or "perf" from the session's source ("live-tracefs") */
+static const char *backend_name(const struct col_session *s)
+{
+	const char *src = col_session_source(s);
+
+	return strncmp(src, "live-", 5) ? src : src + 5;
+}
+
+static void print_text_summary(struct live *l, const struct live_opts *o,
+			       const struct ds_trace_meta *meta)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t span = meta->end_ns - meta->start_ns;
+	char buf[32];
+
+	printf("live: %s with %s on %d CPUs: %llu events, %llu decisions (%.0f/s), "
+	       "%llu lost, %llu skipped\n",
+	       format_duration(buf, sizeof(buf), span), backend_name(l->s),
+	       meta->nr_cpus, (unsigned long long)l->events, (unsigned long long)l->decisions,
+	       span ? l->decisions / (span / 1e9) : 0.0, (unsigned long long)total_lost(l),
+	       (unsigned long long)l->skipped);
+	if (l->decisions && l->skipped < l->decisions)
+		printf("model: %.2f us per scored decision\n",
+		       l->predict_ns / 1e3 / (double)(l->decisions - l->skipped));
+	ana_eval_text(&l->e, &sb);
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+	if (o->output)
+		printf("wrote %s\n", o->output);
+}
+
+static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ana_eval_json(&l->e, &sb);
+	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == ' '))
+		sb.buf[--sb.len] = '\0';
+	if (sb.len && sb.buf[sb.len - 1] == '}') {
+		sb.buf[--sb.len] = '\0';
+		strbuf_addf(&sb,
+			    ",\"live\":{\"backend\":\"%s\",\"nr_cpus\":%d,\"duration_ns\":%llu,"
+			    "\"events\":%llu,\"decisions\":%llu,\"skipped\":%llu,"
+			    "\"fell_behind\":%llu,\"max_lag_ns\":%llu,\"lost\":%llu,"
+			    "\"predict_ns\":%llu}}",
+			    backend_name(l->s), meta->nr_cpus,
+			    (unsigned long long)(meta->end_ns - meta->start_ns),
+			    (unsigned long long)l->events, (unsigned long long)l->decisions,
+			    (unsigned long long)l->skipped, (unsigned long long)l->behind_episodes,
+			    (unsigned long long)l->max_lag_ns, (unsigned long long)total_lost(l),
+			    (unsigned long long)l->predict_ns);
+	}
+	printf("%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+int cmd_live(int argc, char **argv)
+{
+	enum { OPT_MAX_LAG = 256 };
+	static const struct option longopts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "workload", no_argument, NULL, 'w' },
+		{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct live_opts o = { .backend = COL_BACKEND_TRACEFS, .max_lag_ns = LIVE_MAX_LAG_NS };
+	static struct live l;	/* large (lost_marked); one per process */
+	struct col_opts copts = { 0 };
+	struct ds_trace_meta meta = { 0 };
+	struct feat_opts fopts = { 0 };
+	struct col_workload *wl = NULL;
+	struct sigaction sa;
+	struct utsname uts;
+	uint64_t deadline = 0, last_line = 0, last_dec = 0, t_start;
+	pid_t child = -1;
+	int c, nr_cpus, tty, ret = 1, child_status = 0, eval_init = 0;
+
+	while ((c = getopt_long(argc, argv, "+m:d:jo:b:wh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o.model = optarg;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o.duration_ns) || !o.duration_ns) {
+				error("bad duration '%s' for -d (10s, 500ms, 2m)", optarg);
+				return sc_usage(live_usage, 1);
+			}
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'b':
+			if (col_backend_from_name(optarg) < 0) {
+				error("unknown backend '%s' (tracefs or perf)", optarg);
+				return sc_usage(live_usage, 1);
+			}
+			o.backend = (enum col_backend)col_backend_from_name(optarg);
+			break;
+		case 'w':
+			o.workload = 1;
+			break;
+		case OPT_MAX_LAG:
+			if (parse_duration(optarg, &o.max_lag_ns) ||
+			    o.max_lag_ns < 10 * NSEC_PER_MSEC) {
+				error("bad --max-lag '%s' (at least 10ms)", optarg);
+				return sc_usage(live_usage, 1);
+			}
+			break;
+		case 'h':
+			return sc_usage(live_usage, 0);
+		default:
+			return sc_usage(live_usage, 1);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			error("unexpected argument '%s' (use -- COMMAND to run a command)",
+			      argv[optind]);
+			return sc_usage(live_usage, 1);
+		}
+		o.command = argv + optind;
+	}
+	if (!o.model) {
+		error("no model given (-m model.h5)");
+		return sc_usage(live_usage, 1);
+	}
+	if (o.command && o.workload) {
+		error("give either --workload or a command, not both");
+		return sc_usage(live_usage, 1);
+	}
+	if (o.output && sc_check_output_dir(o.output))
+		return 1;
+
+	memset(&l, 0, sizeof(l));
+	l.max_lag = o.max_lag_ns;
+	l.m = lstm_model_load(o.model);
+	if (!l.m || check_model(l.m, o.model))
+		goto out;
+	l.scores = xcalloc(LSTM_MAX_CAND, sizeof(*l.scores));
+
+	copts.backend = o.backend;
+	l.s = col_session_open(&copts);
+	if (!l.s)
+		goto out;
+	nr_cpus = col_session_nr_cpus(l.s);
+	fopts.mode = DS_WIN_CANDIDATES;
+	fopts.K = lstm_model_shape(l.m)->K;
+	fopts.events_recorded = col_session_events(l.s);
+	l.feat = feat_state_new(&fopts, nr_cpus);
+	if (!l.feat)
+		goto out;
+	ana_eval_init(&l.e, DS_WIN_CANDIDATES, o.model,
+		      lstm_model_shape(l.m)->arith == LSTM_FLOAT ? "float" : "fixed", "live");
+	eval_init = 1;
+
+	snprintf(meta.source, sizeof(meta.source), "%s", col_session_source(l.s));
+	snprintf(meta.clock, sizeof(meta.clock), "%s", col_session_clock(l.s));
+	if (!uname(&uts)) {
+		snprintf(meta.kernel_release, sizeof(meta.kernel_release), "%s", uts.release);
+		snprintf(meta.hostname, sizeof(meta.hostname), "%s", uts.nodename);
+	}
+	meta.nr_cpus = nr_cpus;
+	meta.events_recorded = col_session_events(l.s);
+	{
+		char *cmdline = sc_cmdline(argc, argv);
+
+		snprintf(meta.command_line, sizeof(meta.command_line), "schedcast %s", cmdline);
+		free(cmdline);
+	}
+	if (o.output) {
+		l.w = ds_trace_create(o.output, &meta);
+		if (!l.w)
+			goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = live_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (col_session_start(l.s))
+		goto out;
+	meta.start_ns = col_session_now(l.s);
+	t_start = sc_now_ns();
+	if (o.duration_ns)
+		deadline = meta.start_ns + o.duration_ns;
+	if (o.workload) {
+		struct col_workload_opts wo = { .seed = 1 };
+
+		wl = col_workload_start(&wo);
+		if (!wl)
+			goto out;
+	} else if (o.command) {
+		child = spawn_command(o.command);
+		if (child < 0)
+			goto out;
+	}
+
+	tty = sc_isatty_stderr();
+	while (!live_stop) {
+		uint64_t now = col_session_now(l.s);
+		int timeout = 100, n;
+
+		if (deadline && now >= deadline)
+			break;
+		if (deadline)
+			timeout = (int)SC_MIN(100, (deadline - now) / NSEC_PER_MSEC + 1);
+		n = col_session_poll(l.s, timeout, on_event, &l);
+		if (n < 0)
+			goto out_stop;
+		if (child > 0 && waitpid(child, &child_status, WNOHANG) == child) {
+			child = -1;
+			break;
+		}
+		if (wl && col_workload_done(wl))
+			break;
+		if (tty && sc_now_ns() - last_line >= LIVE_LINE_NS) {
+			uint64_t t = sc_now_ns();
+			uint64_t dt = last_line ? t - last_line : t - t_start;
+
+			live_line(&l, t - t_start,
+				  dt ? (l.decisions - last_dec) * NSEC_PER_SEC / dt : 0);
+			last_line = t;
+			last_dec = l.decisions;
+		}
+	}
+	meta.end_ns = col_session_now(l.s);
+	if (col_session_stop(l.s))
+		goto out_stop;
+	for (;;) {
+		int n = col_session_poll(l.s, 0, on_event, &l);
+
+		if (n < 0)
+			goto out_stop;
+		if (n == 0)
+			break;
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+
+	/* tracefs reports ring overruns only at stop: add what had no marker */
+	for (int cpu = 0; cpu < nr_cpus && cpu < COL_MAX_CPUS; cpu++) {
+		uint64_t lost = col_session_lost(l.s, cpu);
+
+		if (l.w && lost > l.lost_marked[cpu])
+			ds_trace_add_lost(l.w, cpu, lost - l.lost_marked[cpu]);
+	}
+	if (l.w) {
+		ds_trace_meta_update(l.w, &meta);
+		ret = ds_trace_writer_close(l.w, NULL);
+		l.w = NULL;
+		if (ret) {
+			ret = 1;
+			goto out_stop;
+		}
+	}
+	ana_eval_finish(&l.e);
+	if (o.json)
+		print_json_summary(&l, &meta);
+	else
+		print_text_summary(&l, &o, &meta);
+	if (l.skipped)
+		warning("fell behind the kernel %llu time%s (up to %.2f s): %llu of %llu decisions "
+			"were not scored", (unsigned long long)l.behind_episodes,
+			l.behind_episodes == 1 ? "" : "s", l.max_lag_ns / 1e9,
+			(unsigned long long)l.skipped, (unsigned long long)l.decisions);
+	if (total_lost(&l))
+		warning("the kernel dropped %llu events: the features around them were reset",
+			(unsigned long long)total_lost(&l));
+	if (live_stop && !o.json)
+		fprintf(stderr, "stopped by %s\n", strsignal(live_stop));
+	ret = 0;
+out_stop:
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, &child_status, 0);
+	}
+	if (wl) {
+		col_workload_finish(wl, NULL);
+		wl = NULL;
+	}
+out:
+	if (wl)
+		col_workload_finish(wl, NULL);
+	if (l.w)
+		ds_trace_writer_abort(l.w);
+	col_session_close(l.s);
+	feat_state_free(l.feat);
+	lstm_model_free(l.m);
+	if (eval_init)
+		ana_eval_release(&l.e);
+	free(l.scores);
+	return ret;
+}

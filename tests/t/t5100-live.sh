@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# schedcast live: scoring the kernel's decisions as they happen, and agreeing
+# with features + eval on the trace it writes.
+. "$(dirname "$0")/lib.sh"
+
+SAMPLE=$TEST_TOP/data/samples/mixed.h5
+
+test_expect_success 'usage errors exit 2' '
+	test_usage_error schedcast live 2>err && grep -q "no model" err &&
+	test_usage_error schedcast live -m m.h5 --max-lag 1ms 2>/dev/null &&
+	test_usage_error schedcast live -m m.h5 -d never 2>/dev/null &&
+	test_usage_error schedcast live -m m.h5 -b nosuch 2>/dev/null &&
+	test_usage_error schedcast live -m m.h5 -w -- true 2>/dev/null &&
+	test_usage_error schedcast live -m m.h5 stray 2>/dev/null &&
+	schedcast live -h | grep -q "^usage: schedcast live"
+'
+
+test_expect_success 'a missing or foreign model: one line naming it, exit 1' '
+	test_must_fail schedcast live -m nope.h5 -d 1s 2>err &&
+	test_one_line_error err nope.h5 &&
+	test_must_fail schedcast live -m "$SAMPLE" -d 1s 2>err &&
+	test_one_line_error err mixed.h5
+'
+
+# A small model, quickly: train on a tenth of the sample's decisions.
+test_expect_success 'a model to run (trained on the sample trace)' '
+	schedcast features -o w.h5 --split 10,5,85 "$SAMPLE" >/dev/null &&
+	schedcast train -q -o m.h5 --epochs 1 --hidden 8 w.h5 >/dev/null &&
+	test -s m.h5
+'
+
+if ! why=$(has_tracefs); then
+	test_skip 'live scoring of a pinned ping-pong matches eval on its trace' "$why"
+	test_skip 'the text summary and the written trace' "$why"
+	test_done
+	exit
+fi
+
+cpu=$(( $(nproc) > 1 ? 1 : 0 ))
+rounds=1000
+
+test_expect_success 'live scoring of a pinned ping-pong matches eval on its trace' '
+	schedcast live -m m.h5 --json --max-lag 60s -o pp.h5 -- \
+		taskset -c $cpu schedcast workload -p pingpong --rounds $rounds --work 50 \
+		>live.json 2>live.err &&
+	schedcast features -o ppw.h5 pp.h5 >/dev/null &&
+	schedcast eval --json --split all -m m.h5 ppw.h5 >eval.json &&
+	python3 - $rounds <<-\EOF
+	import json, sys
+	rounds = int(sys.argv[1])
+	live, ev = json.load(open("live.json")), json.load(open("eval.json"))
+	L = live.pop("live")
+	assert L["skipped"] == 0, L
+	assert live.pop("split") == "live" and ev.pop("split") == "all"
+	# every figure: counts, accuracies, baselines, breakdowns, mispredictions
+	assert live == ev, "live and eval differ:\n%s\n%s" % (live, ev)
+	assert L["decisions"] == live["decisions"], (L, live["decisions"])
+	comms = {c["comm"]: c for c in live["per_comm"]}
+	for name in ("sc-ping", "sc-pong"):
+	    c = comms[name]
+	    # each pick of the pair is one decision; a simple baseline gets them
+	    assert c["decisions"] >= rounds - 1, c
+	    assert c["best_baseline_top1"] >= 0.8, c
+	print("live == eval on", live["decisions"], "decisions")
+	EOF
+'
+
+test_expect_success 'the text summary and the written trace' '
+	schedcast live -m m.h5 -d 300ms -o t.h5 >out 2>err || { cat err; false; } &&
+	{ grep -q "^live: .* with tracefs on [0-9]* CPUs: [0-9]* events, [0-9]* decisions" out &&
+	  grep -q "^..model (fixed) " out &&
+	  grep -q "^wrote t.h5" out || { head -8 out; cat err; false; }; } &&
+	schedcast info t.h5 >info &&
+	grep -q "^source: *live-tracefs" info
+'
+
+test_done
