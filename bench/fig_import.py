@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Import: events/s from trace.dat and perf.data to trace.h5, against
+`trace-cmd report >/dev/null` and `perf script >/dev/null` on the same files."""
+import os
+
+import benchlib as B
+import inputs
+
+
+def measure_pairs(ctx, pairs, reps):
+    """pairs: [(label, events, [variants])]; each variant {"name", "argv", "ours"}.
+    Returns table rows and raw results."""
+    rows = []
+    data = {}
+    failed = {}
+    for label, events, variants in pairs:
+        def one(v, rep):
+            r = B.run(v["argv"], stdout="null", timeout=900)
+            r.check(v["name"])
+            if v.get("cleanup") and os.path.exists(v["cleanup"]):
+                os.unlink(v["cleanup"])
+            return {"wall": r.wall, "cpu": r.cpu, "rss": r.maxrss,
+                    "evps": events / r.wall if r.wall > 0 else None}
+        res, fail = B.alternate(variants, reps, one)
+        failed.update(fail)
+        data[label] = res
+        anchor_names = [v["name"] for v in variants if not v["ours"]]
+        for v in variants:
+            ms = res.get(v["name"], [])
+            if not ms:
+                rows.append([label, v["name"], fail.get(v["name"], "-"), "", "", "", ""])
+                continue
+            evps = B.summary([m["evps"] for m in ms])
+            rat = []
+            if v["ours"]:
+                for a in anchor_names:
+                    am = res.get(a, [])
+                    ae = B.median([m["evps"] for m in am]) if am else None
+                    rat.append("%s vs %s" % (B.fmt_ratio(B.ratio(evps["median"], ae)), a))
+            rows.append([label, "`%s`" % v["shown"], B.fmt_stat(evps),
+                         B.fmt_stat(B.summary([m["wall"] for m in ms]), "s"),
+                         B.fmt_stat(B.summary([m["cpu"] for m in ms]), "s"),
+                         B.fmt_rss(ms),
+                         "; ".join(rat)])
+    return rows, data, failed
+
+
+def figure(ctx):
+    cfg = ctx.cfg
+    B.need_command("import")
+    work = ctx.workdir("import")
+    n = cfg["import_events"]
+    dat = inputs.trace_dat(ctx, n)
+    pd = inputs.perf_data(ctx, n)
+    out = os.path.join(work, "out.h5")
+    pairs = [
+        ("trace.dat, %s events" % B.fmt(dat["events"]), dat["events"], [
+            {"name": "schedcast import", "ours": True, "cleanup": out,
+             "argv": [B.SCHEDCAST, "import", "-o", out, dat["path"]],
+             "shown": "schedcast import -o out.h5 trace.dat"},
+            {"name": "trace-cmd report", "ours": False,
+             "argv": ["trace-cmd", "report", "-i", dat["path"]],
+             "shown": "trace-cmd report -i trace.dat >/dev/null"},
+        ]),
+        ("perf.data, %s events" % B.fmt(pd["events"]), pd["events"], [
+            {"name": "schedcast import", "ours": True, "cleanup": out,
+             "argv": [B.SCHEDCAST, "import", "-o", out, pd["path"]],
+             "shown": "schedcast import -o out.h5 perf.data"},
+            {"name": "perf script", "ours": False,
+             "argv": ["perf", "script", "-i", pd["path"]],
+             "shown": "perf script -i perf.data >/dev/null"},
+        ]),
+    ]
+    # the imported event counts, to show nothing was dropped on the way
+    got = {}
+    for label, src in (("trace.dat", dat), ("perf.data", pd)):
+        h5 = inputs.imported(ctx, src, "import-" + label.replace(".", "-"))
+        got[label] = h5["events"]
+    rows, data, failed = measure_pairs(ctx, pairs, cfg["reps"])
+    md = ["Inputs (made by the suite from a hackbench workload):", "",
+          "- trace.dat: %s sched events, %s lost; %s" % (B.fmt(dat["events"]), dat["lost"],
+                                                         dat["command"]),
+          "- perf.data: %s samples, %s lost; %s" % (B.fmt(pd["events"]), pd["lost"],
+                                                    pd["command"]),
+          "- events in the trace.h5 schedcast import wrote: %s from trace.dat, %s from perf.data"
+          % (got["trace.dat"], got["perf.data"]), "",
+          "%d alternated repetitions.  events/s = events in the input / wall time.  Ratio: "
+          "ours / anchor of events/s (above 1: ours is faster)." % cfg["reps"], "",
+          B.md_table(["input", "command", "events/s", "wall", "CPU", "peak RSS",
+                      "ratio ours/anchor"], rows)]
+    return {"md": "\n".join(md), "data": data, "failed": failed}

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Training (decisions/s against PyTorch on the same network, data and
+threads) and inference (ns per decision, median and p99) of the model."""
+import json
+import os
+import re
+
+import benchlib as B
+import fig_features
+
+TORCH_SCRIPT = os.path.join(B.TOP, "bench", "train_torch.py")
+PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives only there
+TRAIN_RE = re.compile(r"(\d+) training decisions, ([0-9.]+) decisions/s")
+
+
+def shown(argv, subst):
+    text = B.cmdline(argv)
+    for k, v in subst.items():
+        text = text.replace(k, v)
+    return text
+
+
+def training(ctx):
+    cfg = ctx.cfg
+    B.need_command("import", "features", "train")
+    win = fig_features.windows(ctx)
+    work = ctx.workdir("training")
+    H, E = cfg["train_hidden"], cfg["train_epochs"]
+    variants = []
+    for arith in ("fixed", "float"):
+        out = os.path.join(work, "model-%s.h5" % arith)
+        variants.append({"name": "schedcast train --arith %s" % arith, "ours": True,
+                         "out": out, "arith": arith,
+                         "argv": [B.SCHEDCAST, "train", "-q", "--arith", arith, "--epochs", str(E),
+                                  "--threads", "2", "--hidden", str(H), "--seed", "1",
+                                  "-o", out, win["path"]]})
+    failed = {}
+    if not os.path.exists(TORCH_SCRIPT):
+        failed["PyTorch"] = "not available: bench/train_torch.py missing"
+    elif B.dpkg_version("python3-torch") is None:
+        failed["PyTorch"] = "not available: python3-torch not installed " \
+                            "(scripts/install-deps --bench)"
+    else:
+        variants.append({"name": "PyTorch", "ours": False,
+                         "argv": [PYTHON, TORCH_SCRIPT, "--epochs", str(E), "--threads", "2",
+                                  "--hidden", str(H), "--seed", "1", "--json", win["path"]]})
+
+    def one(v, rep):
+        r = B.run(v["argv"], timeout=900)
+        r.check(v["name"])
+        m = {"wall": r.wall, "cpu": r.cpu, "rss": r.maxrss, "n": None, "loop_dps": None}
+        if v["ours"]:
+            g = TRAIN_RE.search(r.out + r.err)
+            if g:
+                m["n"], m["loop_dps"] = int(g.group(1)) * E, float(g.group(2))
+            ctx.files[("model", v["arith"])] = v["out"]
+        else:
+            doc = json.loads(r.out.strip().splitlines()[-1])
+            m["n"] = doc.get("decisions")
+            m["loop_dps"] = doc.get("decisions_per_s")
+        m["dps"] = m["n"] / r.wall if m["n"] and r.wall > 0 else None
+        return m
+    res, fail = B.alternate(variants, cfg["reps"], one)
+    failed.update(fail)
+    rows = []
+    torch = res.get("PyTorch", [])
+    t_loop = B.median([m["loop_dps"] for m in torch if m["loop_dps"]]) if torch else None
+    t_all = B.median([m["dps"] for m in torch if m["dps"]]) if torch else None
+    subst = {B.SCHEDCAST: "schedcast", win["path"]: "windows.h5",
+             TORCH_SCRIPT: "bench/train_torch.py"}
+    for v in variants:
+        ms = res.get(v["name"], [])
+        if not ms:
+            continue
+        if v.get("out"):
+            subst[v["out"]] = "model.h5"
+        loop = B.summary([m["loop_dps"] for m in ms])
+        whole = B.summary([m["dps"] for m in ms])
+        rows.append(["`%s`" % shown(v["argv"], subst), B.fmt(ms[0]["n"]), B.fmt_stat(loop),
+                     B.fmt_ratio(B.ratio(loop and loop["median"], t_loop)) if v["ours"] else "",
+                     B.fmt_stat(whole),
+                     B.fmt_ratio(B.ratio(whole and whole["median"], t_all)) if v["ours"] else "",
+                     B.fmt_stat(B.summary([m["cpu"] for m in ms]), "s"),
+                     B.fmt_rss(ms)])
+    md = ["Input: %s.  %d epoch(s), hidden %d, 2 threads, seed 1; %d alternated repetitions.  "
+          "*loop* is the rate each program reports for its training epochs; *whole* divides "
+          "the same decisions by the wall time of the whole command (start-up, loading and "
+          "validation included).  Ratios are ours / PyTorch (above 1: ours is faster)." % (
+              win["command"], E, H, cfg["reps"]), "",
+          B.md_table(["command", "decisions trained", "loop decisions/s", "ratio",
+                      "whole decisions/s", "ratio", "CPU", "peak RSS"], rows)]
+    return {"md": "\n".join(md), "data": res, "failed": failed}
+
+
+def models(ctx):
+    """model.h5 fixed and float for inference: the training figure's, or new ones."""
+    out = {}
+    win = fig_features.windows(ctx)
+    for arith in ("fixed", "float"):
+        path = ctx.files.get(("model", arith))
+        if not path or not os.path.exists(path):
+            path = os.path.join(ctx.workdir("inputs"), "model-%s.h5" % arith)
+            B.run([B.SCHEDCAST, "train", "-q", "--arith", arith, "--epochs", "1",
+                   "--threads", "2", "--hidden", str(ctx.cfg["train_hidden"]), "--seed", "1",
+                   "-o", path, win["path"]], timeout=900).check()
+            ctx.files[("model", arith)] = path
+        out[arith] = path
+    return out
+
+
+def bench_predict(ctx):
+    """Build bench/bench-predict.c (it links libschedcast.a's model API)."""
+    r = B.run(["make", "-s", "-C", B.TOP, "bench-progs"], timeout=600)
+    prog = os.path.join(B.TOP, "build", "bench", "bench-predict")
+    if r.rc != 0 or not os.path.exists(prog):
+        undefined = [l for l in r.err.splitlines() if "undefined reference" in l]
+        raise B.NotAvailable("bench/bench-predict does not build: %s" % (
+            undefined[0].split(": ", 1)[-1] if undefined else r.err.strip()[-200:]))
+    return prog
+
+
+def inference(ctx):
+    cfg = ctx.cfg
+    B.need_command("import", "features", "train")
+    prog = bench_predict(ctx)
+    win = fig_features.windows(ctx)
+    mods = models(ctx)
+    variants = [{"name": arith, "argv": [prog, mods[arith], win["path"],
+                                          str(cfg["infer_calls"])]}
+                for arith in ("fixed", "float")]
+
+    def one(v, rep):
+        r = B.run(v["argv"], timeout=600)
+        r.check("bench-predict")
+        return json.loads(r.out)
+    res, failed = B.alternate(variants, cfg["reps"], one)
+    rows = []
+    med = {}
+    for v in variants:
+        ms = res.get(v["name"], [])
+        if not ms:
+            continue
+        for key, label in (("all", "decisions of the windows file"),
+                           ("cand4", "exactly 4 candidates")):
+            if key not in ms[0]:
+                continue
+            m50 = B.summary([m[key]["median_ns"] for m in ms])
+            m99 = B.summary([m[key]["p99_ns"] for m in ms])
+            med[(v["name"], key)] = m50["median"]
+            rows.append([v["name"], label, "%.2f" % ms[0][key]["mean_candidates"],
+                         B.fmt_stat(m50, "us", 1e-3), B.fmt_stat(m99, "us", 1e-3)])
+    for key in ("all", "cand4"):
+        r_ = B.ratio(med.get(("fixed", key)), med.get(("float", key)))
+        if r_ is not None:
+            rows.append(["fixed / float", key, "", B.fmt_ratio(r_), ""])
+    first = next((ms[0] for ms in res.values() if ms), {})
+    md = ["Command: `build/bench/bench-predict model.h5 windows.h5 %d` (bench/bench-predict.c: "
+          "lstm_predict() timed call by call with CLOCK_MONOTONIC, whose own cost is about "
+          "%s ns and is not subtracted), models trained by `schedcast train --epochs 1 "
+          "--hidden %d --arith fixed|float` on %s; %d alternated repetitions.  There is no "
+          "anchor to run here: the issue's goal is at most 2 us at hidden 32, K 8, 4 "
+          "candidates." % (cfg["infer_calls"], first.get("clock_ns", "?"), cfg["train_hidden"],
+                           win["command"], cfg["reps"]), "",
+          B.md_table(["arith", "decisions", "mean candidates", "median per decision",
+                      "p99 per decision"], rows)]
+    return {"md": "\n".join(md), "data": res, "failed": failed}

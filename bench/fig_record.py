@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Recording: the highest event rate recorded with zero loss, and the
+recorder's own CPU per million events, for `schedcast record` (both
+backends) against `perf record` and a tracefs instance + `trace-cmd extract`.
+
+Protocol, per workload level: the workload (bench/workloads/) runs in the
+background; after a warm-up every recorder records system-wide for the same
+D seconds, alternately, REPS times each.  Every recorder gets the same ring
+buffer per CPU.  The recorder's CPU is user + sys of its process tree from
+wait4(2) (perf record's `-- sleep D` child costs nothing); the kernel's own
+cost of writing the ring buffer falls on the workload alike for all.
+"""
+import os
+import time
+
+import benchlib as B
+
+WORKLOADS = ["hackbench", "sysbench"]
+
+
+def workload_cmd(name, level):
+    r = B.run([os.path.join(B.TOP, "bench", "workloads", name), str(level), "-n"])
+    return r.out.strip()
+
+
+def recorders(buf_kb):
+    sc = B.SCHEDCAST
+    return [
+        {"name": "schedcast record -b tracefs", "ours": True, "kind": "sc", "backend": "tracefs",
+         "cmd": "%s record -b tracefs --buffer-size %dK -d D -o trace.h5" % ("schedcast", buf_kb)},
+        {"name": "schedcast record -b perf", "ours": True, "kind": "sc", "backend": "perf",
+         "cmd": "%s record -b perf --buffer-size %dK -d D -o trace.h5" % ("schedcast", buf_kb)},
+        {"name": "perf record", "ours": False, "kind": "perf",
+         "cmd": "perf record -a -m %dK -e %s -o perf.data -- sleep D" % (buf_kb, B.PERF_EVENTS)},
+        {"name": "tracefs + trace-cmd extract", "ours": False, "kind": "extract",
+         "cmd": "instance with buffer_size_kb=%d and the 7 events on for D s; "
+                "trace-cmd extract -B NAME -o trace.dat" % buf_kb},
+    ], sc
+
+
+def record_once(v, D, buf_kb, work):
+    """One recording of D seconds; returns events, lost, cpu, wall, bytes."""
+    if v["kind"] == "sc":
+        out = os.path.join(work, "rec.h5")
+        r = B.run([B.SCHEDCAST, "record", "-b", v["backend"], "--buffer-size", "%dK" % buf_kb,
+                   "-d", "%gs" % D, "-o", out], timeout=D * 10 + 60)
+        r.check()
+        info = B.schedcast_info(out)
+        if not info:
+            raise RuntimeError("schedcast info cannot read %s" % out)
+        by = info.get("events_by_type", {})
+        events = sum(n for k, n in by.items() if k != "lost")
+        lost = info.get("lost_total", 0)
+        size = os.path.getsize(out)
+        os.unlink(out)
+    elif v["kind"] == "perf":
+        if not B.have("perf"):
+            raise B.NotAvailable("perf missing (Debian linux-perf)")
+        out = os.path.join(work, "rec.perf.data")
+        r = B.run(["perf", "record", "-q", "-a", "-m", "%dK" % buf_kb, "-e", B.PERF_EVENTS,
+                   "-o", out, "--", "sleep", str(D)], timeout=D * 10 + 60)
+        r.check()
+        events, lost = B.perf_data_counts(out)
+        size = os.path.getsize(out)
+        os.unlink(out)
+    else:
+        if not B.have("trace-cmd"):
+            raise B.NotAvailable("trace-cmd missing (Debian trace-cmd)")
+        name = "schedcast-bench-%d" % os.getpid()
+        out = os.path.join(work, "rec.dat")
+        inst = B.Instance(name, buf_kb)
+        try:
+            inst.on()
+            time.sleep(D)
+            inst.off()
+            st = inst.stats()
+            r = B.run(["trace-cmd", "extract", "-B", name, "-o", out], timeout=D * 10 + 60)
+            r.check()
+        finally:
+            inst.remove()
+        events = st["entries"]
+        lost = st["overrun"] + st["dropped"]
+        size = os.path.getsize(out)
+        os.unlink(out)
+    return {"events": events, "lost": lost, "cpu": r.cpu, "wall": r.wall, "bytes": size,
+            "rate": (events + lost) / D,
+            "cpu_per_mev": r.cpu / (events / 1e6) if events else None}
+
+
+def figure(ctx):
+    cfg = ctx.cfg
+    D, reps, buf_kb, levels = cfg["rec_seconds"], cfg["reps"], cfg["rec_buffer_kb"], cfg["levels"]
+    work = ctx.workdir("record")
+    B.need_command("record")
+    variants, _ = recorders(buf_kb)
+    for tool in ("hackbench", "sysbench"):
+        if not B.have(tool):
+            raise B.NotAvailable("%s missing (scripts/install-deps --bench)" % tool)
+
+    rows = []
+    results = {}
+    failed = {}
+    for wl in WORKLOADS:
+        for level in levels:
+            B.log("record: %s level %d" % (wl, level))
+            bg = B.Background([os.path.join(B.TOP, "bench", "workloads", wl), str(level)])
+            try:
+                time.sleep(cfg["warmup"])
+                res, fail = B.alternate(variants, reps,
+                                        lambda v, r: record_once(v, D, buf_kb, work))
+            finally:
+                bg.stop()
+            failed.update(fail)
+            results[(wl, level)] = res
+
+    def stat(wl, level, name, key):
+        return B.summary([m[key] for m in results[(wl, level)].get(name, [])])
+
+    md = []
+    md.append("Each recorder records system-wide for %g s while the workload runs, with %d KiB "
+              "of ring buffer per CPU; %d alternated repetitions per level.  *rate* is events "
+              "offered per second (recorded + lost), *CPU/Mev* the recorder's user+sys CPU "
+              "seconds per million recorded events.  Ratios are ours / anchor of CPU/Mev "
+              "(below 1: ours costs less)." % (D, buf_kb, reps))
+    md.append("")
+    md.append("Recorders (D = %g):" % D)
+    md.append("")
+    for v in variants:
+        md.append("- %s: `%s`" % (v["name"], v["cmd"].replace(" D ", " %g " % D)
+                                  .replace(" D;", " %g;" % D).replace("sleep D", "sleep %g" % D)))
+    md.append("")
+    anchors = [v["name"] for v in variants if not v["ours"]]
+    ours = [v["name"] for v in variants if v["ours"]]
+    best = {}
+    for wl in WORKLOADS:
+        md.append("**%s**" % wl)
+        md.append("")
+        hdr = ["level", "recorder", "rate ev/s", "recorded", "lost (median, max)", "CPU s/Mev",
+               "file B/ev"] + ["ratio vs %s" % a for a in anchors]
+        trows = []
+        for level in levels:
+            for v in variants:
+                n = v["name"]
+                ms = results[(wl, level)].get(n, [])
+                if not ms:
+                    trows.append(["%d" % level, n, failed.get(n, "-")] + [""] * (len(hdr) - 3))
+                    continue
+                lost = B.summary([m["lost"] for m in ms])
+                cpm = stat(wl, level, n, "cpu_per_mev")
+                ev = stat(wl, level, n, "events")
+                row = ["%d: `%s`" % (level, workload_cmd(wl, level)) if v is variants[0]
+                       else "", n, B.fmt_stat(stat(wl, level, n, "rate")), B.fmt(ev["median"]),
+                       "%s, %s" % (B.fmt(lost["median"]), B.fmt(lost["max"])),
+                       B.fmt_stat(cpm),
+                       B.fmt(B.median([m["bytes"] / max(m["events"], 1) for m in ms]))]
+                for a in anchors:
+                    if v["ours"]:
+                        ac = stat(wl, level, a, "cpu_per_mev")
+                        row.append(B.fmt_ratio(B.ratio(cpm and cpm["median"],
+                                                       ac and ac["median"])))
+                    else:
+                        row.append("")
+                trows.append(row)
+                if lost["max"] == 0:
+                    r = stat(wl, level, n, "rate")["median"]
+                    if r > best.get((wl, n), 0):
+                        best[(wl, n)] = r
+        md.append(B.md_table(hdr, trows))
+        md.append("")
+    md.append("Highest rate recorded with zero loss in every repetition (events/s; \"none\": "
+              "lost events at every level tried; levels go up to the machine's limit):")
+    md.append("")
+    srows = []
+    for v in variants:
+        srows.append([v["name"]] + [B.fmt(best[(wl, v["name"])]) if (wl, v["name"]) in best
+                                    else ("none" if v["name"] not in failed
+                                          else failed[v["name"]]) for wl in WORKLOADS])
+    md.append(B.md_table(["recorder"] + WORKLOADS, srows))
+    data = {"%s/%d" % k: v for k, v in results.items()}
+    return {"md": "\n".join(md), "data": data, "failed": failed,
+            "headline": {"%s %s" % (wl, n): best.get((wl, n)) for wl in WORKLOADS
+                         for n in ours + anchors}}
