@@ -107,11 +107,17 @@ static void frame(struct strbuf *out, const char *title, const char *xlabel, con
 				    x, x, MT, H - MB, x, H - MB + 14, b);
 		}
 	} else {
-		for (int i = 0; i <= 5; i++) {
-			double v = xa->lo + (xa->hi - xa->lo) * i / 5;
+		/* about five ticks at a step of 1, 2 or 5 times a power of ten */
+		double range = xa->hi - xa->lo, step = pow(10, floor(log10(range / 5)));
+
+		if (range / step > 25)
+			step *= 5;
+		else if (range / step > 10)
+			step *= 2;
+		for (double v = ceil(xa->lo / step) * step; v <= xa->hi + step * 1e-6; v += step) {
 			double x = pos(xa, v, ML, W - MR);
 
-			fmt_tick(b, sizeof(b), round(v * 100) / 100);
+			fmt_tick(b, sizeof(b), round(v / step) * step);
 			strbuf_addf(out, "<text x=\"%.1f\" y=\"%d\" class=\"a\" "
 					 "text-anchor=\"middle\">%s</text>", x, H - MB + 14, b);
 		}
@@ -289,7 +295,7 @@ static void eval_plots(struct strbuf *out, const struct ana_eval *e)
 	char bname[48];
 	int n = 0, ns = 0;
 
-	snprintf(bname, sizeof(bname), "best baseline: %s", best);
+	snprintf(bname, sizeof(bname), "%s (best)", best);
 	for (int k = 0; k < ANA_TIME_SLICES; k++) {
 		if (!e->slice_n[k])
 			continue;

@@ -447,8 +447,22 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	st->path = xstrdup(path);
 	st->meta = *m;
 	st->nr_cpus = m->nr_cpus;
+	/*
+	 * The span: the capture's (metadata), widened to the events' own when
+	 * they stray outside it (a recorder stamps its end before draining
+	 * the buffers).  One cheap pass finds the events' extremes.
+	 */
 	st->start_ns = m->start_ns;
 	st->end_ns = m->end_ns;
+	while ((ret = ds_trace_next(r, &ev)) == 1) {
+		if (!st->end_ns || ev.ts > st->end_ns)
+			st->end_ns = ev.ts;
+		if (!st->start_ns || ev.ts < st->start_ns)
+			st->start_ns = ev.ts;
+	}
+	if (ret < 0)
+		goto out_early;
+	ds_trace_rewind(r);
 	st->has_wakeups = !!(m->events_recorded &
 			     (DS_EV_BIT(DS_EV_WAKING) | DS_EV_BIT(DS_EV_WAKEUP)));
 	if (st->end_ns < st->start_ns)
@@ -474,7 +488,7 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 			break;
 		}
 		if (ev.ts < st->start_ns || ev.ts > st->end_ns) {
-			ret = error("'%s': event at %llu outside the trace's span %llu..%llu", path,
+			ret = error("'%s': event at %llu outside the events' span %llu..%llu", path,
 				    (unsigned long long)ev.ts, (unsigned long long)st->start_ns,
 				    (unsigned long long)st->end_ns);
 			break;
@@ -520,6 +534,7 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	free(c.tasks);
 	free(c.cpus);
 	ana_map_free(c.by_pid);
+out_early:
 	ds_trace_close(r);
 	if (ret) {
 		ana_trace_stats_release(st);
