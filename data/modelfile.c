@@ -344,6 +344,34 @@ struct ds_model *ds_model_load(const char *path)
 	return m;
 }
 
+/* FNV-1a over every weight (and checkpoint) byte: equal digests, equal models */
+static uint64_t digest(const struct ds_model *m)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const void *ck[3] = { m->ckpt_master, m->ckpt_m, m->ckpt_v };
+
+	for (int i = 0; i < m->n_tensors + 3; i++) {
+		const unsigned char *p;
+		size_t n;
+
+		if (i < m->n_tensors) {
+			p = m->tensors[i].data;
+			n = m->tensors[i].rows * m->tensors[i].cols * ds_type_size(m->tensors[i].type);
+		} else {
+			enum ds_type t;
+
+			if (!m->has_ckpt)
+				break;
+			ckpt_type(m, i - m->n_tensors, &t);
+			p = ck[i - m->n_tensors];
+			n = m->n_params * ds_type_size(t);
+		}
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ p[k]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 int ds_model_describe(const char *path, int json, struct strbuf *out)
 {
 	struct ds_model *m = ds_model_load(path);
@@ -390,8 +418,8 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 		strbuf_addstr(out, "],\"val_top1\":[");
 		for (int i = 0; i < m->n_curve; i++)
 			strbuf_addf(out, "%s%.6g", i ? "," : "", m->val_top1[i]);
-		strbuf_addf(out, "],\"checkpoint_epoch\":%d,\"windows\":",
-			    m->has_ckpt ? m->ckpt_epoch : 0);
+		strbuf_addf(out, "],\"checkpoint_epoch\":%d,\"digest\":\"%016llx\",\"windows\":",
+			    m->has_ckpt ? m->ckpt_epoch : 0, (unsigned long long)digest(m));
 		strbuf_add_json_str(out, m->windows);
 		strbuf_addstr(out, ",\"command_line\":");
 		strbuf_add_json_str(out, m->command_line);
@@ -435,6 +463,8 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 	if (m->has_ckpt)
 		strbuf_addf(out, "checkpoint:      after epoch %d (step %llu)\n", m->ckpt_epoch,
 			    (unsigned long long)m->ckpt_step);
+	strbuf_addf(out, "digest:          %016llx (FNV-1a of the weights and checkpoint)\n",
+		    (unsigned long long)digest(m));
 	if (m->windows && m->windows[0])
 		strbuf_addf(out, "windows:         %s\n", m->windows);
 	if (m->command_line && m->command_line[0])

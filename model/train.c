@@ -410,14 +410,14 @@ static int resume(struct trainer *tr, int *start_epoch)
 	}
 	if (lstm_model_from_file(&old, f, o->out))
 		goto out;
-	if (memcmp(&old.net.sh, &tr->net->sh, sizeof(old.net.sh)) || f->batch != o->batch ||
-	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads) {
-		error("cannot resume from '%s': it was trained with other settings "
-		      "(hidden, arith, batch, lr, seed, threads or windows shape differ)", o->out);
+	if (lstm_model_check_windows(&old, tr->w, o->windows_path)) {
 		lstm_model_release(&old);
 		goto out;
 	}
-	if (lstm_model_check_windows(&old, tr->w, o->windows_path)) {
+	if (memcmp(&old.net.sh, &tr->net->sh, sizeof(old.net.sh)) || f->batch != o->batch ||
+	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads) {
+		error("cannot resume from '%s': it was trained with other settings "
+		      "(hidden, head, embed, arith, batch, lr, seed or threads differ)", o->out);
 		lstm_model_release(&old);
 		goto out;
 	}

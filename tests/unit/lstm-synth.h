@@ -35,6 +35,9 @@ static struct ds_windows *synth_candidates(uint64_t n_dec, int K, int E, int S, 
 	w->version = DS_WINDOWS_VERSION;
 	w->mode = DS_WIN_CANDIDATES;
 	w->K = K, w->E = E, w->S = S, w->W = 0;
+	w->nr_traces = 1;
+	w->traces = xcalloc(1, sizeof(char *));
+	w->traces[0] = xstrdup("synthetic");
 	w->ep_names = xcalloc((size_t)E, sizeof(char *));
 	w->state_names = xcalloc((size_t)S, sizeof(char *));
 	w->ep_frac = xcalloc((size_t)E, 1);
@@ -66,8 +69,8 @@ static struct ds_windows *synth_candidates(uint64_t n_dec, int K, int E, int S, 
 		for (int j = 0; j < n; j++) {
 			int again;
 
-			do {	/* queued: 0..20 in steps of 1/8 (log2 us), distinct */
-				q[j] = (int16_t)((synth_rand(&rng) % 161) * 32);
+			do {	/* queued: 0..20 in steps of 1/2 (log2 us), distinct */
+				q[j] = (int16_t)((synth_rand(&rng) % 41) * 128);
 				again = 0;
 				for (int k = 0; k < j; k++)
 					again |= q[k] == q[j];
@@ -99,6 +102,9 @@ static struct ds_windows *synth_sequence(uint64_t n_dec, int W, int V, uint64_t 
 	w->version = DS_WINDOWS_VERSION;
 	w->mode = DS_WIN_SEQUENCE;
 	w->W = W;
+	w->nr_traces = 1;
+	w->traces = xcalloc(1, sizeof(char *));
+	w->traces[0] = xstrdup("synthetic");
 	w->n_dec = n_dec;
 	w->n_vocab = (uint64_t)V;
 	w->vocab = xcalloc((size_t)V, sizeof(char *));
@@ -133,6 +139,7 @@ static void synth_free(struct ds_windows *w)
 	free(w->ep_names), free(w->state_names), free(w->ep_frac), free(w->state_frac);
 	free(w->vocab), free(w->dec), free(w->cand), free(w->window), free(w->state);
 	free(w->seq_ids), free(w->seq_gaps);
+	free(w->traces[0]), free(w->traces);
 	free(w);
 }
 

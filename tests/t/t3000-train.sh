@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# schedcast train: learning a known rule end to end, model.h5 contents,
+# determinism, resume, Ctrl-C, refusing mismatched windows, bad input.
+. "$(dirname "$0")/lib.sh"
+
+MKWINDOWS=$TEST_TOP/build/tests/mkwindows
+
+# json_get FILE EXPR: evaluate a Python expression on the JSON in FILE (as d)
+json_get() {
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+test_expect_success 'fixed point learns "the longest-queued candidate wins" (>= 99%)' '
+	"$MKWINDOWS" -n 3000 w.h5 &&
+	schedcast train -q -o model.h5 --hidden 16 --epochs 4 --threads 2 w.h5 >out &&
+	grep -q "^model.h5: " out &&
+	schedcast info --json model.h5 >m.json &&
+	test "$(json_get m.json "d[\"arith\"]")" = fixed &&
+	test "$(json_get m.json "d[\"mode\"]")" = candidates &&
+	test "$(json_get m.json "max(d[\"val_top1\"]) >= 0.99")" = True &&
+	test "$(json_get m.json "d[\"tensors\"][\"lstm/w_x\"][\"q\"]")" = Q3.12 &&
+	test "$(json_get m.json "d[\"tensors\"][\"lstm/w_x\"][\"shape\"]")" = "[64, 3]" &&
+	test "$(json_get m.json "len(d[\"train_loss\"])")" = 4 &&
+	test "$(json_get m.json "d[\"state_features\"][0]")" = queued
+'
+
+test_expect_success 'info describes the model in text' '
+	schedcast info model.h5 >info &&
+	grep -q "^kind: *model (schedcast-model version 1)" info &&
+	grep -q "^arithmetic: *fixed" info &&
+	grep -q "lstm/w_h .* Q3.12" info &&
+	grep -q "^best epoch:" info &&
+	grep -q "^checkpoint: *after epoch 4" info
+'
+
+test_expect_success '--arith float trains the double reference' '
+	schedcast train -q -o float.h5 --arith float --hidden 16 --epochs 4 w.h5 >/dev/null &&
+	schedcast info --json float.h5 >f.json &&
+	test "$(json_get f.json "d[\"arith\"]")" = float &&
+	test "$(json_get f.json "d[\"tensors\"][\"head/w1\"][\"q\"]")" = f64 &&
+	test "$(json_get f.json "max(d[\"val_top1\"]) >= 0.99")" = True
+'
+
+test_expect_success 'same seed and threads: the same model, bit for bit' '
+	mkdir a b &&
+	(cd a && schedcast train -q -o m.h5 --hidden 8 --epochs 2 --seed 7 ../w.h5 >/dev/null) &&
+	(cd b && schedcast train -q -o m.h5 --hidden 8 --epochs 2 --seed 7 ../w.h5 >/dev/null) &&
+	schedcast info a/m.h5 | grep "^digest" >da &&
+	schedcast info b/m.h5 | grep "^digest" >db &&
+	test_cmp da db &&
+	(cd b && schedcast train -q -o m.h5 --hidden 8 --epochs 2 --seed 8 ../w.h5 >/dev/null) &&
+	schedcast info b/m.h5 | grep "^digest" >db &&
+	! test_cmp da db >/dev/null
+'
+
+test_expect_success '--resume continues to the same model as one run' '
+	schedcast train -q -o one.h5 --hidden 8 --epochs 4 --patience 9 w.h5 >/dev/null &&
+	schedcast train -q -o two.h5 --hidden 8 --epochs 2 --patience 9 w.h5 >/dev/null &&
+	schedcast train -q -o two.h5 --hidden 8 --epochs 4 --patience 9 --resume w.h5 >/dev/null &&
+	schedcast info two.h5 | grep -q "^checkpoint: *after epoch 4" &&
+	schedcast info one.h5 | grep "^digest" >d1 &&
+	schedcast info two.h5 | grep "^digest" >d2 &&
+	test_cmp d1 d2
+'
+
+test_expect_success 'a windows file with other features is refused in one line' '
+	"$MKWINDOWS" -n 300 -x renamed other.h5 &&
+	test_must_fail schedcast train -q -o two.h5 --hidden 8 --epochs 6 --patience 9 --resume other.h5 2>err &&
+	test_one_line_error err other.h5 &&
+	grep -q "renamed" err &&
+	"$MKWINDOWS" -n 300 -K 5 k5.h5 &&
+	test_must_fail schedcast train -q -o two.h5 --hidden 8 --epochs 6 --patience 9 --resume k5.h5 2>err &&
+	test_one_line_error err k5.h5
+'
+
+test_expect_success 'resume with other settings is refused' '
+	test_must_fail schedcast train -q -o two.h5 --hidden 16 --epochs 6 --resume w.h5 2>err &&
+	test_one_line_error err two.h5 &&
+	test_must_fail schedcast train -q -o nothere.h5 --resume w.h5 2>err &&
+	test_one_line_error err nothere.h5
+'
+
+test_expect_success 'sequence mode learns a cycle' '
+	"$MKWINDOWS" -s -n 2000 seq.h5 &&
+	schedcast train -q -o seqm.h5 --hidden 16 --epochs 5 seq.h5 >/dev/null &&
+	schedcast info --json seqm.h5 >s.json &&
+	test "$(json_get s.json "d[\"mode\"]")" = sequence &&
+	test "$(json_get s.json "max(d[\"val_top1\"]) >= 0.99")" = True
+'
+
+test_expect_success 'Ctrl-C keeps the last complete epoch and no temporary' '
+	mkdir int && cd int &&
+	"$MKWINDOWS" -n 20000 big.h5 &&
+	{ schedcast train -q -o m.h5 --hidden 16 --epochs 1000 --patience 1000 big.h5 >out 2>err & } &&
+	pid=$! &&
+	for i in $(seq 600); do test -e m.h5 && break; sleep 0.1; done &&
+	test -e m.h5 &&
+	kill -INT $pid &&
+	rc=0 && wait $pid || rc=$? &&
+	test $rc = 130 &&
+	grep -q "interrupted: .m.h5. holds the checkpoint of epoch" err &&
+	schedcast info m.h5 | grep -q "^checkpoint: *after epoch" &&
+	test -z "$(ls -A | grep -v "^big.h5$" | grep -v "^m.h5$" | grep -v "^out$" | grep -v "^err$")"
+'
+
+test_expect_success 'bad input: one line naming the file, exit 1' '
+	test_must_fail schedcast train -o x.h5 nope.h5 2>err && test_one_line_error err nope.h5 &&
+	echo junk >junk.h5 &&
+	test_must_fail schedcast train -o x.h5 junk.h5 2>err && test_one_line_error err junk.h5 &&
+	test_must_fail schedcast train -o x.h5 model.h5 2>err && test_one_line_error err model.h5 &&
+	test_must_fail schedcast train -o /nonexistent/dir/x.h5 w.h5 2>err &&
+	test_one_line_error err /nonexistent/dir &&
+	test ! -e x.h5
+'
+
+test_expect_success 'usage errors exit 2; -h matches the man page' '
+	test_usage_error schedcast train 2>/dev/null &&
+	test_usage_error schedcast train --arith double w.h5 2>/dev/null &&
+	test_usage_error schedcast train --lr 0 w.h5 2>/dev/null &&
+	test_usage_error schedcast train --hidden 0 w.h5 2>/dev/null &&
+	test_usage_error schedcast train --bogus w.h5 2>/dev/null &&
+	test_usage_error schedcast train w.h5 w.h5 2>/dev/null &&
+	schedcast train -h >help &&
+	grep -q "^usage: schedcast train" help &&
+	grep -q "^EXAMPLES" help
+'
+
+test_done
