@@ -60,7 +60,10 @@ static void dump_event(struct strbuf *sb, const struct ds_event *ev)
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++)
 		if (ints[i].v != -1)
 			strbuf_addf(sb, " %s=%d", ints[i].name, ints[i].v);
-	if (ev->state != -1)
+	/* a lost count in decimal, prev_state bits in hex */
+	if (ev->state != -1 && ev->type == DS_EV_LOST)
+		strbuf_addf(sb, " state=%lld", (long long)ev->state);
+	else if (ev->state != -1)
 		strbuf_addf(sb, " state=0x%llx", (unsigned long long)ev->state);
 	if (ev->comm[0])
 		strbuf_addf(sb, " comm=%.*s", DS_COMM_LEN, ev->comm);
