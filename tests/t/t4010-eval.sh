@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# schedcast eval end to end: a synthetic trace whose answers are known
+# (tests/data/report/rr-trace.py: on cpu0 four tasks take turns, each
+# preempted after its burst, so the kernel always picks the longest-queued
+# of the three queued; cpu1 runs a ping-pong pair, one candidate each time),
+# golden outputs, the model path and every refusal.
+. "$(dirname "$0")/lib.sh"
+
+D=$TEST_DATA/report
+
+test_expect_success 'setup: trace and windows' '
+	python3 "$D/rr-trace.py" 200 >rr.events &&
+	mktrace rr.h5 <rr.events &&
+	schedcast features -o w.h5 rr.h5 >/dev/null &&
+	schedcast features --mode sequence -o seq.h5 rr.h5 >/dev/null
+'
+
+test_expect_success 'the known answers: longest-queued always right, random exactly 1/3' '
+	schedcast eval --split all --json w.h5 >all.json &&
+	python3 - <<-EOP
+	import json
+	r = json.load(open("all.json"))
+	bl = {b["name"]: b for b in r["baselines"]}
+	# 201 decisions per CPU; the first pick on each CPU (from idle) was never queued
+	assert (r["decisions"], r["contested"], r["covered"]) == (402, 201, 400), r
+	assert r["model"] is None
+	assert abs(r["chance_top1_contested"] - 1 / 3) < 1e-6
+	assert abs(bl["longest-queued"]["top1_contested"] - 200 / 201) < 1e-6, bl["longest-queued"]
+	assert abs(bl["random"]["top1_contested"] - 200 / 3 / 201) < 1e-6, bl["random"]
+	assert abs(bl["random"]["top3_contested"] - 200 / 201) < 1e-6
+	assert r["best_baseline"] == "longest-queued"
+	assert list(bl) == ["random", "longest-queued", "least-recently-run", "least-recent-cpu",
+	                    "most-frequent", "markov1", "markov2"]
+	lo, hi = bl["longest-queued"]["ci95"]["top1_contested"]
+	assert lo < 200 / 201 < hi <= 1
+	assert [c["cpu"] for c in r["per_cpu"]] == [0, 1]
+	assert r["per_cpu"][1]["contested"] == 0
+	assert {"actual", "predicted", "count"} <= set(r["mispredictions"][0])
+	assert len(r["over_time"]) > 0 and len(r["by_candidates"]) > 0
+	EOP
+'
+
+test_expect_success 'golden outputs (text and JSON) of eval' '
+	schedcast eval --split all w.h5 | sed 1d >out.txt &&
+	test_cmp "$D/rr-eval.txt" out.txt &&
+	schedcast eval --split all --json w.h5 >out.json &&
+	test_cmp "$D/rr-eval.json" out.json
+'
+
+test_expect_success 'sequence mode: the same metrics over the vocabulary' '
+	schedcast eval --split all --json seq.h5 >seq.json &&
+	python3 - <<-EOP
+	import json
+	r = json.load(open("seq.json"))
+	names = [b["name"] for b in r["baselines"]]
+	assert r["mode"] == "sequence" and names == ["random", "most-frequent", "markov1", "markov2"], names
+	assert r["decisions"] == r["contested"] == 402
+	# the vocabulary: <unknown> and six comms
+	assert abs(r["chance_top1"] - 1 / 7) < 1e-6, r["chance_top1"]
+	bl = {b["name"]: b for b in r["baselines"]}
+	assert bl["markov1"]["top1"] > 0.95 and bl["markov1"]["top1"] > bl["most-frequent"]["top1"]
+	EOP
+'
+
+test_expect_success 'the default split is test, and split val works' '
+	schedcast eval --json w.h5 | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"split\"]==\"test\" and 0 < d[\"decisions\"] < 402, d[\"decisions\"]" &&
+	schedcast eval --split val --json w.h5 | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"split\"]==\"val\" and 0 < d[\"decisions\"] < 402"
+'
+
+test_expect_success 'with a model: scored beside the baselines, marked when not better' '
+	schedcast train -o m.h5 --epochs 1 --hidden 8 w.h5 >/dev/null 2>&1 &&
+	schedcast eval -m m.h5 --json w.h5 >m.json &&
+	python3 - <<-EOP
+	import json
+	r = json.load(open("m.json"))
+	m = r["model"]
+	assert m["name"] == "m.h5" and m["arith"] == "fixed", m
+	for k in ("top1", "top3", "top1_contested", "ci95", "beats_best_baseline"):
+	    assert k in m, k
+	best = [b for b in r["baselines"] if b["name"] == r["best_baseline"]][0]
+	assert m["beats_best_baseline"] == (m["top1_contested"] > best["top1_contested"])
+	EOP
+	schedcast eval -m m.h5 w.h5 >m.txt &&
+	if python3 -c "import json; exit(0 if json.load(open(\"m.json\"))[\"model\"][\"beats_best_baseline\"] else 1)"
+	then ! grep -q "^!!" m.txt
+	else grep -q "^!!model" m.txt && grep -q "^!! the model does not beat the best baseline" m.txt
+	fi
+'
+
+test_expect_success 'report --windows/--model adds the prediction section' '
+	schedcast report rr.h5 -w w.h5 -m m.h5 >rep.txt &&
+	grep -q "^prediction (m.h5)" rep.txt &&
+	schedcast report -f json rr.h5 -w w.h5 >rep.json &&
+	python3 -c "import json; d=json.load(open(\"rep.json\")); assert d[\"prediction\"][\"decisions\"] > 0 and d[\"prediction\"][\"model\"] is None"
+'
+
+test_expect_success 'a model for another feature set or mode is refused' '
+	schedcast features -K 4 -o k4.h5 rr.h5 >/dev/null &&
+	test_must_fail schedcast eval -m m.h5 k4.h5 2>err && test_one_line_error err k4.h5 &&
+	test_must_fail schedcast eval -m m.h5 seq.h5 2>err && test_one_line_error err seq.h5
+'
+
+test_expect_success 'bad inputs: one line naming the file, exit 1' '
+	test_must_fail schedcast eval "$D/windows-newer.h5" 2>err &&
+	test_one_line_error err windows-newer.h5 && grep -q newer err &&
+	test_must_fail schedcast eval rr.h5 2>err && test_one_line_error err rr.h5 &&
+	test_must_fail schedcast eval nope.h5 2>err && test_one_line_error err nope.h5 &&
+	test_must_fail schedcast eval -m rr.h5 w.h5 2>err && test_one_line_error err rr.h5 &&
+	head -c 3000 w.h5 >trunc.h5 &&
+	test_must_fail schedcast eval trunc.h5 2>err && test_one_line_error err trunc.h5
+'
+
+test_expect_success 'usage errors exit 2' '
+	test_usage_error schedcast eval 2>/dev/null &&
+	test_usage_error schedcast eval --split train w.h5 2>/dev/null &&
+	test_usage_error schedcast eval --bogus w.h5 2>/dev/null &&
+	test_usage_error schedcast eval w.h5 w.h5 2>/dev/null &&
+	schedcast eval -h | grep -q "^usage: schedcast eval"
+'
+
+test_done
