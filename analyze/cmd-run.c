@@ -30,7 +30,7 @@
 #include "data/trace.h"
 
 static const char run_usage[] =
-	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--seed N] [-- COMMAND [ARGS...]]\n"
+	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Record the scheduler (the built-in mixed workload by default), build the\n"
 	"features, train the fixed-point LSTM, evaluate it against the baselines and\n"
@@ -42,6 +42,9 @@ static const char run_usage[] =
 	"                             a file `schedcast import` reads (trace.dat, perf.data, text)\n"
 	"    -o, --output DIR         where to put everything (default schedcast-run)\n"
 	"    -e, --epochs N           training epochs (default 3)\n"
+	"    -n, --max-switches N     learn from the first N sched_switch events of the trace\n"
+	"                             at most, whatever the machine's event rate (default\n"
+	"                             60000; 0 = all of it)\n"
 	"    -s, --seed N             seed of the workload and of training (default 1)\n"
 	"    -h, --help               show this help\n"
 	"\n"
@@ -58,6 +61,7 @@ struct run_opts {
 	const char *trace;
 	const char *outdir;
 	int epochs;
+	uint64_t max_switches;
 	uint64_t seed;
 	char **command;		/* argv after "--", NULL-terminated; NULL = built-in workload */
 };
@@ -67,7 +71,8 @@ struct run_ctx {
 	char self[PATH_MAX];	/* this binary */
 	int stage, nr_stages;
 	uint64_t t0;
-	char *trace;		/* the trace every later stage reads */
+	char *trace;		/* the trace as recorded, given or sampled */
+	char *learn;		/* the part of it features/train/eval/report read */
 	const char *trace_origin;	/* how we got it, for the final summary */
 	char *windows, *model, *eval_txt, *eval_json, *report, *logs;
 };
@@ -390,6 +395,85 @@ static int stage_input(struct run_ctx *c)
 	return ret;
 }
 
+/*
+ * trim_trace - copy the events of in up to its max_switches-th sched_switch
+ * into out, so that learning has a bounded budget on any machine: the
+ * event rate of a recording depends on everything else the machine does.
+ * *span_ns receives the time span kept.  0, or -1 after an error.
+ */
+static int trim_trace(const char *in, const char *out, uint64_t max_switches, uint64_t *span_ns)
+{
+	struct ds_trace_reader *r = ds_trace_open(in);
+	struct ds_trace_writer *w;
+	struct ds_trace_meta meta;
+	const struct ds_task *tasks;
+	uint64_t switches = 0, first = 0, last = 0, n_tasks;
+	struct ds_event ev;
+	int got;
+
+	if (!r)
+		return -1;
+	meta = *ds_trace_meta(r);
+	w = ds_trace_create(out, &meta);
+	if (!w) {
+		ds_trace_close(r);
+		return -1;
+	}
+	tasks = ds_trace_tasks(r, &n_tasks);
+	for (uint64_t i = 0; i < n_tasks; i++)
+		if (tasks[i].tgid >= 0)
+			ds_trace_set_tgid(w, tasks[i].pid, tasks[i].tgid);
+	while ((got = ds_trace_next(r, &ev)) == 1) {
+		if (!switches && !last)
+			first = ev.ts;
+		if (ds_trace_write(w, &ev))
+			goto fail;
+		last = ev.ts;
+		if (ev.type == DS_EV_SWITCH && ++switches >= max_switches)
+			break;
+	}
+	if (got < 0)
+		goto fail;
+	if (!meta.start_ns || meta.start_ns > first)
+		meta.start_ns = first;
+	meta.end_ns = last;
+	ds_trace_meta_update(w, &meta);
+	ds_trace_close(r);
+	*span_ns = last - meta.start_ns;
+	return ds_trace_writer_close(w, NULL);
+fail:
+	ds_trace_writer_abort(w);
+	ds_trace_close(r);
+	return -1;
+}
+
+/* stage_trim - keep the first --max-switches switches for learning (not a numbered stage) */
+static int stage_trim(struct run_ctx *c)
+{
+	struct ds_trace_reader *r;
+	uint64_t switches, span;
+	char buf[32];
+
+	c->learn = xstrdup(c->trace);
+	if (!c->o->max_switches)
+		return 0;
+	r = ds_trace_open(c->trace);
+	if (!r)
+		return -1;
+	switches = ds_trace_meta(r)->count_by_type[DS_EV_SWITCH];
+	ds_trace_close(r);
+	if (switches <= c->o->max_switches)
+		return 0;
+	free(c->learn);
+	c->learn = dir_file(c, "learn.h5");
+	if (trim_trace(c->trace, c->learn, c->o->max_switches, &span))
+		return -1;
+	printf("      learning from the first %llu of its %llu switches (%s, %s): "
+	       "--max-switches\n", (unsigned long long)c->o->max_switches,
+	       (unsigned long long)switches, secs(buf, sizeof(buf), span), c->learn);
+	return 0;
+}
+
 /* trace_summary - events, span and lost of the input, one line */
 static void trace_summary(struct run_ctx *c, int *has_wakeups)
 {
@@ -426,7 +510,7 @@ static int stage_features(struct run_ctx *c, int has_wakeups)
 		argv_push(&a, "--mode");
 		argv_push(&a, "sequence");
 	}
-	argv_push(&a, c->trace);
+	argv_push(&a, c->learn);
 	ret = stage(c, &a, log, 1);
 	argv_release(&a);
 	free(log);
@@ -501,7 +585,7 @@ static int stage_report(struct run_ctx *c)
 	argv_push(&a, c->windows);
 	argv_push(&a, "--model");
 	argv_push(&a, c->model);
-	argv_push(&a, c->trace);
+	argv_push(&a, c->learn);
 	ret = stage(c, &a, log, 1);
 	argv_release(&a);
 	free(log);
@@ -534,6 +618,9 @@ static void print_where(struct run_ctx *c)
 	print_head(c->eval_txt);
 	printf("\nschedcast run: done in %s\n", secs(buf, sizeof(buf), sc_now_ns() - c->t0));
 	printf("  trace     %s (%s)\n", c->trace, c->trace_origin);
+	if (strcmp(c->learn, c->trace))
+		printf("  learnt on %s (its first %llu switches)\n", c->learn,
+		       (unsigned long long)c->o->max_switches);
 	printf("  windows   %s\n", c->windows);
 	printf("  model     %s\n", c->model);
 	printf("  eval      %s (per CPU, per task, mispredictions), %s\n", c->eval_txt,
@@ -549,6 +636,7 @@ int cmd_run(int argc, char **argv)
 		{ "trace", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "epochs", required_argument, NULL, 'e' },
+		{ "max-switches", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -557,13 +645,14 @@ int cmd_run(int argc, char **argv)
 		.duration_ns = 15 * NSEC_PER_SEC,
 		.outdir = "schedcast-run",
 		.epochs = 3,
+		.max_switches = 60000,
 		.seed = 1,
 	};
 	struct run_ctx c = { .o = &opts };
 	int ch, has_wakeups, ret = 1;
 	ssize_t n;
 
-	while ((ch = getopt_long(argc, argv, "+d:t:o:e:s:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+d:t:o:e:n:s:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (parse_duration(optarg, &opts.duration_ns) ||
@@ -581,6 +670,13 @@ int cmd_run(int argc, char **argv)
 		case 'e':
 			if (parse_int(optarg, 1, 10000, &opts.epochs)) {
 				error("bad number of epochs '%s' (1..10000)", optarg);
+				return sc_usage(run_usage, 1);
+			}
+			break;
+		case 'n':
+			if (parse_u64(optarg, &opts.max_switches) ||
+			    (opts.max_switches && opts.max_switches < 1000)) {
+				error("bad --max-switches '%s' (0, or at least 1000)", optarg);
 				return sc_usage(run_usage, 1);
 			}
 			break;
@@ -625,6 +721,8 @@ int cmd_run(int argc, char **argv)
 	if (stage_input(&c))
 		goto out;
 	trace_summary(&c, &has_wakeups);
+	if (stage_trim(&c))
+		goto out;
 	if (stage_features(&c, has_wakeups) || stage_train(&c) || stage_eval(&c) ||
 	    stage_report(&c))
 		goto out;
@@ -632,6 +730,7 @@ int cmd_run(int argc, char **argv)
 	ret = 0;
 out:
 	free(c.trace);
+	free(c.learn);
 	free(c.windows);
 	free(c.model);
 	free(c.eval_txt);
