@@ -43,7 +43,10 @@ void warning(const char *fmt, ...) SC_PRINTF(1, 2);
 void die(const char *fmt, ...) SC_PRINTF(1, 2) SC_NORETURN;
 void die_errno(const char *fmt, ...) SC_PRINTF(1, 2) SC_NORETURN;
 
-/* Silence error()/warning() output (tests of error paths). */
+/*
+ * Silence error()/warning() output (tests of error paths, fuzz/).  Calls
+ * nest: each sc_set_quiet(1) is undone by one sc_set_quiet(0).
+ */
 void sc_set_quiet(int quiet);
 
 /* ---- allocation --------------------------------------------------------- */

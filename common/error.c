@@ -10,9 +10,13 @@
 
 static int quiet;
 
+/* Calls nest, so that a library function silencing itself keeps a caller's quiet. */
 void sc_set_quiet(int q)
 {
-	quiet = q;
+	if (q)
+		quiet++;
+	else if (quiet)
+		quiet--;
 }
 
 static void vreport(const char *prefix, const char *fmt, va_list ap, int err)

@@ -23,7 +23,9 @@
  * fuzz/crashes/<name>/.
  */
 #define FUZZ_TARGETS(X) \
-	X(trace)
+	X(trace) \
+	X(text) \
+	X(import)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
@@ -40,11 +42,21 @@ void fuzz_init(void);
  */
 const char *fuzz_tmpfile(const uint8_t *data, size_t size, const char *suffix);
 
+/* fuzz_fail - a finding the sanitizers cannot see: print it and abort() */
+void fuzz_fail(const char *msg) __attribute__((noreturn));
+
 /*
  * fuzz_check_closed - abort (a finding) if an HDF5 object is still open
  * after the reader returned: an id leaked on some path.
  */
 void fuzz_check_closed(void);
+
+/*
+ * fuzz_read_trace - read the trace file at path as every stage does:
+ * identify, open, the task and lost tables, all events, a rewind, the text
+ * and JSON descriptions; then fuzz_check_closed().  0, or -1 if it was refused.
+ */
+int fuzz_read_trace(const char *path);
 
 /* fuzz_memfile - a read-only FILE * over data (fmemopen; "" for size 0) */
 FILE *fuzz_memfile(const uint8_t *data, size_t size);

@@ -57,6 +57,7 @@ fuzz: fuzz-build
 		mkdir -p $(FUZZ_O)/corpus/$$t $(FUZZ_O)/findings/$$t fuzz/corpus/$$t; \
 		echo "   FUZZ    $$t ($(FUZZ_SECONDS) s, $(FUZZ_JOBS) jobs)"; \
 		ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(FUZZ_O)/fuzz-$$t -fork=$(FUZZ_JOBS) -ignore_crashes=0 \
 			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
@@ -70,20 +71,22 @@ fuzz: fuzz-build
 
 # Valgrind over the unit tests and the corpus replay (gcc build, not ASan:
 # the two do not mix).  Zero errors and zero definite or indirect leaks.
-VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --num-callers=40 \
+	--suppressions=fuzz/valgrind.supp \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 check-valgrind: tests
 	@command -v valgrind >/dev/null || { echo "check-valgrind: valgrind not found (Debian: valgrind)" >&2; exit 1; }
-	$(Q)fail=0; for t in $(UNIT_BIN); do \
+	$(Q)mkdir -p $(O)/valgrind; fail=0; for t in $(UNIT_BIN); do \
+		log=$(O)/valgrind/$$(basename $$t).log; \
 		echo "   VALGRIND $$t"; \
-		CMOCKA_MESSAGE_OUTPUT=TAP $(VALGRIND) $$t >$$t.valgrind.log 2>&1 || \
-			{ fail=1; echo "check-valgrind: $$t failed:"; grep -v '^ok' $$t.valgrind.log | head -40; }; \
+		CMOCKA_MESSAGE_OUTPUT=TAP $(VALGRIND) $$t >$$log 2>&1 || \
+			{ fail=1; echo "check-valgrind: $$t failed:"; grep -v '^ok' $$log | head -40; }; \
 	done; \
 	for t in $$($(O)/tests/fuzz-replay --list); do \
 		echo "   VALGRIND fuzz-replay $$t"; \
 		$(VALGRIND) $(O)/tests/fuzz-replay $$t $$(ls -d fuzz/corpus/$$t fuzz/crashes/$$t 2>/dev/null) \
-			>$(O)/tests/fuzz-replay-$$t.valgrind.log 2>&1 || \
-			{ fail=1; echo "check-valgrind: fuzz-replay $$t failed:"; head -40 $(O)/tests/fuzz-replay-$$t.valgrind.log; }; \
+			>$(O)/valgrind/fuzz-replay-$$t.log 2>&1 || \
+			{ fail=1; echo "check-valgrind: fuzz-replay $$t failed:"; head -40 $(O)/valgrind/fuzz-replay-$$t.log; }; \
 	done; \
 	[ $$fail = 0 ] && echo "check-valgrind: clean"; exit $$fail
 
