@@ -414,6 +414,9 @@ static int trim_trace(const char *in, const char *out, uint64_t max_switches, ui
 	if (!r)
 		return -1;
 	meta = *ds_trace_meta(r);
+	/* the counts are the writer's to make */
+	meta.nr_events = meta.nr_tasks = meta.lost_total = 0;
+	memset(meta.count_by_type, 0, sizeof(meta.count_by_type));
 	w = ds_trace_create(out, &meta);
 	if (!w) {
 		ds_trace_close(r);
