@@ -158,6 +158,10 @@ static void lines(struct strbuf *out, const char *title, const char *xlabel, con
 			double x = pos(xa, s[i].x[j], ML, W - MR);
 			double y = pos(ya, s[i].y[j], H - MB, MT);
 
+			if (j && j < s[i].n - 1 && s[i].x[j] == s[i].x[j - 1] &&
+			    s[i].y[j] == s[i].y[j - 1])
+				continue;	/* the same point again (CDF steps) */
+
 			if (step && j) {
 				double py = pos(ya, s[i].y[j - 1], H - MB, MT);
 
@@ -267,11 +271,15 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	struct series s[MAXCPU];
 	static double xs[ANA_SERIES_BUCKETS];
 	char names[MAXCPU][16];
-	struct axis xa = { 0, (double)st->span_ns / 1e9, 0 }, ya = { 0, 1, 0 };
+	/* time in the unit that suits the span */
+	double unit = st->span_ns >= NSEC_PER_SEC ? 1e9 : st->span_ns >= NSEC_PER_MSEC ? 1e6 : 1e3;
+	const char *xlabel = unit == 1e9 ? "time since start (s)" : unit == 1e6 ?
+			     "time since start (ms)" : "time since start (us)";
+	struct axis xa = { 0, (double)st->span_ns / unit, 0 }, ya = { 0, 1, 0 };
 	int n = st->nr_cpus < MAXCPU ? st->nr_cpus : MAXCPU;
 
 	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
-		xs[b] = (double)st->span_ns / 1e9 * (b + 0.5) / ANA_SERIES_BUCKETS;
+		xs[b] = (double)st->span_ns / unit * (b + 0.5) / ANA_SERIES_BUCKETS;
 	for (int i = 0; i < n; i++) {
 		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
 			if (st->cpus[i].rq_series[b] > ya.hi)
@@ -281,8 +289,8 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	}
 	if (xa.hi <= 0)
 		xa.hi = 1;
-	lines(out, "Runqueue length over time (mean per interval)", "time since start (s)",
-	      "queued tasks", s, n, &xa, &ya, 0);
+	lines(out, "Runqueue length over time (mean per interval)", xlabel, "queued tasks", s, n,
+	      &xa, &ya, 0);
 }
 
 static void eval_plots(struct strbuf *out, const struct ana_eval *e)
