@@ -343,28 +343,34 @@ static void repair(struct feat_state *st, int cpu, int32_t who, uint64_t ts)
 
 	if (who < 0 || c->curr == who)
 		return;
+	struct feat_task *t;
+	int known_start = 0;
+
 	if (c->curr < 0) {
 		/* Nothing known about this CPU yet: learn, no switch to count. */
-		struct feat_task *t = who ? task_find(st, who) : NULL;
-
+		t = who ? task_find(st, who) : NULL;
 		if (t && t->st == FT_RUNNING && t->cpu == cpu) {
 			c->curr = who;
 			return;
 		}
-		switch_in(st, cpu, who, NULL, -1, ts);
-		return;
-	}
-	st->cov.inferred_switches++;
-	if (c->curr > 0)
-		switch_out(st, cpu, c->curr, NULL, -1, -1, ts);
-	if (who > 0 && c->curr == 0) {
-		/* An idle CPU runs a task queued on it at once. */
-		struct feat_task *t = task_find(st, who);
-
-		if (t && t->st == FT_QUEUED && t->cpu == cpu)
+	} else {
+		st->cov.inferred_switches++;
+		if (c->curr > 0)
+			switch_out(st, cpu, c->curr, NULL, -1, -1, ts);
+		t = who > 0 ? task_find(st, who) : NULL;
+		if (t && c->curr == 0 && t->st == FT_QUEUED && t->cpu == cpu) {
+			/* An idle CPU runs a task queued on it at once. */
 			t_in = SC_MAX(t->queued_ts, c->idle_since);
+			known_start = 1;
+		}
 	}
 	switch_in(st, cpu, who, NULL, -1, t_in);
+	if (who > 0 && !known_start) {
+		/* When it began to run is unknown: its burst makes no episode. */
+		t = task_find(st, who);
+		if (t)
+			t->cur_valid = 0;
+	}
 }
 
 static int check_cpu(struct feat_state *st, int cpu)

@@ -478,6 +478,31 @@ static void test_inferred_idle_switch(void **state)
 	assert_int_equal(r.d[3].state[0][FEAT_ST_QUEUED], feat_log2us(2500));
 }
 
+/*
+ * The first event on a CPU only says who runs there (not an inferred switch);
+ * a burst whose start was not seen makes no episode.
+ */
+static void test_first_event_learns(void **state)
+{
+	struct run r;
+
+	run_text("@cpus 2\n"
+		 WAKE(500, 1, 5, 0, 7)		/* t5 queued on cpu0; cpu1 runs t7 */
+		 WAKE(1000, 0, 10, 0, 5)	/* cpu0's first event: t5 runs there */
+		 SW(2000, 0, 5, 0x100, 10)
+		 SW(3000, 0, 10, 1, 5), &r);
+	assert_true(r.cov.inferred_switches == 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.d[0].prev_pid, 5);
+	assert_int_equal(r.d[0].label, 0);
+	assert_int_equal(r.d[1].cand[0].pid, 5);
+	assert_int_equal(r.d[1].label, 0);
+	assert_int_equal(r.d[1].state[0][FEAT_ST_NEVER_RAN], 0);
+	assert_true(r.d[1].cand[0].since_ran_ns == 1000);
+	for (int i = 0; i < TK * FEAT_E; i++)
+		assert_int_equal(r.d[1].window[0][i], 0);
+}
+
 /* Lost events reset the queue of their CPU instead of guessing. */
 static void test_lost_reset(void **state)
 {
@@ -1133,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_pick_never_queued),
 		cmocka_unit_test(test_inferred_idle_switch),
+		cmocka_unit_test(test_first_event_learns),
 		cmocka_unit_test(test_lost_reset),
 		cmocka_unit_test(test_waking_only),
 		cmocka_unit_test(test_fork),
