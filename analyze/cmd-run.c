@@ -37,7 +37,7 @@ static const char run_usage[] =
 	"write an HTML report.  Without root or tracefs it says so and uses the\n"
 	"sample trace shipped in data/samples/.\n"
 	"\n"
-	"    -d, --duration DURATION  how long to record (default 15s)\n"
+	"    -d, --duration DURATION  how long to record (default 10s)\n"
 	"    -t, --trace FILE         use this trace instead of recording: a trace.h5, or\n"
 	"                             a file `schedcast import` reads (trace.dat, perf.data, text)\n"
 	"    -o, --output DIR         where to put everything (default schedcast-run)\n"
@@ -645,7 +645,7 @@ int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts opts = {
-		.duration_ns = 15 * NSEC_PER_SEC,
+		.duration_ns = 10 * NSEC_PER_SEC,
 		.outdir = "schedcast-run",
 		.epochs = 3,
 		.max_switches = 60000,
