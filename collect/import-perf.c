@@ -193,8 +193,8 @@ static int read_header(const char *perf, const char *path, struct col_sink *s)
 int col_import_perf(const char *path, struct col_sink *s, const struct col_import_opts *opts)
 {
 	const char *perf = opts->perf ? opts->perf : "perf";
-	char *argv[] = { (char *)perf, "script", "-f", "--ns", "-i", (char *)path,
-			 "-F", "comm,tid,pid,cpu,time,event,trace", NULL };
+	char *argv[] = { (char *)perf, "script", "-f", "--ns", "--show-lost-events",
+			 "-i", (char *)path, "-F", "comm,tid,pid,cpu,time,event,trace", NULL };
 	struct col_text_parser p;
 	struct ds_event ev;
 	struct child c;
@@ -220,7 +220,7 @@ int col_import_perf(const char *path, struct col_sink *s, const struct col_impor
 			break;
 		}
 		if (r == 1) {
-			if (p.tgid >= 0 && ev.common_pid > 0)
+			if (ev.type != DS_EV_LOST && p.tgid >= 0 && ev.common_pid > 0)
 				ds_trace_set_tgid(s->w, ev.common_pid, p.tgid);
 			if (col_sink_write(s, &ev)) {
 				ret = -1;

@@ -585,6 +585,19 @@ int col_text_parse_line(struct col_text_parser *p, char *line, struct ds_event *
 
 event:
 	name = skip_ws(rest);
+	if (!strncmp(name, "PERF_RECORD_LOST lost ", 22)) {
+		/* perf script --show-lost-events: the ring overflowed on cpu */
+		int64_t n;
+
+		if (parse_i64(name + 22, strlen(name + 22), &n) || n < 0)
+			return bad_line(p, "PERF_RECORD_LOST");
+		ds_event_init(ev, DS_EV_LOST, ts, cpu);
+		ev->state = n;
+		p->kind = COL_TEXT_PERF;
+		if (cpu > p->max_cpu)
+			p->max_cpu = cpu;
+		return 1;
+	}
 	name_end = strchr(name, ':');
 	if (!name_end || name_end == name || (size_t)(name_end - name) >= sizeof(evname)) {
 		p->skipped++;

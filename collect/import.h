@@ -108,6 +108,8 @@ void col_text_parser_init(struct col_text_parser *p, const char *name);
  * event whose fields do not parse.  A lost-events line ("CPU:1 [LOST 4
  * EVENTS]", "CPU:1 [4 EVENTS DROPPED]") returns 1 with a DS_EV_LOST event
  * whose ts is 0: the caller gives it the time of the CPU's next event.
+ * perf's "PERF_RECORD_LOST lost N" line (perf script --show-lost-events)
+ * has its own time and returns a DS_EV_LOST event with it.
  *
  * Timestamps: "secs.frac" with 1 to 9 fraction digits (microseconds in
  * ftrace's text, nanoseconds with `trace-cmd report -t` or `perf script

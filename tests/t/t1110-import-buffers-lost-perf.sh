@@ -95,6 +95,19 @@ assert \"sched_wakeup\" not in d[\"events_recorded\"], d
 assert \"sched_waking\" in d[\"events_recorded\"], d
 "
 	'
+
+	test_expect_success 'perf lost records: markers with counts, same in perf script text' '
+		schedcast import -o lq.h5 --dump $D/lost.perf.data >lq.txt 2>err &&
+		grep -q "imported 7419 events (perf.data, 2 CPUs, 11864 lost)" err &&
+		test $(count lost lq.txt) = 24 &&
+		schedcast info --json lq.h5 | python3 -c "
+import json, sys; d = json.load(sys.stdin)
+assert d[\"lost_per_cpu\"] == [22, 11842], d
+" &&
+		us_trunc lq.txt >lq-us.txt &&
+		schedcast import -q -o lt2.h5 --dump $D/lost.perf-script.txt >lt2.txt &&
+		test_cmp lq-us.txt lt2.txt
+	'
 else
 	test_skip 'perf.data import' 'perf is not installed'
 fi

@@ -115,6 +115,10 @@ perf record -q -o sched.perf.data -e 'sched:sched_switch' -e 'sched:sched_waking
 	sh -c "$(declare -f workload); workload" 2>/dev/null
 perf script -i sched.perf.data >sched.perf-script.txt 2>/dev/null
 perf sched record -q -o sched-sched.perf.data -- sleep 0.05 >/dev/null 2>&1
+# a one-page ring per CPU that overflows: PERF_RECORD_LOST records
+perf record -q -m 1 -o lost.perf.data -e sched:sched_switch -e sched:sched_waking -a -- \
+	perf bench sched pipe -l 20000 >/dev/null 2>&1
+perf script -i lost.perf.data --show-lost-events >lost.perf-script.txt 2>/dev/null
 rm -f /tmp/sc-empty-kallsyms.$$
 chmod 644 ./*.dat ./*.gz ./*.perf.data ./*.txt
 ls -l
