@@ -23,6 +23,12 @@ hid_t ds_h5_lcpl(void);
 int ds_check_readable(const char *path);
 /* ds_h5_open_file - open read-only with one-line errors; <0 on failure */
 hid_t ds_h5_open_file(const char *path);
+/*
+ * ds_check_storage - error unless dataset d (name) stores enough bytes to
+ * hold `bytes` when decompressed (deflate expands at most ~1032:1): a
+ * declared size the file cannot back is corruption, not a big dataset.
+ */
+int ds_check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes);
 hid_t ds_h5_open_checked(const char *path, const char *format, int max_version, int *version);
 /* ds_h5_create_file - create under a registered temporary name (*tmp) */
 hid_t ds_h5_create_file(const char *path, char **tmp);

@@ -559,7 +559,7 @@ int ds_array_dims(struct ds_file *f, const char *name, uint64_t *dims, int max_r
  * the dataset: deflate cannot expand data more than about 1032:1, so a
  * dataset that claims more than that is corrupt, not large.
  */
-static int check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes)
+int ds_check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes)
 {
 	hsize_t stored = H5Dget_storage_size(d);
 
@@ -592,7 +592,7 @@ int ds_read_array(struct ds_file *f, const char *name, enum ds_type t, int rank,
 		return error("cannot read '%s': dataset '%s' has %llu elements, more than %llu allowed",
 			     f->path, name, (unsigned long long)total, (unsigned long long)max_elems);
 	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
-	if (check_storage(f, d, name, total * ds_type_size(t))) {
+	if (ds_check_storage(f, d, name, total * ds_type_size(t))) {
 		H5Dclose(d);
 		return -1;
 	}

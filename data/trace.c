@@ -687,6 +687,8 @@ static int read_meta(struct ds_trace_reader *r)
 	m->end_ns = (uint64_t)v;
 	if (ds_attr_get_int(f, NULL, "nr_events", &v))
 		return -1;
+	if (v < 0)
+		return error("cannot read '%s': negative event count %lld", f->path, (long long)v);
 	m->nr_events = (uint64_t)v;
 	for (int i = 0; i < DS_EV_MAX; i++) {
 		char name[64];
@@ -694,6 +696,9 @@ static int read_meta(struct ds_trace_reader *r)
 		snprintf(name, sizeof(name), "count_%s", type_names[i]);
 		if (ds_attr_get_int(f, NULL, name, &v))
 			return -1;
+		if (v < 0 || (uint64_t)v > m->nr_events)
+			return error("cannot read '%s': attribute '%s' is %lld, outside 0..%llu",
+				     f->path, name, (long long)v, (unsigned long long)m->nr_events);
 		m->count_by_type[i] = (uint64_t)v;
 	}
 	if (ds_attr_get_str(f, NULL, "events_recorded", &ev))
@@ -736,6 +741,9 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 		error("cannot read '%s': events table has the wrong layout", path);
 		goto fail;
 	}
+	/* rows the file does not hold would read as zeros, for as long as it claims */
+	if (ds_check_storage(r->f, r->dset, "events", r->meta.nr_events * H5Tget_size(ft)))
+		goto fail;
 	if (ds_read_array(r->f, "lost_per_cpu", DS_U64, 1, &nlost, (void **)&r->lost, 8192))
 		goto fail;
 	if ((int)nlost != r->meta.nr_cpus) {
@@ -755,6 +763,8 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 	r->nr_tasks = r->meta.nr_tasks = dims[0];
 	r->tasks = xcalloc(dims[0] ? dims[0] : 1, sizeof(*r->tasks));
 	td = H5Dopen2(r->f->fid, "tasks", H5P_DEFAULT);
+	if (ds_check_storage(r->f, td, "tasks", dims[0] * sizeof(*r->tasks)))
+		goto fail;
 	tmt = task_type(0);
 	if (dims[0] && H5Dread(td, tmt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->tasks) < 0) {
 		error("cannot read '%s': task table is damaged", path);
