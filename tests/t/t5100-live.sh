@@ -30,7 +30,7 @@ test_expect_success 'a model to run (trained on the sample trace)' '
 '
 
 if ! why=$(has_tracefs); then
-	test_skip 'live scoring of a pinned ping-pong matches eval on its trace' "$why"
+	test_skip 'live scoring of a pinned ping-pong matches eval on its trace (tracefs, perf)' "$why"
 	test_skip 'the text summary and the written trace' "$why"
 	test_done
 	exit
@@ -39,10 +39,11 @@ fi
 cpu=$(( $(nproc) > 1 ? 1 : 0 ))
 rounds=1000
 
-test_expect_success 'live scoring of a pinned ping-pong matches eval on its trace' '
-	schedcast live -m m.h5 --json --max-lag 60s -o pp.h5 -- \
+for backend in tracefs perf; do
+test_expect_success "live scoring of a pinned ping-pong matches eval on its trace ($backend)" '
+	schedcast live -b $backend -m m.h5 --json --max-lag 60s -o pp.h5 -- \
 		taskset -c $cpu schedcast workload -p pingpong --rounds $rounds --work 50 \
-		>live.json 2>live.err &&
+		>live.json 2>live.err || { cat live.err; false; } &&
 	schedcast features -o ppw.h5 pp.h5 >/dev/null &&
 	schedcast eval --json --split all -m m.h5 ppw.h5 >eval.json &&
 	python3 - $rounds <<-\EOF
@@ -58,12 +59,15 @@ test_expect_success 'live scoring of a pinned ping-pong matches eval on its trac
 	comms = {c["comm"]: c for c in live["per_comm"]}
 	for name in ("sc-ping", "sc-pong"):
 	    c = comms[name]
-	    # each pick of the pair is one decision; a simple baseline gets them
-	    assert c["decisions"] >= rounds - 1, c
-	    assert c["best_baseline_top1"] >= 0.8, c
+	    # each pick of the pair is one decision (unless the kernel dropped
+	    # events: a busy machine), and a simple baseline gets them
+	    if L["lost"] == 0:
+	        assert c["decisions"] >= rounds - 1, (c, L)
+	    assert c["best_baseline_top1"] >= 0.8, (c, L)
 	print("live == eval on", live["decisions"], "decisions")
 	EOF
 '
+done
 
 test_expect_success 'the text summary and the written trace' '
 	schedcast live -m m.h5 -d 300ms -o t.h5 >out 2>err || { cat err; false; } &&
