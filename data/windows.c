@@ -294,6 +294,8 @@ struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_wi
 	ret |= ds_attr_set_int(f, NULL, "W", w->W);
 	ret |= ds_attr_set_int(f, NULL, "nr_traces", hdr->nr_traces);
 	ret |= ds_attr_set_int(f, NULL, "seq_gap_frac", seq ? hdr->seq_gap_frac : 0);
+	if (seq)
+		ret |= ds_attr_set_str(f, NULL, "vocab_by", hdr->seq_vocab_by_pid ? "pid" : "comm");
 	if (!ret && hdr->nr_traces) {
 		for (int i = 0; i < hdr->nr_traces; i++)
 			if (!hdr->traces || !hdr->traces[i])
@@ -606,7 +608,7 @@ struct ds_windows *ds_windows_load(const char *path)
 {
 	struct ds_windows *w = xcalloc(1, sizeof(*w));
 	struct ds_file *f;
-	char *mode = NULL;
+	char *mode = NULL, *by = NULL;
 	int64_t v;
 	uint64_t nt, dims[3];
 	hid_t mt = -1;
@@ -643,6 +645,13 @@ struct ds_windows *ds_windows_load(const char *path)
 		if (get_int(f, "seq_gap_frac", 0, 15, &v))
 			goto fail;
 		w->seq_gap_frac = (int)v;
+		if (ds_attr_get_str(f, NULL, "vocab_by", &by))
+			goto fail;
+		if (strcmp(by, "pid") && strcmp(by, "comm")) {
+			error("cannot read '%s': unknown vocabulary identity '%s'", path, by);
+			goto fail;
+		}
+		w->seq_vocab_by_pid = !strcmp(by, "pid");
 	}
 	if (get_int(f, "nr_traces", 0, MAX_TRACES, &v))
 		goto fail;
@@ -704,12 +713,14 @@ struct ds_windows *ds_windows_load(const char *path)
 	if (load_coverage(f, &w->cov, w->n_dec) || validate(f, w))
 		goto fail;
 	free(mode);
+	free(by);
 	ds_close(f);
 	return w;
 fail:
 	if (mt >= 0)
 		H5Tclose(mt);
 	free(mode);
+	free(by);
 	ds_close(f);
 	ds_windows_free(w);
 	return NULL;
@@ -765,7 +776,7 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	struct ds_file *f;
 	struct ds_coverage cov = { 0 };
 	char *mode = NULL, **traces = NULL, **epn = NULL, **stn = NULL;
-	char *note = NULL;
+	char *note = NULL, *by = NULL;
 	int8_t *epf = NULL, *stf = NULL;
 	int64_t K = 0, E = 0, S = 0, W = 0, ndec = 0, ncand = 0, nvocab = 0, sn[3] = { 0 };
 	uint64_t nt = 0;
@@ -785,6 +796,8 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	    ds_read_strings(f, "traces", &traces, &nt, MAX_TRACES))
 		goto out;
 	seq = !strcmp(mode, "sequence");
+	if (seq && ds_attr_get_str(f, NULL, "vocab_by", &by))
+		goto out;
 	if (!seq && (read_names(f, "ep_names", "ep_frac", (int)E, &epn, &epf) ||
 		     read_names(f, "state_names", "state_frac", (int)S, &stn, &stf)))
 		goto out;
@@ -812,6 +825,10 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 			    pct(cov.contested_covered, cov.contested) / 100,
 			    (unsigned long long)cov.inferred_switches,
 			    (unsigned long long)cov.lost_resets, (long long)nvocab);
+		if (seq) {
+			strbuf_addstr(out, ",\"vocab_by\":");
+			strbuf_add_json_str(out, by);
+		}
 		strbuf_addf(out, ",\"split\":{\"train\":%lld,\"val\":%lld,\"test\":%lld}",
 			    (long long)sn[0], (long long)sn[1], (long long)sn[2]);
 		strbuf_addstr(out, ",\"cand_hist\":[");
@@ -835,8 +852,8 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	strbuf_addf(out, "file:            %s\n", path);
 	strbuf_addf(out, "kind:            windows (%s version %d)\n", DS_WINDOWS_FORMAT, version);
 	if (seq)
-		strbuf_addf(out, "mode:            sequence (W=%lld, vocabulary %lld incl. unknown)\n",
-			    (long long)W, (long long)nvocab);
+		strbuf_addf(out, "mode:            sequence (W=%lld, vocabulary %lld by %s, "
+			    "incl. unknown)\n", (long long)W, (long long)nvocab, by);
 	else
 		strbuf_addf(out, "mode:            candidates (K=%lld episodes)\n", (long long)K);
 	strbuf_addf(out, "traces:          %llu\n", (unsigned long long)nt);
@@ -878,6 +895,7 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	ret = 0;
 out:
 	free(note);
+	free(by);
 	free(mode);
 	ds_free_strings(traces, nt);
 	ds_free_strings(epn, (uint64_t)(epn ? E : 0));

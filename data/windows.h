@@ -100,6 +100,8 @@ struct ds_windows {
 	int seq_gap_frac;
 
 	struct ds_coverage cov;
+
+	int seq_vocab_by_pid;	/* sequence mode: identities are pids, else comms */
 };
 
 /* ds_windows_load - read and validate a whole file; NULL after an error */

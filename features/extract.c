@@ -193,13 +193,12 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	hdr.nr_traces = nr_traces;
 	hdr.traces = (char **)traces;
 	hdr.seq_gap_frac = FEAT_SEQ_GAP_FRAC;
+	hdr.seq_vocab_by_pid = o->vocab_by_pid;
 	w = ds_windows_create(out_path, &hdr);
 	if (!w)
 		goto out;
 	split = xstrfmt("%d,%d,%d", o->split[0], o->split[1], o->split[2]);
 	if (ds_windows_set_note(w, "split", split) ||
-	    (o->mode == DS_WIN_SEQUENCE &&
-	     ds_windows_set_note(w, "vocab_by", o->vocab_by_pid ? "pid" : "comm")) ||
 	    (o->command_line && ds_windows_set_note(w, "command_line", o->command_line)))
 		goto out;
 	for (int i = 0; i < nr_traces; i++)

@@ -149,9 +149,9 @@ test_expect_success 'sequence mode works from sched_switch alone' '
 	grep -q "known picks" out &&
 	schedcast info --json seq.h5 >j &&
 	test "$(jget j "d[\"mode\"], d[\"W\"], d[\"decisions\"], d[\"vocab\"]")" = "sequence 4 4 3" &&
-	schedcast info seq.h5 | grep -q "^mode: *sequence (W=4, vocabulary 3 incl. unknown)" &&
+	schedcast info seq.h5 | grep -q "^mode: *sequence (W=4, vocabulary 3 by comm, incl. unknown)" &&
 	schedcast features --mode sequence --vocab pid --vocab-size 2 -q -o seq2.h5 sw.h5 &&
-	test "$(schedcast info --json seq2.h5 | python3 -c "import json,sys; d=json.load(sys.stdin); print(d[\"vocab\"], d[\"covered\"])")" = "2 2"
+	test "$(schedcast info --json seq2.h5 | python3 -c "import json,sys; d=json.load(sys.stdin); print(d[\"vocab\"], d[\"covered\"], d[\"vocab_by\"])")" = "2 2 pid"
 '
 
 test_expect_success 'bad inputs: one line naming the file, exit 1, no output' '

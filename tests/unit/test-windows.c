@@ -143,7 +143,7 @@ static void test_round_trip_sequence(void **state)
 {
 	char *p = path_in("s.h5");
 	struct ds_windows hdr = { .mode = DS_WIN_SEQUENCE, .W = 3, .nr_traces = 1,
-				  .traces = traces, .seq_gap_frac = 8 };
+				  .traces = traces, .seq_gap_frac = 8, .seq_vocab_by_pid = 1 };
 	const char *vocab[] = { "<unknown>", "bash", "gcc" };
 	struct ds_windows_writer *w = ds_windows_create(p, &hdr);
 	struct ds_coverage cov = { 0 };
@@ -166,6 +166,7 @@ static void test_round_trip_sequence(void **state)
 	assert_true(l->W == 3 && l->n_vocab == 3 && l->n_dec == 100 && l->n_cand == 0);
 	assert_string_equal(l->vocab[2], "gcc");
 	assert_int_equal(l->seq_gap_frac, 8);
+	assert_int_equal(l->seq_vocab_by_pid, 1);
 	assert_int_equal(l->seq_ids[99 * 3], -1);
 	assert_int_equal(l->seq_ids[99 * 3 + 2], 1);
 	assert_int_equal(l->seq_gaps[99 * 3 + 2], 198);
