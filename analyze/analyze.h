@@ -219,6 +219,8 @@ struct ana_eval {
 	uint64_t decisions, contested, covered;
 	double chance, chance_c;	/* sums of 1/n over decisions with n >= 1 */
 	uint64_t observed;	/* decisions learnt from (scored or not) */
+	uint64_t inferred_switches;	/* of the input: switches repaired, never scored */
+	uint64_t lost_resets;	/* of the input: CPU states reset after lost events */
 	struct ana_score model;
 	struct ana_score bl[ANA_NR_BASELINES];
 	int bl_available[ANA_NR_BASELINES];	/* 0 in sequence mode for the
@@ -305,6 +307,15 @@ int ana_parse_split(const char *s, unsigned *mask);
  */
 int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
 		  const char *split_name, unsigned split_mask);
+
+/*
+ * ana_eval_trace - as ana_eval_file(), but the decisions and their features
+ * are computed from the trace at trace_path by the features engine (with
+ * the model's K), and split by time as `schedcast features` does by default
+ * (70/15/15).  Candidates-mode models only.
+ */
+int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model_path,
+		   const char *split_name, unsigned split_mask);
 
 /*
  * ana_decision_from_windows - the view of decision i of w (pointers into w).

@@ -23,7 +23,8 @@ static const char report_usage[] =
 	"    -o, --output FILE    write there (atomically) instead of standard output\n"
 	"    -w, --windows FILE   add the prediction section: baselines (and the model)\n"
 	"                         scored on this windows file's decisions\n"
-	"    -m, --model FILE     score this model too (needs --windows)\n"
+	"    -m, --model FILE     add the prediction section with this model; without\n"
+	"                         --windows the decisions come from the trace itself\n"
 	"    -s, --split SPLIT    decisions scored: test (default), val or all\n"
 	"    -n, --top N          tasks listed in text and html (default 25, 0 = all)\n"
 	"    -h, --help           show this help\n"
@@ -132,18 +133,15 @@ int cmd_report(int argc, char **argv)
 		error("unknown split '%s' (test, val or all)", opts.split);
 		return sc_usage(report_usage, 1);
 	}
-	if (opts.model && !opts.windows) {
-		error("--model needs --windows: the windows file made from this trace "
-		      "(schedcast features)");
-		return sc_usage(report_usage, 1);
-	}
 	if (strcmp(opts.output, "-") && sc_check_output_dir(opts.output))
 		return 1;
 
 	if (ana_trace_stats_compute(trace, &st))
 		return 1;
-	if (opts.windows) {
-		if (ana_eval_file(&ev, opts.windows, opts.model, opts.split, split_mask)) {
+	if (opts.windows || opts.model) {
+		/* without a windows file, the features engine computes them from the trace */
+		if (opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split, split_mask)
+				 : ana_eval_trace(&ev, trace, opts.model, opts.split, split_mask)) {
 			ana_trace_stats_release(&st);
 			return 1;
 		}

@@ -8,6 +8,7 @@
 
 #include "analyze/analyze.h"
 #include "common/common.h"
+#include "features/features.h"
 #include "model/lstm.h"
 
 int ana_parse_split(const char *s, unsigned *mask)
@@ -86,6 +87,8 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 	} else {
 		ana_eval_init(e, w->mode, NULL, NULL, split_name);
 	}
+	e->inferred_switches = w->cov.inferred_switches;
+	e->lost_resets = w->cov.lost_resets;
 	if (ana_eval_windows(e, w, split_mask, m ? predict : NULL, &mc)) {
 		ana_eval_release(e);
 		goto out;
@@ -95,5 +98,118 @@ out:
 	free(mc.scores);
 	lstm_model_free(m);
 	ds_windows_free(w);
+	return ret;
+}
+
+/*
+ * The header of the windows the features engine would write for m: what
+ * lstm_model_check_windows() compares.
+ */
+static void feature_header(struct ds_windows *hdr, int K, char **ep, int8_t *epf, char **st,
+			   int8_t *stf)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->mode = DS_WIN_CANDIDATES;
+	hdr->K = K;
+	hdr->E = FEAT_E;
+	hdr->S = FEAT_S;
+	for (int i = 0; i < FEAT_E; i++) {
+		ep[i] = (char *)feat_ep_desc[i].name;
+		epf[i] = feat_ep_desc[i].frac;
+	}
+	for (int i = 0; i < FEAT_S; i++) {
+		st[i] = (char *)feat_state_desc[i].name;
+		stf[i] = feat_state_desc[i].frac;
+	}
+	hdr->ep_names = ep;
+	hdr->ep_frac = epf;
+	hdr->state_names = st;
+	hdr->state_frac = stf;
+}
+
+int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model_path,
+		   const char *split_name, unsigned split_mask)
+{
+	static const int split[3] = { 70, 15, 15 };	/* schedcast features' default */
+	char *ep[FEAT_E], *st[FEAT_S];
+	int8_t epf[FEAT_E], stf[FEAT_S];
+	struct ds_trace_reader *r = NULL;
+	struct feat_state *fs = NULL;
+	struct lstm_model *m;
+	const struct lstm_shape *sh;
+	const struct ds_trace_meta *meta;
+	struct ds_windows hdr;
+	struct ds_event ev;
+	int32_t *scores = NULL;
+	int ret = -1, rc;
+
+	m = lstm_model_load(model_path);
+	if (!m)
+		return -1;
+	sh = lstm_model_shape(m);
+	if (sh->mode != DS_WIN_CANDIDATES) {
+		error("cannot score '%s' on a trace directly: a sequence model needs --windows "
+		      "with its vocabulary", model_path);
+		goto out_model;
+	}
+	feature_header(&hdr, sh->K, ep, epf, st, stf);
+	if (lstm_model_check_windows(m, &hdr, "the features of this schedcast"))
+		goto out_model;
+	r = ds_trace_open(trace_path);
+	if (!r)
+		goto out_model;
+	meta = ds_trace_meta(r);
+	if (!(meta->events_recorded & (DS_EV_BIT(DS_EV_WAKEUP) | DS_EV_BIT(DS_EV_WAKING)))) {
+		error("cannot score '%s' on '%s': the trace has no wakeup events", model_path,
+		      trace_path);
+		goto out;
+	}
+	{
+		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .K = sh->K,
+					.events_recorded = meta->events_recorded };
+
+		fs = feat_state_new(&fo, meta->nr_cpus);
+	}
+	if (!fs)
+		goto out;
+	scores = xcalloc(LSTM_MAX_CAND, sizeof(*scores));
+	ana_eval_init(e, DS_WIN_CANDIDATES, model_path, sh->arith == LSTM_FLOAT ? "float" : "fixed",
+		      split_name);
+	while ((rc = ds_trace_next(r, &ev)) == 1) {
+		struct feat_decision_out out;
+
+		if (ev.type == DS_EV_SWITCH && feat_decision(fs, &ev, &out) == 1) {
+			struct ana_decision d = {
+				.ts = out.ts, .cpu = out.cpu, .ncand = out.ncand,
+				.label = out.label, .next_pid = out.next_pid, .cand = out.cand,
+			};
+			int top[3] = { -1, -1, -1 };
+			int sp = feat_split_of(out.ts, meta->start_ns, meta->end_ns, split);
+			int scored = (split_mask >> sp) & 1;
+
+			if (scored && out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
+			    lstm_predict(m, out.window, out.state, out.ncand, scores) >= 0)
+				ana_top3(scores, out.ncand, top);
+			ana_eval_add(e, &d, top, scored);
+		}
+		if (feat_apply(fs, &ev)) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc < 0) {
+		ana_eval_release(e);
+		goto out;
+	}
+	e->inferred_switches = feat_coverage(fs)->inferred_switches;
+	e->lost_resets = feat_coverage(fs)->lost_resets;
+	ana_eval_finish(e);
+	ret = 0;
+out:
+	free(scores);
+	feat_state_free(fs);
+	ds_trace_close(r);
+out_model:
+	lstm_model_free(m);
 	return ret;
 }

@@ -110,6 +110,8 @@ void ana_eval_json(const struct ana_eval *e, struct strbuf *out)
 	kv_dbl(out, "coverage", ana_rate((double)e->covered, e->decisions), &first);
 	kv_dbl(out, "chance_top1", ana_rate(e->chance, e->decisions), &first);
 	kv_dbl(out, "chance_top1_contested", ana_rate(e->chance_c, e->contested), &first);
+	kv_u64(out, "inferred_switches", e->inferred_switches, &first);
+	kv_u64(out, "lost_resets", e->lost_resets, &first);
 	key(out, "model", &first);
 	if (e->has_model) {
 		f = 1;

@@ -44,8 +44,10 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 		    (unsigned long long)e->decisions, mode_name(e->mode), e->split,
 		    (unsigned long long)e->contested, 100 * ana_rate((double)e->contested, e->decisions),
 		    100 * ana_rate((double)e->covered, e->decisions));
-	strbuf_addf(out, "chance top-1 %.3f (all), %.3f (contested)\n\n",
-		    ana_rate(e->chance, e->decisions), ana_rate(e->chance_c, e->contested));
+	strbuf_addf(out, "chance top-1 %.3f (all), %.3f (contested); input: %llu inferred "
+			 "switches (never scored), %llu lost-event resets\n\n",
+		    ana_rate(e->chance, e->decisions), ana_rate(e->chance_c, e->contested),
+		    (unsigned long long)e->inferred_switches, (unsigned long long)e->lost_resets);
 	strbuf_addf(out, "  %-22s %6s  %6s   %-22s   %6s\n", "predictor", "top-1", "top-3",
 		    "top-1 contested [95% CI]", "top-3 c");
 	if (e->has_model) {

@@ -130,7 +130,6 @@ test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast report --format pdf basic.h5 2>/dev/null &&
 	test_usage_error schedcast report --bogus basic.h5 2>/dev/null &&
 	test_usage_error schedcast report basic.h5 basic.h5 2>/dev/null &&
-	test_usage_error schedcast report basic.h5 --model m.h5 2>/dev/null &&
 	test_usage_error schedcast report --top -1 basic.h5 2>/dev/null &&
 	schedcast report -h | grep -q "^usage: schedcast report"
 '

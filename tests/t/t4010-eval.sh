@@ -94,6 +94,16 @@ test_expect_success 'report --windows/--model adds the prediction section' '
 	python3 -c "import json; d=json.load(open(\"rep.json\")); assert d[\"prediction\"][\"decisions\"] > 0 and d[\"prediction\"][\"model\"] is None"
 '
 
+test_expect_success 'report TRACE --model scores the same as eval on its windows' '
+	schedcast report -f json rr.h5 --model m.h5 >tm.json &&
+	schedcast eval -m m.h5 --json w.h5 >em.json &&
+	python3 -c "
+import json
+a = json.load(open(\"tm.json\"))[\"prediction\"]
+b = json.load(open(\"em.json\"))
+assert a == b, (a, b)"
+'
+
 test_expect_success 'a model for another feature set or mode is refused' '
 	schedcast features -K 4 -o k4.h5 rr.h5 >/dev/null &&
 	test_must_fail schedcast eval -m m.h5 k4.h5 2>err && test_one_line_error err k4.h5 &&
