@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "features/features-local.h"
 
@@ -42,11 +43,21 @@ static int has_wakeups(const struct ds_trace_meta *m)
 }
 
 /* Open every input once before writing anything: fail early and clearly. */
-static int check_inputs(const char *const *traces, int n, const struct feat_extract_opts *o)
+static int check_inputs(const char *out, const char *const *traces, int n,
+			const struct feat_extract_opts *o)
 {
+	struct stat so, si;
+	int have_out = !stat(out, &so);
+
 	for (int i = 0; i < n; i++) {
-		struct ds_trace_reader *r = ds_trace_open(traces[i]);
+		struct ds_trace_reader *r;
 		int ok;
+
+		/* Renaming the output over an input would destroy it. */
+		if (have_out && !stat(traces[i], &si) && si.st_dev == so.st_dev &&
+		    si.st_ino == so.st_ino)
+			return error("cannot write '%s': it is also the input '%s'", out, traces[i]);
+		r = ds_trace_open(traces[i]);
 
 		if (!r)
 			return -1;
@@ -160,7 +171,7 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	    o->split[0] + o->split[1] + o->split[2] != 100)
 		return error("invalid split %d,%d,%d: the percentages must add up to 100",
 			     o->split[0], o->split[1], o->split[2]);
-	if (check_inputs(traces, nr_traces, o))
+	if (check_inputs(out_path, traces, nr_traces, o))
 		return -1;
 	if (o->mode == DS_WIN_SEQUENCE) {
 		vocab = build_vocab(traces, nr_traces, o);

@@ -162,6 +162,9 @@ test_expect_success 'bad inputs: one line naming the file, exit 1, no output' '
 	test_must_fail schedcast features -o o.h5 trunc.h5 2>err && test_one_line_error err trunc.h5 &&
 	test_must_fail schedcast features -o o.h5 t.h5 w.h5 2>err && test_one_line_error err w.h5 &&
 	test_must_fail schedcast features -o nodir/o.h5 t.h5 2>err && test_one_line_error err nodir &&
+	cp t.h5 same.h5 &&
+	test_must_fail schedcast features -o same.h5 same.h5 2>err && test_one_line_error err same.h5 &&
+	cmp t.h5 same.h5 &&
 	! test -e o.h5
 '
 
@@ -179,6 +182,14 @@ test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast features --bogus t.h5 2>/dev/null &&
 	schedcast features -h | grep -q "^usage: schedcast features" &&
 	schedcast features -h | grep -q "^EXAMPLES"
+'
+
+test_expect_success 'an empty trace gives an empty windows file' '
+	echo "@cpus 2" | mktrace empty.h5 &&
+	schedcast features -o ew.h5 empty.h5 >out &&
+	grep -q "^ew.h5: 0 decisions" out &&
+	schedcast info --json ew.h5 >j &&
+	test "$(jget j "d[\"decisions\"], d[\"candidates\"]")" = "0 0"
 '
 
 test_expect_success 'a damaged windows file is refused by info' '
