@@ -35,6 +35,24 @@ static void score_line(struct strbuf *out, const struct ana_eval *e, const char 
 		    ana_rate(s->top1_c, e->contested), lo, hi, ana_rate(s->top3_c, e->contested));
 }
 
+static void group_table(struct strbuf *out, const struct ana_eval *e, const struct ana_group *g,
+			size_t n, const char *what, size_t max)
+{
+	const char *best = ana_baseline_names[e->best >= 0 ? e->best : 0];
+
+	strbuf_addf(out, "  %-16s %10s %10s", what, "decisions", "contested");
+	if (e->has_model)
+		strbuf_addf(out, " %8s", "model");
+	strbuf_addf(out, " %18s\n", best);
+	for (size_t i = 0; i < n && i < max; i++) {
+		strbuf_addf(out, "  %-16s %10llu %10llu", g[i].name, (unsigned long long)g[i].n,
+			    (unsigned long long)g[i].contested);
+		if (e->has_model)
+			strbuf_addf(out, " %8.3f", ana_rate(g[i].model_top1, g[i].n));
+		strbuf_addf(out, " %18.3f\n", ana_rate(g[i].best_top1, g[i].n));
+	}
+}
+
 void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 {
 	char name[64];
@@ -65,33 +83,16 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 		strbuf_addf(out, "!! the model does not beat the best baseline (%s)\n",
 			    ana_baseline_names[e->best]);
 
-	strbuf_addf(out, "\nper CPU: %-10s %10s %10s %8s %8s\n", "cpu", "decisions", "contested",
-		    e->has_model ? "model" : "best", ana_baseline_names[e->best >= 0 ? e->best : 0]);
-	for (size_t i = 0; i < e->nr_cpu_groups; i++) {
-		const struct ana_group *g = &e->cpu_groups[i];
-
-		strbuf_addf(out, "         %-10s %10llu %10llu %8.3f %8.3f\n", g->name,
-			    (unsigned long long)g->n, (unsigned long long)g->contested,
-			    ana_rate(e->has_model ? g->model_top1 : g->best_top1, g->n),
-			    ana_rate(g->best_top1, g->n));
-	}
+	strbuf_addf(out, "\nper CPU (top-1 on all its decisions):\n");
+	group_table(out, e, e->cpu_groups, e->nr_cpu_groups, "cpu", e->nr_cpu_groups);
 	strbuf_addf(out, "\nper task (the kernel's pick; top 15 by decisions):\n");
-	strbuf_addf(out, "         %-16s %10s %10s %8s %8s\n", "comm", "decisions", "contested",
-		    e->has_model ? "model" : "best", ana_baseline_names[e->best >= 0 ? e->best : 0]);
-	for (size_t i = 0; i < e->nr_comm_groups && i < 15; i++) {
-		const struct ana_group *g = &e->comm_groups[i];
-
-		strbuf_addf(out, "         %-16s %10llu %10llu %8.3f %8.3f\n", g->name,
-			    (unsigned long long)g->n, (unsigned long long)g->contested,
-			    ana_rate(e->has_model ? g->model_top1 : g->best_top1, g->n),
-			    ana_rate(g->best_top1, g->n));
-	}
+	group_table(out, e, e->comm_groups, e->nr_comm_groups, "comm", 15);
 	strbuf_addf(out, "\nmost frequent mispredictions (%s; actual <- predicted):\n",
 		    e->has_model ? "model" : ana_baseline_names[e->best >= 0 ? e->best : 0]);
 	if (!e->nr_mispred)
-		strbuf_addf(out, "         none\n");
+		strbuf_addf(out, "  none\n");
 	for (size_t i = 0; i < e->nr_mispred && i < 10; i++)
-		strbuf_addf(out, "         %8llu  %-16s <- %s\n",
+		strbuf_addf(out, "  %8llu  %-16s <- %s\n",
 			    (unsigned long long)e->mispred[i].n, e->mispred[i].actual,
 			    e->mispred[i].predicted);
 }
