@@ -11,6 +11,7 @@
 #include "data/ds.h"
 #include "data/modelfile.h"
 #include "data/trace.h"
+#include "data/windows.h"
 
 static const char info_usage[] =
 	"usage: schedcast info [--json] FILE...\n"
@@ -32,6 +33,7 @@ struct describer {
 
 static const struct describer describers[] = {
 	{ DS_TRACE_FORMAT, ds_trace_describe },
+	{ DS_WINDOWS_FORMAT, ds_windows_describe },
 	{ DS_MODEL_FORMAT, ds_model_describe },
 };
 
