@@ -492,7 +492,7 @@ static int task_pid(const char *s, const char *end, int *perf_style, int32_t *tg
 static int parse_lost(struct col_text_parser *p, const char *s, struct ds_event *ev)
 {
 	const char *c = strstr(s, "CPU:");
-	unsigned long long n;
+	unsigned long long n = 0;
 	int cpu, len = 0;
 	int64_t count = -1;
 
@@ -510,7 +510,11 @@ static int parse_lost(struct col_text_parser *p, const char *s, struct ds_event 
 	} else {
 		return 0;
 	}
-	if (cpu < 0 || cpu >= 8192 || count > INT64_MAX / 2)
+	/* %llu reads "-5" as 2^64-5 and saturates on overflow: corruption, not a count */
+	if (count < -1 || (count == -1 && len && n > INT64_MAX / 2) || count > INT64_MAX / 2)
+		return error("cannot import '%s': line %llu: malformed lost-events count", p->name,
+			     (unsigned long long)p->lineno);
+	if (cpu < 0 || cpu >= 8192)
 		return 0;
 	if (strstr(c, "DROPPED"))
 		p->kind = COL_TEXT_TRACE_CMD;
