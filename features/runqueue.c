@@ -299,6 +299,7 @@ static void switch_out(struct feat_state *st, int cpu, int32_t pid, const char *
 	int dead = t->exiting || (state >= 0 && (state & (DS_STATE_DEAD | DS_STATE_ZOMBIE)));
 	int runnable = state >= 0 && ds_state_runnable(state) && !dead;
 
+	dequeue(st, t);		/* it ran, so it was queued nowhere (a missed switch-in) */
 	if (was_running) {
 		feat_add_run(t, t->run_ts, ts);
 		if (t->cur_valid && t->ep && state >= 0) {
