@@ -411,24 +411,40 @@ static void fx_lstm_encode(q3_12_t *h_out, const q3_12_t *x, const q3_12_t *w,
 	memcpy(h_out, h[cur], sizeof(*h_out) * H);
 }
 
+void fx_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h)
+{
+	const struct lstm_net *net = &m->net;
+	int K = net->sh.K, E = net->sh.E;
+	q3_12_t x[LSTM_MAX_K * LSTM_MAX_IN];
+
+	for (int t = 0; t < K; t++)
+		for (int e = 0; e < E; e++)
+			x[t * E + e] = lstm_norm_apply(&m->norm, e, window[t * E + e]);
+	fx_lstm_encode(h, x, m->wq, net, K);
+}
+
+int32_t fx_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state)
+{
+	const struct lstm_net *net = &m->net;
+	int E = net->sh.E, S = net->sh.S, H = net->sh.H;
+	q3_12_t z[LSTM_MAX_HIDDEN + LSTM_MAX_STATE], u[LSTM_MAX_HEAD];
+
+	memcpy(z, h, sizeof(*z) * H);
+	for (int k = 0; k < S; k++)
+		z[H + k] = lstm_norm_apply(&m->norm, E + k, state[k]);
+	return fx_head_forward(u, z, m->wq, net);
+}
+
 int fx_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
 	       int ncand, int32_t *scores)
 {
 	const struct lstm_net *net = &m->net;
-	int K = net->sh.K, E = net->sh.E, S = net->sh.S, H = net->sh.H, best = 0;
-	q3_12_t x[LSTM_MAX_K * LSTM_MAX_IN], z[LSTM_MAX_HIDDEN + LSTM_MAX_STATE];
-	q3_12_t u[LSTM_MAX_HEAD];
+	int K = net->sh.K, E = net->sh.E, S = net->sh.S, best = 0;
+	q3_12_t h[LSTM_MAX_HIDDEN];
 
 	for (int j = 0; j < ncand; j++) {
-		const int16_t *wj = window + (size_t)j * K * E, *sj = state + (size_t)j * S;
-
-		for (int t = 0; t < K; t++)
-			for (int e = 0; e < E; e++)
-				x[t * E + e] = lstm_norm_apply(&m->norm, e, wj[t * E + e]);
-		fx_lstm_encode(z, x, m->wq, net, K);
-		for (int k = 0; k < S; k++)
-			z[H + k] = lstm_norm_apply(&m->norm, E + k, sj[k]);
-		scores[j] = fx_head_forward(u, z, m->wq, net);
+		fx_encode_raw(m, window + (size_t)j * K * E, h);
+		scores[j] = fx_score_raw(m, h, state + (size_t)j * S);
 		if (scores[j] > scores[best])
 			best = j;
 	}

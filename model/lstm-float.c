@@ -381,32 +381,49 @@ static void fl_lstm_encode(double *h_out, const double *x, const double *w,
 }
 
 /* Q3.12-unit scores, rounded, kept within int32 */
-static int32_t to_q12(double s)
+int32_t fl_to_q12(double s)
 {
 	s = nearbyint(s * 4096.0);
 	return s > 1e9 ? 1000000000 : s < -1e9 ? -1000000000 : (int32_t)s;
+}
+
+void fl_encode_raw(const struct lstm_model *m, const int16_t *window, double *h)
+{
+	const struct lstm_net *net = &m->net;
+	int K = net->sh.K, E = net->sh.E;
+	double x[LSTM_MAX_K * LSTM_MAX_IN];
+
+	for (int t = 0; t < K; t++)
+		for (int e = 0; e < E; e++)
+			x[t * E + e] = lstm_norm_apply(&m->norm, e, window[t * E + e]) / 4096.0;
+	fl_lstm_encode(h, x, m->wf, net, K);
+}
+
+double fl_score_raw(const struct lstm_model *m, const double *h, const int16_t *state)
+{
+	const struct lstm_net *net = &m->net;
+	int E = net->sh.E, S = net->sh.S, H = net->sh.H;
+	double z[LSTM_MAX_HIDDEN + LSTM_MAX_STATE], u[LSTM_MAX_HEAD];
+
+	memcpy(z, h, sizeof(*z) * H);
+	for (int k = 0; k < S; k++)
+		z[H + k] = lstm_norm_apply(&m->norm, E + k, state[k]) / 4096.0;
+	return fl_head_forward(u, z, m->wf, net);
 }
 
 int fl_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
 	       int ncand, int32_t *scores)
 {
 	const struct lstm_net *net = &m->net;
-	int K = net->sh.K, E = net->sh.E, S = net->sh.S, H = net->sh.H, best = 0;
-	double x[LSTM_MAX_K * LSTM_MAX_IN], z[LSTM_MAX_HIDDEN + LSTM_MAX_STATE], u[LSTM_MAX_HEAD];
-	double sbest = 0;
+	int K = net->sh.K, E = net->sh.E, S = net->sh.S, best = 0;
+	double h[LSTM_MAX_HIDDEN], sbest = 0;
 
 	for (int j = 0; j < ncand; j++) {
-		const int16_t *wj = window + (size_t)j * K * E, *sj = state + (size_t)j * S;
 		double sc;
 
-		for (int t = 0; t < K; t++)
-			for (int e = 0; e < E; e++)
-				x[t * E + e] = lstm_norm_apply(&m->norm, e, wj[t * E + e]) / 4096.0;
-		fl_lstm_encode(z, x, m->wf, net, K);
-		for (int k = 0; k < S; k++)
-			z[H + k] = lstm_norm_apply(&m->norm, E + k, sj[k]) / 4096.0;
-		sc = fl_head_forward(u, z, m->wf, net);
-		scores[j] = to_q12(sc);
+		fl_encode_raw(m, window + (size_t)j * K * E, h);
+		sc = fl_score_raw(m, h, state + (size_t)j * S);
+		scores[j] = fl_to_q12(sc);
 		if (j == 0 || sc > sbest)
 			best = j, sbest = sc;
 	}
@@ -438,7 +455,7 @@ int fl_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t
 
 		for (int k = 0; k < net->sh.H; k++)
 			acc += wo[(size_t)v * net->sh.H + k] * h[k];
-		scores[v] = to_q12(acc);
+		scores[v] = fl_to_q12(acc);
 		if (v == 0 || acc > sbest)
 			best = v, sbest = acc;
 	}

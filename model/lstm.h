@@ -109,4 +109,27 @@ int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_
 int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
 		     int32_t *scores);
 
+/*
+ * struct lstm_cache - the encoder's output (the LSTM's last hidden state)
+ * remembered per candidate window.  A task waiting in a runqueue keeps its
+ * window from one decision to the next (it changes when the task runs), so
+ * with a cache most candidates of a decision cost only the head.  Results
+ * are bit-identical to lstm_predict(): a hit compares the whole window.
+ * One cache per thread; it holds no pointer into the windows.
+ */
+struct lstm_cache;
+
+/*
+ * lstm_cache_new - a cache of `entries` windows (rounded up to a power of
+ * two, 2-way set associative) for candidates model m.  Free with
+ * lstm_cache_free() (NULL is a no-op) before m.
+ */
+struct lstm_cache *lstm_cache_new(const struct lstm_model *m, unsigned entries);
+void lstm_cache_free(struct lstm_cache *c);
+/* lstm_predict_cached - lstm_predict() through cache c */
+int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
+			const int16_t *state, int ncand, int32_t *scores);
+/* lstm_cache_stats - lookups that hit and that had to encode */
+void lstm_cache_stats(const struct lstm_cache *c, uint64_t *hits, uint64_t *misses);
+
 #endif /* SC_MODEL_LSTM_H */

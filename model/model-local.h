@@ -280,7 +280,17 @@ struct lstm_model {
 	char **vocab;		/* (V), sequence mode */
 };
 
-/* The inference paths behind lstm_predict*(): lstm-fixed.c and lstm-float.c */
+/*
+ * The inference paths behind lstm_predict*(): lstm-fixed.c and lstm-float.c.
+ * *_encode_raw: a raw (K, E) window -> the LSTM's last hidden state (H);
+ * *_score_raw: that state + the raw (S) state features -> the score.
+ */
+void fx_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
+int32_t fx_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state);
+void fl_encode_raw(const struct lstm_model *m, const int16_t *window, double *h);
+double fl_score_raw(const struct lstm_model *m, const double *h, const int16_t *state);
+/* fl_to_q12 - a double score in Q3.12 units, rounded, kept within int32 */
+int32_t fl_to_q12(double s);
 int fx_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
 	       int ncand, int32_t *scores);
 int fx_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,

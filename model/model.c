@@ -246,3 +246,121 @@ int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16
 		return fx_predict_seq(m, ids, gaps, scores);
 	return fl_predict_seq(m, ids, gaps, scores);
 }
+
+/* ---- the encoder cache ------------------------------------------------------------ */
+
+struct lstm_cache {
+	const struct lstm_model *m;
+	unsigned sets;		/* power of two; 2 ways each */
+	size_t win;		/* K * E */
+	uint64_t *key;		/* (sets * 2) window hash, 0 = empty */
+	uint8_t *lru;		/* (sets) the way to replace next */
+	int16_t *wins;		/* (sets * 2, K * E) the windows themselves */
+	q3_12_t *hq;		/* (sets * 2, H) fixed models */
+	double *hf;		/* (sets * 2, H) float models */
+	uint64_t hits, misses;
+};
+
+struct lstm_cache *lstm_cache_new(const struct lstm_model *m, unsigned entries)
+{
+	struct lstm_cache *c;
+	size_t n, H = (size_t)m->net.sh.H;
+
+	if (m->net.sh.mode != DS_WIN_CANDIDATES)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->m = m;
+	c->sets = 1;
+	while (c->sets * 2 < entries && c->sets < (1u << 24))
+		c->sets <<= 1;
+	n = (size_t)c->sets * 2;
+	c->win = (size_t)m->net.sh.K * m->net.sh.E;
+	c->key = xcalloc(n, sizeof(*c->key));
+	c->lru = xcalloc(c->sets, 1);
+	c->wins = xcalloc(n * c->win, sizeof(*c->wins));
+	if (m->net.sh.arith == LSTM_FIXED)
+		c->hq = xcalloc(n * H, sizeof(*c->hq));
+	else
+		c->hf = xcalloc(n * H, sizeof(*c->hf));
+	return c;
+}
+
+void lstm_cache_free(struct lstm_cache *c)
+{
+	if (!c)
+		return;
+	free(c->key), free(c->lru), free(c->wins), free(c->hq), free(c->hf);
+	free(c);
+}
+
+void lstm_cache_stats(const struct lstm_cache *c, uint64_t *hits, uint64_t *misses)
+{
+	*hits = c->hits;
+	*misses = c->misses;
+}
+
+static uint64_t hash_window(const int16_t *w, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint16_t)w[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+/* the slot holding window's encoding, encoding it on a miss */
+static size_t cache_slot(struct lstm_cache *c, const int16_t *window)
+{
+	uint64_t h = hash_window(window, c->win);
+	size_t set = (size_t)(h & (c->sets - 1)), slot;
+	size_t H = (size_t)c->m->net.sh.H;
+
+	for (int way = 0; way < 2; way++) {
+		slot = set * 2 + (size_t)way;
+		if (c->key[slot] == h &&
+		    !memcmp(c->wins + slot * c->win, window, c->win * sizeof(*window))) {
+			c->lru[set] = (uint8_t)!way;
+			c->hits++;
+			return slot;
+		}
+	}
+	slot = set * 2 + c->lru[set];
+	c->lru[set] ^= 1;
+	c->key[slot] = h;
+	memcpy(c->wins + slot * c->win, window, c->win * sizeof(*window));
+	if (c->hq)
+		fx_encode_raw(c->m, window, c->hq + slot * H);
+	else
+		fl_encode_raw(c->m, window, c->hf + slot * H);
+	c->misses++;
+	return slot;
+}
+
+int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
+			const int16_t *state, int ncand, int32_t *scores)
+{
+	size_t H = (size_t)m->net.sh.H, S = (size_t)m->net.sh.S;
+	double sbest = 0;
+	int best = 0;
+
+	if (!c || c->m != m || m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 ||
+	    ncand > LSTM_MAX_CAND)
+		return -1;
+	for (int j = 0; j < ncand; j++) {
+		size_t slot = cache_slot(c, window + (size_t)j * c->win);
+
+		if (c->hq) {
+			scores[j] = fx_score_raw(m, c->hq + slot * H, state + (size_t)j * S);
+			if (scores[j] > scores[best])
+				best = j;
+		} else {
+			double sc = fl_score_raw(m, c->hf + slot * H, state + (size_t)j * S);
+
+			scores[j] = fl_to_q12(sc);
+			if (j == 0 || sc > sbest)
+				best = j, sbest = sc;
+		}
+	}
+	return best;
+}

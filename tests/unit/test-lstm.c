@@ -401,6 +401,28 @@ static void test_predict_matches_training(void **state)
 	}
 	printf("# lstm_predict: bit-identical to training's forward on %d decisions, "
 	       "top-1 %.1f%%\n", n, 100.0 * agree / n);
+	/* through the encoder cache: the same scores, and hits the second time round */
+	{
+		struct lstm_cache *c = lstm_cache_new(m, 1024);
+		uint64_t hits, misses;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (uint64_t i = 0; i < 40; i++) {
+				const struct ds_decision *d = &w->dec[i];
+				int32_t a[8], b[8];
+
+				lstm_predict(m, w->window + d->cand_off * 12,
+					     w->state + d->cand_off * 3, d->ncand, a);
+				lstm_predict_cached(m, c, w->window + d->cand_off * 12,
+						    w->state + d->cand_off * 3, d->ncand, b);
+				assert_memory_equal(a, b, sizeof(int32_t) * d->ncand);
+			}
+		lstm_cache_stats(c, &hits, &misses);
+		printf("# lstm_predict_cached: identical scores, %llu hits, %llu misses\n",
+		       (unsigned long long)hits, (unsigned long long)misses);
+		assert_true(hits == misses);	/* the second pass: all hits */
+		lstm_cache_free(c);
+	}
 	assert_int_equal(lstm_predict(m, w->window, w->state, 0, NULL), -1);
 	assert_int_equal(lstm_predict_seq(m, NULL, NULL, NULL), -1);
 	lstm_scratch_release(&s);
