@@ -569,48 +569,162 @@ static int load_coverage(struct ds_file *f, struct ds_coverage *cov, uint64_t n_
 	return 0;
 }
 
-static int validate(struct ds_file *f, struct ds_windows *w)
+/* Check decisions [0, n) of a block whose candidates start at cand_base. */
+static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_t first,
+			  const struct ds_decision *dec, uint64_t n, uint64_t cand_base,
+			  const int32_t *seq_ids)
 {
-	uint64_t next_off = 0;
+	uint64_t next_off = cand_base;
 
-	for (uint64_t i = 0; i < w->n_dec; i++) {
-		const struct ds_decision *d = &w->dec[i];
+	for (uint64_t i = 0; i < n; i++) {
+		const struct ds_decision *d = &dec[i];
 
 		if (d->trace < 0 || d->trace >= w->nr_traces || d->split > DS_SPLIT_TEST ||
 		    d->cpu < 0 || d->ncand < 0)
 			return error("cannot read '%s': decision %llu is invalid", f->path,
-				     (unsigned long long)i);
+				     (unsigned long long)(first + i));
 		if (w->mode == DS_WIN_CANDIDATES) {
 			if (d->cand_off != next_off || d->cand_off + (uint64_t)d->ncand > w->n_cand ||
 			    d->label < -1 || d->label >= d->ncand)
 				return error("cannot read '%s': decision %llu has bad candidates",
-					     f->path, (unsigned long long)i);
+					     f->path, (unsigned long long)(first + i));
 			next_off += (uint64_t)d->ncand;
 		} else if (d->ncand || d->label < 0 || (uint64_t)d->label >= w->n_vocab) {
 			return error("cannot read '%s': decision %llu has a bad label", f->path,
-				     (unsigned long long)i);
+				     (unsigned long long)(first + i));
 		}
 	}
-	if (w->mode == DS_WIN_CANDIDATES && next_off != w->n_cand)
-		return error("cannot read '%s': %llu candidates but decisions use %llu", f->path,
-			     (unsigned long long)w->n_cand, (unsigned long long)next_off);
 	if (w->mode == DS_WIN_SEQUENCE) {
-		for (uint64_t i = 0; i < w->n_dec * (uint64_t)w->W; i++)
-			if (w->seq_ids[i] < -1 || (w->seq_ids[i] >= 0 &&
-						   (uint64_t)w->seq_ids[i] >= w->n_vocab))
-				return error("cannot read '%s': sequence id out of range at %llu",
-					     f->path, (unsigned long long)i);
+		for (uint64_t i = 0; i < n * (uint64_t)w->W; i++)
+			if (seq_ids[i] < -1 || (seq_ids[i] >= 0 && (uint64_t)seq_ids[i] >= w->n_vocab))
+				return error("cannot read '%s': sequence id out of range in decision %llu",
+					     f->path, (unsigned long long)(first + i / (uint64_t)w->W));
 	}
 	return 0;
+}
+
+/* An array whose shape must be exactly want (without reading it). */
+static int check_dims(struct ds_file *f, const char *name, int rank, const uint64_t *want)
+{
+	uint64_t dims[4];
+
+	if (ds_array_dims(f, name, dims, 4) != rank)
+		return error("cannot read '%s': '%s' has the wrong rank", f->path, name);
+	for (int i = 0; i < rank; i++)
+		if (dims[i] != want[i])
+			return error("cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
+				     f->path, name, i, (unsigned long long)dims[i],
+				     (unsigned long long)want[i]);
+	return 0;
+}
+
+/*
+ * Everything but the per-decision arrays: attributes, names, traces,
+ * vocabulary, coverage; and the shapes of the arrays against the counts.
+ */
+static int load_header(struct ds_file *f, struct ds_windows *w)
+{
+	char *mode = NULL, *by = NULL;
+	uint64_t nt, dims[3];
+	int64_t v;
+	int ret = -1;
+
+	if (ds_attr_get_str(f, NULL, "mode", &mode))
+		goto out;
+	if (!strcmp(mode, "candidates")) {
+		w->mode = DS_WIN_CANDIDATES;
+	} else if (!strcmp(mode, "sequence")) {
+		w->mode = DS_WIN_SEQUENCE;
+	} else {
+		error("cannot read '%s': unknown mode '%s'", f->path, mode);
+		goto out;
+	}
+	if (w->mode == DS_WIN_CANDIDATES) {
+		if (get_int(f, "K", 1, MAX_K, &v))
+			goto out;
+		w->K = (int)v;
+		if (get_int(f, "E", 1, MAX_FEAT, &v))
+			goto out;
+		w->E = (int)v;
+		if (get_int(f, "S", 1, MAX_FEAT, &v))
+			goto out;
+		w->S = (int)v;
+	} else {
+		if (get_int(f, "W", 1, MAX_W, &v))
+			goto out;
+		w->W = (int)v;
+		if (get_int(f, "seq_gap_frac", 0, 15, &v))
+			goto out;
+		w->seq_gap_frac = (int)v;
+		if (ds_attr_get_str(f, NULL, "vocab_by", &by))
+			goto out;
+		if (strcmp(by, "pid") && strcmp(by, "comm")) {
+			error("cannot read '%s': unknown vocabulary identity '%s'", f->path, by);
+			goto out;
+		}
+		w->seq_vocab_by_pid = !strcmp(by, "pid");
+	}
+	if (get_int(f, "nr_traces", 0, MAX_TRACES, &v))
+		goto out;
+	w->nr_traces = (int)v;
+	if (ds_read_strings(f, "traces", &w->traces, &nt, MAX_TRACES))
+		goto out;
+	if (nt != (uint64_t)w->nr_traces) {
+		error("cannot read '%s': %llu trace names for %d traces", f->path,
+		      (unsigned long long)nt, w->nr_traces);
+		ds_free_strings(w->traces, nt);
+		w->traces = NULL;
+		goto out;
+	}
+	if (w->mode == DS_WIN_CANDIDATES &&
+	    (read_names(f, "ep_names", "ep_frac", w->E, &w->ep_names, &w->ep_frac) ||
+	     read_names(f, "state_names", "state_frac", w->S, &w->state_names, &w->state_frac)))
+		goto out;
+	if (get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &v))
+		goto out;
+	w->n_dec = (uint64_t)v;
+	if (get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &v))
+		goto out;
+	w->n_cand = (uint64_t)v;
+	if (check_dims(f, "decisions", 1, &w->n_dec) || check_dims(f, "cand", 1, &w->n_cand))
+		goto out;
+	if (w->mode == DS_WIN_CANDIDATES) {
+		dims[0] = w->n_cand;
+		dims[1] = (uint64_t)w->K;
+		dims[2] = (uint64_t)w->E;
+		if (check_dims(f, "window", 3, dims))
+			goto out;
+		dims[1] = (uint64_t)w->S;
+		if (check_dims(f, "state", 2, dims))
+			goto out;
+	} else {
+		if (w->n_cand) {
+			error("cannot read '%s': sequence file with candidates", f->path);
+			goto out;
+		}
+		if (ds_read_strings(f, "vocab", &w->vocab, &w->n_vocab, MAX_VOCAB))
+			goto out;
+		if (!w->n_vocab) {
+			error("cannot read '%s': empty vocabulary", f->path);
+			goto out;
+		}
+		dims[0] = w->n_dec;
+		dims[1] = (uint64_t)w->W;
+		if (check_dims(f, "seq_ids", 2, dims) || check_dims(f, "seq_gaps", 2, dims))
+			goto out;
+	}
+	ret = load_coverage(f, &w->cov, w->n_dec);
+out:
+	free(mode);
+	free(by);
+	return ret;
 }
 
 struct ds_windows *ds_windows_load(const char *path)
 {
 	struct ds_windows *w = xcalloc(1, sizeof(*w));
 	struct ds_file *f;
-	char *mode = NULL, *by = NULL;
-	int64_t v;
-	uint64_t nt, dims[3];
+	uint64_t dims[3];
 	hid_t mt = -1;
 
 	f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &w->version);
@@ -618,61 +732,8 @@ struct ds_windows *ds_windows_load(const char *path)
 		free(w);
 		return NULL;
 	}
-	if (ds_attr_get_str(f, NULL, "mode", &mode))
+	if (load_header(f, w))
 		goto fail;
-	if (!strcmp(mode, "candidates")) {
-		w->mode = DS_WIN_CANDIDATES;
-	} else if (!strcmp(mode, "sequence")) {
-		w->mode = DS_WIN_SEQUENCE;
-	} else {
-		error("cannot read '%s': unknown mode '%s'", path, mode);
-		goto fail;
-	}
-	if (w->mode == DS_WIN_CANDIDATES) {
-		if (get_int(f, "K", 1, MAX_K, &v))
-			goto fail;
-		w->K = (int)v;
-		if (get_int(f, "E", 1, MAX_FEAT, &v))
-			goto fail;
-		w->E = (int)v;
-		if (get_int(f, "S", 1, MAX_FEAT, &v))
-			goto fail;
-		w->S = (int)v;
-	} else {
-		if (get_int(f, "W", 1, MAX_W, &v))
-			goto fail;
-		w->W = (int)v;
-		if (get_int(f, "seq_gap_frac", 0, 15, &v))
-			goto fail;
-		w->seq_gap_frac = (int)v;
-		if (ds_attr_get_str(f, NULL, "vocab_by", &by))
-			goto fail;
-		if (strcmp(by, "pid") && strcmp(by, "comm")) {
-			error("cannot read '%s': unknown vocabulary identity '%s'", path, by);
-			goto fail;
-		}
-		w->seq_vocab_by_pid = !strcmp(by, "pid");
-	}
-	if (get_int(f, "nr_traces", 0, MAX_TRACES, &v))
-		goto fail;
-	w->nr_traces = (int)v;
-	if (ds_read_strings(f, "traces", &w->traces, &nt, MAX_TRACES))
-		goto fail;
-	if (nt != (uint64_t)w->nr_traces) {
-		error("cannot read '%s': %llu trace names for %d traces", path,
-		      (unsigned long long)nt, w->nr_traces);
-		goto fail;
-	}
-	if (w->mode == DS_WIN_CANDIDATES &&
-	    (read_names(f, "ep_names", "ep_frac", w->E, &w->ep_names, &w->ep_frac) ||
-	     read_names(f, "state_names", "state_frac", w->S, &w->state_names, &w->state_frac)))
-		goto fail;
-	if (get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &v))
-		goto fail;
-	w->n_dec = (uint64_t)v;
-	if (get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &v))
-		goto fail;
-	w->n_cand = (uint64_t)v;
 	mt = dec_type(0);
 	if (read_table(f, "decisions", mt, sizeof(struct ds_decision), w->n_dec, (void **)&w->dec))
 		goto fail;
@@ -694,36 +755,201 @@ struct ds_windows *ds_windows_load(const char *path)
 		if (read_shaped(f, "state", DS_I16, 2, dims, (void **)&w->state))
 			goto fail;
 	} else {
-		if (w->n_cand) {
-			error("cannot read '%s': sequence file with candidates", path);
-			goto fail;
-		}
-		if (ds_read_strings(f, "vocab", &w->vocab, &w->n_vocab, MAX_VOCAB))
-			goto fail;
-		if (!w->n_vocab) {
-			error("cannot read '%s': empty vocabulary", path);
-			goto fail;
-		}
 		dims[0] = w->n_dec;
 		dims[1] = (uint64_t)w->W;
 		if (read_shaped(f, "seq_ids", DS_I32, 2, dims, (void **)&w->seq_ids) ||
 		    read_shaped(f, "seq_gaps", DS_I16, 2, dims, (void **)&w->seq_gaps))
 			goto fail;
 	}
-	if (load_coverage(f, &w->cov, w->n_dec) || validate(f, w))
+	if (validate_block(f, w, 0, w->dec, w->n_dec, 0, w->seq_ids))
 		goto fail;
-	free(mode);
-	free(by);
+	if (w->mode == DS_WIN_CANDIDATES && w->n_dec &&
+	    w->dec[w->n_dec - 1].cand_off + (uint64_t)w->dec[w->n_dec - 1].ncand != w->n_cand) {
+		error("cannot read '%s': %llu candidates but the decisions use fewer", path,
+		      (unsigned long long)w->n_cand);
+		goto fail;
+	}
+	if (w->mode == DS_WIN_CANDIDATES && !w->n_dec && w->n_cand) {
+		error("cannot read '%s': candidates without decisions", path);
+		goto fail;
+	}
 	ds_close(f);
 	return w;
 fail:
 	if (mt >= 0)
 		H5Tclose(mt);
-	free(mode);
-	free(by);
 	ds_close(f);
 	ds_windows_free(w);
 	return NULL;
+}
+
+/* ---- streaming reader -------------------------------------------------------- */
+
+struct ds_windows_reader {
+	struct ds_file *f;
+	struct ds_windows hdr;
+	hid_t dec_mt, cand_mt;
+	struct ds_decision *dec;
+	struct ds_candidate *cand;
+	int16_t *window, *state, *seq_gaps;
+	int32_t *seq_ids;
+	uint64_t dec_cap, cand_cap;
+};
+
+/* Rows [start, start + n) of a dataset of any rank into buf. */
+static int read_rows_any(struct ds_file *f, const char *name, hid_t mt, uint64_t start,
+			 uint64_t n, void *buf)
+{
+	hsize_t dims[4], off[4] = { 0 }, cnt[4];
+	hid_t d, fs, ms;
+	int rank, ret = 0;
+
+	if (!n)
+		return 0;
+	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	if (d < 0)
+		return error("cannot read '%s': missing dataset '%s'", f->path, name);
+	fs = H5Dget_space(d);
+	rank = H5Sget_simple_extent_ndims(fs);
+	if (rank < 1 || rank > 4) {
+		H5Sclose(fs);
+		H5Dclose(d);
+		return error("cannot read '%s': '%s' has the wrong rank", f->path, name);
+	}
+	H5Sget_simple_extent_dims(fs, dims, NULL);
+	if (start + n > dims[0] || start + n < start) {
+		H5Sclose(fs);
+		H5Dclose(d);
+		return error("cannot read '%s': rows %llu..%llu of '%s' out of range", f->path,
+			     (unsigned long long)start, (unsigned long long)(start + n), name);
+	}
+	off[0] = start;
+	cnt[0] = n;
+	for (int i = 1; i < rank; i++)
+		cnt[i] = dims[i];
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+	ms = H5Screate_simple(rank, cnt, NULL);
+	if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, buf) < 0)
+		ret = error("cannot read '%s': '%s' is damaged near row %llu", f->path, name,
+			    (unsigned long long)start);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	H5Dclose(d);
+	return ret;
+}
+
+struct ds_windows_reader *ds_windows_open(const char *path)
+{
+	struct ds_windows_reader *r = xcalloc(1, sizeof(*r));
+
+	r->f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &r->hdr.version);
+	if (!r->f || load_header(r->f, &r->hdr)) {
+		ds_windows_close(r);
+		return NULL;
+	}
+	r->dec_mt = dec_type(0);
+	r->cand_mt = cand_type(0);
+	return r;
+}
+
+const struct ds_windows *ds_windows_header(const struct ds_windows_reader *r)
+{
+	return &r->hdr;
+}
+
+int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
+		    struct ds_windows_block *b)
+{
+	struct ds_windows *h = &r->hdr;
+	struct ds_file *f = r->f;
+	uint64_t c0 = 0, nc = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (start > h->n_dec || n > h->n_dec - start)
+		return error("cannot read '%s': decisions %llu..%llu out of range", f->path,
+			     (unsigned long long)start, (unsigned long long)(start + n));
+	if (n > r->dec_cap) {
+		r->dec_cap = n;
+		r->dec = xreallocarray(r->dec, n, sizeof(*r->dec));
+		if (h->mode == DS_WIN_SEQUENCE) {
+			r->seq_ids = xreallocarray(r->seq_ids, n * (uint64_t)h->W, sizeof(int32_t));
+			r->seq_gaps = xreallocarray(r->seq_gaps, n * (uint64_t)h->W, sizeof(int16_t));
+		}
+	}
+	if (read_rows_any(f, "decisions", r->dec_mt, start, n, r->dec))
+		return -1;
+	if (h->mode == DS_WIN_CANDIDATES && n) {
+		c0 = r->dec[0].cand_off;
+		for (uint64_t i = 0; i < n; i++) {
+			if (r->dec[i].ncand < 0 || r->dec[i].cand_off != c0 + nc)
+				return error("cannot read '%s': decision %llu has bad candidates",
+					     f->path, (unsigned long long)(start + i));
+			nc += (uint64_t)r->dec[i].ncand;
+		}
+		if (c0 > h->n_cand || nc > h->n_cand - c0)
+			return error("cannot read '%s': candidates of decisions %llu.. out of range",
+				     f->path, (unsigned long long)start);
+		if (nc > r->cand_cap) {
+			r->cand_cap = nc;
+			r->cand = xreallocarray(r->cand, nc, sizeof(*r->cand));
+			r->window = xreallocarray(r->window, nc * (uint64_t)h->K * (uint64_t)h->E,
+						  sizeof(int16_t));
+			r->state = xreallocarray(r->state, nc * (uint64_t)h->S, sizeof(int16_t));
+		}
+		if (read_rows_any(f, "cand", r->cand_mt, c0, nc, r->cand) ||
+		    read_rows_any(f, "window", H5T_NATIVE_INT16, c0, nc, r->window) ||
+		    read_rows_any(f, "state", H5T_NATIVE_INT16, c0, nc, r->state))
+			return -1;
+		for (uint64_t i = 0; i < nc; i++)
+			r->cand[i].comm[DS_COMM_LEN - 1] = '\0';
+	} else if (h->mode == DS_WIN_SEQUENCE &&
+		   (read_rows_any(f, "seq_ids", H5T_NATIVE_INT32, start, n, r->seq_ids) ||
+		    read_rows_any(f, "seq_gaps", H5T_NATIVE_INT16, start, n, r->seq_gaps))) {
+		return -1;
+	}
+	if (validate_block(f, h, start, r->dec, n, c0, r->seq_ids))
+		return -1;
+	b->start = start;
+	b->n_dec = n;
+	b->cand_start = c0;
+	b->n_cand = nc;
+	b->dec = r->dec;
+	if (h->mode == DS_WIN_CANDIDATES) {
+		b->cand = r->cand;
+		b->window = r->window;
+		b->state = r->state;
+	} else {
+		b->seq_ids = r->seq_ids;
+		b->seq_gaps = r->seq_gaps;
+	}
+	return 0;
+}
+
+void ds_windows_close(struct ds_windows_reader *r)
+{
+	struct ds_windows *h;
+
+	if (!r)
+		return;
+	h = &r->hdr;
+	ds_free_strings(h->ep_names, (uint64_t)(h->ep_names ? h->E : 0));
+	ds_free_strings(h->state_names, (uint64_t)(h->state_names ? h->S : 0));
+	free(h->ep_frac);
+	free(h->state_frac);
+	ds_free_strings(h->traces, (uint64_t)(h->traces ? h->nr_traces : 0));
+	ds_free_strings(h->vocab, h->n_vocab);
+	if (r->dec_mt > 0)
+		H5Tclose(r->dec_mt);
+	if (r->cand_mt > 0)
+		H5Tclose(r->cand_mt);
+	ds_close(r->f);
+	free(r->dec);
+	free(r->cand);
+	free(r->window);
+	free(r->state);
+	free(r->seq_ids);
+	free(r->seq_gaps);
+	free(r);
 }
 
 void ds_windows_free(struct ds_windows *w)

@@ -109,6 +109,42 @@ struct ds_windows *ds_windows_load(const char *path);
 /* ds_windows_free - contents and struct; NULL is a no-op */
 void ds_windows_free(struct ds_windows *w);
 
+/* ---- streaming reader (memory bounded by the block, not the file) ---------- */
+
+/*
+ * A windows file read in blocks of decisions: ds_windows_load() holds
+ * everything in memory, which for a long trace with many candidates per
+ * decision can be gigabytes.  The header (everything in struct ds_windows
+ * but dec, cand, window, state, seq_ids and seq_gaps, which are NULL) is
+ * read and checked by ds_windows_open(); each block is checked as it is read.
+ */
+struct ds_windows_reader;
+
+struct ds_windows_block {
+	uint64_t start, n_dec;		/* decisions [start, start + n_dec) */
+	uint64_t cand_start, n_cand;	/* their candidate rows in the file */
+	const struct ds_decision *dec;	/* (n_dec); dec[i].cand_off - cand_start
+					   indexes cand, window and state */
+	const struct ds_candidate *cand;	/* (n_cand) */
+	const int16_t *window;		/* (n_cand, K, E) */
+	const int16_t *state;		/* (n_cand, S) */
+	const int32_t *seq_ids;		/* (n_dec, W) */
+	const int16_t *seq_gaps;	/* (n_dec, W) */
+};
+
+/* ds_windows_open - NULL after an error; close with ds_windows_close() */
+struct ds_windows_reader *ds_windows_open(const char *path);
+/* ds_windows_header - owned by r */
+const struct ds_windows *ds_windows_header(const struct ds_windows_reader *r);
+/*
+ * ds_windows_read - decisions [start, start + n) and their candidates into
+ * *b, whose arrays are owned by r and valid until its next call.  0 or -1
+ * (printed).
+ */
+int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
+		    struct ds_windows_block *b);
+void ds_windows_close(struct ds_windows_reader *r);
+
 /* ---- streaming writer ------------------------------------------------------ */
 
 struct ds_windows_writer;

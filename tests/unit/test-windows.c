@@ -37,6 +37,8 @@ static int teardown(void **state)
 	return ret;
 }
 
+static void poke_decision(const char *path, const char *field, hsize_t row, int32_t v);
+
 static char *ep_names[] = { "a", "b", "c" };
 static char *st_names[] = { "x", "y" };
 static int8_t ep_frac[] = { 8, 0, 15 };
@@ -137,6 +139,70 @@ static void test_round_trip_candidates(void **state)
 	assert_null(w->vocab);
 	ds_windows_free(w);
 	free(p);
+}
+
+/* Reading in blocks gives exactly what loading the whole file gives. */
+static void test_stream_reader(void **state)
+{
+	char *p = path_in("st.h5"), *bad = path_in("st-bad.h5"), *cmd;
+	struct ds_windows_reader *r;
+	const struct ds_windows *h;
+	struct ds_windows *w;
+	struct ds_windows_block b;
+	uint64_t at = 0;
+
+	write_cand_file(p, 10000, 3);
+	w = ds_windows_load(p);
+	r = ds_windows_open(p);
+	assert_non_null(w);
+	assert_non_null(r);
+	h = ds_windows_header(r);
+	assert_true(h->n_dec == w->n_dec && h->n_cand == w->n_cand && h->K == 3);
+	assert_null(h->dec);
+	assert_string_equal(h->state_names[1], "y");
+	assert_memory_equal(&h->cov, &w->cov, sizeof(w->cov));
+	while (at < w->n_dec) {
+		uint64_t n = SC_MIN((uint64_t)777, w->n_dec - at);
+
+		assert_int_equal(ds_windows_read(r, at, n, &b), 0);
+		assert_true(b.start == at && b.n_dec == n);
+		assert_true(b.cand_start == w->dec[at].cand_off);
+		for (uint64_t i = 0; i < n; i++) {	/* field by field: structs have padding */
+			const struct ds_decision *x = &b.dec[i], *y = &w->dec[at + i];
+
+			assert_true(x->ts == y->ts && x->cand_off == y->cand_off);
+			assert_true(x->trace == y->trace && x->cpu == y->cpu && x->ncand == y->ncand);
+			assert_true(x->label == y->label && x->split == y->split);
+		}
+		assert_memory_equal(b.cand, &w->cand[b.cand_start], b.n_cand * sizeof(*b.cand));
+		assert_memory_equal(b.window, &w->window[b.cand_start * 9],
+				    b.n_cand * 9 * sizeof(int16_t));
+		assert_memory_equal(b.state, &w->state[b.cand_start * 2],
+				    b.n_cand * 2 * sizeof(int16_t));
+		at += n;
+	}
+	sc_set_quiet(1);
+	assert_int_equal(ds_windows_read(r, w->n_dec - 1, 2, &b), -1);
+	sc_set_quiet(0);
+	assert_int_equal(ds_windows_read(r, w->n_dec, 0, &b), 0);
+	ds_windows_close(r);
+	ds_windows_free(w);
+
+	/* a damaged row is caught in the block that holds it */
+	cmd = xstrfmt("cp '%s' '%s'", p, bad);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	poke_decision(bad, "label", 5003, 9);
+	r = ds_windows_open(bad);
+	assert_non_null(r);
+	assert_int_equal(ds_windows_read(r, 0, 5000, &b), 0);
+	sc_set_quiet(1);
+	assert_int_equal(ds_windows_read(r, 5000, 5000, &b), -1);
+	sc_set_quiet(0);
+	ds_windows_close(r);
+	assert_int_equal(ds_open_objects(), 0);
+	free(p);
+	free(bad);
 }
 
 static void test_round_trip_sequence(void **state)
@@ -302,6 +368,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_candidates),
+		cmocka_unit_test(test_stream_reader),
 		cmocka_unit_test(test_round_trip_sequence),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_writer_refuses),
