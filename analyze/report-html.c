@@ -237,6 +237,8 @@ static void delay_cdf(struct strbuf *out, const struct ana_trace_stats *st)
 		for (uint64_t i = 0; i < st->nr_tasks; i++) {
 			char c[DS_COMM_LEN];
 
+			if (!st->tasks[i].delay.n)
+				continue;
 			ana_task_class(c, st->tasks[i].comm);
 			if (strcmp(c, cls[k].name))
 				continue;
