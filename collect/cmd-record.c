@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 static const char record_usage[] =
 	"usage: schedcast record [-o FILE] [-d DURATION] [-b tracefs|perf] [-e EVENTS] [-C CPUS] "
-	"[--buffer-size SIZE] [-q] [-- COMMAND [ARGS...]]\n"
+	"[--buffer-size SIZE] [-r PRIO] [-q] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Record the kernel's scheduler events into a trace file until DURATION has\n"
 	"passed, COMMAND has exited, or SIGINT/SIGTERM arrives.  Needs root.\n"
@@ -35,6 +36,9 @@ static const char record_usage[] =
 	"                            switch, ...; default all seven)\n"
 	"    -C, --cpus CPUS         only these CPUs (0-3,6; default all online)\n"
 	"        --buffer-size SIZE  ring buffer per CPU (default 4M)\n"
+	"    -r, --realtime PRIO     read the rings at SCHED_FIFO priority PRIO (1-99),\n"
+	"                            so that an overloaded machine cannot starve the\n"
+	"                            recorder into losing events\n"
 	"    -q, --quiet             no summary at the end\n"
 	"    -h, --help              show this help\n"
 	"\n"
@@ -54,6 +58,7 @@ struct record_opts {
 	uint64_t cpu_mask[COL_MAX_CPUS / 64];
 	int has_cpu_mask;
 	uint64_t buffer_size;
+	int realtime;			/* SCHED_FIFO priority of the recorder, 0: none */
 	int quiet;
 	char **command;			/* NULL-terminated, or NULL */
 };
@@ -209,6 +214,7 @@ int cmd_record(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
+		{ "realtime", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -229,7 +235,7 @@ int cmd_record(int argc, char **argv)
 	int c, nr_cpus, child_status = 0, child_done = 0, ret = 0;
 	char *cmdline;
 
-	while ((c = getopt_long(argc, argv, "+o:d:b:e:C:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:d:b:e:C:r:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -267,6 +273,12 @@ int cmd_record(int argc, char **argv)
 			if (parse_size(optarg, &o.buffer_size) || o.buffer_size < 64 * 1024 ||
 			    o.buffer_size > (1ULL << 30)) {
 				error("invalid --buffer-size '%s' (64k to 1G)", optarg);
+				return sc_usage(record_usage, 1);
+			}
+			break;
+		case 'r':
+			if (parse_int(optarg, 1, 99, &o.realtime)) {
+				error("invalid --realtime priority '%s' (1 to 99)", optarg);
 				return sc_usage(record_usage, 1);
 			}
 			break;
@@ -342,6 +354,16 @@ int cmd_record(int argc, char **argv)
 	if (o.command) {
 		child = start_command(o.command);
 		if (child < 0) {
+			ret = 1;
+			goto out;
+		}
+	}
+	if (o.realtime) {
+		/* the workload (already forked) keeps its policy; later forks of ours reset */
+		struct sched_param sp = { .sched_priority = o.realtime };
+
+		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp)) {
+			error_errno("cannot run at SCHED_FIFO priority %d", o.realtime);
 			ret = 1;
 			goto out;
 		}
