@@ -140,8 +140,11 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */
-		if (opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split, split_mask)
-				 : ana_eval_trace(&ev, trace, opts.model, opts.split, split_mask)) {
+		int r = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,
+						     split_mask)
+				     : ana_eval_trace(&ev, trace, opts.model, opts.split, split_mask);
+
+		if (r) {
 			ana_trace_stats_release(&st);
 			return 1;
 		}

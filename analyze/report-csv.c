@@ -61,7 +61,8 @@ int ana_report_csv(const struct ana_trace_stats *st, struct strbuf *out)
 			strbuf_addf(out, ",%llu", (unsigned long long)t->burst_hist[b]);
 		summary(out, &t->delay);
 		strbuf_addf(out, ",%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-			    (unsigned long long)t->delay_woken, (unsigned long long)t->delay_preempted,
+			    (unsigned long long)t->delay_woken,
+			    (unsigned long long)t->delay_preempted,
 			    (unsigned long long)t->delay_unmeasured, (unsigned long long)t->sleep_ns,
 			    (unsigned long long)t->wakeups, (unsigned long long)t->migrations,
 			    (unsigned long long)t->preemptions);

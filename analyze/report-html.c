@@ -287,7 +287,8 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 			if (st->cpus[i].rq_series[b] > ya.hi)
 				ya.hi = ceil(st->cpus[i].rq_series[b]);
 		snprintf(names[i], sizeof(names[i]), "cpu%d", i);
-		s[i] = (struct series){ names[i], xs, st->cpus[i].rq_series, ANA_SERIES_BUCKETS, 0 };
+		s[i] = (struct series){ names[i], xs, st->cpus[i].rq_series, ANA_SERIES_BUCKETS,
+					0 };
 	}
 	if (xa.hi <= 0)
 		xa.hi = 1;

@@ -60,7 +60,8 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 	strbuf_addf(out, "decisions %llu (%s mode, split %s), contested %llu (%.1f%%), "
 			 "coverage %.1f%%\n",
 		    (unsigned long long)e->decisions, mode_name(e->mode), e->split,
-		    (unsigned long long)e->contested, 100 * ana_rate((double)e->contested, e->decisions),
+		    (unsigned long long)e->contested,
+		    100 * ana_rate((double)e->contested, e->decisions),
 		    100 * ana_rate((double)e->covered, e->decisions));
 	strbuf_addf(out, "chance top-1 %.3f (all), %.3f (contested); input: %llu inferred "
 			 "switches (never scored), %llu lost-event resets\n\n",

@@ -13,7 +13,8 @@
  * runs a woken task at once, as features/ assumes too); otherwise at the
  * revealing event, which makes that burst a lower bound.  A wait that ends
  * in an inferred switch-in has no recorded end: it is counted as unmeasured
- * instead of being a delay sample.  A lost-events marker on a CPU forgets what ran and waited there.
+ * instead of being a delay sample.  A lost-events marker on a CPU forgets
+ * what ran and waited there.
  */
 #include <stdlib.h>
 #include <string.h>
