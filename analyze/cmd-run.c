@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -44,7 +45,7 @@ static const char run_usage[] =
 	"    -e, --epochs N           training epochs (default 3)\n"
 	"    -n, --max-switches N     learn from the first N sched_switch events of the trace\n"
 	"                             at most, whatever the machine's event rate (default\n"
-	"                             60000; 0 = all of it)\n"
+	"                             40000; 0 = all of it)\n"
 	"    -s, --seed N             seed of the workload and of training (default 1)\n"
 	"    -h, --help               show this help\n"
 	"\n"
@@ -75,6 +76,9 @@ struct run_ctx {
 	char *learn;		/* the part of it features/train/eval/report read */
 	const char *trace_origin;	/* how we got it, for the final summary */
 	char *windows, *model, *eval_txt, *eval_json, *report, *logs;
+	uint64_t ticker_ns;	/* expected length of the running stage, 0 = no ticker */
+	const char *ticker_what;
+	int ticker_done;
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -150,6 +154,24 @@ static void stage_begin(struct run_ctx *c, const char *what)
 	fflush(stdout);
 }
 
+/* tick - on a terminal, how far a stage of known length has got, every 0.2 s */
+static void tick(struct run_ctx *c, uint64_t t0)
+{
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	uint64_t el = sc_now_ns() - t0;
+
+	/* past the expected end the stage speaks for itself: leave the line to it */
+	if (el <= c->ticker_ns) {
+		printf("\r\033[K      %s %4.1f s of %.1f s", c->ticker_what, el / 1e9,
+		       c->ticker_ns / 1e9);
+	} else if (!c->ticker_done) {
+		printf("\r\033[K");
+		c->ticker_done = 1;
+	}
+	fflush(stdout);
+	nanosleep(&ts, NULL);
+}
+
 /*
  * run_child - run `schedcast ARGV...` (argv[0] is the command name), its
  * stdout into log (when not NULL), its stderr to ours (errors and progress
@@ -158,6 +180,7 @@ static void stage_begin(struct run_ctx *c, const char *what)
 static int run_child(struct run_ctx *c, char **argv, const char *log)
 {
 	struct argv_buf full = { 0 };
+	uint64_t t0 = sc_now_ns();
 	int status, fd = -1;
 	pid_t pid;
 
@@ -186,10 +209,18 @@ static int run_child(struct run_ctx *c, char **argv, const char *log)
 	argv_release(&full);
 	if (pid < 0)
 		return error_errno("cannot fork");
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
+	for (;;) {
+		pid_t got = waitpid(pid, &status, c->ticker_ns ? WNOHANG : 0);
+
+		if (got == pid)
+			break;
+		if (got < 0 && errno != EINTR)
 			return error_errno("cannot wait for 'schedcast %s'", argv[0]);
+		if (got == 0)
+			tick(c, t0);
 	}
+	if (c->ticker_ns && !c->ticker_done)
+		printf("\r\033[K");
 	if (WIFSIGNALED(status)) {
 		error("'schedcast %s' was killed by signal %d", argv[0], WTERMSIG(status));
 		return 128 + WTERMSIG(status);
@@ -383,7 +414,12 @@ static int stage_input(struct run_ctx *c)
 	{
 		char *log = log_file(c, "record");
 
+		if (isatty(STDOUT_FILENO) && sc_isatty_stderr()) {
+			c->ticker_ns = o->duration_ns;
+			c->ticker_what = "recording";
+		}
 		ret = stage(c, &a, log, 1);
+		c->ticker_ns = 0;
 		free(log);
 	}
 	argv_release(&a);
@@ -648,7 +684,7 @@ int cmd_run(int argc, char **argv)
 		.duration_ns = 10 * NSEC_PER_SEC,
 		.outdir = "schedcast-run",
 		.epochs = 3,
-		.max_switches = 60000,
+		.max_switches = 40000,
 		.seed = 1,
 	};
 	struct run_ctx c = { .o = &opts };
