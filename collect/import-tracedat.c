@@ -98,7 +98,7 @@ static void parse_uname(const char *uname, struct ds_trace_meta *m)
 }
 
 /*
- * ---- version 6: check the CPU data lies inside the file ----------------------
+ * ---- version 6: check the CPU data lies inside the file, page by page --------
  *
  * libtracecmd reads a v6 file's CPU data straight from the file; on a file
  * cut short, tracecmd_buffer_instance_handle() fails and its cleanup then
@@ -168,28 +168,65 @@ static int rd_skip_str(struct rd *r)
 	return 0;
 }
 
+/*
+ * Every ring-buffer page of one CPU: its header (u64 time stamp, then a
+ * "commit" word of long_size bytes) must give a data length that fits the
+ * page, counting the lost-events word stored after the data.  libtraceevent's
+ * kbuffer trusts this length and reads past the page otherwise.
+ */
+#define RB_COMMIT_MASK ((1u << 27) - 1)
+#define RB_MISSED_EVENTS (1ull << 31)
+#define RB_MISSED_STORED (1ull << 30)
+
+static int v6_check_pages(struct rd *r, uint64_t off, uint64_t size, uint32_t page_size,
+			  int long_size)
+{
+	uint64_t hdr = 8 + (uint64_t)long_size;
+
+	for (uint64_t p = off; p < off + size; p += page_size) {
+		unsigned char b[16];
+		uint64_t commit = 0, len;
+
+		if (pread(r->fd, b, hdr, (off_t)p) != (ssize_t)hdr)
+			return -1;
+		for (int i = long_size - 1; i >= 0; i--)
+			commit = commit << 8 | b[8 + i];
+		len = commit & RB_COMMIT_MASK;
+		if ((commit & RB_MISSED_EVENTS) && (commit & RB_MISSED_STORED))
+			len += (uint64_t)long_size;
+		if (len > page_size - hdr)
+			return -1;
+	}
+	return 0;
+}
+
 /* "flyrecord\0" then cpus (offset, size) pairs, all inside the file */
-static int v6_check_flyrecord(struct rd *r, uint32_t cpus)
+static int v6_check_flyrecord(struct rd *r, uint32_t cpus, uint32_t page_size, int long_size)
 {
 	if (rd_tag(r, "flyrecord", 10))
 		return -1;
 	for (uint32_t i = 0; i < cpus; i++) {
 		uint64_t off, size;
 
-		if (rd_u64(r, &off) || rd_u64(r, &size) || off > r->size || size > r->size - off)
+		if (rd_u64(r, &off) || rd_u64(r, &size) || off > r->size || size > r->size - off ||
+		    v6_check_pages(r, off, size, page_size, long_size))
 			return -1;
 	}
 	return 0;
 }
 
-/* 0: fine or not a little-endian v6 file; -1: the file is shorter than it says */
+/*
+ * 0: fine, or not a little-endian v6 file; -1: the file is shorter than it
+ * says, or a page header is corrupt
+ */
 static int v6_check(const char *path)
 {
 	uint64_t n64, buffers[MAX_BUFFERS];
 	uint32_t n32, cpus, count;
 	int nbuf = 0, ret = -1;
 	char ver[4] = "";
-	unsigned char endian;
+	unsigned char endian, long_size;
+	uint32_t page_size;
 	struct stat st;
 	struct rd r;
 
@@ -206,7 +243,9 @@ static int v6_check(const char *path)
 		ret = strcmp(ver, "6") || endian ? 0 : -1;
 		goto out;
 	}
-	if (rd_skip(&r, 1 + 4) || rd_tag(&r, "header_page", 12) || rd_u64(&r, &n64) ||
+	if (rd_bytes(&r, &long_size, 1) || (long_size != 4 && long_size != 8) ||
+	    rd_u32(&r, &page_size) || page_size < 64 || page_size > (1u << 20) ||
+	    rd_tag(&r, "header_page", 12) || rd_u64(&r, &n64) ||
 	    rd_skip(&r, n64) || rd_tag(&r, "header_event", 13) || rd_u64(&r, &n64) ||
 	    rd_skip(&r, n64) || rd_u32(&r, &count))
 		goto out;
@@ -259,11 +298,11 @@ static int v6_check(const char *path)
 			goto out;
 		}
 	}
-	if (v6_check_flyrecord(&r, cpus))
+	if (v6_check_flyrecord(&r, cpus, page_size, long_size))
 		goto out;
 	for (int i = 0; i < nbuf; i++) {
 		r.off = buffers[i];
-		if (r.off > r.size || v6_check_flyrecord(&r, cpus))
+		if (r.off > r.size || v6_check_flyrecord(&r, cpus, page_size, long_size))
 			goto out;
 	}
 	ret = 0;
@@ -293,7 +332,8 @@ int col_import_tracedat(const char *path, struct col_sink *s, const struct col_i
 	/* libtracecmd and libtraceevent print their complaints: ours are one line */
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	if ((stat(path, &st) == 0 && st.st_size < 64) || v6_check(path))
-		return error("cannot import '%s': truncated trace.dat", s->name);
+		return error("cannot import '%s': truncated or corrupt trace.dat "
+			     "(CPU data past the end of the file, or a bad page header)", s->name);
 	top = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS | TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS);
 	if (!top)
 		return error("cannot import '%s': libtracecmd cannot read it (truncated or corrupt trace.dat)",
