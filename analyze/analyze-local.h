@@ -57,17 +57,27 @@ void ana_online_learn(struct ana_online *o, const struct ana_decision *d);
 /* ana_decision_pick - the identity of d's pick: pid or vocabulary id */
 int32_t ana_decision_pick(const struct ana_decision *d);
 
-/* One record per scored decision, for accuracy over time and by candidates. */
-struct ana_logrec {
-	float rand1;		/* random baseline's expected top-1 hit */
-	uint16_t ncand;		/* clamped */
-	uint8_t model_hit;	/* model top-1 hit */
-	uint8_t bl_hits;	/* bit b: baseline b (not random) top-1 hit */
-	uint8_t contested;
+/*
+ * Accuracy over time without keeping every decision: contested decisions go
+ * into consecutive bins of `width` decisions; when ANA_MAX_BINS are full,
+ * neighbours merge pairwise and the width doubles.  ana_eval_finish() maps
+ * the bins onto ANA_TIME_SLICES slices (exact while fewer than ANA_MAX_BINS
+ * contested decisions were seen, within one bin's width after).
+ */
+#define ANA_MAX_BINS 512
+
+struct ana_hits {
+	double n, model, bl[ANA_NR_BASELINES];	/* decisions, top-1 hits */
+};
+
+struct ana_bins {
+	struct ana_hits bin[ANA_MAX_BINS];
+	int nr;
+	uint64_t width;
+	struct ana_hits ncand[ANA_NCAND_MAX + 1];	/* by candidate count */
 };
 
 /* ---- rendering (report-*.c) ---- */
-void ana_fmt_ns(char *buf, size_t size, uint64_t ns);
 /* ana_rate - hits / n, 0 when n == 0 */
 double ana_rate(double hits, uint64_t n);
 int ana_report_text(const struct ana_trace_stats *st, const struct ana_eval *e,

@@ -203,11 +203,13 @@ struct ana_mispred {
 
 struct ana_map;
 struct ana_online;
-struct ana_logrec;
+struct ana_bins;
 
 /*
  * struct ana_eval - the accumulator.  Fields are read by the renderers after
- * ana_eval_finish(); the maps are private.
+ * ana_eval_finish(); the maps are private.  Memory does not grow with the
+ * number of decisions (live runs for hours): only with the tasks, CPUs and
+ * pick sequences seen.
  */
 struct ana_eval {
 	int mode;		/* enum ds_win_mode */
@@ -243,8 +245,7 @@ struct ana_eval {
 	/* private */
 	struct ana_online *online;
 	struct ana_map *cpu_map, *comm_map, *mispred_map;
-	struct ana_logrec *log;	/* one record per scored decision */
-	uint64_t nr_log, alloc_log;
+	struct ana_bins *bins;	/* accuracy over time and by candidates, in bounded memory */
 };
 
 /*
@@ -278,7 +279,7 @@ void ana_eval_finish(struct ana_eval *e);
 void ana_top3(const int32_t *scores, int n, int top[3]);
 
 /*
- * ana_predictor - the model seen by ana_eval_windows(): fill top[3] for
+ * ana_predict_fn - the model as ana_eval_windows() sees it: fill top[3] for
  * decision i of w.  0, or -1 after printing an error.
  */
 typedef int (*ana_predict_fn)(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]);

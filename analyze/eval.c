@@ -56,6 +56,8 @@ void ana_eval_init(struct ana_eval *e, int mode, const char *model_name, const c
 	e->cpu_map = ana_map_new(G_NVALS);
 	e->comm_map = ana_map_new(G_NVALS);
 	e->mispred_map = ana_map_new(1);
+	e->bins = xcalloc(1, sizeof(*e->bins));
+	e->bins->width = 1;
 }
 
 void ana_eval_release(struct ana_eval *e)
@@ -64,7 +66,7 @@ void ana_eval_release(struct ana_eval *e)
 	ana_map_free(e->cpu_map);
 	ana_map_free(e->comm_map);
 	ana_map_free(e->mispred_map);
-	free(e->log);
+	free(e->bins);
 	free(e->cpu_groups);
 	free(e->comm_groups);
 	free(e->mispred);
@@ -116,13 +118,37 @@ static void score(struct ana_score *s, int label, const int *top, int contested)
 	}
 }
 
+static void add_hits(struct ana_hits *h, int model_hit, const double *bl_hit)
+{
+	h->n += 1;
+	h->model += model_hit;
+	for (int b = 0; b < ANA_NR_BASELINES; b++)
+		h->bl[b] += bl_hit[b];
+}
+
+/* Halve the bins, doubling their width; the last one, now half full, takes more. */
+static void merge_bins(struct ana_bins *bins)
+{
+	for (int i = 0; i < ANA_MAX_BINS / 2; i++) {
+		struct ana_hits *a = &bins->bin[2 * i], *b = &bins->bin[2 * i + 1];
+
+		a->n += b->n;
+		a->model += b->model;
+		for (int k = 0; k < ANA_NR_BASELINES; k++)
+			a->bl[k] += b->bl[k];
+		bins->bin[i] = *a;
+	}
+	bins->nr = ANA_MAX_BINS / 2;
+	bins->width *= 2;
+}
+
 void ana_eval_add(struct ana_eval *e, const struct ana_decision *d, const int *model_top,
 		  int scored)
 {
 	int n = d->vocab ? (int)d->n_vocab : d->ncand;
 	int contested = n >= 2, label = d->label;
 	double bl_hit[ANA_NR_BASELINES] = { 0 };
-	struct ana_logrec rec = { 0 };
+	struct ana_bins *bins = e->bins;
 	const char *actual;
 	int32_t key[ANA_KEY_WORDS] = { 0 };
 	int model_hit = 0;
@@ -171,15 +197,12 @@ void ana_eval_add(struct ana_eval *e, const struct ana_decision *d, const int *m
 				e->bl[b].top3_c += p3;
 			}
 			bl_hit[b] = p1;
-			rec.rand1 = (float)p1;
 			continue;
 		}
 		ana_online_rank(e->online, b, d, top);
 		score(&e->bl[b], label, top, contested);
 		bl_hit[b] = label >= 0 && top[0] == label;
-		if (bl_hit[b])
-			rec.bl_hits |= 1u << b;
-		else if (top[0] >= 0)
+		if (!bl_hit[b] && top[0] >= 0)
 			add_mispred(e, b, actual, name_of(d, top[0]));
 	}
 
@@ -189,11 +212,18 @@ void ana_eval_add(struct ana_eval *e, const struct ana_decision *d, const int *m
 	ana_map_key_str(key, 4, actual);
 	add_group(e->comm_map, key, contested, model_hit, bl_hit);
 
-	rec.ncand = (uint16_t)(n > 65535 ? 65535 : n);
-	rec.model_hit = (uint8_t)model_hit;
-	rec.contested = (uint8_t)contested;
-	ALLOC_GROW(e->log, e->nr_log + 1, e->alloc_log);
-	e->log[e->nr_log++] = rec;
+	add_hits(&bins->ncand[n > ANA_NCAND_MAX ? ANA_NCAND_MAX : n], model_hit, bl_hit);
+	if (contested) {
+		if (!bins->nr || bins->bin[bins->nr - 1].n >= (double)bins->width) {
+			if (bins->nr == ANA_MAX_BINS) {
+				merge_bins(bins);
+			} else {
+				memset(&bins->bin[bins->nr], 0, sizeof(bins->bin[0]));
+				bins->nr++;
+			}
+		}
+		add_hits(&bins->bin[bins->nr - 1], model_hit, bl_hit);
+	}
 learn:
 	e->observed++;
 	ana_online_learn(e->online, d);
@@ -309,29 +339,27 @@ void ana_eval_finish(struct ana_eval *e)
 	e->nr_mispred = n;
 	qsort(e->mispred, n, sizeof(*e->mispred), cmp_mispred);
 
-	/* over time: contested scored decisions in ANA_TIME_SLICES equal slices */
+	/* over time: the bins of contested decisions onto ANA_TIME_SLICES slices */
 	memset(e->slice_n, 0, sizeof(e->slice_n));
 	memset(e->slice_model, 0, sizeof(e->slice_model));
 	memset(e->slice_best, 0, sizeof(e->slice_best));
-	memset(e->ncand_n, 0, sizeof(e->ncand_n));
-	memset(e->ncand_model, 0, sizeof(e->ncand_model));
-	memset(e->ncand_best, 0, sizeof(e->ncand_best));
-	for (uint64_t i = 0; i < e->nr_log; i++)
-		nc += e->log[i].contested;
-	for (uint64_t i = 0; i < e->nr_log; i++) {
-		const struct ana_logrec *r = &e->log[i];
-		double best = e->best == ANA_BL_RANDOM ? r->rand1 : (r->bl_hits >> e->best) & 1;
-		int k = r->ncand > ANA_NCAND_MAX ? ANA_NCAND_MAX : r->ncand;
+	for (int i = 0; i < e->bins->nr; i++)
+		nc += (uint64_t)e->bins->bin[i].n;
+	for (int i = 0; i < e->bins->nr; i++) {
+		const struct ana_hits *h = &e->bins->bin[i];
+		int k = (int)(c * ANA_TIME_SLICES / nc);
 
-		e->ncand_n[k]++;
-		e->ncand_model[k] += r->model_hit;
-		e->ncand_best[k] += best;
-		if (!r->contested)
-			continue;
-		k = (int)(c++ * ANA_TIME_SLICES / nc);
-		e->slice_n[k]++;
-		e->slice_model[k] += r->model_hit;
-		e->slice_best[k] += best;
+		e->slice_n[k] += (uint64_t)h->n;
+		e->slice_model[k] += h->model;
+		e->slice_best[k] += e->best >= 0 ? h->bl[e->best] : 0;
+		c += (uint64_t)h->n;
+	}
+	for (int k = 0; k <= ANA_NCAND_MAX; k++) {
+		const struct ana_hits *h = &e->bins->ncand[k];
+
+		e->ncand_n[k] = (uint64_t)h->n;
+		e->ncand_model[k] = h->model;
+		e->ncand_best[k] = e->best >= 0 ? h->bl[e->best] : 0;
 	}
 }
 

@@ -14,11 +14,6 @@ static void ms(struct strbuf *out, uint64_t ns, int width)
 	strbuf_addf(out, " %*.3f", width, (double)ns / 1e6);
 }
 
-void ana_fmt_ns(char *buf, size_t size, uint64_t ns)
-{
-	format_duration(buf, size, ns);
-}
-
 static const char *mode_name(int mode)
 {
 	return mode == DS_WIN_SEQUENCE ? "sequence" : "candidates";

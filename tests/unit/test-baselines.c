@@ -293,6 +293,45 @@ static void test_sequence_mode(void **state)
 	ana_eval_release(&e);
 }
 
+/*
+ * Accuracy over time in bounded memory: 5000 contested decisions (more than
+ * the bins hold), the model wrong in the first 2000 and right after.  Each
+ * slice holds about 5000 / 40 = 125 decisions (within one bin width, 16),
+ * the slices before 2000 have model top-1 0 and those after it 1.
+ */
+static void test_over_time_bins(void **state)
+{
+	struct ds_candidate c[2] = { cand(1, 100, 0, 0, "A"), cand(2, 100, 0, 0, "B") };
+	static const int right[3] = { 0, 1, -1 }, wrong[3] = { 1, 0, -1 };
+	uint64_t total = 0, at = 0;
+	struct ana_eval e;
+
+	ana_eval_init(&e, DS_WIN_CANDIDATES, "m.h5", "fixed", "all");
+	for (int i = 0; i < 5000; i++) {
+		struct ana_decision d = decision(0, c, 2, 0);
+
+		ana_eval_add(&e, &d, i < 2000 ? wrong : right, 1);
+	}
+	ana_eval_finish(&e);
+	for (int k = 0; k < ANA_TIME_SLICES; k++) {
+		double rate = ana_rate(e.slice_model[k], e.slice_n[k]);
+
+		total += e.slice_n[k];
+		if (e.slice_n[k] < 125 - 16 || e.slice_n[k] > 125 + 16)
+			fail_msg("slice %d holds %llu decisions", k, (unsigned long long)e.slice_n[k]);
+		if (at + e.slice_n[k] <= 2000 && rate != 0)
+			fail_msg("slice %d: model top-1 %f before the change", k, rate);
+		if (at >= 2000 && rate != 1)
+			fail_msg("slice %d: model top-1 %f after the change", k, rate);
+		at += e.slice_n[k];
+	}
+	assert_int_equal(total, 5000);
+	assert_true(fabs(e.model.top1 - 3000) < EPS);
+	assert_int_equal(e.ncand_n[2], 5000);
+	assert_true(fabs(e.ncand_model[2] - 3000) < EPS);
+	ana_eval_release(&e);
+}
+
 static void test_wilson_and_top3(void **state)
 {
 	double lo, hi;
@@ -326,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_unscored_teach),
 		cmocka_unit_test(test_model_scoring),
 		cmocka_unit_test(test_sequence_mode),
+		cmocka_unit_test(test_over_time_bins),
 		cmocka_unit_test(test_wilson_and_top3),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
