@@ -572,8 +572,9 @@ int ds_check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t byte
 int ds_read_array(struct ds_file *f, const char *name, enum ds_type t, int rank,
 		  uint64_t *dims, void **data, uint64_t max_elems)
 {
-	uint64_t total = 1;
-	int r = ds_array_dims(f, name, dims, 4);
+	uint64_t total = 1, d4[4];
+	/* into d4: the file's rank may exceed the caller's dims[rank] */
+	int r = ds_array_dims(f, name, d4, 4);
 	hid_t d;
 	void *buf;
 
@@ -583,6 +584,7 @@ int ds_read_array(struct ds_file *f, const char *name, enum ds_type t, int rank,
 	if (r != rank)
 		return error("cannot read '%s': dataset '%s' has rank %d, expected %d", f->path,
 			     name, r, rank);
+	memcpy(dims, d4, (size_t)rank * sizeof(*dims));
 	for (int i = 0; i < rank; i++) {
 		if (dims[i] && total > UINT64_MAX / dims[i])
 			return error("cannot read '%s': dataset '%s' is absurdly large", f->path, name);

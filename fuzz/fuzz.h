@@ -25,7 +25,10 @@
 #define FUZZ_TARGETS(X) \
 	X(trace) \
 	X(text) \
-	X(import)
+	X(import) \
+	X(tracemut) \
+	X(windows) \
+	X(model)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
@@ -57,6 +60,15 @@ void fuzz_check_closed(void);
  * and JSON descriptions; then fuzz_check_closed().  0, or -1 if it was refused.
  */
 int fuzz_read_trace(const char *path);
+
+/*
+ * fuzz_h5_mutate - copy the valid file base to a scratch file and apply the
+ * HDF5-level changes that data describes (fuzz/h5mut.c); the scratch path,
+ * or NULL when HDF5 would not even open the copy.
+ */
+const char *fuzz_h5_mutate(const char *base, const uint8_t *data, size_t size);
+/* fuzz_base - path of fuzz/bases/<name> in the source tree (static storage) */
+const char *fuzz_base(const char *name);
 
 /* fuzz_memfile - a read-only FILE * over data (fmemopen; "" for size 0) */
 FILE *fuzz_memfile(const uint8_t *data, size_t size);
