@@ -227,8 +227,8 @@ static int write_names(struct ds_file *f, const char *names_ds, const char *frac
 
 	for (int i = 0; i < n; i++)
 		if (!names || !names[i])
-			return error("cannot write '%s': feature %d of '%s' has no name", f->path, i,
-				     names_ds);
+			return error("cannot write '%s': feature %d of '%s' has no name", f->path,
+				     i, names_ds);
 	if (ds_write_strings(f, names_ds, (const char *const *)names, dim) ||
 	    ds_write_array(f, frac_ds, DS_I8, 1, &dim, frac))
 		return -1;
@@ -459,8 +459,8 @@ static int get_int(struct ds_file *f, const char *name, int64_t min, int64_t max
 	if (ds_attr_get_int(f, NULL, name, v))
 		return -1;
 	if (*v < min || *v > max)
-		return error("cannot read '%s': attribute '%s' is %lld, outside %lld..%lld", f->path,
-			     name, (long long)*v, (long long)min, (long long)max);
+		return error("cannot read '%s': attribute '%s' is %lld, outside %lld..%lld",
+			     f->path, name, (long long)*v, (long long)min, (long long)max);
 	return 0;
 }
 
@@ -483,8 +483,9 @@ static int read_table(struct ds_file *f, const char *name, hid_t mt, size_t elem
 	stored = H5Dget_storage_size(d);
 	if (expect * elem > 65536 && (double)(expect * elem) > (double)stored * 1100.0) {
 		H5Dclose(d);
-		return error("cannot read '%s': '%s' declares %llu rows but the file holds %llu bytes",
-			     f->path, name, (unsigned long long)expect, (unsigned long long)stored);
+		return error(
+		    "cannot read '%s': '%s' declares %llu rows but the file holds %llu bytes",
+		    f->path, name, (unsigned long long)expect, (unsigned long long)stored);
 	}
 	*out = xmallocarray(expect ? expect : 1, elem);
 	if (expect && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
@@ -511,9 +512,10 @@ static int read_shaped(struct ds_file *f, const char *name, enum ds_type t, int 
 		if (dims[i] != want[i]) {
 			free(*out);
 			*out = NULL;
-			return error("cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
-				     f->path, name, i, (unsigned long long)dims[i],
-				     (unsigned long long)want[i]);
+			return error(
+			    "cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
+			    f->path, name, i, (unsigned long long)dims[i],
+			    (unsigned long long)want[i]);
 		}
 	}
 	return 0;
@@ -584,8 +586,9 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 			return error("cannot read '%s': decision %llu is invalid", f->path,
 				     (unsigned long long)(first + i));
 		if (w->mode == DS_WIN_CANDIDATES) {
-			if (d->cand_off != next_off || d->cand_off + (uint64_t)d->ncand > w->n_cand ||
-			    d->label < -1 || d->label >= d->ncand)
+			if (d->cand_off != next_off ||
+			    d->cand_off + (uint64_t)d->ncand > w->n_cand || d->label < -1 ||
+			    d->label >= d->ncand)
 				return error("cannot read '%s': decision %llu has bad candidates",
 					     f->path, (unsigned long long)(first + i));
 			next_off += (uint64_t)d->ncand;
@@ -596,9 +599,11 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 	}
 	if (w->mode == DS_WIN_SEQUENCE) {
 		for (uint64_t i = 0; i < n * (uint64_t)w->W; i++)
-			if (seq_ids[i] < -1 || (seq_ids[i] >= 0 && (uint64_t)seq_ids[i] >= w->n_vocab))
-				return error("cannot read '%s': sequence id out of range in decision %llu",
-					     f->path, (unsigned long long)(first + i / (uint64_t)w->W));
+			if (seq_ids[i] < -1 ||
+			    (seq_ids[i] >= 0 && (uint64_t)seq_ids[i] >= w->n_vocab))
+				return error(
+				    "cannot read '%s': sequence id out of range in decision %llu",
+				    f->path, (unsigned long long)(first + i / (uint64_t)w->W));
 	}
 	return 0;
 }
@@ -612,9 +617,10 @@ static int check_dims(struct ds_file *f, const char *name, int rank, const uint6
 		return error("cannot read '%s': '%s' has the wrong rank", f->path, name);
 	for (int i = 0; i < rank; i++)
 		if (dims[i] != want[i])
-			return error("cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
-				     f->path, name, i, (unsigned long long)dims[i],
-				     (unsigned long long)want[i]);
+			return error(
+			    "cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
+			    f->path, name, i, (unsigned long long)dims[i],
+			    (unsigned long long)want[i]);
 	return 0;
 }
 
@@ -873,7 +879,8 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 		r->dec = xreallocarray(r->dec, n, sizeof(*r->dec));
 		if (h->mode == DS_WIN_SEQUENCE) {
 			r->seq_ids = xreallocarray(r->seq_ids, n * (uint64_t)h->W, sizeof(int32_t));
-			r->seq_gaps = xreallocarray(r->seq_gaps, n * (uint64_t)h->W, sizeof(int16_t));
+			r->seq_gaps =
+			    xreallocarray(r->seq_gaps, n * (uint64_t)h->W, sizeof(int16_t));
 		}
 	}
 	if (read_rows_any(f, "decisions", r->dec_mt, start, n, r->dec))
@@ -887,8 +894,9 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 			nc += (uint64_t)r->dec[i].ncand;
 		}
 		if (c0 > h->n_cand || nc > h->n_cand - c0)
-			return error("cannot read '%s': candidates of decisions %llu.. out of range",
-				     f->path, (unsigned long long)start);
+			return error(
+			    "cannot read '%s': candidates of decisions %llu.. out of range",
+			    f->path, (unsigned long long)start);
 		if (nc > r->cand_cap) {
 			r->cand_cap = nc;
 			r->cand = xreallocarray(r->cand, nc, sizeof(*r->cand));
@@ -1016,9 +1024,9 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	    get_int(f, "W", 0, MAX_W, &W) || get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &ndec) ||
 	    get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &ncand) ||
 	    get_int(f, "n_vocab", 0, MAX_VOCAB, &nvocab) ||
-	    get_int(f, "n_train", 0, INT64_MAX, &sn[0]) || get_int(f, "n_val", 0, INT64_MAX, &sn[1]) ||
-	    get_int(f, "n_test", 0, INT64_MAX, &sn[2]) ||
-	    load_coverage(f, &cov, (uint64_t)ndec) ||
+	    get_int(f, "n_train", 0, INT64_MAX, &sn[0]) ||
+	    get_int(f, "n_val", 0, INT64_MAX, &sn[1]) ||
+	    get_int(f, "n_test", 0, INT64_MAX, &sn[2]) || load_coverage(f, &cov, (uint64_t)ndec) ||
 	    ds_read_strings(f, "traces", &traces, &nt, MAX_TRACES))
 		goto out;
 	seq = !strcmp(mode, "sequence");
@@ -1093,12 +1101,14 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 			    (unsigned long long)cov.covered, pct(cov.covered, cov.decisions));
 	} else {
 		strbuf_addf(out, "candidates:      %lld\n", (long long)ncand);
-		strbuf_addf(out, "coverage:        %.1f%% (%llu of %llu picks among the candidates)\n",
+		strbuf_addf(out,
+			    "coverage:        %.1f%% (%llu of %llu picks among the candidates)\n",
 			    pct(cov.covered, cov.decisions), (unsigned long long)cov.covered,
 			    (unsigned long long)cov.decisions);
-		strbuf_addf(out, "contested:       %.1f%% (%llu with >= 2 candidates), coverage %.1f%%\n",
-			    pct(cov.contested, cov.decisions), (unsigned long long)cov.contested,
-			    pct(cov.contested_covered, cov.contested));
+		strbuf_addf(
+		    out, "contested:       %.1f%% (%llu with >= 2 candidates), coverage %.1f%%\n",
+		    pct(cov.contested, cov.decisions), (unsigned long long)cov.contested,
+		    pct(cov.contested_covered, cov.contested));
 	}
 	strbuf_addf(out, "inferred switches: %llu (repaired from common_pid, not scored)\n",
 		    (unsigned long long)cov.inferred_switches);
@@ -1108,8 +1118,9 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 		for (int i = 0; i < DS_CAND_HIST; i++) {
 			if (!cov.cand_hist[i])
 				continue;
-			strbuf_addf(out, "  %s%-3d %12llu  %5.1f%%\n", i == DS_CAND_HIST - 1 ? ">=" : "  ",
-				    i, (unsigned long long)cov.cand_hist[i],
+			strbuf_addf(out, "  %s%-3d %12llu  %5.1f%%\n",
+				    i == DS_CAND_HIST - 1 ? ">=" : "  ", i,
+				    (unsigned long long)cov.cand_hist[i],
 				    pct(cov.cand_hist[i], cov.decisions));
 		}
 		describe_feats(out, 0, "episode features:", epn, epf, (int)E);

@@ -13,7 +13,8 @@
 #include "features/features.h"
 
 static const char features_usage[] =
-	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [-K N] [-W N] [--split 70,15,15] [--vocab comm|pid] TRACE.h5...\n"
+	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [-K N] [-W N] "
+	"[--split 70,15,15] [--vocab comm|pid] TRACE.h5...\n"
 	"\n"
 	"Reconstruct each CPU's runqueue from the traces' scheduler events and write,\n"
 	"for every scheduling decision (a sched_switch to a task), the candidates\n"

@@ -19,7 +19,8 @@ int feat_split_of(uint64_t ts, uint64_t start, uint64_t end, const int split[3])
 		s = 0;
 	else {
 		span = end - start;
-		b1 = start + span / 100 * (uint64_t)split[0] + span % 100 * (uint64_t)split[0] / 100;
+		b1 =
+		    start + span / 100 * (uint64_t)split[0] + span % 100 * (uint64_t)split[0] / 100;
 		b2 = start + span / 100 * (uint64_t)(split[0] + split[1]) +
 		     span % 100 * (uint64_t)(split[0] + split[1]) / 100;
 		s = ts < b1 ? DS_SPLIT_TRAIN : ts < b2 ? DS_SPLIT_VAL : DS_SPLIT_TEST;
@@ -56,7 +57,8 @@ static int check_inputs(const char *out, const char *const *traces, int n,
 		/* Renaming the output over an input would destroy it. */
 		if (have_out && !stat(traces[i], &si) && si.st_dev == so.st_dev &&
 		    si.st_ino == so.st_ino)
-			return error("cannot write '%s': it is also the input '%s'", out, traces[i]);
+			return error("cannot write '%s': it is also the input '%s'", out,
+				     traces[i]);
 		r = ds_trace_open(traces[i]);
 
 		if (!r)
@@ -89,7 +91,8 @@ static struct feat_vocab *build_vocab(const char *const *traces, int n,
 		while ((rc = ds_trace_next(r, &ev)) == 1) {
 			if (ev.type != DS_EV_SWITCH || ev.next_pid <= 0)
 				continue;
-			if (feat_split_of(ev.ts, m->start_ns, m->end_ns, o->split) != DS_SPLIT_TRAIN)
+			if (feat_split_of(ev.ts, m->start_ns, m->end_ns, o->split) !=
+			    DS_SPLIT_TRAIN)
 				continue;
 			feat_vocab_count(v, ev.next_pid, ev.next_comm);
 		}

@@ -59,8 +59,9 @@ static struct feat_task *task_new(struct feat_state *st, int32_t pid)
 	t->prio = -1;
 	t->cpu = t->last_cpu = t->waker = -1;
 	t->qidx = -1;
-	t->ep = st->opts.mode == DS_WIN_CANDIDATES ? xcalloc((size_t)st->opts.K * FEAT_E, sizeof(*t->ep))
-						    : NULL;
+	t->ep = st->opts.mode == DS_WIN_CANDIDATES
+		    ? xcalloc((size_t)st->opts.K * FEAT_E, sizeof(*t->ep))
+		    : NULL;
 	s = hash_pid(pid, st->nhash);
 	t->hnext = st->hash[s];
 	st->hash[s] = t;
@@ -183,7 +184,8 @@ struct feat_state *feat_state_new(const struct feat_opts *opts, int nr_cpus)
 		error("invalid window length K=%d (1..%d)", opts->K, FEAT_K_MAX);
 		return NULL;
 	}
-	if (opts->mode == DS_WIN_SEQUENCE && (opts->W < 1 || opts->W > FEAT_W_MAX || !opts->vocab)) {
+	if (opts->mode == DS_WIN_SEQUENCE &&
+	    (opts->W < 1 || opts->W > FEAT_W_MAX || !opts->vocab)) {
 		error("invalid sequence length W=%d (1..%d) or no vocabulary", opts->W, FEAT_W_MAX);
 		return NULL;
 	}
@@ -545,7 +547,8 @@ static void fill_sequence(struct feat_state *st, const struct feat_cpu *c, uint6
 		uint64_t next = i + 1 < c->hist_nr ? c->hist_ts[(k + 1) % W] : now;
 
 		st->seq_ids[pad + i] = c->hist_id[k];
-		st->seq_gaps[pad + i] = feat_log2us(next > c->hist_ts[k] ? next - c->hist_ts[k] : 0);
+		st->seq_gaps[pad + i] =
+		    feat_log2us(next > c->hist_ts[k] ? next - c->hist_ts[k] : 0);
 	}
 }
 

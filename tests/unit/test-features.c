@@ -326,10 +326,13 @@ static void test_episode_ring(void **state)
 	strbuf_addstr(&sb, "@cpus 1\n");
 	/* t10 runs bursts of i us (i = 1..6) and sleeps 100 us between them */
 	for (int i = 1; i <= 6; i++) {
-		strbuf_addf(&sb, "%llu 0 wakeup pid=10 prio=120 target_cpu=0 comm=t10 common_pid=0\n",
+		strbuf_addf(&sb,
+			    "%llu 0 wakeup pid=10 prio=120 target_cpu=0 comm=t10 common_pid=0\n",
 			    (unsigned long long)t);
-		strbuf_addf(&sb, "%llu 0 switch pid=0 prio=120 state=0 next_pid=10 next_prio=120 "
-			    "comm=swapper next_comm=t10 common_pid=0\n", (unsigned long long)t + 50);
+		strbuf_addf(&sb,
+			    "%llu 0 switch pid=0 prio=120 state=0 next_pid=10 next_prio=120 "
+			    "comm=swapper next_comm=t10 common_pid=0\n",
+			    (unsigned long long)t + 50);
 		strbuf_addf(&sb, "%llu 0 switch pid=10 prio=120 state=1 next_pid=0 next_prio=120 "
 			    "comm=t10 next_comm=swapper common_pid=10\n",
 			    (unsigned long long)(t + 50 + i * 1000));
@@ -363,14 +366,11 @@ static void test_migration(void **state)
 {
 	struct run r;
 
-	run_text("@cpus 2\n"
-		 SW(1000, 0, 0, 0, 10)
-		 SW(1100, 1, 0, 0, 20)
-		 WAKE(2000, 0, 11, 0, 10)
-		 WAKE(2100, 0, 12, 0, 10)
-		 "3000 1 sched_migrate_task pid=11 prio=120 orig_cpu=0 dest_cpu=1 comm=t11 common_pid=20\n"
-		 SW(4000, 0, 10, 1, 12)
-		 SW(5000, 1, 20, 1, 11), &r);
+	run_text("@cpus 2\n" SW(1000, 0, 0, 0, 10) SW(1100, 1, 0, 0, 20) WAKE(2000, 0, 11, 0, 10)
+		     WAKE(2100, 0, 12, 0, 10) "3000 1 sched_migrate_task pid=11 prio=120 "
+					      "orig_cpu=0 dest_cpu=1 comm=t11 common_pid=20\n" SW(
+						  4000, 0, 10, 1, 12) SW(5000, 1, 20, 1, 11),
+		 &r);
 	assert_int_equal(r.n, 4);
 	/* cpu0 at 4000: only t12 (t11 left) */
 	assert_int_equal(r.d[2].cpu, 0);
@@ -531,11 +531,11 @@ static void test_lost_reset(void **state)
 /* Without sched_wakeup, sched_waking (and migrate) stand in for it. */
 static void test_waking_only(void **state)
 {
-	const char *ev = "@cpus 2\n"
-		SW(1000, 0, 0, 0, 10)
-		"2000 0 sched_waking pid=11 prio=120 target_cpu=0 comm=t11 common_pid=10\n"
-		"2000 0 sched_migrate_task pid=11 prio=120 orig_cpu=0 dest_cpu=1 comm=t11 common_pid=10\n"
-		SW(3000, 1, 0, 0, 11);
+	const char *ev = "@cpus 2\n" SW(
+	    1000, 0, 0, 0,
+	    10) "2000 0 sched_waking pid=11 prio=120 target_cpu=0 comm=t11 common_pid=10\n"
+		"2000 0 sched_migrate_task pid=11 prio=120 orig_cpu=0 dest_cpu=1 comm=t11 "
+		"common_pid=10\n" SW(3000, 1, 0, 0, 11);
 	struct strbuf sb = STRBUF_INIT;
 	struct run r;
 
@@ -556,9 +556,8 @@ static void test_waking_only(void **state)
 static void test_fork(void **state)
 {
 	const char *ev =
-		SW(1000, 0, 0, 0, 10)
-		"1500 0 sched_process_fork pid=10 next_pid=30 comm=t10 next_comm=child common_pid=10\n"
-		SW(2000, 0, 10, 1, 30);
+	    SW(1000, 0, 0, 0, 10) "1500 0 sched_process_fork pid=10 next_pid=30 comm=t10 "
+				  "next_comm=child common_pid=10\n" SW(2000, 0, 10, 1, 30);
 	struct strbuf sb = STRBUF_INIT;
 	struct run r;
 
@@ -730,7 +729,7 @@ static int sim_event(struct sim *s, struct ds_event *ev)
 			}
 		}
 		if (rnd(s) % 10 == 0)
-			next = 100 + (int)(rnd(s) % (uint32_t)s->nr_tasks);	/* never queued */
+			next = 100 + (int)(rnd(s) % (uint32_t)s->nr_tasks); /* never queued */
 		if (next == prev)
 			return 0;
 		ds_event_init(ev, DS_EV_SWITCH, s->ts, cpu);
@@ -806,7 +805,8 @@ static int dec_equal(const struct dec_rec *a, const struct dec_rec *b)
 		    memcmp(a->state[i], b->state[i], sizeof(a->state[i])) ||
 		    memcmp(a->window[i], b->window[i], sizeof(a->window[i])))
 			return 0;
-	return !memcmp(a->ids, b->ids, sizeof(a->ids)) && !memcmp(a->gaps, b->gaps, sizeof(a->gaps));
+	return !memcmp(a->ids, b->ids, sizeof(a->ids)) &&
+	       !memcmp(a->gaps, b->gaps, sizeof(a->gaps));
 }
 
 /* Change what a decision decides (its pick and prev_state) and everything after it. */
@@ -965,7 +965,8 @@ static void test_no_leak_files(void **state)
 		assert_memory_equal(&A->window[x->cand_off * TK * FEAT_E],
 				    &B->window[y->cand_off * TK * FEAT_E],
 				    (size_t)x->ncand * TK * FEAT_E * sizeof(int16_t));
-		assert_memory_equal(&A->state[x->cand_off * FEAT_S], &B->state[y->cand_off * FEAT_S],
+		assert_memory_equal(&A->state[x->cand_off * FEAT_S],
+				    &B->state[y->cand_off * FEAT_S],
 				    (size_t)x->ncand * FEAT_S * sizeof(int16_t));
 		if (A->dec[d].ts < evs[cut].ts)
 			assert_int_equal(x->label, y->label);

@@ -130,7 +130,8 @@ static void test_round_trip_candidates(void **state)
 
 			assert_int_equal(cd->pid, (int)(i * 10 + (uint64_t)c));
 			assert_true(cd->since_ran_ns == UINT64_MAX && cd->queued_ns == i);
-			assert_int_equal(w->window[(off + (uint64_t)c) * 12 + 11], (int16_t)(i + 11));
+			assert_int_equal(w->window[(off + (uint64_t)c) * 12 + 11],
+					 (int16_t)(i + 11));
 			assert_int_equal(w->state[(off + (uint64_t)c) * 2], (int16_t)-i);
 		}
 		off += (uint64_t)d->ncand;
@@ -171,7 +172,8 @@ static void test_stream_reader(void **state)
 			const struct ds_decision *x = &b.dec[i], *y = &w->dec[at + i];
 
 			assert_true(x->ts == y->ts && x->cand_off == y->cand_off);
-			assert_true(x->trace == y->trace && x->cpu == y->cpu && x->ncand == y->ncand);
+			assert_true(x->trace == y->trace && x->cpu == y->cpu &&
+				    x->ncand == y->ncand);
 			assert_true(x->label == y->label && x->split == y->split);
 		}
 		assert_memory_equal(b.cand, &w->cand[b.cand_start], b.n_cand * sizeof(*b.cand));
