@@ -52,6 +52,27 @@ test_expect_success 'info shows decisions, coverage, histogram and split as text
 	grep -q "^command line:.*features -o w.h5 t.h5" info
 '
 
+test_expect_success 'migration, exit and a pick that was never queued' '
+	{
+		echo "@cpus 2"
+		sw 1000 0 0 0 10
+		sw 1100 1 0 0 20
+		wk 2000 0 11 0 10
+		wk 2100 0 12 0 10
+		echo "2500 1 sched_migrate_task pid=11 prio=120 orig_cpu=0 dest_cpu=1 comm=t11 common_pid=20"
+		echo "2600 1 sched_process_exit pid=20 prio=120 comm=t20 common_pid=20"
+		sw 2700 1 20 0x10 11
+		sw 3000 0 10 1 12
+		sw 3500 0 12 1 13
+		wk 3600 0 10 1 13
+		sw 3700 1 11 0x100 10
+	} >mig.txt &&
+	mktrace mig.h5 <mig.txt &&
+	schedcast features -q -o mig-w.h5 mig.h5 &&
+	schedcast info --json mig-w.h5 >j &&
+	test "$(jget j "d[\"decisions\"], d[\"covered\"], d[\"cand_hist\"][:3]")" = "6 3 [3, 3, 0]"
+'
+
 test_expect_success 'an idle switch off cpu0 is inferred from common_pid, not scored' '
 	{
 		echo "@cpus 2"
