@@ -6,32 +6,6 @@
  */
 #include "model/model-local.h"
 
-/*
- * Both tables sample [-8, 8] every 1/32, i.e. every 128 steps of Q3.12, so a
- * Q3.12 input splits into a table index (its top 9 bits after biasing) and a
- * 7-bit interpolation weight.  The largest interpolation error of tanh,
- * h^2/8 * max|f''| = 9.4e-5, is under one Q3.12 step (2.4e-4); the test
- * prints the measured error over all 65536 inputs.
- */
-static q3_12_t interp_q12(const int32_t *tab, q3_12_t x)
-{
-	uint32_t u = (uint32_t)((int32_t)x + 32768);
-	uint32_t i = u >> 7, r = u & 127;
-	int64_t y = tab[i] + (((int64_t)(tab[i + 1] - tab[i]) * r + 64) >> 7);	/* Q1.30 */
-
-	return fx_sat16(fx_rshift_round(y, 18));
-}
-
-q3_12_t fx_sigmoid_q12(q3_12_t x)
-{
-	return interp_q12(fx_sigmoid_tab, x);
-}
-
-q3_12_t fx_tanh_q12(q3_12_t x)
-{
-	return interp_q12(fx_tanh_tab, x);
-}
-
 #define FX_LOG2E_Q30 1549082005LL	/* log2(e) = 1.4426950409, Q2.30 */
 #define FX_LN2_Q30 744261118LL		/* ln(2) = 0.6931471806, Q0.30 */
 

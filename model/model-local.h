@@ -66,9 +66,33 @@ static inline q7_24_t fx_mul_q24_q12(q7_24_t g, q3_12_t a)
 	return fx_sat32(fx_rshift_round((int64_t)g * a, 12));
 }
 
-/* fx_sigmoid_q12 / fx_tanh_q12 - over every Q3.12 input, Q3.12 output */
-q3_12_t fx_sigmoid_q12(q3_12_t x);
-q3_12_t fx_tanh_q12(q3_12_t x);
+/*
+ * fx_sigmoid_q12 / fx_tanh_q12 - over every Q3.12 input, Q3.12 output.
+ * Both tables sample [-8, 8] every 1/32, i.e. every 128 steps of Q3.12, so
+ * an input splits into a table index (its top 9 bits after biasing) and a
+ * 7-bit interpolation weight.  The largest interpolation error of tanh,
+ * h^2/8 max|f''| = 9.4e-5, is under one Q3.12 step (2.4e-4); test-fx
+ * prints the measured error over all 65536 inputs.  Inline: they are the
+ * inner loop of every LSTM step.
+ */
+static inline q3_12_t fx_interp_q12(const int32_t *tab, q3_12_t x)
+{
+	uint32_t u = (uint32_t)((int32_t)x + 32768);
+	uint32_t i = u >> 7, r = u & 127;
+	int64_t y = tab[i] + (((int64_t)(tab[i + 1] - tab[i]) * r + 64) >> 7);	/* Q1.30 */
+
+	return fx_sat16(fx_rshift_round(y, 18));
+}
+
+static inline q3_12_t fx_sigmoid_q12(q3_12_t x)
+{
+	return fx_interp_q12(fx_sigmoid_tab, x);
+}
+
+static inline q3_12_t fx_tanh_q12(q3_12_t x)
+{
+	return fx_interp_q12(fx_tanh_tab, x);
+}
 /* fx_exp_neg_q30 - exp(x / 4096) for x <= 0 (Q.12 in int32), Q1.30 */
 int32_t fx_exp_neg_q30(int32_t x);
 /* fx_log_q12 - ln(x / 2^30) for x > 0 (Q.30 in uint64), Q.12 in int32 */
@@ -278,6 +302,8 @@ struct lstm_model {
 	int8_t *ep_frac, *state_frac;
 	int seq_gap_frac;
 	char **vocab;		/* (V), sequence mode */
+	int64_t gate_lx, gate_lh, gate_lb;	/* fixed: lstm_net_gate_bounds() */
+	int16_t *wpack;		/* fixed: ((I+H+1)/2, 4H, 2) [W_x W_h] in pairs of columns, Q3.12 */
 };
 
 /*
@@ -286,6 +312,17 @@ struct lstm_model {
  * *_score_raw: that state + the raw (S) state features -> the score.
  */
 void fx_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
+/* fxv_encode_raw - the same, bit for bit, with int32 sums for the vector unit (encode-vec.c) */
+void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
+/* fxv_pack - m->wpack from m->wq (allocates; freed by lstm_model_release) */
+void fxv_pack(struct lstm_model *m);
+/*
+ * lstm_net_gate_bounds - the largest row L1 norms of W_x and W_h (raw Q3.12
+ * units) and the largest 4096 |b|: a gate sum is at most
+ * lx max|x| + lh max|h| + lb.
+ */
+void lstm_net_gate_bounds(const struct lstm_net *net, const q3_12_t *w, int64_t *lx,
+			  int64_t *lh, int64_t *lb);
 int32_t fx_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state);
 void fl_encode_raw(const struct lstm_model *m, const int16_t *window, double *h);
 double fl_score_raw(const struct lstm_model *m, const double *h, const int16_t *state);

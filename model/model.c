@@ -32,6 +32,7 @@ void lstm_model_release(struct lstm_model *m)
 {
 	free(m->wq);
 	free(m->wf);
+	free(m->wpack);
 	free_names(m->ep_names, m->net.sh.E);
 	free_names(m->state_names, m->net.sh.S);
 	free_names(m->vocab, m->net.sh.mode == DS_WIN_SEQUENCE ? m->net.sh.V : 0);
@@ -146,6 +147,10 @@ int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const c
 	memcpy(m->ep_frac, f->ep_frac, (size_t)f->E);
 	memcpy(m->state_frac, f->state_frac, (size_t)f->S);
 	m->seq_gap_frac = f->seq_gap_frac;
+	if (fixed && sh.mode == DS_WIN_CANDIDATES) {
+		lstm_net_gate_bounds(&m->net, m->wq, &m->gate_lx, &m->gate_lh, &m->gate_lb);
+		fxv_pack(m);
+	}
 	if (sh.mode == DS_WIN_SEQUENCE)
 		m->vocab = copy_names(f->vocab, f->V);
 	return 0;
@@ -232,8 +237,20 @@ int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_
 {
 	if (m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 || ncand > LSTM_MAX_CAND)
 		return -1;
-	if (m->net.sh.arith == LSTM_FIXED)
-		return fx_predict(m, window, state, ncand, scores);
+	if (m->net.sh.arith == LSTM_FIXED) {
+		/* the vector encoder: bit-identical to fx_predict(), several times faster */
+		q3_12_t h[LSTM_MAX_HIDDEN];
+		size_t KE = (size_t)m->net.sh.K * m->net.sh.E, S = (size_t)m->net.sh.S;
+		int best = 0;
+
+		for (int j = 0; j < ncand; j++) {
+			fxv_encode_raw(m, window + j * KE, h);
+			scores[j] = fx_score_raw(m, h, state + j * S);
+			if (scores[j] > scores[best])
+				best = j;
+		}
+		return best;
+	}
 	return fl_predict(m, window, state, ncand, scores);
 }
 
@@ -330,7 +347,7 @@ static size_t cache_slot(struct lstm_cache *c, const int16_t *window)
 	c->key[slot] = h;
 	memcpy(c->wins + slot * c->win, window, c->win * sizeof(*window));
 	if (c->hq)
-		fx_encode_raw(c->m, window, c->hq + slot * H);
+		fxv_encode_raw(c->m, window, c->hq + slot * H);
 	else
 		fl_encode_raw(c->m, window, c->hf + slot * H);
 	c->misses++;

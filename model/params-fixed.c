@@ -4,6 +4,7 @@
  * normalisation statistics: integer only, so a fixed-point model's every
  * number, from its first weight on, is made without a float.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/model-local.h"
@@ -126,4 +127,23 @@ void lstm_norm_fit(struct lstm_norm *nm, int f, const int16_t *rows, uint64_t n,
 		std_q8 = 256;
 	nm->mu[f] = (int32_t)mu;
 	nm->inv[f] = (int32_t)SC_MIN((((uint64_t)1 << 36) / std_q8), (uint64_t)INT32_MAX);
+}
+
+void lstm_net_gate_bounds(const struct lstm_net *net, const q3_12_t *w, int64_t *lx,
+			  int64_t *lh, int64_t *lb)
+{
+	int H = net->sh.H, I = net->I;
+
+	*lx = *lh = *lb = 0;
+	for (int r = 0; r < 4 * H; r++) {
+		int64_t sx = 0, sh = 0, b = 4096 * (int64_t)abs(w[net->off[LT_B] + r]);
+
+		for (int k = 0; k < I; k++)
+			sx += abs(w[net->off[LT_WX] + (size_t)r * I + k]);
+		for (int k = 0; k < H; k++)
+			sh += abs(w[net->off[LT_WH] + (size_t)r * H + k]);
+		*lx = SC_MAX(*lx, sx);
+		*lh = SC_MAX(*lh, sh);
+		*lb = SC_MAX(*lb, b);
+	}
 }

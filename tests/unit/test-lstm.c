@@ -432,6 +432,51 @@ static void test_predict_matches_training(void **state)
 	free(out);
 }
 
+/* the vector encoder == the -mgeneral-regs-only one, bit for bit, with and without overflow risk */
+static void test_vector_encoder_exact(void **state)
+{
+	static const int Hs[] = { 32, 12, 8 };
+	uint64_t rng = 77;
+	int checked = 0, slow_steps_possible = 0;
+
+	for (size_t hi = 0; hi < ARRAY_SIZE(Hs); hi++)
+		for (int scale = 1; scale <= 8; scale *= 8) {
+			struct lstm_model m;
+			struct lstm_shape sh = { .mode = DS_WIN_CANDIDATES, .H = Hs[hi], .K = 8,
+						 .E = 10, .S = 2, .M = 4 };
+			int16_t win[80];
+
+			memset(&m, 0, sizeof(m));
+			assert_int_equal(lstm_net_init(&m.net, &sh), 0);
+			m.wq = xcalloc(m.net.P, sizeof(*m.wq));
+			lstm_net_init_q12(&m.net, m.wq, 9);
+			for (size_t i = 0; i < m.net.P; i++)
+				m.wq[i] = fx_sat16((int64_t)m.wq[i] * scale);
+			m.norm.n = 12;
+			for (int f = 0; f < 12; f++)
+				m.norm.mu[f] = 0, m.norm.inv[f] = 1 << 16;	/* x' = x */
+			lstm_net_gate_bounds(&m.net, m.wq, &m.gate_lx, &m.gate_lh, &m.gate_lb);
+			slow_steps_possible += m.gate_lx * 32768 + m.gate_lh * 4096 + m.gate_lb >=
+					       INT32_MAX - 4096;
+			fxv_pack(&m);
+			for (int n = 0; n < 300; n++) {
+				q3_12_t h1[32], h2[32];
+
+				for (int k = 0; k < 80; k++)
+					win[k] = (int16_t)(synth_rand(&rng) >> 48);
+				fx_encode_raw(&m, win, h1);
+				fxv_encode_raw(&m, win, h2);
+				assert_memory_equal(h1, h2, sizeof(q3_12_t) * Hs[hi]);
+				checked++;
+			}
+			free(m.wq);
+			free(m.wpack);
+		}
+	printf("# vector encoder: bit-identical on %d windows (H 32, 12, 8; %d weight sets "
+	       "that need the int64 fallback)\n", checked, slow_steps_possible);
+	assert_true(slow_steps_possible > 0);
+}
+
 /* a windows file with other features is refused with one clear line */
 static void test_refuses_other_features(void **state)
 {
@@ -486,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_predict_matches_training),
+		cmocka_unit_test(test_vector_encoder_exact),
 		cmocka_unit_test(test_refuses_other_features),
 		cmocka_unit_test(test_bad_model_files),
 	};
