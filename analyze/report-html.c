@@ -501,6 +501,24 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 		strbuf_addf(out, "<td>%llu</td><td>%llu</td></tr>\n",
 			    (unsigned long long)t->migrations, (unsigned long long)t->preemptions);
 	}
+	strbuf_addstr(out, "</table>\n<h2>Run bursts per task</h2><table>\n<tr><th class=\"l\">pid"
+			   "</th><th class=\"l\">comm</th>");
+	for (int b = 0; b < ANA_BURST_BUCKETS; b++) {
+		strbuf_addstr(out, "<th>");
+		esc(out, ana_burst_bucket_names[b]);
+		strbuf_addstr(out, "</th>");
+	}
+	strbuf_addstr(out, "</tr>\n");
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+
+		strbuf_addf(out, "<tr><td class=\"l\">%d</td><td class=\"l\">", t->pid);
+		esc(out, t->comm);
+		strbuf_addstr(out, "</td>");
+		for (int b = 0; b < ANA_BURST_BUCKETS; b++)
+			strbuf_addf(out, "<td>%llu</td>", (unsigned long long)t->burst_hist[b]);
+		strbuf_addstr(out, "</tr>\n");
+	}
 	strbuf_addstr(out, "</table>\n<p>Definitions: see schedcast-report(1), FIELDS.</p>\n"
 			   "</body></html>\n");
 	return 0;
