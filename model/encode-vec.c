@@ -232,3 +232,42 @@ void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *
 	}
 	memcpy(h_out, h, sizeof(*h_out) * H);
 }
+
+__attribute__((target_clones("avx2", "default")))
+static void head_sums(int32_t *acc, const q3_12_t *w1, const q3_12_t *b1, const q3_12_t *z,
+		      int Z, int M)
+{
+	for (int m = 0; m < M; m++) {
+		const q3_12_t *wr = w1 + (size_t)m * Z;
+		int32_t a = 0;
+
+		for (int k = 0; k < Z; k++)
+			a += (int32_t)wr[k] * z[k];
+		acc[m] = a + (int32_t)b1[m] * 4096;
+	}
+}
+
+int32_t fxv_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state)
+{
+	const struct lstm_net *net = &m->net;
+	int E = net->sh.E, S = net->sh.S, H = net->sh.H, M = net->sh.M, Z = net->Z;
+	const q3_12_t *w2 = m->wq + net->off[LT_W2];
+	q3_12_t z[LSTM_MAX_HIDDEN + LSTM_MAX_STATE];
+	int32_t acc[LSTM_MAX_HEAD];
+	int64_t score = 0, s;
+
+	if (!m->head_i32)
+		return fx_score_raw(m, h, state);
+	memcpy(z, h, sizeof(*z) * H);
+	for (int k = 0; k < S; k++)
+		z[H + k] = lstm_norm_apply(&m->norm, E + k, state[k]);
+	head_sums(acc, m->wq + net->off[LT_W1], m->wq + net->off[LT_B1], z, Z, M);
+	for (int k = 0; k < M; k++) {
+		/* as fx_head_forward(): round to Q3.12, saturate, ReLU, then w2 */
+		q3_12_t u = fx_sat16(fx_rshift_round(acc[k], 12));
+
+		score += (int32_t)w2[k] * (u > 0 ? u : 0);
+	}
+	s = fx_rshift_round(score, 12);
+	return (int32_t)(s > (1 << 20) ? (1 << 20) : s < -(1 << 20) ? -(1 << 20) : s);
+}

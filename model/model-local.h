@@ -303,6 +303,7 @@ struct lstm_model {
 	int seq_gap_frac;
 	char **vocab;		/* (V), sequence mode */
 	int64_t gate_lx, gate_lh, gate_lb;	/* fixed: lstm_net_gate_bounds() */
+	int head_i32;		/* fixed: lstm_net_head_i32_safe() */
 	int16_t *wpack;		/* fixed: ((I+H+1)/2, 4H, 2) [W_x W_h] in pairs of columns, Q3.12 */
 };
 
@@ -314,6 +315,10 @@ struct lstm_model {
 void fx_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
 /* fxv_encode_raw - the same, bit for bit, with int32 sums for the vector unit (encode-vec.c) */
 void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
+/* fxv_score_raw - fx_score_raw() with int32 sums when m->head_i32 */
+int32_t fxv_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state);
+/* lstm_net_head_i32_safe - 1 when no head layer-1 sum can overflow int32 (|z| <= 32768) */
+int lstm_net_head_i32_safe(const struct lstm_net *net, const q3_12_t *w);
 /* fxv_pack - m->wpack from m->wq (allocates; freed by lstm_model_release) */
 void fxv_pack(struct lstm_model *m);
 /*

@@ -149,6 +149,7 @@ int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const c
 	m->seq_gap_frac = f->seq_gap_frac;
 	if (fixed && sh.mode == DS_WIN_CANDIDATES) {
 		lstm_net_gate_bounds(&m->net, m->wq, &m->gate_lx, &m->gate_lh, &m->gate_lb);
+		m->head_i32 = lstm_net_head_i32_safe(&m->net, m->wq);
 		fxv_pack(m);
 	}
 	if (sh.mode == DS_WIN_SEQUENCE)
@@ -245,7 +246,7 @@ int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_
 
 		for (int j = 0; j < ncand; j++) {
 			fxv_encode_raw(m, window + j * KE, h);
-			scores[j] = fx_score_raw(m, h, state + j * S);
+			scores[j] = fxv_score_raw(m, h, state + j * S);
 			if (scores[j] > scores[best])
 				best = j;
 		}
@@ -319,8 +320,16 @@ void lstm_cache_stats(const struct lstm_cache *c, uint64_t *hits, uint64_t *miss
 static uint64_t hash_window(const int16_t *w, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (; i + 4 <= n; i += 4) {
+		uint64_t v;
+
+		memcpy(&v, w + i, sizeof(v));
+		h = (h ^ v) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
 		h = (h ^ (uint16_t)w[i]) * 0x100000001b3ULL;
 	h ^= h >> 29;
 	return h ? h : 1;
@@ -368,7 +377,7 @@ int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const 
 		size_t slot = cache_slot(c, window + (size_t)j * c->win);
 
 		if (c->hq) {
-			scores[j] = fx_score_raw(m, c->hq + slot * H, state + (size_t)j * S);
+			scores[j] = fxv_score_raw(m, c->hq + slot * H, state + (size_t)j * S);
 			if (scores[j] > scores[best])
 				best = j;
 		} else {

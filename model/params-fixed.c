@@ -147,3 +147,16 @@ void lstm_net_gate_bounds(const struct lstm_net *net, const q3_12_t *w, int64_t 
 		*lb = SC_MAX(*lb, b);
 	}
 }
+
+int lstm_net_head_i32_safe(const struct lstm_net *net, const q3_12_t *w)
+{
+	for (int m = 0; m < net->sh.M; m++) {
+		int64_t bound = 4096 * (int64_t)abs(w[net->off[LT_B1] + m]);
+
+		for (int k = 0; k < net->Z; k++)
+			bound += 32768 * (int64_t)abs(w[net->off[LT_W1] + (size_t)m * net->Z + k]);
+		if (bound >= INT32_MAX - 4096)
+			return 0;
+	}
+	return 1;
+}
