@@ -542,6 +542,8 @@ int cmd_live(int argc, char **argv)
 			goto out_stop;
 		}
 	}
+	l.e.inferred_switches = feat_coverage(l.feat)->inferred_switches;
+	l.e.lost_resets = feat_coverage(l.feat)->lost_resets;
 	ana_eval_finish(&l.e);
 	if (o.json)
 		print_json_summary(&l, &meta);
