@@ -22,10 +22,18 @@ test_expect_success 'sched-in counts, run times and min/avg/max run agree with t
 	python3 "$D/check-timehist.py" p.json "$D/perf-sched.timehist" "$D/perf-sched.runtime"
 '
 
-test_expect_success 'the saved timehist output is what this perf prints' '
-	perf sched timehist -i "$D/perf-sched.data" -s 2>/dev/null >th.txt &&
-	test_cmp "$D/perf-sched.timehist" th.txt
-'
+case "$(perf --version 2>/dev/null)" in
+"perf version 6.1."*)
+	test_expect_success 'the saved timehist output is what this perf prints' '
+		perf sched timehist -i "$D/perf-sched.data" -s 2>/dev/null >th.txt &&
+		test_cmp "$D/perf-sched.timehist" th.txt
+	'
+	;;
+*)
+	test_skip 'the saved timehist output is what this perf prints' \
+		"it was saved from perf 6.1, this is $(perf --version 2>/dev/null)"
+	;;
+esac
 
 test_expect_success 'the checker fails on a disagreement' '
 	python3 -c "
