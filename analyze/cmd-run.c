@@ -493,6 +493,9 @@ static int stage_trim(struct run_ctx *c)
 	uint64_t switches, span;
 	char buf[32];
 
+	c->learn = dir_file(c, "learn.h5");
+	unlink(c->learn);	/* a previous run's, which would mislead */
+	free(c->learn);
 	c->learn = xstrdup(c->trace);
 	if (!c->o->max_switches)
 		return 0;
