@@ -33,7 +33,7 @@ for name in $names; do
 		src=$(mktemp -d)
 		# schedcast itself, as committed: a clean parallel build
 		git -C "$top" archive HEAD | tar -x -C "$src"
-		"$SC" record -d 20s -o build.h5 -- make -C "$src" -j2 schedcast
+		"$SC" record -d 10s -o build.h5 -- make -C "$src" -j2 schedcast
 		rm -rf "$src"
 		;;
 	periodic-hogs)
