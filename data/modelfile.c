@@ -256,6 +256,9 @@ static int load(struct ds_file *f, struct ds_model *m)
 		    ds_attr_get_str(f, name, "q", &q)) {
 			if (rank >= 1 && strlen(names[i]) >= sizeof(t->name))
 				error("cannot read '%s': tensor name '%s' too long", path, names[i]);
+			/* not counted in n_tensors yet, so not freed by the release */
+			free(t->data);
+			t->data = NULL;
 			free(name);
 			free(q);
 			goto out;

@@ -28,7 +28,8 @@
 	X(import) \
 	X(tracemut) \
 	X(windows) \
-	X(model)
+	X(model) \
+	X(decode)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

@@ -58,7 +58,7 @@ endif
 fuzz-bins: $(FUZZ_LIB_OBJ) $(FUZZ_BIN)
 
 $(FUZZ_O)/fuzz-%: fuzz/fuzz-%.c $(FUZZ_LIB_OBJ) fuzz/fuzz.h $(LIB)
-	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -DSC_LIBFUZZER $(LDFLAGS) -o $@ \
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(FUZZ_DEFS) -fsanitize=fuzzer -DSC_LIBFUZZER $(LDFLAGS) -o $@ \
 		$< $(FUZZ_LIB_OBJ) $(LIB) $(LIBS)
 
 # One target at a time, FUZZ_JOBS processes each (libFuzzer -fork), all

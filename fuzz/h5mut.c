@@ -319,7 +319,7 @@ const char *fuzz_h5_mutate(const char *base, const uint8_t *data, size_t size)
 		case 6:
 			if (ds) {
 				v = pick_int(&in);
-				replace(f, ds, -1, v < 0 ? -v & ((1LL << 45) - 1) : v & ((1LL << 45) - 1), 0);
+				replace(f, ds, -1, (int64_t)((uint64_t)v & ((1ULL << 45) - 1)), 0);
 			}
 			break;
 		case 7:
