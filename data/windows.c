@@ -471,10 +471,13 @@ static int read_table(struct ds_file *f, const char *name, hid_t mt, size_t elem
 	uint64_t dims[1];
 	hid_t d;
 	hsize_t stored;
-	int ret = 0;
+	int ret = 0, r;
 
 	*out = NULL;
-	if (ds_array_dims(f, name, dims, 1) != 1)
+	r = ds_array_dims(f, name, dims, 1);
+	if (r < 0)
+		return -1;	/* printed */
+	if (r != 1)
 		return error("cannot read '%s': '%s' is not a table", f->path, name);
 	if (dims[0] != expect)
 		return error("cannot read '%s': '%s' has %llu rows, the header says %llu", f->path,
@@ -612,8 +615,11 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 static int check_dims(struct ds_file *f, const char *name, int rank, const uint64_t *want)
 {
 	uint64_t dims[4];
+	int r = ds_array_dims(f, name, dims, 4);
 
-	if (ds_array_dims(f, name, dims, 4) != rank)
+	if (r < 0)
+		return -1;	/* printed */
+	if (r != rank)
 		return error("cannot read '%s': '%s' has the wrong rank", f->path, name);
 	for (int i = 0; i < rank; i++)
 		if (dims[i] != want[i])
@@ -1019,6 +1025,22 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &version);
 	if (!f)
 		return -1;
+	{
+		/* The same header checks as the readers: a damaged file is refused. */
+		struct ds_windows hdr = { 0 };
+		int bad = load_header(f, &hdr);
+
+		ds_free_strings(hdr.ep_names, (uint64_t)(hdr.ep_names ? hdr.E : 0));
+		ds_free_strings(hdr.state_names, (uint64_t)(hdr.state_names ? hdr.S : 0));
+		free(hdr.ep_frac);
+		free(hdr.state_frac);
+		ds_free_strings(hdr.traces, (uint64_t)(hdr.traces ? hdr.nr_traces : 0));
+		ds_free_strings(hdr.vocab, hdr.n_vocab);
+		if (bad) {
+			ds_close(f);
+			return -1;
+		}
+	}
 	if (ds_attr_get_str(f, NULL, "mode", &mode) || get_int(f, "K", 0, MAX_K, &K) ||
 	    get_int(f, "E", 0, MAX_FEAT, &E) || get_int(f, "S", 0, MAX_FEAT, &S) ||
 	    get_int(f, "W", 0, MAX_W, &W) || get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &ndec) ||
