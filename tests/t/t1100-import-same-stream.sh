@@ -44,6 +44,12 @@ if command -v trace-cmd >/dev/null 2>&1; then
 		awk "{print \$3}" dat.txt | sort | uniq -c | awk "{print \$2, \$1}" >ours &&
 		test_cmp peer ours
 	'
+
+	test_expect_success 'trace-cmd report -N -t (nanoseconds) is the same stream exactly' '
+		trace-cmd report -N -t -i $D/sched.dat 2>/dev/null >nt.txt &&
+		schedcast import -q -o nt.h5 --dump nt.txt >nt-dump.txt &&
+		test_cmp dat.txt nt-dump.txt
+	'
 else
 	test_skip 'counts match trace-cmd report' 'trace-cmd is not installed'
 fi
