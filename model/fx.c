@@ -49,7 +49,7 @@ int32_t fx_log_q12(uint64_t x)
 	i = f >> 8;
 	r = f & 255;
 	l30 = fx_log2_tab[i] + ((((int64_t)fx_log2_tab[i + 1] - fx_log2_tab[i]) * r + 128) >> 8);
-	l16 = ((int64_t)(msb - 30) << 16) + fx_rshift_round(l30, 14);	/* log2, Q.16 */
+	l16 = (int64_t)(msb - 30) * 65536 + fx_rshift_round(l30, 14);	/* log2, Q.16 */
 	return fx_sat32(fx_rshift_round(l16 * FX_LN2_Q30, 34));		/* ln, Q.12 */
 }
 

@@ -27,7 +27,7 @@ static void lstm_cell_forward(q3_12_t *hn, q3_12_t *cn, q3_12_t *gate, q3_12_t *
 {
 	for (int r = 0; r < 4 * H; r++) {
 		const q3_12_t *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
-		int64_t acc = (int64_t)b[r] << 12;
+		int64_t acc = (int64_t)b[r] * 4096;
 		q3_12_t pre;
 
 		for (int k = 0; k < I; k++)
@@ -105,7 +105,7 @@ void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act 
 
 			if (!d)
 				continue;
-			gb[r] += d << 12;
+			gb[r] += d * 4096;
 			for (int k = 0; k < I; k++)
 				gxr[k] += d * x[k];
 			for (int k = 0; k < H; k++)
@@ -158,7 +158,7 @@ int32_t fx_head_forward(q3_12_t *u, const q3_12_t *z, const q3_12_t *w,
 
 	for (int m = 0; m < M; m++) {
 		const q3_12_t *w1r = w1 + (size_t)m * Z;
-		int64_t acc = (int64_t)b1[m] << 12;
+		int64_t acc = (int64_t)b1[m] * 4096;
 		q3_12_t pre;
 
 		for (int k = 0; k < Z; k++)
@@ -189,7 +189,7 @@ void fx_head_backward(int64_t *g, q7_24_t *dz, q7_24_t dscore, const q3_12_t *u,
 		du = fx_mul_q24_q12(dscore, w2[m]);
 		if (!du)
 			continue;
-		gb1[m] += du << 12;
+		gb1[m] += du * 4096;
 		for (int k = 0; k < Z; k++) {
 			gw1r[k] += du * z[k];
 			acc[k] += du * w1r[k];
@@ -207,7 +207,7 @@ void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
 
 	for (int v = 0; v < V; v++) {
 		const q3_12_t *wr = wo + (size_t)v * H;
-		int64_t acc = (int64_t)bo[v] << 12;
+		int64_t acc = (int64_t)bo[v] * 4096;
 
 		for (int k = 0; k < H; k++)
 			acc += (int32_t)wr[k] * h[k];
@@ -230,7 +230,7 @@ void fx_out_backward(int64_t *g, q7_24_t *dh, const q7_24_t *dlogit, const q3_12
 
 		if (!d)
 			continue;
-		gbo[v] += d << 12;
+		gbo[v] += d * 4096;
 		for (int k = 0; k < H; k++) {
 			gr[k] += d * h[k];
 			acc[k] += d * wr[k];
@@ -328,7 +328,7 @@ int32_t fx_sequence(struct lstm_scratch *s, int64_t *g, const q3_12_t *w,
 			continue;
 		ge = g + net->off[LT_EMB] + (size_t)ids[t] * D;
 		for (int k = 0; k < D; k++)
-			ge[k] += (int64_t)s->fx_dx[(size_t)t * I + k] << 12;
+			ge[k] += (int64_t)s->fx_dx[(size_t)t * I + k] * 4096;
 	}
 	return loss;
 }
