@@ -37,6 +37,14 @@ assert d[\"events_recorded\"] == [\"sched_switch\"], d
 	test_one_line_error err multi.dat && test ! -e b.h5
 '
 
+test_expect_success 'the same event in two buffers is refused unless --buffer chooses' '
+	test_must_fail schedcast import -o dup.h5 $D/dup.dat 2>err &&
+	test_one_line_error err dup.dat && grep -q "choose one with --buffer" err &&
+	test ! -e dup.h5 &&
+	schedcast import -q -B sc_import_c_6855 -o dup.h5 --dump $D/dup.dat >dup.txt &&
+	test $(count sched_switch dup.txt) = 83
+'
+
 test_expect_success 'dropped events in a trace.dat become lost markers with counts' '
 	schedcast import -o l.h5 --dump $D/lost.dat >l.txt 2>err &&
 	grep -q "imported 415 events (trace.dat, 2 CPUs, 623 lost)" err &&

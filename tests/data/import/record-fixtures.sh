@@ -90,6 +90,20 @@ extract -B $a -B $b -o multi.dat
 rminst $a; rminst $b
 trace-cmd report -N -i multi.dat >multi.report-N.txt 2>/dev/null
 
+# 2b. two instances with the same events: every event is in both buffers
+a=sc_import_c_$$ b=sc_import_d_$$
+mkinst $a 512
+mkinst $b 512
+for e in $EVENTS; do
+	[ $e = sched_switch ] || { echo 0 >$T/instances/$a/events/sched/$e/enable;
+				   echo 0 >$T/instances/$b/events/sched/$e/enable; }
+done
+echo 1 >$T/instances/$a/tracing_on; echo 1 >$T/instances/$b/tracing_on
+sleep 0.05
+echo 0 >$T/instances/$a/tracing_on; echo 0 >$T/instances/$b/tracing_on
+extract -B $a -B $b -o dup.dat
+rminst $a; rminst $b
+
 # 3. dropped events: a tiny buffer that overflows (overwrite mode), read
 #    once through trace_pipe (ftrace "[LOST N EVENTS]" lines) and once, from
 #    a second identical run, with trace-cmd extract ("EVENTS DROPPED").
