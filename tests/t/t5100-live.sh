@@ -69,6 +69,27 @@ test_expect_success "live scoring of a pinned ping-pong matches eval on its trac
 '
 done
 
+test_expect_success 'falling behind is said and counted, never hidden' '
+	schedcast live -m m.h5 --json --max-lag 10ms -o lag.h5 -- \
+		schedcast workload -p pingpong,forks -d 1s --rounds 3000 --work 20 >lag.json 2>lag.err &&
+	schedcast features -o lagw.h5 lag.h5 >/dev/null &&
+	schedcast eval --json --split all -m m.h5 lagw.h5 >lageval.json &&
+	python3 - <<-\EOF
+	import json
+	live, ev = json.load(open("lag.json")), json.load(open("lageval.json"))
+	L = live["live"]
+	err = open("lag.err").read()
+	# every decision is either scored or counted as skipped
+	assert live["decisions"] + L["skipped"] == L["decisions"] == ev["decisions"], (L, live["decisions"], ev["decisions"])
+	if L["skipped"]:
+	    assert L["fell_behind"] >= 1, L
+	    assert "fell behind the kernel" in err and "%d of %d decisions were not scored" % (L["skipped"], L["decisions"]) in err, err
+	else:
+	    assert "fell behind" not in err, err
+	print("skipped", L["skipped"], "of", L["decisions"])
+	EOF
+'
+
 test_expect_success 'the text summary and the written trace' '
 	schedcast live -m m.h5 -d 300ms -o t.h5 >out 2>err || { cat err; false; } &&
 	{ grep -q "^live: .* with tracefs on [0-9]* CPUs: [0-9]* events, [0-9]* decisions" out &&
