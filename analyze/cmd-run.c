@@ -390,6 +390,7 @@ static int stage_input(struct run_ctx *c)
 		return use_sample(c, why);
 	}
 	c->trace = dir_file(c, "trace.h5");
+	unlink(c->trace);	/* so that a failed recording is not mistaken for an older one */
 	c->trace_origin = o->command ? "recorded (your command)" : "recorded (built-in workload)";
 	printf("      %s of %s into %s\n", secs(buf, sizeof(buf), o->duration_ns),
 	       o->command ? o->command[0] : "schedcast workload", c->trace);
