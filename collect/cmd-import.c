@@ -114,7 +114,7 @@ int cmd_import(int argc, char **argv)
 	struct col_import_opts copts = { 0 };
 	struct col_import_stats st;
 	int c, fmt;
-	char *cmdline;
+	char *args, *cmdline;
 
 	while ((c = getopt_long(argc, argv, "+o:f:B:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -156,12 +156,9 @@ int cmd_import(int argc, char **argv)
 		return sc_usage(import_usage, 1);
 	}
 
-	{
-		char *args = sc_cmdline(argc, argv);
-
-		cmdline = xstrfmt("schedcast %s", args);
-		free(args);
-	}
+	args = sc_cmdline(argc, argv);
+	cmdline = xstrfmt("schedcast %s", args);
+	free(args);
 	copts.format = fmt;
 	copts.buffer = o.buffer;
 	copts.perf = o.perf;

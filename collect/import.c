@@ -209,7 +209,7 @@ int col_import(const char *path, const char *out, const struct col_import_opts *
 {
 	struct col_import_stats dummy;
 	struct col_sink sink = { 0 };
-	const char *name = strcmp(path, "-") ? path : "-";
+	const char *name = path;	/* "-" names standard input in messages */
 	unsigned char head[4096];
 	char *readable = NULL;
 	struct stat st;
