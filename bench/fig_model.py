@@ -11,6 +11,7 @@ import fig_features
 TORCH_SCRIPT = os.path.join(B.TOP, "bench", "train_torch.py")
 PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives only there
 TRAIN_RE = re.compile(r"(\d+) training decisions, ([0-9.]+) decisions/s")
+VAL_RE = re.compile(r"validation top-1 ([0-9.]+)%")
 
 
 def shown(argv, subst):
@@ -48,16 +49,21 @@ def training(ctx):
     def one(v, rep):
         r = B.run(v["argv"], timeout=900)
         r.check(v["name"])
-        m = {"wall": r.wall, "cpu": r.cpu, "rss": r.maxrss, "n": None, "loop_dps": None}
+        m = {"wall": r.wall, "cpu": r.cpu, "rss": r.maxrss, "n": None, "loop_dps": None,
+             "val": None}
         if v["ours"]:
             g = TRAIN_RE.search(r.out + r.err)
             if g:
                 m["n"], m["loop_dps"] = int(g.group(1)) * E, float(g.group(2))
+            g = VAL_RE.search(r.out + r.err)
+            if g:
+                m["val"] = float(g.group(1)) / 100
             ctx.files[("model", v["arith"])] = v["out"]
         else:
             doc = json.loads(r.out.strip().splitlines()[-1])
             m["n"] = doc.get("decisions")
             m["loop_dps"] = doc.get("decisions_per_s")
+            m["val"] = max(doc.get("val_top1") or [None])
         m["dps"] = m["n"] / r.wall if m["n"] and r.wall > 0 else None
         return m
     res, fail = B.alternate(variants, cfg["reps"], one)
@@ -81,14 +87,19 @@ def training(ctx):
                      B.fmt_stat(whole),
                      B.fmt_ratio(B.ratio(whole and whole["median"], t_all)) if v["ours"] else "",
                      B.fmt_stat(B.summary([m["cpu"] for m in ms]), "s"),
-                     B.fmt_rss(ms)])
+                     B.fmt_rss(ms),
+                     "%.1f%%" % (100 * B.median([m["val"] for m in ms]))
+                     if all(m["val"] is not None for m in ms) else "-"])
     md = ["Input: %s.  %d epoch(s), hidden %d, 2 threads, seed 1; %d alternated repetitions.  "
           "*loop* is the rate each program reports for its training epochs; *whole* divides "
           "the same decisions by the wall time of the whole command (start-up, loading and "
-          "validation included).  Ratios are ours / PyTorch (above 1: ours is faster)." % (
+          "validation included).  Ratios are ours / PyTorch (above 1: ours is faster).  "
+          "*best val top-1* is the validation top-1 each program reports (a check that the "
+          "networks learn alike, not an accuracy figure)." % (
               win["command"], E, H, cfg["reps"]), "",
           B.md_table(["command", "decisions trained", "loop decisions/s", "ratio",
-                      "whole decisions/s", "ratio", "CPU", "peak RSS"], rows)]
+                      "whole decisions/s", "ratio", "CPU", "peak RSS", "best val top-1"],
+                     rows)]
     return {"md": "\n".join(md), "data": res, "failed": failed}
 
 
@@ -109,14 +120,11 @@ def models(ctx):
 
 
 def bench_predict(ctx):
-    """Build bench/bench-predict.c (it links libschedcast.a's model API)."""
-    r = B.run(["make", "-s", "-C", B.TOP, "bench-progs"], timeout=600)
-    prog = os.path.join(B.TOP, "build", "bench", "bench-predict")
-    if r.rc != 0 or not os.path.exists(prog):
-        undefined = [l for l in r.err.splitlines() if "undefined reference" in l]
-        raise B.NotAvailable("bench/bench-predict does not build: %s" % (
-            undefined[0].split(": ", 1)[-1] if undefined else r.err.strip()[-200:]))
-    return prog
+    """bench/bench-predict.c, built at the start of the run (it links
+    libschedcast.a's model API)."""
+    if not getattr(B, "BENCH_PREDICT", None):
+        raise B.NotAvailable(getattr(B, "BENCH_PREDICT_WHY", "bench-predict not built"))
+    return B.BENCH_PREDICT
 
 
 def inference(ctx):
@@ -154,7 +162,7 @@ def inference(ctx):
         if r_ is not None:
             rows.append(["fixed / float", key, "", B.fmt_ratio(r_), ""])
     first = next((ms[0] for ms in res.values() if ms), {})
-    md = ["Command: `build/bench/bench-predict model.h5 windows.h5 %d` (bench/bench-predict.c: "
+    md = ["Command: `bench-predict model.h5 windows.h5 %d` (bench/bench-predict.c: "
           "lstm_predict() timed call by call with CLOCK_MONOTONIC, whose own cost is about "
           "%s ns and is not subtracted), models trained by `schedcast train --epochs 1 "
           "--hidden %d --arith fixed|float` on %s; %d alternated repetitions.  There is no "

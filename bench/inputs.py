@@ -17,7 +17,7 @@ import benchlib as B
 # Bytes of ring buffer per event (sched_switch is the largest at ~64 B;
 # measured ~50 B/event on average here), with room to spare.
 BYTES_PER_EVENT = 80
-TRACE_DAT_LEVEL = 4     # hackbench level for trace.dat inputs
+TRACE_DAT_LEVEL = 3     # hackbench level for trace.dat inputs
 PERF_DATA_LEVEL = 2     # a lower rate for perf record, which loses events sooner
 
 
