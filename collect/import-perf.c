@@ -108,7 +108,11 @@ static int child_finish(struct child *c, int kill_it, char *msg, size_t size)
 	fclose(c->fp);
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	snprintf(msg, size, "exit status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (WIFSIGNALED(status))
+		snprintf(msg, size, "it died of signal %d (%s): truncated or corrupt file?",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(msg, size, "exit status %d", WEXITSTATUS(status));
 	lseek(c->errfd, 0, SEEK_SET);
 	err = fdopen(c->errfd, "r");
 	if (!err) {
@@ -120,7 +124,8 @@ static int child_finish(struct child *c, int kill_it, char *msg, size_t size)
 
 		line[n] = '\0';
 		/* perf's notes about events that have no 'trace' field */
-		if (!n || strstr(line, "not valid for") || !strncmp(line, "Warning:", 8))
+		if (!n || strstr(line, "not valid for") || !strncmp(line, "Warning:", 8) ||
+		    WIFSIGNALED(status))
 			continue;
 		if (strlen(line) > 160)
 			line[160] = '\0';
