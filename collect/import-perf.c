@@ -186,7 +186,16 @@ static int read_header(const char *perf, const char *path, struct col_sink *s)
 			    (t = ds_event_type_from_name(name)) >= 0 && t != DS_EV_LOST)
 				m->events_recorded |= DS_EV_BIT(t);
 		} else if ((v = header_value(line, "clockid"))) {
+			/* "monotonic (1)": tracefs' names, as live captures use */
+			static const char *const names[][2] = {
+				{ "monotonic", "mono" }, { "monotonic_raw", "mono_raw" },
+				{ "boottime", "boot" },
+			};
+
 			sscanf(v, "%31s", m->clock);
+			for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+				if (!strcmp(m->clock, names[i][0]))
+					snprintf(m->clock, sizeof(m->clock), "%s", names[i][1]);
 		}
 	}
 	free(line);
