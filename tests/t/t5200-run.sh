@@ -45,6 +45,19 @@ test_expect_success 'a stage that fails stops the run: exit 1, naming the stage'
 	! grep -q "^\[2/5\]" stdout
 '
 
+if why=$(has_tracefs); then
+test_expect_success 'run records the built-in workload when it can' '
+	schedcast run -d 1s -e 1 -n 5000 -o rec >stdout 2>stderr &&
+	grep -q "^\[1/5\] record: the scheduler under the built-in mixed workload" stdout &&
+	grep -q "workload ran .* ping-pong round trips" stdout &&
+	grep -q "^  trace     rec/trace.h5 (recorded (built-in workload))" stdout &&
+	schedcast info rec/trace.h5 | grep -q "^source: *live-" &&
+	test -s rec/report.html && test -s rec/logs/record.log
+'
+else
+	test_skip 'run records the built-in workload when it can' "$why"
+fi
+
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 	test_skip 'without root it says so and uses the sample' 'needs root to drop to nobody'
 	test_done
