@@ -735,8 +735,14 @@ int cmd_run(int argc, char **argv)
 			return sc_usage(run_usage, 1);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			error("unexpected argument '%s' (use -- COMMAND to record a command)",
+			      argv[optind]);
+			return sc_usage(run_usage, 1);
+		}
 		opts.command = argv + optind;
+	}
 	if (opts.command && opts.trace) {
 		error("give either --trace or a command, not both");
 		return sc_usage(run_usage, 1);

@@ -11,6 +11,7 @@ test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast run -n 10 2>/dev/null &&
 	test_usage_error schedcast run --trace x.h5 -- true 2>/dev/null &&
 	test_usage_error schedcast run --bogus 2>/dev/null &&
+	test_usage_error schedcast run stray 2>/dev/null &&
 	schedcast run -h | grep -q "^usage: schedcast run"
 '
 
