@@ -130,6 +130,36 @@ static void test_softmax_xent(void **state)
 	assert_true(fabs(loss / 4096.0 - (log(sum) - 1.0)) < 3 * Q12_STEP);
 }
 
+/*
+ * Updates below one Q3.12 step must not vanish: Adam at lr 1e-5 moves a
+ * weight by ~0.04 of a Q3.12 step per update; the Q3.28 master weight keeps
+ * the fractions, so 1000 updates move the Q3.12 weight by ~40 steps, as in
+ * double.
+ */
+static void test_small_updates_accumulate(void **state)
+{
+	q3_12_t w[1] = { 1000 };
+	q3_28_t master[1];
+	q7_24_t m[1] = { 0 };
+	int64_t v[1] = { 0 }, g[1];
+	struct fx_adam opt = { .master = master, .m = m, .v = v, .lr_q32 = 42950 };	/* 1e-5 */
+	double wf = 1000 / 4096.0, mf = 0, vf = 0;
+	struct fl_adam fopt = { .m = &mf, .v = &vf, .lr = 1e-5 };
+
+	fx_master_from_q12(master, w, 1);
+	for (int i = 0; i < 1000; i++) {
+		double gf = 0.01;
+
+		g[0] = (int64_t)(0.01 * 68719476736.0);	/* Q.36, one sample */
+		fx_adam_step(&opt, w, g, 1, 1);
+		fl_adam_step(&fopt, &wf, &gf, 1, 1);
+	}
+	printf("# 1000 Adam steps at lr 1e-5: Q3.12 weight moved %d steps (double: %.2f)\n",
+	       1000 - w[0], (1000 / 4096.0 - wf) * 4096);
+	assert_true(1000 - w[0] >= 35 && 1000 - w[0] <= 45);
+	assert_true(fabs((1000 - w[0]) - (1000 / 4096.0 - wf) * 4096) <= 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_isqrt),
 		cmocka_unit_test(test_saturation),
 		cmocka_unit_test(test_softmax_xent),
+		cmocka_unit_test(test_small_updates_accumulate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
