@@ -488,6 +488,45 @@ static int task_pid(const char *s, const char *end, int *perf_style, int32_t *tg
 	return pid;
 }
 
+/*
+ * trace-cmd report -l (latency format): "comm8-pid  CPUflags  ts: event:",
+ * e.g. "record-f-14518   1dN.2.  2996.601097: sched_wakeup_new: ...": the
+ * CPU (digits) is glued to the flags, whose first (irqs-off) is never a
+ * digit.  Returns the cpu with *ts, *rest and *pid set, or -1.
+ */
+static int latency_cpu(const char *s, uint64_t *ts, const char **rest, int *pid)
+{
+	const char *prev = NULL, *prev_end = NULL, *t = s;
+
+	while (*(t = skip_ws(t))) {
+		const char *e = t;
+		int32_t cpu = 0;
+		int n = 0, perf_style = 0;
+		int32_t tgid;
+
+		while (*e && *e != ' ' && *e != '\t')
+			e++;
+		if (prev && e > t && e[-1] == ':' && !parse_ts(t, (size_t)(e - 1 - t), ts)) {
+			const char *f = prev;
+
+			for (; f < prev_end && isdigit((unsigned char)*f) && n < 5; f++, n++)
+				cpu = cpu * 10 + (*f - '0');
+			if (!n || prev_end - f < 4 || prev_end - f > 6 ||
+			    memchr(f, ':', (size_t)(prev_end - f)))
+				return -1;
+			*pid = task_pid(s, prev, &perf_style, &tgid);
+			if (*pid < 0 || perf_style)
+				return -1;
+			*rest = e;
+			return cpu;
+		}
+		prev = t;
+		prev_end = e;
+		t = e;
+	}
+	return -1;
+}
+
 /* "CPU:1 [LOST 463 EVENTS]", "CPU:1 [236 EVENTS DROPPED]", "[EVENTS DROPPED]" */
 static int parse_lost(struct col_text_parser *p, const char *s, struct ds_event *ev)
 {
@@ -580,6 +619,12 @@ int col_text_parse_line(struct col_text_parser *p, char *line, struct ds_event *
 			if (pid >= 0)
 				goto event;
 		}
+	}
+	cpu = latency_cpu(s, &ts, &rest, &pid);
+	if (cpu >= 0) {
+		p->tgid = -1;
+		p->kind = COL_TEXT_TRACE_CMD;
+		goto event;
 	}
 	r = parse_lost(p, s, ev);
 	if (r)

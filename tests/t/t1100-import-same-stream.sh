@@ -45,6 +45,12 @@ if command -v trace-cmd >/dev/null 2>&1; then
 		test_cmp peer ours
 	'
 
+	test_expect_success 'trace-cmd report -N -l (latency format) too' '
+		trace-cmd report -N -l -i $D/sched.dat 2>/dev/null >nl.txt &&
+		schedcast import -q -o nl.h5 --dump nl.txt >nl-dump.txt &&
+		us dat.txt >dat-us0.txt && test_cmp dat-us0.txt nl-dump.txt
+	'
+
 	test_expect_success 'trace-cmd report -N -t (nanoseconds) is the same stream exactly' '
 		trace-cmd report -N -t -i $D/sched.dat 2>/dev/null >nt.txt &&
 		schedcast import -q -o nt.h5 --dump nt.txt >nt-dump.txt &&

@@ -118,6 +118,21 @@ static void test_plugin_switch_letters(void **state)
 	assert_int_equal(p.kind, COL_TEXT_TRACE_CMD);
 }
 
+/* trace-cmd report -l: "comm8-pid  CPUflags ts:" without brackets */
+static void test_latency_format(void **state)
+{
+	struct ds_event ev;
+
+	assert_int_equal(parse1("inst: record-f-14518  11dN.2.  2996.601097: sched_wakeup_new: "
+				"comm=record-fixtures pid=14522 prio=120 target_cpu=001", &ev), 1);
+	assert_int_equal(ev.cpu, 11);
+	assert_int_equal(ev.common_pid, 14518);
+	assert_int_equal(ev.ts, 2996601097000ULL);
+	assert_int_equal(ev.pid, 14522);
+	/* digits glued to something that is not a flags column: not an event */
+	assert_int_equal(parse1("x-1 12345678901: 1.0: sched_waking: comm=a pid=1 prio=1", &ev), 0);
+}
+
 static void test_fork_exit_migrate(void **state)
 {
 	struct ds_event ev;
@@ -227,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_awkward_comms),
 		cmocka_unit_test(test_wakeup_forms),
 		cmocka_unit_test(test_plugin_switch_letters),
+		cmocka_unit_test(test_latency_format),
 		cmocka_unit_test(test_fork_exit_migrate),
 		cmocka_unit_test(test_lost_and_headers),
 		cmocka_unit_test(test_refused),
