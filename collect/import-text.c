@@ -9,7 +9,8 @@
  * column and a "buffer: " prefix) or "comm tid" (perf), and the fields are
  * the event's print fmt ("prev_comm=... prev_pid=..."), except for
  * trace-cmd's sched plugin, which prints sched_switch and sched_wakeup*
- * its own way.  Comms may hold spaces, '-', ':' and brackets, so every
+ * its own way.  `trace-cmd report -l` drops the brackets and glues the CPU
+ * to the flags ("comm-pid  1dN.2.  ts: event: fields").  Comms may hold spaces, '-', ':' and brackets, so every
  * field is found from known anchors, never by splitting on spaces.
  */
 #include <ctype.h>
