@@ -31,7 +31,7 @@
 #include "data/trace.h"
 
 static const char run_usage[] =
-	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
+	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--hidden N] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Record the scheduler (the built-in mixed workload by default), build the\n"
 	"features, train the fixed-point LSTM, evaluate it against the baselines and\n"
@@ -43,6 +43,8 @@ static const char run_usage[] =
 	"                             a file `schedcast import` reads (trace.dat, perf.data, text)\n"
 	"    -o, --output DIR         where to put everything (default schedcast-run)\n"
 	"    -e, --epochs N           training epochs (default 3)\n"
+	"        --hidden N           LSTM hidden size (default: train's, 32; 16 trains\n"
+	"                             about 4x faster)\n"
 	"    -n, --max-switches N     learn from the first N sched_switch events of the trace\n"
 	"                             at most, whatever the machine's event rate (default\n"
 	"                             40000; 0 = all of it)\n"
@@ -62,6 +64,7 @@ struct run_opts {
 	const char *trace;
 	const char *outdir;
 	int epochs;
+	int hidden;		/* 0 = train's default */
 	uint64_t max_switches;
 	uint64_t seed;
 	char **command;		/* argv after "--", NULL-terminated; NULL = built-in workload */
@@ -577,6 +580,10 @@ static int stage_train(struct run_ctx *c)
 	argv_pushf(&a, "%d", c->o->epochs);
 	argv_push(&a, "--threads");
 	argv_push(&a, "2");
+	if (c->o->hidden) {
+		argv_push(&a, "--hidden");
+		argv_pushf(&a, "%d", c->o->hidden);
+	}
 	argv_push(&a, "--seed");
 	argv_pushf(&a, "%llu", (unsigned long long)c->o->seed);
 	argv_push(&a, c->windows);
@@ -674,12 +681,14 @@ static void print_where(struct run_ctx *c)
 
 int cmd_run(int argc, char **argv)
 {
+	enum { OPT_HIDDEN = 256 };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "epochs", required_argument, NULL, 'e' },
 		{ "max-switches", required_argument, NULL, 'n' },
+		{ "hidden", required_argument, NULL, OPT_HIDDEN },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -713,6 +722,12 @@ int cmd_run(int argc, char **argv)
 		case 'e':
 			if (parse_int(optarg, 1, 10000, &opts.epochs)) {
 				error("bad number of epochs '%s' (1..10000)", optarg);
+				return sc_usage(run_usage, 1);
+			}
+			break;
+		case OPT_HIDDEN:
+			if (parse_int(optarg, 1, 256, &opts.hidden)) {
+				error("bad hidden size '%s' (1..256)", optarg);
 				return sc_usage(run_usage, 1);
 			}
 			break;

@@ -8,6 +8,7 @@ export SCHEDCAST_SAMPLES=$TEST_TOP/data/samples
 test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast run -d 1ms 2>/dev/null &&
 	test_usage_error schedcast run -e 0 2>/dev/null &&
+	test_usage_error schedcast run --hidden 0 2>/dev/null &&
 	test_usage_error schedcast run -n 10 2>/dev/null &&
 	test_usage_error schedcast run --trace x.h5 -- true 2>/dev/null &&
 	test_usage_error schedcast run --bogus 2>/dev/null &&
@@ -16,7 +17,8 @@ test_expect_success 'usage errors exit 2' '
 '
 
 test_expect_success 'run on the sample trace: every stage, every file, the summary' '
-	schedcast run --trace "$SAMPLE" -o out -e 1 -n 12000 >stdout 2>stderr &&
+	schedcast run --trace "$SAMPLE" -o out -e 1 --hidden 8 -n 12000 >stdout 2>stderr &&
+	schedcast info out/model.h5 | grep -q "LSTM hidden 8," &&
 	for i in 1 2 3 4 5; do grep -q "^\[$i/5\] " stdout; done &&
 	grep -q "learning from the first 12000 of its [0-9]* switches" stdout &&
 	grep -q "^schedcast run: done in" stdout &&
