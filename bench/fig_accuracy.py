@@ -85,6 +85,7 @@ def figure(ctx):
            "model float [95% CI]"] + \
         baseline_names + ["best baseline", "fixed - best"]
     trows = []
+    summ = []
     for row in rows:
         bl = row[-1] if isinstance(row[-1], dict) else {}
         base = row[:-1] if isinstance(row[-1], dict) else row
@@ -97,6 +98,10 @@ def figure(ctx):
         diff = "-" if best is None or fixed is None else "%+.1f pt" % (
             100 * (fixed - best) if best <= 1 else fixed - best)
         trows.append(base + [pct(v) for v in vals] + [pct(best), diff])
+        if fixed is not None and best is not None:
+            bname = baseline_names[vals.index(best)]
+            summ.append("%s: model (fixed) %s top-1 contested, best baseline %s %s (%s)" % (
+                os.path.basename(row[0]), pct(fixed), bname, pct(best), diff))
     md = ["Each sample is turned into windows (`schedcast features`, defaults) when it is a "
           "trace, the model trained twice (`schedcast train --arith fixed|float --epochs %d "
           "--threads 2 --seed 1`) and evaluated with `schedcast eval --json -m model.h5 "
@@ -104,4 +109,4 @@ def figure(ctx):
           "candidates) of the test split (the last 15%% of each trace in time), baselines on the very "
           "same decisions; *chance* is the mean of 1/candidates over them." % epochs,
           "", B.md_table(hdr, trows)]
-    return {"md": "\n".join(md), "data": data}
+    return {"md": "\n".join(md), "data": data, "summary": summ}

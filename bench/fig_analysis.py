@@ -43,4 +43,11 @@ def figure(ctx):
           "perf sched commands go." % cfg["reps"], "",
           B.md_table(["input", "command", "events/s", "wall", "CPU", "peak RSS",
                       "ratio ours/anchor"], rows)]
-    return {"md": "\n".join(md), "data": data, "failed": failed}
+    label = next(iter(data)) if data else None
+    w = {v["name"]: fig_import.med(data, label, v["name"], "wall") for v in variants}
+    summ = ["on a perf.data of %s events: schedcast report %s (import + report %s), perf sched "
+            "latency %s, perf sched timehist %s" % (
+                B.fmt(pd["events"]), B.fmt(w["schedcast report"], "s"),
+                B.fmt(w["schedcast import + report"], "s"), B.fmt(w["perf sched latency"], "s"),
+                B.fmt(w["perf sched timehist"], "s"))]
+    return {"md": "\n".join(md), "data": data, "failed": failed, "summary": summ}

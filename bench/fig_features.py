@@ -77,6 +77,14 @@ def figure(ctx):
         md += ["", "10x / 1x: events/s %s, peak RSS %s (flat = 1.00x)." % (
             B.fmt_ratio(B.ratio(med["10x"][0], med["1x"][0])),
             B.fmt_ratio(B.ratio(med["10x"][1], med["1x"][1])))]
-    return {"md": "\n".join(md), "data": res, "failed": failed,
+    summ = []
+    if "1x" in med and "10x" in med:
+        summ.append("features: %s events/s on %s events, %s on %s (x%s); peak RSS %s -> %s "
+                    "(x%s)" % (B.fmt(med["1x"][0]), B.fmt(t1["events"]), B.fmt(med["10x"][0]),
+                               B.fmt(t10["events"]),
+                               "%.2f" % (B.ratio(med["10x"][0], med["1x"][0]) or 0),
+                               B.fmt(med["1x"][1], "MiB"), B.fmt(med["10x"][1], "MiB"),
+                               "%.2f" % (B.ratio(med["10x"][1], med["1x"][1]) or 0)))
+    return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ,
             "headline": {"rss_ratio_10x": B.ratio(med.get("10x", (0, 0))[1],
                                                   med.get("1x", (0, 1))[1])}}

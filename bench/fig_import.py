@@ -45,6 +45,11 @@ def measure_pairs(ctx, pairs, reps):
     return rows, data, failed
 
 
+def med(data, label, name, key):
+    ms = data.get(label, {}).get(name, [])
+    return B.median([m[key] for m in ms]) if ms else None
+
+
 def figure(ctx):
     cfg = ctx.cfg
     B.need_command("import")
@@ -88,4 +93,11 @@ def figure(ctx):
           "ours / anchor of events/s (above 1: ours is faster)." % cfg["reps"], "",
           B.md_table(["input", "command", "events/s", "wall", "CPU", "peak RSS",
                       "ratio ours/anchor"], rows)]
-    return {"md": "\n".join(md), "data": data, "failed": failed}
+    summ = []
+    for (label, _, vs), src in zip(pairs, ("trace.dat", "perf.data")):
+        ours, anch = vs[0]["name"], vs[1]["name"]
+        a, b = med(data, label, ours, "evps"), med(data, label, anch, "evps")
+        summ.append("import of a %s of %s events: %s events/s against %s's %s (%s)" % (
+            src, B.fmt(dat["events"] if src == "trace.dat" else pd["events"]), B.fmt(a), anch,
+            B.fmt(b), B.fmt_ratio(B.ratio(a, b))))
+    return {"md": "\n".join(md), "data": data, "failed": failed, "summary": summ}

@@ -100,7 +100,16 @@ def training(ctx):
           B.md_table(["command", "decisions trained", "loop decisions/s", "ratio",
                       "whole decisions/s", "ratio", "CPU", "peak RSS", "best val top-1"],
                      rows)]
-    return {"md": "\n".join(md), "data": res, "failed": failed}
+    lm = {v["name"]: B.median([m["loop_dps"] for m in res.get(v["name"], []) if m["loop_dps"]])
+          for v in variants}
+    summ = ["training (hidden %d, 2 threads): fixed %s decisions/s, float %s, PyTorch %s "
+            "(fixed/PyTorch %s)" % (H, B.fmt(lm.get("schedcast train --arith fixed")),
+                                    B.fmt(lm.get("schedcast train --arith float")),
+                                    B.fmt(lm.get("PyTorch")) if "PyTorch" in lm
+                                    else "not available",
+                                    B.fmt_ratio(B.ratio(lm.get("schedcast train --arith fixed"),
+                                                        lm.get("PyTorch"))))]
+    return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ}
 
 
 def models(ctx):
@@ -155,6 +164,7 @@ def inference(ctx):
             m50 = B.summary([m[key]["median_ns"] for m in ms])
             m99 = B.summary([m[key]["p99_ns"] for m in ms])
             med[(v["name"], key)] = m50["median"]
+            med[(v["name"], key, 99)] = m99["median"]
             rows.append([v["name"], label, "%.2f" % ms[0][key]["mean_candidates"],
                          B.fmt_stat(m50, "us", 1e-3), B.fmt_stat(m99, "us", 1e-3)])
     for key in ("all", "cand4"):
@@ -171,4 +181,11 @@ def inference(ctx):
                            win["command"], cfg["reps"]), "",
           B.md_table(["arith", "decisions", "mean candidates", "median per decision",
                       "p99 per decision"], rows)]
-    return {"md": "\n".join(md), "data": res, "failed": failed}
+    key = "cand4" if ("fixed", "cand4") in med else "all"
+    summ = ["inference (hidden %d, %s): fixed %s median / %s p99 per decision; float %s / %s"
+            % (cfg["train_hidden"], "4 candidates" if key == "cand4" else "all decisions",
+               B.fmt(med.get(("fixed", key), 0) / 1e3, "us"),
+               B.fmt(med.get(("fixed", key, 99), 0) / 1e3, "us"),
+               B.fmt(med.get(("float", key), 0) / 1e3, "us"),
+               B.fmt(med.get(("float", key, 99), 0) / 1e3, "us"))]
+    return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ}

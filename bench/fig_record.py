@@ -121,7 +121,10 @@ def figure(ctx):
               "of ring buffer per CPU; %d alternated repetitions per level.  *rate* is events "
               "offered per second (recorded + lost), *CPU/Mev* the recorder's user+sys CPU "
               "seconds per million recorded events.  Ratios are ours / anchor of CPU/Mev "
-              "(below 1: ours costs less)." % (D, buf_kb, reps))
+              "(below 1: ours costs less).  perf record is given the same seven sched events "
+              "schedcast records rather than `sched:*` (every sched tracepoint, among them the "
+              "frequent sched_stat_runtime), so that all recorders do the same work." % (
+                  D, buf_kb, reps))
     md.append("")
     md.append("Recorders (D = %g):" % D)
     md.append("")
@@ -177,6 +180,18 @@ def figure(ctx):
                                           else failed[v["name"]]) for wl in WORKLOADS])
     md.append(B.md_table(["recorder"] + WORKLOADS, srows))
     data = {"%s/%d" % k: v for k, v in results.items()}
-    return {"md": "\n".join(md), "data": data, "failed": failed,
+    summ = []
+    lv = levels[1] if len(levels) > 1 else levels[0]
+    for wl in WORKLOADS:
+        parts, cpus = [], []
+        for v in variants:
+            parts.append("%s %s" % (v["name"], B.fmt(best[(wl, v["name"])])
+                                    if (wl, v["name"]) in best else "none"))
+            cpm = stat(wl, lv, v["name"], "cpu_per_mev")
+            cpus.append("%s %s" % (v["name"], B.fmt(cpm["median"]) if cpm else "-"))
+        summ.append("%s: highest zero-loss rate (events/s): %s" % (wl, "; ".join(parts)))
+        summ.append("%s level %d: recorder CPU s per million events: %s" % (
+            wl, lv, "; ".join(cpus)))
+    return {"md": "\n".join(md), "data": data, "failed": failed, "summary": summ,
             "headline": {"%s %s" % (wl, n): best.get((wl, n)) for wl in WORKLOADS
                          for n in ours + anchors}}
