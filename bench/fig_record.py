@@ -23,19 +23,19 @@ def workload_cmd(name, level):
     return r.out.strip()
 
 
-def recorders(buf_kb):
-    sc = B.SCHEDCAST
+def recorders(buf_kb, D):
     return [
         {"name": "schedcast record -b tracefs", "ours": True, "kind": "sc", "backend": "tracefs",
-         "cmd": "%s record -b tracefs --buffer-size %dK -d D -o trace.h5" % ("schedcast", buf_kb)},
+         "cmd": "schedcast record -b tracefs --buffer-size %dK -d %gs -o trace.h5" % (buf_kb, D)},
         {"name": "schedcast record -b perf", "ours": True, "kind": "sc", "backend": "perf",
-         "cmd": "%s record -b perf --buffer-size %dK -d D -o trace.h5" % ("schedcast", buf_kb)},
+         "cmd": "schedcast record -b perf --buffer-size %dK -d %gs -o trace.h5" % (buf_kb, D)},
         {"name": "perf record", "ours": False, "kind": "perf",
-         "cmd": "perf record -a -m %dK -e %s -o perf.data -- sleep D" % (buf_kb, B.PERF_EVENTS)},
+         "cmd": "perf record -q -a -m %dK -e %s -o perf.data -- sleep %g" % (buf_kb, B.PERF_EVENTS,
+                                                                           D)},
         {"name": "tracefs + trace-cmd extract", "ours": False, "kind": "extract",
-         "cmd": "instance with buffer_size_kb=%d and the 7 events on for D s; "
-                "trace-cmd extract -B NAME -o trace.dat" % buf_kb},
-    ], sc
+         "cmd": "a tracefs instance with buffer_size_kb=%d and the 7 events on for %g s; "
+                "trace-cmd extract -B NAME -o trace.dat" % (buf_kb, D)},
+    ]
 
 
 def record_once(v, D, buf_kb, work):
@@ -92,7 +92,7 @@ def figure(ctx):
     D, reps, buf_kb, levels = cfg["rec_seconds"], cfg["reps"], cfg["rec_buffer_kb"], cfg["levels"]
     work = ctx.workdir("record")
     B.need_command("record")
-    variants, _ = recorders(buf_kb)
+    variants = recorders(buf_kb, D)
     for tool in ("hackbench", "sysbench"):
         if not B.have(tool):
             raise B.NotAvailable("%s missing (scripts/install-deps --bench)" % tool)
@@ -126,11 +126,10 @@ def figure(ctx):
               "frequent sched_stat_runtime), so that all recorders do the same work." % (
                   D, buf_kb, reps))
     md.append("")
-    md.append("Recorders (D = %g):" % D)
+    md.append("Recorders:")
     md.append("")
     for v in variants:
-        md.append("- %s: `%s`" % (v["name"], v["cmd"].replace(" D ", " %g " % D)
-                                  .replace(" D;", " %g;" % D).replace("sleep D", "sleep %g" % D)))
+        md.append("- %s: `%s`" % (v["name"], v["cmd"]))
     md.append("")
     anchors = [v["name"] for v in variants if not v["ours"]]
     ours = [v["name"] for v in variants if v["ours"]]
