@@ -106,7 +106,7 @@ def figure(ctx):
           "trace, the model trained twice (`schedcast train --arith fixed|float --epochs %d "
           "--threads 2 --seed 1`) and evaluated with `schedcast eval --json -m model.h5 "
           "windows.h5`; every column is top-1 on contested decisions (two or more "
-          "candidates) of the test split (the last 15%% of each trace in time), baselines on the very "
-          "same decisions; *chance* is the mean of 1/candidates over them." % epochs,
+          "candidates) of the test split (the last 15%% of each trace in time), baselines on "
+          "the very same decisions; *chance* is the mean of 1/candidates over them." % epochs,
           "", B.md_table(hdr, trows)]
     return {"md": "\n".join(md), "data": data, "summary": summ}

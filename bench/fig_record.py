@@ -97,7 +97,6 @@ def figure(ctx):
         if not B.have(tool):
             raise B.NotAvailable("%s missing (scripts/install-deps --bench)" % tool)
 
-    rows = []
     results = {}
     failed = {}
     for wl in WORKLOADS:
