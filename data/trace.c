@@ -278,6 +278,16 @@ struct heap_item {
 	uint64_t seq;		/* arrival order: keeps equal timestamps stable */
 };
 
+/*
+ * The reorder window holds the last DS_REORDER_WINDOW events in two parts:
+ * a FIFO ring of the events that arrived in timestamp order (each no older
+ * than the ring's tail), and a min-heap of the stragglers that arrived
+ * behind it.  Input that is already merged (trace.dat, text, the capture
+ * session) costs O(1) an event, and any input at most O(log n): unlike an
+ * insertion-sorted buffer, no crafted order can make the writer quadratic.
+ * The oldest event is the smaller of the ring's head and the heap's top,
+ * ordered by (ts, arrival).
+ */
 struct ds_trace_writer {
 	struct ds_file *f;
 	hid_t dset, mtype;
@@ -285,7 +295,9 @@ struct ds_trace_writer {
 	uint64_t *lost;
 	int lost_cpus;
 
-	struct heap_item *heap;
+	struct heap_item *ring;	/* DS_REORDER_WINDOW slots, a power of two */
+	size_t ring_head, ring_nr;
+	struct heap_item *heap;	/* DS_REORDER_WINDOW slots */
 	size_t heap_nr;
 	uint64_t seq;
 
@@ -298,50 +310,80 @@ struct ds_trace_writer {
 	struct task_set tasks;
 };
 
-static int heap_less(const struct heap_item *a, const struct heap_item *b)
+static int item_less(const struct heap_item *a, const struct heap_item *b)
 {
 	return a->ev.ts < b->ev.ts || (a->ev.ts == b->ev.ts && a->seq < b->seq);
 }
 
-static void heap_push(struct ds_trace_writer *w, const struct ds_event *ev)
+static struct heap_item *ring_at(struct ds_trace_writer *w, size_t i)
+{
+	return &w->ring[(w->ring_head + i) & (DS_REORDER_WINDOW - 1)];
+}
+
+static size_t window_nr(const struct ds_trace_writer *w)
+{
+	return w->ring_nr + w->heap_nr;
+}
+
+static void heap_push(struct ds_trace_writer *w, const struct heap_item *it)
 {
 	size_t i = w->heap_nr++;
 
-	w->heap[i].ev = *ev;
-	w->heap[i].seq = w->seq++;
 	while (i) {
 		size_t p = (i - 1) / 2;
-		struct heap_item tmp;
 
-		if (!heap_less(&w->heap[i], &w->heap[p]))
+		if (!item_less(it, &w->heap[p]))
 			break;
-		tmp = w->heap[i];
 		w->heap[i] = w->heap[p];
-		w->heap[p] = tmp;
 		i = p;
+	}
+	w->heap[i] = *it;
+}
+
+static void heap_pop(struct ds_trace_writer *w)
+{
+	size_t i = 0, n = --w->heap_nr;
+	struct heap_item last = w->heap[n];
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m;
+
+		if (l >= n)
+			break;
+		m = (r < n && item_less(&w->heap[r], &w->heap[l])) ? r : l;
+		if (!item_less(&w->heap[m], &last))
+			break;
+		w->heap[i] = w->heap[m];
+		i = m;
+	}
+	w->heap[i] = last;
+}
+
+static void window_push(struct ds_trace_writer *w, const struct ds_event *ev)
+{
+	struct heap_item *it;
+
+	if (!w->ring_nr || ev->ts >= ring_at(w, w->ring_nr - 1)->ev.ts) {
+		it = ring_at(w, w->ring_nr++);
+		it->ev = *ev;
+		it->seq = w->seq++;
+	} else {
+		struct heap_item tmp = { .ev = *ev, .seq = w->seq++ };
+
+		heap_push(w, &tmp);
 	}
 }
 
-static void heap_pop(struct ds_trace_writer *w, struct ds_event *out)
+/* window_pop - take the oldest event (the window is not empty) */
+static void window_pop(struct ds_trace_writer *w, struct ds_event *out)
 {
-	size_t i = 0, n = --w->heap_nr;
-
-	*out = w->heap[0].ev;
-	w->heap[0] = w->heap[n];
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		struct heap_item tmp;
-
-		if (l < n && heap_less(&w->heap[l], &w->heap[m]))
-			m = l;
-		if (r < n && heap_less(&w->heap[r], &w->heap[m]))
-			m = r;
-		if (m == i)
-			break;
-		tmp = w->heap[i];
-		w->heap[i] = w->heap[m];
-		w->heap[m] = tmp;
-		i = m;
+	if (w->heap_nr && (!w->ring_nr || item_less(&w->heap[0], ring_at(w, 0)))) {
+		*out = w->heap[0].ev;
+		heap_pop(w);
+	} else {
+		*out = ring_at(w, 0)->ev;
+		w->ring_head = (w->ring_head + 1) & (DS_REORDER_WINDOW - 1);
+		w->ring_nr--;
 	}
 }
 
@@ -378,7 +420,7 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
 	dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	H5Pset_chunk(dcpl, 1, &chunk);
 	H5Pset_shuffle(dcpl);
-	H5Pset_deflate(dcpl, 4);
+	H5Pset_deflate(dcpl, 1);
 	w->dset = H5Dcreate2(w->f->fid, "events", ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 	H5Pclose(dcpl);
 	H5Sclose(sp);
@@ -391,6 +433,7 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
 		free(w);
 		return NULL;
 	}
+	w->ring = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->ring));
 	w->heap = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->heap));
 	w->block = xmallocarray(WRITE_BLOCK, sizeof(*w->block));
 	return w;
@@ -442,7 +485,7 @@ static int emit_one(struct ds_trace_writer *w)
 {
 	struct ds_event ev;
 
-	heap_pop(w, &ev);
+	window_pop(w, &ev);
 	if (w->rows + w->block_nr && ev.ts < w->last_ts) {
 		w->failed = 1;
 		return error("cannot write '%s': event at %llu ns arrived more than %d events out of order",
@@ -465,11 +508,11 @@ int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
 		return error("cannot write '%s': invalid event (type %d, cpu %d)", w->f->path,
 			     ev->type, ev->cpu);
 	}
-	if (w->heap_nr == DS_REORDER_WINDOW && emit_one(w)) {
+	if (window_nr(w) == DS_REORDER_WINDOW && emit_one(w)) {
 		w->failed = 1;
 		return -1;
 	}
-	heap_push(w, ev);
+	window_push(w, ev);
 	return 0;
 }
 
@@ -499,7 +542,7 @@ void ds_trace_meta_update(struct ds_trace_writer *w, const struct ds_trace_meta 
 
 uint64_t ds_trace_writer_count(const struct ds_trace_writer *w)
 {
-	return w->rows + w->block_nr + w->heap_nr;
+	return w->rows + w->block_nr + window_nr(w);
 }
 
 static int write_meta(struct ds_trace_writer *w)
@@ -562,6 +605,7 @@ static int write_tasks(struct ds_trace_writer *w)
 static void writer_free(struct ds_trace_writer *w)
 {
 	task_set_release(&w->tasks);
+	free(w->ring);
 	free(w->heap);
 	free(w->block);
 	free(w->lost);
@@ -578,7 +622,7 @@ int ds_trace_writer_close(struct ds_trace_writer *w, struct ds_trace_meta *final
 		ds_trace_writer_abort(w);
 		return -1;
 	}
-	while (w->heap_nr && !ret)
+	while (window_nr(w) && !ret)
 		ret = emit_one(w);
 	if (!ret)
 		ret = flush_block(w);
