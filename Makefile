@@ -115,7 +115,8 @@ check-asan:
 	$(Q)$(MAKE) --no-print-directory O=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		OPT="-O1 -g" PROG=build-asan/schedcast build-asan/schedcast tests-asan
 	$(Q)SCHEDCAST=$(CURDIR)/build-asan/schedcast UNIT_DIR=build-asan/tests \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-tests
+		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-tests
 
 tests-asan: $(UNIT_BIN) $(HELPER_BIN)
 
@@ -123,9 +124,13 @@ tests-asan: $(UNIT_BIN) $(HELPER_BIN)
 -include fuzz/fuzz.mk
 -include bench/bench.mk
 
+datadir ?= $(prefix)/share/schedcast
+
 install: $(PROG)
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 \
+		$(DESTDIR)$(datadir)/samples
 	install -m 755 $(PROG) $(DESTDIR)$(bindir)/$(PROG)
+	install -m 644 data/samples/*.h5 data/samples/README $(DESTDIR)$(datadir)/samples/
 	install -m 644 man/*.1 $(DESTDIR)$(mandir)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(mandir)/man5/
 

@@ -7,6 +7,7 @@
 #ifndef SC_COLLECT_LOCAL_H
 #define SC_COLLECT_LOCAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "collect/collect.h"
