@@ -16,12 +16,15 @@
 /* Few outputs are open at once; a small fixed table is signal-safe to walk. */
 #define MAX_TMP 16
 static char *tmp_names[MAX_TMP];
+/* The process that registered them: a forked child that exits must not remove them. */
+static pid_t tmp_owner[MAX_TMP];
 
 static void tmp_register(const char *name)
 {
 	for (int i = 0; i < MAX_TMP; i++) {
 		if (!tmp_names[i]) {
 			tmp_names[i] = xstrdup(name);
+			tmp_owner[i] = getpid();
 			return;
 		}
 	}
@@ -40,8 +43,10 @@ void sc_tmp_forget(const char *tmp)
 /* Called from atexit and from signal handlers: unlink only, no allocation. */
 void sc_tmp_cleanup(void)
 {
+	pid_t self = getpid();
+
 	for (int i = 0; i < MAX_TMP; i++)
-		if (tmp_names[i])
+		if (tmp_names[i] && tmp_owner[i] == self)
 			unlink(tmp_names[i]);
 }
 

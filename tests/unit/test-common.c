@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -120,6 +121,32 @@ static void test_outfile_atomic(void **state)
 	rmdir(dir);
 }
 
+/* A forked child that exits (running atexit handlers) must not remove the parent's temporaries. */
+static void test_tmp_cleanup_owner(void **state)
+{
+	char dir[] = "/tmp/sc-owner.XXXXXX";
+	struct sc_outfile of;
+	char *path;
+	pid_t pid;
+	int status;
+
+	assert_non_null(mkdtemp(dir));
+	path = xstrfmt("%s/out.txt", dir);
+	assert_int_equal(sc_outfile_open(&of, path), 0);
+	pid = fork();
+	if (pid == 0) {
+		sc_tmp_cleanup();
+		_exit(0);
+	}
+	assert_true(waitpid(pid, &status, 0) == pid);
+	assert_int_equal(access(of.tmp, F_OK), 0);
+	sc_tmp_cleanup();
+	assert_int_equal(access(of.tmp, F_OK), -1);
+	sc_outfile_abort(&of);
+	free(path);
+	rmdir(dir);
+}
+
 static void test_cmdline(void **state)
 {
 	char *argv[] = { "schedcast", "record", "-o", "a b.h5", "it's" };
@@ -138,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_outfile_atomic),
+		cmocka_unit_test(test_tmp_cleanup_owner),
 		cmocka_unit_test(test_cmdline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
