@@ -58,9 +58,12 @@ int col_online_cpus(uint64_t *mask, int max_cpus)
 
 const char *col_tracing_dir(void)
 {
-	const char *dir = NULL;
+	const char *dir;
 
-	if (tracefs_tracing_dir_is_mounted(true, &dir) < 0 || !dir) {
+	/* finds tracefs in /proc/mounts, mounting it when it is not there (cached) */
+	errno = 0;
+	dir = tracefs_tracing_dir();
+	if (!dir) {
 		int err = errno;
 
 		if (geteuid() != 0) {

@@ -9,6 +9,7 @@
  * current_tracer, not the function tracer or ftrace_enabled (sandboxes refuse
  * those, and another user of the top buffer would be disturbed).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -46,25 +47,38 @@ struct tfs {
  * so that they do not hold ring buffer memory forever.  Others' instances,
  * and ours of live processes, are left alone.
  */
-static void remove_stale_instances(void)
+static void remove_stale_instances(const char *tracing_dir)
 {
-	char **list = tracefs_instances("^schedcast-[0-9][0-9]*$");
+	char *path = xstrfmt("%s/instances", tracing_dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
 
-	for (int i = 0; list && list[i]; i++) {
+	free(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
 		struct tracefs_instance *inst;
-		int pid = atoi(list[i] + strlen("schedcast-"));
+		const char *digits = de->d_name + strlen("schedcast-");
+		char *end;
+		long pid;
 
-		if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+		if (strncmp(de->d_name, "schedcast-", strlen("schedcast-")) || !*digits)
 			continue;
-		inst = tracefs_instance_alloc(NULL, list[i]);
+		pid = strtol(digits, &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		inst = tracefs_instance_alloc(tracing_dir, de->d_name);
 		if (!inst)
 			continue;
 		tracefs_event_disable(inst, NULL, NULL);
 		if (tracefs_instance_destroy(inst) == 0)
-			warning("removed the tracefs instance '%s' left by a killed recorder", list[i]);
+			warning("removed the tracefs instance '%s' left by a killed recorder",
+				de->d_name);
 		tracefs_instance_free(inst);
 	}
-	tracefs_list_free(list);
+	closedir(d);
 }
 
 static int write_file(struct tfs *t, const char *file, const char *val)
@@ -87,7 +101,7 @@ static int tfs_open(struct col_session *s)
 	dir = col_tracing_dir();
 	if (!dir)
 		return -1;
-	remove_stale_instances();
+	remove_stale_instances(dir);
 	if (tracefs_instance_exists(s->instance_name)) {
 		errno = EEXIST;
 		return error("tracefs instance '%s' already exists", s->instance_name);
