@@ -222,7 +222,7 @@ int cmd_record(int argc, char **argv)
 	struct record_opts o = {
 		.output = "trace.h5",
 		.backend = COL_BACKEND_TRACEFS,
-		.events = DS_EV_ALL_SCHED,
+		.events = 0,			/* all the kernel has */
 	};
 	struct col_opts copts = { 0 };
 	struct ds_trace_meta meta = { 0 }, final;

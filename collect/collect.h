@@ -88,7 +88,8 @@ enum col_backend {
  */
 struct col_opts {
 	enum col_backend backend;
-	uint32_t events;		/* DS_EV_BIT() mask of sched events; 0 = all */
+	uint32_t events;		/* DS_EV_BIT() mask of sched events (each must
+					   exist); 0 = all those the kernel has */
 	const uint64_t *cpu_mask;	/* COL_MAX_CPUS bits; NULL = every online CPU */
 	uint64_t buffer_size;		/* bytes of ring per CPU; 0 = 4 MiB */
 	const char *instance;		/* tracefs instance name; NULL = "schedcast-<pid>" */

@@ -153,8 +153,6 @@ struct col_session *col_session_open(const struct col_opts *opts)
 
 	s->opts = *opts;
 	s->opts.cpu_mask = NULL;
-	if (!s->opts.events)
-		s->opts.events = DS_EV_ALL_SCHED;
 	if (!s->opts.buffer_size)
 		s->opts.buffer_size = DEFAULT_BUFFER_SIZE;
 	switch (opts->backend) {
@@ -347,6 +345,12 @@ int col_session_wanted(struct col_session *s)
 {
 	uint32_t have = col_decoder_events(s->dec);
 	uint32_t want = s->opts.events & DS_EV_ALL_SCHED;
+
+	if (!s->opts.events) {
+		/* all the kernel has: an old kernel without sched_waking still records */
+		s->events = have & DS_EV_ALL_SCHED;
+		return 0;
+	}
 
 	for (int t = 0; t < DS_EV_LOST; t++) {
 		if ((want & DS_EV_BIT(t)) && !(have & DS_EV_BIT(t))) {

@@ -89,6 +89,25 @@ static int write_file(struct tfs *t, const char *file, const char *val)
 	return 0;
 }
 
+/*
+ * Trace only the chosen CPUs: tracing_cpumask takes the mask in hex, 32-bit
+ * words separated by commas, most significant first.
+ */
+static int set_cpumask(struct col_session *s, struct tfs *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int words = (s->nr_cpus + 31) / 32, ret;
+
+	for (int w = words - 1; w >= 0; w--) {
+		uint32_t v = (uint32_t)(s->cpu_mask[w / 2] >> (32 * (w % 2)));
+
+		strbuf_addf(&sb, w == words - 1 ? "%x" : ",%08x", v);
+	}
+	ret = write_file(t, "tracing_cpumask", sb.buf);
+	strbuf_release(&sb);
+	return ret;
+}
+
 static int tfs_open(struct col_session *s)
 {
 	static const char *const systems[] = { "sched", NULL };
@@ -139,6 +158,8 @@ static int tfs_open(struct col_session *s)
 		return -1;
 	snprintf(val, sizeof(val), "%d", TFS_BUFFER_PERCENT);
 	tracefs_instance_file_write(t->inst, "buffer_percent", val);	/* older kernels lack it */
+	if (set_cpumask(s, t))
+		return -1;
 	for (int ty = 0; ty < DS_EV_LOST; ty++) {
 		const char *name = ds_event_type_name(ty);
 
