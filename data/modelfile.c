@@ -178,9 +178,13 @@ static int read_names(struct ds_file *f, const char *name, uint64_t n, char ***o
 
 	if (ds_read_strings(f, name, out, &got, n))
 		return -1;
-	if (got != n)
+	if (got != n) {
+		/* the release would free n of them */
+		ds_free_strings(*out, got);
+		*out = NULL;
 		return error("cannot read '%s': '%s' holds %llu names, expected %llu", ds_path(f),
 			     name, (unsigned long long)got, (unsigned long long)n);
+	}
 	return 0;
 }
 

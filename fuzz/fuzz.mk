@@ -75,8 +75,8 @@ fuzz: fuzz-build
 			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=$(FUZZ_O)/findings/$$t/ -print_final_stats=1 \
 			$(FUZZ_O)/corpus/$$t fuzz/corpus/$$t >$(FUZZ_O)/fuzz-$$t.log 2>&1 || fail=1; \
-		grep -E '^(#[0-9]+.*DONE|stat::|INFO: fuzzed for|==[0-9]+==ERROR|SUMMARY)' \
-			$(FUZZ_O)/fuzz-$$t.log | tail -8; \
+		grep -E '^#[0-9]+:? ' $(FUZZ_O)/fuzz-$$t.log | tail -1; \
+		grep -E '^(INFO: exiting|==[0-9]+==ERROR|SUMMARY|fuzz: )' $(FUZZ_O)/fuzz-$$t.log | head -4; \
 		if ls $(FUZZ_O)/findings/$$t/ | grep -q .; then \
 			echo "fuzz: $$t: findings in $(FUZZ_O)/findings/$$t/ (log: $(FUZZ_O)/fuzz-$$t.log)"; fail=1; fi; \
 	done; exit $$fail
