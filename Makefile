@@ -115,7 +115,7 @@ check-asan:
 	$(Q)$(MAKE) --no-print-directory O=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		OPT="-O1 -g" PROG=build-asan/schedcast build-asan/schedcast tests-asan
 	$(Q)SCHEDCAST=$(CURDIR)/build-asan/schedcast UNIT_DIR=build-asan/tests \
-		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
+		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-tests
 
 tests-asan: $(UNIT_BIN) $(HELPER_BIN)
