@@ -207,6 +207,17 @@ static int perf_wait(struct col_session *s, int timeout_ms)
 	return 0;
 }
 
+/*
+ * Where a gap goes: just after the last event read from the CPU.  The LOST
+ * record's own time is when the kernel could write it again, a little after
+ * the sample that follows it in the ring, which would put the marker out of
+ * order.
+ */
+static uint64_t lost_ts(const struct col_session *s, int cpu, const struct sample_id *sid)
+{
+	return s->cpus[cpu].last_ts ? s->cpus[cpu].last_ts : sid->time;
+}
+
 static void handle_record(struct col_session *s, int cpu, const struct perf_event_header *h)
 {
 	const char *body = (const char *)(h + 1);
@@ -253,7 +264,7 @@ static void handle_record(struct col_session *s, int cpu, const struct perf_even
 		memcpy(&lost, body + 8, 8);
 		if (len >= 16 + sizeof(sid))
 			memcpy(&sid, body + 16, sizeof(sid));
-		col_cpu_lost(s, cpu, sid.time, lost);
+		col_cpu_lost(s, cpu, lost_ts(s, cpu, &sid), lost);
 		return;
 	}
 	case PERF_RECORD_LOST_SAMPLES: {
@@ -266,7 +277,7 @@ static void handle_record(struct col_session *s, int cpu, const struct perf_even
 		memcpy(&lost, body, 8);
 		if (len >= 8 + sizeof(sid))
 			memcpy(&sid, body + 8, sizeof(sid));
-		col_cpu_lost(s, cpu, sid.time, lost);
+		col_cpu_lost(s, cpu, lost_ts(s, cpu, &sid), lost);
 		return;
 	}
 	default:

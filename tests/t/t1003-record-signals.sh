@@ -18,12 +18,13 @@ wait_for_tracing() {
 		sleep 0.1
 	done
 	echo "recorder $1 never started"
+	kill -INT $1 2>/dev/null
 	return 1
 }
 
 for sig in INT TERM HUP; do
 	test_expect_success "SIG$sig mid-recording: a valid file, the instance gone" '
-		schedcast record -o sig.h5 2>sum &
+		schedcast record -o sig.h5 >/dev/null 2>sum &
 		pid=$! &&
 		wait_for_tracing $pid &&
 		recload forks 5 10 >/dev/null &&
@@ -40,7 +41,7 @@ for sig in INT TERM HUP; do
 done
 
 test_expect_success 'perf: SIGINT mid-recording leaves a valid file' '
-	schedcast record -b perf -o psig.h5 2>sum &
+	schedcast record -b perf -o psig.h5 >/dev/null 2>sum &
 	pid=$! &&
 	wait_for_tracing $pid &&
 	recload forks 5 10 >/dev/null &&
@@ -51,7 +52,7 @@ test_expect_success 'perf: SIGINT mid-recording leaves a valid file' '
 '
 
 test_expect_success 'SIGINT during a workload: the workload is ended, the file valid' '
-	schedcast record -o w.h5 -- sleep 60 2>sum &
+	schedcast record -o w.h5 -- sleep 60 >/dev/null 2>sum &
 	pid=$! &&
 	wait_for_tracing $pid &&
 	sleep 0.2 &&
@@ -65,12 +66,11 @@ test_expect_success 'SIGINT during a workload: the workload is ended, the file v
 # events while it is stopped must overflow the ring, and the loss must show.
 for b in tracefs perf; do
 	test_expect_success "$b: events dropped while the reader is stopped are reported" '
-		schedcast record -b '$b' --buffer-size 64k -o lost.h5 2>sum &
+		schedcast record -b '$b' --buffer-size 64k -o lost.h5 >/dev/null 2>sum &
 		pid=$! &&
 		wait_for_tracing $pid &&
 		kill -STOP $pid &&
-		recload pingpong 20000 >/dev/null &&
-		kill -CONT $pid &&
+		{ recload pingpong 20000 >/dev/null; rc=$?; kill -CONT $pid; test $rc = 0; } &&
 		sleep 0.3 &&
 		kill -INT $pid &&
 		wait $pid &&
