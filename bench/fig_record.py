@@ -16,6 +16,7 @@ import time
 import benchlib as B
 
 WORKLOADS = ["hackbench", "sysbench"]
+RT_PRIO = 10
 
 
 def workload_cmd(name, level):
@@ -35,6 +36,16 @@ def recorders(buf_kb, D):
         {"name": "tracefs + trace-cmd extract", "ours": False, "kind": "extract",
          "cmd": "a tracefs instance with buffer_size_kb=%d and the 7 events on for %g s; "
                 "trace-cmd extract -B NAME -o trace.dat" % (buf_kb, D)},
+        # Reading the rings at real-time priority, ours and perf's alike; only at
+        # the two highest levels, where an overloaded machine starves a recorder.
+        {"name": "schedcast record -b tracefs -r %d" % RT_PRIO, "ours": True, "kind": "sc",
+         "backend": "tracefs", "rt": RT_PRIO, "high_only": True,
+         "cmd": "schedcast record -b tracefs -r %d --buffer-size %dK -d %gs -o trace.h5" % (
+             RT_PRIO, buf_kb, D)},
+        {"name": "perf record -r %d" % RT_PRIO, "ours": False, "kind": "perf", "rt": RT_PRIO,
+         "high_only": True,
+         "cmd": "perf record -q -r %d -a -m %dK -e %s -o perf.data -- sleep %g" % (
+             RT_PRIO, buf_kb, B.PERF_EVENTS, D)},
     ]
 
 
@@ -42,8 +53,10 @@ def record_once(v, D, buf_kb, work):
     """One recording of D seconds; returns events, lost, cpu, wall, bytes."""
     if v["kind"] == "sc":
         out = os.path.join(work, "rec.h5")
-        r = B.run([B.SCHEDCAST, "record", "-b", v["backend"], "--buffer-size", "%dK" % buf_kb,
-                   "-d", "%gs" % D, "-o", out], timeout=D * 10 + 60)
+        rt = ["-r", str(v["rt"])] if v.get("rt") else []
+        r = B.run([B.SCHEDCAST, "record", "-b", v["backend"]] + rt +
+                  ["--buffer-size", "%dK" % buf_kb, "-d", "%gs" % D, "-o", out],
+                  timeout=D * 10 + 60)
         r.check()
         info = B.schedcast_info(out)
         if not info:
@@ -57,7 +70,8 @@ def record_once(v, D, buf_kb, work):
         if not B.have("perf"):
             raise B.NotAvailable("perf missing (Debian linux-perf)")
         out = os.path.join(work, "rec.perf.data")
-        r = B.run(["perf", "record", "-q", "-a", "-m", "%dK" % buf_kb, "-e", B.PERF_EVENTS,
+        rt = ["-r", str(v["rt"])] if v.get("rt") else []
+        r = B.run(["perf", "record", "-q"] + rt + ["-a", "-m", "%dK" % buf_kb, "-e", B.PERF_EVENTS,
                    "-o", out, "--", "sleep", str(D)], timeout=D * 10 + 60)
         r.check()
         events, lost = B.perf_data_counts(out)
@@ -99,13 +113,17 @@ def figure(ctx):
 
     results = {}
     failed = {}
+    high = levels[-cfg.get("rt_levels", 2):]
+
+    def at(level):
+        return [v for v in variants if not v.get("high_only") or level in high]
     for wl in WORKLOADS:
         for level in levels:
             B.log("record: %s level %d" % (wl, level))
             bg = B.Background([os.path.join(B.TOP, "bench", "workloads", wl), str(level)])
             try:
                 time.sleep(cfg["warmup"])
-                res, fail = B.alternate(variants, reps,
+                res, fail = B.alternate(at(level), reps,
                                         lambda v, r: record_once(v, D, buf_kb, work))
             finally:
                 bg.stop()
@@ -122,8 +140,10 @@ def figure(ctx):
               "seconds per million recorded events.  Ratios are ours / anchor of CPU/Mev "
               "(below 1: ours costs less).  perf record is given the same seven sched events "
               "schedcast records rather than `sched:*` (every sched tracepoint, among them the "
-              "frequent sched_stat_runtime), so that all recorders do the same work." % (
-                  D, buf_kb, reps))
+              "frequent sched_stat_runtime), so that all recorders do the same work.  The `-r %d` "
+              "rows read the rings at SCHED_FIFO priority %d (schedcast record -r, perf record "
+              "-r alike) and run only at the highest level(s), where a recorder gets starved."
+              % (D, buf_kb, reps, RT_PRIO, RT_PRIO))
     md.append("")
     md.append("Recorders:")
     md.append("")
@@ -140,7 +160,7 @@ def figure(ctx):
                "file B/ev"] + ["ratio vs %s" % a for a in anchors]
         trows = []
         for level in levels:
-            for v in variants:
+            for v in at(level):
                 n = v["name"]
                 ms = results[(wl, level)].get(n, [])
                 if not ms:
@@ -172,10 +192,16 @@ def figure(ctx):
               "lost events at every level tried; levels go up to the machine's limit):")
     md.append("")
     srows = []
+
+    def none(v):
+        if v["name"] in failed:
+            return failed[v["name"]]
+        if v.get("high_only"):
+            return "none at levels %s (run only there)" % ", ".join(str(x) for x in high)
+        return "none"
     for v in variants:
         srows.append([v["name"]] + [B.fmt(best[(wl, v["name"])]) if (wl, v["name"]) in best
-                                    else ("none" if v["name"] not in failed
-                                          else failed[v["name"]]) for wl in WORKLOADS])
+                                    else none(v) for wl in WORKLOADS])
     md.append(B.md_table(["recorder"] + WORKLOADS, srows))
     data = {"%s/%d" % k: v for k, v in results.items()}
     summ = []
@@ -184,7 +210,9 @@ def figure(ctx):
         parts, cpus = [], []
         for v in variants:
             parts.append("%s %s" % (v["name"], B.fmt(best[(wl, v["name"])])
-                                    if (wl, v["name"]) in best else "none"))
+                                    if (wl, v["name"]) in best else none(v)))
+            if v.get("high_only") and lv not in high:
+                continue
             cpm = stat(wl, lv, v["name"], "cpu_per_mev")
             cpus.append("%s %s" % (v["name"], B.fmt(cpm["median"]) if cpm else "-"))
         summ.append("%s: highest zero-loss rate (events/s): %s" % (wl, "; ".join(parts)))
