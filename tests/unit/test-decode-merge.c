@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the capture session's merge (collect/session.c) without a
+ * kernel: a scripted backend fills the per-CPU queues as the tracefs and perf
+ * backends do, and the events that come out of col_session_poll() are
+ * checked for order, for what is held back, and for lost-event accounting.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "collect/collect-local.h"
+
+/* One read of the scripted backend: per CPU, events to push and whether the ring emptied. */
+struct script_cpu {
+	uint64_t ts[8];
+	int n;
+	int drained;
+};
+
+static struct script_cpu script[8][2];	/* [read][cpu] */
+static int nr_reads, reads_done, stops;
+
+static int fake_open(struct col_session *s)
+{
+	return 0;
+}
+
+static int fake_start(struct col_session *s)
+{
+	return 0;
+}
+
+static int fake_wait(struct col_session *s, int timeout_ms)
+{
+	return 0;
+}
+
+static int fake_read(struct col_session *s)
+{
+	int total = 0;
+
+	if (reads_done >= nr_reads) {
+		for (int c = 0; c < s->nr_cpus; c++)
+			s->cpus[c].drained = 1;
+		return 0;
+	}
+	for (int c = 0; c < s->nr_cpus; c++) {
+		const struct script_cpu *sc = &script[reads_done][c];
+
+		for (int i = 0; i < sc->n; i++) {
+			struct ds_event ev;
+
+			ds_event_init(&ev, DS_EV_SWITCH, sc->ts[i], c);
+			ev.pid = (int32_t)(100 * c + i);
+			col_cpu_push(s, c, &ev);
+			total++;
+		}
+		s->cpus[c].drained = sc->drained;
+	}
+	reads_done++;
+	return total;
+}
+
+static int fake_stop(struct col_session *s)
+{
+	stops++;
+	return 0;
+}
+
+static void fake_close(struct col_session *s)
+{
+}
+
+static const struct col_backend_ops fake_ops = {
+	.source = "fake", .open = fake_open, .start = fake_start, .wait = fake_wait,
+	.read = fake_read, .stop = fake_stop, .close = fake_close,
+};
+
+static struct col_session *fake_session(int nr_cpus)
+{
+	struct col_session *s = xcalloc(1, sizeof(*s));
+
+	s->ops = &fake_ops;
+	s->nr_cpus = nr_cpus;
+	s->cpus = xcalloc((size_t)nr_cpus, sizeof(*s->cpus));
+	for (int c = 0; c < nr_cpus; c++) {
+		s->cpus[c].cpu = c;
+		s->cpus[c].active = 1;
+	}
+	memset(script, 0, sizeof(script));
+	nr_reads = reads_done = stops = 0;
+	assert_int_equal(col_session_start(s), 0);
+	return s;
+}
+
+struct got {
+	struct ds_event ev[64];
+	int n;
+	int stop_after;		/* return -5 once n reaches it (0: never) */
+};
+
+static int collect_cb(const struct ds_event *ev, void *ctx)
+{
+	struct got *g = ctx;
+
+	assert_true(g->n < 64);
+	g->ev[g->n++] = *ev;
+	if (g->stop_after && g->n == g->stop_after)
+		return -5;
+	return 0;
+}
+
+static void assert_ts(const struct got *g, const uint64_t *want, int n)
+{
+	assert_int_equal(g->n, n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(g->ev[i].ts, want[i]);
+}
+
+/* Only what no CPU can still undercut comes out, in order across CPUs. */
+static void test_watermark(void **state)
+{
+	struct col_session *s = fake_session(2);
+	struct got g = { .n = 0 };
+	static const uint64_t want[] = { 10, 20, 30, 35, 40, 50, 60, 70 };
+
+	/* read 1: neither ring emptied; the minimum of the newest is 20 */
+	script[0][0] = (struct script_cpu){ { 10, 30 }, 2, 0 };
+	script[0][1] = (struct script_cpu){ { 20 }, 1, 0 };
+	/* read 2: cpu0 nothing new but not emptied (still at 30): only 30 may go */
+	script[1][0] = (struct script_cpu){ { 0 }, 0, 0 };
+	script[1][1] = (struct script_cpu){ { 35, 40, 50 }, 3, 0 };
+	/* read 3: cpu0 emptied (it has reached "now"): cpu1's 50 bounds */
+	script[2][0] = (struct script_cpu){ { 0 }, 0, 1 };
+	script[2][1] = (struct script_cpu){ { 0 }, 0, 0 };
+	/* read 4: more from both, cpu1 emptied; cpu0 at 70 not emptied */
+	script[3][0] = (struct script_cpu){ { 60, 70 }, 2, 0 };
+	script[3][1] = (struct script_cpu){ { 0 }, 0, 1 };
+	nr_reads = 4;
+
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 2);
+	assert_int_equal(g.ev[0].cpu, 0);
+	assert_int_equal(g.ev[1].cpu, 1);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 1);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 3);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 2);
+	assert_ts(&g, want, 8);
+
+	/* after stop everything left comes out (nothing is left here) */
+	script[4][0] = (struct script_cpu){ { 80 }, 1, 0 };
+	nr_reads = 5;
+	assert_int_equal(col_session_stop(s), 0);
+	assert_int_equal(stops, 1);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 1);
+	assert_int_equal(g.ev[8].ts, 80);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 0);
+	col_session_close(s);
+	assert_int_equal(stops, 1);	/* not stopped twice */
+}
+
+/* A CPU that has delivered nothing and was not emptied holds everything back. */
+static void test_silent_cpu_holds_back(void **state)
+{
+	struct col_session *s = fake_session(2);
+	struct got g = { .n = 0 };
+	static const uint64_t all[] = { 3, 5, 7, 9 };
+
+	script[0][0] = (struct script_cpu){ { 5, 9 }, 2, 1 };
+	script[0][1] = (struct script_cpu){ { 0 }, 0, 0 };
+	script[1][0] = (struct script_cpu){ { 0 }, 0, 1 };
+	script[1][1] = (struct script_cpu){ { 3, 7 }, 2, 0 };
+	nr_reads = 2;
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 0);
+	/* cpu1 now at 7 (not emptied): 3, 5, 7 may go, 9 waits */
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 3);
+	col_session_stop(s);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 1);
+	assert_ts(&g, all, 4);
+	col_session_close(s);
+}
+
+/* A consumer that says stop gets the rest on the next poll, nothing lost or repeated. */
+static void test_callback_stops(void **state)
+{
+	struct col_session *s = fake_session(1);
+	struct got g = { .stop_after = 2 };
+	static const uint64_t all[] = { 1, 2, 3, 4 };
+
+	script[0][0] = (struct script_cpu){ { 1, 2, 3, 4 }, 4, 1 };
+	nr_reads = 1;
+	col_session_stop(s);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), -5);
+	assert_int_equal(g.n, 2);
+	g.stop_after = 0;
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 2);
+	assert_ts(&g, all, 4);
+	col_session_close(s);
+}
+
+/* Lost markers go in the stream at the gap and in the counts; stats never lower them. */
+static void test_lost(void **state)
+{
+	struct col_session *s = fake_session(2);
+	struct got g = { .n = 0 };
+	struct ds_event ev;
+
+	ds_event_init(&ev, DS_EV_SWITCH, 100, 1);
+	col_cpu_push(s, 1, &ev);
+	col_cpu_lost(s, 1, 50, 7);	/* stamped before the last event: moved after it */
+	col_cpu_lost(s, 0, 200, 0);	/* a gap of unknown size */
+	assert_int_equal(col_session_lost(s, 1), 7);
+	assert_int_equal(col_session_lost(s, 0), 0);
+	col_cpu_set_lost(s, 1, 10);	/* the kernel's total is higher */
+	assert_int_equal(col_session_lost(s, 1), 10);
+	col_cpu_set_lost(s, 1, 3);	/* never lowered */
+	assert_int_equal(col_session_lost(s, 1), 10);
+	assert_int_equal(col_session_lost(s, 5), 0);	/* out of range */
+
+	col_session_stop(s);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), 3);
+	assert_int_equal(g.ev[0].type, DS_EV_SWITCH);
+	assert_int_equal(g.ev[1].type, DS_EV_LOST);
+	assert_int_equal(g.ev[1].ts, 100);
+	assert_int_equal(g.ev[1].cpu, 1);
+	assert_int_equal(g.ev[1].state, 7);
+	assert_int_equal(g.ev[2].type, DS_EV_LOST);
+	assert_int_equal(g.ev[2].ts, 200);
+	assert_int_equal(g.ev[2].state, 0);
+	col_session_close(s);
+}
+
+/* The per-CPU queue grows past its first allocation and keeps FIFO order. */
+static void test_queue_growth(void **state)
+{
+	struct col_session *s = fake_session(1);
+	uint64_t n = 5000, prev = 0, seen = 0;
+	struct ds_event ev;
+
+	for (uint64_t i = 0; i < n; i++) {
+		ds_event_init(&ev, DS_EV_WAKEUP, 1000 + i, 0);
+		col_cpu_push(s, 0, &ev);
+	}
+	col_session_stop(s);
+	for (;;) {
+		struct got g = { .stop_after = 64 };
+		int r = col_session_poll(s, 0, collect_cb, &g);
+
+		for (int i = 0; i < g.n; i++) {
+			assert_true(g.ev[i].ts > prev);
+			prev = g.ev[i].ts;
+			seen++;
+		}
+		if (r == 0)
+			break;
+	}
+	assert_int_equal(seen, n);
+	col_session_close(s);
+}
+
+static void test_polled_before_start(void **state)
+{
+	struct col_session *s = xcalloc(1, sizeof(*s));
+	struct got g = { .n = 0 };
+
+	s->ops = &fake_ops;
+	sc_set_quiet(1);
+	assert_int_equal(col_session_poll(s, 0, collect_cb, &g), -1);
+	sc_set_quiet(0);
+	col_session_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watermark),
+		cmocka_unit_test(test_silent_cpu_holds_back),
+		cmocka_unit_test(test_callback_stops),
+		cmocka_unit_test(test_lost),
+		cmocka_unit_test(test_queue_growth),
+		cmocka_unit_test(test_polled_before_start),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
