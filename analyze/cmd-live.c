@@ -83,13 +83,14 @@ struct live {
 	struct col_session *s;
 	struct feat_state *feat;
 	struct lstm_model *m;
+	struct lstm_cache *cache;	/* bit-identical to lstm_predict(), see eval-model.c */
 	struct ds_trace_writer *w;
 	struct ana_eval e;
 	int32_t *scores;	/* (LSTM_MAX_CAND) */
 	uint64_t lost_marked[COL_MAX_CPUS];
 
 	uint64_t events, decisions, skipped, behind_episodes, max_lag_ns;
-	uint64_t predict_ns;	/* CPU time spent in lstm_predict() */
+	uint64_t predict_ns;	/* CPU time spent in lstm_predict_cached() */
 	int behind;		/* currently skipping */
 	uint64_t max_lag;	/* start skipping beyond this backlog, score again below 1/5 */
 	int failed;
@@ -152,7 +153,8 @@ static void score_decision(struct live *l, const struct ds_event *ev,
 	if (out->ncand >= 1 && out->ncand <= LSTM_MAX_CAND) {
 		uint64_t t = cpu_ns();
 
-		if (lstm_predict(l->m, out->window, out->state, out->ncand, l->scores) >= 0)
+		if (lstm_predict_cached(l->m, l->cache, out->window, out->state, out->ncand,
+					l->scores) >= 0)
 			ana_top3(l->scores, out->ncand, top);
 		l->predict_ns += cpu_ns() - t;
 	}
@@ -419,7 +421,9 @@ int cmd_live(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.max_lag = o.max_lag_ns;
 	l.m = lstm_model_load(o.model);
-	if (!l.m || check_model(l.m, o.model))
+	if (l.m && !check_model(l.m, o.model))
+		l.cache = lstm_cache_new(l.m, 4096);
+	if (!l.m || !l.cache)
 		goto out;
 	l.scores = xcalloc(LSTM_MAX_CAND, sizeof(*l.scores));
 
@@ -576,6 +580,7 @@ out:
 		ds_trace_writer_abort(l.w);
 	col_session_close(l.s);
 	feat_state_free(l.feat);
+	lstm_cache_free(l.cache);
 	lstm_model_free(l.m);
 	if (eval_init)
 		ana_eval_release(&l.e);

@@ -24,8 +24,17 @@ int ana_parse_split(const char *s, unsigned *mask)
 	return 0;
 }
 
+/*
+ * The encoder cache holds the hidden state of windows already encoded: a
+ * task waiting in a runqueue keeps its window from one decision to the next.
+ * Its results are bit-identical to lstm_predict() (model/lstm.h), so eval,
+ * report and live agree whether or not they hit.
+ */
+#define EVAL_CACHE_ENTRIES 4096
+
 struct model_ctx {
 	const struct lstm_model *m;
+	struct lstm_cache *cache;	/* candidates mode */
 	int32_t *scores;	/* (LSTM_MAX_CAND or V) */
 	const char *path;
 };
@@ -51,8 +60,9 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 	if (d->ncand > LSTM_MAX_CAND)
 		return error("'%s': decision %llu has %d candidates, more than the model's limit %d",
 			     mc->path, (unsigned long long)i, d->ncand, LSTM_MAX_CAND);
-	if (lstm_predict(mc->m, &w->window[d->cand_off * (uint64_t)w->K * (uint64_t)w->E],
-			 &w->state[d->cand_off * (uint64_t)w->S], d->ncand, mc->scores) < 0)
+	if (lstm_predict_cached(mc->m, mc->cache,
+				&w->window[d->cand_off * (uint64_t)w->K * (uint64_t)w->E],
+				&w->state[d->cand_off * (uint64_t)w->S], d->ncand, mc->scores) < 0)
 		return error("'%s': the model cannot score decision %llu", mc->path,
 			     (unsigned long long)i);
 	ana_top3(mc->scores, d->ncand, top);
@@ -80,6 +90,8 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 			goto out;
 		sh = lstm_model_shape(m);
 		mc.m = m;
+		if (sh->mode == DS_WIN_CANDIDATES)
+			mc.cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
 		mc.scores = xcalloc(sh->mode == DS_WIN_SEQUENCE ? (size_t)sh->V : LSTM_MAX_CAND,
 				    sizeof(*mc.scores));
 		ana_eval_init(e, w->mode, model_path, sh->arith == LSTM_FLOAT ? "float" : "fixed",
@@ -96,6 +108,7 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 	ret = 0;
 out:
 	free(mc.scores);
+	lstm_cache_free(mc.cache);
 	lstm_model_free(m);
 	ds_windows_free(w);
 	return ret;
@@ -136,6 +149,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	struct ds_trace_reader *r = NULL;
 	struct feat_state *fs = NULL;
 	struct lstm_model *m;
+	struct lstm_cache *cache = NULL;
 	const struct lstm_shape *sh;
 	const struct ds_trace_meta *meta;
 	struct ds_windows hdr;
@@ -173,6 +187,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	if (!fs)
 		goto out;
 	scores = xcalloc(LSTM_MAX_CAND, sizeof(*scores));
+	cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
 	ana_eval_init(e, DS_WIN_CANDIDATES, model_path, sh->arith == LSTM_FLOAT ? "float" : "fixed",
 		      split_name);
 	while ((rc = ds_trace_next(r, &ev)) == 1) {
@@ -188,7 +203,8 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 			int scored = (split_mask >> sp) & 1;
 
 			if (scored && out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
-			    lstm_predict(m, out.window, out.state, out.ncand, scores) >= 0)
+			    lstm_predict_cached(m, cache, out.window, out.state, out.ncand,
+						scores) >= 0)
 				ana_top3(scores, out.ncand, top);
 			ana_eval_add(e, &d, top, scored);
 		}
@@ -207,6 +223,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	ret = 0;
 out:
 	free(scores);
+	lstm_cache_free(cache);
 	feat_state_free(fs);
 	ds_trace_close(r);
 out_model:
