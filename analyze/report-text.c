@@ -62,8 +62,8 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 			 "switches (never scored), %llu lost-event resets\n\n",
 		    ana_rate(e->chance, e->decisions), ana_rate(e->chance_c, e->contested),
 		    (unsigned long long)e->inferred_switches, (unsigned long long)e->lost_resets);
-	strbuf_addf(out, "  %-22s %6s  %6s   %-22s   %6s\n", "predictor", "top-1", "top-3",
-		    "top-1 contested [95% CI]", "top-3 c");
+	strbuf_addf(out, "  %-22s %6s  %6s   %-22s   %s\n", "predictor", "top-1", "top-3",
+		    "top-1 contested [95% CI]", "top-3 contested");
 	if (e->has_model) {
 		snprintf(name, sizeof(name), "model (%s)", e->arith);
 		score_line(out, e, name, &e->model, e->model_beats_best ? "" : "!!");
