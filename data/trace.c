@@ -414,13 +414,14 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
 	}
 	w->meta = *meta;
 	grow_lost(w, meta->nr_cpus - 1);
-	ft = event_type(1);
+	ft = event_type(0);
 	w->mtype = event_type(0);
 	sp = H5Screate_simple(1, &dim, &maxd);
 	dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	H5Pset_chunk(dcpl, 1, &chunk);
 	H5Pset_shuffle(dcpl);
 	H5Pset_deflate(dcpl, 1);
+	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
 	w->dset = H5Dcreate2(w->f->fid, "events", ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 	H5Pclose(dcpl);
 	H5Sclose(sp);
