@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# The benchmark suite: `make bench` (about 15 minutes on 2 cores), or
+# The benchmark suite: `make bench` (about 10 minutes on 2 cores), or
 # `make bench BENCH_QUICK=1` for a ~3-minute smoke run.  Writes BENCHMARKS.md;
 # never part of `make check`.  See bench/README.
 
