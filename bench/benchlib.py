@@ -486,6 +486,11 @@ def perf_data_counts(path):
     return samples, lost
 
 
+def need_root(what):
+    if os.geteuid() != 0:
+        raise NotAvailable("%s needs root (tracefs instances, system-wide perf events)" % what)
+
+
 def have(tool):
     return shutil.which(tool) is not None
 

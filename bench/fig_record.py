@@ -106,6 +106,7 @@ def figure(ctx):
     D, reps, buf_kb, levels = cfg["rec_seconds"], cfg["reps"], cfg["rec_buffer_kb"], cfg["levels"]
     work = ctx.workdir("record")
     B.need_command("record")
+    B.need_root("recording")
     variants = recorders(buf_kb, D)
     for tool in ("hackbench", "sysbench"):
         if not B.have(tool):

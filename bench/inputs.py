@@ -30,6 +30,7 @@ def trace_dat(ctx, events, tag="import"):
     key = ("trace.dat", events)
     if key in ctx.files:
         return ctx.files[key]
+    B.need_root("making a trace.dat")
     if not B.have("trace-cmd"):
         raise B.NotAvailable("trace-cmd missing (Debian trace-cmd)")
     if not B.have("hackbench"):
@@ -71,6 +72,7 @@ def perf_data(ctx, events):
     key = ("perf.data", events)
     if key in ctx.files:
         return ctx.files[key]
+    B.need_root("making a perf.data")
     if not B.have("perf"):
         raise B.NotAvailable("perf missing (Debian linux-perf)")
     if not B.have("hackbench"):
