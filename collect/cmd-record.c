@@ -381,7 +381,8 @@ int cmd_record(int argc, char **argv)
 
 			if (now >= deadline)
 				break;
-			timeout = (int)SC_MIN((uint64_t)timeout, (deadline - now) / NSEC_PER_MSEC + 1);
+			timeout = (int)SC_MIN((uint64_t)timeout,
+					      (deadline - now) / NSEC_PER_MSEC + 1);
 		}
 		if (child > 0 && waitpid(child, &child_status, WNOHANG) == child) {
 			child_done = 1;

@@ -86,6 +86,32 @@ static int open_error(int cpu, const char *name, int err)
 	return error("cannot open perf event sched/%s on cpu%d: %s", name, cpu, strerror(err));
 }
 
+/* The ring of one CPU: a control page and 2^n data pages, on the leader's fd. */
+static int map_ring(struct perf *p, struct perf_cpu *pc, int cpu, uint64_t pages, long page)
+{
+	int fd = pc->fds[pc->leader];
+
+	pc->mmap_len = (size_t)((pages + 1) * (uint64_t)page);
+	pc->base = mmap(NULL, pc->mmap_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pc->base == MAP_FAILED) {
+		int err = errno;
+
+		pc->base = NULL;
+		errno = err;
+		if (err == EPERM)
+			return error("cannot map a %llu KiB perf ring for cpu%d: over the "
+				     "locked-memory limit (kernel.perf_event_mlock_kb; try a smaller "
+				     "--buffer-size)",
+				     (unsigned long long)(pages * (uint64_t)page / 1024), cpu);
+		return error_errno("cannot map the perf ring of cpu%d", cpu);
+	}
+	pc->data = (char *)pc->base + page;
+	pc->data_size = pages * (uint64_t)page;
+	p->pfd[p->npfd].fd = fd;
+	p->pfd[p->npfd++].events = POLLIN;
+	return 0;
+}
+
 static int perf_open(struct col_session *s)
 {
 	static const char *const systems[] = { "sched", NULL };
@@ -150,26 +176,8 @@ static int perf_open(struct col_session *s)
 			pc->fds[t] = fd;
 			if (pc->leader < 0) {
 				pc->leader = t;
-				pc->mmap_len = (size_t)((pages + 1) * (uint64_t)page);
-				pc->base = mmap(NULL, pc->mmap_len, PROT_READ | PROT_WRITE,
-						MAP_SHARED, fd, 0);
-				if (pc->base == MAP_FAILED) {
-					int err = errno;
-
-					pc->base = NULL;
-					errno = err;
-					if (err == EPERM)
-						return error("cannot map a %llu KiB perf ring for cpu%d: over "
-							     "the locked-memory limit (kernel.perf_event_mlock_kb; "
-							     "try a smaller --buffer-size)",
-							     (unsigned long long)(pages * (uint64_t)page / 1024),
-							     c);
-					return error_errno("cannot map the perf ring of cpu%d", c);
-				}
-				pc->data = (char *)pc->base + page;
-				pc->data_size = pages * (uint64_t)page;
-				p->pfd[p->npfd].fd = fd;
-				p->pfd[p->npfd++].events = POLLIN;
+				if (map_ring(p, pc, c, pages, page))
+					return -1;
 			} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, pc->fds[pc->leader])) {
 				return error_errno("cannot share the perf ring of cpu%d", c);
 			}

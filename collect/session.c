@@ -183,7 +183,8 @@ struct col_session *col_session_open(const struct col_opts *opts)
 	s->cpus = xcalloc((size_t)s->nr_cpus, sizeof(*s->cpus));
 	for (int c = 0; c < s->nr_cpus; c++) {
 		s->cpus[c].cpu = c;
-		s->cpus[c].active = bit_test(online, c) && (!opts->cpu_mask || bit_test(opts->cpu_mask, c));
+		s->cpus[c].active = bit_test(online, c) &&
+				    (!opts->cpu_mask || bit_test(opts->cpu_mask, c));
 		any |= s->cpus[c].active;
 		if (s->cpus[c].active)
 			s->cpu_mask[c / 64] |= 1ULL << (c % 64);

@@ -153,11 +153,13 @@ static int tfs_open(struct col_session *s)
 				   s->instance_name);
 	if (write_file(t, "trace_clock", "mono"))
 		return -1;
-	snprintf(val, sizeof(val), "%llu", (unsigned long long)((s->opts.buffer_size + 1023) / 1024));
+	snprintf(val, sizeof(val), "%llu",
+		 (unsigned long long)((s->opts.buffer_size + 1023) / 1024));
 	if (write_file(t, "buffer_size_kb", val))
 		return -1;
 	snprintf(val, sizeof(val), "%d", TFS_BUFFER_PERCENT);
-	tracefs_instance_file_write(t->inst, "buffer_percent", val);	/* older kernels lack it */
+	/* older kernels lack buffer_percent: then the poll timeout alone wakes us */
+	tracefs_instance_file_write(t->inst, "buffer_percent", val);
 	if (set_cpumask(s, t))
 		return -1;
 	for (int ty = 0; ty < DS_EV_LOST; ty++) {
@@ -332,7 +334,8 @@ static void tfs_close(struct col_session *s)
 	if (!t)
 		return;
 	for (int c = 0; t->tcpu && c < s->nr_cpus; c++)
-		tracefs_cpu_close(t->tcpu[c]);	/* closes the fd: the instance is busy until then */
+		/* closes the fd: the instance cannot be removed while it is open */
+		tracefs_cpu_close(t->tcpu[c]);
 	if (t->inst && t->created) {
 		tracefs_trace_off(t->inst);
 		tracefs_event_disable(t->inst, NULL, NULL);
