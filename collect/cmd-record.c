@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -116,6 +117,56 @@ struct record_state {
 	struct ds_trace_writer *w;
 	uint64_t lost_marked[COL_MAX_CPUS];
 };
+
+/*
+ * Thread groups of the tasks alive now, from /proc/PID/task/TID: the events
+ * do not say which threads belong together.  Called at the start and at the
+ * end, which covers every task but threads that lived only in between.  In a
+ * child pid namespace /proc numbers tasks differently from the kernel's
+ * events, so nothing is recorded there.
+ */
+static void note_tgids(struct ds_trace_writer *w)
+{
+	struct strbuf sb = STRBUF_INIT;
+	FILE *fp = fopen("/proc/self/status", "r");
+	DIR *proc, *task;
+	struct dirent *p, *t;
+	int nested = 1;
+
+	while (fp && strbuf_getline(&sb, fp) != EOF) {
+		int outer, inner;
+
+		if (!strncmp(sb.buf, "NSpid:", 6)) {
+			/* one pid: the initial namespace; two or more: nested */
+			nested = sscanf(sb.buf + 6, "%d %d", &outer, &inner) != 1;
+			break;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	strbuf_release(&sb);
+	if (nested)
+		return;
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	while ((p = readdir(proc))) {
+		int tgid = atoi(p->d_name);
+		char path[64];
+
+		if (tgid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+		task = opendir(path);
+		if (!task)
+			continue;	/* gone meanwhile */
+		while ((t = readdir(task)))
+			if (atoi(t->d_name) > 0)
+				ds_trace_set_tgid(w, atoi(t->d_name), tgid);
+		closedir(task);
+	}
+	closedir(proc);
+}
 
 static int write_event(const struct ds_event *ev, void *ctx)
 {
@@ -349,6 +400,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	meta.start_ns = col_session_now(s);
+	note_tgids(st.w);
 	if (o.duration_ns)
 		deadline = meta.start_ns + o.duration_ns;
 	if (o.command) {
@@ -418,6 +470,7 @@ int cmd_record(int argc, char **argv)
 		if (lost[c] > marked)
 			ds_trace_add_lost(st.w, c, lost[c] - marked);
 	}
+	note_tgids(st.w);
 	ds_trace_meta_update(st.w, &meta);
 	/* the instance goes before the file is written: nothing left to capture */
 	col_session_close(s);

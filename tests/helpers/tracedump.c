@@ -6,6 +6,7 @@
  * excepted); or count the events that match.
  *
  *   tracedump [-c] FILE.h5 [TYPE [COND...]]
+ *   tracedump -t FILE.h5          the task table: "pid tgid first_ts comm" lines
  *
  * TYPE is an event name ("sched_switch", "switch", "lost") or "any".  A COND
  * is FIELD=VALUE, or FIELD~V1,V2,... (any of the values); FIELD is any field
@@ -104,13 +105,28 @@ int main(int argc, char **argv)
 	int count_only = 0, type = -1, ret;
 	uint64_t n = 0;
 
+	if (argc == 3 && !strcmp(argv[1], "-t")) {
+		const struct ds_task *tasks;
+		uint64_t nr;
+
+		r = ds_trace_open(argv[2]);
+		if (!r)
+			return 1;
+		tasks = ds_trace_tasks(r, &nr);
+		for (uint64_t i = 0; i < nr; i++)
+			printf("%d %d %llu %.*s\n", tasks[i].pid, tasks[i].tgid,
+			       (unsigned long long)tasks[i].first_ts, DS_COMM_LEN, tasks[i].comm);
+		ds_trace_close(r);
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "-c")) {
 		count_only = 1;
 		argc--;
 		argv++;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: tracedump [-c] FILE.h5 [TYPE [FIELD=VALUE|FIELD~V1,V2]...]\n");
+		fprintf(stderr, "usage: tracedump [-c] FILE.h5 [TYPE [FIELD=VALUE|FIELD~V1,V2]...]\n"
+				"       tracedump -t FILE.h5\n");
 		return 2;
 	}
 	if (argc > 2 && strcmp(argv[2], "any")) {

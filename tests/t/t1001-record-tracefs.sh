@@ -59,6 +59,13 @@ test_expect_success 'events are in timestamp order and the trace says how it was
 	EOF
 '
 
+test_expect_success 'thread groups of tasks alive at the start or the end are in the task table' '
+	rec -q -d 300ms -o tg.h5 &&
+	tracedump -t tg.h5 >tasks &&
+	grep -q "^$rec_pid $rec_pid [0-9]* schedcast$" tasks &&
+	awk "\$2 != -1 { n++ } END { exit !(n > 0) }" tasks
+'
+
 test_expect_success 'the summary: duration, events by type, rate, lost, size, status' '
 	grep -q "^recorded .* with tracefs on [0-9]* cpus*: [0-9]* events ([0-9]* events/s)$" sum &&
 	grep -q "^  sched_process_fork *[0-9][0-9]*$" sum &&
