@@ -815,6 +815,9 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 		error("cannot read '%s': task table is damaged", path);
 		goto fail;
 	}
+	/* a comm is at most 15 characters: the file's may lack the NUL */
+	for (uint64_t i = 0; i < dims[0]; i++)
+		r->tasks[i].comm[DS_COMM_LEN - 1] = '\0';
 	H5Tclose(tmt);
 	H5Dclose(td);
 	H5Tclose(ft);
