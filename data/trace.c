@@ -74,55 +74,33 @@ static hid_t comm_type(void)
 }
 
 /*
- * The event compound.  The file type is packed little-endian; the memory
- * type follows struct ds_event.  Members are matched by name on read, so
- * a file missing one is refused rather than misread.
+ * The event compound, in the layout of struct ds_event, which is also how
+ * the writer stores it (no conversion per event).  Members are matched by
+ * name on read, so files written with another layout (the packed one of
+ * earlier writers) read the same, and a file missing a member is refused
+ * rather than misread.
  */
-static hid_t event_type(int file)
+static hid_t event_type(void)
 {
 	hid_t c = comm_type();
-	hid_t t;
-#define I32 (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
-	if (file) {
-		size_t off = 0;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_event));
 
-		t = H5Tcreate(H5T_COMPOUND, 8 + 8 + 4 * 9 + 1 + 2 * DS_COMM_LEN);
-#define F(name, ty, sz) do { H5Tinsert(t, name, off, ty); off += sz; } while (0)
-		F("ts", H5T_STD_U64LE, 8);
-		F("type", H5T_STD_U8LE, 1);
-		F("cpu", I32, 4);
-		F("common_pid", I32, 4);
-		F("pid", I32, 4);
-		F("prio", I32, 4);
-		F("next_pid", I32, 4);
-		F("next_prio", I32, 4);
-		F("state", H5T_STD_I64LE, 8);
-		F("target_cpu", I32, 4);
-		F("orig_cpu", I32, 4);
-		F("dest_cpu", I32, 4);
-		F("comm", c, DS_COMM_LEN);
-		F("next_comm", c, DS_COMM_LEN);
-#undef F
-	} else {
-		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_event));
 #define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_event, name), ty)
-		M(ts, H5T_NATIVE_UINT64);
-		M(type, H5T_NATIVE_UINT8);
-		M(cpu, I32);
-		M(common_pid, I32);
-		M(pid, I32);
-		M(prio, I32);
-		M(next_pid, I32);
-		M(next_prio, I32);
-		M(state, H5T_NATIVE_INT64);
-		M(target_cpu, I32);
-		M(orig_cpu, I32);
-		M(dest_cpu, I32);
-		M(comm, c);
-		M(next_comm, c);
+	M(ts, H5T_NATIVE_UINT64);
+	M(type, H5T_NATIVE_UINT8);
+	M(cpu, H5T_NATIVE_INT32);
+	M(common_pid, H5T_NATIVE_INT32);
+	M(pid, H5T_NATIVE_INT32);
+	M(prio, H5T_NATIVE_INT32);
+	M(next_pid, H5T_NATIVE_INT32);
+	M(next_prio, H5T_NATIVE_INT32);
+	M(state, H5T_NATIVE_INT64);
+	M(target_cpu, H5T_NATIVE_INT32);
+	M(orig_cpu, H5T_NATIVE_INT32);
+	M(dest_cpu, H5T_NATIVE_INT32);
+	M(comm, c);
+	M(next_comm, c);
 #undef M
-	}
-#undef I32
 	H5Tclose(c);
 	return t;
 }
@@ -306,6 +284,7 @@ struct ds_trace_writer {
 	uint64_t rows;		/* in the file */
 	uint64_t last_ts;	/* of the last event taken out of the window */
 	int failed;
+	int level;		/* deflate level of the events table, 0: none */
 
 	struct task_set tasks;
 };
@@ -399,8 +378,6 @@ static void grow_lost(struct ds_trace_writer *w, int cpu)
 struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_meta *meta)
 {
 	struct ds_trace_writer *w;
-	hsize_t dim = 0, maxd = H5S_UNLIMITED, chunk = 4096;
-	hid_t sp, dcpl, ft;
 
 	if (meta->nr_cpus <= 0 || meta->nr_cpus > 8192) {
 		error("cannot write '%s': invalid number of CPUs %d", path, meta->nr_cpus);
@@ -414,30 +391,45 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
 	}
 	w->meta = *meta;
 	grow_lost(w, meta->nr_cpus - 1);
-	ft = event_type(0);
-	w->mtype = event_type(0);
-	sp = H5Screate_simple(1, &dim, &maxd);
-	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, 1, &chunk);
-	H5Pset_shuffle(dcpl);
-	H5Pset_deflate(dcpl, 1);
-	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-	w->dset = H5Dcreate2(w->f->fid, "events", ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	H5Pclose(dcpl);
-	H5Sclose(sp);
-	H5Tclose(ft);
-	if (w->dset < 0) {
-		error("cannot create the events table in '%s'", path);
-		H5Tclose(w->mtype);
-		ds_abort(w->f);
-		free(w->lost);
-		free(w);
-		return NULL;
-	}
+	w->mtype = event_type();
+	w->dset = H5I_INVALID_HID;	/* created at the first flush, see create_events() */
+	w->level = DS_TRACE_DEFAULT_COMPRESSION;
 	w->ring = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->ring));
 	w->heap = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->heap));
 	w->block = xmallocarray(WRITE_BLOCK, sizeof(*w->block));
 	return w;
+}
+
+void ds_trace_set_compression(struct ds_trace_writer *w, int level)
+{
+	if (w->dset < 0)
+		w->level = SC_MAX(0, SC_MIN(level, 9));
+}
+
+/*
+ * create_events - the events table, created when the first block is flushed
+ * (or at close) so that the compression can still be chosen after create.
+ * The file type is the memory layout: no per-event conversion on write.
+ */
+static int create_events(struct ds_trace_writer *w)
+{
+	hsize_t dim = 0, maxd = H5S_UNLIMITED, chunk = 4096;
+	hid_t sp, dcpl;
+
+	sp = H5Screate_simple(1, &dim, &maxd);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, 1, &chunk);
+	if (w->level > 0) {
+		H5Pset_shuffle(dcpl);
+		H5Pset_deflate(dcpl, (unsigned)w->level);
+	}
+	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+	w->dset = H5Dcreate2(w->f->fid, "events", w->mtype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	if (w->dset < 0)
+		return error("cannot create the events table in '%s'", w->f->path);
+	return 0;
 }
 
 static int flush_block(struct ds_trace_writer *w)
@@ -446,6 +438,8 @@ static int flush_block(struct ds_trace_writer *w)
 	hid_t fs, ms;
 	int ret = 0;
 
+	if (w->dset < 0 && create_events(w))
+		return -1;
 	if (!w->block_nr)
 		return 0;
 	if (H5Dset_extent(w->dset, &size) < 0)
@@ -780,7 +774,7 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 		goto fail;
 	}
 	r->dset = H5Dopen2(r->f->fid, "events", H5P_DEFAULT);
-	r->mtype = event_type(0);
+	r->mtype = event_type();
 	ft = H5Dget_type(r->dset);
 	if (H5Tget_class(ft) != H5T_COMPOUND || H5Tget_nmembers(ft) < 14) {
 		error("cannot read '%s': events table has the wrong layout", path);

@@ -21,6 +21,8 @@ test_expect_success 'bad options and arguments exit 2' '
 	test_usage_error schedcast record -C x 2>/dev/null &&
 	test_usage_error schedcast record --buffer-size 1k 2>/dev/null &&
 	test_usage_error schedcast record --buffer-size 2G 2>/dev/null &&
+	test_usage_error schedcast record -z 10 2>/dev/null &&
+	test_usage_error schedcast record -z fast 2>/dev/null &&
 	test_usage_error schedcast record stray-argument 2>/dev/null
 '
 

@@ -134,4 +134,13 @@ test_expect_success 'the top-level buffer is left as it was' '
 	test "$before" = "$after"
 '
 
+test_expect_success '-z 0 writes the events uncompressed and they read the same' '
+	rec -q -z 0 -o z0.h5 -- recload forks 5 5 >wl &&
+	read -r word parent kids <wl &&
+	test $(count z0.h5 sched_process_fork pid=$parent) -eq 5 &&
+	ev=$(schedcast info --json z0.h5 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"events\"])") &&
+	size=$(stat -c %s z0.h5) &&
+	test $((size / ev)) -ge 80
+'
+
 test_done

@@ -159,6 +159,39 @@ static void test_round_trip(void **state)
 	free(path);
 }
 
+/* Level 0 (no deflate) and level 9 read back the same events as the default. */
+static void test_compression_levels(void **state)
+{
+	int levels[] = { 0, 9 };
+
+	for (size_t k = 0; k < ARRAY_SIZE(levels); k++) {
+		char *path = xstrfmt("%s/level%d.h5", dir, levels[k]);
+		struct ds_trace_meta m = test_meta();
+		struct ds_trace_writer *w = ds_trace_create(path, &m);
+		struct ds_trace_reader *r;
+		struct ds_event ev, want;
+		uint64_t i = 0;
+
+		assert_non_null(w);
+		ds_trace_set_compression(w, levels[k]);
+		for (uint64_t j = 0; j < 20000; j++) {
+			make_event(&ev, j);
+			assert_int_equal(ds_trace_write(w, &ev), 0);
+		}
+		assert_int_equal(ds_trace_writer_close(w, NULL), 0);
+		r = ds_trace_open(path);
+		assert_non_null(r);
+		while (ds_trace_next(r, &ev) == 1) {
+			make_event(&want, i++);
+			want.comm[DS_COMM_LEN - 1] = want.next_comm[DS_COMM_LEN - 1] = '\0';
+			assert_true(ds_event_equal(&ev, &want));
+		}
+		assert_true(i == 20000);
+		ds_trace_close(r);
+		free(path);
+	}
+}
+
 static void test_reorder_window(void **state)
 {
 	char *path = path_in("reorder.h5");
@@ -397,6 +430,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_compression_levels),
 		cmocka_unit_test(test_reorder_window),
 		cmocka_unit_test(test_too_far_out_of_order),
 		cmocka_unit_test(test_empty_trace),
