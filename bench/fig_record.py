@@ -33,6 +33,12 @@ def recorders(buf_kb, D):
         {"name": "perf record", "ours": False, "kind": "perf",
          "cmd": "perf record -q -a -m %dK -e %s -o perf.data -- sleep %g" % (buf_kb, B.PERF_EVENTS,
                                                                            D)},
+        # Uncompressed events: the recorder's CPU without deflate, files of about
+        # 88 bytes an event (perf.data: about 125).
+        {"name": "schedcast record -b tracefs -z 0", "ours": True, "kind": "sc",
+         "backend": "tracefs", "z": 0,
+         "cmd": "schedcast record -b tracefs -z 0 --buffer-size %dK -d %gs -o trace.h5" % (
+             buf_kb, D)},
         {"name": "tracefs + trace-cmd extract", "ours": False, "kind": "extract",
          "cmd": "a tracefs instance with buffer_size_kb=%d and the 7 events on for %g s; "
                 "trace-cmd extract -B NAME -o trace.dat" % (buf_kb, D)},
@@ -54,6 +60,7 @@ def record_once(v, D, buf_kb, work):
     if v["kind"] == "sc":
         out = os.path.join(work, "rec.h5")
         rt = ["-r", str(v["rt"])] if v.get("rt") else []
+        rt += ["-z", str(v["z"])] if "z" in v else []
         r = B.run([B.SCHEDCAST, "record", "-b", v["backend"]] + rt +
                   ["--buffer-size", "%dK" % buf_kb, "-d", "%gs" % D, "-o", out],
                   timeout=D * 10 + 60)
