@@ -109,11 +109,6 @@ def training(ctx):
                                     else "not available",
                                     B.fmt_ratio(B.ratio(lm.get("schedcast train --arith fixed"),
                                                         lm.get("PyTorch"))))]
-    if ("fixed", "all_cached") in med:
-        summ[-1] += "; through the encoder cache, fixed %s median / %s p99 (%s candidates on average)" % (
-            B.fmt(med[("fixed", "all_cached")] / 1e3, "us"),
-            B.fmt(med[("fixed", "all_cached", 99)] / 1e3, "us"),
-            "%.2f" % res["fixed"][0]["all_cached"]["mean_candidates"])
     return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ}
 
 
