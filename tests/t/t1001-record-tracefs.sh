@@ -30,7 +30,8 @@ test_expect_success "N=$N forks that sleep and exit: every fork, wakeup_new and 
 	instance_gone $rec_pid &&
 	read -r word parent kids <wl && test "$word" = forks &&
 	kids=$(echo $kids | tr " " ,) &&
-	test $(count forks.h5 sched_process_fork pid=$parent) -eq '$N' &&
+	# -ge: under ASan, LeakSanitizer clones one more task from the parent at exit
+	test $(count forks.h5 sched_process_fork pid=$parent) -ge '$N' &&
 	test $(count forks.h5 sched_process_fork pid=$parent next_pid~$kids) -eq '$N' &&
 	test $(count forks.h5 sched_wakeup_new pid~$kids) -eq '$N' &&
 	test $(count forks.h5 sched_process_exit pid~$kids) -eq '$N' &&
@@ -137,7 +138,7 @@ test_expect_success 'the top-level buffer is left as it was' '
 test_expect_success '-z 0 writes the events uncompressed and they read the same' '
 	rec -q -z 0 -o z0.h5 -- recload forks 5 5 >wl &&
 	read -r word parent kids <wl &&
-	test $(count z0.h5 sched_process_fork pid=$parent) -eq 5 &&
+	test $(count z0.h5 sched_process_fork pid=$parent next_pid~$(echo $kids | tr " " ,)) -eq 5 &&
 	ev=$(schedcast info --json z0.h5 | python3 -c "import json,sys; print(json.load(sys.stdin)[\"events\"])") &&
 	size=$(stat -c %s z0.h5) &&
 	test $((size / ev)) -ge 80
