@@ -63,7 +63,7 @@ collect-y :=
 features-y :=
 model-y :=
 analyze-y :=
-include $(wildcard $(foreach m,$(MODULES),$(m)/Build $(m)/Build.*))
+include $(foreach m,$(MODULES),$(m)/Build)
 
 LIB_SRC := $(foreach m,$(MODULES),$(addprefix $(m)/,$($(m)-y)))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
