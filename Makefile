@@ -4,7 +4,9 @@
 # Each module lists its sources in <module>/Build (perf's Build files), so a
 # module's owner adds a file there and nowhere else.
 
-prefix ?= /usr/local
+# `make install PREFIX=/opt/x` and `prefix=/opt/x` both work (perf and git spellings).
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
 bindir ?= $(prefix)/bin
 mandir ?= $(prefix)/share/man
 DESTDIR ?=
@@ -24,9 +26,11 @@ QUIET_LINK = @echo '   LINK    '$@;
 endif
 
 # `make install-deps <targets>` installs the Debian packages first (before the
-# pkg-config checks below read them), then builds the targets.
+# pkg-config checks below read them), then builds the targets.  The test-only
+# packages (chromium, valgrind, clang, ...) only when a test target is asked for.
 ifneq ($(filter install-deps,$(MAKECMDGOALS)),)
-deps_status := $(shell scripts/install-deps >&2; echo $$?)
+deps_args := $(if $(filter check check-asan check-valgrind fuzz%,$(MAKECMDGOALS)),--test)
+deps_status := $(shell scripts/install-deps $(deps_args) >&2; echo $$?)
 ifneq ($(deps_status),0)
 $(error scripts/install-deps failed)
 endif
@@ -134,13 +138,19 @@ install: $(PROG)
 	install -m 644 man/*.1 $(DESTDIR)$(mandir)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(mandir)/man5/
 
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/$(PROG)
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -rf $(DESTDIR)$(datadir)
+
 install-deps:
 	@:
 
 clean:
 	rm -rf $(O) build-asan build-fuzz $(PROG)
 
-.PHONY: all check check-asan tests tests-asan install install-deps clean
+.PHONY: all check check-asan tests tests-asan install uninstall install-deps clean
 .DELETE_ON_ERROR:
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(HELPER_BIN:=.d)

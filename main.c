@@ -6,10 +6,12 @@
  * list of { name, function, summary } searched by name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "builtin.h"
 #include "common/common.h"
@@ -55,19 +57,61 @@ static const struct cmd_struct *find_command(const char *name)
 	return NULL;
 }
 
+/* have_man_page - whether `man -w PAGE` finds the page (quietly) */
+static int have_man_page(const char *page)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execlp("man", "man", "-w", page, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * help CMD - the manual page, as git help does; without man or the page
+ * (not installed, or run from the build tree), the command's own -h.
+ */
 static int cmd_help(int argc, char **argv)
 {
 	if (argc > 1) {
+		const struct cmd_struct *cmd = find_command(argv[1]);
+		char *sub_argv[3];
 		char page[64];
 
-		if (!find_command(argv[1])) {
+		if (!cmd) {
 			error("unknown command '%s'", argv[1]);
 			list_commands(stderr);
 			return 2;
 		}
 		snprintf(page, sizeof(page), "schedcast-%s", argv[1]);
-		execlp("man", "man", page, (char *)NULL);
-		return error_errno("cannot run man for '%s'", page) ? 1 : 1;
+		if (cmd->fn != cmd_help && cmd->fn != cmd_version && have_man_page(page)) {
+			execlp("man", "man", page, (char *)NULL);
+			error_errno("cannot run man for '%s'", page);
+		}
+		if (cmd->fn == cmd_help || cmd->fn == cmd_version) {
+			list_commands(stdout);
+			return 0;
+		}
+		sub_argv[0] = xstrfmt("schedcast %s", cmd->name);
+		sub_argv[1] = (char *)"-h";
+		sub_argv[2] = NULL;
+		return cmd->fn(2, sub_argv);
 	}
 	list_commands(stdout);
 	return 0;
@@ -112,6 +156,8 @@ int main(int argc, char **argv)
 		list_commands(stderr);
 		return 2;
 	}
+	/* getopt names the program by argv[0]: "schedcast CMD: invalid option" */
+	argv[1] = xstrfmt("schedcast %s", cmd->name);
 	status = cmd->fn(argc - 1, argv + 1);
 
 	/* perf's run_builtin: a failed write to stdout is a failure. */

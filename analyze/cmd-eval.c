@@ -54,7 +54,7 @@ int cmd_eval(int argc, char **argv)
 	unsigned mask;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+m:s:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			opts.model = optarg;

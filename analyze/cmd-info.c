@@ -60,7 +60,7 @@ int cmd_info(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	int json = 0, c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;

@@ -116,7 +116,7 @@ int cmd_import(int argc, char **argv)
 	int c, fmt;
 	char *args, *cmdline;
 
-	while ((c = getopt_long(argc, argv, "+o:f:B:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:f:B:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;

@@ -57,7 +57,7 @@ int cmd_workload(int argc, char **argv)
 	struct strbuf sb = STRBUF_INIT;
 	int c, n;
 
-	while ((c = getopt_long(argc, argv, "+d:p:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:p:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (parse_duration(optarg, &opts.wl.duration_ns)) {

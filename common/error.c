@@ -163,6 +163,9 @@ char *sc_cmdline(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
+		/* main names a command "schedcast CMD" for getopt's messages */
+		if (!i && !strncmp(a, "schedcast ", 10))
+			a += 10;
 		if (i)
 			strbuf_addch(&sb, ' ');
 		if (*a && !a[strcspn(a, " \t\n'\"\\$`;&|<>*?()[]{}")]) {
@@ -183,10 +186,23 @@ char *sc_cmdline(int argc, char **argv)
 
 int sc_usage(const char *text, int is_error)
 {
-	FILE *fp = is_error ? stderr : stdout;
+	const char *end, *cmd;
+	int len;
 
-	fputs(text, fp);
-	if (text[0] && text[strlen(text) - 1] != '\n')
-		fputc('\n', fp);
-	return is_error ? 2 : 0;
+	if (!is_error) {
+		fputs(text, stdout);
+		if (text[0] && text[strlen(text) - 1] != '\n')
+			fputc('\n', stdout);
+		return 0;
+	}
+	/* a usage error: the usage lines (up to the first blank line) and a pointer to -h */
+	end = strstr(text, "\n\n");
+	fprintf(stderr, "%.*s\n", end ? (int)(end - text) : (int)strcspn(text, "\n"), text);
+	cmd = strstr(text, "schedcast ");
+	if (cmd) {
+		cmd += 10;
+		len = (int)strcspn(cmd, " \n");
+		fprintf(stderr, "see 'schedcast %.*s -h' for the options\n", len, cmd);
+	}
+	return 2;
 }

@@ -98,7 +98,7 @@ int cmd_features(int argc, char **argv)
 	char *cmdline;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+o:m:K:W:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:m:K:W:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			opts.output = optarg;

@@ -99,7 +99,7 @@ int cmd_train(int argc, char **argv)
 	char *cmdline;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			opts.out = optarg;
