@@ -14,7 +14,7 @@
  * struct ana_map - open addressing from a key of ANA_KEY_WORDS int32 (zero
  * padded) to nvals doubles (zero when created).  Grows at half full.
  */
-#define ANA_KEY_WORDS 9
+#define ANA_KEY_WORDS 11
 
 struct ana_map {
 	size_t nvals;

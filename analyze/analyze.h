@@ -198,6 +198,7 @@ struct ana_group {
 
 struct ana_mispred {
 	char actual[DS_COMM_LEN], predicted[DS_COMM_LEN];
+	int32_t actual_pid, predicted_pid;	/* -1: not known (sequence mode, not queued) */
 	uint64_t n;
 };
 

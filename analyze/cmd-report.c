@@ -27,6 +27,7 @@ static const char report_usage[] =
 	"                         --windows the decisions come from the trace itself\n"
 	"    -s, --split SPLIT    decisions scored: test (default), val or all\n"
 	"    -n, --top N          tasks listed in text and html (default 25, 0 = all)\n"
+	"    -a, --all            list every task (--top 0)\n"
 	"    -h, --help           show this help\n"
 	"\n"
 	"EXAMPLES\n"
@@ -65,6 +66,7 @@ int cmd_report(int argc, char **argv)
 		{ "model", required_argument, NULL, 'm' },
 		{ "split", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 'n' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,7 +85,7 @@ int cmd_report(int argc, char **argv)
 	int c, ret = 1;
 
 	while (optind < argc) {
-		c = getopt_long(argc, argv, "+f:o:w:m:s:n:h", longopts, NULL);
+		c = getopt_long(argc, argv, "+f:o:w:m:s:n:ah", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -118,6 +120,9 @@ int cmd_report(int argc, char **argv)
 				error("bad --top '%s': a count", optarg);
 				return sc_usage(report_usage, 1);
 			}
+			break;
+		case 'a':
+			opts.top = 0;
 			break;
 		case 'h':
 			return sc_usage(report_usage, 0);

@@ -95,13 +95,25 @@ static void add_group(struct ana_map *m, const int32_t *key, int contested, int 
 		v[G_BL + b] += bl_hit[b];
 }
 
-static void add_mispred(struct ana_eval *e, int who, const char *actual, const char *predicted)
+/* pid_of - the pid of candidate i (candidates mode), -1 when there is none */
+static int32_t pid_of(const struct ana_decision *d, int i)
+{
+	if (i < 0 || d->vocab || i >= d->ncand)
+		return -1;
+	return d->cand[i].pid;
+}
+
+/* Mispredictions are counted per (pid, comm) pair: two hackbench threads differ. */
+static void add_mispred(struct ana_eval *e, int who, int32_t actual_pid, const char *actual,
+			int32_t predicted_pid, const char *predicted)
 {
 	int32_t key[ANA_KEY_WORDS] = { 0 };
 
 	key[0] = who;
-	ana_map_key_str(key + 1, 4, actual);
-	ana_map_key_str(key + 5, 4, predicted);
+	key[1] = actual_pid;
+	ana_map_key_str(key + 2, 4, actual);
+	key[6] = predicted_pid;
+	ana_map_key_str(key + 7, 4, predicted);
 	ana_map_get(e->mispred_map, key, 1)[0] += 1;
 }
 
@@ -176,7 +188,8 @@ void ana_eval_add(struct ana_eval *e, const struct ana_decision *d, const int *m
 		score(&e->model, label, model_top, contested);
 		model_hit = label >= 0 && model_top[0] == label;
 		if (!model_hit && model_top[0] >= 0)
-			add_mispred(e, MISPRED_WHO_MODEL, actual, name_of(d, model_top[0]));
+			add_mispred(e, MISPRED_WHO_MODEL, pid_of(d, label), actual,
+				    pid_of(d, model_top[0]), name_of(d, model_top[0]));
 	}
 	for (int b = 0; b < ANA_NR_BASELINES; b++) {
 		int top[3];
@@ -203,7 +216,8 @@ void ana_eval_add(struct ana_eval *e, const struct ana_decision *d, const int *m
 		score(&e->bl[b], label, top, contested);
 		bl_hit[b] = label >= 0 && top[0] == label;
 		if (!bl_hit[b] && top[0] >= 0)
-			add_mispred(e, b, actual, name_of(d, top[0]));
+			add_mispred(e, b, pid_of(d, label), actual, pid_of(d, top[0]),
+				    name_of(d, top[0]));
 	}
 
 	key[0] = d->cpu;
@@ -246,7 +260,13 @@ static int cmp_mispred(const void *a, const void *b)
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
 	c = strcmp(x->actual, y->actual);
-	return c ? c : strcmp(x->predicted, y->predicted);
+	if (!c)
+		c = strcmp(x->predicted, y->predicted);
+	if (!c && x->actual_pid != y->actual_pid)
+		c = x->actual_pid < y->actual_pid ? -1 : 1;
+	if (!c && x->predicted_pid != y->predicted_pid)
+		c = x->predicted_pid < y->predicted_pid ? -1 : 1;
+	return c;
 }
 
 static double bl_rate(const struct ana_eval *e, int b)
@@ -332,8 +352,10 @@ void ana_eval_finish(struct ana_eval *e)
 		if (key[0] != who)
 			continue;
 		mp = &e->mispred[n++];
-		ana_map_str_key(mp->actual, sizeof(mp->actual), key + 1, 4);
-		ana_map_str_key(mp->predicted, sizeof(mp->predicted), key + 5, 4);
+		mp->actual_pid = key[1];
+		ana_map_str_key(mp->actual, sizeof(mp->actual), key + 2, 4);
+		mp->predicted_pid = key[6];
+		ana_map_str_key(mp->predicted, sizeof(mp->predicted), key + 7, 4);
 		mp->n = (uint64_t)e->mispred_map->vals[slot];
 	}
 	e->nr_mispred = n;

@@ -353,8 +353,8 @@ static void eval_plots(struct strbuf *out, const struct ana_eval *e)
 
 			strbuf_addf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
 					 "stroke=\"#eee\"/><text x=\"%.1f\" y=\"%d\" class=\"a\" "
-					 "text-anchor=\"middle\">%.2f</text>",
-				    x, x, MT, MT + rows * bh, x, MT + rows * bh + 14, i / 4.0);
+					 "text-anchor=\"middle\">%d%%</text>",
+				    x, x, MT, MT + rows * bh, x, MT + rows * bh + 14, 25 * i);
 		}
 		for (int b = -1; b < ANA_NR_BASELINES; b++) {
 			const struct ana_score *sc = b < 0 ? &e->model : &e->bl[b];
@@ -372,11 +372,11 @@ static void eval_plots(struct strbuf *out, const struct ana_eval *e)
 			strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\" text-anchor=\"end\">%s%s"
 					 "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 					 "fill=\"%s\"/><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
-					 "stroke=\"#333\"/><text x=\"%.1f\" y=\"%d\" class=\"a\">%.3f</text>",
+					 "stroke=\"#333\"/><text x=\"%.1f\" y=\"%d\" class=\"a\">%.1f%%</text>",
 				    x0 - 6, y + 15, b < 0 ? "model" : ana_baseline_names[b],
 				    b < 0 && !e->model_beats_best ? " (below best!)" : "", x0, y + 4,
 				    (x1 - x0) * v, bh - 8, col, x0 + (x1 - x0) * lo, x0 + (x1 - x0) * hi,
-				    y + 11, y + 11, x0 + (x1 - x0) * hi + 4, y + 15, v);
+				    y + 11, y + 11, x0 + (x1 - x0) * hi + 4, y + 15, 100 * v);
 			r++;
 		}
 		strbuf_addstr(out, "</svg>\n");

@@ -152,7 +152,11 @@ void ana_eval_json(const struct ana_eval *e, struct strbuf *out)
 			strbuf_addch(out, ',');
 		strbuf_addch(out, '{');
 		kv_str(out, "actual", e->mispred[i].actual, &f);
+		if (e->mispred[i].actual_pid >= 0)
+			kv_u64(out, "actual_pid", (uint64_t)e->mispred[i].actual_pid, &f);
 		kv_str(out, "predicted", e->mispred[i].predicted, &f);
+		if (e->mispred[i].predicted_pid >= 0)
+			kv_u64(out, "predicted_pid", (uint64_t)e->mispred[i].predicted_pid, &f);
 		kv_u64(out, "count", e->mispred[i].n, &f);
 		strbuf_addch(out, '}');
 	}

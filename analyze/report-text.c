@@ -19,15 +19,23 @@ static const char *mode_name(int mode)
 	return mode == DS_WIN_SEQUENCE ? "sequence" : "candidates";
 }
 
+/* Accuracy in text is a percentage everywhere (eval, report, train, live); JSON keeps fractions. */
+static double pct(double hits, uint64_t n)
+{
+	return 100 * ana_rate(hits, n);
+}
+
 static void score_line(struct strbuf *out, const struct ana_eval *e, const char *name,
 		       const struct ana_score *s, const char *mark)
 {
+	char ci[48];
 	double lo, hi;
 
 	ana_wilson(s->top1_c, (double)e->contested, &lo, &hi);
-	strbuf_addf(out, "%-2s%-22s %6.3f  %6.3f   %6.3f [%5.3f, %5.3f]   %6.3f\n", mark, name,
-		    ana_rate(s->top1, e->decisions), ana_rate(s->top3, e->decisions),
-		    ana_rate(s->top1_c, e->contested), lo, hi, ana_rate(s->top3_c, e->contested));
+	snprintf(ci, sizeof(ci), "[%.1f%%, %.1f%%]", 100 * lo, 100 * hi);
+	strbuf_addf(out, "%-2s%-25s %6.1f%% %6.1f%%   %6.1f%% %-16s  %6.1f%%\n", mark, name,
+		    pct(s->top1, e->decisions), pct(s->top3, e->decisions),
+		    pct(s->top1_c, e->contested), ci, pct(s->top3_c, e->contested));
 }
 
 static void group_table(struct strbuf *out, const struct ana_eval *e, const struct ana_group *g,
@@ -38,13 +46,13 @@ static void group_table(struct strbuf *out, const struct ana_eval *e, const stru
 	strbuf_addf(out, "  %-16s %10s %10s", what, "decisions", "contested");
 	if (e->has_model)
 		strbuf_addf(out, " %8s", "model");
-	strbuf_addf(out, " %18s\n", best);
+	strbuf_addf(out, " %19s\n", best);
 	for (size_t i = 0; i < n && i < max; i++) {
 		strbuf_addf(out, "  %-16s %10llu %10llu", g[i].name, (unsigned long long)g[i].n,
 			    (unsigned long long)g[i].contested);
 		if (e->has_model)
-			strbuf_addf(out, " %8.3f", ana_rate(g[i].model_top1, g[i].n));
-		strbuf_addf(out, " %18.3f\n", ana_rate(g[i].best_top1, g[i].n));
+			strbuf_addf(out, " %7.1f%%", pct(g[i].model_top1, g[i].n));
+		strbuf_addf(out, " %18.1f%%\n", pct(g[i].best_top1, g[i].n));
 	}
 }
 
@@ -58,11 +66,11 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 		    (unsigned long long)e->contested,
 		    100 * ana_rate((double)e->contested, e->decisions),
 		    100 * ana_rate((double)e->covered, e->decisions));
-	strbuf_addf(out, "chance top-1 %.3f (all), %.3f (contested); input: %llu inferred "
+	strbuf_addf(out, "chance top-1 %.1f%% (all), %.1f%% (contested); input: %llu inferred "
 			 "switches (never scored), %llu lost-event resets\n\n",
-		    ana_rate(e->chance, e->decisions), ana_rate(e->chance_c, e->contested),
+		    pct(e->chance, e->decisions), pct(e->chance_c, e->contested),
 		    (unsigned long long)e->inferred_switches, (unsigned long long)e->lost_resets);
-	strbuf_addf(out, "  %-22s %6s  %6s   %-22s   %s\n", "predictor", "top-1", "top-3",
+	strbuf_addf(out, "  %-25s %7s %7s   %-24s  %s\n", "predictor", "top-1", "top-3",
 		    "top-1 contested [95% CI]", "top-3 contested");
 	if (e->has_model) {
 		snprintf(name, sizeof(name), "model (%s)", e->arith);
@@ -83,14 +91,21 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 	group_table(out, e, e->cpu_groups, e->nr_cpu_groups, "cpu", e->nr_cpu_groups);
 	strbuf_addf(out, "\nper task (the kernel's pick; top 15 by decisions):\n");
 	group_table(out, e, e->comm_groups, e->nr_comm_groups, "comm", 15);
-	strbuf_addf(out, "\nmost frequent mispredictions (%s; actual <- predicted):\n",
+	strbuf_addf(out, "\nmost frequent mispredictions (%s; actual pid comm <- predicted):\n",
 		    e->has_model ? "model" : ana_baseline_names[e->best >= 0 ? e->best : 0]);
 	if (!e->nr_mispred)
 		strbuf_addf(out, "  none\n");
-	for (size_t i = 0; i < e->nr_mispred && i < 10; i++)
-		strbuf_addf(out, "  %8llu  %-16s <- %s\n",
-			    (unsigned long long)e->mispred[i].n, e->mispred[i].actual,
-			    e->mispred[i].predicted);
+	for (size_t i = 0; i < e->nr_mispred && i < 10; i++) {
+		const struct ana_mispred *m = &e->mispred[i];
+		char a[16] = "-", p[16] = "-";
+
+		if (m->actual_pid >= 0)
+			snprintf(a, sizeof(a), "%d", m->actual_pid);
+		if (m->predicted_pid >= 0)
+			snprintf(p, sizeof(p), "%d", m->predicted_pid);
+		strbuf_addf(out, "  %8llu  %7s %-16s <- %7s %s\n", (unsigned long long)m->n, a,
+			    m->actual, p, m->predicted);
+	}
 }
 
 static void summary_cols(struct strbuf *out, const struct ana_summary *s)
@@ -100,6 +115,15 @@ static void summary_cols(struct strbuf *out, const struct ana_summary *s)
 	ms(out, s->p90, 9);
 	ms(out, s->p99, 9);
 	ms(out, s->max, 9);
+}
+
+/* tasks_left_out - say how many tasks a --top limited table does not show, and how to see them */
+static void tasks_left_out(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
+{
+	if (!top || st->nr_tasks <= top)
+		return;
+	strbuf_addf(out, "  (%llu tasks left out: --all shows every task, --top N the first N)\n",
+		    (unsigned long long)(st->nr_tasks - top));
 }
 
 static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
@@ -141,35 +165,44 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		strbuf_addf(out, ", top %llu of %llu", (unsigned long long)top,
 			    (unsigned long long)st->nr_tasks);
 	strbuf_addf(out, ")\n");
-	strbuf_addf(out, "  %7s %-16s %11s %7s %5s %9s %9s %9s %7s %9s %9s %9s %9s %9s %11s %5s %5s\n",
-		    "pid", "comm", "run", "switch", "infer", "run-min", "run-avg", "run-max",
-		    "delays", "dly-avg", "dly-p50", "dly-p90", "dly-p99", "dly-max", "sleep", "migr",
+	strbuf_addf(out, "  %7s %-15s %10s %7s %5s %8s %8s %8s %10s %5s %5s\n", "pid", "comm",
+		    "run", "switch", "infer", "run-min", "run-avg", "run-max", "sleep", "migr",
 		    "preem");
 	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
 		const struct ana_task_stats *t = &st->tasks[i];
 
-		strbuf_addf(out, "  %7d %-16s", t->pid, t->comm);
-		ms(out, t->run_ns, 11);
+		strbuf_addf(out, "  %7d %-15.15s", t->pid, t->comm);
+		ms(out, t->run_ns, 10);
 		strbuf_addf(out, " %7llu %5llu", (unsigned long long)t->switches,
 			    (unsigned long long)t->inferred_in);
-		ms(out, t->burst.min, 9);
-		ms(out, (uint64_t)(t->burst.avg + 0.5), 9);
-		ms(out, t->burst.max, 9);
-		strbuf_addf(out, " %7llu", (unsigned long long)t->delay.n);
-		summary_cols(out, &t->delay);
-		ms(out, t->sleep_ns, 11);
+		ms(out, t->burst.min, 8);
+		ms(out, (uint64_t)(t->burst.avg + 0.5), 8);
+		ms(out, t->burst.max, 8);
+		ms(out, t->sleep_ns, 10);
 		strbuf_addf(out, " %5llu %5llu\n", (unsigned long long)t->migrations,
 			    (unsigned long long)t->preemptions);
 	}
+	tasks_left_out(st, out, top);
 
-	strbuf_addf(out, "\nrun bursts per task (counts)\n  %7s %-16s", "pid", "comm");
+	strbuf_addf(out, "\nscheduling delay per task (ms)\n  %7s %-15s %7s %9s %9s %9s %9s %9s\n",
+		    "pid", "comm", "delays", "avg", "p50", "p90", "p99", "max");
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+
+		strbuf_addf(out, "  %7d %-15.15s %7llu", t->pid, t->comm,
+			    (unsigned long long)t->delay.n);
+		summary_cols(out, &t->delay);
+		strbuf_addch(out, '\n');
+	}
+
+	strbuf_addf(out, "\nrun bursts per task (counts)\n  %7s %-15s", "pid", "comm");
 	for (int b = 0; b < ANA_BURST_BUCKETS; b++)
 		strbuf_addf(out, " %10s", ana_burst_bucket_names[b]);
 	strbuf_addch(out, '\n');
 	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
 		const struct ana_task_stats *t = &st->tasks[i];
 
-		strbuf_addf(out, "  %7d %-16s", t->pid, t->comm);
+		strbuf_addf(out, "  %7d %-15.15s", t->pid, t->comm);
 		for (int b = 0; b < ANA_BURST_BUCKETS; b++)
 			strbuf_addf(out, " %10llu", (unsigned long long)t->burst_hist[b]);
 		strbuf_addch(out, '\n');

@@ -36,6 +36,9 @@ test_expect_success 'the known answers: longest-queued always right, random exac
 	assert [c["cpu"] for c in r["per_cpu"]] == [0, 1]
 	assert r["per_cpu"][1]["contested"] == 0
 	assert {"actual", "predicted", "count"} <= set(r["mispredictions"][0])
+	# mispredictions name the task by pid too (rr-b is pid 11 in rr-trace.py)
+	m = r["mispredictions"][0]
+	assert (m["predicted"], m["predicted_pid"]) == ("rr-b", 11) and "actual_pid" not in m, m
 	assert len(r["over_time"]) > 0 and len(r["by_candidates"]) > 0
 	EOP
 '
