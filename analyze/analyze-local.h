@@ -87,7 +87,5 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 int ana_report_csv(const struct ana_trace_stats *st, struct strbuf *out);
 int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 		    struct strbuf *out, uint64_t top);
-/* ana_json_double - a finite number as JSON ("%.6g"-like, never nan/inf) */
-void ana_json_double(struct strbuf *out, double v);
 
 #endif /* SC_ANALYZE_LOCAL_H */

@@ -37,6 +37,7 @@
 #include "data/windows.h"
 
 struct strbuf;
+struct json_writer;
 
 /* ---- distributions ------------------------------------------------------- */
 
@@ -330,6 +331,8 @@ void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *
 void ana_eval_text(const struct ana_eval *e, struct strbuf *out);
 /* ana_eval_json - one JSON object with the keys listed in schedcast-eval(1) */
 void ana_eval_json(const struct ana_eval *e, struct strbuf *out);
+/* ana_eval_json_fields - the same keys as members of an object jw has open */
+void ana_eval_json_fields(const struct ana_eval *e, struct json_writer *jw);
 
 enum ana_format { ANA_FMT_TEXT, ANA_FMT_JSON, ANA_FMT_CSV, ANA_FMT_HTML };
 

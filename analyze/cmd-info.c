@@ -58,6 +58,7 @@ int cmd_info(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strbuf out = STRBUF_INIT;
+	struct json_writer jw;
 	int json = 0, c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
@@ -75,24 +76,26 @@ int cmd_info(int argc, char **argv)
 		error("no file given");
 		return sc_usage(info_usage, 1);
 	}
+	json_writer_init(&jw, &out);
 	if (json && argc - optind > 1)
-		strbuf_addch(&out, '[');
+		json_array_begin(&jw, NULL);
 	for (int i = optind; i < argc; i++) {
-		size_t mark = out.len;
+		struct strbuf one = STRBUF_INIT;
 
-		if (json && i > optind)
-			strbuf_addch(&out, ',');
-		else if (!json && i > optind)
-			strbuf_addch(&out, '\n');
-		if (describe(argv[i], json, &out)) {
-			out.len = mark;
-			out.buf[mark] = '\0';
+		if (describe(argv[i], json, &one)) {
 			status = 1;
+		} else if (json) {
+			json_raw(&jw, NULL, one.buf);
+		} else {
+			if (out.len)
+				strbuf_addch(&out, '\n');
+			strbuf_add(&out, one.buf, one.len);
 		}
+		strbuf_release(&one);
 	}
 	if (json && argc - optind > 1)
-		strbuf_addch(&out, ']');
-	if (json)
+		json_array_end(&jw);
+	if (json && out.len)
 		strbuf_addch(&out, '\n');
 	fputs(out.buf, stdout);
 	strbuf_release(&out);

@@ -311,24 +311,24 @@ static void print_text_summary(struct live *l, const struct live_opts *o,
 static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct json_writer jw;
 
-	ana_eval_json(&l->e, &sb);
-	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == ' '))
-		sb.buf[--sb.len] = '\0';
-	if (sb.len && sb.buf[sb.len - 1] == '}') {
-		sb.buf[--sb.len] = '\0';
-		strbuf_addf(&sb,
-			    ",\"live\":{\"backend\":\"%s\",\"nr_cpus\":%d,\"duration_ns\":%llu,"
-			    "\"events\":%llu,\"decisions\":%llu,\"skipped\":%llu,"
-			    "\"fell_behind\":%llu,\"max_lag_ns\":%llu,\"lost\":%llu,"
-			    "\"predict_ns\":%llu}}",
-			    backend_name(l->s), meta->nr_cpus,
-			    (unsigned long long)(meta->end_ns - meta->start_ns),
-			    (unsigned long long)l->events, (unsigned long long)l->decisions,
-			    (unsigned long long)l->skipped, (unsigned long long)l->behind_episodes,
-			    (unsigned long long)l->max_lag_ns, (unsigned long long)total_lost(l),
-			    (unsigned long long)l->predict_ns);
-	}
+	json_writer_init(&jw, &sb);
+	json_object_begin(&jw, NULL);
+	ana_eval_json_fields(&l->e, &jw);
+	json_object_begin(&jw, "live");
+	json_str(&jw, "backend", backend_name(l->s));
+	json_i64(&jw, "nr_cpus", meta->nr_cpus);
+	json_u64(&jw, "duration_ns", meta->end_ns - meta->start_ns);
+	json_u64(&jw, "events", l->events);
+	json_u64(&jw, "decisions", l->decisions);
+	json_u64(&jw, "skipped", l->skipped);
+	json_u64(&jw, "fell_behind", l->behind_episodes);
+	json_u64(&jw, "max_lag_ns", l->max_lag_ns);
+	json_u64(&jw, "lost", total_lost(l));
+	json_u64(&jw, "predict_ns", l->predict_ns);
+	json_object_end(&jw);
+	json_object_end(&jw);
 	printf("%s\n", sb.buf);
 	strbuf_release(&sb);
 }

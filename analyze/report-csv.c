@@ -1,27 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * CSV rendering (RFC 4180): one row per task, the columns of the per-task
- * JSON objects flattened.  Durations in ns.
+ * JSON objects flattened.  Durations in ns.  Comms go through
+ * strbuf_add_csv_cell(): valid UTF-8, no control bytes, no formulas.
  */
 #include <string.h>
 
 #include "analyze/analyze-local.h"
 #include "common/common.h"
-
-static void csv_str(struct strbuf *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		strbuf_addstr(out, s);
-		return;
-	}
-	strbuf_addch(out, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			strbuf_addch(out, '"');
-		strbuf_addch(out, *s);
-	}
-	strbuf_addch(out, '"');
-}
 
 static void summary(struct strbuf *out, const struct ana_summary *s)
 {
@@ -53,7 +39,7 @@ int ana_report_csv(const struct ana_trace_stats *st, struct strbuf *out)
 		const struct ana_task_stats *t = &st->tasks[i];
 
 		strbuf_addf(out, "%d,", t->pid);
-		csv_str(out, t->comm);
+		strbuf_add_csv_cell(out, t->comm);
 		strbuf_addf(out, ",%llu,%llu,%llu", (unsigned long long)t->run_ns,
 			    (unsigned long long)t->switches, (unsigned long long)t->inferred_in);
 		summary(out, &t->burst);

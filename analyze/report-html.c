@@ -24,9 +24,12 @@ static const char *const palette[] = {
 	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 };
 
-static void esc(struct strbuf *out, const char *s)
+static void esc(struct strbuf *out, const char *str)
 {
-	for (; *s; s++) {
+	struct strbuf safe = STRBUF_INIT;
+
+	strbuf_add_safe(&safe, str);
+	for (const char *s = safe.buf; *s; s++) {
 		switch (*s) {
 		case '<': strbuf_addstr(out, "&lt;"); break;
 		case '>': strbuf_addstr(out, "&gt;"); break;
@@ -35,6 +38,7 @@ static void esc(struct strbuf *out, const char *s)
 		default: strbuf_addch(out, *s);
 		}
 	}
+	strbuf_release(&safe);
 }
 
 struct series {

@@ -48,7 +48,10 @@ static void group_table(struct strbuf *out, const struct ana_eval *e, const stru
 		strbuf_addf(out, " %8s", "model");
 	strbuf_addf(out, " %19s\n", best);
 	for (size_t i = 0; i < n && i < max; i++) {
-		strbuf_addf(out, "  %-16s %10llu %10llu", g[i].name, (unsigned long long)g[i].n,
+		char name[SC_SAFE_SIZE(sizeof(g[i].name))];
+
+		strbuf_addf(out, "  %s %10llu %10llu", sc_safe_pad(name, sizeof(name), g[i].name, 16),
+			    (unsigned long long)g[i].n,
 			    (unsigned long long)g[i].contested);
 		if (e->has_model)
 			strbuf_addf(out, " %7.1f%%", pct(g[i].model_top1, g[i].n));
@@ -103,8 +106,11 @@ void ana_eval_text(const struct ana_eval *e, struct strbuf *out)
 			snprintf(a, sizeof(a), "%d", m->actual_pid);
 		if (m->predicted_pid >= 0)
 			snprintf(p, sizeof(p), "%d", m->predicted_pid);
-		strbuf_addf(out, "  %8llu  %7s %-16s <- %7s %s\n", (unsigned long long)m->n, a,
-			    m->actual, p, m->predicted);
+		char sa[SC_SAFE_SIZE(sizeof(m->actual))], sp[SC_SAFE_SIZE(sizeof(m->predicted))];
+
+		strbuf_addf(out, "  %8llu  %7s %s <- %7s %s\n", (unsigned long long)m->n, a,
+			    sc_safe_pad(sa, sizeof(sa), m->actual, 16), p,
+			    sc_safe_str(sp, sizeof(sp), m->predicted));
 	}
 }
 
@@ -170,8 +176,9 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		    "preem");
 	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
 		const struct ana_task_stats *t = &st->tasks[i];
+		char comm[SC_SAFE_SIZE(sizeof(t->comm))];
 
-		strbuf_addf(out, "  %7d %-15.15s", t->pid, t->comm);
+		strbuf_addf(out, "  %7d %s", t->pid, sc_safe_pad(comm, sizeof(comm), t->comm, 15));
 		ms(out, t->run_ns, 10);
 		strbuf_addf(out, " %7llu %5llu", (unsigned long long)t->switches,
 			    (unsigned long long)t->inferred_in);
@@ -188,8 +195,9 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		    "pid", "comm", "delays", "avg", "p50", "p90", "p99", "max");
 	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
 		const struct ana_task_stats *t = &st->tasks[i];
+		char comm[SC_SAFE_SIZE(sizeof(t->comm))];
 
-		strbuf_addf(out, "  %7d %-15.15s %7llu", t->pid, t->comm,
+		strbuf_addf(out, "  %7d %s %7llu", t->pid, sc_safe_pad(comm, sizeof(comm), t->comm, 15),
 			    (unsigned long long)t->delay.n);
 		summary_cols(out, &t->delay);
 		strbuf_addch(out, '\n');
@@ -201,8 +209,9 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 	strbuf_addch(out, '\n');
 	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
 		const struct ana_task_stats *t = &st->tasks[i];
+		char comm[SC_SAFE_SIZE(sizeof(t->comm))];
 
-		strbuf_addf(out, "  %7d %-15.15s", t->pid, t->comm);
+		strbuf_addf(out, "  %7d %s", t->pid, sc_safe_pad(comm, sizeof(comm), t->comm, 15));
 		for (int b = 0; b < ANA_BURST_BUCKETS; b++)
 			strbuf_addf(out, " %10llu", (unsigned long long)t->burst_hist[b]);
 		strbuf_addch(out, '\n');

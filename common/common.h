@@ -105,13 +105,84 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) SC_PRINTF(2, 3);
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
-/* strbuf_add_json_str - append s as a JSON string literal, quotes included */
-void strbuf_add_json_str(struct strbuf *sb, const char *s);
 /*
  * strbuf_getline - read one line from fp without its newline.
  * Returns 0 on a line, EOF at end of file (sb is then empty).
  */
 int strbuf_getline(struct strbuf *sb, FILE *fp);
+
+/* ---- untrusted strings and JSON (common/json.c) ------------------------------ */
+
+/*
+ * One rule for every writer (JSON, CSV, text, HTML) of a string that came from
+ * a trace or a file: bytes that are not valid UTF-8 become U+FFFD (one per
+ * byte); control characters (C0, DEL, C1) are escaped, "\u00XX" in JSON and
+ * "\xXX" elsewhere, so no ESC sequence ever reaches a terminal.
+ */
+
+/* sc_utf8_seq_len - bytes of the valid UTF-8 character at s (1..4, at most n), 0 if invalid */
+size_t sc_utf8_seq_len(const unsigned char *s, size_t n);
+/* strbuf_add_safe - append s (at most n bytes, stops at NUL) under the rule above */
+void strbuf_add_safe(struct strbuf *sb, const char *s);
+void strbuf_add_safe_n(struct strbuf *sb, const char *s, size_t n);
+/*
+ * sc_safe_str - s under the rule above in buf (cut at a character boundary to
+ * fit size), for printf-style tables; returns buf.  SC_SAFE_SIZE(n) holds any
+ * string of n bytes.
+ */
+#define SC_SAFE_SIZE(n) (4 * (n) + 1)
+const char *sc_safe_str(char *buf, size_t size, const char *s);
+/*
+ * sc_safe_pad - as sc_safe_str, cut or padded with spaces to exactly width
+ * characters (a table column; "%-15.15s" would cut UTF-8 in the middle)
+ */
+const char *sc_safe_pad(char *buf, size_t size, const char *s, int width);
+/*
+ * strbuf_add_csv_cell - one RFC 4180 text cell: the rule above, a leading "'"
+ * when the cell starts with = + - @ tab or CR (OWASP CSV injection), quoted
+ * when it holds a comma, quote or newline
+ */
+void strbuf_add_csv_cell(struct strbuf *sb, const char *s);
+/* strbuf_add_json_str - append s as a JSON string literal, quotes included */
+void strbuf_add_json_str(struct strbuf *sb, const char *s);
+void strbuf_add_json_str_n(struct strbuf *sb, const char *s, size_t n);
+
+/*
+ * struct json_writer - compact JSON into a strbuf, commas and nesting kept
+ * for the caller.  Every value function takes the member's key, or NULL for
+ * an array element or the top-level value:
+ *
+ *	json_writer_init(&jw, &sb);
+ *	json_object_begin(&jw, NULL);
+ *	json_u64(&jw, "events", n);
+ *	json_array_begin(&jw, "cpus");  json_u64(&jw, NULL, 0);  json_array_end(&jw);
+ *	json_object_end(&jw);
+ *
+ * Non-finite doubles are written as 0.  The struct may be copied to roll
+ * back (with the strbuf's length) when a member fails half-way.
+ */
+#define JSON_MAX_DEPTH 32
+struct json_writer {
+	struct strbuf *out;
+	int depth;
+	unsigned char first[JSON_MAX_DEPTH];	/* nothing written yet at that depth */
+};
+
+void json_writer_init(struct json_writer *jw, struct strbuf *out);
+void json_object_begin(struct json_writer *jw, const char *key);
+void json_object_end(struct json_writer *jw);
+void json_array_begin(struct json_writer *jw, const char *key);
+void json_array_end(struct json_writer *jw);
+void json_str(struct json_writer *jw, const char *key, const char *s);
+/* json_strn - at most n bytes of s (fixed-size fields such as a 16-byte comm) */
+void json_strn(struct json_writer *jw, const char *key, const char *s, size_t n);
+void json_u64(struct json_writer *jw, const char *key, uint64_t v);
+void json_i64(struct json_writer *jw, const char *key, int64_t v);
+void json_double(struct json_writer *jw, const char *key, double v);
+void json_bool(struct json_writer *jw, const char *key, int v);
+void json_null(struct json_writer *jw, const char *key);
+/* json_raw - a complete JSON value made by another json_writer */
+void json_raw(struct json_writer *jw, const char *key, const char *value);
 
 /* ---- strict number parsing for options ---------------------------------- */
 

@@ -391,46 +391,64 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 	for (int i = 0; i < m->n_tensors; i++)
 		params += m->tensors[i].rows * m->tensors[i].cols;
 	if (json) {
-		strbuf_addstr(out, "{\"file\":");
-		strbuf_add_json_str(out, path);
-		strbuf_addf(out, ",\"format\":\"%s\",\"version\":%d,\"arith\":\"%s\",\"mode\":\"%s\"",
-			    DS_MODEL_FORMAT, m->version, m->arith, seq ? "sequence" : "candidates");
-		strbuf_addf(out, ",\"K\":%d,\"E\":%d,\"S\":%d,\"W\":%d,\"V\":%d,\"D\":%d,\"H\":%d,\"M\":%d",
-			    m->K, m->E, m->S, m->W, m->V, m->D, m->H, m->M);
-		strbuf_addf(out, ",\"parameters\":%llu,\"epochs\":%d,\"batch\":%d,\"lr\":%g,"
-			    "\"seed\":%llu,\"threads\":%d,\"best_epoch\":%d",
-			    (unsigned long long)params, m->epochs, m->batch, m->lr,
-			    (unsigned long long)m->seed, m->threads, m->best_epoch);
-		strbuf_addstr(out, ",\"ep_features\":[");
-		for (int i = 0; i < m->E; i++) {
-			strbuf_addstr(out, i ? "," : "");
-			strbuf_add_json_str(out, m->ep_names[i]);
-		}
-		strbuf_addstr(out, "],\"state_features\":[");
-		for (int i = 0; i < m->S; i++) {
-			strbuf_addstr(out, i ? "," : "");
-			strbuf_add_json_str(out, m->state_names[i]);
-		}
-		strbuf_addstr(out, "],\"tensors\":{");
+		struct json_writer jw;
+		char dg[17];
+
+		json_writer_init(&jw, out);
+		json_object_begin(&jw, NULL);
+		json_str(&jw, "file", path);
+		json_str(&jw, "format", DS_MODEL_FORMAT);
+		json_i64(&jw, "version", m->version);
+		json_str(&jw, "arith", m->arith);
+		json_str(&jw, "mode", seq ? "sequence" : "candidates");
+		json_i64(&jw, "K", m->K);
+		json_i64(&jw, "E", m->E);
+		json_i64(&jw, "S", m->S);
+		json_i64(&jw, "W", m->W);
+		json_i64(&jw, "V", m->V);
+		json_i64(&jw, "D", m->D);
+		json_i64(&jw, "H", m->H);
+		json_i64(&jw, "M", m->M);
+		json_u64(&jw, "parameters", params);
+		json_i64(&jw, "epochs", m->epochs);
+		json_i64(&jw, "batch", m->batch);
+		json_double(&jw, "lr", m->lr);
+		json_u64(&jw, "seed", m->seed);
+		json_i64(&jw, "threads", m->threads);
+		json_i64(&jw, "best_epoch", m->best_epoch);
+		json_array_begin(&jw, "ep_features");
+		for (int i = 0; i < m->E; i++)
+			json_str(&jw, NULL, m->ep_names[i]);
+		json_array_end(&jw);
+		json_array_begin(&jw, "state_features");
+		for (int i = 0; i < m->S; i++)
+			json_str(&jw, NULL, m->state_names[i]);
+		json_array_end(&jw);
+		json_object_begin(&jw, "tensors");
 		for (int i = 0; i < m->n_tensors; i++) {
-			strbuf_addstr(out, i ? "," : "");
-			strbuf_add_json_str(out, m->tensors[i].name);
-			strbuf_addf(out, ":{\"shape\":[%llu,%llu],\"q\":\"%s\"}",
-				    (unsigned long long)m->tensors[i].rows,
-				    (unsigned long long)m->tensors[i].cols, m->tensors[i].q);
+			json_object_begin(&jw, m->tensors[i].name);
+			json_array_begin(&jw, "shape");
+			json_u64(&jw, NULL, m->tensors[i].rows);
+			json_u64(&jw, NULL, m->tensors[i].cols);
+			json_array_end(&jw);
+			json_str(&jw, "q", m->tensors[i].q);
+			json_object_end(&jw);
 		}
-		strbuf_addstr(out, "},\"train_loss\":[");
+		json_object_end(&jw);
+		json_array_begin(&jw, "train_loss");
 		for (int i = 0; i < m->n_curve; i++)
-			strbuf_addf(out, "%s%.6g", i ? "," : "", m->train_loss[i]);
-		strbuf_addstr(out, "],\"val_top1\":[");
+			json_double(&jw, NULL, m->train_loss[i]);
+		json_array_end(&jw);
+		json_array_begin(&jw, "val_top1");
 		for (int i = 0; i < m->n_curve; i++)
-			strbuf_addf(out, "%s%.6g", i ? "," : "", m->val_top1[i]);
-		strbuf_addf(out, "],\"checkpoint_epoch\":%d,\"digest\":\"%016llx\",\"windows\":",
-			    m->has_ckpt ? m->ckpt_epoch : 0, (unsigned long long)digest(m));
-		strbuf_add_json_str(out, m->windows);
-		strbuf_addstr(out, ",\"command_line\":");
-		strbuf_add_json_str(out, m->command_line);
-		strbuf_addstr(out, "}");
+			json_double(&jw, NULL, m->val_top1[i]);
+		json_array_end(&jw);
+		json_i64(&jw, "checkpoint_epoch", m->has_ckpt ? m->ckpt_epoch : 0);
+		snprintf(dg, sizeof(dg), "%016llx", (unsigned long long)digest(m));
+		json_str(&jw, "digest", dg);
+		json_str(&jw, "windows", m->windows);
+		json_str(&jw, "command_line", m->command_line);
+		json_object_end(&jw);
 		ds_model_free(m);
 		return 0;
 	}

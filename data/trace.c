@@ -921,36 +921,39 @@ int ds_trace_describe(const char *path, int json, struct strbuf *out)
 	m = &r->meta;
 	span = m->end_ns > m->start_ns ? m->end_ns - m->start_ns : 0;
 	if (json) {
-		strbuf_addstr(out, "{\"file\":");
-		strbuf_add_json_str(out, path);
-		strbuf_addf(out, ",\"format\":\"%s\",\"version\":%d,\"source\":", DS_TRACE_FORMAT,
-			    m->version);
-		strbuf_add_json_str(out, m->source);
-		strbuf_addstr(out, ",\"kernel_release\":");
-		strbuf_add_json_str(out, m->kernel_release);
-		strbuf_addstr(out, ",\"hostname\":");
-		strbuf_add_json_str(out, m->hostname);
-		strbuf_addstr(out, ",\"clock\":");
-		strbuf_add_json_str(out, m->clock);
-		strbuf_addf(out, ",\"nr_cpus\":%d,\"start_ns\":%llu,\"end_ns\":%llu,\"duration_ns\":%llu",
-			    m->nr_cpus, (unsigned long long)m->start_ns,
-			    (unsigned long long)m->end_ns, (unsigned long long)span);
-		strbuf_addf(out, ",\"events\":%llu,\"tasks\":%llu,\"events_by_type\":{",
-			    (unsigned long long)m->nr_events, (unsigned long long)m->nr_tasks);
+		struct json_writer jw;
+
+		json_writer_init(&jw, out);
+		json_object_begin(&jw, NULL);
+		json_str(&jw, "file", path);
+		json_str(&jw, "format", DS_TRACE_FORMAT);
+		json_i64(&jw, "version", m->version);
+		json_str(&jw, "source", m->source);
+		json_str(&jw, "kernel_release", m->kernel_release);
+		json_str(&jw, "hostname", m->hostname);
+		json_str(&jw, "clock", m->clock);
+		json_i64(&jw, "nr_cpus", m->nr_cpus);
+		json_u64(&jw, "start_ns", m->start_ns);
+		json_u64(&jw, "end_ns", m->end_ns);
+		json_u64(&jw, "duration_ns", span);
+		json_u64(&jw, "events", m->nr_events);
+		json_u64(&jw, "tasks", m->nr_tasks);
+		json_object_begin(&jw, "events_by_type");
 		for (int i = 0; i < DS_EV_MAX; i++)
-			strbuf_addf(out, "%s\"%s\":%llu", i ? "," : "", type_names[i],
-				    (unsigned long long)m->count_by_type[i]);
-		strbuf_addstr(out, "},\"events_recorded\":[");
-		for (int i = 0, n = 0; i < DS_EV_MAX; i++)
+			json_u64(&jw, type_names[i], m->count_by_type[i]);
+		json_object_end(&jw);
+		json_array_begin(&jw, "events_recorded");
+		for (int i = 0; i < DS_EV_MAX; i++)
 			if (m->events_recorded & DS_EV_BIT(i))
-				strbuf_addf(out, "%s\"%s\"", n++ ? "," : "", type_names[i]);
-		strbuf_addf(out, "],\"lost_total\":%llu,\"lost_per_cpu\":[",
-			    (unsigned long long)m->lost_total);
+				json_str(&jw, NULL, type_names[i]);
+		json_array_end(&jw);
+		json_u64(&jw, "lost_total", m->lost_total);
+		json_array_begin(&jw, "lost_per_cpu");
 		for (int i = 0; i < m->nr_cpus; i++)
-			strbuf_addf(out, "%s%llu", i ? "," : "", (unsigned long long)r->lost[i]);
-		strbuf_addstr(out, "],\"command_line\":");
-		strbuf_add_json_str(out, m->command_line);
-		strbuf_addstr(out, "}");
+			json_u64(&jw, NULL, r->lost[i]);
+		json_array_end(&jw);
+		json_str(&jw, "command_line", m->command_line);
+		json_object_end(&jw);
 		ds_trace_close(r);
 		return 0;
 	}

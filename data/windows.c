@@ -992,18 +992,22 @@ static double pct(uint64_t a, uint64_t b)
 	return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
-static void describe_feats(struct strbuf *out, int json, const char *title, char **names,
-			   const int8_t *frac, int n)
+static void describe_feats(struct strbuf *out, struct json_writer *jw, const char *title,
+			   char **names, const int8_t *frac, int n)
 {
-	if (json) {
-		strbuf_addf(out, ",\"%s\":[", title);
+	if (jw) {
+		char q[16];
+
+		json_array_begin(jw, title);
 		for (int i = 0; i < n; i++) {
-			strbuf_addf(out, "%s{\"name\":", i ? "," : "");
-			strbuf_add_json_str(out, names[i]);
-			strbuf_addf(out, ",\"frac\":%d,\"format\":\"Q%d.%d\"}", frac[i],
-				    15 - frac[i], frac[i]);
+			json_object_begin(jw, NULL);
+			json_str(jw, "name", names[i]);
+			json_i64(jw, "frac", frac[i]);
+			snprintf(q, sizeof(q), "Q%d.%d", 15 - frac[i], frac[i]);
+			json_str(jw, "format", q);
+			json_object_end(jw);
 		}
-		strbuf_addch(out, ']');
+		json_array_end(jw);
 		return;
 	}
 	strbuf_addf(out, "%-17s%d (int16, value = raw / 2^frac)\n", title, n);
@@ -1058,50 +1062,53 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 		     read_names(f, "state_names", "state_frac", (int)S, &stn, &stf)))
 		goto out;
 	if (json) {
-		strbuf_addstr(out, "{\"file\":");
-		strbuf_add_json_str(out, path);
-		strbuf_addf(out, ",\"format\":\"%s\",\"version\":%d,\"mode\":\"%s\"",
-			    DS_WINDOWS_FORMAT, version, seq ? "sequence" : "candidates");
-		strbuf_addf(out, ",\"K\":%lld,\"E\":%lld,\"S\":%lld,\"W\":%lld,\"traces\":[",
-			    (long long)K, (long long)E, (long long)S, (long long)W);
-		for (uint64_t i = 0; i < nt; i++) {
-			if (i)
-				strbuf_addch(out, ',');
-			strbuf_add_json_str(out, traces[i]);
-		}
-		strbuf_addf(out, "],\"decisions\":%llu,\"candidates\":%lld,\"covered\":%llu,"
-			    "\"coverage\":%.6f,\"contested\":%llu,\"contested_share\":%.6f,"
-			    "\"contested_covered\":%llu,\"contested_coverage\":%.6f,"
-			    "\"inferred_switches\":%llu,\"lost_resets\":%llu,\"vocab\":%lld",
-			    (unsigned long long)cov.decisions, (long long)ncand,
-			    (unsigned long long)cov.covered, pct(cov.covered, cov.decisions) / 100,
-			    (unsigned long long)cov.contested,
-			    pct(cov.contested, cov.decisions) / 100,
-			    (unsigned long long)cov.contested_covered,
-			    pct(cov.contested_covered, cov.contested) / 100,
-			    (unsigned long long)cov.inferred_switches,
-			    (unsigned long long)cov.lost_resets, (long long)nvocab);
-		if (seq) {
-			strbuf_addstr(out, ",\"vocab_by\":");
-			strbuf_add_json_str(out, by);
-		}
-		strbuf_addf(out, ",\"split\":{\"train\":%lld,\"val\":%lld,\"test\":%lld}",
-			    (long long)sn[0], (long long)sn[1], (long long)sn[2]);
-		strbuf_addstr(out, ",\"cand_hist\":[");
+		struct json_writer jw;
+
+		json_writer_init(&jw, out);
+		json_object_begin(&jw, NULL);
+		json_str(&jw, "file", path);
+		json_str(&jw, "format", DS_WINDOWS_FORMAT);
+		json_i64(&jw, "version", version);
+		json_str(&jw, "mode", seq ? "sequence" : "candidates");
+		json_i64(&jw, "K", K);
+		json_i64(&jw, "E", E);
+		json_i64(&jw, "S", S);
+		json_i64(&jw, "W", W);
+		json_array_begin(&jw, "traces");
+		for (uint64_t i = 0; i < nt; i++)
+			json_str(&jw, NULL, traces[i]);
+		json_array_end(&jw);
+		json_u64(&jw, "decisions", cov.decisions);
+		json_i64(&jw, "candidates", ncand);
+		json_u64(&jw, "covered", cov.covered);
+		json_double(&jw, "coverage", pct(cov.covered, cov.decisions) / 100);
+		json_u64(&jw, "contested", cov.contested);
+		json_double(&jw, "contested_share", pct(cov.contested, cov.decisions) / 100);
+		json_u64(&jw, "contested_covered", cov.contested_covered);
+		json_double(&jw, "contested_coverage",
+			    pct(cov.contested_covered, cov.contested) / 100);
+		json_u64(&jw, "inferred_switches", cov.inferred_switches);
+		json_u64(&jw, "lost_resets", cov.lost_resets);
+		json_i64(&jw, "vocab", nvocab);
+		if (seq)
+			json_str(&jw, "vocab_by", by);
+		json_object_begin(&jw, "split");
+		json_i64(&jw, "train", sn[0]);
+		json_i64(&jw, "val", sn[1]);
+		json_i64(&jw, "test", sn[2]);
+		json_object_end(&jw);
+		json_array_begin(&jw, "cand_hist");
 		for (int i = 0; i < DS_CAND_HIST; i++)
-			strbuf_addf(out, "%s%llu", i ? "," : "",
-				    (unsigned long long)cov.cand_hist[i]);
-		strbuf_addch(out, ']');
+			json_u64(&jw, NULL, cov.cand_hist[i]);
+		json_array_end(&jw);
 		if (!seq) {
-			describe_feats(out, 1, "episode_features", epn, epf, (int)E);
-			describe_feats(out, 1, "state_features", stn, stf, (int)S);
+			describe_feats(out, &jw, "episode_features", epn, epf, (int)E);
+			describe_feats(out, &jw, "state_features", stn, stf, (int)S);
 		}
 		if (ds_attr_exists(f, NULL, "command_line") &&
-		    !ds_attr_get_str(f, NULL, "command_line", &note)) {
-			strbuf_addstr(out, ",\"command_line\":");
-			strbuf_add_json_str(out, note);
-		}
-		strbuf_addch(out, '}');
+		    !ds_attr_get_str(f, NULL, "command_line", &note))
+			json_str(&jw, "command_line", note);
+		json_object_end(&jw);
 		ret = 0;
 		goto out;
 	}
@@ -1145,8 +1152,8 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 				    (unsigned long long)cov.cand_hist[i],
 				    pct(cov.cand_hist[i], cov.decisions));
 		}
-		describe_feats(out, 0, "episode features:", epn, epf, (int)E);
-		describe_feats(out, 0, "state features:", stn, stf, (int)S);
+		describe_feats(out, NULL, "episode features:", epn, epf, (int)E);
+		describe_feats(out, NULL, "state features:", stn, stf, (int)S);
 	}
 	if (ds_attr_exists(f, NULL, "command_line") &&
 	    !ds_attr_get_str(f, NULL, "command_line", &note))

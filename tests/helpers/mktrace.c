@@ -15,13 +15,33 @@
  *                                 "lost"; FIELD any struct ds_event member
  *                                 (pid prio next_pid next_prio state
  *                                 target_cpu orig_cpu dest_cpu comm
- *                                 next_comm common_pid)
+ *                                 next_comm common_pid); in comm and
+ *                                 next_comm "\xNN" is the byte NN, so a
+ *                                 test can name a task with any bytes
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
 #include "data/trace.h"
+
+/* Copy v into a DS_COMM_LEN field, "\xNN" escapes decoded, cut at 15 bytes */
+static void set_comm(char *dst, const char *v)
+{
+	size_t n = 0;
+
+	memset(dst, 0, DS_COMM_LEN);
+	while (*v && n < DS_COMM_LEN - 1) {
+		unsigned int b;
+
+		if (v[0] == '\\' && v[1] == 'x' && sscanf(v + 2, "%2x", &b) == 1) {
+			dst[n++] = (char)b;
+			v += 4;
+		} else {
+			dst[n++] = *v++;
+		}
+	}
+}
 
 static int set_field(struct ds_event *ev, const char *k, const char *v)
 {
@@ -41,9 +61,9 @@ static int set_field(struct ds_event *ev, const char *k, const char *v)
 	if (!strcmp(k, "state")) {
 		ev->state = strtoll(v, NULL, 0);
 	} else if (!strcmp(k, "comm")) {
-		snprintf(ev->comm, DS_COMM_LEN, "%s", v);
+		set_comm(ev->comm, v);
 	} else if (!strcmp(k, "next_comm")) {
-		snprintf(ev->next_comm, DS_COMM_LEN, "%s", v);
+		set_comm(ev->next_comm, v);
 	} else {
 		return -1;
 	}

@@ -87,6 +87,58 @@ test_expect_success 'a comm with a comma is quoted in CSV' '
 	python3 -c "import csv; r=list(csv.DictReader(open(\"comma.csv\"))); assert r[2][\"comm\"]==\"x,y\", r"
 '
 
+# Comms are arbitrary bytes: the kernel cuts them at 15 bytes (splitting a
+# UTF-8 character), and a task may name itself a formula or an escape
+# sequence.  a = "=1+2;cmd", b = a euro sign then a cut one, c = ESC[31m@x.
+test_expect_success 'setup: a trace with hostile comms' '
+	sed -e "s/comm=a /comm==1+2;cmd /; s/next_comm=a /next_comm==1+2;cmd /" \
+	    -e "s/comm=b /comm=\\\\xe2\\\\x82\\\\xacb\\\\xe2\\\\x82 /; s/next_comm=b /next_comm=\\\\xe2\\\\x82\\\\xacb\\\\xe2\\\\x82 /" \
+	    -e "s/comm=c /comm=\\\\x1b[31m@x /; s/next_comm=c /next_comm=\\\\x1b[31m@x /" \
+	    "$D/basic.events" >hostile.events &&
+	grep -q "comm=.xe2" hostile.events &&
+	mktrace hostile.h5 <hostile.events
+'
+
+test_expect_success 'JSON of hostile comms is valid UTF-8 (U+FFFD per bad byte), ESC escaped' '
+	schedcast report -f json hostile.h5 >h.json &&
+	! grep -q "$(printf "\033")" h.json &&
+	python3 - <<-EOP
+	import json
+	r = json.loads(open("h.json", "rb").read().decode("utf-8"))
+	t = {x["pid"]: x["comm"] for x in r["tasks"]}
+	assert t[10] == "=1+2;cmd", t
+	assert t[20] == "\u20acb\ufffd\ufffd", ascii(t[20])
+	assert t[11] == "\x1b[31m@x", ascii(t[11])
+	EOP
+'
+
+test_expect_success 'CSV of hostile comms: formulas quoted (OWASP), valid UTF-8, no ESC' '
+	schedcast report -f csv hostile.h5 >h.csv &&
+	! grep -q "$(printf "\033")" h.csv &&
+	python3 - <<-EOP
+	import csv, io
+	rows = list(csv.DictReader(io.StringIO(open("h.csv", "rb").read().decode("utf-8"))))
+	t = {int(r["pid"]): r["comm"] for r in rows}
+	assert t[10] == "\x27=1+2;cmd", ascii(t[10])
+	assert t[20] == "\u20acb\ufffd\ufffd", ascii(t[20])
+	assert t[11] == "\\\\x1b[31m@x", ascii(t[11])
+	for c in t.values():
+	    assert c[0] not in "=+-@\t\r", ascii(c)
+	EOP
+'
+
+test_expect_success 'text and HTML of hostile comms: valid UTF-8, no raw control bytes' '
+	schedcast report hostile.h5 >h.txt &&
+	schedcast report -f html hostile.h5 >h.html &&
+	python3 - <<-EOP
+	for f in ("h.txt", "h.html"):
+	    s = open(f, "rb").read().decode("utf-8")
+	    bad = [c for c in s if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
+	    assert not bad, (f, bad)
+	    assert "\\\\x1b[31m@x" in s and "\u20acb\ufffd\ufffd" in s, f
+	EOP
+'
+
 test_expect_success 'lost events on a CPU forget what ran and waited there' '
 	cat >lost.events <<-EOT &&
 	@cpus 1

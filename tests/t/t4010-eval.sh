@@ -113,6 +113,31 @@ test_expect_success 'a model for another feature set or mode is refused' '
 	test_must_fail schedcast eval -m m.h5 seq.h5 2>err && test_one_line_error err seq.h5
 '
 
+# Comms are arbitrary bytes (cut at 15 by the kernel, splitting UTF-8):
+# rr-a is a spreadsheet formula, rr-b a cut UTF-8 character, rr-c an ESC
+# sequence.  The eval JSON stays valid UTF-8, the text shows no control byte.
+test_expect_success 'hostile comms: eval JSON is valid UTF-8, text has no control bytes' '
+	sed -e "s/=rr-a /==HYPERLINK(\"x\") /g" -e "s/=rr-b /=caf\\\\xc3 /g" \
+	    -e "s/=rr-c /=\\\\x1b[2J@c /g" rr.events >h.events &&
+	grep -q "HYPERLINK" h.events && grep -q "xc3" h.events &&
+	mktrace h.h5 <h.events &&
+	schedcast features -o hw.h5 h.h5 >/dev/null &&
+	schedcast eval --split all --json hw.h5 >h.json &&
+	schedcast eval --split all hw.h5 >h.txt &&
+	python3 - <<-EOP
+	import json
+	r = json.loads(open("h.json", "rb").read().decode("utf-8"))
+	names = {g["comm"] for g in r["per_comm"]}
+	assert {"=HYPERLINK(\"x\")", "caf\ufffd", "\x1b[2J@c", "rr-d"} <= names, ascii(names)
+	for m in r["mispredictions"]:
+	    m["actual"].encode("utf-8"), m["predicted"].encode("utf-8")
+	s = open("h.txt", "rb").read().decode("utf-8")
+	bad = [c for c in s if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
+	assert not bad, ascii(bad)
+	assert "\\\\x1b[2J@c" in s and "caf\ufffd" in s, s
+	EOP
+'
+
 test_expect_success 'bad inputs: one line naming the file, exit 1' '
 	test_must_fail schedcast eval "$D/windows-newer.h5" 2>err &&
 	test_one_line_error err windows-newer.h5 && grep -q newer err &&

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -95,6 +96,61 @@ static void test_strbuf(void **state)
 	strbuf_release(&sb);
 }
 
+/* The one rule for untrusted strings (common/json.c), in every writer */
+static void test_untrusted_strings(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct json_writer jw;
+	char buf[SC_SAFE_SIZE(16)];
+
+	/* valid UTF-8 kept; a cut sequence, an overlong form, a surrogate, 0xff: U+FFFD per byte */
+	strbuf_add_json_str(&sb, "\xe2\x82\xac|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\xff");
+	assert_string_equal(sb.buf, "\"\xe2\x82\xac|\\ufffd\\ufffd|\\ufffd\\ufffd|"
+				    "\\ufffd\\ufffd\\ufffd|\\ufffd\"");
+	strbuf_reset(&sb);
+	/* C0, DEL and C1 (U+0085 as c2 85) escaped in JSON */
+	strbuf_add_json_str(&sb, "\x1b[1m\x7f\xc2\x85\xc2\xa0");
+	assert_string_equal(sb.buf, "\"\\u001b[1m\\u007f\\u0085\xc2\xa0\"");
+	strbuf_reset(&sb);
+	strbuf_add_json_str_n(&sb, "abcdef", 3);
+	assert_string_equal(sb.buf, "\"abc\"");
+	strbuf_reset(&sb);
+	/* text: \xNN for control characters, U+FFFD for bad bytes */
+	assert_string_equal(sc_safe_str(buf, sizeof(buf), "\x1b]0;x\x07\xc3"),
+			    "\\x1b]0;x\\x07\xef\xbf\xbd");
+	/* cut at a character boundary */
+	assert_string_equal(sc_safe_str(buf, 5, "ab\xe2\x82\xac"), "ab");
+	/* CSV: formulas get a quote, quoting per RFC 4180 */
+	strbuf_add_csv_cell(&sb, "=1+2;cmd");
+	strbuf_addch(&sb, '|');
+	strbuf_add_csv_cell(&sb, "@x,\"y\"");
+	strbuf_addch(&sb, '|');
+	strbuf_add_csv_cell(&sb, "\tz");
+	strbuf_addch(&sb, '|');
+	strbuf_add_csv_cell(&sb, "a-b");
+	assert_string_equal(sb.buf, "'=1+2;cmd|\"'@x,\"\"y\"\"\"|'\\x09z|a-b");
+	strbuf_reset(&sb);
+	/* the writer: commas, nesting, keys, numbers */
+	json_writer_init(&jw, &sb);
+	json_object_begin(&jw, NULL);
+	json_u64(&jw, "a", UINT64_MAX);
+	json_array_begin(&jw, "b");
+	json_i64(&jw, NULL, INT64_MIN);
+	json_double(&jw, NULL, NAN);
+	json_bool(&jw, NULL, 1);
+	json_null(&jw, NULL);
+	json_object_begin(&jw, NULL);
+	json_object_end(&jw);
+	json_array_end(&jw);
+	json_str(&jw, "c\x01", "d");
+	json_raw(&jw, "e", "[1]");
+	json_object_end(&jw);
+	assert_string_equal(sb.buf, "{\"a\":18446744073709551615,\"b\":[-9223372036854775808,0,"
+				    "true,null,{}],\"c\\u0001\":\"d\",\"e\":[1]}");
+	assert_int_equal(jw.depth, 0);
+	strbuf_release(&sb);
+}
+
 static void test_outfile_atomic(void **state)
 {
 	char dir[] = "/tmp/sc-outfile.XXXXXX";
@@ -164,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_parse_cpulist),
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_untrusted_strings),
 		cmocka_unit_test(test_outfile_atomic),
 		cmocka_unit_test(test_tmp_cleanup_owner),
 		cmocka_unit_test(test_cmdline),
