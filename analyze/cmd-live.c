@@ -94,6 +94,7 @@ struct live {
 	int behind;		/* currently skipping */
 	uint64_t max_lag;	/* start skipping beyond this backlog, score again below 1/5 */
 	int failed;
+	int save_failed;	/* -o could not be written: summary still printed, exit 1 */
 };
 
 static volatile sig_atomic_t live_stop;
@@ -168,8 +169,10 @@ static int on_event(const struct ds_event *ev, void *ctx)
 
 	l->events++;
 	if (l->w && ds_trace_write(l->w, ev)) {
-		l->failed = 1;
-		return -1;
+		/* the trace is lost (message printed); scoring goes on */
+		ds_trace_writer_abort(l->w);
+		l->w = NULL;
+		l->save_failed = 1;
 	}
 	if (ev->type == DS_EV_LOST && ev->cpu >= 0 && ev->cpu < COL_MAX_CPUS && ev->state > 0)
 		l->lost_marked[ev->cpu] += (uint64_t)ev->state;
@@ -304,7 +307,7 @@ static void print_text_summary(struct live *l, const struct live_opts *o,
 	ana_eval_text(&l->e, &sb);
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
-	if (o->output)
+	if (o->output && !l->save_failed)
 		printf("wrote %s\n", o->output);
 }
 
@@ -539,12 +542,9 @@ int cmd_live(int argc, char **argv)
 	}
 	if (l.w) {
 		ds_trace_meta_update(l.w, &meta);
-		ret = ds_trace_writer_close(l.w, NULL);
+		/* a full disk loses the trace, not the summary of what was scored */
+		l.save_failed = ds_trace_writer_close(l.w, NULL) != 0;
 		l.w = NULL;
-		if (ret) {
-			ret = 1;
-			goto out_stop;
-		}
 	}
 	l.e.inferred_switches = feat_coverage(l.feat)->inferred_switches;
 	l.e.lost_resets = feat_coverage(l.feat)->lost_resets;
@@ -563,7 +563,7 @@ int cmd_live(int argc, char **argv)
 			(unsigned long long)total_lost(&l));
 	if (live_stop && !o.json)
 		fprintf(stderr, "stopped by %s\n", strsignal(live_stop));
-	ret = 0;
+	ret = l.save_failed ? 1 : 0;
 out_stop:
 	if (child > 0) {
 		kill(child, SIGTERM);

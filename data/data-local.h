@@ -18,6 +18,14 @@ struct ds_file {
 };
 
 void ds_h5_init(void);
+/*
+ * ds_h5_errno - the errno HDF5's file driver recorded in the current error
+ * stack (a failed write: ENOSPC, EDQUOT, EIO ...), 0 if none; read it right
+ * after the failed call, before the next HDF5 call clears the stack.
+ * ds_h5_strerror - its strerror(), or "HDF5 error".
+ */
+int ds_h5_errno(void);
+const char *ds_h5_strerror(void);
 hid_t ds_h5_mem_type(enum ds_type t);
 hid_t ds_h5_lcpl(void);
 int ds_check_readable(const char *path);

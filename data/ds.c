@@ -11,6 +11,49 @@
 
 #include "data/data-local.h"
 
+/*
+ * HDF5 1.10 registers H5_term_library() with atexit() when it starts, and
+ * that closes every file id still registered.  A failed H5Fclose() (a full
+ * disk) frees the file's structure but leaves its id registered, so the exit
+ * handler would close freed memory and crash (SIGSEGV after our one-line
+ * error, with stdout unflushed).  HDF5 1.14 frees only on success; for 1.10
+ * the only safe course is that nothing touches that id again: we close every
+ * object ourselves, so the library's exit-time sweep is not needed.  This
+ * must run before anything initialises the library (H5T_NATIVE_* do), hence
+ * a constructor.
+ */
+__attribute__((constructor)) static void ds_h5_no_atexit(void)
+{
+	H5dont_atexit();
+}
+
+static herr_t find_errno(unsigned n, const H5E_error2_t *e, void *data)
+{
+	const char *p = e->desc ? strstr(e->desc, "errno = ") : NULL;
+
+	(void)n;
+	if (!p)
+		return 0;
+	*(int *)data = atoi(p + 8);
+	return 1;
+}
+
+int ds_h5_errno(void)
+{
+	int e = 0;
+
+	/* H5Ewalk2 does not clear the stack it walks (FUNC_ENTER_API_NOCLEAR) */
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_errno, &e);
+	return e > 0 ? e : 0;
+}
+
+const char *ds_h5_strerror(void)
+{
+	int e = ds_h5_errno();
+
+	return e ? strerror(e) : "HDF5 error";
+}
+
 void ds_h5_init(void)
 {
 	static int done;
@@ -148,13 +191,16 @@ hid_t ds_h5_create_file(const char *path, char **tmp)
 	fapl = H5Pcreate(H5P_FILE_ACCESS);
 	H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
 	fid = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	H5Pclose(fapl);
 	if (fid < 0) {
-		error("cannot create '%s': %s", path, access(*tmp, F_OK) ? "permission denied or bad path" : "HDF5 error");
+		/* before H5Pclose(), which clears the error stack */
+		error("cannot create '%s': %s", path, ds_h5_strerror());
+		/* H5Fcreate may have made the file before its first write failed */
+		unlink(*tmp);
 		sc_tmp_forget(*tmp);
 		free(*tmp);
 		*tmp = NULL;
 	}
+	H5Pclose(fapl);
 	return fid;
 }
 
@@ -177,12 +223,16 @@ struct ds_file *ds_create(const char *path, const char *format, int version)
 	return f;
 }
 
+/*
+ * A failed H5Fclose() leaves the id registered over freed memory (HDF5 1.10):
+ * it is never used again (see ds_h5_no_atexit), and the temporary is removed.
+ */
 int ds_commit(struct ds_file *f)
 {
 	int ret = 0;
 
 	if (H5Fclose(f->fid) < 0) {
-		ret = error("cannot write '%s': HDF5 close failed (disk full?)", f->path);
+		ret = error("cannot write '%s': %s", f->path, ds_h5_strerror());
 		unlink(f->tmp);
 		sc_tmp_forget(f->tmp);
 	} else {
@@ -327,7 +377,7 @@ static int set_attr(struct ds_file *f, const char *obj, const char *name, hid_t 
 	if (a >= 0 && H5Awrite(a, type, val) >= 0)
 		ret = 0;
 	else
-		error("cannot write attribute '%s' in '%s'", name, f->path);
+		error("cannot write attribute '%s' in '%s': %s", name, f->path, ds_h5_strerror());
 	H5Aclose(a);
 	H5Sclose(sp);
 	H5Oclose(o);
@@ -520,7 +570,7 @@ int ds_write_array(struct ds_file *f, const char *name, enum ds_type t, int rank
 		       H5Dwrite(d, ds_h5_mem_type(t), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0))
 		ret = 0;
 	else
-		error("cannot write dataset '%s' in '%s'", name, f->path);
+		error("cannot write dataset '%s' in '%s': %s", name, f->path, ds_h5_strerror());
 	H5Dclose(d);
 	H5Pclose(lcpl);
 	H5Pclose(dcpl);
@@ -781,7 +831,8 @@ static int appender_flush(struct ds_appender *a)
 	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
 	ms = H5Screate_simple(rank, cnt, NULL);
 	if (H5Dwrite(a->d, ds_h5_mem_type(a->t), ms, fs, H5P_DEFAULT, a->buf) < 0)
-		ret = error("cannot write dataset '%s' in '%s' (disk full?)", a->name, a->f->path);
+		ret = error("cannot write dataset '%s' in '%s': %s", a->name, a->f->path,
+			    ds_h5_strerror());
 	H5Sclose(ms);
 	H5Sclose(fs);
 	a->rows += a->nbuf;

@@ -448,7 +448,7 @@ static int flush_block(struct ds_trace_writer *w)
 	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
 	ms = H5Screate_simple(1, &cnt, NULL);
 	if (H5Dwrite(w->dset, w->mtype, ms, fs, H5P_DEFAULT, w->block) < 0)
-		ret = error("cannot write events to '%s' (disk full?)", w->f->path);
+		ret = error("cannot write events to '%s': %s", w->f->path, ds_h5_strerror());
 	H5Sclose(ms);
 	H5Sclose(fs);
 	w->rows += w->block_nr;
