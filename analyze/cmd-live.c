@@ -418,7 +418,7 @@ int cmd_live(int argc, char **argv)
 		error("give either --workload or a command, not both");
 		return sc_usage(live_usage, 1);
 	}
-	if (o.output && sc_check_output_dir(o.output))
+	if (o.output && sc_check_output(o.output, &o.model, 1))
 		return 1;
 
 	memset(&l, 0, sizeof(l));

@@ -138,8 +138,12 @@ int cmd_report(int argc, char **argv)
 		error("unknown split '%s' (test, val or all)", opts.split);
 		return sc_usage(report_usage, 1);
 	}
-	if (strcmp(opts.output, "-") && sc_check_output_dir(opts.output))
-		return 1;
+	{
+		const char *inputs[] = { trace, opts.windows, opts.model };
+
+		if (sc_check_output(opts.output, inputs, ARRAY_SIZE(inputs)))
+			return 1;
+	}
 
 	if (ana_trace_stats_compute(trace, &st))
 		return 1;

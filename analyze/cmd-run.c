@@ -781,6 +781,22 @@ int cmd_run(int argc, char **argv)
 	c.eval_txt = dir_file(&c, "eval.txt");
 	c.eval_json = dir_file(&c, "eval.json");
 	c.report = dir_file(&c, "report.html");
+	{
+		/* every file the stages write, checked against the given trace before any work */
+		char *trace_out = dir_file(&c, "trace.h5"), *learn = dir_file(&c, "learn.h5");
+		/* a given trace.h5 is used in place, so only an imported one is written */
+		int imported = opts.trace && !is_trace_file(opts.trace);
+		const char *outs[] = { imported ? trace_out : NULL, learn, c.windows, c.model,
+				       c.eval_txt, c.eval_json, c.report };
+		int bad = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(outs) && !bad; i++)
+			bad = sc_check_output(outs[i], &opts.trace, 1);
+		free(trace_out);
+		free(learn);
+		if (bad)
+			goto out;
+	}
 
 	if (stage_input(&c))
 		goto out;

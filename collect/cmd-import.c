@@ -156,6 +156,9 @@ int cmd_import(int argc, char **argv)
 		return sc_usage(import_usage, 1);
 	}
 
+	if (sc_check_output(o.output, (const char *const *)argv + optind, 1))
+		return 1;
+
 	args = sc_cmdline(argc, argv);
 	cmdline = xstrfmt("schedcast %s", args);
 	free(args);

@@ -237,7 +237,15 @@ char *sc_tmpname(const char *path);
 int sc_tmp_commit(const char *tmp, const char *path);
 void sc_tmp_forget(const char *tmp);
 void sc_tmp_cleanup(void);
-/* sc_check_output_dir - error if the directory that would hold path is missing */
+/*
+ * sc_check_output - what every command calls before any work: refuse an
+ * output path whose directory is missing or not writable, that is a
+ * directory, or that is the same file (device and inode, so hard and
+ * symbolic links and "./x" count) as one of the n inputs (NULL entries and
+ * "-" skipped).  "-" (stdout) passes.  -1 with a one-line error naming path.
+ */
+int sc_check_output(const char *path, const char *const *inputs, int n);
+/* sc_check_output_dir - sc_check_output() with no inputs */
 int sc_check_output_dir(const char *path);
 
 /* ---- usage ---------------------------------------------------------------- */

@@ -74,16 +74,37 @@ int sc_tmp_commit(const char *tmp, const char *path)
 	return 0;
 }
 
-int sc_check_output_dir(const char *path)
+int sc_check_output(const char *path, const char *const *inputs, int n)
 {
-	char *d = xstrdup(path);
-	struct stat st;
-	int ret = 0;
+	char *d;
+	const char *dir;
+	struct stat so, si;
+	int ret = 0, have_out;
 
-	if (stat(dirname(d), &st) || !S_ISDIR(st.st_mode))
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	d = xstrdup(path);
+	dir = dirname(d);
+	have_out = !stat(path, &so);
+	if (stat(dir, &si) || !S_ISDIR(si.st_mode))
 		ret = error("cannot write '%s': directory does not exist", path);
+	else if (have_out && S_ISDIR(so.st_mode))
+		ret = error("cannot write '%s': it is a directory", path);
+	else if (access(dir, W_OK | X_OK))
+		ret = error("cannot write '%s': directory '%s': %s", path, dir, strerror(errno));
+	/* Renaming the output over an input would destroy it (links and ./ included). */
+	for (int i = 0; !ret && have_out && i < n; i++)
+		if (inputs[i] && strcmp(inputs[i], "-") && !stat(inputs[i], &si) &&
+		    si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+			ret = error("cannot write '%s': it is also the input '%s'", path,
+				    inputs[i]);
 	free(d);
 	return ret;
+}
+
+int sc_check_output_dir(const char *path)
+{
+	return sc_check_output(path, NULL, 0);
 }
 
 int sc_outfile_open(struct sc_outfile *of, const char *path)

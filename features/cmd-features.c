@@ -162,6 +162,8 @@ int cmd_features(int argc, char **argv)
 		return sc_usage(features_usage, 1);
 	}
 
+	if (sc_check_output(opts.output, (const char *const *)argv + optind, argc - optind))
+		return 1;
 	cmdline = sc_cmdline(argc, argv);
 	xo = (struct feat_extract_opts){
 		.mode = opts.mode,

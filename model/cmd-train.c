@@ -95,7 +95,7 @@ int cmd_train(int argc, char **argv)
 	struct lstm_train_opts to;
 	struct lstm_train_result res;
 	struct ds_windows *w;
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa, old_int, old_term, old_hup;
 	char *cmdline;
 	int c, ret;
 
@@ -165,7 +165,7 @@ int cmd_train(int argc, char **argv)
 		error(optind >= argc ? "no windows file given" : "too many arguments");
 		return sc_usage(train_usage, 1);
 	}
-	if (sc_check_output_dir(opts.out))
+	if (sc_check_output(opts.out, (const char *const *)argv + optind, 1))
 		return 1;
 	if (opts.resume && access(opts.out, F_OK))
 		die("cannot resume: '%s' does not exist", opts.out);
@@ -184,15 +184,17 @@ int cmd_train(int argc, char **argv)
 		.stop = &stop_requested, .command_line = cmdline,
 	};
 
-	/* Ctrl-C: finish the batch, keep the last complete epoch's file */
+	/* Ctrl-C, kill, a closed terminal: finish the batch, keep the last complete epoch's file */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
 	ret = lstm_train(w, &to, &res);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	free(cmdline);
 	ds_windows_free(w);
 	if (ret)

@@ -103,6 +103,22 @@ test_expect_success 'Ctrl-C keeps the last complete epoch and no temporary' '
 	test -z "$(ls -A | grep -v "^big.h5$" | grep -v "^m.h5$" | grep -v "^out$" | grep -v "^err$")"
 '
 
+test_expect_success 'SIGHUP (terminal closed) stops as Ctrl-C does, with a message' '
+	mkdir hup && cd hup &&
+	"$MKWINDOWS" -n 20000 big.h5 &&
+	{ schedcast train -q -o m.h5 --hidden 16 --epochs 1000 --patience 1000 big.h5 >out 2>err & } &&
+	pid=$! &&
+	for i in $(seq 600); do test -e m.h5 && break; sleep 0.1; done &&
+	test -e m.h5 &&
+	kill -HUP $pid &&
+	rc=0 && wait $pid || rc=$? &&
+	test $rc = 130 &&
+	test_one_line_error err m.h5 &&
+	grep -q "interrupted: .m.h5. holds the checkpoint of epoch" err &&
+	schedcast info m.h5 | grep -q "^checkpoint: *after epoch" &&
+	test -z "$(ls -A | grep -v "^big.h5$" | grep -v "^m.h5$" | grep -v "^out$" | grep -v "^err$")"
+'
+
 test_expect_success 'bad input: one line naming the file, exit 1' '
 	test_must_fail schedcast train -o x.h5 nope.h5 2>err && test_one_line_error err nope.h5 &&
 	echo junk >junk.h5 &&
