@@ -161,12 +161,14 @@ static int happ_flush(struct ds_file *f, struct happ *a)
 	for (int i = 1; i < a->rank; i++)
 		size[i] = cnt[i] = a->inner[i - 1];
 	if (H5Dset_extent(a->d, size) < 0)
-		return error("cannot extend dataset '%s' in '%s'", a->name, f->path);
+		return error("cannot extend dataset '%s' in '%s': %s", a->name, f->path,
+			     ds_h5_strerror());
 	fs = H5Dget_space(a->d);
 	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
 	ms = H5Screate_simple(a->rank, cnt, NULL);
 	if (H5Dwrite(a->d, a->mt, ms, fs, H5P_DEFAULT, a->buf) < 0)
-		ret = error("cannot write dataset '%s' in '%s' (disk full?)", a->name, f->path);
+		ret = error("cannot write dataset '%s' in '%s': %s", a->name, f->path,
+			    ds_h5_strerror());
 	H5Sclose(ms);
 	H5Sclose(fs);
 	a->rows += a->nbuf;
