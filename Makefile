@@ -23,6 +23,8 @@ else
 Q := @
 QUIET_CC = @echo '   CC      '$@;
 QUIET_LINK = @echo '   LINK    '$@;
+QUIET_GEN = @echo '   GEN     '$@;
+QUIET_BPF = @echo '   BPF     '$@;
 endif
 
 # `make install-deps <targets>` installs the Debian packages first (before the
@@ -80,6 +82,36 @@ PROG := schedcast
 # float or double in it is a compile error.
 FIXED_SRC := $(filter model/fx%.c model/%-fixed.c model/%-fixed-%.c,$(LIB_SRC))
 $(FIXED_SRC:%.c=$(O)/%.o): ALL_CFLAGS += -mgeneral-regs-only
+
+# The in-kernel predictor (live --in-kernel): a BPF program built with clang
+# for the bpf target against this kernel's BTF, and its bpftool skeleton,
+# both in $(O)/bpf (generated, never in git).  Without clang, bpftool,
+# libbpf-dev or /sys/kernel/btf/vmlinux the rest builds and --in-kernel says
+# what is missing.  NO_BPF=1 skips it.
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || ls /usr/sbin/bpftool 2>/dev/null)
+ifeq ($(NO_BPF),)
+ifneq ($(and $(shell command -v $(CLANG) 2>/dev/null),$(BPFTOOL),$(shell pkg-config --exists libbpf 2>/dev/null && echo y),$(wildcard /sys/kernel/btf/vmlinux)),)
+HAVE_BPF := 1
+endif
+endif
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+ifeq ($(HAVE_BPF),1)
+LIBS += $(shell pkg-config --libs libbpf)
+$(O)/analyze/live-bpf.o: ALL_CFLAGS += -DSC_HAVE_BPF -I$(O)/bpf
+$(O)/analyze/live-bpf.o: $(O)/bpf/live.skel.h
+
+$(O)/bpf/vmlinux.h:
+	$(Q)mkdir -p $(dir $@)
+	$(QUIET_GEN)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(O)/bpf/live.bpf.o: analyze/bpf/live.bpf.c analyze/bpf/live-bpf.h $(O)/bpf/vmlinux.h
+	$(QUIET_BPF)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -I$(O)/bpf -I. \
+		-Wall -Wno-unused-function -c -o $@ $<
+
+$(O)/bpf/live.skel.h: $(O)/bpf/live.bpf.o
+	$(QUIET_GEN)$(BPFTOOL) gen skeleton $< name live_bpf > $@.tmp && mv $@.tmp $@
+endif
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)

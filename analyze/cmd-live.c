@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "analyze/analyze.h"
+#include "analyze/live-bpf.h"
 #include "builtin.h"
 #include "collect/collect.h"
 #include "collect/workload.h"
@@ -41,6 +42,7 @@
 
 static const char live_usage[] =
 	"usage: schedcast live -m MODEL [-d DURATION] [--json] [-o TRACE] [-b BACKEND] [-w] [--max-lag DURATION] [-- COMMAND [ARGS...]]\n"
+	"   or: schedcast live --in-kernel [--check] -m MODEL [-d DURATION] [--json] [-w] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Predict each scheduling decision as the kernel makes it, from the state just\n"
 	"before it, and score the model and the baselines against the kernel's pick.\n"
@@ -56,6 +58,10 @@ static const char live_usage[] =
 	"    -w, --workload           run the built-in mixed workload meanwhile\n"
 	"        --max-lag DURATION   stop scoring while this far behind the kernel\n"
 	"                             (default 1s; scoring resumes below a fifth of it)\n"
+	"        --in-kernel          run the features and the model in the kernel, as a\n"
+	"                             BPF program on the sched tracepoints (root, BTF)\n"
+	"        --check              with --in-kernel: replay the program's events through\n"
+	"                             the userspace engine and compare every prediction\n"
 	"    -h, --help               show this help\n"
 	"\n"
 	"    -- COMMAND [ARGS...]     run COMMAND meanwhile and stop when it exits\n"
@@ -63,7 +69,8 @@ static const char live_usage[] =
 	"EXAMPLES\n"
 	"    schedcast live -m model.h5 -d 10s\n"
 	"    schedcast live -m model.h5 -w -d 20s -o live.h5\n"
-	"    schedcast live -m model.h5 --json -- make -j2\n";
+	"    schedcast live -m model.h5 --json -- make -j2\n"
+	"    schedcast live --in-kernel -m model.h5 -d 10s -- hackbench -l 2000\n";
 
 #define LIVE_MAX_LAG_NS (1 * NSEC_PER_SEC)	/* default: skip scoring beyond this backlog */
 #define LIVE_LINE_NS (500 * NSEC_PER_MSEC)	/* live line refresh */
@@ -77,6 +84,7 @@ struct live_opts {
 	int workload;
 	uint64_t max_lag_ns;
 	char **command;
+	int in_kernel, check;
 };
 
 struct live {
@@ -338,7 +346,7 @@ static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
 
 int cmd_live(int argc, char **argv)
 {
-	enum { OPT_MAX_LAG = 256 };
+	enum { OPT_MAX_LAG = 256, OPT_IN_KERNEL, OPT_CHECK };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -347,6 +355,8 @@ int cmd_live(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "workload", no_argument, NULL, 'w' },
 		{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
+		{ "in-kernel", no_argument, NULL, OPT_IN_KERNEL },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -396,6 +406,12 @@ int cmd_live(int argc, char **argv)
 				return sc_usage(live_usage, 1);
 			}
 			break;
+		case OPT_IN_KERNEL:
+			o.in_kernel = 1;
+			break;
+		case OPT_CHECK:
+			o.check = 1;
+			break;
 		case 'h':
 			return sc_usage(live_usage, 0);
 		default:
@@ -418,6 +434,15 @@ int cmd_live(int argc, char **argv)
 		error("give either --workload or a command, not both");
 		return sc_usage(live_usage, 1);
 	}
+	if (o.check && !o.in_kernel) {
+		error("--check compares the in-kernel predictor with userspace: give --in-kernel");
+		return sc_usage(live_usage, 1);
+	}
+	if (o.in_kernel && (o.output || o.backend != COL_BACKEND_TRACEFS ||
+			    o.max_lag_ns != LIVE_MAX_LAG_NS)) {
+		error("--in-kernel takes no -o, -b or --max-lag (no event leaves the kernel)");
+		return sc_usage(live_usage, 1);
+	}
 	if (o.output && sc_check_output(o.output, &o.model, 1))
 		return 1;
 
@@ -428,6 +453,16 @@ int cmd_live(int argc, char **argv)
 		l.cache = lstm_cache_new(l.m, 4096);
 	if (!l.m || !l.cache)
 		goto out;
+	if (o.in_kernel) {
+		struct ana_kernel_opts ko = {
+			.model_path = o.model, .duration_ns = o.duration_ns, .json = o.json,
+			.check = o.check, .workload = o.workload, .command = o.command,
+			.spawn = spawn_command,
+		};
+
+		ret = ana_live_kernel(l.m, &ko);
+		goto out;
+	}
 	l.scores = xcalloc(LSTM_MAX_CAND, sizeof(*l.scores));
 
 	copts.backend = o.backend;

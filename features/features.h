@@ -116,6 +116,12 @@ extern const struct feat_desc feat_state_desc[FEAT_S];
 
 /* feat_log2us - log2(1 + ns / 1000) in Q7.8, exact to the last bit (integer only) */
 int16_t feat_log2us(uint64_t ns);
+/*
+ * feat_log2_tables - the table feat_log2us() interpolates: tab[i] =
+ * log2(1 + i/256) in Q16 for i = 0..256, and log2(1000) in Q16 (for code
+ * that computes the same features elsewhere, e.g. in a BPF program)
+ */
+void feat_log2_tables(uint32_t tab[257], uint64_t *log2_1000_q16);
 
 /* ---- sequence-mode vocabulary ------------------------------------------- */
 

@@ -84,6 +84,12 @@ static uint64_t log2_q16(uint64_t x)
 	return ((uint64_t)ip << 16) + lo + (((hi - lo) * r + 0x8000) >> 16);
 }
 
+void feat_log2_tables(uint32_t tab[257], uint64_t *log2_1000_q16)
+{
+	memcpy(tab, log2_tab, sizeof(log2_tab));
+	*log2_1000_q16 = log2_1000;
+}
+
 int16_t feat_log2us(uint64_t ns)
 {
 	uint64_t l;

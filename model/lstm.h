@@ -132,4 +132,29 @@ int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const 
 /* lstm_cache_stats - lookups that hit and that had to encode */
 void lstm_cache_stats(const struct lstm_cache *c, uint64_t *hits, uint64_t *misses);
 
+/*
+ * struct lstm_fixed_view - the tensors of a fixed-point candidates model,
+ * owned by the model (valid until lstm_model_free).  Row-major, gate order
+ * i f g o; every weight Q3.12.
+ */
+struct lstm_fixed_view {
+	const struct lstm_shape *sh;
+	const int16_t *wx;		/* (4H, E) */
+	const int16_t *wh;		/* (4H, H) */
+	const int16_t *b;		/* (4H) */
+	const int16_t *w1;		/* (M, H + S) */
+	const int16_t *b1;		/* (M) */
+	const int16_t *w2;		/* (M) */
+	int norm_n;			/* E + S */
+	const int32_t *norm_mu;		/* (norm_n) raw units */
+	const int32_t *norm_inv;	/* (norm_n) 2^28 / std */
+	const int32_t *sigmoid_tab;	/* (513) sigmoid(-8 + i/32), Q1.30 */
+	const int32_t *tanh_tab;	/* (513) tanh(-8 + i/32), Q1.30 */
+};
+
+/* lstm_model_fixed_view - 0, or -1 when m is not a fixed-point candidates model */
+int lstm_model_fixed_view(const struct lstm_model *m, struct lstm_fixed_view *v);
+/* lstm_encode_fixed - the encoder's output h (H, Q3.12) for one raw (K, E) window */
+void lstm_encode_fixed(const struct lstm_model *m, const int16_t *window, int16_t *h);
+
 #endif /* SC_MODEL_LSTM_H */

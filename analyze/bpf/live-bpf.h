@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * analyze/bpf/live-bpf.h - the layout shared by the in-kernel predictor
+ * (analyze/bpf/live.bpf.c) and its loader (analyze/live-bpf.c).
+ *
+ * The BPF program includes vmlinux.h first (which has __u8 .. __s64);
+ * userspace gets them from <linux/types.h>.
+ * The program keeps the state of features/ (features/features-local.h) in
+ * maps: struct lb_task per task, struct lb_cpu per CPU.  Every bound below
+ * is a hard limit of the program; the loader refuses a model beyond them.
+ */
+#ifndef SC_ANALYZE_LIVE_BPF_H
+#define SC_ANALYZE_LIVE_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define LB_MAX_CPUS 256		/* CPUs the program tracks (cpu >= this: ignored) */
+#define LB_QMAX 512		/* tasks queued on one CPU (a power of two) */
+#define LB_MAX_TASKS 16384	/* tasks tracked at once */
+#define LB_K_MAX 16		/* episodes per window */
+#define LB_E 10			/* FEAT_E */
+#define LB_S 12			/* FEAT_S */
+#define LB_H_MAX 64		/* LSTM hidden size */
+#define LB_M_MAX 64		/* head hidden size */
+#define LB_NR_BUCKETS 100	/* FEAT_NR_BUCKETS of 1 ms */
+
+/* enum feat_task_st and enum feat_wait_kind of features/features-local.h */
+enum { LB_UNKNOWN, LB_RUNNING, LB_QUEUED, LB_SLEEPING };
+enum { LB_FW_UNKNOWN, LB_FW_WOKEN, LB_FW_PREEMPTED, LB_FW_NEW };
+
+/* Event types: enum ds_event_type of data/trace.h */
+enum { LB_EV_SWITCH = 0, LB_EV_WAKEUP, LB_EV_WAKEUP_NEW, LB_EV_WAKING, LB_EV_MIGRATE,
+       LB_EV_FORK, LB_EV_EXIT };
+
+/* Why a decision was not scored against userspace: bits of lb_event.uncovered */
+#define LB_UNC_TASKS_FULL 0x1	/* the task map was full at some point: state lost */
+#define LB_UNC_QUEUE_FULL 0x2	/* a CPU queue overflowed LB_QMAX at some point */
+#define LB_UNC_CPU 0x4		/* a CPU beyond LB_MAX_CPUS */
+
+struct lb_episode {		/* struct feat_episode, the wait part of the current one */
+	__u64 wait_ns, sleep_ns;
+	__s32 prio;
+	__u8 wait_kind, cpu_changed, pad[2];
+};
+
+struct lb_task {
+	__s32 pid, prio;	/* prio -1: unknown */
+	__s32 cpu, last_cpu, waker;
+	__s32 qidx;
+	__u8 st, exiting, has_run, wait_kind, waker_set, cur_valid, pad[2];
+	__u64 queued_ts, wait_ts, sleep_ns, run_ts, out_ts;
+	struct lb_episode cur;
+	__u32 ep_head, ep_nr;
+	__u64 bucket_ms;
+	__u32 bucket[LB_NR_BUCKETS];		/* ns run in each ms */
+	__s16 ep[LB_K_MAX][LB_E];		/* (K, E) Q7.8 ring of the last K episodes */
+	__s16 h[LB_H_MAX];			/* (H) Q3.12 the encoder's output for the window */
+};
+
+struct lb_cpu {
+	__s32 curr;		/* pid on the cpu, 0 idle, -1 unknown */
+	__u32 nq;
+	__u64 idle_since;
+	__s32 q[LB_QMAX];	/* queued pids, unordered */
+};
+
+/* Per-CPU counters, summed by the loader. */
+struct lb_counters {
+	__u64 events, decisions, contested, covered, contested_covered;
+	__u64 chance_q32, chance_c_q32;		/* sums of 2^32 / n */
+	__u64 rnd1_q32, rnd3_q32, rnd1c_q32, rnd3c_q32;	/* the random baseline */
+	__u64 model[4];		/* top-1, top-3, top-1 contested, top-3 contested */
+	__u64 lq[4];		/* longest-queued */
+	__u64 lrr[4];		/* least-recently-run */
+	__u64 uncovered, unc_tasks_full, unc_queue_full;
+	__u64 inferred_switches, encodes, scored_cands, ring_drops;
+	__u64 tasks_full, queue_full;
+};
+
+/*
+ * The model, in fixed strides (the loader repacks the file's tensors):
+ * gate rows g*LB_H_MAX + j for gate g (i f g o) and unit j < H.
+ */
+struct lb_model {
+	__s32 K, H, M, pad;
+	__s32 mu[LB_E + LB_S], inv[LB_E + LB_S];	/* struct lstm_norm */
+	__s16 wx[4 * LB_H_MAX][LB_E];		/* Q3.12 */
+	__s16 wh[4 * LB_H_MAX][LB_H_MAX];	/* Q3.12 */
+	__s16 b[4 * LB_H_MAX];			/* Q3.12 */
+	__s16 w1h[LB_M_MAX][LB_H_MAX];		/* head layer 1, the H columns */
+	__s16 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns */
+	__s16 b1[LB_M_MAX], w2[LB_M_MAX];
+	__s32 sig_tab[513], tanh_tab[513];	/* fx_sigmoid_tab, fx_tanh_tab: Q1.30 */
+	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */
+	__u64 log2_1000;
+	__s16 h0[LB_H_MAX];			/* encoder output of an empty window */
+};
+
+/* Streamed to userspace with --check: every event, decisions with the prediction. */
+struct lb_event {
+	__u64 ts;
+	__s64 state;
+	__s32 cpu, common_pid, pid, prio, next_pid, next_prio, target_cpu, dest_cpu;
+	__s32 pred_pid;		/* switch: the model's pick, -1 none */
+	__s32 ncand;		/* switch: candidates, -1 not a decision */
+	__u32 uncovered;	/* LB_UNC_* */
+	__u8 type, pad[3];
+	char comm[16], next_comm[16];
+};
+
+#endif /* SC_ANALYZE_LIVE_BPF_H */

@@ -1,0 +1,1252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-kernel predictor of `schedcast live --in-kernel`: the runqueue
+ * model of features/ (features/runqueue.c, features/window.c) and the
+ * fixed-point network of model/ (model/lstm-fixed.c) as one BPF program on
+ * the scheduler's tracepoints.  Every rule below is a line-for-line port of
+ * the userspace code it names, in the same integer arithmetic, so that on
+ * the same events both compute the same features and the same scores
+ * (`live --in-kernel --check` replays this program's own event stream
+ * through the userspace engine and compares every prediction).
+ *
+ * The encoder's output for a task changes only when its window does, when
+ * an episode completes at a switch-out: it is computed there and kept in
+ * the task's map entry, so a decision costs one head per candidate.
+ *
+ * Concurrency: a CPU's queue and the tasks on it change under that CPU's
+ * runqueue lock in the kernel (wakeups, switches), which serialises the
+ * handlers that touch them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "analyze/bpf/live-bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* open-coded iterators (kernel 6.4+); libbpf 1.1's headers predate bpf_for */
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __weak __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __weak __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __weak __ksym;
+
+#define bpf_for(i, start, end)                                                               \
+	for (struct bpf_iter_num ___it __attribute__((aligned(8), cleanup(bpf_iter_num_destroy))), \
+	     *___p __attribute__((unused)) =                                                  \
+		     (bpf_iter_num_new(&___it, (start), (end)), (void)bpf_iter_num_destroy,  \
+		      (void *)0);                                                             \
+	     ({                                                                               \
+		     int *___t = bpf_iter_num_next(&___it);                                   \
+		     (___t && ((i) = *___t, (i) >= (start) && (i) < (end)));                  \
+	     });)
+
+/*
+ * bound - v & mask, in a way clang cannot drop: inside an iterator loop the
+ * verifier forgets the range of values computed before the loop, so an
+ * index from outside is bounded again where it is used.
+ */
+#define bound(v, mask) ({ __typeof__(v) ___v = (v); asm volatile("%0 &= " #mask : "+r"(___v)); ___v; })
+
+#define NSEC_PER_MSEC 1000000ULL
+#define CPU_SHORT_NS (10 * NSEC_PER_MSEC)
+#define CPU_LONG_NS (100 * NSEC_PER_MSEC)
+#define ONE 256		/* Q7.8 */
+#define SCORE_MAX (1 << 20)
+
+const volatile int check_mode = 0;	/* stream every event to the ring buffer */
+
+__u64 lost_flags = 0;			/* LB_UNC_* seen so far */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_TASKS);
+	__type(key, __s32);
+	__type(value, struct lb_task);
+} tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct lb_cpu);
+} cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_model);
+} model SEC(".maps");
+
+/* the record of a new task (prio, cpus and waker -1, h = the empty window's) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_task);
+} task_tmpl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_counters);
+} counters SEC(".maps");
+
+struct rank {
+	__s32 pid[3];
+	__s32 score[3];
+	__u64 k1[3], k2[3];
+};
+
+struct decide_out {
+	__s32 ncand;
+	__u32 unc;
+};
+
+struct decision {
+	__u64 now, old_qts;
+	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid;
+};
+
+struct scratch {
+	struct decision d;		/* the decision being made */
+	__s16 x[LB_K_MAX][LB_E];	/* normalised window */
+	__s16 h[2][LB_H_MAX], c[2][LB_H_MAX];
+	__s16 gate[4 * LB_H_MAX];
+	__s16 st[LB_S];
+	struct rank model, lq, lrr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} events SEC(".maps");
+
+/* ---- fixed-point maths (model/model-local.h, model/fx.c) ------------------------ */
+
+static __always_inline __s16 sat16(__s64 v)
+{
+	return v > 32767 ? 32767 : v < -32768 ? -32768 : (__s16)v;
+}
+
+static __always_inline __s64 rshift_round(__s64 v, int n)
+{
+	return (v + ((__s64)1 << (n - 1))) >> n;
+}
+
+/* fx_interp_q12 */
+static __always_inline __s16 interp_q12(const __s32 *tab, __s16 x)
+{
+	__u32 u = (__u32)((__s32)x + 32768);
+	__u32 i = u >> 7, r = u & 127;
+	__s64 y;
+
+	if (i > 511)
+		i = 511;	/* never: u < 65536 (for the verifier) */
+	y = tab[i] + (((__s64)(tab[i + 1] - tab[i]) * r + 64) >> 7);
+	return sat16(rshift_round(y, 18));
+}
+
+static __always_inline __s16 norm_apply(const struct lb_model *m, int f, __s16 raw)
+{
+	if (f < 0 || f >= LB_E + LB_S)
+		return 0;
+	return sat16(((__s64)(raw - m->mu[f]) * m->inv[f]) >> 16);
+}
+
+/* ---- features (features/window.c) ----------------------------------------------- */
+
+static __always_inline int msb64(__u64 x)
+{
+	int r = 0;
+
+	if (x >> 32) { x >>= 32; r += 32; }
+	if (x >> 16) { x >>= 16; r += 16; }
+	if (x >> 8) { x >>= 8; r += 8; }
+	if (x >> 4) { x >>= 4; r += 4; }
+	if (x >> 2) { x >>= 2; r += 2; }
+	if (x >> 1) r += 1;
+	return r;
+}
+
+/* feat_log2us */
+__noinline int log2us(const struct lb_model *m, __u64 ns)
+{
+	__u64 x, mm, i, r, lo, hi, l;
+	int ip;
+
+	if (!m)
+		return 0;
+	if (ns > ~0ULL - 1000)
+		ns = ~0ULL - 1000;
+	x = 1000 + ns;
+	ip = msb64(x);
+	mm = ip >= 24 ? (x >> (ip - 24)) & 0xffffff : (x << (24 - ip)) & 0xffffff;
+	i = mm >> 16;
+	r = mm & 0xffff;
+	if (i > 255)
+		i = 255;
+	lo = m->log2_tab[i];
+	hi = m->log2_tab[i + 1];
+	l = ((__u64)ip << 16) + lo + (((hi - lo) * r + 0x8000) >> 16);
+	if (l <= m->log2_1000)
+		return 0;
+	l = (l - m->log2_1000 + 128) >> 8;
+	return l > 32767 ? 32767 : (__s16)l;
+}
+
+static __always_inline __s16 prio_feat(__s32 prio)
+{
+	__s32 v;
+
+	if (prio < 0)
+		return 0;
+	v = (prio - 120) * ONE;		/* C division truncates toward zero */
+	return (__s16)(v >= 0 ? (__s32)((__u32)v / 20) : -(__s32)((__u32)-v / 20));
+}
+
+/* bucket_of - m % LB_NR_BUCKETS, with a range check the verifier can see */
+static __always_inline __u32 bucket_of(__u64 m)
+{
+	__u32 b = (__u32)(m % LB_NR_BUCKETS);
+
+	asm volatile("" : "+r"(b));	/* clang may not drop the check below */
+	return b < LB_NR_BUCKETS ? b : 0;
+}
+
+/* feat_add_run */
+__noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
+{
+	__u64 m_end, m0;
+	int i;
+
+	if (!t || end <= start)
+		return 0;
+	m_end = (end - 1) / NSEC_PER_MSEC;
+	if (m_end > t->bucket_ms) {
+		if (m_end - t->bucket_ms >= LB_NR_BUCKETS) {
+			bpf_for(i, 0, LB_NR_BUCKETS)
+				t->bucket[i] = 0;
+		} else {
+			__u64 from = t->bucket_ms + 1;
+
+			bpf_for(i, 0, LB_NR_BUCKETS) {
+				__u64 m = from + i;
+
+				if (m > m_end)
+					break;
+				t->bucket[bucket_of(m)] = 0;
+			}
+		}
+		t->bucket_ms = m_end;
+	}
+	m0 = start / NSEC_PER_MSEC;
+	if (t->bucket_ms >= LB_NR_BUCKETS - 1 && m0 < t->bucket_ms - (LB_NR_BUCKETS - 1))
+		m0 = t->bucket_ms - (LB_NR_BUCKETS - 1);
+	bpf_for(i, 0, LB_NR_BUCKETS + 1) {
+		__u64 m = m0 + i, lo, hi;
+
+		if (m > m_end)
+			break;
+		lo = start > m * NSEC_PER_MSEC ? start : m * NSEC_PER_MSEC;
+		hi = end < (m + 1) * NSEC_PER_MSEC ? end : (m + 1) * NSEC_PER_MSEC;
+		if (hi > lo)
+			t->bucket[bucket_of(m)] += (__u32)(hi - lo);
+	}
+	return 0;
+}
+
+/* feat_cpu_time */
+__noinline __u64 cpu_time(const struct lb_task *t, __u64 now, __u64 span)
+{
+	__u64 lo, sum = 0, m_lo, m_hi, oldest, from, to;
+	int i;
+
+	if (!t || !now)
+		return 0;
+	lo = now > span ? now - span : 0;
+	m_lo = lo / NSEC_PER_MSEC;
+	m_hi = (now - 1) / NSEC_PER_MSEC;
+	oldest = t->bucket_ms >= LB_NR_BUCKETS - 1 ? t->bucket_ms - (LB_NR_BUCKETS - 1) : 0;
+	from = m_lo > oldest ? m_lo : oldest;
+	to = m_hi < t->bucket_ms ? m_hi : t->bucket_ms;
+	bpf_for(i, 0, LB_NR_BUCKETS + 2) {
+		__u64 m = from + i, b;
+
+		if (m > to)
+			break;
+		b = t->bucket[bucket_of(m)];
+		if (m == m_lo)
+			b = b * ((m + 1) * NSEC_PER_MSEC - lo) / NSEC_PER_MSEC;
+		sum += b;
+	}
+	return sum < span ? sum : span;
+}
+
+/* ---- the network (model/lstm-fixed.c) ------------------------------------------- */
+
+struct enc_ctx {
+	struct lb_model *m;
+	struct scratch *s;
+	int cur;
+};
+
+/*
+ * One LSTM step (lstm_cell_forward) from s->h[cur], s->c[cur] into the
+ * other buffers, input s->x[t].
+ */
+__noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
+{
+	int H, gj, j, k, src = cur, dst;
+
+	if (!m || !s || t < 0 || t >= LB_K_MAX)
+		return 0;
+	H = m->H;
+	/* keep the verifier's bounds on the buffer indices: clang folds a plain & 1 away */
+	asm volatile("%0 &= 1" : "+r"(src));
+	dst = src ^ 1;
+	asm volatile("%0 &= 1" : "+r"(dst));
+	if (H < 1 || H > LB_H_MAX)
+		return 0;
+	bpf_for(gj, 0, 4 * LB_H_MAX) {
+		int g = gj / LB_H_MAX, jj = gj % LB_H_MAX;
+		__s64 acc;
+		__s16 pre;
+
+		if (jj >= H)
+			continue;
+		acc = (__s64)m->b[gj] * 4096;
+		int tt = bound(t, 15), hs = bound(src, 1);
+
+		for (k = 0; k < LB_E; k++)
+			acc += (__s32)m->wx[gj][k] * s->x[tt][k];
+		/* in chunks of 16: the model is zero-padded to LB_H_MAX, so a chunk
+		   past H adds nothing; few branches keep the verifier's work small */
+		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+			if (kc >= H)
+				break;
+#pragma unroll
+			for (k = kc; k < kc + 16; k++)
+				acc += (__s32)m->wh[gj][k] * s->h[hs][k];
+		}
+		pre = sat16(rshift_round(acc, 12));
+		s->gate[gj] = g == 2 ? interp_q12(m->tanh_tab, pre) : interp_q12(m->sig_tab, pre);
+	}
+	bpf_for(j, 0, LB_H_MAX) {
+		__s32 ig, fg, gg, og;
+		__s64 c;
+		__s16 cn, tc;
+
+		if (j >= H)
+			break;
+		ig = s->gate[j];
+		fg = s->gate[LB_H_MAX + j];
+		gg = s->gate[2 * LB_H_MAX + j];
+		og = s->gate[3 * LB_H_MAX + j];
+		c = (__s64)fg * s->c[bound(src, 1)][j] + (__s64)ig * gg;
+		cn = sat16(rshift_round(c, 12));
+		tc = interp_q12(m->tanh_tab, cn);
+		s->c[bound(dst, 1)][j] = cn;
+		s->h[bound(dst, 1)][j] = sat16(rshift_round((__s32)og * tc, 12));
+	}
+	return 0;
+}
+
+/* fx_encode_raw: t->h from the task's window (padding first, oldest episode first) */
+__noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
+{
+	int K, H, pad, i, j, cur = 0;
+
+	if (!m || !s || !t)
+		return 0;
+	K = m->K;
+	H = m->H;
+	if (K < 1 || K > LB_K_MAX || H < 1 || H > LB_H_MAX)
+		return 0;
+	pad = K - (int)t->ep_nr;
+	bpf_for(i, 0, LB_K_MAX) {
+		__u32 slot;
+
+		if (i >= K)
+			break;
+		if (i < pad) {
+			for (j = 0; j < LB_E; j++)
+				s->x[i][j] = norm_apply(m, j, 0);
+			continue;
+		}
+		slot = (t->ep_head - t->ep_nr + (__u32)(i - pad) + (__u32)K) % (__u32)K;
+		slot = bound(slot, 15);	/* a no-op: slot < K <= LB_K_MAX = 16 */
+		for (j = 0; j < LB_E; j++)
+			s->x[i][j] = norm_apply(m, j, t->ep[slot][j]);
+	}
+	bpf_for(j, 0, LB_H_MAX) {
+		s->h[0][j] = 0;
+		s->c[0][j] = 0;
+	}
+	bpf_for(i, 0, LB_K_MAX) {
+		if (i >= K)
+			break;
+		lstm_step(m, s, i, cur);
+		cur ^= 1;
+	}
+	bpf_for(j, 0, LB_H_MAX)
+		t->h[j] = s->h[bound(cur, 1)][j];
+	return 0;
+}
+
+/* fx_score_raw + fx_head_forward: the score of h joined with the state features */
+__noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch *s)
+{
+	int H, M, mi, k;
+	__s64 score = 0, sc;
+	__s16 zs[LB_S];
+
+	if (!m || !t || !s)
+		return 0;
+	H = m->H;
+	M = m->M;
+	if (H < 1 || H > LB_H_MAX || M < 1 || M > LB_M_MAX)
+		return 0;
+	for (k = 0; k < LB_S; k++)
+		zs[k] = norm_apply(m, LB_E + k, s->st[k]);
+	bpf_for(mi, 0, LB_M_MAX) {
+		__s64 acc;
+		__s16 pre;
+
+		if (mi >= M)
+			break;
+		acc = (__s64)m->b1[mi] * 4096;
+		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+			if (kc >= H)
+				break;
+#pragma unroll
+			for (k = kc; k < kc + 16; k++)
+				acc += (__s32)m->w1h[mi][k] * t->h[k];
+		}
+		for (k = 0; k < LB_S; k++)
+			acc += (__s32)m->w1s[mi][k] * zs[k];
+		pre = sat16(rshift_round(acc, 12));
+		if (pre < 0)
+			pre = 0;
+		score += (__s32)m->w2[mi] * pre;
+	}
+	sc = rshift_round(score, 12);
+	return (__s32)(sc > SCORE_MAX ? SCORE_MAX : sc < -SCORE_MAX ? -SCORE_MAX : sc);
+}
+
+/* ---- the runqueue model (features/runqueue.c) ------------------------------------ */
+
+static __always_inline struct lb_counters *ctrs(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline struct lb_cpu *cpu_get(__s32 cpu)
+{
+	__u32 c = (__u32)cpu;
+
+	if (cpu < 0 || cpu >= LB_MAX_CPUS)
+		return NULL;
+	return bpf_map_lookup_elem(&cpus, &c);
+}
+
+static __always_inline struct lb_task *task_find(__s32 pid)
+{
+	return bpf_map_lookup_elem(&tasks, &pid);
+}
+
+static __noinline struct lb_task *task_get(__s32 pid, __s32 prio)
+{
+	struct lb_task *t = bpf_map_lookup_elem(&tasks, &pid);
+	__u32 zero = 0;
+
+	if (!t) {
+		struct lb_task *tmpl = bpf_map_lookup_elem(&task_tmpl, &zero);
+
+		if (!tmpl)
+			return NULL;
+		if (bpf_map_update_elem(&tasks, &pid, tmpl, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&tasks, &pid)) {
+			struct lb_counters *n = ctrs();
+
+			__sync_fetch_and_or(&lost_flags, LB_UNC_TASKS_FULL);
+			if (n)
+				n->tasks_full++;
+			return NULL;
+		}
+		t = bpf_map_lookup_elem(&tasks, &pid);
+		if (!t)
+			return NULL;
+		t->pid = pid;
+	}
+	if (prio >= 0)
+		t->prio = prio;
+	return t;
+}
+
+__noinline int dequeue(struct lb_task *t)
+{
+	struct lb_cpu *c;
+	struct lb_task *o;
+	__s32 last;
+	__u32 nq;
+	int idx;
+
+	if (!t || t->st != LB_QUEUED)
+		return 0;
+	t->st = LB_UNKNOWN;
+	idx = t->qidx;
+	t->qidx = -1;
+	c = cpu_get(t->cpu);
+	if (!c)
+		return 0;
+	nq = c->nq;
+	if (nq < 1 || nq > LB_QMAX || idx < 0 || idx >= (int)nq)
+		return 0;
+	last = c->q[(nq - 1) & (LB_QMAX - 1)];
+	c->q[idx & (LB_QMAX - 1)] = last;
+	c->nq = nq - 1;
+	o = task_find(last);
+	if (o)
+		o->qidx = idx;
+	return 0;
+}
+
+__noinline int enqueue(struct lb_task *t, __s32 cpu, __u64 ts)
+{
+	struct lb_cpu *c;
+	__u32 nq;
+
+	if (!t)
+		return 0;
+	dequeue(t);
+	c = cpu_get(cpu);
+	if (!c)
+		return 0;
+	nq = c->nq;
+	if (nq >= LB_QMAX) {
+		struct lb_counters *n = ctrs();
+
+		__sync_fetch_and_or(&lost_flags, LB_UNC_QUEUE_FULL);
+		if (n)
+			n->queue_full++;
+		return 0;
+	}
+	c->q[nq & (LB_QMAX - 1)] = t->pid;
+	c->nq = nq + 1;
+	t->qidx = (int)nq;
+	t->st = LB_QUEUED;
+	t->cpu = cpu;
+	t->queued_ts = ts;
+	return 0;
+}
+
+__noinline int task_free(struct lb_task *t)
+{
+	struct lb_cpu *c;
+	__s32 pid;
+
+	if (!t)
+		return 0;
+	pid = t->pid;
+	dequeue(t);
+	if (t->st == LB_RUNNING) {
+		c = cpu_get(t->cpu);
+		if (c && c->curr == pid)
+			c->curr = -1;
+	}
+	bpf_map_delete_elem(&tasks, &pid);
+	return 0;
+}
+
+__noinline int switch_in(__s32 cpu, __s32 pid, __s32 prio, __u64 ts)
+{
+	struct lb_cpu *c = cpu_get(cpu), *o;
+	struct lb_task *t;
+
+	if (!c)
+		return 0;
+	c->curr = pid;
+	if (pid == 0) {
+		c->idle_since = ts;
+		return 0;
+	}
+	t = task_get(pid, prio);
+	if (!t)
+		return 0;
+	if (t->st == LB_RUNNING && t->cpu != cpu) {
+		o = cpu_get(t->cpu);
+		if (o && o->curr == pid)
+			o->curr = -1;
+	}
+	__builtin_memset(&t->cur, 0, sizeof(t->cur));
+	t->cur_valid = t->st == LB_QUEUED;
+	if (t->cur_valid) {
+		t->cur.wait_ns = ts > t->wait_ts ? ts - t->wait_ts : 0;
+		t->cur.sleep_ns = t->sleep_ns;
+		t->cur.wait_kind = t->wait_kind;
+	}
+	t->cur.prio = t->prio;
+	t->cur.cpu_changed = t->has_run && t->last_cpu != cpu;
+	dequeue(t);
+	t->st = LB_RUNNING;
+	t->cpu = cpu;
+	t->run_ts = ts;
+	return 0;
+}
+
+/* feat_episode_features into the ring, then the encoder (the window changed) */
+__noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
+				   int blocked)
+{
+	__u32 zero = 0, K, head;
+	struct lb_model *m = bpf_map_lookup_elem(&model, &zero);
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct lb_counters *n;
+	__s16 *f;
+
+	if (!t || !m || !s)
+		return 0;
+	K = (__u32)m->K;
+	if (K < 1 || K > LB_K_MAX)
+		return 0;
+	head = t->ep_head;
+	if (head >= LB_K_MAX)
+		return 0;
+	f = t->ep[bound(head, 15)];
+	f[0] = ONE;
+	f[1] = log2us(m, burst_ns);
+	f[2] = log2us(m, t->cur.wait_ns);
+	f[3] = (t->cur.wait_kind == LB_FW_WOKEN || t->cur.wait_kind == LB_FW_NEW) ? ONE : 0;
+	f[4] = t->cur.wait_kind == LB_FW_PREEMPTED ? ONE : 0;
+	f[5] = log2us(m, t->cur.sleep_ns);
+	f[6] = runnable ? ONE : 0;
+	f[7] = blocked ? ONE : 0;
+	f[8] = prio_feat(t->cur.prio);
+	f[9] = t->cur.cpu_changed ? ONE : 0;
+	t->ep_head = (head + 1) % K;
+	if (t->ep_nr < K)
+		t->ep_nr++;
+	encode(m, s, t);
+	n = ctrs();
+	if (n)
+		n->encodes++;
+	return 0;
+}
+
+__noinline int switch_out(__s32 cpu, __s32 pid, __s32 prio, __s64 state, __u64 ts)
+{
+	struct lb_task *t = task_get(pid, prio);
+	int was_running, dead, runnable;
+
+	if (!t)
+		return 0;
+	was_running = t->st == LB_RUNNING && t->cpu == cpu;
+	dead = t->exiting || (state >= 0 && (state & (0x10 | 0x20)));
+	runnable = state >= 0 && (state & 0xff) == 0 && !dead;
+	dequeue(t);
+	if (was_running) {
+		add_run(t, t->run_ts, ts);
+		if (t->cur_valid && state >= 0)
+			add_episode(t, ts > t->run_ts ? ts - t->run_ts : 0, runnable,
+				    (state & 0x2) && !dead);
+	}
+	t->cur_valid = 0;
+	if (was_running || state >= 0) {
+		t->has_run = 1;
+		t->out_ts = ts;
+		t->last_cpu = cpu;
+	}
+	if (dead) {
+		task_free(t);
+		return 0;
+	}
+	if (runnable) {
+		enqueue(t, cpu, ts);
+		t->wait_ts = ts;
+		t->wait_kind = LB_FW_PREEMPTED;
+		t->sleep_ns = 0;
+	} else if (state >= 0) {
+		t->st = LB_SLEEPING;
+	} else {
+		t->st = LB_UNKNOWN;
+	}
+	return 0;
+}
+
+/* repair: make the state agree that `who` is on cpu at ts */
+__noinline int repair(__s32 cpu, __s32 who, __u64 ts)
+{
+	struct lb_cpu *c = cpu_get(cpu);
+	struct lb_task *t = NULL;
+	__u64 t_in = ts;
+	int known_start = 0;
+
+	if (!c || who < 0 || c->curr == who)
+		return 0;
+	if (c->curr < 0) {
+		t = who ? task_find(who) : NULL;
+		if (t && t->st == LB_RUNNING && t->cpu == cpu) {
+			c->curr = who;
+			return 0;
+		}
+	} else {
+		struct lb_counters *n = ctrs();
+		__s32 curr = c->curr;
+
+		if (n)
+			n->inferred_switches++;
+		if (curr > 0)
+			switch_out(cpu, curr, -1, -1, ts);
+		t = who > 0 ? task_find(who) : NULL;
+		if (t && curr == 0 && t->st == LB_QUEUED && t->cpu == cpu) {
+			t_in = t->queued_ts > c->idle_since ? t->queued_ts : c->idle_since;
+			known_start = 1;
+		}
+	}
+	switch_in(cpu, who, -1, t_in);
+	if (who > 0 && !known_start) {
+		t = task_find(who);
+		if (t)
+			t->cur_valid = 0;
+	}
+	return 0;
+}
+
+struct wake_args {
+	__u64 ts;
+	__s32 common_pid, pid, prio, target, kind, type;
+};
+
+__noinline int wakeup(const struct wake_args *a)
+{
+	struct lb_task *t;
+	__s32 common_pid, pid, prio, target, kind, type;
+	__u64 ts;
+
+	if (!a)
+		return 0;
+	common_pid = a->common_pid;
+	pid = a->pid;
+	prio = a->prio;
+	target = a->target;
+	kind = a->kind;
+	type = a->type;
+	ts = a->ts;
+
+	if (pid <= 0 || target < 0 || target >= LB_MAX_CPUS)
+		return 0;
+	t = task_get(pid, prio);
+	if (!t || t->st == LB_RUNNING || t->st == LB_QUEUED)
+		return 0;
+	t->sleep_ns = t->st == LB_SLEEPING && t->has_run && ts > t->out_ts ? ts - t->out_ts : 0;
+	enqueue(t, target, ts);
+	t->wait_ts = ts;
+	t->wait_kind = (__u8)kind;
+	if (!t->waker_set || type == LB_EV_WAKING || kind == LB_FW_NEW)
+		t->waker = common_pid;
+	t->waker_set = 0;
+	return 0;
+}
+
+/* ---- decisions ------------------------------------------------------------------ */
+
+/*
+ * The rankings of ana_top3 (model) and ana_online_rank (baselines): a key,
+ * then the queue order (queued_ts, pid) or the tie rule (pid).  A top-3
+ * with pid -1 in the empty places.  Global functions: verified once.
+ */
+static __always_inline void rank_put(struct rank *r, int at, __s32 pid, __s32 score, __u64 k1,
+				     __u64 k2)
+{
+	if (at == 0) {
+		r->pid[2] = r->pid[1]; r->score[2] = r->score[1];
+		r->k1[2] = r->k1[1]; r->k2[2] = r->k2[1];
+		r->pid[1] = r->pid[0]; r->score[1] = r->score[0];
+		r->k1[1] = r->k1[0]; r->k2[1] = r->k2[0];
+		r->pid[0] = pid; r->score[0] = score; r->k1[0] = k1; r->k2[0] = k2;
+	} else if (at == 1) {
+		r->pid[2] = r->pid[1]; r->score[2] = r->score[1];
+		r->k1[2] = r->k1[1]; r->k2[2] = r->k2[1];
+		r->pid[1] = pid; r->score[1] = score; r->k1[1] = k1; r->k2[1] = k2;
+	} else if (at == 2) {
+		r->pid[2] = pid; r->score[2] = score; r->k1[2] = k1; r->k2[2] = k2;
+	}
+}
+
+/* model: score high, then queued_ts low, then pid low */
+__noinline int rank_model(struct rank *r, __s32 pid, __s32 score, __u64 qts)
+{
+	int at;
+
+	if (!r)
+		return 0;
+	for (at = 0; at < 3; at++) {
+		if (r->pid[at] < 0)
+			break;
+		if (score != r->score[at] ? score > r->score[at] :
+		    qts != r->k1[at] ? qts < r->k1[at] : pid < r->pid[at])
+			break;
+	}
+	rank_put(r, at, pid, score, qts, 0);
+	return 0;
+}
+
+/* longest-queued: queued_ns high, then pid low */
+__noinline int rank_lq(struct rank *r, __s32 pid, __u64 queued)
+{
+	int at;
+
+	if (!r)
+		return 0;
+	for (at = 0; at < 3; at++) {
+		if (r->pid[at] < 0)
+			break;
+		if (queued != r->k1[at] ? queued > r->k1[at] : pid < r->pid[at])
+			break;
+	}
+	rank_put(r, at, pid, 0, queued, 0);
+	return 0;
+}
+
+/* least-recently-run: since_ran high, then queued_ns high, then pid low */
+__noinline int rank_lrr(struct rank *r, __s32 pid, __u64 queued, __u64 since)
+{
+	int at;
+
+	if (!r)
+		return 0;
+	for (at = 0; at < 3; at++) {
+		if (r->pid[at] < 0)
+			break;
+		if (since != r->k2[at] ? since > r->k2[at] :
+		    queued != r->k1[at] ? queued > r->k1[at] : pid < r->pid[at])
+			break;
+	}
+	rank_put(r, at, pid, 0, queued, since);
+	return 0;
+}
+
+static __always_inline void rank_reset(struct rank *r)
+{
+	for (int i = 0; i < 3; i++)
+		r->pid[i] = -1;
+}
+
+static __always_inline void hits(__u64 *ctr, const struct rank *r, __s32 next, int contested)
+{
+	int h1 = r->pid[0] == next;
+	int h3 = h1 || r->pid[1] == next || r->pid[2] == next;
+
+	ctr[0] += h1;
+	ctr[1] += h3;
+	if (contested) {
+		ctr[2] += h1;
+		ctr[3] += h3;
+	}
+}
+
+/* feat_fill_state into s->st */
+static __always_inline void fill_state(struct lb_model *m, struct scratch *sc,
+				       const struct lb_task *t, int oldest)
+{
+	__u64 queued, since, short_ns, long_ns, now = sc->d.now;
+	__s32 cpu = sc->d.cpu, prev_pid = sc->d.prev_pid;
+	__s16 *s = sc->st;
+	int woken;
+
+	queued = now > t->queued_ts ? now - t->queued_ts : 0;
+	since = now > t->out_ts ? now - t->out_ts : 0;
+	short_ns = cpu_time(t, now, CPU_SHORT_NS);
+	long_ns = cpu_time(t, now, CPU_LONG_NS);
+	woken = t->wait_kind == LB_FW_WOKEN || t->wait_kind == LB_FW_NEW;
+	s[0] = log2us(m, queued);
+	s[1] = t->has_run ? log2us(m, since) : 0;
+	s[2] = t->has_run ? 0 : ONE;
+	s[3] = (__s16)(short_ns * ONE / CPU_SHORT_NS);
+	s[4] = (__s16)(long_ns * ONE / CPU_LONG_NS);
+	s[5] = prio_feat(t->prio);
+	s[6] = (t->waker >= 0 && t->waker == prev_pid && woken) ? ONE : 0;
+	s[7] = (t->has_run && t->last_cpu == cpu) ? ONE : 0;
+	s[8] = woken ? ONE : 0;
+	s[9] = t->wait_kind == LB_FW_PREEMPTED ? ONE : 0;
+	s[10] = log2us(m, t->sleep_ns);
+	s[11] = oldest ? ONE : 0;
+}
+
+/*
+ * The candidate loops of a decision.  Their bodies are global functions
+ * and what they accumulate lives in the scratch map: the verifier then
+ * checks each body once instead of once per iteration.
+ */
+
+/* pass 1, candidate slot i: count, find the label and the oldest */
+__noinline int cand_scan(struct scratch *sc, const struct lb_cpu *c, int i)
+{
+	struct lb_task *t;
+	__s32 pid;
+
+	if (!sc || !c || i < 0 || i >= LB_QMAX)
+		return 0;
+	pid = c->q[i];
+	if (pid == sc->d.prev_pid)
+		return 0;
+	t = task_find(pid);
+	if (!t)
+		return 0;
+	sc->d.nc++;
+	if (pid == sc->d.next_pid)
+		sc->d.covered = 1;
+	if (t->queued_ts < sc->d.old_qts ||
+	    (t->queued_ts == sc->d.old_qts && pid < sc->d.old_pid)) {
+		sc->d.old_qts = t->queued_ts;
+		sc->d.old_pid = pid;
+	}
+	return 0;
+}
+
+/* pass 2, candidate slot i: features, score, the three rankings */
+__noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb_cpu *c,
+			 struct lb_counters *n, int i)
+{
+	struct lb_task *t;
+	__u64 queued, since, now;
+	__s32 pid, score = 0;
+
+	if (!m || !sc || !c || !n || i < 0 || i >= LB_QMAX)
+		return 0;
+	now = sc->d.now;
+	pid = c->q[i];
+	if (pid == sc->d.prev_pid)
+		return 0;
+	t = task_find(pid);
+	if (!t)
+		return 0;
+	queued = now > t->queued_ts ? now - t->queued_ts : 0;
+	since = t->has_run ? (now > t->out_ts ? now - t->out_ts : 0) : ~0ULL;
+	if (sc->d.nc >= 2) {
+		fill_state(m, sc, t, pid == sc->d.old_pid);
+		score = head(m, t, sc);
+		n->scored_cands++;
+	}
+	rank_model(&sc->model, pid, score, t->queued_ts);
+	rank_lq(&sc->lq, pid, queued);
+	rank_lrr(&sc->lrr, pid, queued, since);
+	return 0;
+}
+
+/*
+ * feat_decision + the model + the baselines: the switch on cpu from prev_pid
+ * to next_pid at now, before it is applied.  Returns the model's pick (-1:
+ * none); out gets the number of candidates and the uncovered reasons.
+ */
+__noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
+		      struct decide_out *out)
+{
+	__u32 zero = 0;
+	struct lb_cpu *c = cpu_get(cpu);
+	struct lb_model *m = bpf_map_lookup_elem(&model, &zero);
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct lb_counters *n = ctrs();
+	int i, nc, covered, contested;
+	__u32 nq;
+
+	if (!c || !m || !s || !n || !out)
+		return -1;
+	n->decisions++;
+	out->unc = (__u32)lost_flags;
+	if (out->unc) {
+		n->uncovered++;
+		if (out->unc & LB_UNC_TASKS_FULL)
+			n->unc_tasks_full++;
+		if (out->unc & LB_UNC_QUEUE_FULL)
+			n->unc_queue_full++;
+	}
+	if (c->curr >= 0)
+		prev_pid = c->curr;
+	nq = c->nq;
+	if (nq > LB_QMAX)
+		nq = LB_QMAX;
+	s->d.cpu = cpu;
+	s->d.prev_pid = prev_pid;
+	s->d.next_pid = next_pid;
+	s->d.now = now;
+	s->d.nc = 0;
+	s->d.covered = 0;
+	s->d.old_qts = ~0ULL;
+	s->d.old_pid = -1;
+	bpf_for(i, 0, LB_QMAX) {
+		if (i >= (int)nq)
+			break;
+		cand_scan(s, c, i);
+	}
+	rank_reset(&s->model);
+	rank_reset(&s->lq);
+	rank_reset(&s->lrr);
+	bpf_for(i, 0, LB_QMAX) {
+		if (i >= (int)nq)
+			break;
+		cand_rank(m, s, c, n, i);
+	}
+	nc = s->d.nc;
+	covered = s->d.covered;
+	contested = nc >= 2;
+	out->ncand = nc;
+	n->covered += covered;
+	n->contested += contested;
+	n->contested_covered += contested && covered;
+	if (nc >= 1) {
+		__u64 p = (1ULL << 32) / (__u64)nc;
+		__u64 p3 = (nc < 3 ? (__u64)nc : 3) * (1ULL << 32) / (__u64)nc;
+
+		n->chance_q32 += p;
+		if (contested)
+			n->chance_c_q32 += p;
+		if (covered) {
+			n->rnd1_q32 += p;
+			n->rnd3_q32 += p3;
+			if (contested) {
+				n->rnd1c_q32 += p;
+				n->rnd3c_q32 += p3;
+			}
+		}
+	}
+	if (covered) {
+		hits(n->model, &s->model, next_pid, contested);
+		hits(n->lq, &s->lq, next_pid, contested);
+		hits(n->lrr, &s->lrr, next_pid, contested);
+	}
+	return s->model.pid[0];
+}
+
+/* ---- the tracepoints ------------------------------------------------------------ */
+
+static __always_inline struct lb_event *ev_begin(int type, __u64 ts, __s32 cpu, __s32 common_pid)
+{
+	struct lb_event *e;
+
+	if (!check_mode)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		struct lb_counters *n = ctrs();
+
+		if (n)
+			n->ring_drops++;
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts = ts;
+	e->type = (__u8)type;
+	e->cpu = cpu;
+	e->common_pid = common_pid;
+	e->pid = e->prio = e->next_pid = e->next_prio = -1;
+	e->target_cpu = e->dest_cpu = -1;
+	e->state = -1;
+	e->pred_pid = -1;
+	e->ncand = -1;
+	return e;
+}
+
+static __always_inline void count_event(void)
+{
+	struct lb_counters *n = ctrs();
+
+	if (n)
+		n->events++;
+}
+
+static __always_inline __s32 cur_pid(void)
+{
+	return (__s32)(bpf_get_current_pid_tgid() & 0xffffffff);
+}
+
+/* __trace_sched_switch_state: prev_state as the sched_switch event reports it */
+static __always_inline __s64 report_state(bool preempt, unsigned int prev_state,
+					  struct task_struct *p)
+{
+	unsigned int st;
+	int idx;
+
+	if (preempt)
+		return 0x100;
+	st = (prev_state | BPF_CORE_READ(p, exit_state)) & 0x7f;
+	if ((prev_state & 0x402) == 0x402)
+		st = 0x80;
+	if ((prev_state & 0x1000) || (prev_state & 0x8000))
+		st = 0x2;
+	if (!st)
+		return 0;
+	idx = msb64(st) + 1;
+	return 1LL << (idx - 1);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 ts = bpf_ktime_get_ns();
+	__s32 cpu = (__s32)bpf_get_smp_processor_id();
+	__s32 prev_pid = BPF_CORE_READ(prev, pid), next_pid = BPF_CORE_READ(next, pid);
+	__s32 prev_prio = BPF_CORE_READ(prev, prio), next_prio = BPF_CORE_READ(next, prio);
+	__s64 state = report_state(preempt, prev_state, prev);
+	struct lb_event *e = ev_begin(LB_EV_SWITCH, ts, cpu, prev_pid);
+	struct decide_out d = { .ncand = -1 };
+	__s32 pick = -1;
+
+	count_event();
+	if (cpu >= LB_MAX_CPUS) {
+		__sync_fetch_and_or(&lost_flags, LB_UNC_CPU);
+		goto out;
+	}
+	repair(cpu, prev_pid, ts);
+	if (next_pid > 0)
+		pick = decide(cpu, prev_pid, next_pid, ts, &d);
+	if (prev_pid > 0)
+		switch_out(cpu, prev_pid, prev_prio, state, ts);
+	switch_in(cpu, next_pid, next_prio, ts);
+out:
+	if (e) {
+		e->pid = prev_pid;
+		e->prio = prev_prio;
+		e->state = state;
+		e->next_pid = next_pid;
+		e->next_prio = next_prio;
+		e->pred_pid = pick;
+		e->ncand = d.ncand;
+		e->uncovered = d.unc;
+		BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
+		BPF_CORE_READ_STR_INTO(&e->next_comm, next, comm);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
+
+static __always_inline int on_wake(struct task_struct *p, int type, int kind)
+{
+	__u64 ts = bpf_ktime_get_ns();
+	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
+	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
+	__s32 target = (__s32)BPF_CORE_READ(p, thread_info.cpu);
+	struct lb_event *e = ev_begin(type, ts, cpu, common);
+	struct lb_task *t;
+
+	count_event();
+	if (cpu < LB_MAX_CPUS) {
+		repair(cpu, common, ts);
+		if (type == LB_EV_WAKING) {
+			if (pid > 0) {
+				t = task_get(pid, prio);
+				if (t) {
+					t->waker = common;
+					t->waker_set = 1;
+				}
+			}
+		} else {
+			struct wake_args a = { .ts = ts, .common_pid = common, .pid = pid,
+					       .prio = prio, .target = target, .kind = kind,
+					       .type = type };
+
+			wakeup(&a);
+		}
+	}
+	if (e) {
+		e->pid = pid;
+		e->prio = prio;
+		e->target_cpu = target;
+		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p)
+{
+	return on_wake(p, LB_EV_WAKEUP, LB_FW_WOKEN);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_wakeup_new, struct task_struct *p)
+{
+	return on_wake(p, LB_EV_WAKEUP_NEW, LB_FW_NEW);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_waking, struct task_struct *p)
+{
+	return on_wake(p, LB_EV_WAKING, LB_FW_WOKEN);
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
+{
+	__u64 ts = bpf_ktime_get_ns();
+	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
+	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
+	struct lb_event *e = ev_begin(LB_EV_MIGRATE, ts, cpu, common);
+	struct lb_task *t;
+
+	count_event();
+	if (cpu < LB_MAX_CPUS) {
+		repair(cpu, common, ts);
+		if (pid > 0 && dest_cpu >= 0 && dest_cpu < LB_MAX_CPUS) {
+			t = task_get(pid, prio);
+			if (t) {
+				if (t->st == LB_QUEUED && t->cpu != dest_cpu)
+					enqueue(t, dest_cpu, ts);
+				else if (t->st != LB_RUNNING && t->st != LB_QUEUED)
+					t->cpu = dest_cpu;
+			}
+		}
+	}
+	if (e) {
+		e->pid = pid;
+		e->prio = prio;
+		e->dest_cpu = dest_cpu;
+		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u64 ts = bpf_ktime_get_ns();
+	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
+	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
+	struct lb_event *e = ev_begin(LB_EV_EXIT, ts, cpu, common);
+	struct lb_task *t;
+
+	count_event();
+	if (cpu < LB_MAX_CPUS) {
+		repair(cpu, common, ts);
+		if (pid > 0) {
+			t = task_find(pid);
+			if (t) {
+				t->exiting = 1;
+				if (t->st != LB_RUNNING)
+					task_free(t);
+			}
+		}
+	}
+	if (e) {
+		e->pid = pid;
+		e->prio = prio;
+		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * schedcast live --in-kernel: load the in-kernel predictor
+ * (analyze/bpf/live.bpf.c), give it the model, run, read its counters.
+ *
+ * The program does all the work in the kernel: runqueue state, features,
+ * the encoder at each switch-out, the head and the rankings at each
+ * decision; userspace only reads per-CPU counters (every second on a
+ * terminal, and at the end).  With --check the program also streams every
+ * event it handled, with its prediction for each decision, through a ring
+ * buffer; userspace replays exactly those events through features/ and the
+ * model (what `schedcast live` does with tracefs events) and compares the
+ * predictions one by one: the arithmetic is integer, so they must be equal.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analyze/analyze.h"
+#include "analyze/live-bpf.h"
+#include "collect/workload.h"
+#include "common/common.h"
+#include "data/trace.h"
+#include "features/features.h"
+#include "model/lstm.h"
+
+#ifndef SC_HAVE_BPF
+
+int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
+{
+	return -error("--in-kernel: this schedcast was built without BPF support "
+		      "(needs clang, bpftool, libbpf-dev and a kernel with BTF at build time)");
+}
+
+#else
+
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "analyze/bpf/live-bpf.h"
+#include "live.skel.h"
+
+#define LINE_NS NSEC_PER_SEC	/* terminal line refresh */
+#define LOG_TAIL 4		/* verifier log lines quoted to the user */
+#define MAX_SHOWN_DIFFS 5
+
+static volatile sig_atomic_t kstop;
+
+static void on_signal(int sig)
+{
+	kstop = sig;
+}
+
+/* libbpf's messages (the verifier log among them) are kept, printed only on failure */
+static struct strbuf bpf_log = STRBUF_INIT;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *buf;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	if (vasprintf(&buf, fmt, ap) < 0)
+		return 0;
+	strbuf_addstr(&bpf_log, buf);
+	free(buf);
+	return 0;
+}
+
+/* log_tail - the last n non-empty lines of the kept log, joined by " / " */
+static void log_tail(struct strbuf *out, int n)
+{
+	const char *s = bpf_log.buf, *end = s + bpf_log.len;
+	const char *starts[LOG_TAIL];
+	int nr = 0;
+
+	for (const char *p = end; p > s && nr < n;) {
+		const char *e = p, *b;
+
+		while (e > s && (e[-1] == '\n' || e[-1] == ' '))
+			e--;
+		b = e;
+		while (b > s && b[-1] != '\n')
+			b--;
+		if (e > b && strncmp(b, "-- END", 6) && strncmp(b, "libbpf:", 7) &&
+		    strncmp(b, "processed ", 10))
+			starts[nr++] = b;
+		p = b;
+	}
+	for (int i = nr - 1; i >= 0; i--) {
+		const char *e = strchr(starts[i], '\n');
+
+		strbuf_add(out, starts[i], e ? (size_t)(e - starts[i]) : strlen(starts[i]));
+		if (i)
+			strbuf_addstr(out, " / ");
+	}
+}
+
+/* save_log - the whole kept log to a file; its path, or NULL */
+static const char *save_log(void)
+{
+	static char path[256];
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/schedcast-bpf-verifier.log", tmp && *tmp ? tmp : "/tmp");
+	f = fopen(path, "we");
+	if (!f)
+		return NULL;
+	fwrite(bpf_log.buf, 1, bpf_log.len, f);
+	if (fclose(f))
+		return NULL;
+	return path;
+}
+
+/* ---- the model into the program's layout ------------------------------------ */
+
+static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct lstm_model *m,
+		      const char *path)
+{
+	struct lstm_fixed_view v;
+	const struct lstm_shape *sh;
+	int16_t *zero, h0[LSTM_MAX_HIDDEN];
+	int H, E, S, M, Z;
+
+	if (lstm_model_fixed_view(m, &v))
+		return error("'%s' is not a fixed-point candidates model: the in-kernel predictor "
+			     "runs integer models only (train with --arith fixed)", path);
+	sh = v.sh;
+	H = sh->H;
+	E = sh->E;
+	S = sh->S;
+	M = sh->M;
+	Z = H + S;
+	if (E != LB_E || S != LB_S || v.norm_n != E + S)
+		return error("'%s': the in-kernel predictor computes %d episode and %d state "
+			     "features, the model takes %d and %d", path, LB_E, LB_S, E, S);
+	if (H > LB_H_MAX)
+		return error("'%s': hidden size %d is more than the in-kernel limit of %d "
+			     "(train with --hidden %d or less)", path, H, LB_H_MAX, LB_H_MAX);
+	if (sh->K > LB_K_MAX)
+		return error("'%s': window length K=%d is more than the in-kernel limit of %d",
+			     path, sh->K, LB_K_MAX);
+	if (M > LB_M_MAX)
+		return error("'%s': head size %d is more than the in-kernel limit of %d", path, M,
+			     LB_M_MAX);
+	lm->K = sh->K;
+	lm->H = H;
+	lm->M = M;
+	for (int f = 0; f < E + S; f++) {
+		lm->mu[f] = v.norm_mu[f];
+		lm->inv[f] = v.norm_inv[f];
+	}
+	for (int g = 0; g < 4; g++) {
+		for (int j = 0; j < H; j++) {
+			int src = g * H + j, dst = g * LB_H_MAX + j;
+
+			for (int k = 0; k < E; k++)
+				lm->wx[dst][k] = v.wx[src * E + k];
+			for (int k = 0; k < H; k++)
+				lm->wh[dst][k] = v.wh[src * H + k];
+			lm->b[dst] = v.b[src];
+		}
+	}
+	for (int i = 0; i < M; i++) {
+		for (int k = 0; k < H; k++)
+			lm->w1h[i][k] = v.w1[i * Z + k];
+		for (int k = 0; k < S; k++)
+			lm->w1s[i][k] = v.w1[i * Z + H + k];
+		lm->b1[i] = v.b1[i];
+		lm->w2[i] = v.w2[i];
+	}
+	memcpy(lm->sig_tab, v.sigmoid_tab, sizeof(lm->sig_tab));
+	memcpy(lm->tanh_tab, v.tanh_tab, sizeof(lm->tanh_tab));
+	{
+		uint64_t l1000;
+
+		feat_log2_tables(lm->log2_tab, &l1000);
+		lm->log2_1000 = l1000;
+	}
+
+	/* a new task's window is empty: its encoder output, computed here once */
+	zero = xcalloc((size_t)sh->K * E, sizeof(*zero));
+	lstm_encode_fixed(m, zero, h0);
+	free(zero);
+	memcpy(lm->h0, h0, sizeof(*h0) * H);
+
+	memset(tmpl, 0, sizeof(*tmpl));
+	tmpl->prio = -1;
+	tmpl->cpu = tmpl->last_cpu = tmpl->waker = -1;
+	tmpl->qidx = -1;
+	memcpy(tmpl->h, h0, sizeof(*h0) * H);
+	return 0;
+}
+
+/* ---- counters ------------------------------------------------------------------ */
+
+/* read_counters - the sum over CPUs, and each CPU's into per_cpu (nr_cpus) unless NULL */
+static int read_counters(struct live_bpf *skel, int nr_cpus, struct lb_counters *sum,
+			 struct lb_counters *per_cpu)
+{
+	size_t sz = (sizeof(struct lb_counters) + 7) / 8 * 8;
+	char *vals = xcalloc((size_t)nr_cpus, sz);
+	__u32 key = 0;
+	int ret;
+
+	memset(sum, 0, sizeof(*sum));
+	ret = bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals);
+	if (!ret) {
+		for (int c = 0; c < nr_cpus; c++) {
+			const __u64 *src = (const __u64 *)(vals + (size_t)c * sz);
+			__u64 *dst = (__u64 *)sum;
+
+			for (size_t i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
+				dst[i] += src[i];
+			if (per_cpu)
+				memcpy(&per_cpu[c], src, sizeof(*per_cpu));
+		}
+	}
+	free(vals);
+	return ret ? error_errno("cannot read the in-kernel counters") : 0;
+}
+
+struct prog_stat {
+	const char *name;
+	uint64_t run_cnt, run_time_ns, recursion_misses;
+};
+
+static void read_prog_stats(struct live_bpf *skel, struct prog_stat *ps, int *n)
+{
+	struct bpf_program *p;
+
+	*n = 0;
+	bpf_object__for_each_program(p, skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		ps[*n].name = bpf_program__name(p);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
+			ps[*n].run_cnt = info.run_cnt;
+			ps[*n].run_time_ns = info.run_time_ns;
+			ps[*n].recursion_misses = info.recursion_misses;
+		}
+		(*n)++;
+	}
+}
+
+static double q32(uint64_t v)
+{
+	return (double)v / 4294967296.0;
+}
+
+static void to_eval(struct ana_eval *e, const struct lb_counters *n)
+{
+	e->decisions = n->decisions;
+	e->contested = n->contested;
+	e->covered = n->covered;
+	e->chance = q32(n->chance_q32);
+	e->chance_c = q32(n->chance_c_q32);
+	e->inferred_switches = n->inferred_switches;
+	e->model.top1 = (double)n->model[0];
+	e->model.top3 = (double)n->model[1];
+	e->model.top1_c = (double)n->model[2];
+	e->model.top3_c = (double)n->model[3];
+	for (int b = 0; b < ANA_NR_BASELINES; b++)
+		e->bl_available[b] = b == ANA_BL_RANDOM || b == ANA_BL_LONGEST_QUEUED ||
+				     b == ANA_BL_LEAST_RECENT;
+	e->bl[ANA_BL_RANDOM].top1 = q32(n->rnd1_q32);
+	e->bl[ANA_BL_RANDOM].top3 = q32(n->rnd3_q32);
+	e->bl[ANA_BL_RANDOM].top1_c = q32(n->rnd1c_q32);
+	e->bl[ANA_BL_RANDOM].top3_c = q32(n->rnd3c_q32);
+	e->bl[ANA_BL_LONGEST_QUEUED] = (struct ana_score){ (double)n->lq[0], (double)n->lq[1],
+							   (double)n->lq[2], (double)n->lq[3] };
+	e->bl[ANA_BL_LEAST_RECENT] = (struct ana_score){ (double)n->lrr[0], (double)n->lrr[1],
+							 (double)n->lrr[2], (double)n->lrr[3] };
+}
+
+static double pct(double hits, uint64_t n)
+{
+	return n ? 100.0 * hits / (double)n : 0.0;
+}
+
+/* ---- --check: the same events through the userspace engine --------------------- */
+
+struct check {
+	const struct lstm_model *m;
+	struct feat_state *feat;
+	struct ana_eval e;		/* userspace's figures on the same events */
+	int32_t *scores;
+	uint64_t events, decisions, same, differ, uncovered, unc_reason[3];
+	uint64_t ncand_differ;
+	int shown;
+	int failed;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct check *k = ctx;
+	const struct lb_event *r = data;
+	struct ds_event ev;
+	struct feat_decision_out out;
+
+	if (size < sizeof(*r))
+		return 0;
+	k->events++;
+	ds_event_init(&ev, r->type, r->ts, r->cpu);
+	ev.common_pid = r->common_pid;
+	ev.pid = r->pid;
+	ev.prio = r->prio;
+	ev.state = r->state;
+	ev.next_pid = r->next_pid;
+	ev.next_prio = r->next_prio;
+	ev.target_cpu = r->target_cpu;
+	ev.dest_cpu = r->dest_cpu;
+	memcpy(ev.comm, r->comm, sizeof(ev.comm));
+	ev.comm[DS_COMM_LEN - 1] = '\0';
+	memcpy(ev.next_comm, r->next_comm, sizeof(ev.next_comm));
+	ev.next_comm[DS_COMM_LEN - 1] = '\0';
+
+	if (ev.type == DS_EV_SWITCH && feat_decision(k->feat, &ev, &out) == 1) {
+		struct ana_decision d = {
+			.ts = out.ts, .cpu = out.cpu, .ncand = out.ncand, .label = out.label,
+			.next_pid = out.next_pid, .cand = out.cand,
+		};
+		int top[3] = { -1, -1, -1 };
+		int32_t pred = -1;
+
+		k->decisions++;
+		if (out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
+		    lstm_predict(k->m, out.window, out.state, out.ncand, k->scores) >= 0)
+			ana_top3(k->scores, out.ncand, top);
+		if (top[0] >= 0)
+			pred = out.cand[top[0]].pid;
+		ana_eval_add(&k->e, &d, top, 1);
+		if (r->uncovered || r->ncand < 0) {
+			k->uncovered++;
+			for (int b = 0; b < 3; b++)
+				if (r->uncovered & (1u << b))
+					k->unc_reason[b]++;
+		} else if (pred == r->pred_pid && out.ncand == r->ncand) {
+			k->same++;
+		} else {
+			k->differ++;
+			k->ncand_differ += out.ncand != r->ncand;
+			if (k->shown++ < MAX_SHOWN_DIFFS)
+				warning("check: decision at %llu ns on cpu %d: kernel picked %d of %d "
+					"candidates, userspace %d of %d",
+					(unsigned long long)r->ts, r->cpu, r->pred_pid, r->ncand,
+					pred, out.ncand);
+		}
+	}
+	if (feat_apply(k->feat, &ev)) {
+		k->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------------- */
+
+struct run {
+	uint64_t span_ns;
+	int nr_cpus;
+	struct lb_counters n;
+	struct lb_counters *per_cpu;	/* (nr_cpus) */
+	struct prog_stat ps[8];
+	int nps;
+	int stats_on;
+};
+
+static uint64_t total_run_ns(const struct run *r)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < r->nps; i++)
+		t += r->ps[i].run_time_ns;
+	return t;
+}
+
+static double ns_per_decision(const struct run *r)
+{
+	return r->n.decisions && r->stats_on ? (double)total_run_ns(r) / (double)r->n.decisions
+					     : -1;
+}
+
+/* the per-CPU breakdown of eval, from the per-CPU counters (per task needs comms: none) */
+static void cpu_groups(struct ana_eval *e, const struct run *r)
+{
+	size_t n = 0;
+
+	free(e->cpu_groups);
+	e->cpu_groups = xcalloc((size_t)r->nr_cpus, sizeof(*e->cpu_groups));
+	for (int c = 0; c < r->nr_cpus; c++) {
+		const struct lb_counters *p = &r->per_cpu[c];
+		struct ana_group *g = &e->cpu_groups[n];
+
+		if (!p->decisions)
+			continue;
+		snprintf(g->name, sizeof(g->name), "cpu%d", c);
+		g->n = p->decisions;
+		g->contested = p->contested;
+		g->model_top1 = (double)p->model[0];
+		g->best_top1 = e->best == ANA_BL_LONGEST_QUEUED ? (double)p->lq[0] :
+			       e->best == ANA_BL_LEAST_RECENT ? (double)p->lrr[0] : q32(p->rnd1_q32);
+		n++;
+	}
+	e->nr_cpu_groups = n;
+}
+
+static void print_text(const struct run *r, struct ana_eval *e, const struct check *k,
+		       const struct ana_kernel_opts *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[32];
+
+	printf("live: %s in the kernel (BPF) on %d CPUs: %llu events, %llu decisions (%.0f/s)\n",
+	       format_duration(buf, sizeof(buf), r->span_ns), r->nr_cpus,
+	       (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
+	       r->span_ns ? r->n.decisions / (r->span_ns / 1e9) : 0.0);
+	if (r->stats_on && r->n.decisions) {
+		printf("kernel: %.0f ns of CPU per decision, all programs (bpf_stats run_time_ns / "
+		       "decisions)\n", ns_per_decision(r));
+		for (int i = 0; i < r->nps; i++)
+			if (r->ps[i].run_cnt)
+				printf("  %-14s %10llu runs %8.0f ns/run\n", r->ps[i].name,
+				       (unsigned long long)r->ps[i].run_cnt,
+				       (double)r->ps[i].run_time_ns / (double)r->ps[i].run_cnt);
+		printf("  %llu encoder runs (switch-outs that completed an episode), "
+		       "%llu candidates scored by the head\n",
+		       (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands);
+	}
+	if (r->n.uncovered)
+		printf("uncovered: %llu decisions after the program lost state (task map full "
+		       "%llu, a CPU queue beyond %d tasks %llu)\n",
+		       (unsigned long long)r->n.uncovered, (unsigned long long)r->n.unc_tasks_full,
+		       LB_QMAX, (unsigned long long)r->n.unc_queue_full);
+	ana_eval_text(e, &sb);
+	{
+		/* no comms in the kernel: no per-task table, no misprediction pairs */
+		char *cut = strstr(sb.buf, "\nper task");
+
+		if (cut)
+			cut[1] = '\0';
+	}
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+	if (k) {
+		const struct ana_eval *u = &k->e;
+
+		printf("\ncheck: the program's %llu events replayed through the userspace "
+		       "engine: %llu decisions, %llu identical predictions, %llu different, "
+		       "%llu uncovered\n",
+		       (unsigned long long)k->events, (unsigned long long)k->decisions,
+		       (unsigned long long)k->same, (unsigned long long)k->differ,
+		       (unsigned long long)k->uncovered);
+		printf("  %-28s %10s %10s\n", "", "in-kernel", "userspace");
+		printf("  %-28s %10llu %10llu\n", "decisions", (unsigned long long)e->decisions,
+		       (unsigned long long)u->decisions);
+		printf("  %-28s %9.1f%% %9.1f%%\n", "coverage", pct((double)e->covered, e->decisions),
+		       pct((double)u->covered, u->decisions));
+		printf("  %-28s %9.1f%% %9.1f%%\n", "model top-1", pct(e->model.top1, e->decisions),
+		       pct(u->model.top1, u->decisions));
+		printf("  %-28s %9.1f%% %9.1f%%\n", "model top-1 contested",
+		       pct(e->model.top1_c, e->contested), pct(u->model.top1_c, u->contested));
+		printf("  %-28s %9.1f%% %9.1f%%\n", "longest-queued top-1 contested",
+		       pct(e->bl[ANA_BL_LONGEST_QUEUED].top1_c, e->contested),
+		       pct(u->bl[ANA_BL_LONGEST_QUEUED].top1_c, u->contested));
+		printf("  %-28s %9.1f%% %9.1f%%\n", "least-recently-run top-1 c.",
+		       pct(e->bl[ANA_BL_LEAST_RECENT].top1_c, e->contested),
+		       pct(u->bl[ANA_BL_LEAST_RECENT].top1_c, u->contested));
+	}
+	(void)o;
+}
+
+static void print_json(const struct run *r, struct ana_eval *e, const struct check *k)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ana_eval_json(e, &sb);
+	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == ' '))
+		sb.buf[--sb.len] = '\0';
+	if (sb.len && sb.buf[sb.len - 1] == '}') {
+		sb.buf[--sb.len] = '\0';
+		strbuf_addf(&sb, ",\"kernel_ns_per_decision\":");
+		if (ns_per_decision(r) >= 0)
+			strbuf_addf(&sb, "%.1f", ns_per_decision(r));
+		else
+			strbuf_addstr(&sb, "null");
+		strbuf_addf(&sb,
+			    ",\"live\":{\"backend\":\"bpf\",\"nr_cpus\":%d,\"duration_ns\":%llu,"
+			    "\"events\":%llu,\"decisions\":%llu,\"skipped\":0,\"fell_behind\":0,"
+			    "\"max_lag_ns\":0,\"lost\":0,\"predict_ns\":%llu}",
+			    r->nr_cpus, (unsigned long long)r->span_ns,
+			    (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
+			    (unsigned long long)total_run_ns(r));
+		strbuf_addf(&sb,
+			    ",\"kernel\":{\"encodes\":%llu,\"scored_candidates\":%llu,"
+			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
+			    "\"uncovered_queue_full\":%llu,\"programs\":[",
+			    (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
+			    (unsigned long long)r->n.uncovered,
+			    (unsigned long long)r->n.unc_tasks_full,
+			    (unsigned long long)r->n.unc_queue_full);
+		for (int i = 0; i < r->nps; i++)
+			strbuf_addf(&sb, "%s{\"name\":\"%s\",\"run_cnt\":%llu,\"run_time_ns\":%llu,"
+				    "\"recursion_misses\":%llu}", i ? "," : "", r->ps[i].name,
+				    (unsigned long long)r->ps[i].run_cnt,
+				    (unsigned long long)r->ps[i].run_time_ns,
+				    (unsigned long long)r->ps[i].recursion_misses);
+		strbuf_addstr(&sb, "]}");
+		if (k)
+			strbuf_addf(&sb,
+				    ",\"check\":{\"events\":%llu,\"decisions\":%llu,\"same\":%llu,"
+				    "\"different\":%llu,\"uncovered\":%llu,\"ring_drops\":%llu}",
+				    (unsigned long long)k->events, (unsigned long long)k->decisions,
+				    (unsigned long long)k->same, (unsigned long long)k->differ,
+				    (unsigned long long)k->uncovered,
+				    (unsigned long long)r->n.ring_drops);
+		strbuf_addch(&sb, '}');
+	}
+	printf("%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void live_line(const struct lb_counters *n, uint64_t elapsed, uint64_t rate)
+{
+	fprintf(stderr, "\r\033[K%5.1f s %6llu dec/s  in-kernel model %5.1f%% top-3 %5.1f%%  "
+		"longest-queued %5.1f%%  least-recently-run %5.1f%%  coverage %5.1f%%",
+		elapsed / 1e9, (unsigned long long)rate, pct((double)n->model[0], n->decisions),
+		pct((double)n->model[1], n->decisions), pct((double)n->lq[0], n->decisions),
+		pct((double)n->lrr[0], n->decisions), pct((double)n->covered, n->decisions));
+	fflush(stderr);
+}
+
+/* ---- the run ------------------------------------------------------------------- */
+
+static int load(struct live_bpf **out, const struct ana_kernel_opts *o)
+{
+	struct live_bpf *skel;
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return error("--in-kernel needs a kernel with BTF (/sys/kernel/btf/vmlinux: %s; "
+			     "CONFIG_DEBUG_INFO_BTF=y)", strerror(errno));
+	libbpf_set_print(libbpf_print);
+	skel = live_bpf__open();
+	if (!skel)
+		return error_errno("cannot open the in-kernel predictor");
+	skel->rodata->check_mode = o->check;
+	err = live_bpf__load(skel);
+	if (err) {
+		struct strbuf tail = STRBUF_INIT;
+		const char *path;
+		int e = errno;
+
+		live_bpf__destroy(skel);
+		/* the verifier says EACCES or EINVAL; EPERM is a missing capability */
+		if (e == EPERM)
+			return error("cannot load BPF programs: %s (run as root, or with "
+				     "CAP_BPF and CAP_PERFMON)", strerror(e));
+		if (e == ENOSYS)
+			return error("cannot load BPF programs: the kernel has no bpf() system call");
+		path = save_log();
+		log_tail(&tail, 2);
+		error("the kernel refused the in-kernel predictor: %s%s%s", tail.buf,
+		      path ? "; full log in " : "", path ? path : "");
+		strbuf_release(&tail);
+		return -1;
+	}
+	*out = skel;
+	return 0;
+}
+
+int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
+{
+	struct live_bpf *skel = NULL;
+	struct lb_model *lm = xcalloc(1, sizeof(*lm));
+	struct lb_task *tmpl = xcalloc(1, sizeof(*tmpl));
+	struct ring_buffer *rb = NULL;
+	struct col_workload *wl = NULL;
+	struct check *k = NULL;
+	struct ana_eval e;
+	struct run r = { 0 };
+	struct sigaction sa;
+	uint64_t t0, deadline = 0, last_line = 0, last_dec = 0;
+	int ret = 1, stats_fd = -1, tty, eval_init = 0, nr_cpus;
+	pid_t child = -1;
+	__u32 zero = 0;
+
+	if (fill_model(lm, tmpl, m, o->model_path))
+		goto out;
+	nr_cpus = libbpf_num_possible_cpus();
+	if (nr_cpus < 1) {
+		error("cannot count the possible CPUs");
+		goto out;
+	}
+	if (load(&skel, o))
+		goto out;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.model), &zero, lm, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.task_tmpl), &zero, tmpl, 0)) {
+		error_errno("cannot give the model to the in-kernel predictor");
+		goto out;
+	}
+	for (__u32 c = 0; c < LB_MAX_CPUS; c++) {
+		struct lb_cpu cpu = { .curr = -1 };
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.cpus), &c, &cpu, 0)) {
+			error_errno("cannot initialise the in-kernel CPU state");
+			goto out;
+		}
+	}
+	if (o->check) {
+		struct feat_opts fo = {
+			.mode = DS_WIN_CANDIDATES,
+			.K = lstm_model_shape(m)->K,
+			.events_recorded = DS_EV_BIT(DS_EV_SWITCH) | DS_EV_BIT(DS_EV_WAKEUP) |
+					   DS_EV_BIT(DS_EV_WAKEUP_NEW) | DS_EV_BIT(DS_EV_WAKING) |
+					   DS_EV_BIT(DS_EV_MIGRATE) | DS_EV_BIT(DS_EV_EXIT),
+		};
+
+		k = xcalloc(1, sizeof(*k));
+		k->m = m;
+		k->scores = xcalloc(LSTM_MAX_CAND, sizeof(*k->scores));
+		k->feat = feat_state_new(&fo, nr_cpus);
+		if (!k->feat)
+			goto out;
+		ana_eval_init(&k->e, DS_WIN_CANDIDATES, o->model_path, "fixed", "live");
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, k, NULL);
+		if (!rb) {
+			error_errno("cannot open the in-kernel predictor's ring buffer");
+			goto out;
+		}
+	}
+	/* run_time_ns and run_cnt are kept while this fd is open */
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	r.stats_on = stats_fd >= 0;
+	if (!r.stats_on)
+		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
+			strerror(errno));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (live_bpf__attach(skel)) {
+		error_errno("cannot attach the in-kernel predictor to the sched tracepoints");
+		goto out;
+	}
+	t0 = sc_now_ns();
+	if (o->duration_ns)
+		deadline = t0 + o->duration_ns;
+	if (o->workload) {
+		struct col_workload_opts wo = { .seed = 1 };
+
+		wl = col_workload_start(&wo);
+		if (!wl)
+			goto out_detach;
+	} else if (o->command) {
+		child = o->spawn(o->command);
+		if (child < 0)
+			goto out_detach;
+	}
+	tty = sc_isatty_stderr();
+	while (!kstop) {
+		uint64_t now = sc_now_ns();
+		int timeout = 100;
+
+		if (deadline && now >= deadline)
+			break;
+		if (deadline)
+			timeout = (int)SC_MIN(100, (deadline - now) / NSEC_PER_MSEC + 1);
+		if (rb) {
+			if (ring_buffer__poll(rb, timeout) < 0 && errno != EINTR) {
+				if (k->failed)
+					goto out_detach;
+				error_errno("cannot read the in-kernel predictor's ring buffer");
+				goto out_detach;
+			}
+		} else {
+			usleep((useconds_t)timeout * 1000);
+		}
+		if (child > 0) {
+			int status;
+
+			if (waitpid(child, &status, WNOHANG) == child) {
+				child = -1;
+				break;
+			}
+		}
+		if (wl && col_workload_done(wl))
+			break;
+		if (tty && sc_now_ns() - last_line >= LINE_NS) {
+			uint64_t t = sc_now_ns(), dt = last_line ? t - last_line : t - t0;
+
+			if (!read_counters(skel, nr_cpus, &r.n, NULL))
+				live_line(&r.n, t - t0,
+					  dt ? (r.n.decisions - last_dec) * NSEC_PER_SEC / dt : 0);
+			last_line = t;
+			last_dec = r.n.decisions;
+		}
+	}
+	r.span_ns = sc_now_ns() - t0;
+	live_bpf__detach(skel);
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	if (rb && ring_buffer__consume(rb) < 0 && k->failed)
+		goto out;
+	r.per_cpu = xcalloc((size_t)nr_cpus, sizeof(*r.per_cpu));
+	if (read_counters(skel, nr_cpus, &r.n, r.per_cpu))
+		goto out;
+	read_prog_stats(skel, r.ps, &r.nps);
+	r.nr_cpus = nr_cpus;
+
+	ana_eval_init(&e, DS_WIN_CANDIDATES, o->model_path, "fixed", "live");
+	eval_init = 1;
+	to_eval(&e, &r.n);
+	ana_eval_finish(&e);
+	cpu_groups(&e, &r);
+	if (k) {
+		k->e.inferred_switches = feat_coverage(k->feat)->inferred_switches;
+		ana_eval_finish(&k->e);
+	}
+	if (o->json)
+		print_json(&r, &e, k);
+	else
+		print_text(&r, &e, k, o);
+	if (kstop && !o->json)
+		fprintf(stderr, "stopped by %s\n", strsignal(kstop));
+	ret = 0;
+	if (k && r.n.ring_drops) {
+		ret = error("--check: the ring buffer dropped %llu events: the replay is not "
+			    "the program's input, no comparison", (unsigned long long)r.n.ring_drops);
+		ret = 1;
+	} else if (k && k->differ) {
+		error("--check: %llu of %llu decisions differ between the kernel and userspace",
+		      (unsigned long long)k->differ, (unsigned long long)(k->same + k->differ));
+		ret = 1;
+	}
+	goto out;
+
+out_detach:
+	live_bpf__detach(skel);
+out:
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	if (wl)
+		col_workload_finish(wl, NULL);
+	ring_buffer__free(rb);
+	live_bpf__destroy(skel);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (k) {
+		feat_state_free(k->feat);
+		ana_eval_release(&k->e);
+		free(k->scores);
+		free(k);
+	}
+	if (eval_init)
+		ana_eval_release(&e);
+	strbuf_release(&bpf_log);
+	free(r.per_cpu);
+	free(lm);
+	free(tmpl);
+	return ret;
+}
+
+#endif /* SC_HAVE_BPF */

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# schedcast live --in-kernel: the features and the model as a BPF program,
+# checked decision by decision against the userspace engine on the very
+# events the program handled.
+. "$(dirname "$0")/lib.sh"
+
+SAMPLE=$TEST_TOP/data/samples/mixed.h5
+
+test_expect_success 'usage errors exit 2' '
+	test_usage_error schedcast live -m m.h5 --check 2>err &&
+	grep -q "give --in-kernel" err &&
+	test_usage_error schedcast live --in-kernel -m m.h5 -o t.h5 2>/dev/null &&
+	test_usage_error schedcast live --in-kernel -m m.h5 -b perf 2>/dev/null &&
+	schedcast live -h | grep -q "^   or: schedcast live --in-kernel"
+'
+
+test_expect_success 'models to run (trained on a sliver of the sample trace)' '
+	schedcast features -o w.h5 --split 2,1,97 "$SAMPLE" >/dev/null &&
+	schedcast train -q -o m.h5 --epochs 1 --hidden 8 w.h5 >/dev/null &&
+	schedcast train -q -o big.h5 --epochs 1 --hidden 65 --head 2 w.h5 >/dev/null &&
+	schedcast train -q -o float.h5 --epochs 1 --hidden 4 --head 2 --arith float w.h5 >/dev/null
+'
+
+test_expect_success 'a model the program cannot hold: one line with the limit, exit 1' '
+	test_must_fail schedcast live --in-kernel -m big.h5 -d 1s 2>err &&
+	test_one_line_error err big.h5 && grep -q "in-kernel limit of 64" err &&
+	test_must_fail schedcast live --in-kernel -m float.h5 -d 1s 2>err &&
+	test_one_line_error err float.h5
+'
+
+# has_bpf - root, BTF, and a schedcast built with the BPF program
+has_bpf() {
+	[ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
+	[ -r /sys/kernel/btf/vmlinux ] || { echo "the kernel has no BTF"; return 1; }
+	if schedcast live --in-kernel -m m.h5 -d 10ms 2>&1 >/dev/null | grep -q "without BPF"; then
+		echo "schedcast was built without BPF support"
+		return 1
+	fi
+	return 0
+}
+
+if ! why=$(cd "$TRASH" && has_bpf); then
+	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
+	test_skip 'the text summary: counters, cost, baselines' "$why"
+	test_done
+	exit
+fi
+
+test_expect_success 'in-kernel predictions equal userspace on the same events' '
+	schedcast live --in-kernel --check --json -m m.h5 -- \
+		schedcast workload -p pingpong,forks -d 1s --rounds 2000 --work 50 \
+		>k.json 2>k.err || { cat k.err; false; } &&
+	python3 - <<-\EOF
+	import json
+	k = json.load(open("k.json"))
+	c, L = k["check"], k["live"]
+	assert L["backend"] == "bpf", L
+	assert c["ring_drops"] == 0, c
+	assert c["different"] == 0, c
+	assert c["decisions"] >= 1000 and c["same"] + c["uncovered"] == c["decisions"], c
+	assert c["uncovered"] == 0, c
+	assert k["decisions"] == c["decisions"], (k["decisions"], c)
+	assert k["kernel_ns_per_decision"] > 0, k
+	progs = {p["name"]: p for p in k["kernel"]["programs"]}
+	assert progs["on_switch"]["run_cnt"] >= k["decisions"], progs
+	assert 0 < k["covered"] <= k["decisions"], k
+	names = [b["name"] for b in k["baselines"]]
+	assert names == ["random", "longest-queued", "least-recently-run"], names
+	print("kernel == userspace on", c["same"], "decisions")
+	EOF
+'
+
+test_expect_success 'the text summary: counters, cost, baselines' '
+	schedcast live --in-kernel -m m.h5 -d 1s -w >out 2>err &&
+	grep -q "in the kernel (BPF) on" out &&
+	grep -q "^kernel: [0-9]* ns of CPU per decision" out &&
+	grep -q "^  model (fixed)" out &&
+	grep -q "longest-queued" out && grep -q "least-recently-run" out &&
+	! grep -q "per task" out
+'
+
+test_done
