@@ -27,7 +27,7 @@ for sig in INT TERM HUP; do
 		schedcast record -o sig.h5 >/dev/null 2>sum &
 		pid=$! &&
 		wait_for_tracing $pid &&
-		recload forks 5 10 >/dev/null &&
+		{ recload forks 5 10 >/dev/null || { kill -KILL $pid; false; }; } &&
 		kill -'$sig' $pid &&
 		wait $pid &&
 		! test -e /sys/kernel/tracing/instances/schedcast-$pid &&
@@ -44,7 +44,7 @@ test_expect_success 'perf: SIGINT mid-recording leaves a valid file' '
 	schedcast record -b perf -o psig.h5 >/dev/null 2>sum &
 	pid=$! &&
 	wait_for_tracing $pid &&
-	recload forks 5 10 >/dev/null &&
+	{ recload forks 5 10 >/dev/null || { kill -KILL $pid; false; }; } &&
 	kill -INT $pid &&
 	wait $pid &&
 	schedcast info psig.h5 | grep -q "^source: *live-perf" &&
