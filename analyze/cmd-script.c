@@ -131,12 +131,15 @@ static void set_comm(struct task_rt *t, const char *comm)
 /* task_name - perf's "comm[tid]", "comm[tid/pid]" or "<idle>" */
 static const char *task_name(char *buf, size_t size, const struct task_rt *t, int32_t tid)
 {
+	char comm[SC_SAFE_SIZE(DS_COMM_LEN)];
+
+	sc_safe_str(comm, sizeof(comm), t->comm);
 	if (!tid)
 		snprintf(buf, size, "<idle>");
 	else if (t->tgid >= 0 && t->tgid != tid)
-		snprintf(buf, size, "%s[%d/%d]", t->comm, tid, t->tgid);
+		snprintf(buf, size, "%s[%d/%d]", comm, tid, t->tgid);
 	else
-		snprintf(buf, size, "%s[%d]", t->comm, tid);
+		snprintf(buf, size, "%s[%d]", comm, tid);
 	return buf;
 }
 
@@ -174,13 +177,29 @@ static void add_time_cpu(struct strbuf *sb, uint64_t ts, int cpu)
 	strbuf_addf(sb, "%15s [%04d] ", t, cpu);
 }
 
-static void json_task(struct strbuf *sb, const char *prefix, int32_t tid, const struct task_rt *t)
+static void json_task(struct json_writer *jw, const char *prefix, int32_t tid,
+		      const struct task_rt *t)
 {
-	strbuf_addf(sb, ",\"%spid\":%d", prefix, tid);
-	if (t && t->tgid >= 0)
-		strbuf_addf(sb, ",\"%stgid\":%d", prefix, t->tgid);
-	strbuf_addf(sb, ",\"%scomm\":", prefix);
-	strbuf_add_json_str(sb, t ? t->comm : "");
+	char key[32];
+
+	snprintf(key, sizeof(key), "%spid", prefix);
+	json_i64(jw, key, tid);
+	if (t && t->tgid >= 0) {
+		snprintf(key, sizeof(key), "%stgid", prefix);
+		json_i64(jw, key, t->tgid);
+	}
+	snprintf(key, sizeof(key), "%scomm", prefix);
+	json_strn(jw, key, t ? t->comm : "", DS_COMM_LEN);
+}
+
+/* json_begin - the members every JSON line starts with */
+static void json_begin(struct json_writer *jw, struct strbuf *sb, const struct ds_event *ev)
+{
+	json_writer_init(jw, sb);
+	json_object_begin(jw, NULL);
+	json_u64(jw, "ts", ev->ts);
+	json_i64(jw, "cpu", ev->cpu);
+	json_str(jw, "event", ds_event_type_name(ev->type));
 }
 
 static void emit(struct script *s)
@@ -215,15 +234,16 @@ static void on_switch(struct script *s, const struct ds_event *ev)
 		struct strbuf *sb = &s->line;
 
 		if (o->json) {
-			strbuf_addf(sb, "{\"ts\":%llu,\"cpu\":%d,\"event\":\"sched_switch\"",
-				    (unsigned long long)ev->ts, ev->cpu);
-			json_task(sb, "", ev->pid, t);
-			strbuf_addf(sb, ",\"wait_ns\":%llu,\"delay_ns\":%llu,\"run_ns\":%llu,"
-					"\"state\":\"%s\"",
-				    (unsigned long long)wait, (unsigned long long)delay,
-				    (unsigned long long)run, state_name(st, sizeof(st), ev->state));
-			json_task(sb, "next_", ev->next_pid, next);
-			strbuf_addch(sb, '}');
+			struct json_writer jw;
+
+			json_begin(&jw, sb, ev);
+			json_task(&jw, "", ev->pid, t);
+			json_u64(&jw, "wait_ns", wait);
+			json_u64(&jw, "delay_ns", delay);
+			json_u64(&jw, "run_ns", run);
+			json_str(&jw, "state", state_name(st, sizeof(st), ev->state));
+			json_task(&jw, "next_", ev->next_pid, next);
+			json_object_end(&jw);
 		} else {
 			add_time_cpu(sb, ev->ts, ev->cpu);
 			strbuf_addf(sb, " %-30s", task_name(name, sizeof(name), t, ev->pid));
@@ -236,7 +256,10 @@ static void on_switch(struct script *s, const struct ds_event *ev)
 			if (o->next) {
 				char nx[64];
 
-				snprintf(nx, sizeof(nx), "next: %s[%d]", ev->next_comm, ev->next_pid);
+				char comm[SC_SAFE_SIZE(DS_COMM_LEN)];
+
+				snprintf(nx, sizeof(nx), "next: %s[%d]",
+					 sc_safe_str(comm, sizeof(comm), next->comm), ev->next_pid);
 				strbuf_addf(sb, " %-30s", nx);
 			}
 		}
@@ -283,13 +306,14 @@ static void on_wakeup(struct script *s, const struct ds_event *ev)
 		return;
 	a = actor(s, ev);
 	if (s->o->json) {
-		strbuf_addf(&s->line, "{\"ts\":%llu,\"cpu\":%d,\"event\":\"%s\"",
-			    (unsigned long long)ev->ts, ev->cpu, ds_event_type_name(ev->type));
-		json_task(&s->line, "", ev->pid, t);
-		strbuf_addf(&s->line, ",\"target_cpu\":%d", ev->target_cpu);
+		struct json_writer jw;
+
+		json_begin(&jw, &s->line, ev);
+		json_task(&jw, "", ev->pid, t);
+		json_i64(&jw, "target_cpu", ev->target_cpu);
 		if (a)
-			json_task(&s->line, "waker_", ev->common_pid, a);
-		strbuf_addch(&s->line, '}');
+			json_task(&jw, "waker_", ev->common_pid, a);
+		json_object_end(&jw);
 	} else {
 		other_prefix(s, ev, a);
 		strbuf_addf(&s->line, "awakened: %s", task_name(name, sizeof(name), t, ev->pid));
@@ -307,13 +331,15 @@ static void on_migrate(struct script *s, const struct ds_event *ev)
 		return;
 	a = actor(s, ev);
 	if (s->o->json) {
-		strbuf_addf(&s->line, "{\"ts\":%llu,\"cpu\":%d,\"event\":\"sched_migrate_task\"",
-			    (unsigned long long)ev->ts, ev->cpu);
-		json_task(&s->line, "", ev->pid, t);
-		strbuf_addf(&s->line, ",\"orig_cpu\":%d,\"dest_cpu\":%d", ev->orig_cpu, ev->dest_cpu);
+		struct json_writer jw;
+
+		json_begin(&jw, &s->line, ev);
+		json_task(&jw, "", ev->pid, t);
+		json_i64(&jw, "orig_cpu", ev->orig_cpu);
+		json_i64(&jw, "dest_cpu", ev->dest_cpu);
 		if (a)
-			json_task(&s->line, "by_", ev->common_pid, a);
-		strbuf_addch(&s->line, '}');
+			json_task(&jw, "by_", ev->common_pid, a);
+		json_object_end(&jw);
 	} else {
 		other_prefix(s, ev, a);
 		strbuf_addf(&s->line, "migrated: %s cpu %d => %d",
