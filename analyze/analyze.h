@@ -58,6 +58,33 @@ struct ana_summary {
 void ana_summarize(struct ana_summary *s, uint64_t *v, uint64_t n);
 
 /*
+ * struct ana_hist - a log-linear histogram of durations (ns), hist.c.
+ * Values below ANA_HIST_SUB are exact; above, a percentile is the middle of
+ * a bucket 1/32 of its value wide, within 1.6% of the exact one (min, max,
+ * total and n are exact).  Memory: one 256-byte row per power of two the
+ * values reach, whatever their number.  Zero-initialise; ana_hist_release().
+ */
+#define ANA_HIST_SUB_BITS 5
+#define ANA_HIST_SUB (1 << ANA_HIST_SUB_BITS)
+#define ANA_HIST_ROWS (64 - ANA_HIST_SUB_BITS + 1)
+struct ana_hist {
+	uint64_t n, total, min, max;
+	uint64_t *rows[ANA_HIST_ROWS];	/* (ANA_HIST_SUB) counts each, NULL until hit */
+};
+
+void ana_hist_add(struct ana_hist *h, uint64_t v);
+void ana_hist_merge(struct ana_hist *dst, const struct ana_hist *src);
+/* ana_hist_rank - the rank-th smallest value (1-based, clamped to 1..n); 0 when empty */
+uint64_t ana_hist_rank(const struct ana_hist *h, uint64_t rank);
+/* ana_hist_quantile - the nearest-rank q-quantile, q in [0, 1] */
+uint64_t ana_hist_quantile(const struct ana_hist *h, double q);
+/* ana_hist_summarize - n, min, max, total, avg exact; p50/p90/p99 to the bucket */
+void ana_hist_summarize(struct ana_summary *s, const struct ana_hist *h);
+void ana_hist_release(struct ana_hist *h);
+/* ana_hist_free - release and free h (NULL is a no-op) */
+void ana_hist_free(struct ana_hist *h);
+
+/*
  * ana_wilson - the Wilson score 95% interval of a proportion with `hits`
  * successes (may be fractional: expected hits) out of n trials.  [0, 1]
  * when n == 0.
@@ -97,7 +124,7 @@ struct ana_task_stats {
 	uint64_t wakeups;	/* sleeping to runnable transitions seen */
 	uint64_t migrations;	/* sched_migrate_task events for the pid */
 	uint64_t preemptions;	/* switch-outs that left it runnable (R or R+) */
-	uint64_t *delays;	/* (delay.n) sorted delay samples, for CDFs; owned */
+	struct ana_hist *delays;	/* the delay samples, for CDFs; owned */
 };
 
 struct ana_cpu_stats {
@@ -133,9 +160,10 @@ struct ana_trace_stats {
 
 /*
  * ana_trace_stats_compute - one streaming pass over the trace at path.
- * Memory: the tasks, plus 8 bytes per scheduling-delay sample and per run
- * burst (exact percentiles).  0, or -1 after a one-line error naming path.
- * Release with ana_trace_stats_release().
+ * Memory: the tasks and CPUs, with two histograms (run bursts, delays) per
+ * task: flat in the trace's length.  Percentiles are to the histogram's
+ * bucket (1.6%); counts, sums, min and max are exact.  0, or -1 after a
+ * one-line error naming path.  Release with ana_trace_stats_release().
  */
 int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st);
 void ana_trace_stats_release(struct ana_trace_stats *st);

@@ -235,33 +235,29 @@ static void delay_cdf(struct strbuf *out, const struct ana_trace_stats *st)
 	if (xa.hi <= xa.lo)
 		xa.hi = xa.lo * 10;
 	for (int k = 0; k < ncls && k < MAXC; k++) {
-		/* merge the class's tasks' sorted samples by sampling quantiles of each */
-		uint64_t n = cls[k].n, *all = xmallocarray(n, sizeof(*all)), m = 0;
+		/* the class's delays: its tasks' histograms merged */
+		uint64_t n = cls[k].n, m;
+		struct ana_hist all = { 0 };
 
 		for (uint64_t i = 0; i < st->nr_tasks; i++) {
 			char c[DS_COMM_LEN];
 
-			if (!st->tasks[i].delay.n)
+			if (!st->tasks[i].delay.n || !st->tasks[i].delays)
 				continue;
 			ana_task_class(c, st->tasks[i].comm);
 			if (strcmp(c, cls[k].name))
 				continue;
-			memcpy(all + m, st->tasks[i].delays, st->tasks[i].delay.n * sizeof(*all));
-			m += st->tasks[i].delay.n;
+			ana_hist_merge(&all, st->tasks[i].delays);
 		}
-		{
-			struct ana_summary tmp;
-
-			ana_summarize(&tmp, all, m);	/* sorts */
-		}
+		m = all.n ? all.n : 1;
 		for (int p = 0; p < PTS; p++) {
-			uint64_t idx = (uint64_t)((double)(p + 1) / PTS * (double)m);
+			uint64_t rank = (uint64_t)((double)(p + 1) / PTS * (double)m);
 
-			idx = idx ? idx - 1 : 0;
-			xs[shown][p] = (double)all[idx] / 1000;
-			ys[shown][p] = (double)(idx + 1) / (double)m;
+			rank = rank ? rank : 1;
+			xs[shown][p] = (double)ana_hist_rank(&all, rank) / 1000;
+			ys[shown][p] = (double)rank / (double)m;
 		}
-		free(all);
+		ana_hist_release(&all);
 		snprintf(names[shown], sizeof(names[shown]), "%s (%llu)", cls[k].name,
 			 (unsigned long long)n);
 		s[shown] = (struct series){ names[shown], xs[shown], ys[shown], PTS, 0 };

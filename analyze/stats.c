@@ -28,17 +28,6 @@ const char *const ana_burst_bucket_names[ANA_BURST_BUCKETS] = {
 
 enum tstate { T_UNKNOWN, T_RUNNING, T_QUEUED, T_SLEEPING, T_DEAD };
 
-struct u64vec {
-	uint64_t *v;
-	uint64_t nr, alloc;
-};
-
-static void vec_push(struct u64vec *a, uint64_t x)
-{
-	ALLOC_GROW(a->v, a->nr + 1, a->alloc);
-	a->v[a->nr++] = x;
-}
-
 struct task {
 	struct ana_task_stats st;
 	int state;		/* enum tstate */
@@ -46,7 +35,7 @@ struct task {
 	int inferred;		/* current burst began at an inferred switch-in */
 	int woken;		/* current wait began with a wakeup (else a preemption) */
 	uint64_t since;		/* start of the current run, wait or sleep */
-	struct u64vec bursts, delays;
+	struct ana_hist bursts, delays;
 };
 
 struct cpu {
@@ -57,12 +46,22 @@ struct cpu {
 	double rq_area;		/* integral of qlen over time, ns */
 };
 
+/*
+ * pid -> task index + 1, for every event twice: a two-level table over the
+ * pids Linux can hand out (PID_MAX_LIMIT, 2^22), 4096-entry pages allocated
+ * when first used; a crafted pid beyond goes to a hash map.
+ */
+#define PID_LIMIT (1 << 22)
+#define PID_PAGE_BITS 12
+#define PID_PAGE (1 << PID_PAGE_BITS)
+
 struct stats_ctx {
 	struct ana_trace_stats *st;
 	struct cpu *cpus;
 	struct task *tasks;
 	uint64_t nr_tasks, alloc_tasks;
-	struct ana_map *by_pid;
+	uint32_t *pid_pages[PID_LIMIT / PID_PAGE];
+	struct ana_map *by_pid;		/* pids >= PID_LIMIT */
 	uint64_t bucket_ns;
 	uint64_t total_queued;
 };
@@ -72,6 +71,26 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* pid_slot - where the index + 1 of pid's task lives (0: no task yet) */
+static uint32_t *pid_slot(struct stats_ctx *c, int32_t pid)
+{
+	uint32_t **page;
+	int32_t key[ANA_KEY_WORDS] = { pid };
+	double *v;
+
+	if (pid < PID_LIMIT) {
+		page = &c->pid_pages[pid >> PID_PAGE_BITS];
+		if (!*page)
+			*page = xcalloc(PID_PAGE, sizeof(**page));
+		return &(*page)[pid & (PID_PAGE - 1)];
+	}
+	if (!c->by_pid)
+		c->by_pid = ana_map_new(2);
+	/* the map holds doubles: the second value keeps the uint32_t we hand out */
+	v = ana_map_get(c->by_pid, key, 1);
+	return (uint32_t *)&v[1];
 }
 
 void ana_summarize(struct ana_summary *s, uint64_t *v, uint64_t n)
@@ -113,24 +132,24 @@ void ana_task_class(char out[DS_COMM_LEN], const char *comm)
 
 static struct task *task_get(struct stats_ctx *c, int32_t pid, const char *comm)
 {
-	int32_t key[ANA_KEY_WORDS] = { pid };
-	double *v;
+	uint32_t *slot;
 	struct task *t;
 
 	if (pid <= 0)
 		return NULL;
-	v = ana_map_get(c->by_pid, key, 1);
-	if (v[0] == 0) {
+	slot = pid_slot(c, pid);
+	if (!*slot) {
 		ALLOC_GROW(c->tasks, c->nr_tasks + 1, c->alloc_tasks);
 		t = &c->tasks[c->nr_tasks++];
 		memset(t, 0, sizeof(*t));
 		t->st.pid = pid;
 		t->cpu = -1;
-		v[0] = (double)c->nr_tasks;
+		*slot = (uint32_t)c->nr_tasks;
 	}
-	t = &c->tasks[(uint64_t)v[0] - 1];
+	t = &c->tasks[*slot - 1];
+	/* comms are NUL-padded DS_COMM_LEN arrays, NUL-terminated by the reader */
 	if (comm && comm[0])
-		snprintf(t->st.comm, sizeof(t->st.comm), "%s", comm);
+		memcpy(t->st.comm, comm, DS_COMM_LEN);
 	return t;
 }
 
@@ -206,7 +225,7 @@ static void end_burst(struct task *t, uint64_t ts)
 	uint64_t b = ts > t->since ? ts - t->since : 0;
 	int k;
 
-	vec_push(&t->bursts, b);
+	ana_hist_add(&t->bursts, b);
 	t->st.run_ns += b;
 	t->st.switches++;
 	t->st.inferred_in += t->inferred;
@@ -244,7 +263,7 @@ static void start_run(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts,
 			t->st.delay_unmeasured++;
 			c->st->delay_unmeasured++;
 		} else {
-			vec_push(&t->delays, ts > t->since ? ts - t->since : 0);
+			ana_hist_add(&t->delays, ts > t->since ? ts - t->since : 0);
 			if (t->woken)
 				t->st.delay_woken++;
 			else
@@ -400,7 +419,7 @@ static int cmp_task(const void *a, const void *b)
 static void finish(struct stats_ctx *c)
 {
 	struct ana_trace_stats *st = c->st;
-	struct u64vec all = { 0 };
+	struct ana_hist all = { 0 };
 	double span = st->span_ns ? (double)st->span_ns : 1;
 
 	advance(c, st->end_ns);
@@ -418,17 +437,19 @@ static void finish(struct stats_ctx *c)
 	for (uint64_t i = 0; i < c->nr_tasks; i++) {
 		struct task *t = &c->tasks[i];
 
-		ana_summarize(&t->st.burst, t->bursts.v, t->bursts.nr);
-		ana_summarize(&t->st.delay, t->delays.v, t->delays.nr);
-		for (uint64_t j = 0; j < t->delays.nr; j++)
-			vec_push(&all, t->delays.v[j]);
-		t->st.delays = t->delays.v;	/* sorted by ana_summarize */
-		free(t->bursts.v);
+		ana_hist_summarize(&t->st.burst, &t->bursts);
+		ana_hist_summarize(&t->st.delay, &t->delays);
+		ana_hist_merge(&all, &t->delays);
+		/* the delays move to the result, which owns them from here */
+		t->st.delays = xmalloc(sizeof(*t->st.delays));
+		*t->st.delays = t->delays;
+		memset(&t->delays, 0, sizeof(t->delays));
+		ana_hist_release(&t->bursts);
 		st->tasks[i] = t->st;
 	}
 	qsort(st->tasks, st->nr_tasks, sizeof(*st->tasks), cmp_task);
-	ana_summarize(&st->delay, all.v, all.nr);
-	free(all.v);
+	ana_hist_summarize(&st->delay, &all);
+	ana_hist_release(&all);
 }
 
 int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
@@ -438,6 +459,8 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	const struct ds_trace_meta *m;
 	const uint64_t *lost;
 	struct ds_event ev;
+	struct sc_progress progress;
+	uint64_t first, last;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
@@ -451,19 +474,20 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	/*
 	 * The span: the capture's (metadata), widened to the events' own when
 	 * they stray outside it (a recorder stamps its end before draining
-	 * the buffers).  One cheap pass finds the events' extremes.
+	 * the buffers).  The events are in time order: their extremes are
+	 * the first and the last, read without a pass.
 	 */
-	st->start_ns = m->start_ns;
-	st->end_ns = m->end_ns;
-	while ((ret = ds_trace_next(r, &ev)) == 1) {
-		if (!st->end_ns || ev.ts > st->end_ns)
-			st->end_ns = ev.ts;
-		if (!st->start_ns || ev.ts < st->start_ns)
-			st->start_ns = ev.ts;
-	}
+	ret = ds_trace_span(r, &first, &last);
 	if (ret < 0)
 		goto out_early;
-	ds_trace_rewind(r);
+	st->start_ns = m->start_ns;
+	st->end_ns = m->end_ns;
+	if (m->nr_events) {
+		if (!st->end_ns || last > st->end_ns)
+			st->end_ns = last;
+		if (!st->start_ns || first < st->start_ns)
+			st->start_ns = first;
+	}
 	st->has_wakeups = !!(m->events_recorded &
 			     (DS_EV_BIT(DS_EV_WAKING) | DS_EV_BIT(DS_EV_WAKEUP)));
 	if (st->end_ns < st->start_ns)
@@ -480,9 +504,10 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	}
 	st->lost_total = m->lost_total;
 	c.bucket_ns = st->span_ns / ANA_SERIES_BUCKETS + 1;
-	c.by_pid = ana_map_new(1);
 
+	sc_progress_start(&progress, "report", m->nr_events);
 	while ((ret = ds_trace_next(r, &ev)) == 1) {
+		sc_progress_update(&progress, st->nr_events + 1);
 		if (ev.cpu < 0 || ev.cpu >= st->nr_cpus) {
 			ret = error("'%s': event at %llu on cpu %d, but the trace has %d CPUs", path,
 				    (unsigned long long)ev.ts, ev.cpu, st->nr_cpus);
@@ -526,14 +551,17 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 			break;
 		}
 	}
+	sc_progress_stop(&progress, ret == 0);
 	if (ret == 0)
 		finish(&c);
 	for (uint64_t i = 0; i < c.nr_tasks && ret; i++) {
-		free(c.tasks[i].bursts.v);
-		free(c.tasks[i].delays.v);
+		ana_hist_release(&c.tasks[i].bursts);
+		ana_hist_release(&c.tasks[i].delays);
 	}
 	free(c.tasks);
 	free(c.cpus);
+	for (size_t i = 0; i < ARRAY_SIZE(c.pid_pages); i++)
+		free(c.pid_pages[i]);
 	ana_map_free(c.by_pid);
 out_early:
 	ds_trace_close(r);
@@ -547,7 +575,7 @@ out_early:
 void ana_trace_stats_release(struct ana_trace_stats *st)
 {
 	for (uint64_t i = 0; i < st->nr_tasks; i++)
-		free(st->tasks[i].delays);
+		ana_hist_free(st->tasks[i].delays);
 	free(st->tasks);
 	free(st->cpus);
 	free(st->path);

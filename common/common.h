@@ -258,6 +258,38 @@ int sc_check_output_dir(const char *path);
  */
 int sc_usage(const char *text, int is_error);
 
+/* ---- progress (progress.c) ----------------------------------------------- */
+
+/*
+ * struct sc_progress - a progress line on stderr for work that runs over two
+ * seconds, only when stderr is a terminal (SCHEDCAST_PROGRESS=1 forces it
+ * from the start, =0 turns it off).  No allocation.
+ *
+ *	sc_progress_start(&p, "import", total);
+ *	for (...) { ...; sc_progress_update(&p, ++n); }
+ *	sc_progress_stop(&p, ret == 0);
+ */
+struct sc_progress {
+	const char *title;
+	uint64_t total;		/* 0: unknown, show a count only */
+	uint64_t done;
+	uint64_t next_check;	/* done at which to look at the clock again */
+	uint64_t start_ns, last_draw_ns;
+	int enabled, shown;
+};
+
+void sc_progress_start(struct sc_progress *p, const char *title, uint64_t total);
+void sc_progress_check(struct sc_progress *p);
+/* sc_progress_update - done units so far; cheap enough for every event */
+static inline void sc_progress_update(struct sc_progress *p, uint64_t done)
+{
+	p->done = done;
+	if (done >= p->next_check)
+		sc_progress_check(p);
+}
+/* sc_progress_stop - a final "done" line if one was drawn (ok), else clear it */
+void sc_progress_stop(struct sc_progress *p, int ok);
+
 /* ---- misc ----------------------------------------------------------------- */
 
 uint64_t sc_now_ns(void);      /* CLOCK_MONOTONIC */

@@ -844,6 +844,40 @@ const struct ds_task *ds_trace_tasks(const struct ds_trace_reader *r, uint64_t *
 	return r->tasks;
 }
 
+static int read_row(struct ds_trace_reader *r, uint64_t row, struct ds_event *ev)
+{
+	hsize_t off = row, cnt = 1;
+	hid_t fs = H5Dget_space(r->dset), ms = H5Screate_simple(1, &cnt, NULL);
+	int ret = 0;
+
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+	if (H5Dread(r->dset, r->mtype, ms, fs, H5P_DEFAULT, ev) < 0)
+		ret = error("cannot read '%s': events table is damaged near row %llu", r->f->path,
+			    (unsigned long long)row);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	return ret;
+}
+
+int ds_trace_span(struct ds_trace_reader *r, uint64_t *first, uint64_t *last)
+{
+	struct ds_event ev;
+
+	*first = *last = 0;
+	if (!r->meta.nr_events)
+		return 0;
+	if (read_row(r, 0, &ev))
+		return -1;
+	*first = ev.ts;
+	if (read_row(r, r->meta.nr_events - 1, &ev))
+		return -1;
+	*last = ev.ts;
+	if (*last < *first)
+		return error("cannot read '%s': events out of time order (the last is older "
+			     "than the first)", r->f->path);
+	return 0;
+}
+
 static int read_block(struct ds_trace_reader *r)
 {
 	hsize_t off = r->pos, cnt = SC_MIN((uint64_t)READ_BLOCK, r->meta.nr_events - r->pos);

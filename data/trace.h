@@ -198,6 +198,12 @@ const uint64_t *ds_trace_lost(const struct ds_trace_reader *r);
 /* ds_trace_tasks - the task table, owned by r */
 const struct ds_task *ds_trace_tasks(const struct ds_trace_reader *r, uint64_t *nr);
 /*
+ * ds_trace_span - the timestamps of the first and last events (both 0 when
+ * there are none), read from the two ends of the table: no pass over the
+ * events.  0, or -1 after a one-line error naming the file.
+ */
+int ds_trace_span(struct ds_trace_reader *r, uint64_t *first, uint64_t *last);
+/*
  * ds_trace_next - the next event in timestamp order.
  * Returns 1 with *ev filled, 0 at the end, -1 on a read error (printed).
  */

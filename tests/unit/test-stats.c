@@ -37,6 +37,66 @@ static void test_summarize(void **state)
 	assert_true(s.n == 0 && s.max == 0 && s.avg == 0);
 }
 
+/*
+ * Histograms: exact below 32 ns, within 1/64 of the exact nearest-rank
+ * percentile above; merging is adding; memory is rows, not samples.
+ */
+static void test_hist(void **state)
+{
+	enum { N = 20000 };
+	static uint64_t v[N];
+	struct ana_hist h = { 0 }, a = { 0 }, b = { 0 };
+	struct ana_summary s, e;
+	uint64_t x = 88172645463325252ULL;
+	int rows = 0;
+
+	for (uint64_t i = 0; i < 32; i++)
+		ana_hist_add(&h, i);
+	for (uint64_t r = 1; r <= 32; r++)
+		assert_int_equal(ana_hist_rank(&h, r), r - 1);
+	ana_hist_release(&h);
+
+	for (int i = 0; i < N; i++) {
+		/* xorshift64: values spread on a log scale, 0 to 2^53 */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		v[i] = (x >> 11) >> (x % 54);
+		ana_hist_add(&h, v[i]);
+		ana_hist_add(i % 3 ? &a : &b, v[i]);
+	}
+	ana_hist_summarize(&s, &h);
+	ana_summarize(&e, v, N);	/* sorts v */
+	assert_int_equal(s.n, e.n);
+	assert_int_equal(s.min, e.min);
+	assert_int_equal(s.max, e.max);
+	assert_int_equal(s.total, e.total);
+	for (int i = 1; i < 100; i++) {
+		uint64_t rank = ((uint64_t)i * N + 99) / 100, got = ana_hist_rank(&h, rank);
+		uint64_t want = v[rank - 1];
+		double err = want ? ((double)got - (double)want) / (double)want : (double)got;
+
+		if (err > 1.0 / 64 || err < -1.0 / 64)
+			fail_msg("p%d: %llu, exact %llu", i, (unsigned long long)got,
+				 (unsigned long long)want);
+	}
+	assert_int_equal(ana_hist_quantile(&h, 0.5), s.p50);
+	ana_hist_merge(&a, &b);
+	for (int r = 0; r < ANA_HIST_ROWS; r++) {
+		rows += !!h.rows[r];
+		for (int k = 0; h.rows[r] && k < ANA_HIST_SUB; k++)
+			assert_int_equal(a.rows[r][k], h.rows[r][k]);
+	}
+	/* one row per power of two up to the largest value, however many values */
+	assert_true(rows <= 63 - __builtin_clzll(s.max) - ANA_HIST_SUB_BITS + 2);
+	assert_int_equal(a.n, h.n);
+	assert_int_equal(a.min, h.min);
+	assert_int_equal(a.total, h.total);
+	ana_hist_release(&a);
+	ana_hist_release(&b);
+	ana_hist_release(&h);
+	ana_hist_summarize(&s, &h);
+	assert_true(s.n == 0 && s.p99 == 0 && ana_hist_rank(&h, 1) == 0);
+}
+
 static void test_task_class(void **state)
 {
 	static const char *const cases[][2] = {
@@ -125,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summarize),
+		cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_task_class),
 		cmocka_unit_test(test_round_robin),
 	};
