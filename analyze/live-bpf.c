@@ -119,6 +119,33 @@ static const char *save_log(void)
 
 /* ---- the model into the program's layout ------------------------------------ */
 
+/*
+ * What the program computes, in this order, all Q7.8 (features/window.c at
+ * the time it was written): a model must take exactly these inputs.
+ */
+static const char *const lb_ep_names[LB_E] = {
+	"ep_present", "ep_burst", "ep_wait", "ep_woken", "ep_preempted", "ep_sleep",
+	"ep_out_runnable", "ep_out_blocked", "ep_prio", "ep_cpu_changed",
+};
+static const char *const lb_state_names[LB_S] = {
+	"queued", "since_ran", "never_ran", "cpu_10ms", "cpu_100ms", "prio", "woken_by_prev",
+	"last_ran_here", "wait_woken", "wait_preempted", "sleep", "oldest",
+};
+
+static int check_inputs(const struct lstm_fixed_view *v, const char *path)
+{
+	for (int i = 0; i < LB_E; i++)
+		if (strcmp(v->ep_names[i], lb_ep_names[i]) || v->ep_frac[i] != 8)
+			return error("'%s': episode input %d is '%s', the in-kernel predictor "
+				     "computes '%s' (Q7.8)", path, i, v->ep_names[i], lb_ep_names[i]);
+	for (int i = 0; i < LB_S; i++)
+		if (strcmp(v->state_names[i], lb_state_names[i]) || v->state_frac[i] != 8)
+			return error("'%s': state input %d is '%s', the in-kernel predictor "
+				     "computes '%s' (Q7.8)", path, i, v->state_names[i],
+				     lb_state_names[i]);
+	return 0;
+}
+
 static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct lstm_model *m,
 		      const char *path)
 {
@@ -139,6 +166,8 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 	if (E != LB_E || S != LB_S || v.norm_n != E + S)
 		return error("'%s': the in-kernel predictor computes %d episode and %d state "
 			     "features, the model takes %d and %d", path, LB_E, LB_S, E, S);
+	if (check_inputs(&v, path))
+		return -1;
 	if (H > LB_H_MAX)
 		return error("'%s': hidden size %d is more than the in-kernel limit of %d "
 			     "(train with --hidden %d or less)", path, H, LB_H_MAX, LB_H_MAX);
@@ -430,9 +459,15 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 				printf("  %-14s %10llu runs %8.0f ns/run\n", r->ps[i].name,
 				       (unsigned long long)r->ps[i].run_cnt,
 				       (double)r->ps[i].run_time_ns / (double)r->ps[i].run_cnt);
-		printf("  %llu encoder runs (switch-outs that completed an episode), "
-		       "%llu candidates scored by the head\n",
-		       (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands);
+		printf("  decisions: %.0f ns each (%.1f candidates scored by the head on average, "
+		       "%.0f ns each)\n",
+		       (double)r->n.decide_ns / (double)r->n.decisions,
+		       (double)r->n.scored_cands / (double)r->n.decisions,
+		       r->n.scored_cands ? (double)r->n.decide_ns / (double)r->n.scored_cands : 0.0);
+		if (r->n.encodes)
+			printf("  encoder: %llu runs (switch-outs that completed an episode), %.0f ns "
+			       "each\n", (unsigned long long)r->n.encodes,
+			       (double)r->n.encode_ns / (double)r->n.encodes);
 	}
 	if (r->n.uncovered)
 		printf("uncovered: %llu decisions after the program lost state (task map full "
@@ -499,9 +534,11 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
-			    ",\"kernel\":{\"encodes\":%llu,\"scored_candidates\":%llu,"
+			    ",\"kernel\":{\"decide_ns\":%llu,\"encode_ns\":%llu,"
+			    "\"encodes\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
 			    "\"uncovered_queue_full\":%llu,\"programs\":[",
+			    (unsigned long long)r->n.decide_ns, (unsigned long long)r->n.encode_ns,
 			    (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,

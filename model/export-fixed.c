@@ -24,6 +24,10 @@ int lstm_model_fixed_view(const struct lstm_model *m, struct lstm_fixed_view *v)
 	v->norm_inv = m->norm.inv;
 	v->sigmoid_tab = fx_sigmoid_tab;
 	v->tanh_tab = fx_tanh_tab;
+	v->ep_names = m->ep_names;
+	v->state_names = m->state_names;
+	v->ep_frac = m->ep_frac;
+	v->state_frac = m->state_frac;
 	return 0;
 }
 

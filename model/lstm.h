@@ -150,6 +150,9 @@ struct lstm_fixed_view {
 	const int32_t *norm_inv;	/* (norm_n) 2^28 / std */
 	const int32_t *sigmoid_tab;	/* (513) sigmoid(-8 + i/32), Q1.30 */
 	const int32_t *tanh_tab;	/* (513) tanh(-8 + i/32), Q1.30 */
+	char *const *ep_names;		/* (E) the input features it was trained on */
+	char *const *state_names;	/* (S) */
+	const int8_t *ep_frac, *state_frac;	/* (E), (S) their fraction bits */
 };
 
 /* lstm_model_fixed_view - 0, or -1 when m is not a fixed-point candidates model */

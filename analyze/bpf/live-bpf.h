@@ -54,6 +54,7 @@ struct lb_task {
 	struct lb_episode cur;
 	__u32 ep_head, ep_nr;
 	__u64 bucket_ms;
+	__u64 bucket_sum;			/* of the whole ring (the program's own) */
 	__u32 bucket[LB_NR_BUCKETS];		/* ns run in each ms */
 	__s16 ep[LB_K_MAX][LB_E];		/* (K, E) Q7.8 ring of the last K episodes */
 	__s16 h[LB_H_MAX];			/* (H) Q3.12 the encoder's output for the window */
@@ -77,6 +78,7 @@ struct lb_counters {
 	__u64 uncovered, unc_tasks_full, unc_queue_full;
 	__u64 inferred_switches, encodes, scored_cands, ring_drops;
 	__u64 tasks_full, queue_full;
+	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions */
 };
 
 /*

@@ -106,7 +106,7 @@ struct decide_out {
 };
 
 struct decision {
-	__u64 now, old_qts;
+	__u64 now, old_qts, short_ns, long_ns;
 	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid;
 };
 
@@ -125,6 +125,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
+
+static __always_inline void set_cpu_times(struct scratch *sc, __u64 s, __u64 l)
+{
+	sc->d.short_ns = s;
+	sc->d.long_ns = l;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -224,6 +230,10 @@ static __always_inline __u32 bucket_of(__u64 m)
 }
 
 /* feat_add_run */
+/*
+ * add_run's bucket loops are plain bounded loops (at most 101 steps, few
+ * branches): cheaper per step than an iterator's call.
+ */
 __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 {
 	__u64 m_end, m0;
@@ -234,16 +244,18 @@ __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 	m_end = (end - 1) / NSEC_PER_MSEC;
 	if (m_end > t->bucket_ms) {
 		if (m_end - t->bucket_ms >= LB_NR_BUCKETS) {
-			bpf_for(i, 0, LB_NR_BUCKETS)
+			for (i = 0; i < LB_NR_BUCKETS; i++)
 				t->bucket[i] = 0;
+			t->bucket_sum = 0;
 		} else {
 			__u64 from = t->bucket_ms + 1;
 
-			bpf_for(i, 0, LB_NR_BUCKETS) {
+			for (i = 0; i < LB_NR_BUCKETS; i++) {
 				__u64 m = from + i;
 
 				if (m > m_end)
 					break;
+				t->bucket_sum -= t->bucket[bucket_of(m)];
 				t->bucket[bucket_of(m)] = 0;
 			}
 		}
@@ -252,44 +264,86 @@ __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 	m0 = start / NSEC_PER_MSEC;
 	if (t->bucket_ms >= LB_NR_BUCKETS - 1 && m0 < t->bucket_ms - (LB_NR_BUCKETS - 1))
 		m0 = t->bucket_ms - (LB_NR_BUCKETS - 1);
-	bpf_for(i, 0, LB_NR_BUCKETS + 1) {
+	for (i = 0; i < LB_NR_BUCKETS + 1; i++) {
 		__u64 m = m0 + i, lo, hi;
 
 		if (m > m_end)
 			break;
 		lo = start > m * NSEC_PER_MSEC ? start : m * NSEC_PER_MSEC;
 		hi = end < (m + 1) * NSEC_PER_MSEC ? end : (m + 1) * NSEC_PER_MSEC;
-		if (hi > lo)
+		if (hi > lo) {
 			t->bucket[bucket_of(m)] += (__u32)(hi - lo);
+			t->bucket_sum += (__u32)(hi - lo);
+		}
 	}
 	return 0;
 }
 
-/* feat_cpu_time */
-__noinline __u64 cpu_time(const struct lb_task *t, __u64 now, __u64 span)
+/* ring_sum - the buckets of ms from..to (at most 51 of them) */
+__noinline __u64 ring_sum(const struct lb_task *t, __u64 from, __u64 to)
 {
-	__u64 lo, sum = 0, m_lo, m_hi, oldest, from, to;
+	__u64 sum = 0;
 	int i;
 
-	if (!t || !now)
+	if (!t)
 		return 0;
-	lo = now > span ? now - span : 0;
-	m_lo = lo / NSEC_PER_MSEC;
-	m_hi = (now - 1) / NSEC_PER_MSEC;
-	oldest = t->bucket_ms >= LB_NR_BUCKETS - 1 ? t->bucket_ms - (LB_NR_BUCKETS - 1) : 0;
-	from = m_lo > oldest ? m_lo : oldest;
-	to = m_hi < t->bucket_ms ? m_hi : t->bucket_ms;
-	bpf_for(i, 0, LB_NR_BUCKETS + 2) {
-		__u64 m = from + i, b;
+	bpf_for(i, 0, LB_NR_BUCKETS / 2 + 1) {
+		__u64 m = from + i;
 
 		if (m > to)
 			break;
-		b = t->bucket[bucket_of(m)];
-		if (m == m_lo)
-			b = b * ((m + 1) * NSEC_PER_MSEC - lo) / NSEC_PER_MSEC;
-		sum += b;
+		sum += t->bucket[bucket_of(m)];
+	}
+	return sum;
+}
+
+/* window_sum - feat_cpu_time(t, now, span) for lo = now - span, m_lo = lo / 1 ms */
+static __always_inline __u64 window_sum(const struct lb_task *t, __u64 lo, __u64 m_lo,
+					__u64 m_hi, __u64 span)
+{
+	__u64 oldest = t->bucket_ms >= LB_NR_BUCKETS - 1 ? t->bucket_ms - (LB_NR_BUCKETS - 1) : 0;
+	__u64 from = m_lo > oldest ? m_lo : oldest;
+	__u64 to = m_hi < t->bucket_ms ? m_hi : t->bucket_ms;
+	__u64 sum;
+
+	if (from > to)
+		return 0;
+	/*
+	 * The sum of the buckets in [from, to]: added up directly when they are
+	 * at most half the ring, else the ring's sum less the others (at most
+	 * half).  The same integer either way, in at most 51 steps.
+	 */
+	if (to - from < LB_NR_BUCKETS / 2)
+		sum = ring_sum(t, from, to);
+	else
+		sum = t->bucket_sum - (from > oldest ? ring_sum(t, oldest, from - 1) : 0) -
+		      (to < t->bucket_ms ? ring_sum(t, to + 1, t->bucket_ms) : 0);
+	/* the oldest bucket straddles the window start: prorated, as feat_cpu_time does */
+	if (m_lo >= from && m_lo <= to) {
+		__u64 raw = t->bucket[bucket_of(m_lo)];
+
+		sum = sum - raw + raw * ((m_lo + 1) * NSEC_PER_MSEC - lo) / NSEC_PER_MSEC;
 	}
 	return sum < span ? sum : span;
+}
+
+/* feat_cpu_time for the last CPU_SHORT_NS and CPU_LONG_NS into sc->d.short_ns, long_ns */
+__noinline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
+{
+	__u64 lo_s, lo_l, m_hi;
+
+	if (!t || !sc)
+		return 0;
+	if (!now) {
+		set_cpu_times(sc, 0, 0);
+		return 0;
+	}
+	lo_s = now > CPU_SHORT_NS ? now - CPU_SHORT_NS : 0;
+	lo_l = now > CPU_LONG_NS ? now - CPU_LONG_NS : 0;
+	m_hi = (now - 1) / NSEC_PER_MSEC;
+	set_cpu_times(sc, window_sum(t, lo_s, lo_s / NSEC_PER_MSEC, m_hi, CPU_SHORT_NS),
+		      window_sum(t, lo_l, lo_l / NSEC_PER_MSEC, m_hi, CPU_LONG_NS));
+	return 0;
 }
 
 /* ---- the network (model/lstm-fixed.c) ------------------------------------------- */
@@ -306,57 +360,58 @@ struct enc_ctx {
  */
 __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 {
-	int H, gj, j, k, src = cur, dst;
+	int H, j, k, src = cur, dst;
 
 	if (!m || !s || t < 0 || t >= LB_K_MAX)
 		return 0;
 	H = m->H;
+	if (H < 1 || H > LB_H_MAX)
+		return 0;
 	/* keep the verifier's bounds on the buffer indices: clang folds a plain & 1 away */
 	asm volatile("%0 &= 1" : "+r"(src));
 	dst = src ^ 1;
 	asm volatile("%0 &= 1" : "+r"(dst));
-	if (H < 1 || H > LB_H_MAX)
-		return 0;
-	bpf_for(gj, 0, 4 * LB_H_MAX) {
-		int g = gj / LB_H_MAX, jj = gj % LB_H_MAX;
-		__s64 acc;
-		__s16 pre;
+	bpf_for(j, 0, H) {
+		int tt = bound(t, 15), hs = bound(src, 1), jj = bound(j, 63);
 
-		if (jj >= H)
-			continue;
-		acc = (__s64)m->b[gj] * 4096;
-		int tt = bound(t, 15), hs = bound(src, 1);
-
-		for (k = 0; k < LB_E; k++)
-			acc += (__s32)m->wx[gj][k] * s->x[tt][k];
-		/* in chunks of 16: the model is zero-padded to LB_H_MAX, so a chunk
-		   past H adds nothing; few branches keep the verifier's work small */
-		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-			if (kc >= H)
-				break;
 #pragma unroll
-			for (k = kc; k < kc + 16; k++)
-				acc += (__s32)m->wh[gj][k] * s->h[hs][k];
+		for (int g = 0; g < 4; g++) {
+			int r = g * LB_H_MAX + jj;
+			__s64 acc = (__s64)m->b[r] * 4096;
+			__s16 pre;
+
+#pragma unroll
+			for (k = 0; k < LB_E; k++)
+				acc += (__s32)m->wx[r][k] * s->x[tt][k];
+			/* in chunks of 16: the model is zero-padded to LB_H_MAX, so a
+			   chunk past H adds nothing; few branches for the verifier */
+			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+				if (kc >= H)
+					break;
+#pragma unroll
+				for (k = kc; k < kc + 16; k++)
+					acc += (__s32)m->wh[r][k] * s->h[hs][k];
+			}
+			pre = sat16(rshift_round(acc, 12));
+			s->gate[r] = g == 2 ? interp_q12(m->tanh_tab, pre) :
+					      interp_q12(m->sig_tab, pre);
 		}
-		pre = sat16(rshift_round(acc, 12));
-		s->gate[gj] = g == 2 ? interp_q12(m->tanh_tab, pre) : interp_q12(m->sig_tab, pre);
 	}
-	bpf_for(j, 0, LB_H_MAX) {
+	bpf_for(j, 0, H) {
+		int jj = bound(j, 63);
 		__s32 ig, fg, gg, og;
 		__s64 c;
 		__s16 cn, tc;
 
-		if (j >= H)
-			break;
-		ig = s->gate[j];
-		fg = s->gate[LB_H_MAX + j];
-		gg = s->gate[2 * LB_H_MAX + j];
-		og = s->gate[3 * LB_H_MAX + j];
-		c = (__s64)fg * s->c[bound(src, 1)][j] + (__s64)ig * gg;
+		ig = s->gate[jj];
+		fg = s->gate[LB_H_MAX + jj];
+		gg = s->gate[2 * LB_H_MAX + jj];
+		og = s->gate[3 * LB_H_MAX + jj];
+		c = (__s64)fg * s->c[bound(src, 1)][jj] + (__s64)ig * gg;
 		cn = sat16(rshift_round(c, 12));
 		tc = interp_q12(m->tanh_tab, cn);
-		s->c[bound(dst, 1)][j] = cn;
-		s->h[bound(dst, 1)][j] = sat16(rshift_round((__s32)og * tc, 12));
+		s->c[bound(dst, 1)][jj] = cn;
+		s->h[bound(dst, 1)][jj] = sat16(rshift_round((__s32)og * tc, 12));
 	}
 	return 0;
 }
@@ -392,10 +447,8 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		s->h[0][j] = 0;
 		s->c[0][j] = 0;
 	}
-	bpf_for(i, 0, LB_K_MAX) {
-		if (i >= K)
-			break;
-		lstm_step(m, s, i, cur);
+	bpf_for(i, 0, K) {
+		lstm_step(m, s, bound(i, 15), cur);
 		cur ^= 1;
 	}
 	bpf_for(j, 0, LB_H_MAX)
@@ -418,12 +471,11 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 		return 0;
 	for (k = 0; k < LB_S; k++)
 		zs[k] = norm_apply(m, LB_E + k, s->st[k]);
-	bpf_for(mi, 0, LB_M_MAX) {
+	bpf_for(mi, 0, M) {
 		__s64 acc;
 		__s16 pre;
 
-		if (mi >= M)
-			break;
+		mi = bound(mi, 63);
 		acc = (__s64)m->b1[mi] * 4096;
 		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 			if (kc >= H)
@@ -638,10 +690,16 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	t->ep_head = (head + 1) % K;
 	if (t->ep_nr < K)
 		t->ep_nr++;
-	encode(m, s, t);
-	n = ctrs();
-	if (n)
-		n->encodes++;
+	{
+		__u64 t0 = bpf_ktime_get_ns();
+
+		encode(m, s, t);
+		n = ctrs();
+		if (n) {
+			n->encodes++;
+			n->encode_ns += bpf_ktime_get_ns() - t0;
+		}
+	}
 	return 0;
 }
 
@@ -868,8 +926,9 @@ static __always_inline void fill_state(struct lb_model *m, struct scratch *sc,
 
 	queued = now > t->queued_ts ? now - t->queued_ts : 0;
 	since = now > t->out_ts ? now - t->out_ts : 0;
-	short_ns = cpu_time(t, now, CPU_SHORT_NS);
-	long_ns = cpu_time(t, now, CPU_LONG_NS);
+	cpu_times(t, now, sc);
+	short_ns = sc->d.short_ns;
+	long_ns = sc->d.long_ns;
 	woken = t->wait_kind == LB_FW_WOKEN || t->wait_kind == LB_FW_NEW;
 	s[0] = log2us(m, queued);
 	s[1] = t->has_run ? log2us(m, since) : 0;
@@ -1111,8 +1170,14 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		goto out;
 	}
 	repair(cpu, prev_pid, ts);
-	if (next_pid > 0)
+	if (next_pid > 0) {
+		struct lb_counters *n;
+
 		pick = decide(cpu, prev_pid, next_pid, ts, &d);
+		n = ctrs();
+		if (n)
+			n->decide_ns += bpf_ktime_get_ns() - ts;
+	}
 	if (prev_pid > 0)
 		switch_out(cpu, prev_pid, prev_prio, state, ts);
 	switch_in(cpu, next_pid, next_prio, ts);
