@@ -98,6 +98,14 @@ has_tracefs() {
 	return 0
 }
 
+# test_lock NAME - hold a machine-wide lock until this test file ends, for
+# tests that must not overlap (even across worktrees): loading a BPF program
+# changes /proc/kallsyms while trace-cmd reads it ("error in size of file")
+test_lock() {
+	exec 9>"/tmp/schedcast-test-$1.lock"
+	flock 9
+}
+
 test_done() {
 	echo "1..$test_count"
 	[ "$test_failed" -eq 0 ]
