@@ -67,7 +67,7 @@ void ds_h5_init(void)
 
 size_t ds_type_size(enum ds_type t)
 {
-	static const size_t sz[] = { 1, 1, 2, 2, 4, 4, 8, 8, 4, 8 };
+	static const size_t sz[] = { 1, 1, 2, 2, 4, 4, 8, 8, 4, 8, 1 };
 
 	return sz[t];
 }
@@ -85,6 +85,7 @@ hid_t ds_h5_mem_type(enum ds_type t)
 	case DS_U64: return H5T_NATIVE_UINT64;
 	case DS_F32: return H5T_NATIVE_FLOAT;
 	case DS_F64: return H5T_NATIVE_DOUBLE;
+	case DS_STR: return H5T_NATIVE_CHAR;
 	}
 	return H5T_NATIVE_INT32;
 }
@@ -102,6 +103,7 @@ static hid_t file_type(enum ds_type t)
 	case DS_U64: return H5T_STD_U64LE;
 	case DS_F32: return H5T_IEEE_F32LE;
 	case DS_F64: return H5T_IEEE_F64LE;
+	case DS_STR: return H5T_STD_I8LE;
 	}
 	return H5T_STD_I32LE;
 }
@@ -660,35 +662,6 @@ int ds_read_array(struct ds_file *f, const char *name, enum ds_type t, int rank,
 	return 0;
 }
 
-int ds_read_rows(struct ds_file *f, const char *name, enum ds_type t, uint64_t start,
-		 uint64_t n, void *buf)
-{
-	uint64_t dims[2] = { 0, 1 };
-	int rank = ds_array_dims(f, name, dims, 2);
-	hsize_t off[2] = { start, 0 }, cnt[2] = { n, 0 };
-	hid_t d, fs, ms;
-	int ret = 0;
-
-	if (rank < 0)
-		return -1;
-	if (start + n > dims[0] || start + n < start)
-		return error("cannot read '%s': rows %llu..%llu of '%s' out of range", f->path,
-			     (unsigned long long)start, (unsigned long long)(start + n), name);
-	if (!n)
-		return 0;
-	cnt[1] = rank == 2 ? dims[1] : 1;
-	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
-	fs = H5Dget_space(d);
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-	ms = H5Screate_simple(rank, cnt, NULL);
-	if (H5Dread(d, ds_h5_mem_type(t), ms, fs, H5P_DEFAULT, buf) < 0)
-		ret = error("cannot read '%s': dataset '%s' is damaged", f->path, name);
-	H5Sclose(ms);
-	H5Sclose(fs);
-	H5Dclose(d);
-	return ret;
-}
-
 int ds_write_strings(struct ds_file *f, const char *name, const char *const *s, uint64_t n)
 {
 	hsize_t dim = n;
@@ -765,113 +738,454 @@ void ds_free_strings(char **s, uint64_t n)
 	free(s);
 }
 
-/* ---- appenders ----------------------------------------------------------- */
+/* ---- tables ---------------------------------------------------------------- */
 
-struct ds_appender {
+struct ds_table {
 	struct ds_file *f;
 	char *name;
-	enum ds_type t;
-	hid_t d;
-	uint64_t cols;		/* 0: rank 1 */
+	struct ds_table_spec spec;
+	hid_t d, mt;		/* dataset, memory type of one element */
+	int rank;
+	hsize_t inner[3];
 	size_t row_bytes;
-	uint64_t rows;		/* rows in the file */
-	unsigned char *buf;	/* one chunk of rows */
+	uint64_t rows;		/* in the file */
+	int writing, failed;
+	unsigned char *buf;	/* writer: cap rows, nbuf of them pending */
 	uint64_t nbuf, cap;
 };
 
-struct ds_appender *ds_appender_open(struct ds_file *f, const char *name, enum ds_type t,
-				     uint64_t cols)
+size_t ds_table_row_bytes(const struct ds_table_spec *spec)
 {
-	struct ds_appender *a = xcalloc(1, sizeof(*a));
-	int rank = cols ? 2 : 1;
-	hsize_t dims[2] = { 0, cols }, maxd[2] = { H5S_UNLIMITED, cols }, chunk[2];
-	hid_t sp, dcpl, lcpl;
+	size_t n = spec->cols ? spec->row_size : ds_type_size(spec->type);
 
-	a->f = f;
-	a->name = xstrdup(name);
-	a->t = t;
-	a->cols = cols;
-	a->row_bytes = ds_type_size(t) * (cols ? cols : 1);
-	a->cap = chunk_rows(a->row_bytes);
-	chunk[0] = a->cap;
-	chunk[1] = cols ? cols : 1;
-	sp = H5Screate_simple(rank, dims, maxd);
-	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, rank, chunk);
-	H5Pset_shuffle(dcpl);
-	H5Pset_deflate(dcpl, 4);
-	lcpl = ds_h5_lcpl();
-	a->d = H5Dcreate2(f->fid, name, file_type(t), sp, lcpl, dcpl, H5P_DEFAULT);
-	H5Pclose(lcpl);
-	H5Pclose(dcpl);
-	H5Sclose(sp);
-	if (a->d < 0) {
-		error("cannot create dataset '%s' in '%s'", name, f->path);
-		free(a->name);
-		free(a);
-		return NULL;
+	for (int i = 1; i < spec->rank; i++)
+		n *= spec->inner[i - 1];
+	return n;
+}
+
+static size_t column_bytes(const struct ds_column *c)
+{
+	return ds_type_size(c->type) * (c->len > 1 ? c->len : 1);
+}
+
+static int is_integer(enum ds_type t)
+{
+	return t <= DS_U64;
+}
+
+/* The enum type of column c over base (file or native integer type). */
+static hid_t enum_type(const struct ds_column *c, hid_t base)
+{
+	hid_t e = H5Tenum_create(base);
+
+	for (int64_t i = 0; c->enum_names[i]; i++) {
+		union { int8_t i8; int16_t i16; int32_t i32; int64_t i64; } v;
+
+		switch (ds_type_size(c->type)) {
+		case 1: v.i8 = (int8_t)i; break;
+		case 2: v.i16 = (int16_t)i; break;
+		case 4: v.i32 = (int32_t)i; break;
+		default: v.i64 = i; break;
+		}
+		H5Tenum_insert(e, c->enum_names[i], &v);
 	}
-	a->buf = xmallocarray(a->cap, a->row_bytes);
-	return a;
+	return e;
 }
 
-static int appender_flush(struct ds_appender *a)
+/*
+ * column_type - the HDF5 type of column c: file (little-endian) or memory
+ * (native).  as_enum: an enum column is stored/read as an enum (else as its
+ * integer: reading a file written before it became one).
+ */
+static hid_t column_type(const struct ds_column *c, int file, int as_enum)
 {
-	int rank = a->cols ? 2 : 1;
-	hsize_t size[2] = { a->rows + a->nbuf, a->cols }, off[2] = { a->rows, 0 };
-	hsize_t cnt[2] = { a->nbuf, a->cols };
-	hid_t fs, ms;
-	int ret = 0;
+	hid_t base = file ? file_type(c->type) : ds_h5_mem_type(c->type), t;
 
-	if (!a->nbuf)
-		return 0;
-	if (H5Dset_extent(a->d, size) < 0)
-		return error("cannot extend dataset '%s' in '%s'", a->name, a->f->path);
-	fs = H5Dget_space(a->d);
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-	ms = H5Screate_simple(rank, cnt, NULL);
-	if (H5Dwrite(a->d, ds_h5_mem_type(a->t), ms, fs, H5P_DEFAULT, a->buf) < 0)
-		ret = error("cannot write dataset '%s' in '%s': %s", a->name, a->f->path,
-			    ds_h5_strerror());
-	H5Sclose(ms);
-	H5Sclose(fs);
-	a->rows += a->nbuf;
-	a->nbuf = 0;
-	return ret;
+	if (c->type == DS_STR) {
+		t = H5Tcopy(H5T_C_S1);
+		H5Tset_size(t, c->len ? c->len : 1);
+		H5Tset_strpad(t, H5T_STR_NULLPAD);
+		return t;
+	}
+	t = c->enum_names && as_enum && is_integer(c->type) ? enum_type(c, base) : H5Tcopy(base);
+	if (c->len > 1) {
+		hsize_t n = c->len;
+		hid_t a = H5Tarray_create2(t, 1, &n);
+
+		H5Tclose(t);
+		t = a;
+	}
+	return t;
 }
 
-int ds_append(struct ds_appender *a, const void *rows, uint64_t n)
+/*
+ * element_type - the type of one element.  file: the type to create the
+ * dataset with (packed little-endian or the native struct); else the memory
+ * type, where ft (the file's element type, or -1 when writing) says which
+ * enum columns the file stores as enums.
+ */
+static hid_t element_type(const struct ds_table_spec *s, int file, hid_t ft)
 {
-	const unsigned char *p = rows;
+	size_t off = 0, size = 0;
+	hid_t t;
 
-	while (n) {
-		uint64_t k = SC_MIN(n, a->cap - a->nbuf);
+	if (!s->cols)
+		return H5Tcopy(file ? file_type(s->type) : ds_h5_mem_type(s->type));
+	if (file && s->layout == DS_LAYOUT_PACKED)
+		for (size_t i = 0; i < s->ncols; i++)
+			size += column_bytes(&s->cols[i]);
+	else
+		size = s->row_size;
+	t = H5Tcreate(H5T_COMPOUND, size);
+	for (size_t i = 0; i < s->ncols; i++) {
+		const struct ds_column *c = &s->cols[i];
+		int as_enum = 1;
+		hid_t ct;
 
-		memcpy(a->buf + a->nbuf * a->row_bytes, p, k * a->row_bytes);
-		a->nbuf += k;
-		p += k * a->row_bytes;
-		n -= k;
-		if (a->nbuf == a->cap && appender_flush(a))
-			return -1;
+		if (ft >= 0) {
+			int idx = H5Tget_member_index(ft, c->name);
+
+			as_enum = idx >= 0 && H5Tget_member_class(ft, (unsigned)idx) == H5T_ENUM;
+		}
+		/* the native layout keeps native element types: no conversion on write */
+		ct = column_type(c, file && s->layout == DS_LAYOUT_PACKED, as_enum);
+		H5Tinsert(t, c->name, file && s->layout == DS_LAYOUT_PACKED ? off : c->offset, ct);
+		off += column_bytes(c);
+		H5Tclose(ct);
+	}
+	return t;
+}
+
+static void table_init(struct ds_table *t, struct ds_file *f, const char *name,
+		       const struct ds_table_spec *spec)
+{
+	t->f = f;
+	t->name = xstrdup(name);
+	t->spec = *spec;
+	t->rank = spec->rank > 0 ? spec->rank : 1;
+	for (int i = 1; i < t->rank; i++)
+		t->inner[i - 1] = spec->inner[i - 1];
+	t->spec.rank = t->rank;
+	t->row_bytes = ds_table_row_bytes(&t->spec);
+	t->d = H5I_INVALID_HID;
+	t->mt = H5I_INVALID_HID;
+}
+
+static void table_free(struct ds_table *t)
+{
+	if (t->d >= 0)
+		H5Dclose(t->d);
+	if (t->mt >= 0)
+		H5Tclose(t->mt);
+	free(t->buf);
+	free(t->name);
+	free(t);
+}
+
+static int write_column_attrs(struct ds_table *t)
+{
+	for (size_t i = 0; t->spec.cols && i < t->spec.ncols; i++) {
+		const struct ds_column *c = &t->spec.cols[i];
+
+		for (int j = 0; c->attrs && c->attrs[j] && c->attrs[j + 1]; j += 2) {
+			char *an = xstrfmt("%s.%s", c->name, c->attrs[j]);
+			int ret = ds_attr_set_str(t->f, t->name, an, c->attrs[j + 1]);
+
+			free(an);
+			if (ret)
+				return -1;
+		}
 	}
 	return 0;
 }
 
-uint64_t ds_appender_rows(const struct ds_appender *a)
+/*
+ * table_create - the dataset: extendible (fixed < 0) or of fixed rows;
+ * chunked unless fixed, small and not deflated.
+ */
+static struct ds_table *table_create(struct ds_file *f, const char *name,
+				     const struct ds_table_spec *spec, int64_t fixed)
 {
-	return a->rows + a->nbuf;
+	struct ds_table *t = xcalloc(1, sizeof(*t));
+	hsize_t dims[4], maxd[4], chunk[4];
+	hid_t sp, dcpl, lcpl, ft;
+	int chunked;
+
+	table_init(t, f, name, spec);
+	if (t->rank > 4 || !t->row_bytes || (spec->cols ? !spec->ncols : spec->type == DS_STR)) {
+		error("internal: bad table spec for '%s' in '%s'", name, f->path);
+		table_free(t);
+		return NULL;
+	}
+	t->writing = 1;
+	t->cap = spec->chunk_rows ? spec->chunk_rows : SC_MAX((size_t)1, (256 * 1024) / t->row_bytes);
+	chunked = fixed < 0 || spec->deflate > 0;
+	dims[0] = fixed < 0 ? 0 : (hsize_t)fixed;
+	maxd[0] = fixed < 0 ? H5S_UNLIMITED : dims[0];
+	chunk[0] = fixed < 0 ? t->cap : SC_MAX((hsize_t)1, SC_MIN(dims[0], t->cap));
+	for (int i = 1; i < t->rank; i++)
+		dims[i] = maxd[i] = chunk[i] = t->inner[i - 1];
+	sp = H5Screate_simple(t->rank, dims, maxd);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	if (chunked) {
+		H5Pset_chunk(dcpl, t->rank, chunk);
+		if (spec->deflate > 0) {
+			H5Pset_shuffle(dcpl);
+			H5Pset_deflate(dcpl, (unsigned)SC_MIN(spec->deflate, 9));
+		}
+		/* every row is written: no fill values to store first */
+		H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+	}
+	lcpl = ds_h5_lcpl();
+	ft = element_type(spec, 1, -1);
+	t->mt = element_type(spec, 0, -1);
+	t->d = H5Dcreate2(f->fid, name, ft, sp, lcpl, dcpl, H5P_DEFAULT);
+	if (t->d < 0)
+		error("cannot create table '%s' in '%s': %s", name, f->path, ds_h5_strerror());
+	H5Tclose(ft);
+	H5Pclose(lcpl);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	if (t->d < 0 || write_column_attrs(t)) {
+		table_free(t);
+		return NULL;
+	}
+	if (fixed < 0)
+		t->buf = xmallocarray(t->cap, t->row_bytes);
+	return t;
 }
 
-int ds_appender_close(struct ds_appender *a)
+struct ds_table *ds_table_create(struct ds_file *f, const char *name,
+				 const struct ds_table_spec *spec)
 {
+	return table_create(f, name, spec, -1);
+}
+
+/* write n rows at row `at` (the dataset already holds at + n rows) */
+static int table_write_rows(struct ds_table *t, uint64_t at, const void *rows, uint64_t n)
+{
+	hsize_t off[4] = { at }, cnt[4] = { n };
+	hid_t fs, ms;
+	int ret = 0;
+
+	for (int i = 1; i < t->rank; i++)
+		cnt[i] = t->inner[i - 1];
+	fs = H5Dget_space(t->d);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+	ms = H5Screate_simple(t->rank, cnt, NULL);
+	if (H5Dwrite(t->d, t->mt, ms, fs, H5P_DEFAULT, rows) < 0)
+		ret = error("cannot write table '%s' in '%s': %s", t->name, t->f->path,
+			    ds_h5_strerror());
+	H5Sclose(ms);
+	H5Sclose(fs);
+	return ret;
+}
+
+static int table_flush(struct ds_table *t)
+{
+	hsize_t size[4] = { t->rows + t->nbuf };
 	int ret;
 
-	if (!a)
+	if (!t->nbuf)
 		return 0;
-	ret = appender_flush(a);
-	H5Dclose(a->d);
-	free(a->buf);
-	free(a->name);
-	free(a);
+	for (int i = 1; i < t->rank; i++)
+		size[i] = t->inner[i - 1];
+	if (H5Dset_extent(t->d, size) < 0)
+		return error("cannot extend table '%s' in '%s': %s", t->name, t->f->path,
+			     ds_h5_strerror());
+	ret = table_write_rows(t, t->rows, t->buf, t->nbuf);
+	t->rows += t->nbuf;
+	t->nbuf = 0;
+	return ret;
+}
+
+int ds_table_append(struct ds_table *t, const void *rows, uint64_t n)
+{
+	const unsigned char *p = rows;
+
+	if (t->failed || !t->writing)
+		return -1;
+	while (n) {
+		uint64_t k = SC_MIN(n, t->cap - t->nbuf);
+
+		memcpy(t->buf + t->nbuf * t->row_bytes, p, k * t->row_bytes);
+		t->nbuf += k;
+		p += k * t->row_bytes;
+		n -= k;
+		if (t->nbuf == t->cap && table_flush(t)) {
+			t->failed = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ds_table_write(struct ds_file *f, const char *name, const struct ds_table_spec *spec,
+		   const void *rows, uint64_t n)
+{
+	struct ds_table *t = table_create(f, name, spec, (int64_t)n);
+	int ret;
+
+	if (!t)
+		return -1;
+	ret = n ? table_write_rows(t, 0, rows, n) : 0;
+	t->rows = n;
+	table_free(t);
+	return ret;
+}
+
+uint64_t ds_table_rows(const struct ds_table *t)
+{
+	return t->rows + t->nbuf;
+}
+
+/* Does the file's member (class fc) read as column c? */
+static int column_compatible(const struct ds_column *c, H5T_class_t fc)
+{
+	if (c->type == DS_STR)
+		return fc == H5T_STRING;
+	if (c->len > 1)
+		return fc == H5T_ARRAY;
+	if (fc == H5T_ENUM)
+		return c->enum_names != NULL;
+	return fc == H5T_INTEGER || fc == H5T_FLOAT;
+}
+
+static int check_layout(struct ds_table *t, hid_t ft)
+{
+	H5T_class_t fc = H5Tget_class(ft);
+	const struct ds_table_spec *s = &t->spec;
+
+	if (!s->cols) {
+		if (fc != H5T_INTEGER && fc != H5T_FLOAT)
+			return error("cannot read '%s': table '%s' does not hold numbers",
+				     t->f->path, t->name);
+		return 0;
+	}
+	if (fc != H5T_COMPOUND)
+		return error("cannot read '%s': table '%s' has the wrong layout (not rows of columns)",
+			     t->f->path, t->name);
+	for (size_t i = 0; i < s->ncols; i++) {
+		int idx = H5Tget_member_index(ft, s->cols[i].name);
+
+		if (idx < 0)
+			return error("cannot read '%s': table '%s' has no column '%s'", t->f->path,
+				     t->name, s->cols[i].name);
+		if (!column_compatible(&s->cols[i], H5Tget_member_class(ft, (unsigned)idx)))
+			return error("cannot read '%s': column '%s' of table '%s' has the wrong type",
+				     t->f->path, s->cols[i].name, t->name);
+	}
+	return 0;
+}
+
+struct ds_table *ds_table_open(struct ds_file *f, const char *name,
+			       const struct ds_table_spec *spec, uint64_t max_rows)
+{
+	struct ds_table *t = xcalloc(1, sizeof(*t));
+	uint64_t dims[4], bytes;
+	hid_t ft = H5I_INVALID_HID;
+	int rank;
+
+	table_init(t, f, name, spec);
+	rank = ds_array_dims(f, name, dims, 4);
+	if (rank < 0)
+		goto fail;
+	if (rank != t->rank) {
+		error("cannot read '%s': table '%s' has rank %d, expected %d", f->path, name, rank,
+		      t->rank);
+		goto fail;
+	}
+	for (int i = 1; i < rank; i++) {
+		if (dims[i] != t->inner[i - 1]) {
+			error("cannot read '%s': table '%s' has %llu columns in dimension %d, expected %llu",
+			      f->path, name, (unsigned long long)dims[i], i + 1,
+			      (unsigned long long)t->inner[i - 1]);
+			goto fail;
+		}
+	}
+	if (dims[0] > max_rows) {
+		error("cannot read '%s': table '%s' has %llu rows, more than %llu allowed", f->path,
+		      name, (unsigned long long)dims[0], (unsigned long long)max_rows);
+		goto fail;
+	}
+	t->rows = dims[0];
+	t->d = H5Dopen2(f->fid, name, H5P_DEFAULT);
+	ft = H5Dget_type(t->d);
+	if (t->d < 0 || ft < 0 || check_layout(t, ft))
+		goto fail;
+	/* bytes the rows need as stored: rows the file does not hold would read as zeros */
+	bytes = t->rows * H5Tget_size(ft);
+	for (int i = 1; i < rank; i++)
+		bytes *= t->inner[i - 1];
+	if (ds_check_storage(f, t->d, name, bytes))
+		goto fail;
+	t->mt = element_type(spec, 0, ft);
+	H5Tclose(ft);
+	return t;
+fail:
+	if (ft >= 0)
+		H5Tclose(ft);
+	table_free(t);
+	return NULL;
+}
+
+int ds_table_read(struct ds_table *t, uint64_t start, uint64_t n, void *rows)
+{
+	hsize_t off[4] = { start }, cnt[4] = { n };
+	hid_t fs, ms;
+	int ret = 0;
+
+	if (start > t->rows || n > t->rows - start)
+		return error("cannot read '%s': rows %llu..%llu of table '%s' out of range (%llu rows)",
+			     t->f->path, (unsigned long long)start, (unsigned long long)(start + n),
+			     t->name, (unsigned long long)t->rows);
+	if (!n)
+		return 0;
+	for (int i = 1; i < t->rank; i++)
+		cnt[i] = t->inner[i - 1];
+	fs = H5Dget_space(t->d);
+	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+	ms = H5Screate_simple(t->rank, cnt, NULL);
+	if (H5Dread(t->d, t->mt, ms, fs, H5P_DEFAULT, rows) < 0)
+		ret = error("cannot read '%s': table '%s' is damaged near row %llu", t->f->path,
+			    t->name, (unsigned long long)start);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	return ret;
+}
+
+int ds_table_read_all(struct ds_file *f, const char *name, const struct ds_table_spec *spec,
+		      void **rows, uint64_t *n, uint64_t max_rows)
+{
+	struct ds_table *t = ds_table_open(f, name, spec, max_rows);
+	void *buf;
+
+	*rows = NULL;
+	*n = 0;
+	if (!t)
+		return -1;
+	buf = xcalloc(t->rows ? t->rows : 1, t->row_bytes);
+	if (ds_table_read(t, 0, t->rows, buf)) {
+		free(buf);
+		ds_table_close(t);
+		return -1;
+	}
+	*rows = buf;
+	*n = t->rows;
+	ds_table_close(t);
+	return 0;
+}
+
+int ds_table_close(struct ds_table *t)
+{
+	int ret = 0;
+
+	if (!t)
+		return 0;
+	if (t->writing && !t->failed)
+		ret = table_flush(t);
+	else if (t->failed)
+		ret = -1;
+	table_free(t);
 	return ret;
 }

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/data-local.h"
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
 
 static const char *const type_names[DS_EV_MAX] = {
 	[DS_EV_SWITCH] = "sched_switch",
@@ -62,70 +64,54 @@ int ds_event_equal(const struct ds_event *a, const struct ds_event *b)
 	       !strncmp(a->next_comm, b->next_comm, DS_COMM_LEN);
 }
 
-/* ---- HDF5 types ------------------------------------------------------------ */
-
-static hid_t comm_type(void)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-
-	H5Tset_size(t, DS_COMM_LEN);
-	H5Tset_strpad(t, H5T_STR_NULLPAD);
-	return t;
-}
+/* ---- the two tables ------------------------------------------------------- */
 
 /*
- * The event compound, in the layout of struct ds_event, which is also how
- * the writer stores it (no conversion per event).  Members are matched by
- * name on read, so files written with another layout (the packed one of
- * earlier writers) read the same, and a file missing a member is refused
- * rather than misread.
+ * events: stored in the layout of struct ds_event itself (no conversion per
+ * event on write: the recorder's hot path).  Columns are matched by name on
+ * read, so files written with another layout (the packed one of earlier
+ * writers) read the same, and a file missing a column is refused rather than
+ * misread.  The column order is the order of the file's compound type.
  */
-static hid_t event_type(void)
-{
-	hid_t c = comm_type();
-	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_event));
+static const struct ds_column event_cols[] = {
+	DS_COLUMN(struct ds_event, ts, DS_U64),
+	DS_COLUMN(struct ds_event, type, DS_U8),
+	DS_COLUMN(struct ds_event, cpu, DS_I32),
+	DS_COLUMN(struct ds_event, common_pid, DS_I32),
+	DS_COLUMN(struct ds_event, pid, DS_I32),
+	DS_COLUMN(struct ds_event, prio, DS_I32),
+	DS_COLUMN(struct ds_event, next_pid, DS_I32),
+	DS_COLUMN(struct ds_event, next_prio, DS_I32),
+	DS_COLUMN(struct ds_event, state, DS_I64),
+	DS_COLUMN(struct ds_event, target_cpu, DS_I32),
+	DS_COLUMN(struct ds_event, orig_cpu, DS_I32),
+	DS_COLUMN(struct ds_event, dest_cpu, DS_I32),
+	DS_COLUMN_N(struct ds_event, comm, DS_STR, DS_COMM_LEN),
+	DS_COLUMN_N(struct ds_event, next_comm, DS_STR, DS_COMM_LEN),
+};
 
-#define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_event, name), ty)
-	M(ts, H5T_NATIVE_UINT64);
-	M(type, H5T_NATIVE_UINT8);
-	M(cpu, H5T_NATIVE_INT32);
-	M(common_pid, H5T_NATIVE_INT32);
-	M(pid, H5T_NATIVE_INT32);
-	M(prio, H5T_NATIVE_INT32);
-	M(next_pid, H5T_NATIVE_INT32);
-	M(next_prio, H5T_NATIVE_INT32);
-	M(state, H5T_NATIVE_INT64);
-	M(target_cpu, H5T_NATIVE_INT32);
-	M(orig_cpu, H5T_NATIVE_INT32);
-	M(dest_cpu, H5T_NATIVE_INT32);
-	M(comm, c);
-	M(next_comm, c);
-#undef M
-	H5Tclose(c);
-	return t;
-}
+static const struct ds_table_spec event_spec = {
+	.cols = event_cols,
+	.ncols = ARRAY_SIZE(event_cols),
+	.row_size = sizeof(struct ds_event),
+	.chunk_rows = 4096,
+	.layout = DS_LAYOUT_NATIVE,
+};
 
-static hid_t task_type(int file)
-{
-	hid_t c = comm_type();
-	hid_t t;
+/* tasks: packed little-endian, written once at close */
+static const struct ds_column task_cols[] = {
+	DS_COLUMN(struct ds_task, pid, DS_I32),
+	DS_COLUMN(struct ds_task, tgid, DS_I32),
+	DS_COLUMN(struct ds_task, first_ts, DS_U64),
+	DS_COLUMN_N(struct ds_task, comm, DS_STR, DS_COMM_LEN),
+};
 
-	if (file) {
-		t = H5Tcreate(H5T_COMPOUND, 4 + 4 + 8 + DS_COMM_LEN);
-		H5Tinsert(t, "pid", 0, H5T_STD_I32LE);
-		H5Tinsert(t, "tgid", 4, H5T_STD_I32LE);
-		H5Tinsert(t, "first_ts", 8, H5T_STD_U64LE);
-		H5Tinsert(t, "comm", 16, c);
-	} else {
-		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_task));
-		H5Tinsert(t, "pid", HOFFSET(struct ds_task, pid), H5T_NATIVE_INT32);
-		H5Tinsert(t, "tgid", HOFFSET(struct ds_task, tgid), H5T_NATIVE_INT32);
-		H5Tinsert(t, "first_ts", HOFFSET(struct ds_task, first_ts), H5T_NATIVE_UINT64);
-		H5Tinsert(t, "comm", HOFFSET(struct ds_task, comm), c);
-	}
-	H5Tclose(c);
-	return t;
-}
+static const struct ds_table_spec task_spec = {
+	.cols = task_cols,
+	.ncols = ARRAY_SIZE(task_cols),
+	.row_size = sizeof(struct ds_task),
+	.layout = DS_LAYOUT_PACKED,
+};
 
 /* ---- task table: a hash set of (pid, comm) --------------------------------- */
 
@@ -249,8 +235,6 @@ static void task_set_release(struct task_set *ts)
 
 /* ---- writer ---------------------------------------------------------------- */
 
-#define WRITE_BLOCK 8192
-
 struct heap_item {
 	struct ds_event ev;
 	uint64_t seq;		/* arrival order: keeps equal timestamps stable */
@@ -268,7 +252,7 @@ struct heap_item {
  */
 struct ds_trace_writer {
 	struct ds_file *f;
-	hid_t dset, mtype;
+	struct ds_table *events;	/* created by the first event out of the window */
 	struct ds_trace_meta meta;
 	uint64_t *lost;
 	int lost_cpus;
@@ -279,10 +263,9 @@ struct ds_trace_writer {
 	size_t heap_nr;
 	uint64_t seq;
 
-	struct ds_event *block;
-	size_t block_nr;
-	uint64_t rows;		/* in the file */
-	uint64_t last_ts;	/* of the last event taken out of the window */
+	uint64_t rows;		/* out of the window, into the table */
+	uint64_t first_ts;	/* of the first of them */
+	uint64_t last_ts;	/* of the last of them */
 	int failed;
 	int level;		/* deflate level of the events table, 0: none */
 
@@ -391,69 +374,30 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
 	}
 	w->meta = *meta;
 	grow_lost(w, meta->nr_cpus - 1);
-	w->mtype = event_type();
-	w->dset = H5I_INVALID_HID;	/* created at the first flush, see create_events() */
 	w->level = DS_TRACE_DEFAULT_COMPRESSION;
 	w->ring = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->ring));
 	w->heap = xmallocarray(DS_REORDER_WINDOW, sizeof(*w->heap));
-	w->block = xmallocarray(WRITE_BLOCK, sizeof(*w->block));
 	return w;
 }
 
 void ds_trace_set_compression(struct ds_trace_writer *w, int level)
 {
-	if (w->dset < 0)
+	if (!w->events)
 		w->level = SC_MAX(0, SC_MIN(level, 9));
 }
 
 /*
- * create_events - the events table, created when the first block is flushed
- * (or at close) so that the compression can still be chosen after create.
- * The file type is the memory layout: no per-event conversion on write.
+ * create_events - the events table, created when the first event leaves the
+ * reorder window (or at close) so that the compression can still be chosen
+ * after create.
  */
 static int create_events(struct ds_trace_writer *w)
 {
-	hsize_t dim = 0, maxd = H5S_UNLIMITED, chunk = 4096;
-	hid_t sp, dcpl;
+	struct ds_table_spec spec = event_spec;
 
-	sp = H5Screate_simple(1, &dim, &maxd);
-	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, 1, &chunk);
-	if (w->level > 0) {
-		H5Pset_shuffle(dcpl);
-		H5Pset_deflate(dcpl, (unsigned)w->level);
-	}
-	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-	w->dset = H5Dcreate2(w->f->fid, "events", w->mtype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	H5Pclose(dcpl);
-	H5Sclose(sp);
-	if (w->dset < 0)
-		return error("cannot create the events table in '%s'", w->f->path);
-	return 0;
-}
-
-static int flush_block(struct ds_trace_writer *w)
-{
-	hsize_t size = w->rows + w->block_nr, off = w->rows, cnt = w->block_nr;
-	hid_t fs, ms;
-	int ret = 0;
-
-	if (w->dset < 0 && create_events(w))
-		return -1;
-	if (!w->block_nr)
-		return 0;
-	if (H5Dset_extent(w->dset, &size) < 0)
-		return error("cannot extend the events table in '%s'", w->f->path);
-	fs = H5Dget_space(w->dset);
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-	ms = H5Screate_simple(1, &cnt, NULL);
-	if (H5Dwrite(w->dset, w->mtype, ms, fs, H5P_DEFAULT, w->block) < 0)
-		ret = error("cannot write events to '%s': %s", w->f->path, ds_h5_strerror());
-	H5Sclose(ms);
-	H5Sclose(fs);
-	w->rows += w->block_nr;
-	w->block_nr = 0;
-	return ret;
+	spec.deflate = w->level;
+	w->events = ds_table_create(w->f, "events", &spec);
+	return w->events ? 0 : -1;
 }
 
 static void account(struct ds_trace_writer *w, const struct ds_event *ev)
@@ -481,17 +425,19 @@ static int emit_one(struct ds_trace_writer *w)
 	struct ds_event ev;
 
 	window_pop(w, &ev);
-	if (w->rows + w->block_nr && ev.ts < w->last_ts) {
+	if (w->rows && ev.ts < w->last_ts) {
 		w->failed = 1;
 		return error("cannot write '%s': event at %llu ns arrived more than %d events out of order",
-			     w->f->path, (unsigned long long)ev.ts, DS_REORDER_WINDOW);
+			     ds_path(w->f), (unsigned long long)ev.ts, DS_REORDER_WINDOW);
 	}
+	if (!w->events && create_events(w))
+		return -1;
+	if (!w->rows)
+		w->first_ts = ev.ts;
 	w->last_ts = ev.ts;
 	account(w, &ev);
-	w->block[w->block_nr++] = ev;
-	if (w->block_nr == WRITE_BLOCK)
-		return flush_block(w);
-	return 0;
+	w->rows++;
+	return ds_table_append(w->events, &ev, 1);
 }
 
 int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
@@ -500,7 +446,7 @@ int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
 		return -1;
 	if (ev->type >= DS_EV_MAX || ev->cpu < 0 || ev->cpu >= 8192) {
 		w->failed = 1;
-		return error("cannot write '%s': invalid event (type %d, cpu %d)", w->f->path,
+		return error("cannot write '%s': invalid event (type %d, cpu %d)", ds_path(w->f),
 			     ev->type, ev->cpu);
 	}
 	if (window_nr(w) == DS_REORDER_WINDOW && emit_one(w)) {
@@ -533,11 +479,6 @@ void ds_trace_meta_update(struct ds_trace_writer *w, const struct ds_trace_meta 
 	w->meta = *meta;
 	memcpy(w->meta.count_by_type, counts, sizeof(counts));
 	grow_lost(w, meta->nr_cpus - 1);
-}
-
-uint64_t ds_trace_writer_count(const struct ds_trace_writer *w)
-{
-	return w->rows + w->block_nr + window_nr(w);
 }
 
 static int write_meta(struct ds_trace_writer *w)
@@ -579,22 +520,9 @@ static int write_meta(struct ds_trace_writer *w)
 
 static int write_tasks(struct ds_trace_writer *w)
 {
-	hsize_t dim = w->tasks.nr;
-	hid_t ft = task_type(1), mt = task_type(0), sp = H5Screate_simple(1, &dim, NULL), d;
-	int ret = -1;
-
 	for (size_t i = 0; i < w->tasks.nr; i++)
 		w->tasks.rows[i].tgid = tgid_get(&w->tasks, w->tasks.rows[i].pid);
-	d = H5Dcreate2(w->f->fid, "tasks", ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (d >= 0 && (!dim || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, w->tasks.rows) >= 0))
-		ret = 0;
-	else
-		error("cannot write the task table to '%s'", w->f->path);
-	H5Dclose(d);
-	H5Sclose(sp);
-	H5Tclose(mt);
-	H5Tclose(ft);
-	return ret;
+	return ds_table_write(w->f, "tasks", &task_spec, w->tasks.rows, w->tasks.nr);
 }
 
 static void writer_free(struct ds_trace_writer *w)
@@ -602,7 +530,6 @@ static void writer_free(struct ds_trace_writer *w)
 	task_set_release(&w->tasks);
 	free(w->ring);
 	free(w->heap);
-	free(w->block);
 	free(w->lost);
 	free(w);
 }
@@ -610,7 +537,6 @@ static void writer_free(struct ds_trace_writer *w)
 int ds_trace_writer_close(struct ds_trace_writer *w, struct ds_trace_meta *final_meta)
 {
 	struct ds_trace_meta *m = &w->meta;
-	uint64_t first_ts = 0;
 	int ret = 0;
 
 	if (w->failed) {
@@ -619,33 +545,23 @@ int ds_trace_writer_close(struct ds_trace_writer *w, struct ds_trace_meta *final
 	}
 	while (window_nr(w) && !ret)
 		ret = emit_one(w);
-	if (!ret)
-		ret = flush_block(w);
-	if (!ret && w->rows) {
-		hsize_t off = 0, cnt = 1;
-		hid_t fs = H5Dget_space(w->dset), ms = H5Screate_simple(1, &cnt, NULL);
-		struct ds_event ev;
-
-		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-		if (H5Dread(w->dset, w->mtype, ms, fs, H5P_DEFAULT, &ev) >= 0)
-			first_ts = ev.ts;
-		H5Sclose(ms);
-		H5Sclose(fs);
-	}
+	if (!ret && !w->events)
+		ret = create_events(w);
+	if (ds_table_close(w->events))
+		ret = -1;
+	w->events = NULL;
 	m->nr_events = w->rows;
 	m->nr_tasks = w->tasks.nr;
 	if (w->lost_cpus > m->nr_cpus)
 		m->nr_cpus = w->lost_cpus;
 	if (!m->start_ns && !m->end_ns && w->rows) {
-		m->start_ns = first_ts;
+		m->start_ns = w->first_ts;
 		m->end_ns = w->last_ts;
 	}
 	m->lost_total = 0;
 	for (int i = 0; i < m->nr_cpus; i++)
 		m->lost_total += w->lost[i];
 	m->version = DS_TRACE_VERSION;
-	H5Dclose(w->dset);
-	H5Tclose(w->mtype);
 	if (!ret)
 		ret = write_meta(w);
 	if (!ret)
@@ -665,9 +581,7 @@ void ds_trace_writer_abort(struct ds_trace_writer *w)
 {
 	if (!w)
 		return;
-	if (w->dset >= 0)
-		H5Dclose(w->dset);
-	H5Tclose(w->mtype);
+	ds_table_close(w->events);
 	ds_abort(w->f);
 	writer_free(w);
 }
@@ -678,7 +592,7 @@ void ds_trace_writer_abort(struct ds_trace_writer *w)
 
 struct ds_trace_reader {
 	struct ds_file *f;
-	hid_t dset, mtype;
+	struct ds_table *events;
 	struct ds_trace_meta meta;
 	uint64_t *lost;
 	struct ds_task *tasks;
@@ -716,7 +630,7 @@ static int read_meta(struct ds_trace_reader *r)
 	if (ds_attr_get_int(f, NULL, "nr_cpus", &v))
 		return -1;
 	if (v <= 0 || v > 8192)
-		return error("cannot read '%s': invalid number of CPUs %lld", f->path, (long long)v);
+		return error("cannot read '%s': invalid number of CPUs %lld", ds_path(f), (long long)v);
 	m->nr_cpus = (int)v;
 	if (ds_attr_get_int(f, NULL, "start_ns", &v))
 		return -1;
@@ -727,7 +641,7 @@ static int read_meta(struct ds_trace_reader *r)
 	if (ds_attr_get_int(f, NULL, "nr_events", &v))
 		return -1;
 	if (v < 0)
-		return error("cannot read '%s': negative event count %lld", f->path, (long long)v);
+		return error("cannot read '%s': negative event count %lld", ds_path(f), (long long)v);
 	m->nr_events = (uint64_t)v;
 	for (int i = 0; i < DS_EV_MAX; i++) {
 		char name[64];
@@ -737,7 +651,7 @@ static int read_meta(struct ds_trace_reader *r)
 			return -1;
 		if (v < 0 || (uint64_t)v > m->nr_events)
 			return error("cannot read '%s': attribute '%s' is %lld, outside 0..%llu",
-				     f->path, name, (long long)v, (unsigned long long)m->nr_events);
+				     ds_path(f), name, (long long)v, (unsigned long long)m->nr_events);
 		m->count_by_type[i] = (uint64_t)v;
 	}
 	if (ds_attr_get_str(f, NULL, "events_recorded", &ev))
@@ -757,10 +671,7 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 {
 	struct ds_trace_reader *r = xcalloc(1, sizeof(*r));
 	uint64_t dims[1], nlost;
-	hid_t ft = -1, tmt = -1, td = -1;
 
-	r->dset = -1;
-	r->mtype = -1;
 	r->f = ds_open(path, DS_TRACE_FORMAT, DS_TRACE_VERSION, &r->meta.version);
 	if (!r->f)
 		goto fail;
@@ -773,15 +684,8 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 		      path, (unsigned long long)dims[0], (unsigned long long)r->meta.nr_events);
 		goto fail;
 	}
-	r->dset = H5Dopen2(r->f->fid, "events", H5P_DEFAULT);
-	r->mtype = event_type();
-	ft = H5Dget_type(r->dset);
-	if (H5Tget_class(ft) != H5T_COMPOUND || H5Tget_nmembers(ft) < 14) {
-		error("cannot read '%s': events table has the wrong layout", path);
-		goto fail;
-	}
-	/* rows the file does not hold would read as zeros, for as long as it claims */
-	if (ds_check_storage(r->f, r->dset, "events", r->meta.nr_events * H5Tget_size(ft)))
+	r->events = ds_table_open(r->f, "events", &event_spec, r->meta.nr_events);
+	if (!r->events)
 		goto fail;
 	if (ds_read_array(r->f, "lost_per_cpu", DS_U64, 1, &nlost, (void **)&r->lost, 8192))
 		goto fail;
@@ -793,37 +697,16 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 	for (int i = 0; i < r->meta.nr_cpus; i++)
 		r->meta.lost_total += r->lost[i];
 	/* tasks: bounded by what the events could have named */
-	if (ds_array_dims(r->f, "tasks", dims, 1) != 1)
+	if (ds_table_read_all(r->f, "tasks", &task_spec, (void **)&r->tasks, &r->nr_tasks,
+			      2 * r->meta.nr_events + 1))
 		goto fail;
-	if (dims[0] > 2 * r->meta.nr_events + 1) {
-		error("cannot read '%s': task table larger than its events justify", path);
-		goto fail;
-	}
-	r->nr_tasks = r->meta.nr_tasks = dims[0];
-	r->tasks = xcalloc(dims[0] ? dims[0] : 1, sizeof(*r->tasks));
-	td = H5Dopen2(r->f->fid, "tasks", H5P_DEFAULT);
-	if (ds_check_storage(r->f, td, "tasks", dims[0] * sizeof(*r->tasks)))
-		goto fail;
-	tmt = task_type(0);
-	if (dims[0] && H5Dread(td, tmt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->tasks) < 0) {
-		error("cannot read '%s': task table is damaged", path);
-		goto fail;
-	}
+	r->meta.nr_tasks = r->nr_tasks;
 	/* a comm is at most 15 characters: the file's may lack the NUL */
-	for (uint64_t i = 0; i < dims[0]; i++)
+	for (uint64_t i = 0; i < r->nr_tasks; i++)
 		r->tasks[i].comm[DS_COMM_LEN - 1] = '\0';
-	H5Tclose(tmt);
-	H5Dclose(td);
-	H5Tclose(ft);
 	r->block = xmallocarray(READ_BLOCK, sizeof(*r->block));
 	return r;
 fail:
-	if (tmt >= 0)
-		H5Tclose(tmt);
-	if (td >= 0)
-		H5Dclose(td);
-	if (ft >= 0)
-		H5Tclose(ft);
 	ds_trace_close(r);
 	return NULL;
 }
@@ -846,17 +729,7 @@ const struct ds_task *ds_trace_tasks(const struct ds_trace_reader *r, uint64_t *
 
 static int read_row(struct ds_trace_reader *r, uint64_t row, struct ds_event *ev)
 {
-	hsize_t off = row, cnt = 1;
-	hid_t fs = H5Dget_space(r->dset), ms = H5Screate_simple(1, &cnt, NULL);
-	int ret = 0;
-
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-	if (H5Dread(r->dset, r->mtype, ms, fs, H5P_DEFAULT, ev) < 0)
-		ret = error("cannot read '%s': events table is damaged near row %llu", r->f->path,
-			    (unsigned long long)row);
-	H5Sclose(ms);
-	H5Sclose(fs);
-	return ret;
+	return ds_table_read(r->events, row, 1, ev);
 }
 
 int ds_trace_span(struct ds_trace_reader *r, uint64_t *first, uint64_t *last)
@@ -874,22 +747,15 @@ int ds_trace_span(struct ds_trace_reader *r, uint64_t *first, uint64_t *last)
 	*last = ev.ts;
 	if (*last < *first)
 		return error("cannot read '%s': events out of time order (the last is older "
-			     "than the first)", r->f->path);
+			     "than the first)", ds_path(r->f));
 	return 0;
 }
 
 static int read_block(struct ds_trace_reader *r)
 {
-	hsize_t off = r->pos, cnt = SC_MIN((uint64_t)READ_BLOCK, r->meta.nr_events - r->pos);
-	hid_t fs = H5Dget_space(r->dset), ms = H5Screate_simple(1, &cnt, NULL);
-	int ret = 0;
+	uint64_t cnt = SC_MIN((uint64_t)READ_BLOCK, r->meta.nr_events - r->pos);
+	int ret = ds_table_read(r->events, r->pos, cnt, r->block);
 
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
-	if (H5Dread(r->dset, r->mtype, ms, fs, H5P_DEFAULT, r->block) < 0)
-		ret = error("cannot read '%s': events table is damaged near row %llu", r->f->path,
-			    (unsigned long long)r->pos);
-	H5Sclose(ms);
-	H5Sclose(fs);
 	r->block_start = r->pos;
 	r->block_nr = ret ? 0 : cnt;
 	return ret;
@@ -906,10 +772,10 @@ int ds_trace_next(struct ds_trace_reader *r, struct ds_event *ev)
 	e = &r->block[r->pos - r->block_start];
 	if (e->type >= DS_EV_MAX || e->cpu < 0 || e->cpu >= r->meta.nr_cpus)
 		return error("cannot read '%s': invalid event at row %llu (type %d, cpu %d)",
-			     r->f->path, (unsigned long long)r->pos, e->type, e->cpu);
+			     ds_path(r->f), (unsigned long long)r->pos, e->type, e->cpu);
 	if (r->pos && e->ts < r->last_ts)
 		return error("cannot read '%s': events out of time order at row %llu",
-			     r->f->path, (unsigned long long)r->pos);
+			     ds_path(r->f), (unsigned long long)r->pos);
 	e->comm[DS_COMM_LEN - 1] = '\0';
 	e->next_comm[DS_COMM_LEN - 1] = '\0';
 	r->last_ts = e->ts;
@@ -930,10 +796,7 @@ void ds_trace_close(struct ds_trace_reader *r)
 {
 	if (!r)
 		return;
-	if (r->dset >= 0)
-		H5Dclose(r->dset);
-	if (r->mtype >= 0)
-		H5Tclose(r->mtype);
+	ds_table_close(r->events);
 	ds_close(r->f);
 	free(r->lost);
 	free(r->tasks);

@@ -172,8 +172,6 @@ void ds_trace_add_lost(struct ds_trace_writer *w, int cpu, uint64_t n);
 void ds_trace_set_tgid(struct ds_trace_writer *w, int pid, int tgid);
 /* ds_trace_meta_update - replace the metadata written at close (nr_cpus may grow) */
 void ds_trace_meta_update(struct ds_trace_writer *w, const struct ds_trace_meta *meta);
-/* ds_trace_writer_count - events accepted so far */
-uint64_t ds_trace_writer_count(const struct ds_trace_writer *w);
 /*
  * ds_trace_writer_close - flush, write tasks and metadata, rename into place.
  * Frees w.  If final_meta is not NULL it receives the counts as written.

@@ -17,6 +17,16 @@ test_expect_success 'the checker catches a back-edge and hdf5.h outside data/' '
 	grep -q "common/bad2.h: includes hdf5.h outside data/" out
 '
 
+test_expect_success 'the checker catches an HDF5 call outside data/ds.c, in data/ too' '
+	rm -rf scripts data common .git &&
+	cp -r "$TEST_TOP/scripts" . && mkdir -p data && git init -q . &&
+	printf "void f(void) { H5Fflush(0, 0); }\n" >data/trace.c &&
+	printf "void g(void) { H5Dclose(0); }\n" >data/ds.c &&
+	! scripts/check-layers >out &&
+	grep -q "data/trace.c: calls HDF5 (H5Fflush) outside data/ds.c" out &&
+	! grep -q "^data/ds.c:" out
+'
+
 test_expect_success 'every header compiles on its own' '
 	cd "$TEST_TOP" &&
 	flags="-std=gnu11 -D_GNU_SOURCE -I. $(pkg-config --cflags libtracefs libtraceevent hdf5-serial libtracecmd)" &&

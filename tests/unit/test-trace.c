@@ -377,7 +377,10 @@ static void test_ds_arrays(void **state)
 	char **rn, *s;
 	uint64_t nn;
 	int16_t *back;
-	struct ds_appender *ap;
+	static const struct ds_table_spec rows_spec = {
+		.type = DS_I32, .rank = 2, .inner = { 4 }, .deflate = 4,
+	};
+	struct ds_table *tb;
 	int32_t row[4], rows[4];
 	int64_t iv;
 
@@ -388,13 +391,15 @@ static void test_ds_arrays(void **state)
 	assert_int_equal(ds_attr_set_str(f, "params/w", "qformat", "Q3.12"), 0);
 	assert_int_equal(ds_attr_set_int(f, NULL, "hidden", 32), 0);
 	assert_int_equal(ds_write_strings(f, "names", names, 3), 0);
-	ap = ds_appender_open(f, "rows", DS_I32, 4);
+	tb = ds_table_create(f, "rows", &rows_spec);
+	assert_non_null(tb);
 	for (int i = 0; i < 100000; i++) {
 		for (int j = 0; j < 4; j++)
 			row[j] = i * 4 + j;
-		assert_int_equal(ds_append(ap, row, 1), 0);
+		assert_int_equal(ds_table_append(tb, row, 1), 0);
 	}
-	assert_int_equal(ds_appender_close(ap), 0);
+	assert_int_equal(ds_table_rows(tb), 100000);
+	assert_int_equal(ds_table_close(tb), 0);
 	assert_int_equal(ds_commit(f), 0);
 
 	f = ds_open(p, "schedcast-test", 1, NULL);
@@ -420,9 +425,200 @@ static void test_ds_arrays(void **state)
 	ds_free_strings(rn, nn);
 	assert_int_equal(ds_array_dims(f, "rows", got, 2), 2);
 	assert_true(got[0] == 100000 && got[1] == 4);
-	assert_int_equal(ds_read_rows(f, "rows", DS_I32, 54321, 1, rows), 0);
+	tb = ds_table_open(f, "rows", &rows_spec, 100000);
+	assert_non_null(tb);
+	assert_int_equal(ds_table_read(tb, 54321, 1, rows), 0);
 	assert_int_equal(rows[3], 54321 * 4 + 3);
+	sc_set_quiet(1);
+	assert_int_equal(ds_table_read(tb, 99999, 2, rows), -1);
+	sc_set_quiet(0);
+	ds_table_close(tb);
 	ds_close(f);
+	free(p);
+}
+
+/* A row with every kind of column: numbers, an enum, a string, an array. */
+struct trow {
+	uint64_t ts;
+	uint8_t kind;
+	char name[6];
+	int16_t v[3];
+	double x;
+};
+
+static const char *const kind_names[] = { "zero", "one", "two", NULL };
+static const char *const ts_attrs[] = { "units", "ns", NULL };
+
+static const struct ds_column trow_cols[] = {
+	{ .name = "ts", .type = DS_U64, .offset = offsetof(struct trow, ts), .attrs = ts_attrs },
+	{ .name = "kind", .type = DS_U8, .offset = offsetof(struct trow, kind),
+	  .enum_names = kind_names },
+	DS_COLUMN_N(struct trow, name, DS_STR, 6),
+	DS_COLUMN_N(struct trow, v, DS_I16, 3),
+	DS_COLUMN(struct trow, x, DS_F64),
+};
+
+/* a reader that wants two of the columns, in another order, into its own struct */
+struct trow_part {
+	double x;
+	uint64_t ts;
+};
+
+static const struct ds_column part_cols[] = {
+	DS_COLUMN(struct trow_part, x, DS_F64),
+	DS_COLUMN(struct trow_part, ts, DS_U64),
+};
+
+static void make_trow(struct trow *r, uint64_t i)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts = 1000 + i;
+	r->kind = (uint8_t)(i % 3);
+	snprintf(r->name, sizeof(r->name), "r%llu", (unsigned long long)(i % 1000));
+	for (int j = 0; j < 3; j++)
+		r->v[j] = (int16_t)(i * 3 + j);
+	r->x = (double)i / 4;
+}
+
+static void test_tables(void **state)
+{
+	char *p = path_in("tables.h5");
+	struct ds_table_spec spec = {
+		.cols = trow_cols, .ncols = ARRAY_SIZE(trow_cols), .row_size = sizeof(struct trow),
+		.deflate = 1, .chunk_rows = 1000,
+	};
+	const struct ds_table_spec part = {
+		.cols = part_cols, .ncols = ARRAY_SIZE(part_cols),
+		.row_size = sizeof(struct trow_part),
+	};
+	const struct ds_table_spec cube = { .type = DS_I16, .rank = 3, .inner = { 2, 3 } };
+	const uint64_t n = 2500;
+	struct ds_file *f = ds_create(p, "schedcast-test", 1);
+	struct ds_table *t;
+	struct trow r, back[3], *all;
+	struct trow_part pr[2];
+	int16_t c[2][2][3], cb[2][3];
+	uint64_t got;
+	char *s;
+
+	for (int layout = 0; layout < 2; layout++) {
+		spec.layout = layout ? DS_LAYOUT_NATIVE : DS_LAYOUT_PACKED;
+		t = ds_table_create(f, layout ? "native/rows" : "packed/rows", &spec);
+		assert_non_null(t);
+		for (uint64_t i = 0; i < n; i++) {
+			make_trow(&r, i);
+			assert_int_equal(ds_table_append(t, &r, 1), 0);
+		}
+		assert_int_equal(ds_table_close(t), 0);
+	}
+	for (int i = 0; i < 2 * 2 * 3; i++)
+		((int16_t *)c)[i] = (int16_t)(i - 5);
+	assert_int_equal(ds_table_write(f, "cube", &cube, c, 2), 0);
+	assert_int_equal(ds_table_write(f, "empty", &spec, NULL, 0), 0);
+	assert_int_equal(ds_commit(f), 0);
+	assert_int_equal(ds_open_objects(), 0);
+
+	f = ds_open(p, "schedcast-test", 1, NULL);
+	assert_non_null(f);
+	for (int layout = 0; layout < 2; layout++) {
+		const char *name = layout ? "native/rows" : "packed/rows";
+
+		t = ds_table_open(f, name, &spec, n);
+		assert_non_null(t);
+		assert_int_equal(ds_table_rows(t), n);
+		assert_int_equal(ds_table_read(t, 1998, 3, back), 0);
+		for (int i = 0; i < 3; i++) {
+			make_trow(&r, 1998 + (uint64_t)i);
+			assert_memory_equal(&back[i], &r, sizeof(r));
+		}
+		ds_table_close(t);
+		/* a subset of the columns, in another order and struct */
+		t = ds_table_open(f, name, &part, n);
+		assert_non_null(t);
+		assert_int_equal(ds_table_read(t, n - 2, 2, pr), 0);
+		assert_true(pr[1].ts == 1000 + n - 1 && pr[1].x == (double)(n - 1) / 4);
+		ds_table_close(t);
+		assert_int_equal(ds_table_read_all(f, name, &spec, (void **)&all, &got, n), 0);
+		assert_int_equal(got, n);
+		make_trow(&r, 7);
+		assert_memory_equal(&all[7], &r, sizeof(r));
+		free(all);
+		assert_int_equal(ds_attr_get_str(f, name, "ts.units", &s), 0);
+		assert_string_equal(s, "ns");
+		free(s);
+	}
+	assert_int_equal(ds_table_read_all(f, "cube", &cube, (void **)&all, &got, 10), 0);
+	assert_int_equal(got, 2);
+	assert_memory_equal(all, c, sizeof(c));
+	free(all);
+	t = ds_table_open(f, "cube", &cube, 10);
+	assert_int_equal(ds_table_read(t, 1, 1, cb), 0);
+	assert_memory_equal(cb, c[1], sizeof(cb));
+	ds_table_close(t);
+	assert_int_equal(ds_table_read_all(f, "empty", &spec, (void **)&all, &got, 10), 0);
+	assert_int_equal(got, 0);
+	free(all);
+
+	/* what a reader refuses, each with one error */
+	sc_set_quiet(1);
+	assert_null(ds_table_open(f, "packed/rows", &spec, n - 1));	/* too many rows */
+	assert_null(ds_table_open(f, "cube", &spec, 10));		/* numbers, not rows */
+	assert_null(ds_table_open(f, "packed/rows", &cube, n));		/* rows, not numbers */
+	{
+		const struct ds_table_spec flat = { .type = DS_I16, .rank = 3, .inner = { 3, 2 } };
+		const struct ds_column missing[] = { DS_COLUMN(struct trow_part, x, DS_F64),
+						     { .name = "nope", .type = DS_U64 } };
+		const struct ds_column retyped[] = { DS_COLUMN_N(struct trow, name, DS_I16, 3) };
+		struct ds_table_spec m = part;
+
+		assert_null(ds_table_open(f, "cube", &flat, 10));		/* inner dims */
+		m.cols = missing;
+		assert_null(ds_table_open(f, "packed/rows", &m, n));
+		m.cols = retyped;
+		m.ncols = 1;
+		assert_null(ds_table_open(f, "packed/rows", &m, n));
+		assert_null(ds_table_open(f, "no/such", &part, n));
+	}
+	sc_set_quiet(0);
+	ds_close(f);
+	assert_int_equal(ds_open_objects(), 0);
+	free(p);
+}
+
+/* An enum column reads from a file that stored it as a plain integer, and back. */
+static void test_table_enum_compat(void **state)
+{
+	char *p = path_in("enum.h5");
+	const struct ds_column plain[] = { DS_COLUMN(struct trow, kind, DS_U8) };
+	const struct ds_column named[] = { { .name = "kind", .type = DS_U8,
+					     .offset = offsetof(struct trow, kind),
+					     .enum_names = kind_names } };
+	struct ds_table_spec ps = { .cols = plain, .ncols = 1, .row_size = sizeof(struct trow) };
+	struct ds_table_spec es = ps;
+	struct ds_file *f = ds_create(p, "schedcast-test", 1);
+	struct trow rows[3], *back;
+	uint64_t n;
+
+	es.cols = named;
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 3; i++)
+		rows[i].kind = (uint8_t)(2 - i);
+	assert_int_equal(ds_table_write(f, "plain", &ps, rows, 3), 0);
+	assert_int_equal(ds_table_write(f, "named", &es, rows, 3), 0);
+	assert_int_equal(ds_commit(f), 0);
+	f = ds_open(p, "schedcast-test", 1, NULL);
+	assert_int_equal(ds_table_read_all(f, "plain", &es, (void **)&back, &n, 3), 0);
+	assert_true(n == 3 && back[0].kind == 2 && back[2].kind == 0);
+	free(back);
+	assert_int_equal(ds_table_read_all(f, "named", &es, (void **)&back, &n, 3), 0);
+	assert_true(n == 3 && back[0].kind == 2 && back[1].kind == 1);
+	free(back);
+	/* an enum is not silently read as a number by a reader that does not name it */
+	sc_set_quiet(1);
+	assert_int_equal(ds_table_read_all(f, "named", &ps, (void **)&back, &n, 3), -1);
+	sc_set_quiet(0);
+	ds_close(f);
+	assert_int_equal(ds_open_objects(), 0);
 	free(p);
 }
 
@@ -438,6 +634,8 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_wrong_format_and_version),
 		cmocka_unit_test(test_ds_arrays),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_table_enum_compat),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
