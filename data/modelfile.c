@@ -52,8 +52,22 @@ int ds_model_save(const char *path, const struct ds_model *m)
 	if (ds_attr_set_str(f, NULL, "arith", m->arith) ||
 	    ds_attr_set_double(f, NULL, "lr", m->lr) ||
 	    ds_attr_set_str(f, NULL, "windows", m->windows ? m->windows : "") ||
-	    ds_attr_set_str(f, NULL, "command_line", m->command_line ? m->command_line : ""))
+	    ds_attr_set_str(f, NULL, "command_line", m->command_line ? m->command_line : "") ||
+	    ds_attr_set_int(f, NULL, "train_decisions", (int64_t)m->train_decisions) ||
+	    ds_attr_set_int(f, NULL, "val_decisions", (int64_t)m->val_decisions))
 		goto fail;
+	if (m->init_model && m->init_model[0] &&
+	    (ds_attr_set_str(f, NULL, "init_model", m->init_model) ||
+	     ds_attr_set_str(f, NULL, "init_windows", m->init_windows ? m->init_windows : "") ||
+	     ds_attr_set_double(f, NULL, "init_val_top1", m->init_val_top1)))
+		goto fail;
+	if (m->n_traces) {
+		d[0] = (uint64_t)m->n_traces;
+		if (ds_write_strings(f, "trained_on/traces", (const char *const *)m->traces,
+				     (uint64_t)m->n_traces) ||
+		    ds_write_array(f, "trained_on/decisions", DS_U64, 1, d, m->trace_train))
+			goto fail;
+	}
 
 	if (ds_write_strings(f, "input/ep_names", (const char *const *)m->ep_names, m->E) ||
 	    write_i8(f, "input/ep_frac", m->ep_frac, m->E) ||
@@ -126,6 +140,10 @@ void ds_model_release(struct ds_model *m)
 	free(m->norm_inv);
 	free(m->windows);
 	free(m->command_line);
+	ds_free_strings(m->traces, (uint64_t)SC_MAX(m->n_traces, 0));
+	free(m->trace_train);
+	free(m->init_model);
+	free(m->init_windows);
 	free(m->train_loss);
 	free(m->val_top1);
 	for (int i = 0; i < m->n_tensors; i++)
@@ -188,6 +206,37 @@ static int read_names(struct ds_file *f, const char *name, uint64_t n, char ***o
 	return 0;
 }
 
+/* The optional record of what the model was trained on (see modelfile.h). */
+static int read_provenance(struct ds_file *f, struct ds_model *m)
+{
+	int64_t v;
+
+	m->init_val_top1 = -1;
+	if (ds_attr_exists(f, NULL, "train_decisions")) {
+		if (ds_attr_get_int(f, NULL, "train_decisions", &v))
+			return -1;
+		m->train_decisions = (uint64_t)SC_MAX(v, 0);
+		if (ds_attr_get_int(f, NULL, "val_decisions", &v))
+			return -1;
+		m->val_decisions = (uint64_t)SC_MAX(v, 0);
+	}
+	if (ds_attr_exists(f, NULL, "init_model") &&
+	    (ds_attr_get_str(f, NULL, "init_model", &m->init_model) ||
+	     ds_attr_get_str(f, NULL, "init_windows", &m->init_windows) ||
+	     ds_attr_get_double(f, NULL, "init_val_top1", &m->init_val_top1)))
+		return -1;
+	if (ds_exists(f, "trained_on")) {
+		uint64_t n;
+
+		if (ds_read_strings(f, "trained_on/traces", &m->traces, &n, 1 << 20))
+			return -1;
+		m->n_traces = (int)n;
+		if (read_vec(f, "trained_on/decisions", DS_U64, n, (void **)&m->trace_train))
+			return -1;
+	}
+	return 0;
+}
+
 static int load(struct ds_file *f, struct ds_model *m)
 {
 	const char *path = ds_path(f);
@@ -221,6 +270,8 @@ static int load(struct ds_file *f, struct ds_model *m)
 	if (ds_attr_get_double(f, NULL, "lr", &m->lr) ||
 	    ds_attr_get_str(f, NULL, "windows", &m->windows) ||
 	    ds_attr_get_str(f, NULL, "command_line", &m->command_line))
+		return -1;
+	if (read_provenance(f, m))
 		return -1;
 
 	if (read_names(f, "input/ep_names", (uint64_t)m->E, &m->ep_names) ||
@@ -448,6 +499,23 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 		json_str(&jw, "digest", dg);
 		json_str(&jw, "windows", m->windows);
 		json_str(&jw, "command_line", m->command_line);
+		json_u64(&jw, "train_decisions", m->train_decisions);
+		json_u64(&jw, "val_decisions", m->val_decisions);
+		json_array_begin(&jw, "trained_on");
+		for (int i = 0; i < m->n_traces; i++) {
+			json_object_begin(&jw, NULL);
+			json_str(&jw, "trace", m->traces[i]);
+			json_u64(&jw, "train_decisions", m->trace_train[i]);
+			json_object_end(&jw);
+		}
+		json_array_end(&jw);
+		if (m->init_model && m->init_model[0]) {
+			json_object_begin(&jw, "init");
+			json_str(&jw, "model", m->init_model);
+			json_str(&jw, "windows", m->init_windows ? m->init_windows : "");
+			json_double(&jw, "val_top1", m->init_val_top1);
+			json_object_end(&jw);
+		}
 		json_object_end(&jw);
 		ds_model_free(m);
 		return 0;
@@ -482,6 +550,9 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 	if (m->best_epoch && m->best_epoch <= m->n_curve)
 		strbuf_addf(out, "best epoch:      %d (validation top-1 %.2f%%)\n", m->best_epoch,
 			    100.0 * m->val_top1[m->best_epoch - 1]);
+	else if (m->init_model && m->init_model[0] && m->n_curve)
+		strbuf_addstr(out, "best epoch:      none: no epoch beat the initial model, whose "
+			      "weights these are\n");
 	for (int i = 0; i < m->n_curve; i++)
 		strbuf_addf(out, "  epoch %-4d loss %.4f  val top-1 %.2f%%\n", i + 1,
 			    m->train_loss[i], 100.0 * m->val_top1[i]);
@@ -492,6 +563,24 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 		    (unsigned long long)digest(m));
 	if (m->windows && m->windows[0])
 		strbuf_addf(out, "windows:         %s\n", m->windows);
+	if (m->n_traces) {
+		strbuf_addf(out, "trained on:      %llu training + %llu validation decisions from "
+			    "%d trace%s\n", (unsigned long long)m->train_decisions,
+			    (unsigned long long)m->val_decisions, m->n_traces,
+			    m->n_traces > 1 ? "s" : "");
+		for (int i = 0; i < m->n_traces; i++)
+			strbuf_addf(out, "  %8llu  %s\n", (unsigned long long)m->trace_train[i],
+				    m->traces[i]);
+	}
+	if (m->init_model && m->init_model[0]) {
+		strbuf_addf(out, "initial model:   %s", m->init_model);
+		if (m->init_windows && m->init_windows[0])
+			strbuf_addf(out, " (trained on %s)", m->init_windows);
+		if (m->init_val_top1 >= 0)
+			strbuf_addf(out, ", validation top-1 %.2f%% before fine-tuning",
+				    100.0 * m->init_val_top1);
+		strbuf_addch(out, '\n');
+	}
 	if (m->command_line && m->command_line[0])
 		strbuf_addf(out, "command line:    %s\n", m->command_line);
 	ds_model_free(m);

@@ -11,7 +11,10 @@
  *
  * Layout: root attributes format, version, arith ("fixed" | "float"), mode,
  * K E S W V D H M, epochs batch threads patience seed lr, best_epoch,
- * windows, command_line; /input/ep_names ep_frac state_names state_frac
+ * windows, command_line, train_decisions val_decisions, and with --init
+ * init_model init_windows init_val_top1; /trained_on/traces (the windows'
+ * input traces) and /trained_on/decisions (uint64: training decisions from
+ * each), optional; /input/ep_names ep_frac state_names state_frac
  * norm_mu norm_inv vocab, attribute seq_gap_frac; /weights/names (the list)
  * and /weights/<name> (int16 with attribute q = "Q3.12", or float64 with
  * q = "f64"); /curve/train_loss, /curve/val_top1 (float64 per epoch);
@@ -57,6 +60,20 @@ struct ds_model {
 	uint64_t seed;
 	double lr;
 	char *windows, *command_line;
+
+	/*
+	 * What it was trained on (optional: older files lack it; n_traces 0):
+	 * the windows' traces and the training decisions taken from each, the
+	 * split sizes, and for a fine-tuned model (train --init) the initial
+	 * model, the windows that one was trained on and its validation top-1
+	 * here before the first step (init_val_top1 -1: not measured).
+	 */
+	int n_traces;
+	char **traces;		/* (n_traces) */
+	uint64_t *trace_train;	/* (n_traces) training decisions from each */
+	uint64_t train_decisions, val_decisions;
+	char *init_model, *init_windows;	/* NULL or "": trained from scratch */
+	double init_val_top1;
 	int n_curve;
 	double *train_loss, *val_top1;	/* (n_curve): mean cross-entropy, fraction */
 	int best_epoch;		/* 1-based epoch whose weights these are, 0: none */

@@ -16,7 +16,7 @@
 
 static const char train_usage[] =
 	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--lr X] "
-	"[--arith fixed|float] [--seed N] [--threads N] [--resume] windows.h5\n"
+	"[--arith fixed|float] [--seed N] [--threads N] [--resume | --init MODEL] windows.h5\n"
 	"\n"
 	"Train the LSTM on the training split of a windows file (made by schedcast\n"
 	"features), validating on its validation split after each epoch and keeping\n"
@@ -38,20 +38,29 @@ static const char train_usage[] =
 	"        --threads N      training threads (default 2); the same seed and threads\n"
 	"                         give a bit-identical model\n"
 	"        --resume         continue from the checkpoint in the output file\n"
+	"        --init MODEL     fine-tune: start from MODEL's weights and normalisation\n"
+	"                         (its inputs must be the windows'; hidden, head, embed\n"
+	"                         and arith default to its own); an epoch replaces them\n"
+	"                         only if it beats MODEL on validation\n"
 	"    -q, --quiet          no progress line\n"
 	"    -h, --help           show this help\n"
 	"\n"
 	"EXAMPLES\n"
 	"    schedcast train windows.h5\n"
 	"    schedcast train -o float.h5 --arith float --hidden 32 --epochs 10 windows.h5\n"
-	"    schedcast train --resume -o model.h5 windows.h5\n";
+	"    schedcast train --resume -o model.h5 windows.h5\n"
+	"    schedcast train --init general.h5 --epochs 2 -o tuned.h5 windows.h5\n";
 
 struct train_opts {
 	const char *out;
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
+	const char *init;
+	unsigned set;		/* SET_* bits: options given on the command line */
 	uint64_t seed;
 	double lr;
 };
+
+enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8 };
 
 static volatile int stop_requested;
 
@@ -66,10 +75,49 @@ static int bad_value(const char *opt, const char *val)
 	return sc_usage(train_usage, 1);
 }
 
+/*
+ * init_shape - with --init, the network's shape and arithmetic are the
+ * initial model's: take them where the command line is silent, refuse a
+ * contradiction in one line.
+ */
+static int init_shape(struct train_opts *o)
+{
+	struct lstm_model *m = lstm_model_load(o->init);
+	const struct lstm_shape *sh;
+	int ret = 0;
+
+	if (!m)
+		return -1;
+	sh = lstm_model_shape(m);
+	if ((o->set & SET_HIDDEN) && o->hidden != sh->H)
+		ret = error("cannot fine-tune '%s': its hidden size is %d, not %d", o->init, sh->H,
+			    o->hidden);
+	else if ((o->set & SET_HEAD) && sh->M && o->head != sh->M)
+		ret = error("cannot fine-tune '%s': its head size is %d, not %d", o->init, sh->M,
+			    o->head);
+	else if ((o->set & SET_EMBED) && sh->D && o->embed != sh->D)
+		ret = error("cannot fine-tune '%s': its embedding width is %d, not %d", o->init,
+			    sh->D, o->embed);
+	else if ((o->set & SET_ARITH) && o->arith != sh->arith)
+		ret = error("cannot fine-tune '%s': it is a %s model, not %s", o->init,
+			    sh->arith == LSTM_FIXED ? "fixed" : "float",
+			    o->arith == LSTM_FIXED ? "fixed" : "float");
+	if (!ret) {
+		o->hidden = sh->H;
+		if (sh->M)
+			o->head = sh->M;
+		if (sh->D)
+			o->embed = sh->D;
+		o->arith = sh->arith;
+	}
+	lstm_model_free(m);
+	return ret;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
-	       O_THREADS, O_RESUME, O_PATIENCE };
+	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
@@ -83,6 +131,7 @@ int cmd_train(int argc, char **argv)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "patience", required_argument, NULL, O_PATIENCE },
 		{ "resume", no_argument, NULL, O_RESUME },
+		{ "init", required_argument, NULL, O_INIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -107,14 +156,17 @@ int cmd_train(int argc, char **argv)
 		case O_HIDDEN:
 			if (parse_int(optarg, 1, LSTM_MAX_HIDDEN, &opts.hidden))
 				return bad_value("--hidden", optarg);
+			opts.set |= SET_HIDDEN;
 			break;
 		case O_HEAD:
 			if (parse_int(optarg, 1, LSTM_MAX_HEAD, &opts.head))
 				return bad_value("--head", optarg);
+			opts.set |= SET_HEAD;
 			break;
 		case O_EMBED:
 			if (parse_int(optarg, 1, LSTM_MAX_IN - 1, &opts.embed))
 				return bad_value("--embed", optarg);
+			opts.set |= SET_EMBED;
 			break;
 		case O_EPOCHS:
 			if (parse_int(optarg, 1, 100000, &opts.epochs))
@@ -144,6 +196,7 @@ int cmd_train(int argc, char **argv)
 				opts.arith = LSTM_FLOAT;
 			else
 				return bad_value("--arith", optarg);
+			opts.set |= SET_ARITH;
 			break;
 		case O_SEED:
 			if (parse_u64(optarg, &opts.seed))
@@ -151,6 +204,9 @@ int cmd_train(int argc, char **argv)
 			break;
 		case O_RESUME:
 			opts.resume = 1;
+			break;
+		case O_INIT:
+			opts.init = optarg;
 			break;
 		case 'q':
 			opts.quiet = 1;
@@ -165,7 +221,17 @@ int cmd_train(int argc, char **argv)
 		error(optind >= argc ? "no windows file given" : "too many arguments");
 		return sc_usage(train_usage, 1);
 	}
-	if (sc_check_output(opts.out, (const char *const *)argv + optind, 1))
+	if (opts.resume && opts.init) {
+		error("--resume and --init exclude each other (a resumed run keeps its own start)");
+		return sc_usage(train_usage, 1);
+	}
+	{
+		const char *inputs[] = { argv[optind], opts.init };
+
+		if (sc_check_output(opts.out, inputs, opts.init ? 2 : 1))
+			return 1;
+	}
+	if (opts.init && init_shape(&opts))
 		return 1;
 	if (opts.resume && access(opts.out, F_OK))
 		die("cannot resume: '%s' does not exist", opts.out);
@@ -180,7 +246,7 @@ int cmd_train(int argc, char **argv)
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
 		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
-		.progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
+		.init = opts.init, .progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
 		.stop = &stop_requested, .command_line = cmdline,
 	};
 
@@ -210,6 +276,9 @@ int cmd_train(int argc, char **argv)
 	}
 	printf("%s: %d epochs%s, best epoch %d", opts.out, res.epochs_run,
 	       res.early_stopped ? " (early stop)" : "", res.best_epoch);
+	if (res.init_val_top1 >= 0)
+		printf(" (initial model %.2f%%%s)", 100.0 * res.init_val_top1,
+		       res.best_epoch ? "" : ", kept: no epoch beat it");
 	if (res.best_val_top1 >= 0)
 		printf(", validation top-1 %.2f%% on %llu decisions", 100.0 * res.best_val_top1,
 		       (unsigned long long)res.val_decisions);

@@ -350,6 +350,12 @@ int fl_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t
 struct ds_model;
 void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m);
 int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const char *path);
+/*
+ * lstm_model_check_init - lstm_model_check_windows() for fine-tuning the
+ * model read from mpath on the windows wpath: the error line names both.
+ */
+int lstm_model_check_init(const struct lstm_model *m, const struct ds_windows *w,
+			  const char *wpath, const char *mpath);
 void lstm_model_release(struct lstm_model *m);
 
 /* ---- training (model/train.c) ------------------------------------------- */
@@ -363,6 +369,7 @@ struct lstm_train_opts {
 	uint64_t seed;
 	double lr;
 	int resume;
+	const char *init;		/* fine-tune: start from this model's weights and normalisation */
 	int progress;			/* draw a progress line on stderr */
 	int verbose;			/* a line per epoch on stderr */
 	const volatile int *stop;	/* set by a signal: finish the epoch's checkpoint, stop */
@@ -378,6 +385,7 @@ struct lstm_train_result {
 	int early_stopped;
 	double decisions_per_s;
 	uint64_t train_decisions, val_decisions;
+	double init_val_top1;		/* --init: the initial model on validation, -1: none */
 };
 
 /* lstm_train - train on w and write opts->out each epoch.  0 or -1 (printed) */

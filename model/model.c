@@ -189,48 +189,68 @@ static const char *mode_name(int mode)
 	return mode == DS_WIN_SEQUENCE ? "sequence" : "candidates";
 }
 
-int lstm_model_check_windows(const struct lstm_model *m, const struct ds_windows *w,
-			     const char *wpath)
+/* check_windows - as lstm_model_check_windows(), each error line starting with `what` */
+static int check_windows(const struct lstm_model *m, const struct ds_windows *w, const char *what)
 {
 	const struct lstm_shape *sh = &m->net.sh;
 
 	if (w->mode != sh->mode)
-		return error("cannot use '%s': %s windows, but the model is a %s model", wpath,
+		return error("%s: %s windows, but the model is a %s model", what,
 			     mode_name(w->mode), mode_name(sh->mode));
 	if (sh->mode == DS_WIN_SEQUENCE) {
 		if (w->W != sh->W)
-			return error("cannot use '%s': sequence length W=%d, the model expects %d",
-				     wpath, w->W, sh->W);
+			return error("%s: sequence length W=%d, the model expects %d",
+				     what, w->W, sh->W);
 		if (w->seq_gap_frac != m->seq_gap_frac)
-			return error("cannot use '%s': gap feature has %d fraction bits, the model "
-				     "expects %d", wpath, w->seq_gap_frac, m->seq_gap_frac);
+			return error("%s: gap feature has %d fraction bits, the model "
+				     "expects %d", what, w->seq_gap_frac, m->seq_gap_frac);
 		if ((int64_t)w->n_vocab != sh->V)
-			return error("cannot use '%s': vocabulary of %llu tasks, the model has %d",
-				     wpath, (unsigned long long)w->n_vocab, sh->V);
+			return error("%s: vocabulary of %llu tasks, the model has %d",
+				     what, (unsigned long long)w->n_vocab, sh->V);
 		for (int i = 0; i < sh->V; i++)
 			if (strcmp(w->vocab[i], m->vocab[i]))
-				return error("cannot use '%s': vocabulary entry %d is '%s', the model "
-					     "has '%s'", wpath, i, w->vocab[i], m->vocab[i]);
+				return error("%s: vocabulary entry %d is '%s', the model "
+					     "has '%s'", what, i, w->vocab[i], m->vocab[i]);
 		return 0;
 	}
 	if (w->K != sh->K)
-		return error("cannot use '%s': window length K=%d, the model expects %d", wpath,
+		return error("%s: window length K=%d, the model expects %d", what,
 			     w->K, sh->K);
 	if (w->E != sh->E || w->S != sh->S)
-		return error("cannot use '%s': %d episode + %d state features, the model expects "
-			     "%d + %d", wpath, w->E, w->S, sh->E, sh->S);
+		return error("%s: %d episode + %d state features, the model expects "
+			     "%d + %d", what, w->E, w->S, sh->E, sh->S);
 	for (int i = 0; i < sh->E; i++)
 		if (strcmp(w->ep_names[i], m->ep_names[i]) || w->ep_frac[i] != m->ep_frac[i])
-			return error("cannot use '%s': episode feature %d is %s (Q.%d), the model "
-				     "expects %s (Q.%d)", wpath, i, w->ep_names[i], w->ep_frac[i],
+			return error("%s: episode feature %d is %s (Q.%d), the model "
+				     "expects %s (Q.%d)", what, i, w->ep_names[i], w->ep_frac[i],
 				     m->ep_names[i], m->ep_frac[i]);
 	for (int i = 0; i < sh->S; i++)
 		if (strcmp(w->state_names[i], m->state_names[i]) ||
 		    w->state_frac[i] != m->state_frac[i])
-			return error("cannot use '%s': state feature %d is %s (Q.%d), the model "
-				     "expects %s (Q.%d)", wpath, i, w->state_names[i],
+			return error("%s: state feature %d is %s (Q.%d), the model "
+				     "expects %s (Q.%d)", what, i, w->state_names[i],
 				     w->state_frac[i], m->state_names[i], m->state_frac[i]);
 	return 0;
+}
+
+int lstm_model_check_windows(const struct lstm_model *m, const struct ds_windows *w,
+			     const char *wpath)
+{
+	char *what = xstrfmt("cannot use '%s'", wpath);
+	int ret = check_windows(m, w, what);
+
+	free(what);
+	return ret;
+}
+
+int lstm_model_check_init(const struct lstm_model *m, const struct ds_windows *w,
+			  const char *wpath, const char *mpath)
+{
+	char *what = xstrfmt("cannot fine-tune '%s' on '%s'", mpath, wpath);
+	int ret = check_windows(m, w, what);
+
+	free(what);
+	return ret;
 }
 
 int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,

@@ -65,6 +65,11 @@ struct trainer {
 	double *curve_loss, *curve_val;	/* (epochs) */
 	int n_curve, best_epoch, bad_epochs;
 	double best_val;
+
+	uint64_t *trace_train;	/* (w->nr_traces) training decisions from each trace */
+	char *init_model;	/* --init (or the resumed checkpoint's): the initial model */
+	char *init_windows;	/* what the initial model was trained on */
+	double init_val;	/* --init: its validation top-1 here, -1: none */
 };
 
 static int usable(const struct trainer *tr, const struct ds_decision *d)
@@ -203,6 +208,7 @@ static int setup_data(struct trainer *tr)
 
 	tr->train_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
 	tr->val_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
+	tr->trace_train = xcalloc((size_t)w->nr_traces + 1, sizeof(uint64_t));
 	tr->maxcand = 1;
 	for (uint64_t i = 0; i < w->n_dec; i++) {
 		const struct ds_decision *d = &w->dec[i];
@@ -211,6 +217,8 @@ static int setup_data(struct trainer *tr)
 			continue;
 		if (d->split == DS_SPLIT_TRAIN) {
 			tr->train_idx[tr->n_train++] = i;
+			if (d->trace >= 0 && d->trace < w->nr_traces)
+				tr->trace_train[d->trace]++;
 			if (w->mode == DS_WIN_CANDIDATES) {
 				lo = SC_MIN(lo, d->cand_off);
 				hi = SC_MAX(hi, d->cand_off + (uint64_t)d->ncand);
@@ -235,7 +243,7 @@ static int setup_data(struct trainer *tr)
 		 * Statistics over the candidates of the training decisions (a
 		 * contiguous range when the split is by time, as features writes it).
 		 */
-		if (!tr->o->resume) {
+		if (!tr->o->resume && !tr->o->init) {
 			nm->n = E + S;
 			for (int e = 0; e < E; e++)
 				lstm_norm_fit(nm, e, w->window + lo * K * E, (hi - lo) * K, E, e);
@@ -253,7 +261,7 @@ static int setup_data(struct trainer *tr)
 	} else {
 		int Wn = net->sh.W;
 
-		if (!tr->o->resume) {
+		if (!tr->o->resume && !tr->o->init) {
 			nm->n = 1;
 			lstm_norm_fit(nm, 0, w->seq_gaps + tr->train_idx[0] * Wn,
 				      (tr->train_idx[tr->n_train - 1] - tr->train_idx[0] + 1) * Wn, 1,
@@ -353,6 +361,9 @@ static void teardown(struct trainer *tr)
 	free(tr->opt_mem);
 	free(tr->curve_loss);
 	free(tr->curve_val);
+	free(tr->trace_train);
+	free(tr->init_model);
+	free(tr->init_windows);
 	lstm_model_release(&tr->model);
 }
 
@@ -371,6 +382,14 @@ static int save(struct trainer *tr, int epoch)
 	f.patience = o->patience, f.seed = o->seed, f.lr = o->lr;
 	f.windows = (char *)o->windows_path;
 	f.command_line = (char *)(o->command_line ? o->command_line : "");
+	f.n_traces = tr->w->nr_traces;
+	f.traces = tr->w->traces;
+	f.trace_train = tr->trace_train;
+	f.train_decisions = tr->n_train;
+	f.val_decisions = tr->n_val;
+	f.init_model = tr->init_model;
+	f.init_windows = tr->init_windows;
+	f.init_val_top1 = tr->init_val;
 	f.n_curve = tr->n_curve;
 	f.train_loss = tr->curve_loss;
 	f.val_top1 = tr->curve_val;
@@ -442,10 +461,65 @@ static int resume(struct trainer *tr, int *start_epoch)
 	memcpy(tr->curve_loss, f->train_loss, sizeof(double) * tr->n_curve);
 	memcpy(tr->curve_val, f->val_top1, sizeof(double) * tr->n_curve);
 	tr->best_epoch = f->best_epoch;
-	tr->best_val = f->best_epoch ? f->val_top1[f->best_epoch - 1] : -1;
+	/* a fine-tuned model's checkpoint: the initial model is still the bar */
+	if (f->init_model && f->init_model[0]) {
+		tr->init_model = xstrdup(f->init_model);
+		tr->init_windows = xstrdup(f->init_windows ? f->init_windows : "");
+		tr->init_val = f->init_val_top1;
+	}
+	tr->best_val = f->best_epoch ? f->val_top1[f->best_epoch - 1] : tr->init_val;
 	tr->bad_epochs = f->ckpt_bad_epochs;
 	*start_epoch = f->ckpt_epoch;
 	ret = 0;
+out:
+	ds_model_free(f);
+	return ret;
+}
+
+/*
+ * init_from - fine-tuning: start from the weights and the normalisation of
+ * the model o->init (its inputs must be the windows' own: same names, same
+ * fractions, same K), with a fresh optimizer.  The normalisation stays the
+ * initial model's, which its weights were trained on.
+ */
+static int init_from(struct trainer *tr)
+{
+	const struct lstm_train_opts *o = tr->o;
+	const struct lstm_shape *want = &tr->net->sh;
+	struct ds_model *f = ds_model_load(o->init);
+	struct lstm_model old;
+	size_t P = tr->net->P;
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (lstm_model_from_file(&old, f, o->init))
+		goto out;
+	if (lstm_model_check_init(&old, tr->w, o->windows_path, o->init))
+		goto out_old;
+	if (memcmp(&old.net.sh, want, sizeof(*want))) {
+		const struct lstm_shape *sh = &old.net.sh;
+
+		error("cannot fine-tune '%s': it is a %s model of hidden size %d, head %d, "
+		      "embedding %d; asked for %s, %d, %d, %d", o->init,
+		      sh->arith == LSTM_FIXED ? "fixed" : "float", sh->H, sh->M, sh->D,
+		      want->arith == LSTM_FIXED ? "fixed" : "float", want->H, want->M, want->D);
+		goto out_old;
+	}
+	tr->model.norm = old.norm;
+	if (tr->fixed) {
+		memcpy(tr->model.wq, old.wq, P * sizeof(q3_12_t));
+		memcpy(tr->best_wq, old.wq, P * sizeof(q3_12_t));
+		fx_master_from_q12(tr->fxo.master, tr->model.wq, P);
+	} else {
+		memcpy(tr->model.wf, old.wf, P * sizeof(double));
+		memcpy(tr->best_wf, old.wf, P * sizeof(double));
+	}
+	tr->init_model = xstrdup(o->init);
+	tr->init_windows = xstrdup(f->windows ? f->windows : "");
+	ret = 0;
+out_old:
+	lstm_model_release(&old);
 out:
 	ds_model_free(f);
 	return ret;
@@ -479,7 +553,7 @@ static void progress(const struct trainer *tr, int epoch, uint64_t done, double 
 int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	       struct lstm_train_result *res)
 {
-	struct trainer tr = { .w = w, .o = o, .best_val = -1 };
+	struct trainer tr = { .w = w, .o = o, .best_val = -1, .init_val = -1 };
 	struct lstm_shape sh = {
 		.mode = w->mode, .arith = o->arith, .H = o->hidden,
 	};
@@ -488,6 +562,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 
 	memset(res, 0, sizeof(*res));
 	res->best_val_top1 = -1;
+	res->init_val_top1 = -1;
 	tr.fixed = o->arith == LSTM_FIXED;
 	tr.T = o->threads < 1 ? 1 : o->threads;
 	if (w->mode == DS_WIN_CANDIDATES) {
@@ -523,11 +598,26 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	/* a resumed run takes the checkpoint's normalisation before reading the data */
 	if (o->resume && resume(&tr, &start_epoch))
 		goto out;
+	if (!o->resume && o->init && init_from(&tr))
+		goto out;
 	if (setup_data(&tr))
 		goto out;
 	setup_workers(&tr);
 	res->train_decisions = tr.n_train;
 	res->val_decisions = tr.n_val;
+	/*
+	 * Fine-tuning: the initial model is the one to beat.  Its validation
+	 * top-1 is the bar an epoch must clear to replace its weights (best
+	 * epoch 0: none did, the initial weights are kept).
+	 */
+	if (o->init && !o->resume && tr.n_val) {
+		run_job(&tr, JOB_EVAL, tr.val_idx, tr.n_val);
+		tr.init_val = job_correct(&tr) / (double)tr.n_val;
+		tr.best_val = tr.init_val;
+		if (o->verbose)
+			fprintf(stderr, "initial model %s: val top-1 %.2f%%\n", o->init,
+				100.0 * tr.init_val);
+	}
 
 	for (int epoch = start_epoch; epoch < o->epochs; epoch++) {
 		uint64_t rng = o->seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(epoch + 1));
@@ -607,6 +697,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	res->epochs_run = tr.n_curve;
 	res->best_epoch = tr.best_epoch;
 	res->best_val_top1 = tr.n_val ? tr.best_val : -1;
+	res->init_val_top1 = tr.init_val;
 	res->last_loss = tr.n_curve ? tr.curve_loss[tr.n_curve - 1] : 0;
 	{
 		double el = (sc_now_ns() - t0) / 1e9;

@@ -80,6 +80,46 @@ test_expect_success 'resume with other settings is refused' '
 	test_one_line_error err nothere.h5
 '
 
+test_expect_success '--init fine-tunes: starts where the model is, records what it came from' '
+	"$MKWINDOWS" -n 1000 -r 5 more.h5 &&
+	schedcast train -o tuned.h5 --init model.h5 --epochs 2 --patience 9 more.h5 >out 2>err &&
+	grep -q "^tuned.h5: 2 epochs, best epoch [0-2] (initial model [0-9.]*%" out &&
+	grep -q "^initial model model.h5: val top-1 " err &&
+	schedcast info --json tuned.h5 >t.json &&
+	test "$(json_get t.json "d[\"init\"][\"model\"]")" = model.h5 &&
+	test "$(json_get t.json "d[\"init\"][\"windows\"]")" = w.h5 &&
+	test "$(json_get t.json "d[\"init\"][\"val_top1\"] >= 0.99")" = True &&
+	test "$(json_get t.json "d[\"windows\"]")" = more.h5 &&
+	test "$(json_get t.json "d[\"H\"]")" = 16 &&
+	test "$(json_get t.json "d[\"trained_on\"][0][\"train_decisions\"] == d[\"train_decisions\"] > 0")" = True &&
+	schedcast info tuned.h5 | grep -q "^initial model: *model.h5 (trained on w.h5), validation top-1" &&
+	schedcast info tuned.h5 | grep -q "^trained on: *[0-9]* training + [0-9]* validation decisions from 1 trace"
+'
+
+test_expect_success '--init: no epoch better than the initial model keeps its weights' '
+	schedcast train -q -o kept.h5 --init model.h5 --epochs 1 --lr 0.9 w.h5 >out &&
+	grep -q "best epoch 0 (initial model [0-9.]*%, kept: no epoch beat it)" out &&
+	schedcast info --json kept.h5 >k.json &&
+	test "$(json_get k.json "d[\"best_epoch\"]")" = 0 &&
+	schedcast info kept.h5 | grep -q "^best epoch: *none: no epoch beat the initial model"
+'
+
+test_expect_success '--init refuses other inputs, another shape, and --resume, in one line' '
+	test_must_fail schedcast train -q -o x.h5 --init model.h5 other.h5 2>err &&
+	test_one_line_error err other.h5 &&
+	grep -q "cannot fine-tune .model.h5. on .other.h5.: state feature 1 is renamed" err &&
+	test_must_fail schedcast train -q -o x.h5 --init model.h5 k5.h5 2>err &&
+	test_one_line_error err "window length K=5" &&
+	test_must_fail schedcast train -q -o x.h5 --init model.h5 --hidden 8 w.h5 2>err &&
+	test_one_line_error err "hidden size is 16, not 8" &&
+	test_must_fail schedcast train -q -o x.h5 --init model.h5 --arith float w.h5 2>err &&
+	test_one_line_error err "fixed model, not float" &&
+	test_must_fail schedcast train -q -o x.h5 --init nothere.h5 w.h5 2>err &&
+	test_one_line_error err nothere.h5 &&
+	test_usage_error schedcast train -o x.h5 --init model.h5 --resume w.h5 2>/dev/null &&
+	test ! -e x.h5
+'
+
 test_expect_success 'sequence mode learns a cycle' '
 	"$MKWINDOWS" -s -n 2000 seq.h5 &&
 	schedcast train -q -o seqm.h5 --hidden 16 --epochs 5 seq.h5 >/dev/null &&
