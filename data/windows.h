@@ -18,9 +18,18 @@
  *
  * Layout: root attributes format, version, mode, K, W, E, S, nr_traces,
  * coverage counters; datasets decisions (compound), cand (compound),
- * window int16 (n_cand, K, E), state int16 (n_cand, S), ep_names, ep_frac,
+ * state int16 (n_cand, S), ep_names, ep_frac,
  * state_names, state_frac, traces (input paths), vocab, seq_ids int32 (n_dec, W),
  * seq_gaps int16 (n_dec, W), seq_label int32 (n_dec), cand_hist uint64.
+ * The candidates' windows:
+ *   version 1: window int16 (n_cand, K, E), every candidate's K episodes;
+ *   version 2: every completed episode once, in the order they completed:
+ *     episodes int16 (n_ep, E) and ep_task uint32 (n_ep) (its task id); a
+ *     decision's ep_off counts the episodes completed before it, a
+ *     candidate's (task, n_ep) names its task and how many episodes that
+ *     task had completed: its window is the last min(K, n_ep) of them,
+ *     padded with zero rows at the front.  Readers rebuild the windows by
+ *     replaying the episodes in order (memory: K x E per task).
  */
 #ifndef SC_DATA_WINDOWS_H
 #define SC_DATA_WINDOWS_H
@@ -30,7 +39,7 @@
 #include "data/trace.h"
 
 #define DS_WINDOWS_FORMAT "schedcast-windows"
-#define DS_WINDOWS_VERSION 1
+#define DS_WINDOWS_VERSION 2
 
 enum ds_win_mode { DS_WIN_CANDIDATES = 0, DS_WIN_SEQUENCE = 1 };
 enum ds_split { DS_SPLIT_TRAIN = 0, DS_SPLIT_VAL = 1, DS_SPLIT_TEST = 2 };
@@ -41,6 +50,7 @@ enum ds_split { DS_SPLIT_TRAIN = 0, DS_SPLIT_VAL = 1, DS_SPLIT_TEST = 2 };
 struct ds_decision {
 	uint64_t ts;		/* ns, the switch's timestamp in its trace */
 	uint64_t cand_off;	/* first row in cand/window/state (candidates mode) */
+	uint64_t ep_off;	/* version 2: episodes completed before it (else 0) */
 	int32_t trace;		/* index of the input trace */
 	int32_t cpu;
 	int32_t ncand;		/* candidates (0 in sequence mode) */
@@ -61,6 +71,8 @@ struct ds_candidate {
 	uint64_t since_ran_ns;	/* since it last ran anywhere (UINT64_MAX: never seen run) */
 	uint64_t cpu_recent_ns;	/* CPU time used in the last 100 ms */
 	char comm[DS_COMM_LEN];
+	uint32_t task;		/* version 2: task id of its episodes (else 0) */
+	uint32_t n_ep;		/* version 2: episodes its task had completed */
 };
 
 struct ds_coverage {
@@ -78,7 +90,7 @@ struct ds_coverage {
  * one; the features command writes with ds_windows_writer instead).
  */
 struct ds_windows {
-	int version;
+	int version;		/* read: the file's; write: 0 (current) or 1 */
 	int mode;		/* enum ds_win_mode */
 	int K, E, S;		/* episodes per window, episode features, state features */
 	int W;			/* sequence length (sequence mode) */
@@ -88,9 +100,11 @@ struct ds_windows {
 	char **traces;		/* input trace paths */
 
 	uint64_t n_dec, n_cand;
+	uint64_t n_ep, n_tasks;		/* version 2: episodes and task ids stored */
 	struct ds_decision *dec;	/* (n_dec) */
 	struct ds_candidate *cand;	/* (n_cand) */
-	int16_t *window;	/* (n_cand, K, E), oldest episode first */
+	int16_t *window;	/* (n_cand, K, E), oldest episode first (rebuilt from
+				   the episodes in version 2) */
 	int16_t *state;		/* (n_cand, S) */
 
 	uint64_t n_vocab;
@@ -156,12 +170,20 @@ struct ds_windows_writer;
 struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_windows *hdr);
 /*
  * ds_windows_add - append one decision.  Candidates mode: cand[ncand],
- * window[ncand*K*E], state[ncand*S]; d->cand_off is assigned.  Sequence mode:
- * ids[W], gaps[W] (cand/window/state NULL).
+ * window[ncand*K*E] (version 1; version 2 ignores it and takes each
+ * candidate's task and n_ep), state[ncand*S]; d->cand_off and d->ep_off are
+ * assigned.  Sequence mode: ids[W], gaps[W] (cand/window/state NULL).
  */
 int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 		   const struct ds_candidate *cand, const int16_t *window, const int16_t *state,
 		   const int32_t *ids, const int16_t *gaps);
+/*
+ * ds_windows_add_episodes - version 2, candidates mode: append n completed
+ * episodes (task[n] ids, rows[n*E] features), before the decisions that
+ * follow them.  0 or -1 (printed).
+ */
+int ds_windows_add_episodes(struct ds_windows_writer *w, const uint32_t *task,
+			    const int16_t *rows, uint64_t n);
 /* ds_windows_finish - write vocab (sequence mode), coverage; rename into place */
 int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uint64_t n_vocab,
 		      const struct ds_coverage *cov);

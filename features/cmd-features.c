@@ -14,7 +14,7 @@
 
 static const char features_usage[] =
 	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [-K N] [-W N] "
-	"[--split 70,15,15] [--vocab comm|pid] TRACE.h5...\n"
+	"[--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] TRACE.h5...\n"
 	"\n"
 	"Reconstruct each CPU's runqueue from the traces' scheduler events and write,\n"
 	"for every scheduling decision (a sched_switch to a task), the candidates\n"
@@ -32,6 +32,8 @@ static const char features_usage[] =
 	"        --vocab BY        sequence mode: task identity by comm (default) or pid\n"
 	"        --vocab-size N    sequence mode: identities kept, the unknown class\n"
 	"                          included, most frequent in train first (default 256)\n"
+	"        --windows-version V  2 (default): each episode stored once; 1: every\n"
+	"                          candidate's whole window (larger, for older readers)\n"
 	"    -q, --quiet           no summary line\n"
 	"    -h, --help            show this help\n"
 	"\n"
@@ -47,6 +49,7 @@ struct features_opts {
 	int split[3];
 	int vocab_by_pid;
 	int vocab_size;
+	int version;
 	int quiet;
 };
 
@@ -78,6 +81,7 @@ int cmd_features(int argc, char **argv)
 		{ "split", required_argument, NULL, 's' },
 		{ "vocab", required_argument, NULL, 'v' },
 		{ "vocab-size", required_argument, NULL, 'V' },
+		{ "windows-version", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -148,6 +152,12 @@ int cmd_features(int argc, char **argv)
 				return sc_usage(features_usage, 1);
 			}
 			break;
+		case 'F':
+			if (parse_int(optarg, 1, DS_WINDOWS_VERSION, &opts.version)) {
+				error("invalid --windows-version '%s': 1 or 2", optarg);
+				return sc_usage(features_usage, 1);
+			}
+			break;
 		case 'q':
 			opts.quiet = 1;
 			break;
@@ -173,6 +183,7 @@ int cmd_features(int argc, char **argv)
 		.vocab_by_pid = opts.vocab_by_pid,
 		.vocab_size = (uint64_t)opts.vocab_size,
 		.command_line = cmdline,
+		.version = opts.version,
 	};
 	t0 = sc_now_ns();
 	ret = feat_extract(opts.output, (const char *const *)argv + optind, argc - optind, &xo,

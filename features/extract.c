@@ -123,6 +123,9 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 	while ((rc = ds_trace_next(r, &ev)) == 1) {
 		stats->events++;
 		if (ev.type == DS_EV_SWITCH && feat_decision(st, &ev, &out) == 1) {
+			const uint32_t *task;
+			const int16_t *rows;
+			size_t n_ep = feat_take_episodes(st, &task, &rows);
 			struct ds_decision d = {
 				.ts = ev.ts,
 				.trace = idx,
@@ -135,7 +138,8 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 								o->split),
 			};
 
-			if (ds_windows_add(w, &d, out.cand, out.window, out.state, out.seq_ids,
+			if ((n_ep && ds_windows_add_episodes(w, task, rows, n_ep)) ||
+			    ds_windows_add(w, &d, out.cand, out.window, out.state, out.seq_ids,
 					   out.seq_gaps)) {
 				rc = -1;
 				break;
@@ -157,7 +161,10 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 		 const struct feat_extract_opts *o, struct feat_extract_stats *stats_out)
 {
 	struct feat_extract_stats stats = { 0 };
-	struct feat_opts fo = { .mode = o->mode, .K = o->K, .W = o->W };
+	struct feat_opts fo = {
+		.mode = o->mode, .K = o->K, .W = o->W,
+		.episodes = o->mode == DS_WIN_CANDIDATES && o->version != 1,
+	};
 	struct ds_windows hdr = { 0 };
 	struct ds_windows_writer *w = NULL;
 	struct feat_vocab *vocab = NULL;
@@ -195,6 +202,7 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 		st_names[i] = (char *)feat_state_desc[i].name;
 		st_frac[i] = feat_state_desc[i].frac;
 	}
+	hdr.version = o->version;
 	hdr.mode = o->mode;
 	hdr.K = o->K;
 	hdr.E = FEAT_E;

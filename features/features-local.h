@@ -48,10 +48,15 @@ struct feat_task {
 	uint64_t out_ts;		/* last switched out at */
 	struct feat_episode cur;	/* the episode being run (wait part filled) */
 	uint8_t cur_valid;		/* cur's wait part is known */
+	uint32_t uid;			/* task id in the windows file */
+	uint32_t n_ep;			/* episodes completed (saturates at UINT32_MAX) */
 	int ep_head, ep_nr;		/* ring of the last K episodes */
 	int16_t *ep;			/* (K, FEAT_E) features of the last K episodes */
 	uint64_t bucket_ms;		/* ms index of the newest bucket */
 	uint32_t bucket[FEAT_NR_BUCKETS];	/* ns run in each ms */
+	/* pref[j]: ns run in the j buckets from the oldest one on (kept by
+	   feat_add_run, so that a window's sum costs two look-ups) */
+	uint64_t pref[FEAT_NR_BUCKETS + 1];
 };
 
 struct feat_cpu {
@@ -80,6 +85,12 @@ struct feat_state {
 	int cap;
 	int32_t *seq_ids;
 	int16_t *seq_gaps;
+
+	/* opts.episodes: completed episodes not yet taken */
+	uint64_t next_uid;
+	uint32_t *pend_task;
+	int16_t *pend_ep;		/* (n_pend, FEAT_E) */
+	size_t n_pend, pend_alloc;
 };
 
 /* window.c: an episode's features, computed once when it completes */

@@ -51,6 +51,7 @@
 #ifndef SC_FEATURES_H
 #define SC_FEATURES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "data/trace.h"
@@ -160,6 +161,14 @@ struct feat_opts {
 	int W;				/* picks per sequence (sequence) */
 	uint32_t events_recorded;	/* DS_EV_BIT()s of the source; 0 = all */
 	const struct feat_vocab *vocab;	/* sequence mode: frozen, borrowed */
+	/*
+	 * Candidates mode: keep each completed episode for feat_take_episodes()
+	 * and give a decision's candidates' windows as references (cand[i].task,
+	 * cand[i].n_ep: the last min(K, n_ep) episodes of that task) instead of
+	 * filling them (the windows file version 2 stores
+	 * every episode once).  live leaves it 0: nothing accumulates.
+	 */
+	int episodes;
 };
 
 /*
@@ -174,7 +183,9 @@ struct feat_decision_out {
 	int label;		/* candidates: index of next_pid or -1; sequence: vocab id */
 	int ncand;		/* 0 in sequence mode */
 	const struct ds_candidate *cand;	/* (ncand), oldest queued first */
-	const int16_t *window;	/* (ncand, K, FEAT_E) Q7.8, oldest episode first */
+	const int16_t *window;	/* (ncand, K, FEAT_E) Q7.8, oldest episode first;
+				   NULL when opts.episodes is set: cand[i].task
+				   and cand[i].n_ep name it instead */
 	const int16_t *state;	/* (ncand, FEAT_S) Q7.8 */
 	const int32_t *seq_ids;	/* (W) vocab ids, oldest first, -1 = padding */
 	const int16_t *seq_gaps;	/* (W) log2 us from each pick to the next one
@@ -202,6 +213,17 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw,
 		  struct feat_decision_out *out);
 /* feat_apply - apply any event to the state.  0, or -1 for an invalid event (printed) */
 int feat_apply(struct feat_state *st, const struct ds_event *ev);
+/*
+ * feat_take_episodes - the episodes completed since the last call (with
+ * opts.episodes), in the order they completed: *task (n) the id of each
+ * one's task, *rows (n, FEAT_E) its features.  A task id names one task
+ * record of the engine (a pid that exits and comes back is a new id); ids
+ * start at 0 and never repeat within a state, across feat_state_reset() too.
+ * The arrays stay valid until the next feat_apply().  Returns n.
+ */
+size_t feat_take_episodes(struct feat_state *st, const uint32_t **task, const int16_t **rows);
+/* feat_nr_task_ids - task ids handed out so far */
+uint64_t feat_nr_task_ids(const struct feat_state *st);
 /* feat_coverage - counters since feat_state_new() */
 const struct ds_coverage *feat_coverage(const struct feat_state *st);
 /* feat_nr_tasks - tasks currently tracked (memory is proportional to it) */
@@ -217,6 +239,7 @@ struct feat_extract_opts {
 	int vocab_by_pid;
 	uint64_t vocab_size;
 	const char *command_line;	/* stored in the file, may be NULL */
+	int version;		/* of the windows file: 0 (current) or 1 */
 };
 
 struct feat_extract_stats {

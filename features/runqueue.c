@@ -59,6 +59,7 @@ static struct feat_task *task_new(struct feat_state *st, int32_t pid)
 	t->prio = -1;
 	t->cpu = t->last_cpu = t->waker = -1;
 	t->qidx = -1;
+	t->uid = (uint32_t)st->next_uid++;
 	t->ep = st->opts.mode == DS_WIN_CANDIDATES
 		    ? xcalloc((size_t)st->opts.K * FEAT_E, sizeof(*t->ep))
 		    : NULL;
@@ -91,8 +92,11 @@ static void dequeue(struct feat_state *st, struct feat_task *t)
 	if (t->st != FT_QUEUED)
 		return;
 	c = &st->cpus[t->cpu];
-	c->q[t->qidx] = c->q[--c->nq];
-	c->q[t->qidx]->qidx = t->qidx;
+	/* keep the order tasks joined in: candidates are sorted by it */
+	memmove(c->q + t->qidx, c->q + t->qidx + 1, (size_t)(c->nq - t->qidx - 1) * sizeof(*c->q));
+	c->nq--;
+	for (int i = t->qidx; i < c->nq; i++)
+		c->q[i]->qidx = i;
 	t->qidx = -1;
 	t->st = FT_UNKNOWN;
 }
@@ -209,6 +213,7 @@ void feat_state_reset(struct feat_state *st, int nr_cpus, uint32_t events_record
 {
 	tasks_release(st);
 	cpus_release(st);
+	st->n_pend = 0;		/* episodes after the last decision: nothing refers to them */
 	cpus_grow(st, SC_MAX(1, SC_MIN(nr_cpus, MAX_CPUS)));
 	st->recorded = events_recorded ? events_recorded : DS_EV_ALL_SCHED;
 }
@@ -226,6 +231,8 @@ void feat_state_free(struct feat_state *st)
 	free(st->state);
 	free(st->seq_ids);
 	free(st->seq_gaps);
+	free(st->pend_task);
+	free(st->pend_ep);
 	free(st);
 }
 
@@ -289,6 +296,33 @@ static void switch_in(struct feat_state *st, int cpu, int32_t pid, const char *c
 	hist_push(st, cpu, t, ts);
 }
 
+static void take_episode(struct feat_state *st, const struct feat_task *t, const int16_t *row)
+{
+	if (st->n_pend + 1 > st->pend_alloc) {
+		st->pend_alloc = SC_MAX((size_t)64, st->pend_alloc * 2);
+		st->pend_task = xreallocarray(st->pend_task, st->pend_alloc, sizeof(uint32_t));
+		st->pend_ep = xreallocarray(st->pend_ep, st->pend_alloc * FEAT_E, sizeof(int16_t));
+	}
+	st->pend_task[st->n_pend] = t->uid;
+	memcpy(st->pend_ep + st->n_pend * FEAT_E, row, FEAT_E * sizeof(*row));
+	st->n_pend++;
+}
+
+size_t feat_take_episodes(struct feat_state *st, const uint32_t **task, const int16_t **rows)
+{
+	size_t n = st->n_pend;
+
+	*task = st->pend_task;
+	*rows = st->pend_ep;
+	st->n_pend = 0;
+	return n;
+}
+
+uint64_t feat_nr_task_ids(const struct feat_state *st)
+{
+	return st->next_uid;
+}
+
 /*
  * pid (> 0) stops running on cpu at ts with prev_state (-1: unknown).  A
  * burst we saw begin completes an episode.
@@ -311,9 +345,13 @@ static void switch_out(struct feat_state *st, int cpu, int32_t pid, const char *
 			e.out_runnable = (uint8_t)runnable;
 			e.out_blocked = state >= 0 && (state & DS_STATE_UNINTERRUPTIBLE) && !dead;
 			feat_episode_features(&e, t->ep + (size_t)t->ep_head * FEAT_E);
+			if (st->opts.episodes)
+				take_episode(st, t, t->ep + (size_t)t->ep_head * FEAT_E);
 			t->ep_head = (t->ep_head + 1) % st->opts.K;
 			if (t->ep_nr < st->opts.K)
 				t->ep_nr++;
+			if (t->n_ep < UINT32_MAX)
+				t->n_ep++;
 		}
 	}
 	t->cur_valid = 0;
@@ -584,12 +622,24 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw, struct feat_
 	for (int i = 0; i < c->nq; i++)
 		if (c->q[i]->pid != out->prev_pid)
 			st->sel[n++] = c->q[i];
-	if (n > 1)
-		qsort(st->sel, (size_t)n, sizeof(*st->sel), cmp_queued);
+	/*
+	 * Insertion sort: the queue is kept in the order tasks joined it
+	 * (dequeue() preserves it), nearly the sorted order, so this is linear
+	 * where qsort was not.  The order is the same: cmp_queued is total.
+	 */
+	for (int i = 1; i < n; i++) {
+		struct feat_task *t = st->sel[i];
+		int j = i;
+
+		for (; j > 0 && cmp_queued(&st->sel[j - 1], &t) > 0; j--)
+			st->sel[j] = st->sel[j - 1];
+		st->sel[j] = t;
+	}
 	for (int i = 0; i < n; i++) {
 		const struct feat_task *t = st->sel[i];
 
-		feat_fill_window(st, t, st->window + (size_t)i * st->opts.K * FEAT_E);
+		if (!st->opts.episodes)
+			feat_fill_window(st, t, st->window + (size_t)i * st->opts.K * FEAT_E);
 		feat_fill_state(st, t, sw->cpu, sw->ts, out->prev_pid, i == 0,
 				st->state + (size_t)i * FEAT_S, &st->cand[i]);
 		if (t->pid == sw->next_pid)
@@ -598,7 +648,7 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw, struct feat_
 	out->ncand = n;
 	out->label = label;
 	out->cand = st->cand;
-	out->window = st->window;
+	out->window = st->opts.episodes ? NULL : st->window;
 	out->state = st->state;
 	st->cov.cand_hist[SC_MIN(n, DS_CAND_HIST - 1)]++;
 	if (label >= 0)

@@ -138,26 +138,35 @@ void feat_add_run(struct feat_task *t, uint64_t start, uint64_t end)
 		if (hi > lo)
 			t->bucket[m % FEAT_NR_BUCKETS] += (uint32_t)(hi - lo);
 	}
+	/* the prefix sums from the oldest bucket kept on */
+	m = t->bucket_ms >= FEAT_NR_BUCKETS - 1 ? t->bucket_ms - (FEAT_NR_BUCKETS - 1) : 0;
+	t->pref[0] = 0;
+	for (uint64_t j = 0; m + j <= t->bucket_ms; j++)
+		t->pref[j + 1] = t->pref[j] + t->bucket[(m + j) % FEAT_NR_BUCKETS];
 }
 
 uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span)
 {
 	uint64_t lo = now > span ? now - span : 0, sum = 0;
-	uint64_t m_lo, m_hi, oldest;
+	uint64_t m_lo, m_hi, oldest, a, b;
 
 	if (!now)
 		return 0;
 	m_lo = lo / FEAT_BUCKET_NS;
 	m_hi = (now - 1) / FEAT_BUCKET_NS;
 	oldest = t->bucket_ms >= FEAT_NR_BUCKETS - 1 ? t->bucket_ms - (FEAT_NR_BUCKETS - 1) : 0;
-	for (uint64_t m = SC_MAX(m_lo, oldest); m <= SC_MIN(m_hi, t->bucket_ms); m++) {
-		uint64_t b = t->bucket[m % FEAT_NR_BUCKETS];
-
+	a = SC_MAX(m_lo, oldest);
+	b = SC_MIN(m_hi, t->bucket_ms);
+	if (a > b)
+		return 0;
+	if (a == m_lo) {
 		/* The oldest bucket straddles the window start: prorate it. */
-		if (m == m_lo)
-			b = b * ((m + 1) * FEAT_BUCKET_NS - lo) / FEAT_BUCKET_NS;
-		sum += b;
+		sum = (uint64_t)t->bucket[a % FEAT_NR_BUCKETS] * ((a + 1) * FEAT_BUCKET_NS - lo) /
+		      FEAT_BUCKET_NS;
+		a++;
 	}
+	if (a <= b)
+		sum += t->pref[b - oldest + 1] - t->pref[a - oldest];
 	return SC_MIN(sum, span);
 }
 
@@ -217,6 +226,8 @@ void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int
 	c->queued_ns = queued;
 	c->since_ran_ns = since;
 	c->cpu_recent_ns = long_ns;
+	c->task = t->uid;
+	c->n_ep = t->n_ep;
 	memcpy(c->comm, t->comm, DS_COMM_LEN);
 	c->comm[DS_COMM_LEN - 1] = '\0';
 }

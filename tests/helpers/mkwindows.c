@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 		free(w->state_names[1]);
 		w->state_names[1] = xstrdup(rename_to);
 	}
+	w->version = 1;	/* synthetic windows, not episodes of tasks */
 	wr = ds_windows_create(argv[optind], w);
 	if (!wr)
 		return 1;

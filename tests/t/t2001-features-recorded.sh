@@ -36,6 +36,17 @@ test_expect_success 'lost events in a recording reset CPUs' '
 	jget j "d[\"lost_resets\"] > 0 and d[\"coverage\"] > 0.9" | grep -q True
 '
 
+test_expect_success 'windows version 2 reads back exactly what version 1 stores' '
+	for t in sched lost; do
+		schedcast features -q --windows-version 1 -o $t-v1.h5 $t.h5 &&
+		schedcast features -q -o $t-v2.h5 $t.h5 &&
+		schedcast info --json $t-v2.h5 >j2 &&
+		jget j2 "d[\"version\"] == 2 and d[\"episodes\"] > 0" | grep -q True &&
+		wincmp -b 97 $t-v1.h5 $t-v2.h5 >cmp &&
+		grep -q "^identical: [1-9]" cmp || exit 1
+	done
+'
+
 if command -v perf >/dev/null 2>&1; then
 	test_expect_success 'perf.data (sched_waking, no sched_wakeup): candidates mode works' '
 		schedcast import -o perf.h5 "$IMP/sched-sched.perf.data" >/dev/null 2>&1 &&
@@ -70,7 +81,10 @@ if reason=$(has_tracefs); then
 		jget j "d[\"decisions\"] > 500 and d[\"coverage\"] > 0.9 and d[\"contested_share\"] > 0.5" | grep -q True &&
 		schedcast features -q --mode sequence --vocab pid -o hbs.h5 hb.h5 &&
 		schedcast info --json hbs.h5 >js &&
-		test "$(jget js "d[\"decisions\"]")" = "$(jget j "d[\"decisions\"]")"
+		test "$(jget js "d[\"decisions\"]")" = "$(jget j "d[\"decisions\"]")" &&
+		schedcast features -q --windows-version 1 -o hbw1.h5 hb.h5 &&
+		wincmp -b 1000 hbw1.h5 hbw.h5 | grep -q "^identical" &&
+		test $(stat -c %s hbw.h5) -lt $(stat -c %s hbw1.h5)
 	'
 else
 	test_skip 'a fresh recording of hackbench' "$reason"

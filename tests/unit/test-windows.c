@@ -47,7 +47,8 @@ static char *traces[] = { "one.h5", "two.h5" };
 
 static struct ds_windows cand_hdr(int K)
 {
-	return (struct ds_windows){ .mode = DS_WIN_CANDIDATES, .K = K, .E = 3, .S = 2,
+	/* version 1: the windows are written as they are */
+	return (struct ds_windows){ .version = 1, .mode = DS_WIN_CANDIDATES, .K = K, .E = 3, .S = 2,
 				    .ep_names = ep_names, .state_names = st_names,
 				    .ep_frac = ep_frac, .state_frac = st_frac, .nr_traces = 2,
 				    .traces = traces };
@@ -109,7 +110,7 @@ static void test_round_trip_candidates(void **state)
 
 	assert_non_null(w);
 	assert_int_equal(ds_open_objects(), 0);
-	assert_int_equal(w->version, DS_WINDOWS_VERSION);
+	assert_int_equal(w->version, 1);
 	assert_int_equal(w->mode, DS_WIN_CANDIDATES);
 	assert_true(w->K == 4 && w->E == 3 && w->S == 2 && w->nr_traces == 2);
 	assert_string_equal(w->ep_names[2], "c");
@@ -366,11 +367,173 @@ static void test_bad_files(void **state)
 	free(bad);
 }
 
+/*
+ * Version 2: episodes stored once, windows rebuilt on reading.  Decision i
+ * first completes one episode of task i % 7 (features i, task, 7), then has
+ * i % 6 candidates, tasks 0.., each referring to all its episodes so far.
+ * The expected window is kept here by brute force: each task's full history.
+ */
+#define V2_T 7
+static int16_t v2_hist[V2_T][20000][3];
+static uint32_t v2_nep[V2_T];
+
+static void v2_expect(uint32_t task, uint32_t n_ep, int K, int16_t *win)
+{
+	memset(win, 0, (size_t)K * 3 * sizeof(*win));
+	for (int k = 0; k < K; k++) {
+		int64_t e = (int64_t)n_ep - K + k;
+
+		if (e >= 0)
+			memcpy(win + k * 3, v2_hist[task][e], sizeof(v2_hist[task][e]));
+	}
+}
+
+static void test_version2_episodes(void **state)
+{
+	char *p = path_in("v2.h5"), *bad = path_in("v2-bad.h5"), *cmd;
+	const uint64_t n = 20000;
+	const int K = 4;
+	struct ds_windows hdr = cand_hdr(K);
+	struct ds_windows_writer *wr;
+	struct ds_windows_reader *r;
+	struct ds_windows *w;
+	struct ds_windows_block b;
+	struct ds_coverage cov = { 0 };
+	struct ds_candidate cand[6];
+	int16_t st[12], want[4 * 3];
+	uint64_t at;
+
+	hdr.version = 0;	/* the current one */
+	memset(v2_nep, 0, sizeof(v2_nep));
+	wr = ds_windows_create(p, &hdr);
+	assert_non_null(wr);
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t task = (uint32_t)(i % V2_T);
+		int16_t row[3] = { (int16_t)i, (int16_t)task, 7 };
+		struct ds_decision d = { .ts = i, .cpu = 0, .ncand = (int)(i % 6), .label = -1,
+					 .split = 0 };
+
+		memcpy(v2_hist[task][v2_nep[task]++], row, sizeof(row));
+		assert_int_equal(ds_windows_add_episodes(wr, &task, row, 1), 0);
+		for (int c = 0; c < d.ncand; c++) {
+			memset(&cand[c], 0, sizeof(cand[c]));
+			cand[c].pid = c + 1;
+			cand[c].task = (uint32_t)c;
+			cand[c].n_ep = v2_nep[c];
+			st[c * 2] = (int16_t)i;
+			st[c * 2 + 1] = (int16_t)c;
+		}
+		assert_int_equal(ds_windows_add(wr, &d, cand, NULL, st, NULL, NULL), 0);
+		cov.decisions++;
+		cov.contested += d.ncand >= 2;
+		cov.cand_hist[d.ncand]++;
+	}
+	assert_int_equal(ds_windows_finish(wr, NULL, 0, &cov), 0);
+
+	w = ds_windows_load(p);
+	assert_non_null(w);
+	assert_int_equal(w->version, 2);
+	assert_true(w->n_ep == n && w->n_tasks == V2_T);
+	for (uint64_t i = 0; i < n; i++) {
+		const struct ds_decision *d = &w->dec[i];
+
+		assert_true(d->ep_off == i + 1);
+		for (int c = 0; c < d->ncand; c++) {
+			const struct ds_candidate *cd = &w->cand[d->cand_off + (uint64_t)c];
+
+			/* the history as it was at decision i */
+			v2_expect(cd->task, cd->n_ep, K, want);
+			assert_memory_equal(&w->window[(d->cand_off + (uint64_t)c) * K * 3], want,
+					    sizeof(want));
+			assert_int_equal(w->state[(d->cand_off + (uint64_t)c) * 2], (int16_t)i);
+		}
+	}
+	/* blocks in order, then back to the start (the episodes are replayed again) */
+	r = ds_windows_open(p);
+	assert_non_null(r);
+	for (int pass = 0; pass < 2; pass++) {
+		for (at = pass ? 5000 : 0; at < n; at += 999) {
+			uint64_t k = SC_MIN((uint64_t)999, n - at);
+
+			assert_int_equal(ds_windows_read(r, at, k, &b), 0);
+			assert_memory_equal(b.window, &w->window[b.cand_start * K * 3],
+					    b.n_cand * K * 3 * sizeof(int16_t));
+		}
+		assert_int_equal(ds_windows_read(r, 17, 3, &b), 0);
+		assert_memory_equal(b.window, &w->window[b.cand_start * K * 3],
+				    b.n_cand * K * 3 * sizeof(int16_t));
+	}
+	ds_windows_close(r);
+	ds_windows_free(w);
+
+	/* a candidate that refers to an episode its task has not completed yet */
+	cmd = xstrfmt("cp '%s' '%s'", p, bad);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	{
+		hid_t fid = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
+		hid_t d = H5Dopen2(fid, "decisions", H5P_DEFAULT);
+		hid_t mt = H5Tcreate(H5T_COMPOUND, 8);
+		hid_t fs = H5Dget_space(d), ms;
+		hsize_t row = 100, one = 1;
+		uint64_t v = 50;	/* decision 100 claims 50 episodes came before it */
+
+		H5Tinsert(mt, "ep_off", 0, H5T_NATIVE_UINT64);
+		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
+		ms = H5Screate_simple(1, &one, NULL);
+		assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, &v) >= 0);
+		H5Sclose(ms);
+		H5Sclose(fs);
+		H5Tclose(mt);
+		H5Dclose(d);
+		H5Fclose(fid);
+	}
+	sc_set_quiet(1);
+	assert_null(ds_windows_load(bad));
+	sc_set_quiet(0);
+
+	/* a candidate that claims one episode more than its task has */
+	cmd = xstrfmt("cp '%s' '%s'", p, bad);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	{
+		hid_t fid = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
+		hid_t d = H5Dopen2(fid, "cand", H5P_DEFAULT);
+		hid_t mt = H5Tcreate(H5T_COMPOUND, 4);
+		hid_t fs = H5Dget_space(d), ms;
+		hsize_t row = 1000, one = 1;
+		uint32_t v;
+
+		H5Tinsert(mt, "n_ep", 0, H5T_NATIVE_UINT32);
+		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
+		ms = H5Screate_simple(1, &one, NULL);
+		assert_true(H5Dread(d, mt, ms, fs, H5P_DEFAULT, &v) >= 0);
+		v++;
+		assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, &v) >= 0);
+		H5Sclose(ms);
+		H5Sclose(fs);
+		H5Tclose(mt);
+		H5Dclose(d);
+		H5Fclose(fid);
+	}
+	sc_set_quiet(1);
+	assert_null(ds_windows_load(bad));
+	r = ds_windows_open(bad);
+	assert_non_null(r);
+	assert_int_equal(ds_windows_read(r, 0, n, &b), -1);
+	ds_windows_close(r);
+	sc_set_quiet(0);
+	assert_int_equal(ds_open_objects(), 0);
+	free(p);
+	free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_candidates),
 		cmocka_unit_test(test_stream_reader),
+		cmocka_unit_test(test_version2_episodes),
 		cmocka_unit_test(test_round_trip_sequence),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_writer_refuses),
