@@ -41,7 +41,10 @@ void col_sink_abort(struct col_sink *s);
 
 /* The importers: each reads its input and writes into an open sink. */
 int col_import_text(FILE *fp, struct col_sink *s);
+/* perf.data through `perf script` (opts->perf), kept as a cross-check */
 int col_import_perf(const char *path, struct col_sink *s, const struct col_import_opts *opts);
+/* perf.data read natively (import-perfdata.c) */
+int col_import_perfdata(const char *path, struct col_sink *s, const struct col_import_opts *opts);
 int col_import_tracedat(const char *path, struct col_sink *s,
 			const struct col_import_opts *opts);
 

@@ -272,7 +272,11 @@ int col_import(const char *path, const char *out, const struct col_import_opts *
 		ret = col_import_tracedat(strcmp(path, "-") ? path : readable, &sink, opts);
 		break;
 	case COL_IMPORT_PERF_DATA:
-		ret = col_import_perf(strcmp(path, "-") ? path : readable, &sink, opts);
+		/* natively; through `perf script` when a perf is named (a cross-check) */
+		if (opts->perf)
+			ret = col_import_perf(strcmp(path, "-") ? path : readable, &sink, opts);
+		else
+			ret = col_import_perfdata(strcmp(path, "-") ? path : readable, &sink, opts);
 		break;
 	default:
 		fp = fdopen(fd, "r");

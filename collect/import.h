@@ -6,8 +6,9 @@
  *   trace.dat    trace-cmd files, versions 6 and 7, compressed or not, with
  *                any number of buffer instances, read through libtracecmd
  *                and decoded with the file's own event formats;
- *   perf.data    perf record files, read by driving the installed
- *                `perf script` with fixed fields and nanosecond times;
+ *   perf.data    perf record files (file and pipe formats), read natively
+ *                (import-perfdata.c), or through `perf script` when
+ *                opts->perf names a perf (a cross-check);
  *   text         ftrace `trace` / `trace_pipe` text, `trace-cmd report`
  *                output (with or without -N) and `perf script` output.
  *
@@ -44,7 +45,8 @@ struct col_import_opts {
 	 * same event type (the events would be counted twice).
 	 */
 	const char *buffer;
-	const char *perf;		/* perf.data: the perf binary (NULL = "perf") */
+	const char *perf;		/* perf.data: read through this perf's `perf script`
+					   instead of natively (NULL: natively) */
 	const char *command_line;	/* stored in the metadata */
 };
 

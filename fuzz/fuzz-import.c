@@ -4,8 +4,7 @@
  * format recognised by content: trace.dat through libtracecmd and our
  * decoder, or trace text through the line parser, the reorder window and
  * the trace writer; then the written trace.h5 is read back.  perf.data is
- * left out: col_import runs `perf script` on it, and perf's own parser is
- * not ours to fuzz (its text output is, in target "text").
+ * left to target "perfdata", which feeds the native reader.
  */
 #include <unistd.h>
 

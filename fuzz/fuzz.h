@@ -29,7 +29,8 @@
 	X(tracemut) \
 	X(windows) \
 	X(model) \
-	X(decode)
+	X(decode) \
+	X(perfdata)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
