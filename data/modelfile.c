@@ -40,7 +40,7 @@ int ds_model_save(const char *path, const struct ds_model *m)
 		{ "V", m->V }, { "D", m->D }, { "H", m->H }, { "M", m->M },
 		{ "epochs", m->epochs }, { "batch", m->batch }, { "threads", m->threads },
 		{ "patience", m->patience }, { "seed", (int64_t)m->seed },
-		{ "best_epoch", m->best_epoch },
+		{ "best_epoch", m->best_epoch }, { "linear_epochs", m->linear_epochs },
 	};
 	uint64_t d[2];
 
@@ -51,6 +51,7 @@ int ds_model_save(const char *path, const struct ds_model *m)
 			goto fail;
 	if (ds_attr_set_str(f, NULL, "arith", m->arith) ||
 	    ds_attr_set_double(f, NULL, "lr", m->lr) ||
+	    ds_attr_set_double(f, NULL, "linear_val_top1", m->linear_val_top1) ||
 	    ds_attr_set_str(f, NULL, "windows", m->windows ? m->windows : "") ||
 	    ds_attr_set_str(f, NULL, "command_line", m->command_line ? m->command_line : "") ||
 	    ds_attr_set_int(f, NULL, "train_decisions", (int64_t)m->train_decisions) ||
@@ -267,6 +268,14 @@ static int load(struct ds_file *f, struct ds_model *m)
 	    ds_attr_get_int(f, NULL, "seed", &v))
 		return -1;
 	m->seed = (uint64_t)v;
+	m->linear_val_top1 = -1;
+	if (m->version >= 2 &&
+	    (get_int(f, NULL, "linear_epochs", 0, 1 << 30, &m->linear_epochs) ||
+	     ds_attr_get_double(f, NULL, "linear_val_top1", &m->linear_val_top1)))
+		return -1;
+	if (!(m->linear_val_top1 >= -1 && m->linear_val_top1 <= 1))
+		return error("cannot read '%s': linear_val_top1 = %g out of range -1..1", path,
+			     m->linear_val_top1);
 	if (ds_attr_get_double(f, NULL, "lr", &m->lr) ||
 	    ds_attr_get_str(f, NULL, "windows", &m->windows) ||
 	    ds_attr_get_str(f, NULL, "command_line", &m->command_line))
@@ -467,6 +476,8 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 		json_u64(&jw, "seed", m->seed);
 		json_i64(&jw, "threads", m->threads);
 		json_i64(&jw, "best_epoch", m->best_epoch);
+		json_i64(&jw, "linear_epochs", m->linear_epochs);
+		json_double(&jw, "linear_val_top1", m->linear_val_top1);
 		json_array_begin(&jw, "ep_features");
 		for (int i = 0; i < m->E; i++)
 			json_str(&jw, NULL, m->ep_names[i]);
@@ -547,12 +558,18 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 	strbuf_addf(out, "training:        %d epochs run (max %d), batch %d, lr %g, seed %llu, "
 		    "%d threads\n", m->n_curve, m->epochs, m->batch, m->lr,
 		    (unsigned long long)m->seed, m->threads);
+	if (m->linear_epochs)
+		strbuf_addf(out, "linear stage:    %d epochs, validation top-1 %.2f%%\n",
+			    m->linear_epochs, 100.0 * m->linear_val_top1);
 	if (m->best_epoch && m->best_epoch <= m->n_curve)
 		strbuf_addf(out, "best epoch:      %d (validation top-1 %.2f%%)\n", m->best_epoch,
 			    100.0 * m->val_top1[m->best_epoch - 1]);
 	else if (m->init_model && m->init_model[0] && m->n_curve)
 		strbuf_addstr(out, "best epoch:      none: no epoch beat the initial model, whose "
 			      "weights these are\n");
+	else if (m->linear_epochs && m->linear_val_top1 >= 0)
+		strbuf_addf(out, "best epoch:      0 (the linear stage: no epoch of the LSTM beat "
+			    "it, head/w2 is zero)\n");
 	for (int i = 0; i < m->n_curve; i++)
 		strbuf_addf(out, "  epoch %-4d loss %.4f  val top-1 %.2f%%\n", i + 1,
 			    m->train_loss[i], 100.0 * m->val_top1[i]);

@@ -29,7 +29,7 @@
 #include "data/ds.h"
 
 #define DS_MODEL_FORMAT "schedcast-model"
-#define DS_MODEL_VERSION 1
+#define DS_MODEL_VERSION 2	/* 2: head/w_lin, the linear path (1 is read as a zero one) */
 #define DS_MODEL_MAX_TENSORS 16
 #define DS_MODEL_MAX_PARAMS (1ULL << 26)	/* elements of all weights together */
 
@@ -76,7 +76,9 @@ struct ds_model {
 	double init_val_top1;
 	int n_curve;
 	double *train_loss, *val_top1;	/* (n_curve): mean cross-entropy, fraction */
-	int best_epoch;		/* 1-based epoch whose weights these are, 0: none */
+	int best_epoch;		/* 1-based epoch whose weights these are, 0: none or the linear stage */
+	int linear_epochs;	/* version 2: epochs of the linear stage (0: none) */
+	double linear_val_top1;	/* version 2: its validation top-1, -1: none */
 
 	int n_tensors;
 	struct ds_model_tensor tensors[DS_MODEL_MAX_TENSORS];

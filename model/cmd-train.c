@@ -16,12 +16,16 @@
 
 static const char train_usage[] =
 	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--lr X] "
-	"[--arith fixed|float] [--seed N] [--threads N] [--resume | --init MODEL] windows.h5\n"
+	"[--linear-epochs N] [--arith fixed|float] [--seed N] [--threads N] "
+	"[--resume | --init MODEL] windows.h5\n"
 	"\n"
 	"Train the LSTM on the training split of a windows file (made by schedcast\n"
 	"features), validating on its validation split after each epoch and keeping\n"
-	"the weights of the best epoch.  The model is written after every epoch,\n"
-	"atomically; Ctrl-C stops and leaves the last complete epoch's model.\n"
+	"the weights of the best epoch.  In candidates mode a linear path from the\n"
+	"state features to the score is trained first, alone; the LSTM and head then\n"
+	"start as a zero residual on top of it and are kept only if they beat it on\n"
+	"validation.  The model is written after every epoch, atomically; Ctrl-C\n"
+	"stops and leaves the last complete epoch's model.\n"
 	"\n"
 	"    -o, --output FILE    model file to write (default model.h5)\n"
 	"        --hidden N       LSTM hidden size (default 32)\n"
@@ -32,6 +36,8 @@ static const char train_usage[] =
 	"        --lr X           Adam learning rate (default 0.01)\n"
 	"        --patience N     stop after N epochs without a better validation top-1\n"
 	"                         (default 3)\n"
+	"        --linear-epochs N  candidates mode: epochs of the linear stage at most\n"
+	"                         (default 5; 0: none, the linear path trains with the rest)\n"
 	"        --arith A        fixed (integers only, the default) or float (double\n"
 	"                         reference)\n"
 	"        --seed N         seed of the initial weights and the batch order (default 1)\n"
@@ -56,6 +62,7 @@ struct train_opts {
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
 	const char *init;
 	unsigned set;		/* SET_* bits: options given on the command line */
+	int linear_epochs;
 	uint64_t seed;
 	double lr;
 };
@@ -117,7 +124,7 @@ static int init_shape(struct train_opts *o)
 int cmd_train(int argc, char **argv)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
-	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT };
+	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
@@ -130,6 +137,7 @@ int cmd_train(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "patience", required_argument, NULL, O_PATIENCE },
+		{ "linear-epochs", required_argument, NULL, O_LINEAR },
 		{ "resume", no_argument, NULL, O_RESUME },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -139,7 +147,7 @@ int cmd_train(int argc, char **argv)
 	struct train_opts opts = {
 		.out = "model.h5", .hidden = 32, .head = 16, .embed = 8, .epochs = 20,
 		.batch = 32, .patience = 3, .threads = 2, .arith = LSTM_FIXED, .seed = 1,
-		.lr = 0.01,
+		.lr = 0.01, .linear_epochs = 5,
 	};
 	struct lstm_train_opts to;
 	struct lstm_train_result res;
@@ -179,6 +187,10 @@ int cmd_train(int argc, char **argv)
 		case O_PATIENCE:
 			if (parse_int(optarg, 1, 100000, &opts.patience))
 				return bad_value("--patience", optarg);
+			break;
+		case O_LINEAR:
+			if (parse_int(optarg, 0, 100000, &opts.linear_epochs))
+				return bad_value("--linear-epochs", optarg);
 			break;
 		case O_THREADS:
 			if (parse_int(optarg, 1, 64, &opts.threads))
@@ -245,6 +257,7 @@ int cmd_train(int argc, char **argv)
 		.out = opts.out, .windows_path = argv[optind], .hidden = opts.hidden,
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
+		.linear_epochs = opts.linear_epochs,
 		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
 		.init = opts.init, .progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
 		.stop = &stop_requested, .command_line = cmdline,
@@ -284,6 +297,9 @@ int cmd_train(int argc, char **argv)
 		       (unsigned long long)res.val_decisions);
 	else
 		printf(", no validation decisions");
+	if (res.linear_val_top1 >= 0)
+		printf(", linear path %.2f%% (%s)", 100.0 * res.linear_val_top1,
+		       res.residual_kept ? "the LSTM kept" : "kept alone: the LSTM did not beat it");
 	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)\n",
 	       (unsigned long long)res.train_decisions, res.decisions_per_s,
 	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);

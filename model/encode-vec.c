@@ -268,6 +268,7 @@ int32_t fxv_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_
 
 		score += (int32_t)w2[k] * (u > 0 ? u : 0);
 	}
+	score += fx_linear_sum(z + H, m->wq + net->off[LT_WL], S);
 	s = fx_rshift_round(score, 12);
 	return (int32_t)(s > (1 << 20) ? (1 << 20) : s < -(1 << 20) ? -(1 << 20) : s);
 }

@@ -167,7 +167,7 @@ int32_t fx_head_forward(q3_12_t *u, const q3_12_t *z, const q3_12_t *w,
 		u[m] = pre > 0 ? pre : 0;
 		score += (int32_t)w2[m] * u[m];
 	}
-	return clamp_score(score);
+	return clamp_score(score + fx_linear_sum(z + net->sh.H, W(net, w, LT_WL), net->sh.S));
 }
 
 void fx_head_backward(int64_t *g, q7_24_t *dz, q7_24_t dscore, const q3_12_t *u,
@@ -197,6 +197,7 @@ void fx_head_backward(int64_t *g, q7_24_t *dz, q7_24_t dscore, const q3_12_t *u,
 	}
 	for (int k = 0; k < Z; k++)
 		dz[k] = fx_sat32(fx_rshift_round(acc[k], 12));
+	fx_linear_backward(g + net->off[LT_WL], dscore, z + net->sh.H, net->sh.S);
 }
 
 void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
@@ -275,6 +276,18 @@ int32_t fx_decision(struct lstm_scratch *s, int64_t *g, const q3_12_t *w,
 	int K = net->sh.K, H = net->sh.H, S = net->sh.S, I = net->I, Z = net->Z, M = net->sh.M;
 	int32_t loss;
 
+	if (s->linear_only) {
+		const q3_12_t *wl = W(net, w, LT_WL);
+
+		for (int j = 0; j < ncand; j++)
+			s->logit[j] = clamp_score(fx_linear_sum(st + (size_t)j * S, wl, S));
+		if (!g || label < 0 || label >= ncand)
+			return 0;
+		loss = fx_softmax_xent(s->dlogit, s->logit, ncand, label);
+		for (int j = 0; j < ncand; j++)
+			fx_linear_backward(g + net->off[LT_WL], s->dlogit[j], st + (size_t)j * S, S);
+		return loss;
+	}
 	for (int j = 0; j < ncand; j++) {
 		struct fx_act *a = &s->fa[j];
 		q3_12_t *z = s->fx_z + (size_t)j * Z;

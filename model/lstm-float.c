@@ -102,6 +102,16 @@ void fl_lstm_backward(double *g, double *dx, double *dh, const struct fl_act *a,
 	}
 }
 
+/* fl_linear_sum - the linear path: sum of wl[k] st[k] over the S state features */
+static double fl_linear_sum(const double *st, const double *wl, int S)
+{
+	double acc = 0;
+
+	for (int k = 0; k < S; k++)
+		acc += wl[k] * st[k];
+	return acc;
+}
+
 double fl_head_forward(double *u, const double *z, const double *w, const struct lstm_net *net)
 {
 	const double *w1 = W(net, w, LT_W1), *b1 = W(net, w, LT_B1), *w2 = W(net, w, LT_W2);
@@ -116,7 +126,7 @@ double fl_head_forward(double *u, const double *z, const double *w, const struct
 		u[m] = acc > 0 ? acc : 0;
 		score += w2[m] * u[m];
 	}
-	return score;
+	return score + fl_linear_sum(z + net->sh.H, W(net, w, LT_WL), net->sh.S);
 }
 
 void fl_head_backward(double *g, double *dz, double dscore, const double *u, const double *z,
@@ -140,6 +150,8 @@ void fl_head_backward(double *g, double *dz, double dscore, const double *u, con
 			dz[k] += du * w1[(size_t)m * Z + k];
 		}
 	}
+	for (int k = 0; k < net->sh.S; k++)
+		g[net->off[LT_WL] + k] += dscore * z[net->sh.H + k];
 }
 
 void fl_out_forward(double *logit, const double *h, const double *w, const struct lstm_net *net)
@@ -199,6 +211,24 @@ double fl_decision(struct lstm_scratch *s, double *g, const double *w,
 	int K = net->sh.K, H = net->sh.H, S = net->sh.S, I = net->I, Z = net->Z, M = net->sh.M;
 	double loss;
 
+	if (s->linear_only) {
+		const double *wl = W(net, w, LT_WL);
+
+		for (int j = 0; j < ncand; j++) {
+			double *z = s->fl_z + (size_t)j * Z;
+
+			for (int k = 0; k < S; k++)
+				z[H + k] = st[(size_t)j * S + k] / 4096.0;
+			s->fl_logit[j] = fl_linear_sum(z + H, wl, S);
+		}
+		if (!g || label < 0 || label >= ncand)
+			return 0;
+		loss = fl_softmax_xent(s->fl_dlogit, s->fl_logit, ncand, label);
+		for (int j = 0; j < ncand; j++)
+			for (int k = 0; k < S; k++)
+				g[net->off[LT_WL] + k] += s->fl_dlogit[j] * s->fl_z[(size_t)j * Z + H + k];
+		return loss;
+	}
 	for (int j = 0; j < ncand; j++) {
 		struct fl_act *a = &s->la[j];
 		double *z = s->fl_z + (size_t)j * Z, *xd = s->fl_x + (size_t)j * K * I;

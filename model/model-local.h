@@ -113,6 +113,7 @@ enum lstm_tensor {
 	LT_W1,		/* (M, H+S) head layer 1 (candidates) */
 	LT_B1,		/* (M)      head bias 1 */
 	LT_W2,		/* (M)      head layer 2 -> score (no bias: softmax ignores it) */
+	LT_WL,		/* (S)      linear path: state features -> score, added to the head's */
 	LT_EMB,		/* (V, D)   task embedding (sequence) */
 	LT_WO,		/* (V, H)   output layer (sequence) */
 	LT_BO,		/* (V)      output bias (sequence) */
@@ -184,7 +185,32 @@ void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *
  */
 void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
 		      const q3_12_t *w, const struct lstm_net *net, int T);
-/* fx_head_forward - u: (M) Q3.12 post-ReLU; returns the score, Q.12 in int32 */
+/*
+ * fx_linear_sum - the linear path: sum of wl[k] st[k] over the S normalised
+ * state features, Q3.12 * Q3.12 = Q.24 in int64 (the head's accumulator
+ * units: added to it before the one rounding to the score's Q.12)
+ */
+static inline int64_t fx_linear_sum(const q3_12_t *st, const q3_12_t *wl, int S)
+{
+	int64_t acc = 0;
+
+	for (int k = 0; k < S; k++)
+		acc += (int32_t)wl[k] * st[k];
+	return acc;
+}
+
+/* fx_linear_backward - gwl (S) Q.36 += dscore (Q7.24) * st (S, Q3.12) */
+static inline void fx_linear_backward(int64_t *gwl, q7_24_t dscore, const q3_12_t *st, int S)
+{
+	for (int k = 0; k < S; k++)
+		gwl[k] += (int64_t)dscore * st[k];
+}
+
+/*
+ * fx_head_forward - u: (M) Q3.12 post-ReLU; returns the score, Q.12 in
+ * int32: the head's Linear-ReLU-Linear on z (Z) plus the linear path on
+ * z's last S values (the normalised state features)
+ */
 int32_t fx_head_forward(q3_12_t *u, const q3_12_t *z, const q3_12_t *w,
 			const struct lstm_net *net);
 /* fx_head_backward - dz: (Z) Q7.24 out */
@@ -256,6 +282,12 @@ void fl_adam_step(struct fl_adam *opt, double *w, const double *g, size_t P, uin
 struct lstm_scratch {
 	void *mem;
 	int maxcand;
+	/*
+	 * linear_only: score with the linear path alone (the encoder and the
+	 * head are skipped, their gradients stay zero): the first training
+	 * stage, and a model whose residual was not kept
+	 */
+	int linear_only;
 	/* fixed */
 	struct fx_act *fa;	/* (maxcand) */
 	q3_12_t *fx_seqx;	/* (W, I) sequence inputs */
@@ -365,6 +397,7 @@ struct lstm_train_opts {
 	const char *windows_path;
 	int hidden, head, embed;	/* H, M, D */
 	int epochs, batch, threads, patience;
+	int linear_epochs;		/* the linear stage's epochs at most (0: none) */
 	int arith;			/* enum lstm_arith */
 	uint64_t seed;
 	double lr;
@@ -378,7 +411,10 @@ struct lstm_train_opts {
 
 struct lstm_train_result {
 	int epochs_run;			/* epochs in the curve */
-	int best_epoch;			/* 1-based, 0 if none */
+	int best_epoch;			/* 1-based, 0 if none or the linear stage's */
+	int linear_epochs;		/* epochs of the linear stage run */
+	double linear_val_top1;		/* its best validation top-1, -1 if none */
+	int residual_kept;		/* 1: the LSTM and head beat the linear path */
 	double best_val_top1;		/* fraction, -1 when there is no validation data */
 	double last_loss;
 	int interrupted;

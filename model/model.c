@@ -55,6 +55,7 @@ void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m)
 	int fixed = sh->arith == LSTM_FIXED;
 
 	memset(f, 0, sizeof(*f));
+	f->version = DS_MODEL_VERSION;
 	snprintf(f->arith, sizeof(f->arith), "%s", fixed ? "fixed" : "float");
 	f->mode = sh->mode;
 	f->K = sh->K, f->E = sh->E, f->S = sh->S, f->W = sh->W;
@@ -105,6 +106,9 @@ int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const c
 		const struct ds_model_tensor *dt = NULL;
 
 		if (!m->net.rows[t])
+			continue;
+		/* version 1 had no linear path: read as a zero one (the same scores) */
+		if (t == LT_WL && f->version < 2)
 			continue;
 		n_expected++;
 		for (int i = 0; i < f->n_tensors; i++)

@@ -11,7 +11,7 @@
 
 const char *const lstm_tensor_names[LT_NR] = {
 	[LT_WX] = "lstm/w_x", [LT_WH] = "lstm/w_h", [LT_B] = "lstm/b",
-	[LT_W1] = "head/w1", [LT_B1] = "head/b1", [LT_W2] = "head/w2",
+	[LT_W1] = "head/w1", [LT_B1] = "head/b1", [LT_W2] = "head/w2", [LT_WL] = "head/w_lin",
 	[LT_EMB] = "seq/emb", [LT_WO] = "seq/w_out", [LT_BO] = "seq/b_out",
 };
 
@@ -38,6 +38,7 @@ int lstm_net_init(struct lstm_net *net, const struct lstm_shape *sh)
 		net->rows[LT_W1] = sh->M, net->cols[LT_W1] = net->Z;
 		net->rows[LT_B1] = sh->M, net->cols[LT_B1] = 1;
 		net->rows[LT_W2] = sh->M, net->cols[LT_W2] = 1;
+		net->rows[LT_WL] = sh->S, net->cols[LT_WL] = 1;
 	} else if (sh->mode == DS_WIN_SEQUENCE) {
 		if (sh->W < 1 || sh->W > LSTM_MAX_W)
 			return error("sequence length W=%d out of range 1..%d", sh->W, LSTM_MAX_W);
@@ -90,6 +91,9 @@ void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed)
 			break;
 		case LT_W2:
 			k = bound_q12((size_t)net->sh.M);
+			break;
+		case LT_WL:
+			k = 0;		/* the linear path starts at zero: trained first */
 			break;
 		case LT_EMB:
 			k = FX_ONE_Q12;

@@ -11,6 +11,7 @@
  * Nothing is allocated inside the epoch loop except by the checkpoint
  * writer.
  */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,6 +59,9 @@ struct trainer {
 	int T;
 	struct worker *wk;
 	pthread_barrier_t go, done;
+	pthread_mutex_t gate_lock;	/* the start gate: 0 wait, 1 run, -1 quit */
+	pthread_cond_t gate_cond;
+	int gate;
 	enum job job;
 	const uint64_t *job_idx;
 	uint64_t job_n;
@@ -70,6 +74,8 @@ struct trainer {
 	char *init_model;	/* --init (or the resumed checkpoint's): the initial model */
 	char *init_windows;	/* what the initial model was trained on */
 	double init_val;	/* --init: its validation top-1 here, -1: none */
+	int linear_epochs;	/* the linear stage: epochs run, best validation top-1 */
+	double linear_val;
 };
 
 static int usable(const struct trainer *tr, const struct ds_decision *d)
@@ -135,11 +141,28 @@ static void run_shard(struct worker *k)
 		run_one(k, tr->job_idx[i], tr->job == JOB_TRAIN);
 }
 
+/* start_gate - let the worker threads in (go 1) or out (go -1) once all are started */
+static void start_gate(struct trainer *tr, int go)
+{
+	pthread_mutex_lock(&tr->gate_lock);
+	tr->gate = go;
+	pthread_cond_broadcast(&tr->gate_cond);
+	pthread_mutex_unlock(&tr->gate_lock);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *k = arg;
 	struct trainer *tr = k->tr;
+	int go;
 
+	pthread_mutex_lock(&tr->gate_lock);
+	while (!tr->gate)
+		pthread_cond_wait(&tr->gate_cond, &tr->gate_lock);
+	go = tr->gate;
+	pthread_mutex_unlock(&tr->gate_lock);
+	if (go < 0)
+		return NULL;
 	for (;;) {
 		pthread_barrier_wait(&tr->go);
 		if (tr->job == JOB_QUIT)
@@ -308,7 +331,7 @@ static void setup_params(struct trainer *tr)
 	}
 }
 
-static void setup_workers(struct trainer *tr)
+static int setup_workers(struct trainer *tr)
 {
 	size_t P = tr->net->P;
 	void *gmem;
@@ -329,10 +352,24 @@ static void setup_workers(struct trainer *tr)
 	if (tr->T > 1) {
 		pthread_barrier_init(&tr->go, NULL, (unsigned)tr->T);
 		pthread_barrier_init(&tr->done, NULL, (unsigned)tr->T);
-		for (int k = 1; k < tr->T; k++)
-			if (pthread_create(&tr->wk[k].th, NULL, worker_main, &tr->wk[k]))
-				die("cannot start training thread %d", k);
+		for (int k = 1; k < tr->T; k++) {
+			int err = pthread_create(&tr->wk[k].th, NULL, worker_main, &tr->wk[k]);
+
+			if (err) {
+				/* release the threads started so far before any barrier */
+				start_gate(tr, -1);
+				for (int j = 1; j < k; j++)
+					pthread_join(tr->wk[j].th, NULL);
+				pthread_barrier_destroy(&tr->go);
+				pthread_barrier_destroy(&tr->done);
+				tr->T = 1;
+				errno = err;
+				return error_errno("cannot start training thread %d", k);
+			}
+		}
+		start_gate(tr, 1);
 	}
+	return 0;
 }
 
 static void teardown(struct trainer *tr)
@@ -394,6 +431,8 @@ static int save(struct trainer *tr, int epoch)
 	f.train_loss = tr->curve_loss;
 	f.val_top1 = tr->curve_val;
 	f.best_epoch = tr->best_epoch;
+	f.linear_epochs = tr->linear_epochs;
+	f.linear_val_top1 = tr->linear_val;
 	f.has_ckpt = 1;
 	f.ckpt_epoch = epoch;
 	f.ckpt_bad_epochs = tr->bad_epochs;
@@ -467,7 +506,10 @@ static int resume(struct trainer *tr, int *start_epoch)
 		tr->init_windows = xstrdup(f->init_windows ? f->init_windows : "");
 		tr->init_val = f->init_val_top1;
 	}
-	tr->best_val = f->best_epoch ? f->val_top1[f->best_epoch - 1] : tr->init_val;
+	tr->linear_epochs = f->linear_epochs;
+	tr->linear_val = f->linear_val_top1;
+	tr->best_val = f->best_epoch ? f->val_top1[f->best_epoch - 1] :
+		       f->linear_epochs ? f->linear_val_top1 : tr->init_val;
 	tr->bad_epochs = f->ckpt_bad_epochs;
 	*start_epoch = f->ckpt_epoch;
 	ret = 0;
@@ -525,6 +567,123 @@ out:
 	return ret;
 }
 
+/* ---- the linear stage ------------------------------------------------------ */
+
+/* shuffle - the training order of an epoch: a function of rng alone, so resumable exactly */
+static void shuffle(struct trainer *tr, uint64_t rng)
+{
+	const struct ds_windows *w = tr->w;
+
+	for (uint64_t i = 0, k = 0; i < w->n_dec; i++)
+		if (usable(tr, &w->dec[i]) && w->dec[i].split == DS_SPLIT_TRAIN)
+			tr->train_idx[k++] = i;
+	for (uint64_t i = tr->n_train - 1; i > 0; i--) {
+		uint64_t j = fx_rand_below(&rng, i + 1), t = tr->train_idx[i];
+
+		tr->train_idx[i] = tr->train_idx[j];
+		tr->train_idx[j] = t;
+	}
+}
+
+static void set_linear_only(struct trainer *tr, int on)
+{
+	for (int k = 0; k < tr->T; k++)
+		tr->wk[k].s.linear_only = on;
+}
+
+/* reset_optimizer - a fresh Adam (moments and step count) from the current weights */
+static void reset_optimizer(struct trainer *tr)
+{
+	size_t P = tr->net->P;
+
+	if (tr->fixed) {
+		memset(tr->fxo.m, 0, P * sizeof(*tr->fxo.m));
+		memset(tr->fxo.v, 0, P * sizeof(*tr->fxo.v));
+		tr->fxo.t = 0;
+		fx_master_from_q12(tr->fxo.master, tr->model.wq, P);
+	} else {
+		memset(tr->flo.m, 0, P * sizeof(*tr->flo.m));
+		memset(tr->flo.v, 0, P * sizeof(*tr->flo.v));
+		tr->flo.t = 0;
+	}
+}
+
+static void copy_tensor(struct trainer *tr, int t, int to_best)
+{
+	size_t off = tr->net->off[t], n = tr->net->rows[t] * tr->net->cols[t];
+
+	if (tr->fixed)
+		memcpy(to_best ? tr->best_wq + off : tr->model.wq + off,
+		       to_best ? tr->model.wq + off : tr->best_wq + off, n * sizeof(q3_12_t));
+	else
+		memcpy(to_best ? tr->best_wf + off : tr->model.wf + off,
+		       to_best ? tr->model.wf + off : tr->best_wf + off, n * sizeof(double));
+}
+
+/*
+ * train_linear - the first stage: the linear path alone (a softmax ranker
+ * over the normalised state features), a few epochs, keeping the best on
+ * validation.  The head's last layer is then zeroed so that the whole
+ * network starts as exactly that ranker, and the LSTM and head are a
+ * residual that must earn its place: the epochs that follow are kept only
+ * when their validation figure beats the linear one.
+ */
+static void train_linear(struct trainer *tr, struct lstm_train_result *res)
+{
+	const struct lstm_train_opts *o = tr->o;
+	size_t off2 = tr->net->off[LT_W2], M = tr->net->rows[LT_W2];
+	double best = -1;
+	int bad = 0;
+
+	set_linear_only(tr, 1);
+	for (int e = 0; e < o->linear_epochs && bad < o->patience; e++) {
+		double val = -1;
+
+		shuffle(tr, o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(e + 1)));
+		for (uint64_t b = 0; b < tr->n_train; b += (uint64_t)o->batch) {
+			uint64_t n = SC_MIN((uint64_t)o->batch, tr->n_train - b);
+
+			if (o->stop && *o->stop)
+				break;
+			run_job(tr, JOB_TRAIN, tr->train_idx + b, n);
+			apply_batch(tr, n);
+		}
+		if (tr->n_val) {
+			run_job(tr, JOB_EVAL, tr->val_idx, tr->n_val);
+			val = job_correct(tr) / (double)tr->n_val;
+		}
+		res->linear_epochs = tr->linear_epochs = e + 1;
+		if (!tr->n_val || val > best) {
+			best = val;
+			bad = 0;
+			copy_tensor(tr, LT_WL, 1);
+		} else {
+			bad++;
+		}
+		if (o->verbose)
+			fprintf(stderr, "linear %d/%d  val top-1 %s%.2f%%\n", e + 1,
+				o->linear_epochs, tr->n_val ? "" : "(no validation) ",
+				100.0 * (val < 0 ? 0 : val));
+	}
+	set_linear_only(tr, 0);
+	copy_tensor(tr, LT_WL, 0);
+	if (tr->fixed)
+		memset(tr->model.wq + off2, 0, M * sizeof(q3_12_t));
+	else
+		memset(tr->model.wf + off2, 0, M * sizeof(double));
+	reset_optimizer(tr);
+	res->linear_val_top1 = tr->linear_val = best;
+	if (tr->n_val && best >= 0) {
+		/* the residual has to beat this to be kept */
+		tr->best_val = best;
+		tr->best_epoch = 0;
+		if (tr->fixed)
+			memcpy(tr->best_wq, tr->model.wq, tr->net->P * sizeof(q3_12_t));
+		else
+			memcpy(tr->best_wf, tr->model.wf, tr->net->P * sizeof(double));
+	}
+}
+
 /* ---- progress ------------------------------------------------------------------ */
 
 static void progress(const struct trainer *tr, int epoch, uint64_t done, double loss,
@@ -553,7 +712,10 @@ static void progress(const struct trainer *tr, int epoch, uint64_t done, double 
 int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	       struct lstm_train_result *res)
 {
-	struct trainer tr = { .w = w, .o = o, .best_val = -1, .init_val = -1 };
+	struct trainer tr = {
+		.w = w, .o = o, .best_val = -1, .init_val = -1, .linear_val = -1,
+		.gate_lock = PTHREAD_MUTEX_INITIALIZER, .gate_cond = PTHREAD_COND_INITIALIZER,
+	};
 	struct lstm_shape sh = {
 		.mode = w->mode, .arith = o->arith, .H = o->hidden,
 	};
@@ -563,6 +725,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	memset(res, 0, sizeof(*res));
 	res->best_val_top1 = -1;
 	res->init_val_top1 = -1;
+	res->linear_val_top1 = -1;
 	tr.fixed = o->arith == LSTM_FIXED;
 	tr.T = o->threads < 1 ? 1 : o->threads;
 	if (w->mode == DS_WIN_CANDIDATES) {
@@ -602,7 +765,8 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		goto out;
 	if (setup_data(&tr))
 		goto out;
-	setup_workers(&tr);
+	if (setup_workers(&tr))
+		goto out;
 	res->train_decisions = tr.n_train;
 	res->val_decisions = tr.n_val;
 	/*
@@ -618,6 +782,8 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 			fprintf(stderr, "initial model %s: val top-1 %.2f%%\n", o->init,
 				100.0 * tr.init_val);
 	}
+	if (!o->resume && !o->init && w->mode == DS_WIN_CANDIDATES && w->S > 0 && o->linear_epochs > 0)
+		train_linear(&tr, res);
 
 	for (int epoch = start_epoch; epoch < o->epochs; epoch++) {
 		uint64_t rng = o->seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(epoch + 1));
@@ -629,16 +795,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 			res->early_stopped = 1;
 			break;
 		}
-		/* the epoch's order depends only on (seed, epoch): resumable exactly */
-		for (uint64_t i = 0, k = 0; i < w->n_dec; i++)
-			if (usable(&tr, &w->dec[i]) && w->dec[i].split == DS_SPLIT_TRAIN)
-				tr.train_idx[k++] = i;
-		for (uint64_t i = tr.n_train - 1; i > 0; i--) {
-			uint64_t j = fx_rand_below(&rng, i + 1), t = tr.train_idx[i];
-
-			tr.train_idx[i] = tr.train_idx[j];
-			tr.train_idx[j] = t;
-		}
+		shuffle(&tr, rng);
 		for (uint64_t b = 0; b < tr.n_train; b += (uint64_t)o->batch) {
 			uint64_t n = SC_MIN((uint64_t)o->batch, tr.n_train - b), now;
 
@@ -696,6 +853,9 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	}
 	res->epochs_run = tr.n_curve;
 	res->best_epoch = tr.best_epoch;
+	res->residual_kept = tr.best_epoch > 0;
+	res->linear_epochs = tr.linear_epochs;
+	res->linear_val_top1 = tr.linear_val;
 	res->best_val_top1 = tr.n_val ? tr.best_val : -1;
 	res->init_val_top1 = tr.init_val;
 	res->last_loss = tr.n_curve ? tr.curve_loss[tr.n_curve - 1] : 0;

@@ -35,15 +35,17 @@ def candidates(f, gen):
     lstm = torch.nn.LSTM(E, H, batch_first=True).double()
     w1 = torch.nn.Linear(H + S, M).double()
     w2 = torch.nn.Linear(M, 1, bias=False).double()
+    wl = torch.nn.Linear(S, 1, bias=False).double()     # the linear path
     with torch.no_grad():
-        for p in list(lstm.parameters()) + list(w1.parameters()) + list(w2.parameters()):
+        for p in (list(lstm.parameters()) + list(w1.parameters()) + list(w2.parameters()) +
+                  list(wl.parameters())):
             p.copy_(q12(torch.empty_like(p).uniform_(-0.6, 0.6, generator=gen)))
         lstm.bias_hh_l0.zero_()     # one bias in the C model: b = b_ih + b_hh
     x = q12(torch.empty(N, K, E, dtype=torch.float64).uniform_(-2, 2, generator=gen))
     st = q12(torch.empty(N, S, dtype=torch.float64).uniform_(-2, 2, generator=gen))
     _, (h, _) = lstm(x)
     z = torch.cat([h[0], st], dim=1)
-    score = w2(torch.relu(w1(z))).reshape(-1)
+    score = (w2(torch.relu(w1(z))) + wl(st)).reshape(-1)
     loss = torch.nn.functional.cross_entropy(score.reshape(1, -1), torch.tensor([label]))
     loss.backward()
     f.write("shape 7 %d %d %d %d %d %d %d\n" % (H, K, E, S, M, N, label))
@@ -55,6 +57,7 @@ def candidates(f, gen):
     dump(f, "head/w1", w1.weight)
     dump(f, "head/b1", w1.bias)
     dump(f, "head/w2", w2.weight)
+    dump(f, "head/w_lin", wl.weight)
     dump(f, "scores", score)
     dump(f, "loss", loss.reshape(1))
     dump(f, "grad/lstm/w_x", lstm.weight_ih_l0.grad)
@@ -63,6 +66,7 @@ def candidates(f, gen):
     dump(f, "grad/head/w1", w1.weight.grad)
     dump(f, "grad/head/b1", w1.bias.grad)
     dump(f, "grad/head/w2", w2.weight.grad)
+    dump(f, "grad/head/w_lin", wl.weight.grad)
 
 
 def sequence(f, gen):

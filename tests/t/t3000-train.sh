@@ -12,7 +12,7 @@ json_get() {
 
 test_expect_success 'fixed point learns "the longest-queued candidate wins" (>= 99%)' '
 	"$MKWINDOWS" -n 3000 w.h5 &&
-	schedcast train -q -o model.h5 --hidden 16 --epochs 4 --threads 2 w.h5 >out &&
+	schedcast train -q -o model.h5 --hidden 16 --epochs 4 --linear-epochs 0 --threads 2 w.h5 >out &&
 	grep -q "^model.h5: " out &&
 	schedcast info --json model.h5 >m.json &&
 	test "$(json_get m.json "d[\"arith\"]")" = fixed &&
@@ -26,11 +26,24 @@ test_expect_success 'fixed point learns "the longest-queued candidate wins" (>= 
 
 test_expect_success 'info describes the model in text' '
 	schedcast info model.h5 >info &&
-	grep -q "^kind: *model (schedcast-model version 1)" info &&
+	grep -q "^kind: *model (schedcast-model version 2)" info &&
 	grep -q "^arithmetic: *fixed" info &&
 	grep -q "lstm/w_h .* Q3.12" info &&
 	grep -q "^best epoch:" info &&
 	grep -q "^checkpoint: *after epoch 4" info
+'
+
+test_expect_success 'the linear stage learns the rule alone, and the LSTM must beat it' '
+	schedcast train -o lin.h5 --hidden 8 --epochs 2 w.h5 >out 2>err &&
+	grep -q "^linear 1/5  val top-1" err &&
+	grep -q "linear path 100.00% (kept alone: the LSTM did not beat it)" out &&
+	schedcast info --json lin.h5 >l.json &&
+	test "$(json_get l.json "d[\"best_epoch\"]")" = 0 &&
+	test "$(json_get l.json "d[\"linear_val_top1\"]")" = 1 &&
+	test "$(json_get l.json "d[\"tensors\"][\"head/w_lin\"][\"shape\"]")" = "[3, 1]" &&
+	schedcast info lin.h5 | grep -q "^best epoch: *0 (the linear stage" &&
+	schedcast eval -m lin.h5 w.h5 >ev &&
+	grep -E -q "^  model \(fixed\) +100\.0%" ev
 '
 
 test_expect_success '--arith float trains the double reference' '

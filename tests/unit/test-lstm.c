@@ -533,6 +533,104 @@ static void test_refuses_other_features(void **state)
 }
 
 /* damaged model files: one error, NULL, no crash */
+/*
+ * The linear path: with the head's last layer at zero the network is the
+ * linear ranker, and the linear-only pass (the first training stage) gives
+ * the same scores and the same linear gradients, in both arithmetics.
+ */
+static void test_linear_only(void **state)
+{
+	struct lstm_net net;
+	struct lstm_scratch s;
+	uint64_t rng = 5;
+	int N = 5, label = 3;
+	q3_12_t *x, *st, *wq;
+	double *w, *gf, *gf2;
+	int64_t *gq, *gq2;
+	int32_t full_q[8];
+	double full_f[8], lf, lf2;
+	int32_t lq, lq2;
+
+	cand_net(&net, 6, 4, 3, 5, 4);
+	x = xcalloc((size_t)N * 4 * 3, sizeof(*x));
+	st = xcalloc((size_t)N * 5, sizeof(*st));
+	wq = xcalloc(net.P, sizeof(*wq));
+	w = xcalloc(net.P, sizeof(*w)), gf = xcalloc(net.P, sizeof(*gf));
+	gf2 = xcalloc(net.P, sizeof(*gf2));
+	gq = xcalloc(net.P, sizeof(*gq)), gq2 = xcalloc(net.P, sizeof(*gq2));
+	random_q12(x, (size_t)N * 4 * 3, &rng);
+	random_q12(st, (size_t)N * 5, &rng);
+	lstm_net_init_q12(&net, wq, 9);
+	for (size_t i = 0; i < net.rows[LT_WL]; i++)
+		assert_int_equal(wq[net.off[LT_WL] + i], 0);	/* starts at zero */
+	random_q12(wq + net.off[LT_WL], net.rows[LT_WL], &rng);
+	memset(wq + net.off[LT_W2], 0, net.rows[LT_W2] * sizeof(*wq));
+	for (size_t i = 0; i < net.P; i++)
+		w[i] = wq[i] / 4096.0;
+	lstm_scratch_init(&s, &net, N);
+	lq = fx_decision(&s, gq, wq, &net, x, st, N, label);
+	lf = fl_decision(&s, gf, w, &net, x, st, N, label);
+	memcpy(full_q, s.logit, sizeof(int32_t) * N);
+	memcpy(full_f, s.fl_logit, sizeof(double) * N);
+	s.linear_only = 1;
+	lq2 = fx_decision(&s, gq2, wq, &net, x, st, N, label);
+	lf2 = fl_decision(&s, gf2, w, &net, x, st, N, label);
+	assert_memory_equal(full_q, s.logit, sizeof(int32_t) * N);
+	assert_int_equal(lq, lq2);
+	assert_memory_equal(gq + net.off[LT_WL], gq2 + net.off[LT_WL],
+			    net.rows[LT_WL] * sizeof(*gq));
+	assert_true(fabs(lf - lf2) < 1e-12);
+	for (int j = 0; j < N; j++)
+		assert_true(fabs(full_f[j] - s.fl_logit[j]) < 1e-12);
+	for (size_t i = 0; i < net.rows[LT_WL]; i++)
+		assert_true(fabs(gf[net.off[LT_WL] + i] - gf2[net.off[LT_WL] + i]) < 1e-12);
+	for (size_t i = 0; i < net.P; i++)
+		if (i < net.off[LT_WL] || i >= net.off[LT_WL] + net.rows[LT_WL])
+			assert_true(gq2[i] == 0 && gf2[i] == 0);
+	printf("# linear path: the linear-only pass == the whole network with head/w2 = 0 "
+	       "(fixed bit for bit, float within 1e-12)\n");
+	lstm_scratch_release(&s);
+	free(x), free(st), free(wq), free(w), free(gf), free(gf2), free(gq), free(gq2);
+}
+
+/* a version 1 model (no linear path) is read with a zero one; a version 2 needs it */
+static void test_model_version1(void **state)
+{
+	struct ds_windows *w = synth_candidates(300, 4, 3, 3, 15);
+	char *out = path_in("v1.h5");
+	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 1, 2);
+	struct lstm_train_result r;
+	struct ds_model *f;
+	struct lstm_model m;
+	int wl = -1;
+
+	assert_int_equal(lstm_train(w, &o, &r), 0);
+	f = ds_model_load(out);
+	assert_non_null(f);
+	assert_int_equal(f->version, DS_MODEL_VERSION);
+	for (int i = 0; i < f->n_tensors; i++)
+		if (!strcmp(f->tensors[i].name, "head/w_lin"))
+			wl = i;
+	assert_true(wl >= 0);
+	/* drop head/w_lin: what a version 1 writer wrote */
+	free(f->tensors[wl].data);
+	memmove(&f->tensors[wl], &f->tensors[wl + 1],
+		(size_t)(f->n_tensors - wl - 1) * sizeof(f->tensors[0]));
+	f->n_tensors--;
+	sc_set_quiet(1);
+	assert_int_equal(lstm_model_from_file(&m, f, "v2.h5"), -1);
+	sc_set_quiet(0);
+	lstm_model_release(&m);
+	f->version = 1;
+	assert_int_equal(lstm_model_from_file(&m, f, "v1.h5"), 0);
+	for (size_t i = 0; i < m.net.rows[LT_WL]; i++)
+		assert_int_equal(m.wq[m.net.off[LT_WL] + i], 0);
+	lstm_model_release(&m);
+	ds_model_free(f);
+	synth_free(w);
+	free(out);
+}
+
 static void test_bad_model_files(void **state)
 {
 	char *p = path_in("bad.h5");
@@ -562,6 +660,8 @@ int main(void)
 		cmocka_unit_test(test_predict_matches_training),
 		cmocka_unit_test(test_vector_encoder_exact),
 		cmocka_unit_test(test_refuses_other_features),
+		cmocka_unit_test(test_linear_only),
+		cmocka_unit_test(test_model_version1),
 		cmocka_unit_test(test_bad_model_files),
 	};
 
