@@ -203,6 +203,8 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 		lm->b1[i] = v.b1[i];
 		lm->w2[i] = v.w2[i];
 	}
+	for (int k = 0; k < S; k++)
+		lm->wl[k] = v.wl[k];
 	memcpy(lm->sig_tab, v.sigmoid_tab, sizeof(lm->sig_tab));
 	memcpy(lm->tanh_tab, v.tanh_tab, sizeof(lm->tanh_tab));
 	{

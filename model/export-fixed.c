@@ -19,6 +19,7 @@ int lstm_model_fixed_view(const struct lstm_model *m, struct lstm_fixed_view *v)
 	v->w1 = m->wq + net->off[LT_W1];
 	v->b1 = m->wq + net->off[LT_B1];
 	v->w2 = m->wq + net->off[LT_W2];
+	v->wl = m->wq + net->off[LT_WL];
 	v->norm_n = m->norm.n;
 	v->norm_mu = m->norm.mu;
 	v->norm_inv = m->norm.inv;

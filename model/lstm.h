@@ -145,6 +145,7 @@ struct lstm_fixed_view {
 	const int16_t *w1;		/* (M, H + S) */
 	const int16_t *b1;		/* (M) */
 	const int16_t *w2;		/* (M) */
+	const int16_t *wl;		/* (S) the linear path: score += wl . s */
 	int norm_n;			/* E + S */
 	const int32_t *norm_mu;		/* (norm_n) raw units */
 	const int32_t *norm_inv;	/* (norm_n) 2^28 / std */

@@ -94,6 +94,7 @@ struct lb_model {
 	__s16 w1h[LB_M_MAX][LB_H_MAX];		/* head layer 1, the H columns */
 	__s16 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns */
 	__s16 b1[LB_M_MAX], w2[LB_M_MAX];
+	__s16 wl[LB_S];				/* the linear path (head/w_lin) */
 	__s32 sig_tab[513], tanh_tab[513];	/* fx_sigmoid_tab, fx_tanh_tab: Q1.30 */
 	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */
 	__u64 log2_1000;

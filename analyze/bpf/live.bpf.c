@@ -491,6 +491,9 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 			pre = 0;
 		score += (__s32)m->w2[mi] * pre;
 	}
+	/* the linear path, in the same Q.24 sum (model/lstm-fixed.c fx_head_forward) */
+	for (k = 0; k < LB_S; k++)
+		score += (__s32)m->wl[k] * zs[k];
 	sc = rshift_round(score, 12);
 	return (__s32)(sc > SCORE_MAX ? SCORE_MAX : sc < -SCORE_MAX ? -SCORE_MAX : sc);
 }
