@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The in-kernel predictor (`schedcast live --in-kernel`): what it costs the
+kernel per decision (bpf_stats run_time_ns / run_cnt of each program) and
+how much it slows a hackbench down, beside the userspace live path and
+beside no prediction at all, alternated (ABBA)."""
+import json
+import os
+import re
+
+import benchlib as B
+
+HACKBENCH = ["hackbench", "-p", "-g", "1", "-f", "5", "-l", "20000"]
+QUICK_HACKBENCH = ["hackbench", "-p", "-g", "1", "-f", "5", "-l", "5000"]
+
+
+def model(ctx):
+    """A fixed-point model of hidden size 32 (K 8), trained for one epoch on a
+    tenth of data/samples/mixed.h5: the issue's reference size."""
+    key = ("model", "inkernel")
+    if key in ctx.files:
+        return ctx.files[key]
+    d = ctx.workdir("inputs")
+    win = os.path.join(d, "windows-inkernel.h5")
+    path = os.path.join(d, "model-inkernel.h5")
+    sample = os.path.join(B.TOP, "data", "samples", "mixed.h5")
+    B.run([B.SCHEDCAST, "features", "-o", win, "--split", "10,5,85", sample],
+          timeout=600).check()
+    B.run([B.SCHEDCAST, "train", "-q", "--arith", "fixed", "--epochs", "1", "--hidden", "32",
+           "--seed", "1", "-o", path, win], timeout=900).check()
+    ctx.files[key] = path
+    return path
+
+
+def hb_time(text):
+    m = re.findall(r"^Time: ([0-9.]+)", text, re.M)
+    if not m:
+        raise RuntimeError("no 'Time:' line from hackbench: %s" % text.strip()[-200:])
+    return float(m[-1])
+
+
+def figure(ctx):
+    B.need_root("the in-kernel predictor (BPF)")
+    B.need_command("live", "features", "train")
+    if not B.have("hackbench"):
+        raise B.NotAvailable("hackbench missing (Debian rt-tests)")
+    m = model(ctx)
+    probe = B.run([B.SCHEDCAST, "live", "--in-kernel", "-m", m, "-d", "100ms"], timeout=120)
+    if probe.rc != 0:
+        raise B.NotAvailable("live --in-kernel does not run here: %s"
+                             % (probe.err.strip().splitlines() or ["exit %d" % probe.rc])[-1])
+    hb = QUICK_HACKBENCH if ctx.quick else HACKBENCH
+    variants = [
+        {"name": "hackbench alone", "argv": hb},
+        {"name": "live --in-kernel",
+         "argv": [B.SCHEDCAST, "live", "--in-kernel", "--json", "-m", m, "--"] + hb},
+        {"name": "live (userspace, tracefs)",
+         "argv": [B.SCHEDCAST, "live", "--json", "--max-lag", "600s", "-m", m, "--"] + hb},
+    ]
+
+    def one(v, rep):
+        r = B.run(v["argv"], timeout=900)
+        r.check(v["name"])
+        out = {"hb_s": hb_time(r.out + r.err), "cpu_s": r.cpu}
+        if v["argv"][0] == B.SCHEDCAST:
+            j = json.loads(r.out)
+            L = j["live"]
+            out["decisions"] = L["decisions"]
+            out["skipped"] = L.get("skipped", 0)
+            out["top1_c"] = j["model"]["top1_contested"] if "top1_contested" in j["model"] \
+                else None
+            if "kernel" in j:
+                k = j["kernel"]
+                out["kernel_ns_per_decision"] = j["kernel_ns_per_decision"]
+                progs = {p["name"]: p for p in k["programs"]}
+                sw = progs.get("on_switch", {})
+                out["switch_ns_per_run"] = sw["run_time_ns"] / sw["run_cnt"] if sw.get(
+                    "run_cnt") else None
+                out["decide_ns"] = k["decide_ns"] / L["decisions"] if L["decisions"] else None
+                out["encode_ns"] = k["encode_ns"] / k["encodes"] if k["encodes"] else None
+                out["cand"] = k["scored_candidates"] / L["decisions"] if L["decisions"] \
+                    else None
+            else:
+                scored = L["decisions"] - L["skipped"]
+                out["user_ns_per_decision"] = L["predict_ns"] / scored if scored else None
+        return out
+
+    res, failed = B.alternate(variants, ctx.cfg["reps"], one)
+    base = B.summary([x["hb_s"] for x in res.get("hackbench alone", [])])
+    rows = []
+    summ = []
+    for v in variants:
+        ms = res.get(v["name"], [])
+        if not ms:
+            continue
+        t = B.summary([x["hb_s"] for x in ms])
+        slow = B.ratio(t["median"], base["median"]) if base else None
+
+        def med(key, scale=1.0):
+            s = B.summary([x.get(key) for x in ms])
+            return B.fmt_stat(s, "us", scale) if s else "-"
+        rows.append([v["name"], B.fmt_stat(t, "s"), B.fmt_ratio(slow),
+                     B.fmt(B.median([x.get("decisions") for x in ms if x.get("decisions")]))
+                     if "decisions" in ms[0] else "-",
+                     med("kernel_ns_per_decision", 1e-3), med("decide_ns", 1e-3),
+                     med("encode_ns", 1e-3), med("switch_ns_per_run", 1e-3),
+                     med("user_ns_per_decision", 1e-3),
+                     "%.1f" % B.median([x["cand"] for x in ms if x.get("cand")])
+                     if ms[0].get("cand") else "-"])
+        if v["name"] == "live --in-kernel":
+            summ.append("in-kernel (hidden 32): %s of kernel CPU per decision (decision %s, "
+                        "encoder %s per switch-out), hackbench %s slower"
+                        % (B.fmt(B.median([x["kernel_ns_per_decision"] for x in ms]) / 1e3,
+                                 "us"),
+                           B.fmt(B.median([x["decide_ns"] for x in ms]) / 1e3, "us"),
+                           B.fmt(B.median([x["encode_ns"] for x in ms if x["encode_ns"]])
+                                 / 1e3, "us"), B.fmt_ratio(slow)))
+    md = ["Command: `%s` alone, under `schedcast live --in-kernel --json -m model.h5 -- ...` "
+          "and under `schedcast live --json --max-lag 600s -m model.h5 -- ...`, %d alternated "
+          "repetitions; the model: `schedcast train --hidden 32 --epochs 1` on a tenth of "
+          "data/samples/mixed.h5 (K 8, head 16).  The hackbench time is its own `Time:` line. "
+          "Kernel figures are bpf_stats (run_time_ns over decisions, all programs; on_switch "
+          "per run) and the program's own clock (per decision, per encoder run).  The issue's "
+          "goal: at most 2 us added per decision at hidden 32." % (" ".join(hb),
+                                                                  ctx.cfg["reps"]), "",
+          B.md_table(["variant", "hackbench time", "slowdown", "decisions",
+                      "kernel CPU / decision", "decision", "encoder run", "on_switch / run",
+                      "userspace model / decision", "candidates / decision"], rows)]
+    return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ}
