@@ -223,7 +223,6 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 	memset(tmpl, 0, sizeof(*tmpl));
 	tmpl->prio = -1;
 	tmpl->cpu = tmpl->last_cpu = tmpl->waker = -1;
-	tmpl->qidx = -1;
 	memcpy(tmpl->h, h0, sizeof(*h0) * H);
 	return 0;
 }
@@ -320,24 +319,33 @@ static double pct(double hits, uint64_t n)
 
 struct check {
 	const struct lstm_model *m;
+	struct lstm_cache *cache;	/* bit-identical to lstm_predict(), as live's */
 	struct feat_state *feat;
 	struct ana_eval e;		/* userspace's figures on the same events */
 	int32_t *scores;
-	uint64_t events, decisions, same, differ, uncovered, unc_reason[3];
+	uint64_t events, decisions, same, differ, uncovered, unc_reason[4];
 	uint64_t ncand_differ;
 	int shown;
 	int failed;
+	/*
+	 * ring_buffer__poll() consumes until the ring is empty, which is never
+	 * while the program produces faster than the replay: every 1024
+	 * records the callback stops it once the poll has run 100 ms, so the
+	 * main loop still sees the deadline, the command's exit and signals.
+	 */
+	uint64_t poll_start;
+	unsigned since_clock;
+	int draining;
 };
 
-static int on_record(void *ctx, void *data, size_t size)
+#define POLL_SLICE_NS (100 * NSEC_PER_MSEC)
+#define POLL_YIELD (-ECANCELED)	/* from on_record: stop this poll, not an error */
+
+static int replay(struct check *k, const struct lb_event *r)
 {
-	struct check *k = ctx;
-	const struct lb_event *r = data;
 	struct ds_event ev;
 	struct feat_decision_out out;
 
-	if (size < sizeof(*r))
-		return 0;
 	k->events++;
 	ds_event_init(&ev, r->type, r->ts, r->cpu);
 	ev.common_pid = r->common_pid;
@@ -363,14 +371,15 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		k->decisions++;
 		if (out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
-		    lstm_predict(k->m, out.window, out.state, out.ncand, k->scores) >= 0)
+		    lstm_predict_cached(k->m, k->cache, out.window, out.state, out.ncand,
+					k->scores) >= 0)
 			ana_top3(k->scores, out.ncand, top);
 		if (top[0] >= 0)
 			pred = out.cand[top[0]].pid;
 		ana_eval_add(&k->e, &d, top, 1);
 		if (r->uncovered || r->ncand < 0) {
 			k->uncovered++;
-			for (int b = 0; b < 3; b++)
+			for (int b = 0; b < 4; b++)
 				if (r->uncovered & (1u << b))
 					k->unc_reason[b]++;
 		} else if (pred == r->pred_pid && out.ncand == r->ncand) {
@@ -388,6 +397,23 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (feat_apply(k->feat, &ev)) {
 		k->failed = 1;
 		return -1;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct check *k = ctx;
+
+	if (size < sizeof(struct lb_event))
+		return 0;
+	if (replay(k, data))
+		return -1;
+	/* libbpf has consumed this record already: yield only after replaying it */
+	if (!k->draining && ++k->since_clock >= 1024) {
+		k->since_clock = 0;
+		if (kstop || sc_now_ns() - k->poll_start >= POLL_SLICE_NS)
+			return POLL_YIELD;
 	}
 	return 0;
 }
@@ -472,10 +498,12 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 			       (double)r->n.encode_ns / (double)r->n.encodes);
 	}
 	if (r->n.uncovered)
-		printf("uncovered: %llu decisions after the program lost state (task map full "
-		       "%llu, a CPU queue beyond %d tasks %llu)\n",
+		printf("uncovered: %llu decisions the userspace engine may see otherwise: after "
+		       "the program lost state (task map full %llu, a CPU queue beyond %d tasks "
+		       "%llu), during a migration into the CPU's queue from another CPU %llu\n",
 		       (unsigned long long)r->n.uncovered, (unsigned long long)r->n.unc_tasks_full,
-		       LB_QMAX, (unsigned long long)r->n.unc_queue_full);
+		       LB_QMAX, (unsigned long long)r->n.unc_queue_full,
+		       (unsigned long long)r->n.unc_race);
 	ana_eval_text(e, &sb);
 	{
 		/* no comms in the kernel: no per-task table, no misprediction pairs */
@@ -539,12 +567,13 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    ",\"kernel\":{\"decide_ns\":%llu,\"encode_ns\":%llu,"
 			    "\"encodes\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
-			    "\"uncovered_queue_full\":%llu,\"programs\":[",
+			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,\"programs\":[",
 			    (unsigned long long)r->n.decide_ns, (unsigned long long)r->n.encode_ns,
 			    (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,
-			    (unsigned long long)r->n.unc_queue_full);
+			    (unsigned long long)r->n.unc_queue_full,
+			    (unsigned long long)r->n.unc_race);
 		for (int i = 0; i < r->nps; i++)
 			strbuf_addf(&sb, "%s{\"name\":\"%s\",\"run_cnt\":%llu,\"run_time_ns\":%llu,"
 				    "\"recursion_misses\":%llu}", i ? "," : "", r->ps[i].name,
@@ -666,7 +695,8 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 		k->m = m;
 		k->scores = xcalloc(LSTM_MAX_CAND, sizeof(*k->scores));
 		k->feat = feat_state_new(&fo, nr_cpus);
-		if (!k->feat)
+		k->cache = lstm_cache_new(m, 4096);
+		if (!k->feat || !k->cache)
 			goto out;
 		ana_eval_init(&k->e, DS_WIN_CANDIDATES, o->model_path, "fixed", "live");
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, k, NULL);
@@ -718,10 +748,14 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 		if (deadline)
 			timeout = (int)SC_MIN(100, (deadline - now) / NSEC_PER_MSEC + 1);
 		if (rb) {
-			if (ring_buffer__poll(rb, timeout) < 0 && errno != EINTR) {
-				if (k->failed)
-					goto out_detach;
-				error_errno("cannot read the in-kernel predictor's ring buffer");
+			int n;
+
+			k->poll_start = sc_now_ns();
+			n = ring_buffer__poll(rb, timeout);
+			if (n < 0 && n != POLL_YIELD && n != -EINTR) {
+				if (!k->failed)
+					error("cannot read the in-kernel predictor's ring buffer: %s",
+					      strerror(-n));
 				goto out_detach;
 			}
 		} else {
@@ -751,8 +785,11 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	live_bpf__detach(skel);
 	if (tty)
 		fprintf(stderr, "\r\033[K");
-	if (rb && ring_buffer__consume(rb) < 0 && k->failed)
-		goto out;
+	if (rb) {
+		k->draining = 1;
+		if (ring_buffer__consume(rb) < 0 && k->failed)
+			goto out;
+	}
 	r.per_cpu = xcalloc((size_t)nr_cpus, sizeof(*r.per_cpu));
 	if (read_counters(skel, nr_cpus, &r.n, r.per_cpu))
 		goto out;
@@ -801,6 +838,7 @@ out:
 		close(stats_fd);
 	if (k) {
 		feat_state_free(k->feat);
+		lstm_cache_free(k->cache);
 		ana_eval_release(&k->e);
 		free(k->scores);
 		free(k);

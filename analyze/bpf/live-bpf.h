@@ -38,6 +38,7 @@ enum { LB_EV_SWITCH = 0, LB_EV_WAKEUP, LB_EV_WAKEUP_NEW, LB_EV_WAKING, LB_EV_MIG
 #define LB_UNC_TASKS_FULL 0x1	/* the task map was full at some point: state lost */
 #define LB_UNC_QUEUE_FULL 0x2	/* a CPU queue overflowed LB_QMAX at some point */
 #define LB_UNC_CPU 0x4		/* a CPU beyond LB_MAX_CPUS */
+#define LB_UNC_RACE 0x8		/* a migration into this CPU's queue ran meanwhile */
 
 struct lb_episode {		/* struct feat_episode, the wait part of the current one */
 	__u64 wait_ns, sleep_ns;
@@ -48,7 +49,6 @@ struct lb_episode {		/* struct feat_episode, the wait part of the current one */
 struct lb_task {
 	__s32 pid, prio;	/* prio -1: unknown */
 	__s32 cpu, last_cpu, waker;
-	__s32 qidx;
 	__u8 st, exiting, has_run, wait_kind, waker_set, cur_valid, pad[2];
 	__u64 queued_ts, wait_ts, sleep_ns, run_ts, out_ts;
 	struct lb_episode cur;
@@ -64,7 +64,14 @@ struct lb_cpu {
 	__s32 curr;		/* pid on the cpu, 0 idle, -1 unknown */
 	__u32 nq;
 	__u64 idle_since;
-	__s32 q[LB_QMAX];	/* queued pids, unordered */
+	/*
+	 * Odd while a migration from another CPU (which holds the source's
+	 * runqueue lock, not this one's) changes this queue; a decision that
+	 * sees it odd or changed raced with it.
+	 */
+	__u64 mig_gen;
+	__s32 q[LB_QMAX];	/* queued pids, unordered; nq and q change under the
+				   CPU's lock in the program's qlocks map */
 };
 
 /* Per-CPU counters, summed by the loader. */
@@ -75,7 +82,7 @@ struct lb_counters {
 	__u64 model[4];		/* top-1, top-3, top-1 contested, top-3 contested */
 	__u64 lq[4];		/* longest-queued */
 	__u64 lrr[4];		/* least-recently-run */
-	__u64 uncovered, unc_tasks_full, unc_queue_full;
+	__u64 uncovered, unc_tasks_full, unc_queue_full, unc_race;
 	__u64 inferred_switches, encodes, scored_cands, ring_drops;
 	__u64 tasks_full, queue_full;
 	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions */

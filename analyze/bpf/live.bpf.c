@@ -516,6 +516,27 @@ static __always_inline struct lb_cpu *cpu_get(__s32 cpu)
 	return bpf_map_lookup_elem(&cpus, &c);
 }
 
+/* the lock of each CPU's queue (its own map: a global function may not see a lock) */
+struct qlock {
+	struct bpf_spin_lock lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct qlock);
+} qlocks SEC(".maps");
+
+static __always_inline struct qlock *qlock_get(__s32 cpu)
+{
+	__u32 c = (__u32)cpu;
+
+	if (cpu < 0 || cpu >= LB_MAX_CPUS)
+		return NULL;
+	return bpf_map_lookup_elem(&qlocks, &c);
+}
+
 static __always_inline struct lb_task *task_find(__s32 pid)
 {
 	return bpf_map_lookup_elem(&tasks, &pid);
@@ -550,47 +571,73 @@ static __noinline struct lb_task *task_get(__s32 pid, __s32 prio)
 	return t;
 }
 
+/*
+ * A CPU's queue changes under its lock: the kernel serialises most writers
+ * with that CPU's runqueue lock, but a migration from another CPU holds
+ * only the source's.  No helper may run under a BPF spin lock, hence the
+ * search by pid (queues are short) instead of an index kept in the task.
+ */
+static __always_inline void queue_del(__s32 cpu, __s32 pid)
+{
+	struct lb_cpu *c = cpu_get(cpu);
+	struct qlock *lk = qlock_get(cpu);
+	__u32 nq;
+	int i;
+
+	if (!c || !lk)
+		return;
+	bpf_spin_lock(&lk->lock);
+	nq = c->nq;
+	if (nq > LB_QMAX)
+		nq = LB_QMAX;
+	for (i = 0; i < LB_QMAX; i++) {
+		if (i >= (int)nq)
+			break;
+		if (c->q[i] == pid) {
+			c->q[i] = c->q[(nq - 1) & (LB_QMAX - 1)];
+			c->nq = nq - 1;
+			break;
+		}
+	}
+	bpf_spin_unlock(&lk->lock);
+}
+
+/* queue_add - 0, or -1 when the queue is full */
+static __always_inline int queue_add(__s32 cpu, __s32 pid)
+{
+	struct lb_cpu *c = cpu_get(cpu);
+	struct qlock *lk = qlock_get(cpu);
+	int ret = -1;
+	__u32 nq;
+
+	if (!c || !lk)
+		return -1;
+	bpf_spin_lock(&lk->lock);
+	nq = c->nq;
+	if (nq < LB_QMAX) {
+		c->q[nq & (LB_QMAX - 1)] = pid;
+		c->nq = nq + 1;
+		ret = 0;
+	}
+	bpf_spin_unlock(&lk->lock);
+	return ret;
+}
+
 __noinline int dequeue(struct lb_task *t)
 {
-	struct lb_cpu *c;
-	struct lb_task *o;
-	__s32 last;
-	__u32 nq;
-	int idx;
-
 	if (!t || t->st != LB_QUEUED)
 		return 0;
 	t->st = LB_UNKNOWN;
-	idx = t->qidx;
-	t->qidx = -1;
-	c = cpu_get(t->cpu);
-	if (!c)
-		return 0;
-	nq = c->nq;
-	if (nq < 1 || nq > LB_QMAX || idx < 0 || idx >= (int)nq)
-		return 0;
-	last = c->q[(nq - 1) & (LB_QMAX - 1)];
-	c->q[idx & (LB_QMAX - 1)] = last;
-	c->nq = nq - 1;
-	o = task_find(last);
-	if (o)
-		o->qidx = idx;
+	queue_del(t->cpu, t->pid);
 	return 0;
 }
 
 __noinline int enqueue(struct lb_task *t, __s32 cpu, __u64 ts)
 {
-	struct lb_cpu *c;
-	__u32 nq;
-
 	if (!t)
 		return 0;
 	dequeue(t);
-	c = cpu_get(cpu);
-	if (!c)
-		return 0;
-	nq = c->nq;
-	if (nq >= LB_QMAX) {
+	if (queue_add(cpu, t->pid)) {
 		struct lb_counters *n = ctrs();
 
 		__sync_fetch_and_or(&lost_flags, LB_UNC_QUEUE_FULL);
@@ -598,9 +645,6 @@ __noinline int enqueue(struct lb_task *t, __s32 cpu, __u64 ts)
 			n->queue_full++;
 		return 0;
 	}
-	c->q[nq & (LB_QMAX - 1)] = t->pid;
-	c->nq = nq + 1;
-	t->qidx = (int)nq;
 	t->st = LB_QUEUED;
 	t->cpu = cpu;
 	t->queued_ts = ts;
@@ -1163,6 +1207,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__s32 prev_pid = BPF_CORE_READ(prev, pid), next_pid = BPF_CORE_READ(next, pid);
 	__s32 prev_prio = BPF_CORE_READ(prev, prio), next_prio = BPF_CORE_READ(next, prio);
 	__s64 state = report_state(preempt, prev_state, prev);
+	struct lb_cpu *self = cpu_get(cpu);
+	/* read before the ring slot is taken: see struct lb_cpu's mig_gen */
+	__u64 gen = self ? __sync_fetch_and_add(&self->mig_gen, 0) : 0;
 	struct lb_event *e = ev_begin(LB_EV_SWITCH, ts, cpu, prev_pid);
 	struct decide_out d = { .ncand = -1 };
 	__s32 pick = -1;
@@ -1178,6 +1225,14 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 		pick = decide(cpu, prev_pid, next_pid, ts, &d);
 		n = ctrs();
+		if (self && ((gen & 1) || __sync_fetch_and_add(&self->mig_gen, 0) != gen)) {
+			if (n) {
+				n->unc_race++;
+				if (!d.unc)
+					n->uncovered++;
+			}
+			d.unc |= LB_UNC_RACE;
+		}
 		if (n)
 			n->decide_ns += bpf_ktime_get_ns() - ts;
 	}
@@ -1263,8 +1318,13 @@ int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
 	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
-	struct lb_event *e = ev_begin(LB_EV_MIGRATE, ts, cpu, common);
+	struct lb_cpu *dest = dest_cpu != cpu ? cpu_get(dest_cpu) : NULL;
+	struct lb_event *e;
 	struct lb_task *t;
+
+	if (dest)	/* before the ring slot: see struct lb_cpu's mig_gen */
+		__sync_fetch_and_add(&dest->mig_gen, 1);
+	e = ev_begin(LB_EV_MIGRATE, ts, cpu, common);
 
 	count_event();
 	if (cpu < LB_MAX_CPUS) {
@@ -1286,6 +1346,8 @@ int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 		bpf_ringbuf_submit(e, 0);
 	}
+	if (dest)
+		__sync_fetch_and_add(&dest->mig_gen, 1);
 	return 0;
 }
 
