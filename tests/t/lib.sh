@@ -99,8 +99,10 @@ has_tracefs() {
 }
 
 # test_lock NAME - hold a machine-wide lock until this test file ends, for
-# tests that must not overlap (even across worktrees): loading a BPF program
-# changes /proc/kallsyms while trace-cmd reads it ("error in size of file")
+# tests that must not overlap (even across worktrees).  "bpf": t5300 runs a
+# BPF program on every context switch of the machine (slower switches change
+# what t5100 measures) and loading it changes /proc/kallsyms under t1004's
+# trace-cmd
 test_lock() {
 	exec 9>"/tmp/schedcast-test-$1.lock"
 	flock 9

@@ -16,7 +16,7 @@ if ! command -v trace-cmd >/dev/null; then
 	exit
 fi
 
-test_lock kallsyms	# not while t5300 loads BPF programs
+test_lock bpf	# not while t5300 loads BPF programs
 peer=sc-t1004-$$
 pdir=/sys/kernel/tracing/instances/$peer
 trap 'rmdir "$pdir" 2>/dev/null; cd /; rm -rf "$TRASH"' EXIT

@@ -36,6 +36,7 @@ if ! why=$(has_tracefs); then
 	exit
 fi
 
+test_lock bpf	# not while t5300's BPF program slows every switch of the machine
 cpu=$(( $(nproc) > 1 ? 1 : 0 ))
 rounds=1000
 

@@ -39,7 +39,7 @@ has_bpf() {
 	return 0
 }
 
-test_lock kallsyms	# loading changes /proc/kallsyms: not while t1004 runs trace-cmd
+test_lock bpf	# not beside t1004 (kallsyms changes) or t5100 (every switch slower)
 if ! why=$(cd "$TRASH" && has_bpf); then
 	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
 	test_skip 'the text summary: counters, cost, baselines' "$why"
