@@ -33,6 +33,7 @@ static const struct cmd_struct commands[] = {
 	{ "train", cmd_train, "train the fixed-point LSTM on a windows file" },
 	{ "eval", cmd_eval, "score the model and the baselines on a windows file" },
 	{ "script", cmd_script, "the events of a trace, one line each (perf sched timehist's columns)" },
+	{ "export", cmd_export, "write a trace for Perfetto and chrome://tracing (JSON)" },
 	{ "report", cmd_report, "trace statistics per task and CPU (text, json, csv, html)" },
 	{ "live", cmd_live, "predict the scheduler's picks as it makes them" },
 	{ "run", cmd_run, "record, learn and evaluate the scheduler on one command" },
