@@ -161,12 +161,15 @@ tests-asan: $(UNIT_BIN) $(HELPER_BIN)
 -include bench/bench.mk
 
 datadir ?= $(prefix)/share/schedcast
+# where an installed schedcast finds its samples and models when not beside its binary
+$(O)/common/datafile.o: ALL_CFLAGS += -DSC_DATADIR='"$(datadir)"'
 
 install: $(PROG)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 \
-		$(DESTDIR)$(datadir)/samples
+		$(DESTDIR)$(datadir)/samples $(DESTDIR)$(datadir)/models
 	install -m 755 $(PROG) $(DESTDIR)$(bindir)/$(PROG)
 	install -m 644 data/samples/*.h5 data/samples/README $(DESTDIR)$(datadir)/samples/
+	install -m 644 data/models/general.h5 data/models/README $(DESTDIR)$(datadir)/models/
 	install -m 644 man/*.1 $(DESTDIR)$(mandir)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(mandir)/man5/
 
@@ -179,10 +182,15 @@ uninstall:
 install-deps:
 	@:
 
+# The general model shipped in data/models/ (-m general): retrain it on every
+# sample trace (data/models/README says how long it takes).
+general-model: $(PROG)
+	data/models/train-general.sh
+
 clean:
 	rm -rf $(O) build-asan build-fuzz $(PROG)
 
-.PHONY: all check check-asan tests tests-asan install uninstall install-deps clean
+.PHONY: all check check-asan tests tests-asan install uninstall install-deps general-model clean
 .DELETE_ON_ERROR:
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(HELPER_BIN:=.d)

@@ -4,6 +4,7 @@
  * seven baselines scored on the very same decisions.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyze/analyze.h"
@@ -20,7 +21,8 @@ static const char eval_usage[] =
 	"least recent CPU time, most-frequent, Markov order 1 and 2.  Without -m, the\n"
 	"baselines only.  A model that does not beat the best baseline is marked '!!'.\n"
 	"\n"
-	"    -m, --model FILE     the model to score (schedcast train)\n"
+	"    -m, --model FILE     the model to score (schedcast train), or a shipped one by\n"
+	"                         name: general (trained on every sample trace)\n"
 	"    -s, --split SPLIT    decisions scored: test (default), val or all; the online\n"
 	"                         baselines learn from every earlier decision either way\n"
 	"    -j, --json           one JSON document (keys: man schedcast-eval)\n"
@@ -29,6 +31,7 @@ static const char eval_usage[] =
 	"EXAMPLES\n"
 	"    schedcast eval windows.h5\n"
 	"    schedcast eval -m model.h5 windows.h5\n"
+	"    schedcast eval -m general windows.h5\n"
 	"    schedcast eval -m model.h5 --split all --json windows.h5 >eval.json\n";
 
 struct eval_opts {
@@ -51,6 +54,7 @@ int cmd_eval(int argc, char **argv)
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct ana_eval e;
+	char *model = NULL;
 	unsigned mask;
 	int c;
 
@@ -79,8 +83,13 @@ int cmd_eval(int argc, char **argv)
 		error(optind >= argc ? "no windows file given" : "more than one windows file given");
 		return sc_usage(eval_usage, 1);
 	}
-	if (ana_eval_file(&e, argv[optind], opts.model, opts.split, mask))
+	if (opts.model && !(model = sc_model_path(opts.model)))
 		return 1;
+	opts.model = model;
+	if (ana_eval_file(&e, argv[optind], opts.model, opts.split, mask)) {
+		free(model);
+		return 1;
+	}
 	if (!e.decisions)
 		warning("'%s' has no decisions in split '%s'", argv[optind], opts.split);
 	if (opts.json) {
@@ -94,5 +103,6 @@ int cmd_eval(int argc, char **argv)
 	fputs(out.buf, stdout);
 	strbuf_release(&out);
 	ana_eval_release(&e);
+	free(model);
 	return 0;
 }

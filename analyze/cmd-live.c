@@ -49,7 +49,8 @@ static const char live_usage[] =
 	"Runs until DURATION passes, COMMAND (or the built-in workload) ends, or\n"
 	"Ctrl-C; then prints the summary in the form of `schedcast eval`.\n"
 	"\n"
-	"    -m, --model MODEL        the model to run (a candidates-mode model.h5)\n"
+	"    -m, --model MODEL        the model to run (a candidates-mode model.h5, or\n"
+	"                             general: the one shipped with schedcast)\n"
 	"    -d, --duration DURATION  stop after this long (default: until the command\n"
 	"                             ends or Ctrl-C)\n"
 	"    -j, --json               print the summary as JSON (eval's keys plus \"live\")\n"
@@ -68,6 +69,7 @@ static const char live_usage[] =
 	"\n"
 	"EXAMPLES\n"
 	"    schedcast live -m model.h5 -d 10s\n"
+	"    schedcast live -m general -d 10s\n"
 	"    schedcast live -m model.h5 -w -d 20s -o live.h5\n"
 	"    schedcast live -m model.h5 --json -- make -j2\n"
 	"    schedcast live --in-kernel -m model.h5 -d 10s -- hackbench -l 2000\n";
@@ -370,6 +372,7 @@ int cmd_live(int argc, char **argv)
 	struct utsname uts;
 	uint64_t deadline = 0, last_line = 0, last_dec = 0, t_start;
 	pid_t child = -1;
+	char *model = NULL;
 	int c, nr_cpus, tty, ret = 1, child_status = 0, eval_init = 0;
 
 	while ((c = getopt_long(argc, argv, "+m:d:jo:b:wh", longopts, NULL)) != -1) {
@@ -443,8 +446,13 @@ int cmd_live(int argc, char **argv)
 		error("--in-kernel takes no -o, -b or --max-lag (no event leaves the kernel)");
 		return sc_usage(live_usage, 1);
 	}
-	if (o.output && sc_check_output(o.output, &o.model, 1))
+	if (!(model = sc_model_path(o.model)))
 		return 1;
+	o.model = model;
+	if (o.output && sc_check_output(o.output, &o.model, 1)) {
+		free(model);
+		return 1;
+	}
 
 	memset(&l, 0, sizeof(l));
 	l.max_lag = o.max_lag_ns;
@@ -620,5 +628,6 @@ out:
 	if (eval_init)
 		ana_eval_release(&l.e);
 	free(l.scores);
+	free(model);
 	return ret;
 }

@@ -5,6 +5,7 @@
  * file (and a model) also the prediction section that `eval` prints.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyze/analyze.h"
@@ -81,6 +82,7 @@ int cmd_report(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	struct sc_outfile of;
 	const char *trace = NULL;
+	char *model = NULL;
 	unsigned split_mask;
 	int c, ret = 1;
 
@@ -138,15 +140,22 @@ int cmd_report(int argc, char **argv)
 		error("unknown split '%s' (test, val or all)", opts.split);
 		return sc_usage(report_usage, 1);
 	}
+	if (opts.model && !(model = sc_model_path(opts.model)))
+		return 1;
+	opts.model = model;
 	{
 		const char *inputs[] = { trace, opts.windows, opts.model };
 
-		if (sc_check_output(opts.output, inputs, ARRAY_SIZE(inputs)))
+		if (sc_check_output(opts.output, inputs, ARRAY_SIZE(inputs))) {
+			free(model);
 			return 1;
+		}
 	}
 
-	if (ana_trace_stats_compute(trace, &st))
+	if (ana_trace_stats_compute(trace, &st)) {
+		free(model);
 		return 1;
+	}
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */
 		int r = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,
@@ -155,6 +164,7 @@ int cmd_report(int argc, char **argv)
 
 		if (r) {
 			ana_trace_stats_release(&st);
+			free(model);
 			return 1;
 		}
 		e = &ev;
@@ -172,5 +182,6 @@ out:
 	if (e)
 		ana_eval_release(e);
 	ana_trace_stats_release(&st);
+	free(model);
 	return ret;
 }

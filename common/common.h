@@ -297,4 +297,23 @@ int sc_isatty_stderr(void);
 /* sc_cmdline - argv joined with spaces, shell-quoted where needed (caller frees) */
 char *sc_cmdline(int argc, char **argv);
 
+/* ---- files shipped with schedcast (common/datafile.c) ----------------------- */
+
+/*
+ * sc_find_data - the shipped file data/KIND/NAME (KIND "samples" or
+ * "models"): looked for in $SCHEDCAST_<KIND>, then beside the binary in a
+ * build tree (<bindir>/data/KIND), then an installation relative to the
+ * binary (<bindir>/../share/schedcast/KIND), then the datadir it was built
+ * for (make's datadir).  Returns the first readable path (caller frees) or
+ * NULL; tried (when not NULL) receives the directories looked in, comma-separated.
+ */
+char *sc_find_data(const char *kind, const char *name, struct strbuf *tried);
+/*
+ * sc_model_path - what a -m (or --init) argument names: a file as given,
+ * or, for a bare name such as "general" that is no file here, the shipped
+ * model NAME.h5 (sc_find_data("models", ...)).  Caller frees; NULL after a
+ * one-line error saying where it looked.
+ */
+char *sc_model_path(const char *arg);
+
 #endif /* SC_COMMON_H */

@@ -121,7 +121,7 @@ static int init_shape(struct train_opts *o)
 	return ret;
 }
 
-int cmd_train(int argc, char **argv)
+static int do_train(int argc, char **argv, char **init_path)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
 	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR };
@@ -233,6 +233,9 @@ int cmd_train(int argc, char **argv)
 		error(optind >= argc ? "no windows file given" : "too many arguments");
 		return sc_usage(train_usage, 1);
 	}
+	if (opts.init && !(*init_path = sc_model_path(opts.init)))
+		return 1;
+	opts.init = *init_path;
 	if (opts.resume && opts.init) {
 		error("--resume and --init exclude each other (a resumed run keeps its own start)");
 		return sc_usage(train_usage, 1);
@@ -304,4 +307,13 @@ int cmd_train(int argc, char **argv)
 	       (unsigned long long)res.train_decisions, res.decisions_per_s,
 	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);
 	return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	char *init_path = NULL;	/* --init, resolved (sc_model_path) */
+	int ret = do_train(argc, argv, &init_path);
+
+	free(init_path);
+	return ret;
 }

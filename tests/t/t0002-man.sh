@@ -21,6 +21,7 @@ test_expect_success 'make install puts the binary and pages under DESTDIR' '
 	test -f root/usr/share/man/man1/schedcast.1 &&
 	test -f root/usr/share/man/man5/schedcast-files.5 &&
 	test -f root/usr/share/schedcast/samples/mixed.h5 &&
+	test -f root/usr/share/schedcast/models/general.h5 &&
 	root/usr/bin/schedcast version
 '
 
