@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,22 +31,28 @@
 #include "common/common.h"
 #include "data/ds.h"
 #include "data/trace.h"
+#include "data/windows.h"
+#include "model/lstm.h"
 
 static const char run_usage[] =
-	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--hidden N] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
+	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--hidden N] [--general MODEL|none] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Record the scheduler (the built-in mixed workload by default), build the\n"
-	"features, train the fixed-point LSTM, evaluate it against the baselines and\n"
-	"write an HTML report.  Without root or tracefs it says so and uses the\n"
-	"sample trace shipped in data/samples/.\n"
+	"features, fine-tune the general model shipped with schedcast on them (or\n"
+	"train the fixed-point LSTM from scratch), evaluate the general and the\n"
+	"fine-tuned model against the baselines, write an HTML report and end with\n"
+	"a verdict line.  Without root or tracefs it says so and uses the sample\n"
+	"trace shipped in data/samples/.\n"
 	"\n"
 	"    -d, --duration DURATION  how long to record (default 10s)\n"
 	"    -t, --trace FILE         use this trace instead of recording: a trace.h5, or\n"
 	"                             a file `schedcast import` reads (trace.dat, perf.data, text)\n"
 	"    -o, --output DIR         where to put everything (default schedcast-run)\n"
 	"    -e, --epochs N           training epochs (default 3)\n"
-	"        --hidden N           LSTM hidden size (default: train's, 32; 16 trains\n"
-	"                             about 4x faster)\n"
+	"        --hidden N           train from scratch with this LSTM hidden size (16 trains\n"
+	"                             about 4x faster than 32) instead of fine-tuning\n"
+	"    -g, --general MODEL      the model to fine-tune (default general: the one shipped\n"
+	"                             in data/models/; none = train from scratch)\n"
 	"    -n, --max-switches N     learn from the first N sched_switch events of the trace\n"
 	"                             at most, whatever the machine's event rate (default\n"
 	"                             40000; 0 = all of it)\n"
@@ -61,6 +69,7 @@ static const char run_usage[] =
 
 struct run_opts {
 	uint64_t duration_ns;
+	const char *general;	/* -g: a model name or path, "none" */
 	const char *trace;
 	const char *outdir;
 	int epochs;
@@ -79,6 +88,8 @@ struct run_ctx {
 	char *learn;		/* the part of it features/train/eval/report read */
 	const char *trace_origin;	/* how we got it, for the final summary */
 	char *windows, *model, *eval_txt, *eval_json, *report, *logs;
+	char *general;		/* the model fine-tuned, NULL: trained from scratch */
+	char *geval_txt, *geval_json;	/* the general model's evaluation */
 	uint64_t ticker_ns;	/* expected length of the running stage, 0 = no ticker */
 	const char *ticker_what;
 	int ticker_done;
@@ -563,6 +574,70 @@ static int stage_features(struct run_ctx *c, int has_wakeups)
 	return ret;
 }
 
+/*
+ * find_general - the model to fine-tune: --general's, else the shipped
+ * "general" one when there is one (a build tree or an installation), else
+ * none (train from scratch, said so).  A sequence-mode run (no wakeups in
+ * the trace) trains from scratch: the general model is a candidates model.
+ */
+static int find_general(struct run_ctx *c, int has_wakeups)
+{
+	const char *want = c->o->general;
+	struct strbuf tried = STRBUF_INIT;
+
+	if (c->o->hidden || (want && !strcmp(want, "none")))
+		return 0;
+	if (!has_wakeups) {
+		if (want)
+			return error("cannot fine-tune '%s': the trace has no wakeup events, so "
+				     "the features are in sequence mode", want);
+		return 0;
+	}
+	if (want) {
+		c->general = sc_model_path(want);
+		return c->general ? 0 : -1;
+	}
+	c->general = sc_find_data("models", "general.h5", &tried);
+	if (!c->general)
+		printf("      no general model to fine-tune (looked in %s): training from "
+		       "scratch\n", tried.buf);
+	strbuf_release(&tried);
+	return 0;
+}
+
+/*
+ * check_general - the shipped general model found by default must read
+ * these windows (same feature names and formats): one made before the
+ * features changed is set aside with a line saying why, and the run trains
+ * from scratch.  A model given with --general is left to train, which
+ * refuses a mismatch in one line.
+ */
+static void check_general(struct run_ctx *c)
+{
+	struct ds_windows_reader *r;
+	struct lstm_model *m;
+	int fits = 0;
+
+	if (!c->general || c->o->general)
+		return;
+	sc_set_quiet(1);
+	r = ds_windows_open(c->windows);
+	m = r ? lstm_model_load(c->general) : NULL;
+	if (m)
+		fits = !lstm_model_check_windows(m, ds_windows_header(r), c->windows);
+	sc_set_quiet(0);
+	lstm_model_free(m);
+	if (r)
+		ds_windows_close(r);
+	if (fits)
+		return;
+	printf("      the general model %s does not take these features (it was trained on "
+	       "another feature set; rebuild it with make general-model): training from "
+	       "scratch\n", c->general);
+	free(c->general);
+	c->general = NULL;
+}
+
 static int stage_train(struct run_ctx *c)
 {
 	struct argv_buf a = { 0 };
@@ -570,9 +645,15 @@ static int stage_train(struct run_ctx *c)
 	char what[128];
 	int ret;
 
-	snprintf(what, sizeof(what), "train: fixed-point LSTM, %d epoch%s on 2 threads",
-		 c->o->epochs, c->o->epochs == 1 ? "" : "s");
+	if (c->general)
+		snprintf(what, sizeof(what), "train: fine-tuning the general model, %d epoch%s on "
+			 "2 threads", c->o->epochs, c->o->epochs == 1 ? "" : "s");
+	else
+		snprintf(what, sizeof(what), "train: fixed-point LSTM from scratch, %d epoch%s on "
+			 "2 threads", c->o->epochs, c->o->epochs == 1 ? "" : "s");
 	stage_begin(c, what);
+	if (c->general)
+		printf("      from %s\n", c->general);
 	argv_push(&a, "train");
 	argv_push(&a, "-o");
 	argv_push(&a, c->model);
@@ -580,7 +661,10 @@ static int stage_train(struct run_ctx *c)
 	argv_pushf(&a, "%d", c->o->epochs);
 	argv_push(&a, "--threads");
 	argv_push(&a, "2");
-	if (c->o->hidden) {
+	if (c->general) {
+		argv_push(&a, "--init");
+		argv_push(&a, c->general);
+	} else if (c->o->hidden) {
 		argv_push(&a, "--hidden");
 		argv_pushf(&a, "%d", c->o->hidden);
 	}
@@ -593,30 +677,41 @@ static int stage_train(struct run_ctx *c)
 	return ret;
 }
 
-static int stage_eval(struct run_ctx *c)
+/* eval_one - `eval -m model` in text into txt and in JSON into json (one stage) */
+static int eval_one(struct run_ctx *c, const char *model, const char *txt, const char *json)
 {
 	struct argv_buf a = { 0 };
 	int ret;
 
-	stage_begin(c, "eval: the model against the baselines on the test split");
 	argv_push(&a, "eval");
 	argv_push(&a, "-m");
-	argv_push(&a, c->model);
+	argv_push(&a, model);
 	argv_push(&a, c->windows);
-	ret = stage(c, &a, c->eval_txt, 0);
+	ret = stage(c, &a, txt, 0);
 	argv_release(&a);
 	if (ret)
 		return ret;
-	c->stage--;	/* the JSON form is the same stage */
 	argv_push(&a, "eval");
 	argv_push(&a, "--json");
 	argv_push(&a, "-m");
-	argv_push(&a, c->model);
+	argv_push(&a, model);
 	argv_push(&a, c->windows);
-	ret = run_child(c, a.v, c->eval_json) ? -1 : 0;
-	c->stage++;
+	ret = run_child(c, a.v, json) ? -1 : 0;
 	argv_release(&a);
 	return ret;
+}
+
+static int stage_eval(struct run_ctx *c)
+{
+	if (!c->general) {
+		stage_begin(c, "eval: the model against the baselines on the test split");
+		return eval_one(c, c->model, c->eval_txt, c->eval_json);
+	}
+	stage_begin(c, "eval: the general and the fine-tuned model against the baselines on "
+		    "the test split");
+	if (eval_one(c, c->general, c->geval_txt, c->geval_json))
+		return -1;
+	return eval_one(c, c->model, c->eval_txt, c->eval_json);
 }
 
 static int stage_report(struct run_ctx *c)
@@ -660,6 +755,92 @@ static void print_head(const char *path)
 	strbuf_release(&line);
 }
 
+/*
+ * The verdict reads eval's own JSON output (as a user's script would): the
+ * model's and the best baseline's contested top-1 on the test split.
+ */
+struct eval_figures {
+	double model, best;	/* contested top-1, fractions */
+	char best_name[64];
+	unsigned long long contested;
+};
+
+/* json_num - the number after "key": at or after p, NULL-terminated doc; -1 if absent */
+static int json_num(const char *p, const char *key, double *v)
+{
+	char *pat = xstrfmt("\"%s\":", key), *end;
+	const char *q = p ? strstr(p, pat) : NULL;
+
+	if (q) {
+		q += strlen(pat);
+		*v = strtod(q, &end);
+		if (end == q)
+			q = NULL;
+	}
+	free(pat);
+	return q ? 0 : -1;
+}
+
+static int read_eval(const char *path, struct eval_figures *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *name, *end, *p;
+	FILE *fp = fopen(path, "r");
+	char buf[4096], *pat = NULL;
+	double v;
+	size_t n;
+	int ret = -1;
+
+	if (!fp)
+		return error_errno("cannot read '%s'", path);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		strbuf_add(&sb, buf, n);
+	fclose(fp);
+	name = strstr(sb.buf, "\"best_baseline\":\"");
+	if (!name || json_num(strstr(sb.buf, "\"model\":{"), "top1_contested", &f->model) ||
+	    json_num(sb.buf, "contested", &v))
+		goto out;
+	f->contested = (unsigned long long)v;
+	name += strlen("\"best_baseline\":\"");
+	end = strchr(name, '"');
+	if (!end || end - name >= (ptrdiff_t)sizeof(f->best_name))
+		goto out;
+	snprintf(f->best_name, sizeof(f->best_name), "%.*s", (int)(end - name), name);
+	pat = xstrfmt("{\"name\":\"%s\",", f->best_name);
+	p = strstr(sb.buf, pat);
+	if (!p || json_num(p, "top1_contested", &f->best))
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		error("cannot read the figures of '%s': not schedcast eval --json output", path);
+	free(pat);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/*
+ * print_verdict - the last line: the model (fine-tuned, and the general one
+ * as shipped) against the best baseline, contested top-1 on the test split.
+ */
+static int print_verdict(struct run_ctx *c)
+{
+	struct eval_figures tuned, gen;
+	double pts;
+
+	if (read_eval(c->eval_json, &tuned) || (c->general && read_eval(c->geval_json, &gen)))
+		return -1;
+	pts = 100.0 * (tuned.model - tuned.best);
+	printf("\nverdict: %s model %.1f%%", c->general ? "fine-tuned" : "trained",
+	       100.0 * tuned.model);
+	if (c->general)
+		printf(", general model %.1f%%", 100.0 * gen.model);
+	printf(", best baseline %s %.1f%% (contested top-1, test split, %llu decisions): "
+	       "the model is %.1f points %s it\n", tuned.best_name, 100.0 * tuned.best,
+	       tuned.contested, fabs(pts), pts >= 0 ? "above" : "below");
+	return 0;
+}
+
 static void print_where(struct run_ctx *c)
 {
 	char buf[32];
@@ -672,9 +853,15 @@ static void print_where(struct run_ctx *c)
 		printf("  learnt on %s (its first %llu switches)\n", c->learn,
 		       (unsigned long long)c->o->max_switches);
 	printf("  windows   %s\n", c->windows);
-	printf("  model     %s\n", c->model);
+	if (c->general)
+		printf("  model     %s (fine-tuned from %s)\n", c->model, c->general);
+	else
+		printf("  model     %s\n", c->model);
 	printf("  eval      %s (per CPU, per task, mispredictions), %s\n", c->eval_txt,
 	       c->eval_json);
+	if (c->general)
+		printf("  eval      %s, %s (the general model as shipped)\n", c->geval_txt,
+		       c->geval_json);
 	printf("  report    %s\n", c->report);
 	printf("  logs      %s/\n", c->logs);
 }
@@ -689,6 +876,7 @@ int cmd_run(int argc, char **argv)
 		{ "epochs", required_argument, NULL, 'e' },
 		{ "max-switches", required_argument, NULL, 'n' },
 		{ "hidden", required_argument, NULL, OPT_HIDDEN },
+		{ "general", required_argument, NULL, 'g' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -704,7 +892,7 @@ int cmd_run(int argc, char **argv)
 	int ch, has_wakeups, ret = 1;
 	ssize_t n;
 
-	while ((ch = getopt_long(argc, argv, "+d:t:o:e:n:s:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+d:t:o:e:n:s:g:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (parse_duration(optarg, &opts.duration_ns) ||
@@ -715,6 +903,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 't':
 			opts.trace = optarg;
+			break;
+		case 'g':
+			opts.general = optarg;
 			break;
 		case 'o':
 			opts.outdir = optarg;
@@ -758,6 +949,10 @@ int cmd_run(int argc, char **argv)
 		}
 		opts.command = argv + optind;
 	}
+	if (opts.general && opts.hidden) {
+		error("give either --general or --hidden (a hidden size trains from scratch)");
+		return sc_usage(run_usage, 1);
+	}
 	if (opts.command && opts.trace) {
 		error("give either --trace or a command, not both");
 		return sc_usage(run_usage, 1);
@@ -781,13 +976,16 @@ int cmd_run(int argc, char **argv)
 	c.eval_txt = dir_file(&c, "eval.txt");
 	c.eval_json = dir_file(&c, "eval.json");
 	c.report = dir_file(&c, "report.html");
+	c.geval_txt = dir_file(&c, "eval-general.txt");
+	c.geval_json = dir_file(&c, "eval-general.json");
 	{
 		/* every file the stages write, checked against the given trace before any work */
 		char *trace_out = dir_file(&c, "trace.h5"), *learn = dir_file(&c, "learn.h5");
 		/* a given trace.h5 is used in place, so only an imported one is written */
 		int imported = opts.trace && !is_trace_file(opts.trace);
 		const char *outs[] = { imported ? trace_out : NULL, learn, c.windows, c.model,
-				       c.eval_txt, c.eval_json, c.report };
+				       c.eval_txt, c.eval_json, c.report, c.geval_txt,
+				       c.geval_json };
 		int bad = 0;
 
 		for (size_t i = 0; i < ARRAY_SIZE(outs) && !bad; i++)
@@ -801,12 +999,18 @@ int cmd_run(int argc, char **argv)
 	if (stage_input(&c))
 		goto out;
 	trace_summary(&c, &has_wakeups);
+	if (find_general(&c, has_wakeups))
+		goto out;
 	if (stage_trim(&c))
 		goto out;
-	if (stage_features(&c, has_wakeups) || stage_train(&c) || stage_eval(&c) ||
-	    stage_report(&c))
+	if (stage_features(&c, has_wakeups))
+		goto out;
+	check_general(&c);
+	if (stage_train(&c) || stage_eval(&c) || stage_report(&c))
 		goto out;
 	print_where(&c);
+	if (print_verdict(&c))
+		goto out;
 	ret = 0;
 out:
 	free(c.trace);
@@ -817,5 +1021,8 @@ out:
 	free(c.eval_json);
 	free(c.report);
 	free(c.logs);
+	free(c.general);
+	free(c.geval_txt);
+	free(c.geval_json);
 	return ret;
 }

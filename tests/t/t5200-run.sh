@@ -4,6 +4,47 @@
 
 SAMPLE=$TEST_TOP/data/samples/mixed.h5
 export SCHEDCAST_SAMPLES=$TEST_TOP/data/samples
+# run's default general model is the test's own, made from another sample (seconds),
+# so that the mechanism is tested whatever data/models/general.h5 was trained on
+export SCHEDCAST_MODELS=$TRASH/models
+
+# check_verdict DIR: the last line of stdout is the verdict, and its figures
+# are those of DIR/eval.json (and DIR/eval-general.json when fine-tuned)
+check_verdict() {
+	tail -1 stdout >verdict &&
+	python3 - "$1" <<-EOP
+	import json, os, re, sys
+	d = sys.argv[1]
+	line = open("verdict").read().strip()
+	m = re.match(r"verdict: (fine-tuned|trained) model ([0-9.]+)%(?:, general model ([0-9.]+)%)?, "
+	             r"best baseline (\S+) ([0-9.]+)% \(contested top-1, test split, (\d+) decisions\): "
+	             r"the model is ([0-9.]+) points (above|below) it$", line)
+	assert m, line
+	e = json.load(open(os.path.join(d, "eval.json")))
+	best = [b for b in e["baselines"] if b["name"] == e["best_baseline"]][0]
+	assert m.group(4) == e["best_baseline"], (line, e["best_baseline"])
+	assert abs(float(m.group(2)) - 100 * e["model"]["top1_contested"]) < 0.051, line
+	assert abs(float(m.group(5)) - 100 * best["top1_contested"]) < 0.051, line
+	assert int(m.group(6)) == e["contested"], line
+	pts = 100 * (e["model"]["top1_contested"] - best["top1_contested"])
+	assert abs(float(m.group(7)) - abs(pts)) < 0.051 and (m.group(8) == "above") == (pts >= 0), line
+	if m.group(1) == "fine-tuned":
+	    g = json.load(open(os.path.join(d, "eval-general.json")))
+	    assert abs(float(m.group(3)) - 100 * g["model"]["top1_contested"]) < 0.051, line
+	    assert g["decisions"] == e["decisions"]
+	else:
+	    assert m.group(3) is None, line
+	EOP
+}
+
+test_expect_success 'setup: a small general model trained on another sample' '
+	schedcast features -q -o gw.h5 "$TEST_TOP/data/samples/periodic-hogs.h5" &&
+	mkdir models &&
+	schedcast train -q --hidden 8 --epochs 1 -o models/general.h5 gw.h5 >/dev/null &&
+	schedcast features -q -K 4 -o k4.h5 "$TEST_TOP/data/samples/periodic-hogs.h5" &&
+	mkdir stale &&
+	schedcast train -q --hidden 8 --epochs 1 -o stale/general.h5 k4.h5 >/dev/null
+'
 
 test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast run -d 1ms 2>/dev/null &&
@@ -13,6 +54,7 @@ test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast run --trace x.h5 -- true 2>/dev/null &&
 	test_usage_error schedcast run --bogus 2>/dev/null &&
 	test_usage_error schedcast run stray 2>/dev/null &&
+	test_usage_error schedcast run --general general --hidden 8 2>/dev/null &&
 	schedcast run -h | grep -q "^usage: schedcast run"
 '
 
@@ -38,7 +80,42 @@ import json
 d = json.load(open(\"out/eval.json\"))
 assert d[\"model\"][\"name\"] == \"out/model.h5\", d[\"model\"]
 assert d[\"decisions\"] > 1000 and len(d[\"baselines\"]) >= 7, d[\"decisions\"]
-"
+" &&
+	grep -q "train: fixed-point LSTM from scratch" stdout &&
+	! test -e out/eval-general.json &&
+	check_verdict out
+'
+
+test_expect_success 'run fine-tunes the shipped general model and scores both: the verdict line' '
+	schedcast run --trace "$SAMPLE" -o gen -e 1 -n 6000 >stdout 2>stderr &&
+	grep -q "^\[3/5\] train: fine-tuning the general model, 1 epoch" stdout &&
+	grep -q "^      from $SCHEDCAST_MODELS/general.h5$" stdout &&
+	grep -q "^\[4/5\] eval: the general and the fine-tuned model" stdout &&
+	schedcast info gen/model.h5 | grep -q "^initial model: *$SCHEDCAST_MODELS/general.h5" &&
+	test -s gen/eval-general.txt && test -s gen/report.html &&
+	grep -q "^  model     gen/model.h5 (fine-tuned from " stdout &&
+	check_verdict gen
+'
+
+test_expect_success 'a general model of other features is set aside, said so; given, it is refused' '
+	SCHEDCAST_MODELS=$TRASH/stale schedcast run --trace "$SAMPLE" -o st -e 1 -n 6000 \
+		>stdout 2>stderr &&
+	grep -q "^      the general model .*stale/general.h5 does not take these features" stdout &&
+	grep -q "train: fixed-point LSTM from scratch" stdout &&
+	check_verdict st &&
+	test_must_fail schedcast run --trace "$SAMPLE" -o st2 -e 1 -n 6000 \
+		--general stale/general.h5 >stdout 2>stderr &&
+	grep -q "cannot fine-tune .stale/general.h5. on .st2/windows.h5.: window length K=8" stderr &&
+	grep -q "stage 3/5 failed" stderr
+'
+
+test_expect_success '--general none trains from scratch; an unknown one stops the run' '
+	schedcast run --trace "$SAMPLE" -o none -e 1 -n 6000 --general none >stdout 2>stderr &&
+	grep -q "train: fixed-point LSTM from scratch" stdout &&
+	check_verdict none &&
+	test_must_fail schedcast run --trace "$SAMPLE" -o unk -e 1 -n 6000 --general nosuch \
+		>stdout 2>stderr &&
+	test_one_line_error stderr "cannot find the model"
 '
 
 test_expect_success 'a stage that fails stops the run: exit 1, naming the stage' '
