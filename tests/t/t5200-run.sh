@@ -152,6 +152,7 @@ test_expect_success 'without root it says so and uses the sample; a command it r
 	grep -q "cannot record here (not running as root): using the sample trace .*/mixed.h5" nr/stdout &&
 	grep -q "^schedcast run: done in" nr/stdout &&
 	test -s nr/out/report.html &&
+	tail -1 nr/stdout | grep -q "^verdict: fine-tuned model [0-9.]*%, general model [0-9.]*%, best baseline " &&
 	test_must_fail setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$SCHEDCAST" run -o nr/out2 -- true 2>nr/err &&
 	grep -q "cannot record .true.: not running as root" nr/err
