@@ -338,6 +338,15 @@ int ana_parse_split(const char *s, unsigned *mask);
  */
 int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
 		  const char *split_name, unsigned split_mask);
+/*
+ * ana_eval_file_online - ana_eval_file() with the model adapted online
+ * (online_lr > 0): it first takes a training step on every decision of the
+ * validation split when that split is not scored, then, in time order,
+ * scores each decision of split_mask and takes a step on it (prequential).
+ * The model row is named "<arith>, online".  online_lr 0: frozen.
+ */
+int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const char *model_path,
+			 const char *split_name, unsigned split_mask, double online_lr);
 
 /*
  * ana_eval_trace - as ana_eval_file(), but the decisions and their features

@@ -12,7 +12,7 @@
 #include "common/common.h"
 
 static const char eval_usage[] =
-	"usage: schedcast eval [-m model.h5] [--split test|val|all] [--json] windows.h5\n"
+	"usage: schedcast eval [-m model.h5] [--online] [--online-lr X] [--split test|val|all] [--json] windows.h5\n"
 	"\n"
 	"Top-1 and top-3 accuracy on contested decisions (two or more candidates) and\n"
 	"on all decisions, with 95% Wilson intervals, coverage, chance level, per-CPU\n"
@@ -23,6 +23,10 @@ static const char eval_usage[] =
 	"\n"
 	"    -m, --model FILE     the model to score (schedcast train), or a shipped one by\n"
 	"                         name: general (trained on every sample trace)\n"
+	"        --online         adapt the model online: after scoring a decision, one\n"
+	"                         training step on it (head and linear path); frozen and\n"
+	"                         online figures are printed side by side\n"
+	"        --online-lr X    the online steps' Adam learning rate (default 0.002)\n"
 	"    -s, --split SPLIT    decisions scored: test (default), val or all; the online\n"
 	"                         baselines learn from every earlier decision either way\n"
 	"    -j, --json           one JSON document (keys: man schedcast-eval)\n"
@@ -32,13 +36,40 @@ static const char eval_usage[] =
 	"    schedcast eval windows.h5\n"
 	"    schedcast eval -m model.h5 windows.h5\n"
 	"    schedcast eval -m general windows.h5\n"
+	"    schedcast eval -m model.h5 --online windows.h5\n"
 	"    schedcast eval -m model.h5 --split all --json windows.h5 >eval.json\n";
 
 struct eval_opts {
 	const char *model;
 	const char *split;
 	int json;
+	int online;
+	double online_lr;
 };
+
+/* frozen_vs_online - the two models on the same decisions, and what each has seen */
+static void frozen_vs_online(struct strbuf *out, const struct ana_eval *fz,
+			     const struct ana_eval *on)
+{
+	double n = (double)on->contested, lo, hi;
+	const struct ana_score *b = &on->bl[on->best];
+
+	strbuf_addf(out, "\nfrozen and online, contested top-1 on the same %llu decisions:\n",
+		    (unsigned long long)on->contested);
+	if (!on->contested)
+		return;
+	ana_wilson(fz->model.top1_c, n, &lo, &hi);
+	strbuf_addf(out, "  model, frozen    %5.1f%% [%.1f%%, %.1f%%]  has seen the training split "
+		    "(epoch chosen on validation)\n", 100 * fz->model.top1_c / n, 100 * lo, 100 * hi);
+	ana_wilson(on->model.top1_c, n, &lo, &hi);
+	strbuf_addf(out, "  model, online    %5.1f%% [%.1f%%, %.1f%%]  has also learnt from the "
+		    "validation split and each scored decision after scoring it\n",
+		    100 * on->model.top1_c / n, 100 * lo, 100 * hi);
+	ana_wilson(b->top1_c, n, &lo, &hi);
+	strbuf_addf(out, "  best baseline    %5.1f%% [%.1f%%, %.1f%%]  %s (most-frequent and markov "
+		    "learn from every earlier decision)\n", 100 * b->top1_c / n, 100 * lo, 100 * hi,
+		    ana_baseline_names[on->best]);
+}
 
 int cmd_eval(int argc, char **argv)
 {
@@ -46,12 +77,15 @@ int cmd_eval(int argc, char **argv)
 		{ "model", required_argument, NULL, 'm' },
 		{ "split", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "online", no_argument, NULL, 'O' },
+		{ "online-lr", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct eval_opts opts = {
-		.split = "test",
+		.split = "test", .online_lr = 0.002,
 	};
+	struct ana_eval frozen;
 	struct strbuf out = STRBUF_INIT;
 	struct ana_eval e;
 	char *model = NULL;
@@ -69,6 +103,16 @@ int cmd_eval(int argc, char **argv)
 		case 'j':
 			opts.json = 1;
 			break;
+		case 'O':
+			opts.online = 1;
+			break;
+		case 'L':
+			if (parse_double(optarg, &opts.online_lr) ||
+			    !(opts.online_lr >= 1e-6 && opts.online_lr < 1)) {
+				error("invalid value '%s' for --online-lr (1e-6 <= X < 1)", optarg);
+				return sc_usage(eval_usage, 1);
+			}
+			break;
 		case 'h':
 			return sc_usage(eval_usage, 0);
 		default:
@@ -83,10 +127,22 @@ int cmd_eval(int argc, char **argv)
 		error(optind >= argc ? "no windows file given" : "more than one windows file given");
 		return sc_usage(eval_usage, 1);
 	}
+	if (opts.online && !opts.model) {
+		error("--online needs a model (-m)");
+		return sc_usage(eval_usage, 1);
+	}
 	if (opts.model && !(model = sc_model_path(opts.model)))
 		return 1;
 	opts.model = model;
-	if (ana_eval_file(&e, argv[optind], opts.model, opts.split, mask)) {
+	if (opts.online && !opts.json &&
+	    ana_eval_file(&frozen, argv[optind], opts.model, opts.split, mask)) {
+		free(model);
+		return 1;
+	}
+	if (ana_eval_file_online(&e, argv[optind], opts.model, opts.split, mask,
+				 opts.online ? opts.online_lr : 0)) {
+		if (opts.online && !opts.json)
+			ana_eval_release(&frozen);
 		free(model);
 		return 1;
 	}
@@ -99,6 +155,10 @@ int cmd_eval(int argc, char **argv)
 		strbuf_addf(&out, "eval %s%s%s\n", argv[optind], opts.model ? " with model " : "",
 			    opts.model ? opts.model : "");
 		ana_eval_text(&e, &out);
+		if (opts.online) {
+			frozen_vs_online(&out, &frozen, &e);
+			ana_eval_release(&frozen);
+		}
 	}
 	fputs(out.buf, stdout);
 	strbuf_release(&out);

@@ -35,6 +35,7 @@ int ana_parse_split(const char *s, unsigned *mask)
 struct model_ctx {
 	const struct lstm_model *m;
 	struct lstm_cache *cache;	/* candidates mode */
+	struct lstm_online *online;	/* --online: a step after each scored decision */
 	int32_t *scores;	/* (LSTM_MAX_CAND or V) */
 	const char *path;
 };
@@ -66,11 +67,21 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 		return error("'%s': the model cannot score decision %llu", mc->path,
 			     (unsigned long long)i);
 	ana_top3(mc->scores, d->ncand, top);
+	if (mc->online)
+		lstm_online_step(mc->online,
+				 &w->window[d->cand_off * (uint64_t)w->K * (uint64_t)w->E],
+				 &w->state[d->cand_off * (uint64_t)w->S], d->ncand, d->label);
 	return 0;
 }
 
 int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
 		  const char *split_name, unsigned split_mask)
+{
+	return ana_eval_file_online(e, windows_path, model_path, split_name, split_mask, 0);
+}
+
+int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const char *model_path,
+			 const char *split_name, unsigned split_mask, double online_lr)
 {
 	struct ds_windows *w;
 	struct lstm_model *m = NULL;
@@ -90,11 +101,38 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 			goto out;
 		sh = lstm_model_shape(m);
 		mc.m = m;
-		if (sh->mode == DS_WIN_CANDIDATES)
+		if (online_lr > 0) {
+			if (sh->mode != DS_WIN_CANDIDATES) {
+				error("cannot adapt '%s' online: a sequence model", model_path);
+				goto out;
+			}
+			mc.online = lstm_online_new(m, online_lr);
+			if (!mc.online) {
+				error("cannot adapt '%s' online: learning rate %g", model_path,
+				      online_lr);
+				goto out;
+			}
+			/* the decisions between training and the scored ones: learnt, not scored */
+			for (uint64_t i = 0; i < w->n_dec && !((split_mask >> DS_SPLIT_VAL) & 1); i++) {
+				const struct ds_decision *d = &w->dec[i];
+
+				if (d->split != DS_SPLIT_VAL || d->ncand > LSTM_MAX_CAND)
+					continue;
+				lstm_online_step(mc.online,
+						 &w->window[d->cand_off * (uint64_t)w->K * w->E],
+						 &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
+						 d->label);
+			}
+		} else if (sh->mode == DS_WIN_CANDIDATES) {
 			mc.cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
+		}
+		if (mc.online)
+			mc.cache = lstm_online_cache(mc.online);
 		mc.scores = xcalloc(sh->mode == DS_WIN_SEQUENCE ? (size_t)sh->V : LSTM_MAX_CAND,
 				    sizeof(*mc.scores));
-		ana_eval_init(e, w->mode, model_path, sh->arith == LSTM_FLOAT ? "float" : "fixed",
+		ana_eval_init(e, w->mode, model_path,
+			      sh->arith == LSTM_FLOAT ? (mc.online ? "float, online" : "float")
+						      : (mc.online ? "fixed, online" : "fixed"),
 			      split_name);
 	} else {
 		ana_eval_init(e, w->mode, NULL, NULL, split_name);
@@ -108,7 +146,10 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 	ret = 0;
 out:
 	free(mc.scores);
-	lstm_cache_free(mc.cache);
+	if (mc.online)
+		lstm_online_free(mc.online);	/* frees its cache */
+	else
+		lstm_cache_free(mc.cache);
 	lstm_model_free(m);
 	ds_windows_free(w);
 	return ret;

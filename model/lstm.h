@@ -161,4 +161,28 @@ int lstm_model_fixed_view(const struct lstm_model *m, struct lstm_fixed_view *v)
 /* lstm_encode_fixed - the encoder's output h (H, Q3.12) for one raw (K, E) window */
 void lstm_encode_fixed(const struct lstm_model *m, const int16_t *window, int16_t *h);
 
+/*
+ * struct lstm_online - online adaptation of a candidates model (model/online.c):
+ * after a decision is scored, lstm_online_step() takes one training step on
+ * it (Adam, batch of one, learning rate lr), on the head and the linear
+ * path; the encoder is frozen, so lstm_online_cache() (the cache to score
+ * with) stays valid.  The model m is modified in place: it must not be
+ * shared with another thread meanwhile.  NULL for a sequence model or an lr
+ * outside (0, 1).  Free with lstm_online_free() (NULL is a no-op) before m.
+ */
+struct lstm_online;
+
+struct lstm_online *lstm_online_new(struct lstm_model *m, double lr);
+void lstm_online_free(struct lstm_online *o);
+struct lstm_cache *lstm_online_cache(struct lstm_online *o);
+/*
+ * lstm_online_step - one step on a scored decision (raw window (ncand, K, E)
+ * and state (ncand, S), label the pick): 1 when taken, 0 when the decision
+ * cannot train (fewer than two candidates, pick not among them)
+ */
+int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t *state,
+		     int ncand, int label);
+/* lstm_online_steps - steps taken so far */
+uint64_t lstm_online_steps(const struct lstm_online *o);
+
 #endif /* SC_MODEL_LSTM_H */

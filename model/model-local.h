@@ -390,6 +390,12 @@ int lstm_model_check_init(const struct lstm_model *m, const struct ds_windows *w
 			  const char *wpath, const char *mpath);
 void lstm_model_release(struct lstm_model *m);
 
+/*
+ * lstm_cache_encode - the encoder's output for window through cache c: hq
+ * (H, Q3.12) for a fixed model, hf (H) for a float one
+ */
+void lstm_cache_encode(struct lstm_cache *c, const int16_t *window, q3_12_t *hq, double *hf);
+
 /* ---- training (model/train.c) ------------------------------------------- */
 
 struct lstm_train_opts {

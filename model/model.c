@@ -387,6 +387,16 @@ static size_t cache_slot(struct lstm_cache *c, const int16_t *window)
 	return slot;
 }
 
+void lstm_cache_encode(struct lstm_cache *c, const int16_t *window, q3_12_t *hq, double *hf)
+{
+	size_t slot = cache_slot(c, window), H = (size_t)c->m->net.sh.H;
+
+	if (c->hq)
+		memcpy(hq, c->hq + slot * H, H * sizeof(*hq));
+	else
+		memcpy(hf, c->hf + slot * H, H * sizeof(*hf));
+}
+
 int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
 			const int16_t *state, int ncand, int32_t *scores)
 {

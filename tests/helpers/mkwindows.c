@@ -6,6 +6,7 @@
  *   mkwindows [-s] [-n DECISIONS] [-K N] [-r SEED] [-x NAME] OUT.h5
  *     -s   sequence mode (the next pick follows the last in a cycle)
  *     -x   rename state feature 1 to NAME (a file a model must refuse)
+ *     -d   drift: in the test split the shortest-queued candidate wins
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +21,19 @@ int main(int argc, char **argv)
 	struct ds_windows *w;
 	struct ds_windows_writer *wr;
 	uint64_t n = 2000, seed = 1;
-	int c, seq = 0, K = 4, ret = 0;
+	int c, seq = 0, K = 4, ret = 0, drift = 0;
 	const char *rename_to = NULL;
 
-	while ((c = getopt(argc, argv, "sn:K:r:x:")) != -1) {
+	while ((c = getopt(argc, argv, "sdn:K:r:x:")) != -1) {
 		switch (c) {
 		case 's': seq = 1; break;
+		case 'd': drift = 1; break;
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 'K': K = atoi(optarg); break;
 		case 'r': seed = strtoull(optarg, NULL, 10); break;
 		case 'x': rename_to = optarg; break;
 		default:
-			fprintf(stderr, "usage: mkwindows [-s] [-n N] [-K N] [-r SEED] [-x NAME] OUT.h5\n");
+			fprintf(stderr, "usage: mkwindows [-s] [-d] [-n N] [-K N] [-r SEED] [-x NAME] OUT.h5\n");
 			return 2;
 		}
 	}
@@ -40,6 +42,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	w = seq ? synth_sequence(n, 6, 8, seed) : synth_candidates(n, K, 3, 3, seed);
+	for (uint64_t i = 0; i < w->n_dec && drift && !seq; i++) {
+		struct ds_decision *d = &w->dec[i];
+		int lo = 0;
+
+		if (d->split != DS_SPLIT_TEST)
+			continue;
+		for (int j = 1; j < d->ncand; j++)
+			if (w->state[(d->cand_off + j) * w->S] < w->state[(d->cand_off + lo) * w->S])
+				lo = j;
+		d->label = lo;
+	}
 	if (rename_to && !seq) {
 		free(w->state_names[1]);
 		w->state_names[1] = xstrdup(rename_to);

@@ -138,6 +138,22 @@ test_expect_success 'hostile comms: eval JSON is valid UTF-8, text has no contro
 	EOP
 '
 
+test_expect_success '--online: the model follows a rule that flips in the test split' '
+	"$TEST_TOP/build/tests/mkwindows" -d -n 3000 drift.h5 &&
+	schedcast train -q -o drift-model.h5 --hidden 8 --epochs 1 drift.h5 >/dev/null &&
+	schedcast eval -m drift-model.h5 --online --online-lr 0.01 drift.h5 >on &&
+	grep -q "^  model (fixed, online)" on &&
+	frozen=$(sed -n "s/^  model, frozen *\([0-9.]*\)%.*/\1/p" on) &&
+	online=$(sed -n "s/^  model, online *\([0-9.]*\)%.*/\1/p" on) &&
+	best=$(sed -n "s/^  best baseline *\([0-9.]*\)%.*/\1/p" on) &&
+	echo "frozen $frozen online $online best baseline $best" &&
+	awk -v f="$frozen" -v o="$online" -v b="$best" "BEGIN { exit !(f < 5 && o > 80 && o > b) }" &&
+	schedcast eval -m drift-model.h5 --online --json drift.h5 >on.json &&
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert \"online\" in json.dumps(d)" on.json &&
+	test_usage_error schedcast eval --online drift.h5 2>/dev/null &&
+	test_usage_error schedcast eval -m drift-model.h5 --online-lr 2 drift.h5 2>/dev/null
+'
+
 test_expect_success 'bad inputs: one line naming the file, exit 1' '
 	test_must_fail schedcast eval "$D/windows-newer.h5" 2>err &&
 	test_one_line_error err windows-newer.h5 && grep -q newer err &&
