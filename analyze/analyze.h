@@ -120,6 +120,11 @@ struct ana_task_stats {
 	uint64_t delay_woken;	/* delay samples that began with a wakeup */
 	uint64_t delay_preempted;	/* ... with a switch-out while runnable */
 	uint64_t delay_unmeasured;	/* waits that ended in an unrecorded switch-in */
+	struct ana_summary wake_lat;	/* the delays that began with a wakeup */
+	struct ana_summary preempt_delay;	/* ... with a switch-out while runnable */
+	uint64_t max_delay_start, max_delay_end;	/* the longest delay, as perf sched
+							   latency's "max delay start/end" */
+	int32_t tgid;		/* thread group from the task table, -1 unknown */
 	uint64_t sleep_ns;	/* switch-out sleeping to the next wakeup */
 	uint64_t wakeups;	/* sleeping to runnable transitions seen */
 	uint64_t migrations;	/* sched_migrate_task events for the pid */
@@ -149,8 +154,12 @@ struct ana_trace_stats {
 	uint64_t nr_switches;	/* sched_switch events */
 	double switch_rate;	/* nr_switches per second of span */
 	struct ana_summary delay;	/* every task's delay samples */
+	struct ana_summary wake_lat, preempt_delay;	/* split by how the wait began */
 	uint64_t delay_unmeasured;
 	uint64_t lost_total;
+	uint64_t *migrations;	/* (nr_cpus * nr_cpus) [orig * nr_cpus + dest], NULL
+				   for more than 1024 CPUs */
+	int group_by;		/* enum ana_group_by: the text report's grouped table */
 	int has_wakeups;	/* the trace recorded sched_waking or sched_wakeup */
 	int nr_cpus;
 	struct ana_cpu_stats *cpus;	/* (nr_cpus) */
@@ -372,6 +381,8 @@ void ana_eval_json(const struct ana_eval *e, struct strbuf *out);
 void ana_eval_json_fields(const struct ana_eval *e, struct json_writer *jw);
 
 enum ana_format { ANA_FMT_TEXT, ANA_FMT_JSON, ANA_FMT_CSV, ANA_FMT_HTML };
+/* report --by: tasks grouped by thread group (tgid, from the task table) or by comm */
+enum ana_group_by { ANA_BY_TASK, ANA_BY_PROCESS, ANA_BY_COMM };
 
 /*
  * ana_report_render - the trace report in format fmt; e (may be NULL) adds

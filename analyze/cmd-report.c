@@ -11,9 +11,10 @@
 #include "analyze/analyze.h"
 #include "builtin.h"
 #include "common/common.h"
+#include "data/filter.h"
 
 static const char report_usage[] =
-	"usage: schedcast report [--format text|json|csv|html] [-o FILE] TRACE.h5 [--windows windows.h5] [--model model.h5]\n"
+	"usage: schedcast report [--format text|json|csv|html] [-o FILE] [--by process|comm] [--pid LIST] [--tid LIST] [--comm GLOB] TRACE.h5 [--windows windows.h5] [--model model.h5]\n"
 	"\n"
 	"Per task: run time, switches, scheduling delay (avg, p50/p90/p99, max), run\n"
 	"bursts, sleep, migrations, preemptions; per CPU: utilisation, idle time, idle\n"
@@ -29,6 +30,10 @@ static const char report_usage[] =
 	"    -s, --split SPLIT    decisions scored: test (default), val or all\n"
 	"    -n, --top N          tasks listed in text and html (default 25, 0 = all)\n"
 	"    -a, --all            list every task (--top 0)\n"
+	"    -b, --by WHAT        also a table per process (thread group) or per comm\n"
+	"    --pid LIST           only these processes (thread groups), \"10,42\"\n"
+	"    --tid LIST           only these threads\n"
+	"    --comm GLOB          only tasks whose comm matches (fnmatch; repeatable)\n"
 	"    -h, --help           show this help\n"
 	"\n"
 	"EXAMPLES\n"
@@ -68,6 +73,10 @@ int cmd_report(int argc, char **argv)
 		{ "split", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "pid", required_argument, NULL, DS_FILTER_OPT_PID },
+		{ "tid", required_argument, NULL, DS_FILTER_OPT_TID },
+		{ "comm", required_argument, NULL, DS_FILTER_OPT_COMM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -79,6 +88,8 @@ int cmd_report(int argc, char **argv)
 	};
 	struct ana_trace_stats st;
 	struct ana_eval ev, *e = NULL;
+	struct ds_filter filter = DS_FILTER_INIT;
+	int by = ANA_BY_TASK;
 	struct strbuf out = STRBUF_INIT;
 	struct sc_outfile of;
 	const char *trace = NULL;
@@ -87,13 +98,13 @@ int cmd_report(int argc, char **argv)
 	int c, ret = 1;
 
 	while (optind < argc) {
-		c = getopt_long(argc, argv, "+f:o:w:m:s:n:ah", longopts, NULL);
+		c = getopt_long(argc, argv, "+f:o:w:m:s:n:ab:h", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
 			if (trace) {
 				error("more than one trace given ('%s', '%s')", trace, argv[optind]);
-				return sc_usage(report_usage, 1);
+				goto usage;
 			}
 			trace = argv[optind++];
 			continue;
@@ -102,7 +113,7 @@ int cmd_report(int argc, char **argv)
 		case 'f':
 			if (parse_format(optarg, &opts.format)) {
 				error("unknown format '%s' (text, json, csv or html)", optarg);
-				return sc_usage(report_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'o':
@@ -120,42 +131,79 @@ int cmd_report(int argc, char **argv)
 		case 'n':
 			if (parse_int(optarg, 0, 1 << 30, &opts.top)) {
 				error("bad --top '%s': a count", optarg);
-				return sc_usage(report_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'a':
 			opts.top = 0;
 			break;
+		case 'b':
+			if (!strcmp(optarg, "process"))
+				by = ANA_BY_PROCESS;
+			else if (!strcmp(optarg, "comm"))
+				by = ANA_BY_COMM;
+			else {
+				error("bad --by '%s': process or comm", optarg);
+				goto usage;
+			}
+			break;
+		case DS_FILTER_OPT_PID:
+		case DS_FILTER_OPT_TID:
+		case DS_FILTER_OPT_COMM:
+			if (ds_filter_option(&filter, c, optarg) < 0)
+				goto usage;
+			break;
 		case 'h':
+			ds_filter_release(&filter);
 			return sc_usage(report_usage, 0);
 		default:
-			return sc_usage(report_usage, 1);
+			goto usage;
 		}
 	}
 	if (!trace) {
 		error("no trace given");
-		return sc_usage(report_usage, 1);
+		goto usage;
 	}
 	if (ana_parse_split(opts.split, &split_mask)) {
 		error("unknown split '%s' (test, val or all)", opts.split);
-		return sc_usage(report_usage, 1);
+		goto usage;
 	}
-	if (opts.model && !(model = sc_model_path(opts.model)))
+	if (opts.model && !(model = sc_model_path(opts.model))) {
+		ds_filter_release(&filter);
 		return 1;
+	}
 	opts.model = model;
 	{
 		const char *inputs[] = { trace, opts.windows, opts.model };
 
 		if (sc_check_output(opts.output, inputs, ARRAY_SIZE(inputs))) {
 			free(model);
+			ds_filter_release(&filter);
 			return 1;
 		}
 	}
 
 	if (ana_trace_stats_compute(trace, &st)) {
 		free(model);
+		ds_filter_release(&filter);
 		return 1;
 	}
+	st.group_by = by;
+	if (ds_filter_any_task(&filter)) {
+		/* the task tables (and groups) keep the chosen tasks; CPUs and totals stay whole */
+		uint64_t n = 0;
+
+		for (uint64_t i = 0; i < st.nr_tasks; i++) {
+			struct ana_task_stats *t = &st.tasks[i];
+
+			if (ds_filter_task(&filter, t->pid, t->tgid, t->comm))
+				st.tasks[n++] = *t;
+			else
+				ana_hist_free(t->delays);
+		}
+		st.nr_tasks = n;
+	}
+	ds_filter_release(&filter);
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */
 		int r = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,
@@ -184,4 +232,7 @@ out:
 	ana_trace_stats_release(&st);
 	free(model);
 	return ret;
+usage:
+	ds_filter_release(&filter);
+	return sc_usage(report_usage, 1);
 }

@@ -174,7 +174,24 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 	json_u64(&jw, "lost_total", st->lost_total);
 	json_bool(&jw, "has_wakeups", st->has_wakeups);
 	summary(&jw, "delay", &st->delay);
+	summary(&jw, "wakeup_latency", &st->wake_lat);
+	summary(&jw, "preemption_delay", &st->preempt_delay);
 	json_u64(&jw, "delay_unmeasured", st->delay_unmeasured);
+	json_array_begin(&jw, "migrations_by_cpu_pair");
+	for (int a = 0; st->migrations && a < st->nr_cpus; a++) {
+		for (int b = 0; b < st->nr_cpus; b++) {
+			uint64_t n = st->migrations[(size_t)a * (size_t)st->nr_cpus + (size_t)b];
+
+			if (!n)
+				continue;
+			json_object_begin(&jw, NULL);
+			json_u64(&jw, "from", (uint64_t)a);
+			json_u64(&jw, "to", (uint64_t)b);
+			json_u64(&jw, "count", n);
+			json_object_end(&jw);
+		}
+	}
+	json_array_end(&jw);
 	json_array_begin(&jw, "cpus");
 	for (int i = 0; i < st->nr_cpus; i++) {
 		const struct ana_cpu_stats *c = &st->cpus[i];
@@ -203,6 +220,8 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 
 		json_object_begin(&jw, NULL);
 		json_u64(&jw, "pid", (uint64_t)t->pid);
+		if (t->tgid >= 0)
+			json_u64(&jw, "tgid", (uint64_t)t->tgid);
 		json_str(&jw, "comm", t->comm);
 		json_u64(&jw, "run_ns", t->run_ns);
 		json_u64(&jw, "switches", t->switches);
@@ -216,6 +235,12 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 		json_u64(&jw, "delay_woken", t->delay_woken);
 		json_u64(&jw, "delay_preempted", t->delay_preempted);
 		json_u64(&jw, "delay_unmeasured", t->delay_unmeasured);
+		summary(&jw, "wakeup_latency", &t->wake_lat);
+		summary(&jw, "preemption_delay", &t->preempt_delay);
+		if (t->delay.n) {
+			json_u64(&jw, "max_delay_start_ns", t->max_delay_start);
+			json_u64(&jw, "max_delay_end_ns", t->max_delay_end);
+		}
 		json_u64(&jw, "sleep_ns", t->sleep_ns);
 		json_u64(&jw, "wakeups", t->wakeups);
 		json_u64(&jw, "migrations", t->migrations);

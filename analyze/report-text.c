@@ -3,6 +3,7 @@
  * Plain-text rendering: the trace report and the evaluation summary.  Column
  * layouts are fixed so that golden tests can compare them byte for byte.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyze/analyze-local.h"
@@ -123,6 +124,120 @@ static void summary_cols(struct strbuf *out, const struct ana_summary *s)
 	ms(out, s->max, 9);
 }
 
+/* migration_pairs - sched_migrate_task counts by (from, to) CPU, most first */
+static void migration_pairs(const struct ana_trace_stats *st, struct strbuf *out)
+{
+	uint64_t total = 0;
+	int n = 0;
+
+	for (size_t i = 0; st->migrations && i < (size_t)st->nr_cpus * (size_t)st->nr_cpus; i++)
+		total += st->migrations[i];
+	strbuf_addf(out, "\nmigrations by CPU pair: %llu\n", (unsigned long long)total);
+	for (int a = 0; total && a < st->nr_cpus; a++) {
+		for (int b = 0; b < st->nr_cpus; b++) {
+			uint64_t m = st->migrations[(size_t)a * (size_t)st->nr_cpus + (size_t)b];
+
+			if (!m)
+				continue;
+			strbuf_addf(out, "%s  cpu%d -> cpu%d %8llu", n && n % 3 == 0 ? "\n" : "", a, b,
+				    (unsigned long long)m);
+			n++;
+		}
+	}
+	if (n)
+		strbuf_addch(out, '\n');
+}
+
+struct group {
+	int32_t key;		/* tgid (process) */
+	char comm[DS_COMM_LEN];
+	uint64_t threads, run_ns, switches, migrations, preemptions;
+	struct ana_hist delays;
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->run_ns != y->run_ns)
+		return x->run_ns > y->run_ns ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/*
+ * by_group_table - report --by process|comm: the tasks summed per thread group
+ * (a task whose tgid is not known is its own group) or per comm, named as
+ * perf sched latency names them, "comm:(N threads)".
+ */
+static void by_group_table(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
+{
+	int by_comm = st->group_by == ANA_BY_COMM;
+	struct group *g = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (uint64_t i = 0; i < st->nr_tasks; i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+		int32_t key = t->tgid >= 0 ? t->tgid : t->pid;
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (by_comm ? !strcmp(g[j].comm, t->comm) : g[j].key == key)
+				break;
+		if (j == n) {
+			ALLOC_GROW(g, n + 1, alloc);
+			memset(&g[n], 0, sizeof(g[n]));
+			g[n].key = by_comm ? -1 : key;
+			memcpy(g[n].comm, t->comm, DS_COMM_LEN);
+			n++;
+		}
+		/* a process is named by its leader's comm when the leader is seen */
+		if (!by_comm && t->pid == key)
+			memcpy(g[j].comm, t->comm, DS_COMM_LEN);
+		g[j].threads++;
+		g[j].run_ns += t->run_ns;
+		g[j].switches += t->switches;
+		g[j].migrations += t->migrations;
+		g[j].preemptions += t->preemptions;
+		if (t->delays)
+			ana_hist_merge(&g[j].delays, t->delays);
+	}
+	qsort(g, n, sizeof(*g), cmp_group);
+	strbuf_addf(out, "\nper %s (ms; most run time first", by_comm ? "comm" : "process");
+	if (top && n > top)
+		strbuf_addf(out, ", top %llu of %zu", (unsigned long long)top, n);
+	strbuf_addf(out, ")\n  %7s %-24s %10s %7s %7s %9s %9s %9s %5s %5s\n",
+		    by_comm ? "" : "tgid", by_comm ? "comm:(threads)" : "comm:(threads)", "run",
+		    "switch", "delays", "dly-avg", "dly-p99", "dly-max", "migr", "preem");
+	for (size_t i = 0; i < n; i++) {
+		struct ana_summary d;
+		char safe[SC_SAFE_SIZE(DS_COMM_LEN)], name[SC_SAFE_SIZE(DS_COMM_LEN) + 32];
+
+		ana_hist_summarize(&d, &g[i].delays);
+		ana_hist_release(&g[i].delays);
+		if (top && i >= top)
+			continue;
+		snprintf(name, sizeof(name), "%s:(%llu thread%s)",
+			 sc_safe_str(safe, sizeof(safe), g[i].comm), (unsigned long long)g[i].threads,
+			 g[i].threads == 1 ? "" : "s");
+		if (by_comm)
+			strbuf_addf(out, "  %7s %-24s", "", name);
+		else
+			strbuf_addf(out, "  %7d %-24s", g[i].key, name);
+		ms(out, g[i].run_ns, 10);
+		strbuf_addf(out, " %7llu %7llu", (unsigned long long)g[i].switches,
+			    (unsigned long long)d.n);
+		ms(out, (uint64_t)(d.avg + 0.5), 9);
+		ms(out, d.p99, 9);
+		ms(out, d.max, 9);
+		strbuf_addf(out, " %5llu %5llu\n", (unsigned long long)g[i].migrations,
+			    (unsigned long long)g[i].preemptions);
+	}
+	if (top && n > top)
+		strbuf_addf(out, "  (%llu %s left out: --all shows every one, --top N the first N)\n",
+			    (unsigned long long)(n - top), by_comm ? "comms" : "processes");
+	free(g);
+}
+
 /* tasks_left_out - say how many tasks a --top limited table does not show, and how to see them */
 static void tasks_left_out(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
 {
@@ -149,6 +264,10 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		    "p90", "p99", "max");
 	strbuf_addf(out, "  all tasks            %8llu", (unsigned long long)st->delay.n);
 	summary_cols(out, &st->delay);
+	strbuf_addf(out, "\n  wakeup latency       %8llu", (unsigned long long)st->wake_lat.n);
+	summary_cols(out, &st->wake_lat);
+	strbuf_addf(out, "\n  preemption delay     %8llu", (unsigned long long)st->preempt_delay.n);
+	summary_cols(out, &st->preempt_delay);
 	strbuf_addf(out, "\n  unmeasured waits (switch-in not recorded): %llu\n",
 		    (unsigned long long)st->delay_unmeasured);
 
@@ -165,6 +284,10 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 			    (unsigned long long)c->inferred, c->rq_avg, c->rq_max,
 			    (unsigned long long)c->lost);
 	}
+
+	migration_pairs(st, out);
+	if (st->group_by != ANA_BY_TASK)
+		by_group_table(st, out, top);
 
 	strbuf_addf(out, "\nper task (ms; most run time first");
 	if (top && st->nr_tasks > top)
@@ -191,8 +314,9 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 	}
 	tasks_left_out(st, out, top);
 
-	strbuf_addf(out, "\nscheduling delay per task (ms)\n  %7s %-15s %7s %9s %9s %9s %9s %9s\n",
-		    "pid", "comm", "delays", "avg", "p50", "p90", "p99", "max");
+	strbuf_addf(out, "\nscheduling delay per task (ms; max-at: when the longest became runnable, s)"
+			 "\n  %7s %-15s %7s %9s %9s %9s %9s %9s %15s\n",
+		    "pid", "comm", "delays", "avg", "p50", "p90", "p99", "max", "max-at");
 	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
 		const struct ana_task_stats *t = &st->tasks[i];
 		char comm[SC_SAFE_SIZE(sizeof(t->comm))];
@@ -200,6 +324,10 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		strbuf_addf(out, "  %7d %s %7llu", t->pid, sc_safe_pad(comm, sizeof(comm), t->comm, 15),
 			    (unsigned long long)t->delay.n);
 		summary_cols(out, &t->delay);
+		if (t->delay.n)
+			strbuf_addf(out, " %8llu.%06llu",
+				    (unsigned long long)(t->max_delay_start / NSEC_PER_SEC),
+				    (unsigned long long)(t->max_delay_start % NSEC_PER_SEC / 1000));
 		strbuf_addch(out, '\n');
 	}
 

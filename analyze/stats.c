@@ -36,6 +36,7 @@ struct task {
 	int woken;		/* current wait began with a wakeup (else a preemption) */
 	uint64_t since;		/* start of the current run, wait or sleep */
 	struct ana_hist bursts, delays;
+	struct ana_hist wakes, preempts;	/* delays split by how the wait began */
 };
 
 struct cpu {
@@ -263,11 +264,20 @@ static void start_run(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts,
 			t->st.delay_unmeasured++;
 			c->st->delay_unmeasured++;
 		} else {
-			ana_hist_add(&t->delays, ts > t->since ? ts - t->since : 0);
-			if (t->woken)
+			uint64_t d = ts > t->since ? ts - t->since : 0;
+
+			if (!t->delays.n || d > t->delays.max) {
+				t->st.max_delay_start = t->since;
+				t->st.max_delay_end = ts;
+			}
+			ana_hist_add(&t->delays, d);
+			if (t->woken) {
 				t->st.delay_woken++;
-			else
+				ana_hist_add(&t->wakes, d);
+			} else {
 				t->st.delay_preempted++;
+				ana_hist_add(&t->preempts, d);
+			}
 		}
 		dequeue(c, t);
 	} else if (t->state == T_RUNNING && t->cpu >= 0 && t->cpu != cpu &&
@@ -383,6 +393,10 @@ static void on_migrate(struct stats_ctx *c, const struct ds_event *ev)
 	if (!t)
 		return;
 	t->st.migrations++;
+	if (c->st->migrations && ev->orig_cpu >= 0 && ev->orig_cpu < c->st->nr_cpus && ev->dest_cpu >= 0 &&
+	    ev->dest_cpu < c->st->nr_cpus)
+		c->st->migrations[(size_t)ev->orig_cpu * (size_t)c->st->nr_cpus +
+				  (size_t)ev->dest_cpu]++;
 	if (t->state == T_QUEUED && ev->dest_cpu >= 0 && ev->dest_cpu < c->st->nr_cpus) {
 		uint64_t since = t->since;
 		int woken = t->woken;
@@ -419,7 +433,7 @@ static int cmp_task(const void *a, const void *b)
 static void finish(struct stats_ctx *c)
 {
 	struct ana_trace_stats *st = c->st;
-	struct ana_hist all = { 0 };
+	struct ana_hist all = { 0 }, wakes = { 0 }, preempts = { 0 };
 	double span = st->span_ns ? (double)st->span_ns : 1;
 
 	advance(c, st->end_ns);
@@ -440,6 +454,12 @@ static void finish(struct stats_ctx *c)
 		ana_hist_summarize(&t->st.burst, &t->bursts);
 		ana_hist_summarize(&t->st.delay, &t->delays);
 		ana_hist_merge(&all, &t->delays);
+		ana_hist_summarize(&t->st.wake_lat, &t->wakes);
+		ana_hist_summarize(&t->st.preempt_delay, &t->preempts);
+		ana_hist_merge(&wakes, &t->wakes);
+		ana_hist_merge(&preempts, &t->preempts);
+		ana_hist_release(&t->wakes);
+		ana_hist_release(&t->preempts);
 		/* the delays move to the result, which owns them from here */
 		t->st.delays = xmalloc(sizeof(*t->st.delays));
 		*t->st.delays = t->delays;
@@ -449,7 +469,11 @@ static void finish(struct stats_ctx *c)
 	}
 	qsort(st->tasks, st->nr_tasks, sizeof(*st->tasks), cmp_task);
 	ana_hist_summarize(&st->delay, &all);
+	ana_hist_summarize(&st->wake_lat, &wakes);
+	ana_hist_summarize(&st->preempt_delay, &preempts);
 	ana_hist_release(&all);
+	ana_hist_release(&wakes);
+	ana_hist_release(&preempts);
 }
 
 int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
@@ -494,6 +518,10 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 		st->end_ns = st->start_ns;
 	st->span_ns = st->end_ns - st->start_ns;
 	st->cpus = xcalloc((size_t)st->nr_cpus, sizeof(*st->cpus));
+	/* migrations by CPU pair: a square, so not for a crafted CPU count */
+	if (st->nr_cpus <= 1024)
+		st->migrations = xcalloc((size_t)st->nr_cpus * (size_t)st->nr_cpus,
+					 sizeof(*st->migrations));
 	c.cpus = xcalloc((size_t)st->nr_cpus, sizeof(*c.cpus));
 	lost = ds_trace_lost(r);
 	for (int i = 0; i < st->nr_cpus; i++) {
@@ -557,6 +585,23 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	for (uint64_t i = 0; i < c.nr_tasks && ret; i++) {
 		ana_hist_release(&c.tasks[i].bursts);
 		ana_hist_release(&c.tasks[i].delays);
+		ana_hist_release(&c.tasks[i].wakes);
+		ana_hist_release(&c.tasks[i].preempts);
+	}
+	if (ret == 0) {
+		/* thread groups from the task table (report --by process) */
+		uint64_t nt;
+		const struct ds_task *tt = ds_trace_tasks(r, &nt);
+
+		for (uint64_t i = 0; i < st->nr_tasks; i++) {
+			st->tasks[i].tgid = -1;
+			for (uint64_t j = 0; tt && j < nt; j++) {
+				if (tt[j].pid == st->tasks[i].pid && tt[j].tgid >= 0) {
+					st->tasks[i].tgid = tt[j].tgid;
+					break;
+				}
+			}
+		}
 	}
 	free(c.tasks);
 	free(c.cpus);
@@ -578,6 +623,7 @@ void ana_trace_stats_release(struct ana_trace_stats *st)
 		ana_hist_free(st->tasks[i].delays);
 	free(st->tasks);
 	free(st->cpus);
+	free(st->migrations);
 	free(st->path);
 	memset(st, 0, sizeof(*st));
 }
