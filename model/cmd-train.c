@@ -16,7 +16,7 @@
 
 static const char train_usage[] =
 	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--lr X] "
-	"[--linear-epochs N] [--arith fixed|float] [--seed N] [--threads N] "
+	"[--linear-epochs N] [--arith fixed|float] [--seed N] [--threads N] [--shuffle-buffer N] "
 	"[--resume | --init MODEL] windows.h5\n"
 	"\n"
 	"Train the LSTM on the training split of a windows file (made by schedcast\n"
@@ -41,8 +41,11 @@ static const char train_usage[] =
 	"        --arith A        fixed (integers only, the default) or float (double\n"
 	"                         reference)\n"
 	"        --seed N         seed of the initial weights and the batch order (default 1)\n"
-	"        --threads N      training threads (default 2); the same seed and threads\n"
-	"                         give a bit-identical model\n"
+	"        --threads N      training threads (default: the online CPUs); the same\n"
+	"                         seed and threads give a bit-identical model (fixed:\n"
+	"                         any number of threads)\n"
+	"        --shuffle-buffer N  candidates mode: candidates held in memory at once,\n"
+	"                         the decisions shuffled within them (default 524288)\n"
 	"        --resume         continue from the checkpoint in the output file\n"
 	"        --init MODEL     fine-tune: start from MODEL's weights and normalisation\n"
 	"                         (its inputs must be the windows'; hidden, head, embed\n"
@@ -60,6 +63,7 @@ static const char train_usage[] =
 struct train_opts {
 	const char *out;
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
+	int buffer;
 	const char *init;
 	unsigned set;		/* SET_* bits: options given on the command line */
 	int linear_epochs;
@@ -124,7 +128,7 @@ static int init_shape(struct train_opts *o)
 static int do_train(int argc, char **argv, char **init_path)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
-	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR };
+	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
@@ -139,6 +143,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		{ "patience", required_argument, NULL, O_PATIENCE },
 		{ "linear-epochs", required_argument, NULL, O_LINEAR },
 		{ "resume", no_argument, NULL, O_RESUME },
+		{ "shuffle-buffer", required_argument, NULL, O_BUFFER },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -146,12 +151,14 @@ static int do_train(int argc, char **argv, char **init_path)
 	};
 	struct train_opts opts = {
 		.out = "model.h5", .hidden = 32, .head = 16, .embed = 8, .epochs = 20,
-		.batch = 32, .patience = 3, .threads = 2, .arith = LSTM_FIXED, .seed = 1,
+		.batch = 32, .patience = 3, .threads = 0, .arith = LSTM_FIXED, .seed = 1,
 		.lr = 0.01, .linear_epochs = 5,
 	};
 	struct lstm_train_opts to;
 	struct lstm_train_result res;
-	struct ds_windows *w;
+	const struct ds_windows *w;
+	struct ds_windows *loaded = NULL;
+	struct ds_windows_reader *rd;
 	struct sigaction sa, old_int, old_term, old_hup;
 	char *cmdline;
 	int c, ret;
@@ -214,6 +221,10 @@ static int do_train(int argc, char **argv, char **init_path)
 			if (parse_u64(optarg, &opts.seed))
 				return bad_value("--seed", optarg);
 			break;
+		case O_BUFFER:
+			if (parse_int(optarg, 1, 1 << 30, &opts.buffer))
+				return bad_value("--shuffle-buffer", optarg);
+			break;
 		case O_RESUME:
 			opts.resume = 1;
 			break;
@@ -228,6 +239,11 @@ static int do_train(int argc, char **argv, char **init_path)
 		default:
 			return sc_usage(train_usage, 1);
 		}
+	}
+	if (!opts.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		opts.threads = (int)SC_MAX(1L, SC_MIN(n, 64L));
 	}
 	if (argc - optind != 1) {
 		error(optind >= argc ? "no windows file given" : "too many arguments");
@@ -251,9 +267,22 @@ static int do_train(int argc, char **argv, char **init_path)
 	if (opts.resume && access(opts.out, F_OK))
 		die("cannot resume: '%s' does not exist", opts.out);
 
-	w = ds_windows_load(argv[optind]);
-	if (!w)
+	/*
+	 * Candidates mode streams the file (only its header is read here);
+	 * sequence mode, one int32 and one int16 per pick, is loaded whole.
+	 */
+	rd = ds_windows_open(argv[optind]);
+	if (!rd)
 		return 1;
+	if (ds_windows_header(rd)->mode == DS_WIN_SEQUENCE) {
+		ds_windows_close(rd);
+		rd = NULL;
+		w = loaded = ds_windows_load(argv[optind]);
+		if (!w)
+			return 1;
+	} else {
+		w = ds_windows_header(rd);
+	}
 
 	cmdline = sc_cmdline(argc, argv);
 	to = (struct lstm_train_opts){
@@ -261,6 +290,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
 		.linear_epochs = opts.linear_epochs,
+		.buffer = (uint64_t)opts.buffer,
 		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
 		.init = opts.init, .progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
 		.stop = &stop_requested, .command_line = cmdline,
@@ -278,7 +308,8 @@ static int do_train(int argc, char **argv, char **init_path)
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	free(cmdline);
-	ds_windows_free(w);
+	ds_windows_free(loaded);
+	ds_windows_close(rd);
 	if (ret)
 		return 1;
 	if (res.interrupted) {

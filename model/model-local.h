@@ -162,6 +162,11 @@ static inline q3_12_t lstm_norm_apply(const struct lstm_norm *nm, int f, int16_t
 /* lstm_norm_fit - mean and std of column f of rows (n, stride); integer only */
 void lstm_norm_fit(struct lstm_norm *nm, int f, const int16_t *rows, uint64_t n, int stride,
 		   int col);
+/*
+ * lstm_norm_set - the same from n values' sum and sum of squares (the
+ * streaming trainer accumulates them block by block)
+ */
+void lstm_norm_set(struct lstm_norm *nm, int f, uint64_t n, int64_t sum, __int128 sq);
 
 /* ---- fixed-point layers (model/lstm-fixed.c) ----------------------------- */
 
@@ -409,6 +414,7 @@ struct lstm_train_opts {
 	double lr;
 	int resume;
 	const char *init;		/* fine-tune: start from this model's weights and normalisation */
+	uint64_t buffer;		/* candidates in the shuffle buffer when streaming, 0: default */
 	int progress;			/* draw a progress line on stderr */
 	int verbose;			/* a line per epoch on stderr */
 	const volatile int *stop;	/* set by a signal: finish the epoch's checkpoint, stop */
@@ -430,7 +436,12 @@ struct lstm_train_result {
 	double init_val_top1;		/* --init: the initial model on validation, -1: none */
 };
 
-/* lstm_train - train on w and write opts->out each epoch.  0 or -1 (printed) */
+/*
+ * lstm_train - train on w and write opts->out each epoch.  0 or -1 (printed).
+ * A candidates-mode w without decisions (a ds_windows_header()) makes it
+ * stream opts->windows_path in blocks, in memory bounded by its shuffle
+ * buffer.
+ */
 int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *opts,
 	       struct lstm_train_result *res);
 

@@ -111,19 +111,28 @@ void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed)
 void lstm_norm_fit(struct lstm_norm *nm, int f, const int16_t *rows, uint64_t n, int stride,
 		   int col)
 {
-	int64_t sum = 0, mu;
-	unsigned __int128 ss = 0;
+	int64_t sum = 0;
+	__int128 sq = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t v = rows[i * stride + col];
+
+		sum += v;
+		sq += v * v;
+	}
+	lstm_norm_set(nm, f, n, sum, sq);
+}
+
+void lstm_norm_set(struct lstm_norm *nm, int f, uint64_t n, int64_t sum, __int128 sq)
+{
+	int64_t mu;
+	unsigned __int128 ss;
 	uint64_t var_q16, std_q8;
 
-	for (uint64_t i = 0; i < n; i++)
-		sum += rows[i * stride + col];
 	mu = n ? (sum >= 0 ? (sum + (int64_t)n / 2) / (int64_t)n
 			   : -((-sum + (int64_t)n / 2) / (int64_t)n)) : 0;
-	for (uint64_t i = 0; i < n; i++) {
-		int64_t d = rows[i * stride + col] - mu;
-
-		ss += (unsigned __int128)(d * d);
-	}
+	/* sum of (x - mu)^2, exactly: sum x^2 - 2 mu sum x + n mu^2 */
+	ss = (unsigned __int128)(sq - 2 * (__int128)mu * sum + (__int128)n * mu * mu);
 	/* variance in Q.16 so that its root is the std in Q.8 */
 	var_q16 = n ? (uint64_t)((ss << 16) / n) : 0;
 	std_q8 = fx_isqrt64(var_q16);

@@ -71,12 +71,33 @@ struct trainer {
 	double best_val;
 
 	uint64_t *trace_train;	/* (w->nr_traces) training decisions from each trace */
+
+	/*
+	 * Candidates mode streams the windows file: decisions are read in
+	 * blocks of STREAM_BLOCK, a region of `group` blocks at a time (the
+	 * shuffle buffer: blocks picked at random, decisions shuffled within
+	 * it), normalised into xw/xs as they are read.  Memory is the region's,
+	 * whatever the length of the trace.
+	 */
+	int stream;
+	struct ds_windows_reader *rd;
+	const struct ds_decision *dec;	/* decisions the job indexes: the region's or w's */
+	struct ds_decision *reg_dec;	/* (group * STREAM_BLOCK) */
+	uint64_t *reg_idx;		/* (group * STREAM_BLOCK) */
+	uint64_t reg_cands;		/* capacity of xw/xs in candidates */
+	uint64_t nb, group;		/* blocks in the file, blocks per region */
+	uint64_t *blk_order;		/* (nb) */
+	uint64_t *blk_train, *blk_val;	/* (nb) blocks holding training / validation decisions */
+	uint64_t n_blk_train, n_blk_val;
 	char *init_model;	/* --init (or the resumed checkpoint's): the initial model */
 	char *init_windows;	/* what the initial model was trained on */
 	double init_val;	/* --init: its validation top-1 here, -1: none */
 	int linear_epochs;	/* the linear stage: epochs run, best validation top-1 */
 	double linear_val;
 };
+
+#define STREAM_BLOCK 256		/* decisions read at a time */
+#define STREAM_REGION (1u << 19)	/* candidates in the shuffle buffer (about 100 MB) */
 
 static int usable(const struct trainer *tr, const struct ds_decision *d)
 {
@@ -89,7 +110,7 @@ static int usable(const struct trainer *tr, const struct ds_decision *d)
 static void run_one(struct worker *k, uint64_t di, int train)
 {
 	struct trainer *tr = k->tr;
-	const struct ds_decision *d = &tr->w->dec[di];
+	const struct ds_decision *d = &tr->dec[di];
 	const struct lstm_net *net = tr->net;
 	int n, best = 0;
 
@@ -222,6 +243,158 @@ static uint64_t job_correct(const struct trainer *tr)
 
 /* ---- setup ------------------------------------------------------------------- */
 
+/*
+ * The first pass over the file: which decisions train and validate, the
+ * most candidates, and the normalisation, from the same candidates and
+ * with the same integer arithmetic as lstm_norm_fit() on a loaded file
+ * (those of the decisions from the first training decision to the last).
+ */
+static int setup_stream(struct trainer *tr)
+{
+	const struct ds_windows *w = tr->w;
+	const struct lstm_net *net = tr->net;
+	int K = net->sh.K, E = net->sh.E, S = net->sh.S, F = E + S, fit;
+	int64_t sum[LSTM_MAX_IN + LSTM_MAX_STATE] = { 0 }, psum[LSTM_MAX_IN + LSTM_MAX_STATE];
+	__int128 sq[LSTM_MAX_IN + LSTM_MAX_STATE] = { 0 }, psq[LSTM_MAX_IN + LSTM_MAX_STATE];
+	uint64_t cnt[2] = { 0 }, maxblk = 1, pcnt = 0;	/* rows: windows (x K), state */
+	struct ds_windows_block b;
+	int started = 0;
+
+	fit = !tr->o->resume && !tr->o->init;
+	memset(psum, 0, sizeof(psum));
+	memset(psq, 0, sizeof(psq));
+
+	tr->rd = ds_windows_open(tr->o->windows_path);
+	if (!tr->rd)
+		return -1;
+	tr->nb = (w->n_dec + STREAM_BLOCK - 1) / STREAM_BLOCK;
+	tr->trace_train = xcalloc((size_t)w->nr_traces + 1, sizeof(uint64_t));
+	tr->blk_train = xcalloc(tr->nb + 1, sizeof(uint64_t));
+	tr->blk_val = xcalloc(tr->nb + 1, sizeof(uint64_t));
+	tr->maxcand = 1;
+	for (uint64_t at = 0; at < w->n_dec; at += STREAM_BLOCK) {
+		uint64_t n = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
+		uint64_t nt = tr->n_train, nv = tr->n_val;
+
+		if (ds_windows_read(tr->rd, at, n, &b))
+			return -1;
+		maxblk = SC_MAX(maxblk, b.n_cand);
+		for (uint64_t i = 0; i < n; i++) {
+			const struct ds_decision *d = &b.dec[i];
+			const int16_t *x = b.window + (d->cand_off - b.cand_start) * K * E;
+			const int16_t *st = b.state + (d->cand_off - b.cand_start) * S;
+			int use = usable(tr, d);
+
+			if (use && d->split == DS_SPLIT_TRAIN) {
+				tr->n_train++;
+				if (d->trace >= 0 && d->trace < w->nr_traces)
+					tr->trace_train[d->trace]++;
+				started = 1;
+			} else if (use && d->split == DS_SPLIT_VAL) {
+				tr->n_val++;
+			}
+			if (use && d->split != DS_SPLIT_TEST && d->ncand > tr->maxcand)
+				tr->maxcand = d->ncand;
+			if (!fit || !started)
+				continue;
+			/* candidates after the last training decision do not count */
+			for (int c = 0; c < d->ncand; c++) {
+				for (int k = 0; k < K; k++)
+					for (int e = 0; e < E; e++) {
+						int64_t v = x[((size_t)c * K + k) * E + e];
+
+						psum[e] += v;
+						psq[e] += v * v;
+					}
+				for (int j = 0; j < S; j++) {
+					int64_t v = st[(size_t)c * S + j];
+
+					psum[E + j] += v;
+					psq[E + j] += v * v;
+				}
+			}
+			pcnt += (uint64_t)d->ncand;
+			if (use && d->split == DS_SPLIT_TRAIN) {
+				for (int f = 0; f < F; f++) {
+					sum[f] += psum[f];
+					sq[f] += psq[f];
+				}
+				cnt[1] += pcnt;
+				memset(psum, 0, sizeof(psum));
+				memset(psq, 0, sizeof(psq));
+				pcnt = 0;
+			}
+		}
+		if (tr->n_train > nt)
+			tr->blk_train[tr->n_blk_train++] = at / STREAM_BLOCK;
+		if (tr->n_val > nv)
+			tr->blk_val[tr->n_blk_val++] = at / STREAM_BLOCK;
+	}
+	if (!tr->n_train)
+		return error("cannot train on '%s': no usable decision in the training split "
+			     "(contested and covered)", tr->o->windows_path);
+	if (fit) {
+		tr->model.norm.n = F;
+		cnt[0] = cnt[1] * (uint64_t)K;
+		for (int f = 0; f < F; f++)
+			lstm_norm_set(&tr->model.norm, f, f < E ? cnt[0] : cnt[1], sum[f], sq[f]);
+	}
+	/* the shuffle buffer: as many blocks as STREAM_REGION candidates hold */
+	tr->group = SC_MAX((uint64_t)1,
+			   (tr->o->buffer ? tr->o->buffer : (uint64_t)STREAM_REGION) / maxblk);
+	tr->group = SC_MIN(tr->group, tr->nb);
+	tr->reg_cands = tr->group * maxblk;
+	tr->reg_dec = xcalloc(tr->group * STREAM_BLOCK, sizeof(*tr->reg_dec));
+	tr->reg_idx = xcalloc(tr->group * STREAM_BLOCK, sizeof(*tr->reg_idx));
+	tr->blk_order = xcalloc(tr->nb + 1, sizeof(*tr->blk_order));
+	tr->xw = xmallocarray(tr->reg_cands * K * E + 1, sizeof(q3_12_t));
+	tr->xs = xmallocarray(tr->reg_cands * S + 1, sizeof(q3_12_t));
+	tr->dec = tr->reg_dec;
+	return 0;
+}
+
+/*
+ * Read blocks blk[0..n) (ascending) into the region, normalised; the
+ * usable decisions of split into reg_idx.  Their number, or -1 (printed).
+ */
+static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, int split)
+{
+	const struct ds_windows *w = tr->w;
+	const struct lstm_norm *nm = &tr->model.norm;
+	int K = tr->net->sh.K, E = tr->net->sh.E, S = tr->net->sh.S;
+	uint64_t nd = 0, nc = 0, ni = 0;
+	struct ds_windows_block b;
+
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t at = blk[k] * STREAM_BLOCK;
+		uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
+
+		if (ds_windows_read(tr->rd, at, m, &b))
+			return -1;
+		if (nc + b.n_cand > tr->reg_cands)
+			return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
+				     (unsigned long long)blk[k]);
+		for (uint64_t i = 0; i < b.n_cand * K; i++)
+			for (int e = 0; e < E; e++)
+				tr->xw[(nc * K + i) * E + e] =
+					lstm_norm_apply(nm, e, b.window[i * E + e]);
+		for (uint64_t i = 0; i < b.n_cand; i++)
+			for (int j = 0; j < S; j++)
+				tr->xs[(nc + i) * S + j] = lstm_norm_apply(nm, E + j, b.state[i * S + j]);
+		for (uint64_t i = 0; i < m; i++) {
+			struct ds_decision *d = &tr->reg_dec[nd];
+
+			*d = b.dec[i];
+			d->cand_off = d->cand_off - b.cand_start + nc;
+			if (usable(tr, d) && d->split == split)
+				tr->reg_idx[ni++] = nd;
+			nd++;
+		}
+		nc += b.n_cand;
+	}
+	return (int64_t)ni;
+}
+
 static int setup_data(struct trainer *tr)
 {
 	const struct ds_windows *w = tr->w;
@@ -229,6 +402,9 @@ static int setup_data(struct trainer *tr)
 	struct lstm_norm *nm = &tr->model.norm;
 	uint64_t lo = UINT64_MAX, hi = 0;
 
+	if (tr->stream)
+		return setup_stream(tr);
+	tr->dec = w->dec;
 	tr->train_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
 	tr->val_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
 	tr->trace_train = xcalloc((size_t)w->nr_traces + 1, sizeof(uint64_t));
@@ -399,6 +575,12 @@ static void teardown(struct trainer *tr)
 	free(tr->curve_loss);
 	free(tr->curve_val);
 	free(tr->trace_train);
+	ds_windows_close(tr->rd);
+	free(tr->reg_dec);
+	free(tr->reg_idx);
+	free(tr->blk_order);
+	free(tr->blk_train);
+	free(tr->blk_val);
 	free(tr->init_model);
 	free(tr->init_windows);
 	lstm_model_release(&tr->model);
@@ -567,6 +749,115 @@ out:
 	return ret;
 }
 
+/* ---- epochs ---------------------------------------------------------------- */
+
+static void progress(const struct trainer *tr, int epoch, uint64_t done, double loss,
+		     double rate, double eta_s, int final);
+static void shuffle(struct trainer *tr, uint64_t rng);
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void shuffle_u64(uint64_t *v, uint64_t n, uint64_t *rng)
+{
+	for (uint64_t i = n ? n - 1 : 0; i > 0; i--) {
+		uint64_t j = fx_rand_below(rng, i + 1), t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+struct epoch_run {
+	uint64_t te, last_draw, done;
+	double loss;
+};
+
+/* Mini-batches over idx[0..n) (the job's decisions); 1 if stopped by a signal. */
+static int train_batches(struct trainer *tr, const uint64_t *idx, uint64_t n, int epoch,
+			 struct epoch_run *ep)
+{
+	const struct lstm_train_opts *o = tr->o;
+
+	for (uint64_t b = 0; b < n; b += (uint64_t)o->batch) {
+		uint64_t m = SC_MIN((uint64_t)o->batch, n - b), now;
+
+		if (o->stop && *o->stop)
+			return 1;
+		run_job(tr, JOB_TRAIN, idx + b, m);
+		ep->loss += job_loss(tr);
+		apply_batch(tr, m);
+		ep->done += m;
+		now = sc_now_ns();
+		if (o->progress && epoch >= 0 && now - ep->last_draw > 200 * NSEC_PER_MSEC) {
+			double el = (now - ep->te) / 1e9, rate = ep->done / (el > 0 ? el : 1e-9);
+			double left = (double)(tr->n_train - ep->done) +
+				      (double)tr->n_train * (o->epochs - epoch - 1);
+
+			progress(tr, epoch + 1, ep->done, ep->loss / ep->done, rate, left / rate, 0);
+			ep->last_draw = now;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One pass over the training decisions in the order (rng) gives: in memory,
+ * all of them shuffled; streaming, the blocks in a random order, a shuffle
+ * buffer of them at a time.  0, 1 if stopped by a signal, -1 after an error.
+ */
+static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_run *ep)
+{
+	int stopped = 0;
+
+	if (!tr->stream) {
+		shuffle(tr, rng);
+		return train_batches(tr, tr->train_idx, tr->n_train, epoch, ep);
+	}
+	memcpy(tr->blk_order, tr->blk_train, tr->n_blk_train * sizeof(uint64_t));
+	shuffle_u64(tr->blk_order, tr->n_blk_train, &rng);
+	for (uint64_t g = 0; g < tr->n_blk_train && !stopped; g += tr->group) {
+		uint64_t m = SC_MIN(tr->group, tr->n_blk_train - g);
+		int64_t n;
+
+		/* ascending within the buffer: the reader replays episodes forward */
+		qsort(tr->blk_order + g, m, sizeof(*tr->blk_order), cmp_u64);
+		n = load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
+		if (n < 0)
+			return -1;
+		shuffle_u64(tr->reg_idx, (uint64_t)n, &rng);
+		stopped = train_batches(tr, tr->reg_idx, (uint64_t)n, epoch, ep);
+	}
+	return stopped;
+}
+
+/* Top-1 on the validation decisions: their number correct, or -1 (printed). */
+static int64_t validate(struct trainer *tr)
+{
+	uint64_t correct = 0;
+
+	if (!tr->stream) {
+		run_job(tr, JOB_EVAL, tr->val_idx, tr->n_val);
+		return (int64_t)job_correct(tr);
+	}
+	for (uint64_t g = 0; g < tr->n_blk_val; g += tr->group) {
+		int64_t n = load_region(tr, tr->blk_val + g, SC_MIN(tr->group, tr->n_blk_val - g),
+					DS_SPLIT_VAL);
+
+		if (n < 0)
+			return -1;
+		if (!n)
+			continue;
+		run_job(tr, JOB_EVAL, tr->reg_idx, (uint64_t)n);
+		correct += job_correct(tr);
+	}
+	return (int64_t)correct;
+}
+
 /* ---- the linear stage ------------------------------------------------------ */
 
 /* shuffle - the training order of an epoch: a function of rng alone, so resumable exactly */
@@ -628,7 +919,7 @@ static void copy_tensor(struct trainer *tr, int t, int to_best)
  * residual that must earn its place: the epochs that follow are kept only
  * when their validation figure beats the linear one.
  */
-static void train_linear(struct trainer *tr, struct lstm_train_result *res)
+static int train_linear(struct trainer *tr, struct lstm_train_result *res)
 {
 	const struct lstm_train_opts *o = tr->o;
 	size_t off2 = tr->net->off[LT_W2], M = tr->net->rows[LT_W2];
@@ -637,20 +928,17 @@ static void train_linear(struct trainer *tr, struct lstm_train_result *res)
 
 	set_linear_only(tr, 1);
 	for (int e = 0; e < o->linear_epochs && bad < o->patience; e++) {
+		struct epoch_run ep = { .te = sc_now_ns() };
 		double val = -1;
+		int64_t c;
 
-		shuffle(tr, o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(e + 1)));
-		for (uint64_t b = 0; b < tr->n_train; b += (uint64_t)o->batch) {
-			uint64_t n = SC_MIN((uint64_t)o->batch, tr->n_train - b);
-
-			if (o->stop && *o->stop)
-				break;
-			run_job(tr, JOB_TRAIN, tr->train_idx + b, n);
-			apply_batch(tr, n);
-		}
+		if (run_epoch(tr, o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(e + 1)), -1, &ep) < 0)
+			return -1;
 		if (tr->n_val) {
-			run_job(tr, JOB_EVAL, tr->val_idx, tr->n_val);
-			val = job_correct(tr) / (double)tr->n_val;
+			c = validate(tr);
+			if (c < 0)
+				return -1;
+			val = c / (double)tr->n_val;
 		}
 		res->linear_epochs = tr->linear_epochs = e + 1;
 		if (!tr->n_val || val > best) {
@@ -682,6 +970,7 @@ static void train_linear(struct trainer *tr, struct lstm_train_result *res)
 		else
 			memcpy(tr->best_wf, tr->model.wf, tr->net->P * sizeof(double));
 	}
+	return 0;
 }
 
 /* ---- progress ------------------------------------------------------------------ */
@@ -727,6 +1016,8 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	res->init_val_top1 = -1;
 	res->linear_val_top1 = -1;
 	tr.fixed = o->arith == LSTM_FIXED;
+	/* candidates mode streams the file when given its header only */
+	tr.stream = w->mode == DS_WIN_CANDIDATES && !w->dec;
 	tr.T = o->threads < 1 ? 1 : o->threads;
 	if (w->mode == DS_WIN_CANDIDATES) {
 		sh.K = w->K, sh.E = w->E, sh.S = w->S, sh.M = o->head;
@@ -775,19 +1066,24 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	 * epoch 0: none did, the initial weights are kept).
 	 */
 	if (o->init && !o->resume && tr.n_val) {
-		run_job(&tr, JOB_EVAL, tr.val_idx, tr.n_val);
-		tr.init_val = job_correct(&tr) / (double)tr.n_val;
+		int64_t c = validate(&tr);
+
+		if (c < 0)
+			goto out;
+		tr.init_val = c / (double)tr.n_val;
 		tr.best_val = tr.init_val;
 		if (o->verbose)
 			fprintf(stderr, "initial model %s: val top-1 %.2f%%\n", o->init,
 				100.0 * tr.init_val);
 	}
 	if (!o->resume && !o->init && w->mode == DS_WIN_CANDIDATES && w->S > 0 && o->linear_epochs > 0)
-		train_linear(&tr, res);
+		if (train_linear(&tr, res))
+			goto out;
 
 	for (int epoch = start_epoch; epoch < o->epochs; epoch++) {
 		uint64_t rng = o->seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(epoch + 1));
-		uint64_t te = sc_now_ns(), last_draw = 0, done = 0;
+		uint64_t te = sc_now_ns();
+		struct epoch_run ep = { .te = te };
 		double loss = 0;
 		int interrupted = 0;
 
@@ -795,29 +1091,12 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 			res->early_stopped = 1;
 			break;
 		}
-		shuffle(&tr, rng);
-		for (uint64_t b = 0; b < tr.n_train; b += (uint64_t)o->batch) {
-			uint64_t n = SC_MIN((uint64_t)o->batch, tr.n_train - b), now;
-
-			if (o->stop && *o->stop) {
-				interrupted = 1;
-				break;
-			}
-			run_job(&tr, JOB_TRAIN, tr.train_idx + b, n);
-			loss += job_loss(&tr);
-			apply_batch(&tr, n);
-			done += n;
-			trained += n;
-			now = sc_now_ns();
-			if (o->progress && now - last_draw > 200 * NSEC_PER_MSEC) {
-				double el = (now - te) / 1e9, rate = done / (el > 0 ? el : 1e-9);
-				double left = (double)(tr.n_train - done) +
-					      (double)tr.n_train * (o->epochs - epoch - 1);
-
-				progress(&tr, epoch + 1, done, loss / done, rate, left / rate, 0);
-				last_draw = now;
-			}
-		}
+		/* the epoch's order depends only on (seed, epoch): resumable exactly */
+		interrupted = run_epoch(&tr, rng, epoch, &ep);
+		if (interrupted < 0)
+			goto out;
+		loss = ep.loss;
+		trained += ep.done;
 		if (interrupted) {
 			res->interrupted = 1;
 			if (o->progress)
@@ -827,8 +1106,11 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		tr.curve_loss[epoch] = loss / (double)tr.n_train;
 		tr.curve_val[epoch] = -1;
 		if (tr.n_val) {
-			run_job(&tr, JOB_EVAL, tr.val_idx, tr.n_val);
-			tr.curve_val[epoch] = job_correct(&tr) / (double)tr.n_val;
+			int64_t c = validate(&tr);
+
+			if (c < 0)
+				goto out;
+			tr.curve_val[epoch] = c / (double)tr.n_val;
 		}
 		tr.n_curve = epoch + 1;
 		if (!tr.n_val || tr.curve_val[epoch] > tr.best_val) {

@@ -66,6 +66,28 @@ test_expect_success 'same seed and threads: the same model, bit for bit' '
 	! test_cmp da db >/dev/null
 '
 
+test_expect_success 'fixed point: the same model, bit for bit, for 1, 2 and 3 threads' '
+	mkdir t1 t2 t3 &&
+	for n in 1 2 3; do
+		(cd t$n && schedcast train -q -o m.h5 --hidden 8 --epochs 2 --threads $n \
+			../w.h5 >/dev/null) &&
+		schedcast info t$n/m.h5 | grep "^digest" >d$n || exit 1
+	done &&
+	test_cmp d1 d2 &&
+	test_cmp d1 d3
+'
+
+test_expect_success 'streaming: a file longer than the shuffle buffer trains in flat memory' '
+	mkwindows -n 60000 -K 4 long.h5 &&
+	/usr/bin/time -f "%M" -o rss schedcast train -q -o long-m.h5 --hidden 8 --epochs 1 \
+		--shuffle-buffer 4096 long.h5 >/dev/null &&
+	mkwindows -n 6000 -K 4 short.h5 &&
+	/usr/bin/time -f "%M" -o rss1 schedcast train -q -o short-m.h5 --hidden 8 --epochs 1 \
+		--shuffle-buffer 4096 short.h5 >/dev/null &&
+	echo "peak RSS $(cat rss1) KB on 6000 decisions, $(cat rss) KB on 60000" &&
+	test $(cat rss) -lt $(( $(cat rss1) * 12 / 10 ))
+'
+
 test_expect_success '--resume continues to the same model as one run' '
 	schedcast train -q -o one.h5 --hidden 8 --epochs 4 --patience 9 w.h5 >/dev/null &&
 	schedcast train -q -o two.h5 --hidden 8 --epochs 2 --patience 9 w.h5 >/dev/null &&
