@@ -4,6 +4,7 @@
  * double reference), writing model.h5 atomically after every epoch.
  */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,20 @@ struct train_opts {
 enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8 };
 
 static volatile int stop_requested;
+
+/* below this many validation decisions the choice of epoch is said to be noisy */
+#define TRAIN_FEW_VAL 300
+
+/* wilson - the Wilson score 95% interval of a proportion p over n trials */
+static void wilson(double p, double n, double *lo, double *hi)
+{
+	const double z = 1.959964, z2 = z * z;
+	double c = (p + z2 / (2 * n)) / (1 + z2 / n);
+	double h = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+
+	*lo = c - h < 0 ? 0 : c - h;
+	*hi = c + h > 1 ? 1 : c + h;
+}
 
 static void on_stop(int sig)
 {
@@ -337,6 +352,15 @@ static int do_train(int argc, char **argv, char **init_path)
 	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)\n",
 	       (unsigned long long)res.train_decisions, res.decisions_per_s,
 	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);
+	if (res.best_val_top1 >= 0 && res.val_decisions < TRAIN_FEW_VAL) {
+		double lo, hi;
+
+		wilson(res.best_val_top1, (double)res.val_decisions, &lo, &hi);
+		warning("only %llu validation decisions (fewer than %d): the kept epoch was chosen "
+			"on a noisy figure, %.1f%% with a 95%% interval of [%.1f%%, %.1f%%]",
+			(unsigned long long)res.val_decisions, TRAIN_FEW_VAL,
+			100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
+	}
 	return 0;
 }
 

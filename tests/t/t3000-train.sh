@@ -46,6 +46,14 @@ test_expect_success 'the linear stage learns the rule alone, and the LSTM must b
 	grep -E -q "^  model \(fixed\) +100\.0%" ev
 '
 
+test_expect_success 'few validation decisions: said, with the interval' '
+	"$MKWINDOWS" -n 1000 small.h5 &&
+	schedcast train -q -o small-model.h5 --hidden 8 --epochs 1 small.h5 >out 2>err &&
+	grep -q "warning: only 150 validation decisions (fewer than 300): the kept epoch was chosen on a noisy figure, .* 95% interval of \[" err &&
+	schedcast train -q -o model3k.h5 --hidden 8 --epochs 1 w.h5 >out 2>err &&
+	! grep -q "validation decisions (fewer than" err
+'
+
 test_expect_success '--arith float trains the double reference' '
 	schedcast train -q -o float.h5 --arith float --hidden 16 --epochs 4 w.h5 >/dev/null &&
 	schedcast info --json float.h5 >f.json &&
