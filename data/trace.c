@@ -73,9 +73,17 @@ int ds_event_equal(const struct ds_event *a, const struct ds_event *b)
  * writers) read the same, and a file missing a column is refused rather than
  * misread.  The column order is the order of the file's compound type.
  */
+/* type as an HDF5 enum: h5py and pandas show the event names (man schedcast-files) */
+static const char *const event_type_names[] = {
+	"sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_waking",
+	"sched_migrate_task", "sched_process_fork", "sched_process_exit", "lost", NULL,
+};
+static const char *const units_ns[] = { "units", "ns", NULL };
+
 static const struct ds_column event_cols[] = {
-	DS_COLUMN(struct ds_event, ts, DS_U64),
-	DS_COLUMN(struct ds_event, type, DS_U8),
+	{ .name = "ts", .type = DS_U64, .offset = offsetof(struct ds_event, ts), .attrs = units_ns },
+	{ .name = "type", .type = DS_U8, .offset = offsetof(struct ds_event, type),
+	  .enum_names = event_type_names },
 	DS_COLUMN(struct ds_event, cpu, DS_I32),
 	DS_COLUMN(struct ds_event, common_pid, DS_I32),
 	DS_COLUMN(struct ds_event, pid, DS_I32),
@@ -102,7 +110,8 @@ static const struct ds_table_spec event_spec = {
 static const struct ds_column task_cols[] = {
 	DS_COLUMN(struct ds_task, pid, DS_I32),
 	DS_COLUMN(struct ds_task, tgid, DS_I32),
-	DS_COLUMN(struct ds_task, first_ts, DS_U64),
+	{ .name = "first_ts", .type = DS_U64, .offset = offsetof(struct ds_task, first_ts),
+	  .attrs = units_ns },
 	DS_COLUMN_N(struct ds_task, comm, DS_STR, DS_COMM_LEN),
 };
 
