@@ -931,9 +931,13 @@ static int train_linear(struct trainer *tr, struct lstm_train_result *res)
 		struct epoch_run ep = { .te = sc_now_ns() };
 		double val = -1;
 		int64_t c;
+		int r;
 
-		if (run_epoch(tr, o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(e + 1)), -1, &ep) < 0)
+		r = run_epoch(tr, o->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(e + 1)), -1, &ep);
+		if (r < 0)
 			return -1;
+		if (r > 0)	/* a signal: no more passes (the main loop stops at once) */
+			break;
 		if (tr->n_val) {
 			c = validate(tr);
 			if (c < 0)
