@@ -41,7 +41,7 @@
 #include "model/lstm.h"
 
 static const char live_usage[] =
-	"usage: schedcast live -m MODEL [-d DURATION] [--json] [-o TRACE] [-b BACKEND] [-w] [--max-lag DURATION] [-- COMMAND [ARGS...]]\n"
+	"usage: schedcast live -m MODEL [-d DURATION] [--json] [-o TRACE] [-b BACKEND] [-w] [--max-lag DURATION] [--online] [-- COMMAND [ARGS...]]\n"
 	"   or: schedcast live --in-kernel [--check] -m MODEL [-d DURATION] [--json] [-w] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Predict each scheduling decision as the kernel makes it, from the state just\n"
@@ -59,6 +59,8 @@ static const char live_usage[] =
 	"    -w, --workload           run the built-in mixed workload meanwhile\n"
 	"        --max-lag DURATION   stop scoring while this far behind the kernel\n"
 	"                             (default 1s; scoring resumes below a fifth of it)\n"
+	"        --online             adapt the model online: after scoring a decision, one\n"
+	"                             training step on it (as eval --online)\n"
 	"        --in-kernel          run the features and the model in the kernel, as a\n"
 	"                             BPF program on the sched tracepoints (root, BTF)\n"
 	"        --check              with --in-kernel: replay the program's events through\n"
@@ -87,6 +89,7 @@ struct live_opts {
 	uint64_t max_lag_ns;
 	char **command;
 	int in_kernel, check;
+	int online;
 };
 
 struct live {
@@ -94,6 +97,7 @@ struct live {
 	struct feat_state *feat;
 	struct lstm_model *m;
 	struct lstm_cache *cache;	/* bit-identical to lstm_predict(), see eval-model.c */
+	struct lstm_online *online;	/* --online: owns cache */
 	struct ds_trace_writer *w;
 	struct ana_eval e;
 	int32_t *scores;	/* (LSTM_MAX_CAND) */
@@ -167,6 +171,10 @@ static void score_decision(struct live *l, const struct ds_event *ev,
 		if (lstm_predict_cached(l->m, l->cache, out->window, out->state, out->ncand,
 					l->scores) >= 0)
 			ana_top3(l->scores, out->ncand, top);
+		/* scored first, then learnt from (the prequential protocol of eval --online) */
+		if (l->online)
+			lstm_online_step(l->online, out->window, out->state, out->ncand,
+					 out->label);
 		l->predict_ns += cpu_ns() - t;
 	}
 	ana_eval_add(&l->e, &d, top, 1);
@@ -348,7 +356,7 @@ static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
 
 int cmd_live(int argc, char **argv)
 {
-	enum { OPT_MAX_LAG = 256, OPT_IN_KERNEL, OPT_CHECK };
+	enum { OPT_MAX_LAG = 256, OPT_IN_KERNEL, OPT_CHECK, OPT_ONLINE };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -359,6 +367,7 @@ int cmd_live(int argc, char **argv)
 		{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
 		{ "in-kernel", no_argument, NULL, OPT_IN_KERNEL },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "online", no_argument, NULL, OPT_ONLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -415,6 +424,9 @@ int cmd_live(int argc, char **argv)
 		case OPT_CHECK:
 			o.check = 1;
 			break;
+		case OPT_ONLINE:
+			o.online = 1;
+			break;
 		case 'h':
 			return sc_usage(live_usage, 0);
 		default:
@@ -437,6 +449,10 @@ int cmd_live(int argc, char **argv)
 		error("give either --workload or a command, not both");
 		return sc_usage(live_usage, 1);
 	}
+	if (o.online && o.in_kernel) {
+		error("--online adapts the userspace model: not with --in-kernel");
+		return sc_usage(live_usage, 2);
+	}
 	if (o.check && !o.in_kernel) {
 		error("--check compares the in-kernel predictor with userspace: give --in-kernel");
 		return sc_usage(live_usage, 1);
@@ -457,8 +473,14 @@ int cmd_live(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.max_lag = o.max_lag_ns;
 	l.m = lstm_model_load(o.model);
-	if (l.m && !check_model(l.m, o.model))
-		l.cache = lstm_cache_new(l.m, 4096);
+	if (l.m && !check_model(l.m, o.model)) {
+		if (o.online) {
+			l.online = lstm_online_new(l.m, 0.002);
+			l.cache = l.online ? lstm_online_cache(l.online) : NULL;
+		} else {
+			l.cache = lstm_cache_new(l.m, 4096);
+		}
+	}
 	if (!l.m || !l.cache)
 		goto out;
 	if (o.in_kernel) {
@@ -485,7 +507,9 @@ int cmd_live(int argc, char **argv)
 	if (!l.feat)
 		goto out;
 	ana_eval_init(&l.e, DS_WIN_CANDIDATES, o.model,
-		      lstm_model_shape(l.m)->arith == LSTM_FLOAT ? "float" : "fixed", "live");
+		      lstm_model_shape(l.m)->arith == LSTM_FLOAT ?
+		      (l.online ? "float, online" : "float") : (l.online ? "fixed, online" : "fixed"),
+		      "live");
 	eval_init = 1;
 
 	snprintf(meta.source, sizeof(meta.source), "%s", col_session_source(l.s));
@@ -623,7 +647,10 @@ out:
 		ds_trace_writer_abort(l.w);
 	col_session_close(l.s);
 	feat_state_free(l.feat);
-	lstm_cache_free(l.cache);
+	if (l.online)
+		lstm_online_free(l.online);	/* and its cache */
+	else
+		lstm_cache_free(l.cache);
 	lstm_model_free(l.m);
 	if (eval_init)
 		ana_eval_release(&l.e);

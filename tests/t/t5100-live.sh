@@ -12,6 +12,7 @@ test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast live -m m.h5 -b nosuch 2>/dev/null &&
 	test_usage_error schedcast live -m m.h5 -w -- true 2>/dev/null &&
 	test_usage_error schedcast live -m m.h5 stray 2>/dev/null &&
+	test_usage_error schedcast live --in-kernel --online -m m.h5 2>/dev/null &&
 	schedcast live -h | grep -q "^usage: schedcast live"
 '
 
@@ -32,6 +33,7 @@ test_expect_success 'a model to run (trained on the sample trace)' '
 if ! why=$(has_tracefs); then
 	test_skip 'live scoring of a pinned ping-pong matches eval on its trace (tracefs, perf)' "$why"
 	test_skip 'the text summary and the written trace' "$why"
+	test_skip 'live --online: the model row is the online model' "$why"
 	test_done
 	exit
 fi
@@ -98,6 +100,11 @@ test_expect_success 'the text summary and the written trace' '
 	  grep -q "^wrote t.h5" out || { head -8 out; cat err; false; }; } &&
 	schedcast info t.h5 >info &&
 	grep -q "^source: *live-tracefs" info
+'
+
+test_expect_success 'live --online: the model row is the online model' '
+	schedcast live -m m.h5 --online -d 300ms >out 2>err || { cat err; false; } &&
+	{ grep -q "^..model (fixed, online) " out || { head -8 out; cat err; false; }; }
 '
 
 test_done
