@@ -140,9 +140,16 @@ static void legend(struct strbuf *out, int i, const char *name, int dashed)
 	int y = MT + 10 + 16 * i;
 
 	strbuf_addf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
-			 "stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\" class=\"a\">",
+			 "stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\" class=\"a\"",
 		    W - MR + 8, W - MR + 26, y, y, palette[i % ARRAY_SIZE(palette)],
 		    dashed ? " stroke-dasharray=\"4 3\"" : "", W - MR + 30, y + 4);
+	/*
+	 * The legend has MR - 34 px: a longer name ("least-recent-cpu (best)")
+	 * is squeezed to fit rather than cut at the edge of the plot.
+	 */
+	if (strlen(name) > 18)
+		strbuf_addf(out, " textLength=\"%d\" lengthAdjust=\"spacingAndGlyphs\"", MR - 34);
+	strbuf_addch(out, '>');
 	esc(out, name);
 	strbuf_addstr(out, "</text>");
 }
