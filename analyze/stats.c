@@ -205,15 +205,21 @@ static void advance(struct stats_ctx *c, uint64_t ts)
 			p->rq_area += (double)p->qlen * (double)dt;
 			/* spread over the time buckets it covers */
 			while (from < ts) {
-				uint64_t b = (from - st->start_ns) / c->bucket_ns;
-				uint64_t end = st->start_ns + (b + 1) * c->bucket_ns;
+				/*
+				 * Offsets from the start, in steps bounded by ts - from:
+				 * start + (b + 1) * bucket overflowed near 2^64 and
+				 * the loop went backwards for ever.
+				 */
+				uint64_t rel = from - st->start_ns;
+				uint64_t b = rel / c->bucket_ns;
+				uint64_t step = c->bucket_ns - rel % c->bucket_ns;
 
-				if (end > ts)
-					end = ts;
+				if (step > ts - from)
+					step = ts - from;
 				if (b >= ANA_SERIES_BUCKETS)
 					b = ANA_SERIES_BUCKETS - 1;
-				s->rq_series[b] += (double)p->qlen * (double)(end - from);
-				from = end;
+				s->rq_series[b] += (double)p->qlen * (double)step;
+				from += step;
 			}
 		}
 		p->last = ts;

@@ -159,6 +159,18 @@ test_expect_success 'lost events on a CPU forget what ran and waited there' '
 	EOP
 '
 
+test_expect_success 'a timestamp of 2^64-1 ends (the runqueue buckets overflowed for ever)' '
+	cat >max.events <<-EOT &&
+	@cpus 1
+	1000 0 switch pid=0 state=0 next_pid=10 comm=swapper/0 next_comm=a common_pid=0
+	2000 0 waking pid=11 target_cpu=0 comm=c common_pid=10
+	18446744073709551615 0 switch pid=10 state=0x100 next_pid=11 comm=a next_comm=c common_pid=10
+	EOT
+	mktrace max.h5 <max.events &&
+	timeout 20 schedcast report -f json max.h5 >max.json &&
+	python3 -c "import json; r = json.load(open(\"max.json\")); assert r[\"end_ns\"] == 2**64 - 1, r[\"end_ns\"]; assert r[\"cpus\"][0][\"rq_max\"] == 1"
+'
+
 test_expect_success '-o writes the file atomically and nothing else' '
 	schedcast report -f html -o rep.html basic.h5 &&
 	test_cmp "$D/basic.html" rep.html &&

@@ -118,6 +118,14 @@ test_expect_success '--general none trains from scratch; an unknown one stops th
 	test_one_line_error stderr "cannot find the model"
 '
 
+test_expect_success 'run --trace with a timestamp of 2^64-1 ends (stage 5 hung)' '
+	python3 "$TEST_DATA/report/rr-trace.py" 200 >max.events &&
+	echo "18446744073709551615 0 waking pid=11 prio=120 target_cpu=0 comm=rr-b common_pid=0" >>max.events &&
+	mktrace max.h5 <max.events &&
+	timeout 120 schedcast run --trace max.h5 -o maxrun --epochs 1 >max.out &&
+	test -s maxrun/report.html
+'
+
 test_expect_success 'a stage that fails stops the run: exit 1, naming the stage' '
 	echo "not a trace" >bad.txt &&
 	test_must_fail schedcast run --trace bad.txt -o bad -e 1 >stdout 2>stderr &&
