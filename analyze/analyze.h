@@ -160,6 +160,7 @@ struct ana_trace_stats {
 	uint64_t *migrations;	/* (nr_cpus * nr_cpus) [orig * nr_cpus + dest], NULL
 				   for more than 1024 CPUs */
 	int group_by;		/* enum ana_group_by: the text report's grouped table */
+	uint64_t lost_unknown;	/* lost-event markers that did not say how many (state 0) */
 	int has_wakeups;	/* the trace recorded sched_waking or sched_wakeup */
 	int nr_cpus;
 	struct ana_cpu_stats *cpus;	/* (nr_cpus) */

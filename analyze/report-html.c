@@ -433,9 +433,13 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 	strbuf_addstr(out, "</h1>\n<p>source ");
 	esc(out, st->meta.source);
 	strbuf_addf(out, ", %d CPUs, span %s, %llu events, %llu context switches (%.1f/s), "
-			 "lost events %llu.", st->nr_cpus, span, (unsigned long long)st->nr_events,
+			 "lost events %llu", st->nr_cpus, span, (unsigned long long)st->nr_events,
 		    (unsigned long long)st->nr_switches, st->switch_rate,
 		    (unsigned long long)st->lost_total);
+	if (st->lost_unknown)
+		strbuf_addf(out, " + %llu marker(s) of unknown size",
+			    (unsigned long long)st->lost_unknown);
+	strbuf_addch(out, '.');
 	strbuf_addf(out, " Scheduling delay over all tasks: %llu samples, avg %.3f ms, p50 %.3f, "
 			 "p90 %.3f, p99 %.3f, max %.3f ms; %llu waits unmeasured.</p>\n",
 		    (unsigned long long)st->delay.n, st->delay.avg / 1e6, st->delay.p50 / 1e6,

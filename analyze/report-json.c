@@ -172,6 +172,7 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 	json_u64(&jw, "switches", st->nr_switches);
 	json_double(&jw, "switch_rate", st->switch_rate);
 	json_u64(&jw, "lost_total", st->lost_total);
+	json_u64(&jw, "lost_unknown", st->lost_unknown);
 	json_bool(&jw, "has_wakeups", st->has_wakeups);
 	summary(&jw, "delay", &st->delay);
 	summary(&jw, "wakeup_latency", &st->wake_lat);

@@ -254,9 +254,13 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 	format_duration(span, sizeof(span), st->span_ns);
 	strbuf_addf(out, "trace %s: source %s, %d CPUs, span %s, %llu events\n", st->path,
 		    st->meta.source, st->nr_cpus, span, (unsigned long long)st->nr_events);
-	strbuf_addf(out, "context switches %llu (%.1f/s), lost events %llu\n",
+	strbuf_addf(out, "context switches %llu (%.1f/s), lost events %llu",
 		    (unsigned long long)st->nr_switches, st->switch_rate,
 		    (unsigned long long)st->lost_total);
+	if (st->lost_unknown)
+		strbuf_addf(out, " + %llu marker(s) of unknown size",
+			    (unsigned long long)st->lost_unknown);
+	strbuf_addch(out, '\n');
 	if (!st->has_wakeups)
 		strbuf_addf(out, "note: the trace has no wakeup events: delays count preemptions only\n");
 

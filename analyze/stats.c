@@ -580,6 +580,8 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 			break;
 		case DS_EV_LOST:
 			on_lost(&c, ev.cpu);
+			if (!ev.state)
+				st->lost_unknown++;
 			break;
 		default:
 			break;

@@ -2,6 +2,7 @@
 /*
  * The model file: write, read and validate, describe.  See data/modelfile.h.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,126 @@ static int read_provenance(struct ds_file *f, struct ds_model *m)
 	return 0;
 }
 
+/*
+ * q_bits - the width of a fixed-point format "Qm.n" (a signed integer of
+ * 1 + m + n bits, value = raw / 2^n), or -1 when q is not one
+ */
+static int q_bits(const char *q)
+{
+	int im, fr, len = 0;
+
+	if (sscanf(q, "Q%d.%d%n", &im, &fr, &len) != 2 || q[len] || im < 0 || fr < 0 ||
+	    im + fr + 1 > 32)
+		return -1;
+	return im + fr + 1;
+}
+
+/*
+ * The values a tensor's format allows: "Qm.n" an integer of 1 + m + n bits,
+ * "f64" a finite double.  HDF5 converts silently (2^30 stored as int32 read
+ * as int16 becomes 32767; NaN passes), so every tensor is read as float64,
+ * which holds any stored integer up to 2^53 exactly, checked against the
+ * format of its own "q" attribute, then narrowed to the type the model uses.
+ */
+static int check_values(const char *path, const char *name, const char *q, const double *v,
+			uint64_t n)
+{
+	int bits = q_bits(q);
+	double lo = bits > 0 ? -ldexp(1, bits - 1) : 0, hi = bits > 0 ? ldexp(1, bits - 1) - 1 : 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			return error("cannot read '%s': tensor '%s' holds %s at %llu", path, name,
+				     isnan(v[i]) ? "NaN" : "an infinity", (unsigned long long)i);
+		if (bits > 0 && (v[i] < lo || v[i] > hi || v[i] != floor(v[i])))
+			return error("cannot read '%s': tensor '%s' holds %.17g at %llu, outside "
+				     "%s (integers %.0f..%.0f)", path, name, v[i],
+				     (unsigned long long)i, q, lo, hi);
+	}
+	return 0;
+}
+
+static int read_tensor(struct ds_file *f, const struct ds_model *m, const char *tname,
+		       struct ds_model_tensor *t, uint64_t max_elems)
+{
+	const char *path = ds_path(f), *want = is_fixed(m) ? "Q3.12" : "f64";
+	enum ds_type type = is_fixed(m) ? DS_I16 : DS_F64;
+	char *name = xstrfmt("weights/%s", tname), *q = NULL;
+	uint64_t d[2] = { 0, 1 }, n;
+	double *v = NULL;
+	int rank, ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	if (strlen(tname) >= sizeof(t->name)) {
+		error("cannot read '%s': tensor name '%s' too long", path, tname);
+		goto out;
+	}
+	rank = ds_array_dims(f, name, d, 2);
+	if (rank < 1 || ds_attr_get_str(f, name, "q", &q))
+		goto out;
+	if (strcmp(q, want)) {
+		error("cannot read '%s': tensor '%s' is in format '%s', expected '%s'", path, tname,
+		      q, want);
+		goto out;
+	}
+	if (ds_read_array(f, name, DS_F64, rank, d, (void **)&v, max_elems))
+		goto out;
+	n = d[0] * (rank == 2 ? d[1] : 1);
+	if (check_values(path, tname, q, v, n))
+		goto out;
+	if (type == DS_I16) {
+		int16_t *w = xmallocarray(n ? n : 1, sizeof(*w));
+
+		for (uint64_t i = 0; i < n; i++)
+			w[i] = (int16_t)v[i];
+		free(v);
+		v = NULL;
+		t->data = w;
+	} else {
+		t->data = v;
+		v = NULL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", tname);
+	snprintf(t->q, sizeof(t->q), "%s", q);
+	t->type = type;
+	t->rows = d[0];
+	t->cols = rank == 2 ? d[1] : 1;
+	ret = 0;
+out:
+	free(v);
+	free(q);
+	free(name);
+	return ret;
+}
+
+/*
+ * Normalisation, as lstm_norm_fit() makes it: mu is the mean of int16 raw
+ * values, inv = 2^36 / std_q8 with std_q8 >= 256, so inv <= 2^28.  Outside
+ * these (raw - mu) * inv overflows (INT32_MIN as mu is undefined behaviour).
+ */
+#define NORM_INV_MAX (1 << 28)
+
+static int read_norm(struct ds_file *f, const char *name, uint64_t n, int32_t lo, int32_t hi,
+		     int32_t **out)
+{
+	double *v = NULL;
+
+	if (read_vec(f, name, DS_F64, n, (void **)&v))
+		return -1;
+	*out = xmallocarray(n ? n : 1, sizeof(**out));
+	for (uint64_t i = 0; i < n; i++) {
+		if (!(v[i] >= lo && v[i] <= hi && v[i] == floor(v[i]))) {
+			error("cannot read '%s': %s[%llu] = %.17g, not an integer in %d..%d",
+			      ds_path(f), name, (unsigned long long)i, v[i], lo, hi);
+			free(v);
+			return -1;
+		}
+		(*out)[i] = (int32_t)v[i];
+	}
+	free(v);
+	return 0;
+}
+
 static int load(struct ds_file *f, struct ds_model *m)
 {
 	const char *path = ds_path(f);
@@ -300,8 +421,8 @@ static int load(struct ds_file *f, struct ds_model *m)
 			return error("cannot read '%s': %llu normalisation entries", path,
 				     (unsigned long long)d[0]);
 		m->n_norm = (int)d[0];
-		if (read_vec(f, "input/norm_mu", DS_I32, d[0], (void **)&m->norm_mu) ||
-		    read_vec(f, "input/norm_inv", DS_I32, d[0], (void **)&m->norm_inv))
+		if (read_norm(f, "input/norm_mu", d[0], INT16_MIN, INT16_MAX, &m->norm_mu) ||
+		    read_norm(f, "input/norm_inv", d[0], 0, NORM_INV_MAX, &m->norm_inv))
 			return -1;
 	}
 
@@ -309,40 +430,11 @@ static int load(struct ds_file *f, struct ds_model *m)
 		return -1;
 	for (uint64_t i = 0; i < n_names; i++) {
 		struct ds_model_tensor *t = &m->tensors[m->n_tensors];
-		enum ds_type type = is_fixed(m) ? DS_I16 : DS_F64;
-		char *name = xstrfmt("weights/%s", names[i]);
-		uint64_t d[2] = { 0, 1 };
-		int rank = ds_array_dims(f, name, d, 2);
-		char *q = NULL;
 
-		if (rank < 1 || strlen(names[i]) >= sizeof(t->name) ||
-		    ds_read_array(f, name, type, rank, d, &t->data, DS_MODEL_MAX_PARAMS - total) ||
-		    ds_attr_get_str(f, name, "q", &q)) {
-			if (rank >= 1 && strlen(names[i]) >= sizeof(t->name))
-				error("cannot read '%s': tensor name '%s' too long", path, names[i]);
-			/* not counted in n_tensors yet, so not freed by the release */
-			free(t->data);
-			t->data = NULL;
-			free(name);
-			free(q);
+		if (read_tensor(f, m, names[i], t, DS_MODEL_MAX_PARAMS - total))
 			goto out;
-		}
 		m->n_tensors++;
-		snprintf(t->name, sizeof(t->name), "%s", names[i]);
-		snprintf(t->q, sizeof(t->q), "%s", q);
-		t->type = type;
-		t->rows = d[0];
-		t->cols = rank == 2 ? d[1] : 1;
 		total += t->rows * t->cols;
-		if (strcmp(q, is_fixed(m) ? "Q3.12" : "f64")) {
-			error("cannot read '%s': tensor '%s' is in format '%s', expected '%s'", path,
-			      t->name, q, is_fixed(m) ? "Q3.12" : "f64");
-			free(name);
-			free(q);
-			goto out;
-		}
-		free(name);
-		free(q);
 	}
 
 	{

@@ -371,7 +371,7 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
 {
 	struct ds_trace_writer *w;
 
-	if (meta->nr_cpus <= 0 || meta->nr_cpus > 8192) {
+	if (meta->nr_cpus <= 0 || meta->nr_cpus > DS_MAX_CPUS) {
 		error("cannot write '%s': invalid number of CPUs %d", path, meta->nr_cpus);
 		return NULL;
 	}
@@ -453,7 +453,7 @@ int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
 {
 	if (w->failed)
 		return -1;
-	if (ev->type >= DS_EV_MAX || ev->cpu < 0 || ev->cpu >= 8192) {
+	if (ev->type >= DS_EV_MAX || ev->cpu < 0 || ev->cpu >= DS_MAX_CPUS) {
 		w->failed = 1;
 		return error("cannot write '%s': invalid event (type %d, cpu %d)", ds_path(w->f),
 			     ev->type, ev->cpu);
@@ -468,7 +468,7 @@ int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
 
 void ds_trace_add_lost(struct ds_trace_writer *w, int cpu, uint64_t n)
 {
-	if (cpu < 0 || cpu >= 8192)
+	if (cpu < 0 || cpu >= DS_MAX_CPUS)
 		return;
 	grow_lost(w, cpu);
 	w->lost[cpu] += n;
@@ -638,7 +638,7 @@ static int read_meta(struct ds_trace_reader *r)
 		return -1;
 	if (ds_attr_get_int(f, NULL, "nr_cpus", &v))
 		return -1;
-	if (v <= 0 || v > 8192)
+	if (v <= 0 || v > DS_MAX_CPUS)
 		return error("cannot read '%s': invalid number of CPUs %lld", ds_path(f), (long long)v);
 	m->nr_cpus = (int)v;
 	if (ds_attr_get_int(f, NULL, "start_ns", &v))
@@ -647,6 +647,9 @@ static int read_meta(struct ds_trace_reader *r)
 	if (ds_attr_get_int(f, NULL, "end_ns", &v))
 		return -1;
 	m->end_ns = (uint64_t)v;
+	if (m->start_ns > m->end_ns)
+		return error("cannot read '%s': start_ns %llu after end_ns %llu", ds_path(f),
+			     (unsigned long long)m->start_ns, (unsigned long long)m->end_ns);
 	if (ds_attr_get_int(f, NULL, "nr_events", &v))
 		return -1;
 	if (v < 0)
@@ -676,10 +679,41 @@ static int read_meta(struct ds_trace_reader *r)
 	return 0;
 }
 
+/*
+ * lost_per_cpu, read as float64 so that whatever the file stores is seen as
+ * it is (HDF5 would turn a NaN into 2^63 in a uint64 read): an integer in
+ * 0..DS_MAX_LOST_PER_CPU per CPU.
+ */
+static int read_lost(struct ds_trace_reader *r)
+{
+	uint64_t n;
+	double *v = NULL;
+	int ret = 0;
+
+	if (ds_read_array(r->f, "lost_per_cpu", DS_F64, 1, &n, (void **)&v, DS_MAX_CPUS))
+		return -1;
+	if ((int)n != r->meta.nr_cpus) {
+		free(v);
+		return error("cannot read '%s': lost_per_cpu has %llu entries for %d CPUs",
+			     ds_path(r->f), (unsigned long long)n, r->meta.nr_cpus);
+	}
+	r->lost = xcalloc(n ? n : 1, sizeof(*r->lost));
+	for (uint64_t i = 0; i < n && !ret; i++) {
+		if (!(v[i] >= 0 && v[i] <= (double)DS_MAX_LOST_PER_CPU && v[i] == (uint64_t)v[i]))
+			ret = error("cannot read '%s': lost_per_cpu[%llu] = %g, not a count in "
+				    "0..2^48", ds_path(r->f), (unsigned long long)i, v[i]);
+		else
+			r->lost[i] = (uint64_t)v[i];
+		r->meta.lost_total += r->lost[i];
+	}
+	free(v);
+	return ret;
+}
+
 struct ds_trace_reader *ds_trace_open(const char *path)
 {
 	struct ds_trace_reader *r = xcalloc(1, sizeof(*r));
-	uint64_t dims[1], nlost;
+	uint64_t dims[1];
 
 	r->f = ds_open(path, DS_TRACE_FORMAT, DS_TRACE_VERSION, &r->meta.version);
 	if (!r->f)
@@ -696,15 +730,8 @@ struct ds_trace_reader *ds_trace_open(const char *path)
 	r->events = ds_table_open(r->f, "events", &event_spec, r->meta.nr_events);
 	if (!r->events)
 		goto fail;
-	if (ds_read_array(r->f, "lost_per_cpu", DS_U64, 1, &nlost, (void **)&r->lost, 8192))
+	if (read_lost(r))
 		goto fail;
-	if ((int)nlost != r->meta.nr_cpus) {
-		error("cannot read '%s': lost_per_cpu has %llu entries for %d CPUs", path,
-		      (unsigned long long)nlost, r->meta.nr_cpus);
-		goto fail;
-	}
-	for (int i = 0; i < r->meta.nr_cpus; i++)
-		r->meta.lost_total += r->lost[i];
 	/* tasks: bounded by what the events could have named */
 	if (ds_table_read_all(r->f, "tasks", &task_spec, (void **)&r->tasks, &r->nr_tasks,
 			      2 * r->meta.nr_events + 1))
@@ -888,6 +915,10 @@ int ds_trace_describe(const char *path, int json, struct strbuf *out)
 	}
 	strbuf_addf(out, "tasks:           %llu (pid, comm) pairs\n", (unsigned long long)m->nr_tasks);
 	strbuf_addf(out, "lost events:     %llu", (unsigned long long)m->lost_total);
+	if (!m->lost_total && m->count_by_type[DS_EV_LOST])
+		/* markers whose source did not say how many (state 0, see files(5)) */
+		strbuf_addf(out, " counted + %llu marker(s) of unknown size",
+			    (unsigned long long)m->count_by_type[DS_EV_LOST]);
 	if (m->lost_total) {
 		strbuf_addstr(out, " (");
 		for (int i = 0, n = 0; i < m->nr_cpus; i++)

@@ -26,6 +26,10 @@
 #define DS_TRACE_VERSION 1
 
 #define DS_COMM_LEN 16
+/* CPUs a trace (and a windows file's decisions) may name: 0..DS_MAX_CPUS-1 */
+#define DS_MAX_CPUS 8192
+/* lost events one CPU may report (so that the sum over CPUs cannot wrap) */
+#define DS_MAX_LOST_PER_CPU (1ULL << 48)
 
 enum ds_event_type {
 	DS_EV_SWITCH = 0,	/* sched_switch */

@@ -868,7 +868,7 @@ static int load_coverage(struct ds_file *f, struct ds_coverage *cov, uint64_t n_
 /* Check decisions [0, n) of a block whose candidates start at cand_base. */
 static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_t first,
 			  const struct ds_decision *dec, uint64_t n, uint64_t cand_base,
-			  const int32_t *seq_ids)
+			  const int32_t *seq_ids, const int32_t *seq_label)
 {
 	uint64_t next_off = cand_base;
 
@@ -879,6 +879,10 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 		    d->cpu < 0 || d->ncand < 0)
 			return error("cannot read '%s': decision %llu is invalid", f->path,
 				     (unsigned long long)(first + i));
+		if (d->cpu >= DS_MAX_CPUS)
+			return error("cannot read '%s': decision %llu is on cpu %d (at most %d)",
+				     f->path, (unsigned long long)(first + i), d->cpu,
+				     DS_MAX_CPUS - 1);
 		if (w->mode == DS_WIN_CANDIDATES) {
 			if (d->cand_off != next_off ||
 			    d->cand_off + (uint64_t)d->ncand > w->n_cand || d->label < -1 ||
@@ -889,6 +893,11 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 		} else if (d->ncand || d->label < 0 || (uint64_t)d->label >= w->n_vocab) {
 			return error("cannot read '%s': decision %llu has a bad label", f->path,
 				     (unsigned long long)(first + i));
+		} else if (seq_label && seq_label[i] != d->label) {
+			/* seq_label repeats the decisions' labels: a copy that differs is damage */
+			return error("cannot read '%s': seq_label[%llu] = %d, outside the "
+				     "vocabulary or not the decision's label %d", f->path,
+				     (unsigned long long)(first + i), seq_label[i], d->label);
 		}
 	}
 	if (w->mode == DS_WIN_SEQUENCE) {
@@ -1024,9 +1033,17 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 			error("cannot read '%s': empty vocabulary", f->path);
 			goto out;
 		}
+		if (get_int(f, "n_vocab", 1, MAX_VOCAB, &v))
+			goto out;
+		if ((uint64_t)v != w->n_vocab) {
+			error("cannot read '%s': n_vocab is %lld but the vocabulary has %llu names",
+			      f->path, (long long)v, (unsigned long long)w->n_vocab);
+			goto out;
+		}
 		dims[0] = w->n_dec;
 		dims[1] = (uint64_t)w->W;
-		if (check_dims(f, "seq_ids", 2, dims) || check_dims(f, "seq_gaps", 2, dims))
+		if (check_dims(f, "seq_ids", 2, dims) || check_dims(f, "seq_gaps", 2, dims) ||
+		    check_dims(f, "seq_label", 1, dims))
 			goto out;
 	}
 	ret = load_coverage(f, &w->cov, w->n_dec);
@@ -1039,6 +1056,7 @@ out:
 struct ds_windows *ds_windows_load(const char *path)
 {
 	struct ds_windows *w = xcalloc(1, sizeof(*w));
+	int32_t *seq_label = NULL;
 	struct ds_file *f;
 	uint64_t dims[3];
 	hid_t mt = -1;
@@ -1088,11 +1106,14 @@ struct ds_windows *ds_windows_load(const char *path)
 		dims[0] = w->n_dec;
 		dims[1] = (uint64_t)w->W;
 		if (read_shaped(f, "seq_ids", DS_I32, 2, dims, (void **)&w->seq_ids) ||
-		    read_shaped(f, "seq_gaps", DS_I16, 2, dims, (void **)&w->seq_gaps))
+		    read_shaped(f, "seq_gaps", DS_I16, 2, dims, (void **)&w->seq_gaps) ||
+		    read_shaped(f, "seq_label", DS_I32, 1, dims, (void **)&seq_label))
 			goto fail;
 	}
-	if (validate_block(f, w, 0, w->dec, w->n_dec, 0, w->seq_ids))
+	if (validate_block(f, w, 0, w->dec, w->n_dec, 0, w->seq_ids, seq_label))
 		goto fail;
+	free(seq_label);
+	seq_label = NULL;
 	if (w->mode == DS_WIN_CANDIDATES && w->version >= 2) {
 		struct ep_replay p;
 		int bad;
@@ -1120,6 +1141,7 @@ struct ds_windows *ds_windows_load(const char *path)
 fail:
 	if (mt >= 0)
 		H5Tclose(mt);
+	free(seq_label);
 	ds_close(f);
 	ds_windows_free(w);
 	return NULL;
@@ -1134,7 +1156,7 @@ struct ds_windows_reader {
 	struct ds_decision *dec;
 	struct ds_candidate *cand;
 	int16_t *window, *state, *seq_gaps;
-	int32_t *seq_ids;
+	int32_t *seq_ids, *seq_label;
 	uint64_t dec_cap, cand_cap;
 	struct ep_replay replay;	/* version 2 */
 	uint64_t next_dec;		/* version 2: the decision the replay is at */
@@ -1221,6 +1243,7 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 			r->seq_ids = xreallocarray(r->seq_ids, n * (uint64_t)h->W, sizeof(int32_t));
 			r->seq_gaps =
 			    xreallocarray(r->seq_gaps, n * (uint64_t)h->W, sizeof(int16_t));
+			r->seq_label = xreallocarray(r->seq_label, n, sizeof(int32_t));
 		}
 	}
 	if (read_rows_any(f, "decisions", r->dec_mt, start, n, r->dec))
@@ -1263,10 +1286,12 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 		}
 	} else if (h->mode == DS_WIN_SEQUENCE &&
 		   (read_rows_any(f, "seq_ids", H5T_NATIVE_INT32, start, n, r->seq_ids) ||
-		    read_rows_any(f, "seq_gaps", H5T_NATIVE_INT16, start, n, r->seq_gaps))) {
+		    read_rows_any(f, "seq_gaps", H5T_NATIVE_INT16, start, n, r->seq_gaps) ||
+		    read_rows_any(f, "seq_label", H5T_NATIVE_INT32, start, n, r->seq_label))) {
 		return -1;
 	}
-	if (validate_block(f, h, start, r->dec, n, c0, r->seq_ids))
+	if (validate_block(f, h, start, r->dec, n, c0, r->seq_ids,
+			   h->mode == DS_WIN_SEQUENCE ? r->seq_label : NULL))
 		return -1;
 	if (h->mode == DS_WIN_CANDIDATES && h->version >= 2 && n) {
 		/* going back in the file replays the episodes from the start */
@@ -1320,6 +1345,7 @@ void ds_windows_close(struct ds_windows_reader *r)
 	free(r->state);
 	free(r->seq_ids);
 	free(r->seq_gaps);
+	free(r->seq_label);
 	free(r);
 }
 

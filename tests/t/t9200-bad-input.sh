@@ -63,7 +63,7 @@ every_bad() {
 
 test_expect_success 'setup: the corpus, valid companions, a directory' '
 	mkdir in &&
-	cp "$BAD"/* in/ && rm -f in/make-bad.sh in/README &&
+	cp "$BAD"/* in/ && rm -f in/make-bad.sh in/README in/expected-errors &&
 	mkdir in/a-directory.h5 &&
 	cat >ev.txt <<-EOT &&
 	@cpus 2
@@ -105,6 +105,39 @@ test_expect_success 'train refuses every bad windows file' '
 test_expect_success 'eval refuses every bad windows and model file' '
 	every_bad any windows trace -- schedcast eval -m model.h5 @ &&
 	every_bad any model windows trace -- schedcast eval -m @ windows.h5
+'
+
+# expect_error FILE MESSAGE CMD...: CMD fails with one line naming FILE and saying MESSAGE
+expect_error() {
+	local f=$1 msg=$2 rc=0
+	shift 2
+	"$@" >stdout 2>err || rc=$?
+	if [ $rc -ne 1 ] || ! test_one_line_error err "$f" 2>/dev/null || ! grep -qF -- "$msg" err; then
+		echo "FAIL: exit $rc from '$*', wanted: $msg"; cat err
+		return 1
+	fi
+}
+
+test_expect_success 'bad values: each reader gives the expected one-line error' '
+	fails=0 &&
+	while IFS="	" read -r f msg; do
+		case $f in "#"*|"") continue ;; esac
+		cmds=()
+		case $f in
+		model-*) cmds=("info in/$f" "eval -m in/$f windows.h5"
+			       "report -o out/r.txt trace.h5 --windows windows.h5 --model in/$f") ;;
+		trace-*) cmds=("info in/$f" "features -o out/w.h5 in/$f" "report -o out/r.txt in/$f") ;;
+		windows-rows-*) cmds=("eval --split all in/$f" "train -q -o out/m.h5 in/$f") ;;
+		windows-*) cmds=("info in/$f" "eval --split all in/$f" "train -q -o out/m.h5 in/$f") ;;
+		esac
+		test ${#cmds[@]} -gt 0 || { echo "no commands for $f"; fails=$((fails + 1)); }
+		for c in "${cmds[@]}"; do
+			rm -rf out && mkdir out
+			expect_error "in/$f" "$msg" schedcast $c || fails=$((fails + 1))
+			test -z "$(ls -A out)" || { echo "FAIL: $c left $(ls -A out)"; fails=$((fails + 1)); }
+		done
+	done <"$BAD/expected-errors" &&
+	test $fails -eq 0
 '
 
 test_expect_success 'the valid companions are accepted (the checks can pass)' '

@@ -26,6 +26,8 @@ EOT
 "$B/mktrace" trace.h5 <ev.txt
 "$B/mkwindows" -n 40 windows.h5
 "$SC" train -q -o model.h5 --epochs 1 --hidden 4 windows.h5
+"$B/mkwindows" -s -n 40 seq.h5
+"$SC" train -q -o fmodel.h5 --arith float --epochs 1 --hidden 4 windows.h5
 cp "$top/tests/data/import/sched.dat" sched.dat
 
 out=$here
@@ -108,5 +110,50 @@ EOT
 cat >"$out/import-overflow-lost.txt" <<'EOT'
 CPU:0 [LOST 99999999999999999999999 EVENTS]
           <idle>-0       [000] d..2.  3389.244446: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=a next_pid=10 next_prio=120
+EOT
+# ---- bad values in valid containers (their messages: expected-errors) ---------
+/usr/bin/python3 - "$out" <<'EOT'
+# Bad values in valid containers (issue 19 item 5-6): each file is a valid
+# base with one value changed; the readers must refuse it with the message
+# listed in tests/data/bad/expected-errors.
+import shutil, sys
+import numpy as np, h5py
+out = sys.argv[1]
+
+def copy(src, name):
+    dst = f"{out}/{name}"
+    shutil.copy(src, dst)
+    return h5py.File(dst, "r+")
+
+def replace(f, path, data):
+    attrs = dict(f[path].attrs)
+    del f[path]
+    f.create_dataset(path, data=data)
+    for k, v in attrs.items():
+        f[path].attrs[k] = v
+
+with copy("model.h5", "model-norm-mu-int32-min.h5") as f:
+    f["input/norm_mu"][0] = -2**31
+with copy("model.h5", "model-norm-inv-huge.h5") as f:
+    f["input/norm_inv"][1] = 2**31 - 1
+with copy("model.h5", "model-weights-int32-2p30.h5") as f:
+    w = f["weights/lstm/w_x"][()].astype(np.int32)
+    w[0, 0] = 2**30
+    replace(f, "weights/lstm/w_x", w)
+with copy("fmodel.h5", "model-float-weights-nan.h5") as f:
+    f["weights/lstm/w_h"][1, 1] = float("nan")
+with copy("trace.h5", "trace-start-after-end.h5") as f:
+    f.attrs["start_ns"] = np.int64(5000)
+    f.attrs["end_ns"] = np.int64(1000)
+with copy("trace.h5", "trace-lost-nan.h5") as f:
+    replace(f, "lost_per_cpu", np.array([float("nan"), 3.0]))
+with copy("windows.h5", "windows-rows-cpu-2p30.h5") as f:
+    d = f["decisions"][()]
+    d["cpu"][3] = 2**30
+    f["decisions"][...] = d
+with copy("seq.h5", "windows-rows-seq-label-outside-vocab.h5") as f:
+    f["seq_label"][2] = f.attrs["n_vocab"] + 5
+with copy("seq.h5", "windows-seq-n-vocab-2p40.h5") as f:
+    f.attrs["n_vocab"] = np.int64(2**40)
 EOT
 ls -l "$out"
