@@ -289,6 +289,7 @@ static pid_t spawn_command(char **argv)
 		signal(SIGPIPE, SIG_DFL);
 		/* live's standard output is the summary alone: the command's goes to stderr */
 		dup2(STDERR_FILENO, STDOUT_FILENO);
+		sc_cloexec_all();
 		execvp(argv[0], argv);
 		fprintf(stderr, "schedcast: error: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);

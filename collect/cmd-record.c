@@ -203,6 +203,7 @@ static pid_t start_command(char **argv)
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		close(pfd[0]);
+		sc_cloexec_all();
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(pfd[1], &err, sizeof(err)) < 0)

@@ -77,6 +77,7 @@ static int child_start(struct child *c, char *const argv[])
 		close(pfd[0]);
 		close(pfd[1]);
 		signal(SIGPIPE, SIG_DFL);
+		sc_cloexec_all();
 		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -193,7 +193,7 @@ static int tfs_open(struct col_session *s)
 		if (!s->cpus[c].active)
 			continue;
 		snprintf(path, sizeof(path), "per_cpu/cpu%d/trace_pipe_raw", c);
-		fd = tracefs_instance_file_open(t->inst, path, O_RDONLY | O_NONBLOCK);
+		fd = tracefs_instance_file_open(t->inst, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			return error_errno("cannot open %s of tracefs instance '%s'", path,
 					   s->instance_name);

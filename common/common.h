@@ -294,6 +294,13 @@ void sc_progress_stop(struct sc_progress *p, int ok);
 
 uint64_t sc_now_ns(void);      /* CLOCK_MONOTONIC */
 int sc_isatty_stderr(void);
+/*
+ * sc_cloexec_all - in a forked child before exec: mark every descriptor from
+ * 3 up close-on-exec, so that the command never holds our trace rings, tracefs
+ * instance files or temporary outputs (HDF5 opens its files without
+ * O_CLOEXEC; a child holding one kept the instance busy and the file open)
+ */
+void sc_cloexec_all(void);
 /* sc_cmdline - argv joined with spaces, shell-quoted where needed (caller frees) */
 char *sc_cmdline(int argc, char **argv);
 

@@ -5,6 +5,8 @@
  * still registered at exit (an error path, a fatal signal) are unlinked.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +74,22 @@ int sc_tmp_commit(const char *tmp, const char *path)
 	}
 	sc_tmp_forget(tmp);
 	return 0;
+}
+
+void sc_cloexec_all(void)
+{
+	long max;
+
+	if (!close_range(3, ~0U, CLOSE_RANGE_CLOEXEC))
+		return;
+	/* kernels before 5.11 */
+	max = sysconf(_SC_OPEN_MAX);
+	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
 }
 
 int sc_check_output(const char *path, const char *const *inputs, int n)

@@ -2,7 +2,8 @@
 # Every command checks its output before any work: an output that is the same
 # file as an input (device and inode, so hard links, symbolic links and ./
 # count) is refused with one line, exit 1, the input untouched; so is an
-# output that is a directory or in a directory that cannot be written.
+# output that is a directory or in a directory that cannot be written.  And
+# the commands record and live run hold none of our descriptors.
 . "$(dirname "$0")/lib.sh"
 
 D=$TEST_DATA/report
@@ -98,6 +99,21 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$TRASH/ro" && mount -t tmpfs -o ro,size=64k t
 	'
 else
 	test_skip 'a read-only directory is refused at once' 'cannot mount a read-only tmpfs here (needs root)'
+fi
+
+if ! why=$(has_tracefs); then
+	test_skip 'the command of record and live holds none of our files' "$why"
+else
+	# A command that held the trace rings kept the tracefs instance busy (it could
+	# not be removed after a write error) and held the temporary output open.
+	test_expect_success 'the command of record and live holds none of our files' '
+		schedcast record -q -o fd.h5 -d 5s -- sh -c "ls -l /proc/\$\$/fd/ >rec.fds" &&
+		grep -q "pipe:" rec.fds && ! grep -E "tracing|\.h5|m\.h5" rec.fds &&
+		schedcast features -q -o lw.h5 --split 10,5,85 "$TEST_TOP/data/samples/mixed.h5" &&
+		schedcast train -q -o lm.h5 --epochs 1 --hidden 8 lw.h5 >/dev/null &&
+		schedcast live -m lm.h5 -o l.h5 -d 5s -- sh -c "ls -l /proc/\$\$/fd/ >live.fds" >/dev/null &&
+		grep -q "pipe:" live.fds && ! grep -E "tracing|\.h5" live.fds
+	'
 fi
 
 test_done
