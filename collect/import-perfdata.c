@@ -22,10 +22,11 @@
  *
  * Ordering, as perf's ordered_events: the events between two FINISHED_ROUND
  * records are not in time order across CPUs, but none is older than the
- * newest event of the round before the previous one.  Events are held until
- * a FINISHED_ROUND, sorted, and those up to the previous round's newest
- * time are written: memory is about two rounds (bounded by the ring buffer
- * sizes), not the length of the trace.
+ * newest event of the round before the previous one.  Events are held in a
+ * queue per CPU (a CPU's ring is in time order) until a FINISHED_ROUND, and
+ * those up to the previous round's newest time are merged and written:
+ * memory is about two rounds (bounded by the ring buffer sizes), not the
+ * length of the trace.
  *
  * Every length and offset is checked against what remains of the file or
  * record before it is used: a crafted or truncated file gets one line
@@ -102,6 +103,16 @@ struct pd_held {
 	int32_t tgid;		/* -1 unknown */
 };
 
+/*
+ * The events of one CPU's ring come in time order; the rings are
+ * interleaved.  Each CPU gets a queue and a flush merges their heads.
+ */
+struct pd_queue {
+	struct pd_held *v;
+	size_t head, nr, alloc;
+	int unsorted;		/* an event older than the one before it was queued */
+};
+
 struct pd {
 	const char *name;
 	struct col_sink *s;
@@ -122,8 +133,8 @@ struct pd {
 	struct tep_handle *tep;
 	struct col_decoder *dec;
 
-	struct pd_held *held;
-	size_t nr_held, alloc_held;
+	struct pd_queue *q;	/* per CPU: held events, in ring (time) order */
+	int nr_q;
 	uint64_t seq;
 	uint64_t round_max;	/* newest time of the round that just ended */
 	uint64_t prev_round_max;
@@ -621,29 +632,75 @@ static int write_held(struct pd *p, const struct pd_held *h)
 	return col_sink_write(p->s, &h->ev);
 }
 
-/* flush_upto - write the held events with ts <= limit in time order; keep the rest */
+/*
+ * flush_upto - write the held events with ts <= limit in (time, file) order,
+ * merging the CPUs' queues (a scan of the queue heads per event: CPUs are
+ * few next to events); keep the rest.
+ */
 static int flush_upto(struct pd *p, uint64_t limit)
 {
-	size_t i, k = 0;
+	for (int c = 0; c < p->nr_q; c++) {
+		struct pd_queue *q = &p->q[c];
 
-	if (!p->nr_held)
-		return 0;
-	qsort(p->held, p->nr_held, sizeof(*p->held), cmp_held);
-	for (i = 0; i < p->nr_held && p->held[i].ts <= limit; i++)
-		if (write_held(p, &p->held[i]))
+		if (q->unsorted) {
+			qsort(q->v + q->head, q->nr - q->head, sizeof(*q->v), cmp_held);
+			q->unsorted = 0;
+		}
+	}
+	for (;;) {
+		struct pd_held *best = NULL;
+		int bc = -1;
+
+		for (int c = 0; c < p->nr_q; c++) {
+			struct pd_queue *q = &p->q[c];
+			struct pd_held *h;
+
+			if (q->head == q->nr)
+				continue;
+			h = &q->v[q->head];
+			if (h->ts > limit)
+				continue;
+			if (!best || h->ts < best->ts || (h->ts == best->ts && h->seq < best->seq)) {
+				best = h;
+				bc = c;
+			}
+		}
+		if (!best)
+			break;
+		if (write_held(p, best))
 			return -1;
-	for (; i < p->nr_held; i++)
-		p->held[k++] = p->held[i];
-	p->nr_held = k;
+		p->q[bc].head++;
+	}
+	for (int c = 0; c < p->nr_q; c++) {
+		struct pd_queue *q = &p->q[c];
+
+		if (q->head == q->nr) {
+			q->head = q->nr = 0;
+		} else if (q->head > q->nr / 2) {
+			memmove(q->v, q->v + q->head, (q->nr - q->head) * sizeof(*q->v));
+			q->nr -= q->head;
+			q->head = 0;
+		}
+	}
 	return 0;
 }
 
+/* hold - queue ev (its cpu checked below 8192 by the caller) until its round ends */
 static void hold(struct pd *p, const struct ds_event *ev, int32_t tgid)
 {
+	struct pd_queue *q;
 	struct pd_held *h;
 
-	ALLOC_GROW(p->held, p->nr_held + 1, p->alloc_held);
-	h = &p->held[p->nr_held++];
+	if (ev->cpu >= p->nr_q) {
+		p->q = xreallocarray(p->q, (size_t)ev->cpu + 1, sizeof(*p->q));
+		memset(p->q + p->nr_q, 0, (size_t)(ev->cpu + 1 - p->nr_q) * sizeof(*p->q));
+		p->nr_q = ev->cpu + 1;
+	}
+	q = &p->q[ev->cpu];
+	ALLOC_GROW(q->v, q->nr + 1, q->alloc);
+	if (q->nr > q->head && ev->ts < q->v[q->nr - 1].ts)
+		q->unsorted = 1;
+	h = &q->v[q->nr++];
 	h->ts = ev->ts;
 	h->seq = p->seq++;
 	h->ev = *ev;
@@ -866,7 +923,7 @@ static int lost(struct pd *p, const unsigned char *rec, size_t size, uint64_t co
 
 	if (parse_sample_id(p, rec, size, &sid))
 		return -1;
-	if (sid.have_cpu && sid.cpu >= 8192)
+	if (sid.have_cpu && (sid.cpu < 0 || sid.cpu >= 8192))
 		return bad(p, "a lost record names a CPU beyond 8192");
 	cpu = sid.have_cpu ? sid.cpu : 0;
 	if (cpu >= p->nr_lost) {
@@ -1049,7 +1106,9 @@ static void pd_release(struct pd *p)
 		tep_free(p->tep);
 	free(p->attrs);
 	free(p->ids);
-	free(p->held);
+	for (int c = 0; c < p->nr_q; c++)
+		free(p->q[c].v);
+	free(p->q);
 	free(p->buf);
 	free(p->lost_rec);
 	free(p->lost_samples);
