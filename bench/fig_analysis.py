@@ -43,6 +43,14 @@ def figure(ctx):
           "perf sched commands go." % cfg["reps"], "",
           B.md_table(["input", "command", "events/s", "wall", "CPU", "peak RSS",
                       "ratio ours/anchor"], rows)]
+    # memory against length: report on the import of a perf.data ten times shorter
+    pd1 = inputs.perf_data(ctx, cfg["import_events"] // 10)
+    h51 = inputs.imported(ctx, pd1, "analysis-short")
+    fmd, fsumm, fdata, ffailed = fig_import.flatness(ctx, "schedcast report", [
+        ("`schedcast report`", h51["events"], [B.SCHEDCAST, "report", h51["path"]],
+         h5["events"], [B.SCHEDCAST, "report", h5["path"]], None)], cfg["reps"])
+    md += fmd
+    failed.update(ffailed)
     label = next(iter(data)) if data else None
     w = {v["name"]: fig_import.med(data, label, v["name"], "wall") for v in variants}
     summ = ["on a perf.data of %s events: schedcast report %s (import + report %s), perf sched "
@@ -50,4 +58,6 @@ def figure(ctx):
                 B.fmt(pd["events"]), B.fmt(w["schedcast report"], "s"),
                 B.fmt(w["schedcast import + report"], "s"), B.fmt(w["perf sched latency"], "s"),
                 B.fmt(w["perf sched timehist"], "s"))]
+    summ += ["memory against length (report): " + s for s in fsumm]
+    data["flatness"] = fdata
     return {"md": "\n".join(md), "data": data, "failed": failed, "summary": summ}

@@ -45,6 +45,49 @@ def measure_pairs(ctx, pairs, reps):
     return rows, data, failed
 
 
+def flatness(ctx, what, runs, reps):
+    """Peak RSS (and events/s) of our commands on a trace and on one ten times
+    longer.  runs: [(name, events_1x, argv_1x, events_10x, argv_10x, cleanup)].
+    Returns markdown lines, summary lines and the raw data."""
+    variants = []
+    for name, e1, a1, e10, a10, cleanup in runs:
+        variants.append({"name": name + " 1x", "events": e1, "argv": a1, "cleanup": cleanup})
+        variants.append({"name": name + " 10x", "events": e10, "argv": a10, "cleanup": cleanup})
+
+    def one(v, rep):
+        r = B.run(v["argv"], stdout="null", timeout=900)
+        r.check(v["name"])
+        if v.get("cleanup") and os.path.exists(v["cleanup"]):
+            os.unlink(v["cleanup"])
+        return {"wall": r.wall, "cpu": r.cpu, "rss": r.maxrss,
+                "evps": v["events"] / r.wall if r.wall > 0 else None}
+    res, failed = B.alternate(variants, reps, one)
+    rows, summ = [], []
+    for name, e1, _, e10, _, _ in runs:
+        m = {}
+        for k, e in (("1x", e1), ("10x", e10)):
+            ms = res.get("%s %s" % (name, k), [])
+            if not ms:
+                rows.append([name, k, B.fmt(e), failed.get("%s %s" % (name, k), "-"), "", ""])
+                continue
+            evps = B.summary([x["evps"] for x in ms])
+            rss = B.summary([x["rss"] / 1024 for x in ms if x["rss"]])
+            m[k] = (evps["median"], rss["median"] if rss else None)
+            rows.append([name, k, B.fmt(e), B.fmt_stat(evps), B.fmt_stat(rss, "MiB"),
+                         B.fmt_stat(B.summary([x["cpu"] for x in ms]), "s")])
+        if "1x" in m and "10x" in m:
+            summ.append("%s: peak RSS %s -> %s MiB (%s) from %s to %s events" % (
+                name, B.fmt(m["1x"][1]), B.fmt(m["10x"][1]),
+                B.fmt_ratio(B.ratio(m["10x"][1], m["1x"][1])), B.fmt(e1), B.fmt(e10)))
+    md = ["", "**Memory against trace length** (%s): the same commands on an input of the "
+          "same workload ten times shorter; peak RSS must stay flat (10x / 1x within 1.2x)."
+          % what, "",
+          B.md_table(["command", "input", "events", "events/s", "peak RSS", "CPU"], rows)]
+    if summ:
+        md += ["", "10x / 1x: " + "; ".join(summ) + "."]
+    return md, summ, res, failed
+
+
 def med(data, label, name, key):
     ms = data.get(label, {}).get(name, [])
     return B.median([m[key] for m in ms]) if ms else None
@@ -93,6 +136,19 @@ def figure(ctx):
           "ours / anchor of events/s (above 1: ours is faster)." % cfg["reps"], "",
           B.md_table(["input", "command", "events/s", "wall", "CPU", "peak RSS",
                       "ratio ours/anchor"], rows)]
+    # memory against length: the same inputs, made ten times shorter
+    dat1 = inputs.trace_dat(ctx, n // 10, tag="import-short")
+    pd1 = inputs.perf_data(ctx, n // 10)
+    fmd, fsumm, fdata, ffailed = flatness(ctx, "schedcast import", [
+        ("`schedcast import` trace.dat", dat1["events"],
+         [B.SCHEDCAST, "import", "-o", out, dat1["path"]], dat["events"],
+         [B.SCHEDCAST, "import", "-o", out, dat["path"]], out),
+        ("`schedcast import` perf.data", pd1["events"],
+         [B.SCHEDCAST, "import", "-o", out, pd1["path"]], pd["events"],
+         [B.SCHEDCAST, "import", "-o", out, pd["path"]], out)], cfg["reps"])
+    md += fmd
+    data["flatness"] = fdata
+    failed.update(ffailed)
     summ = []
     for (label, _, vs), src in zip(pairs, ("trace.dat", "perf.data")):
         ours, anch = vs[0]["name"], vs[1]["name"]
@@ -100,4 +156,5 @@ def figure(ctx):
         summ.append("import of a %s of %s events: %s events/s against %s's %s (%s)" % (
             src, B.fmt(dat["events"] if src == "trace.dat" else pd["events"]), B.fmt(a), anch,
             B.fmt(b), B.fmt_ratio(B.ratio(a, b))))
+    summ += ["memory against length (import): " + s for s in fsumm]
     return {"md": "\n".join(md), "data": data, "failed": failed, "summary": summ}
