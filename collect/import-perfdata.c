@@ -209,7 +209,8 @@ static int stream_need(struct pd *p, size_t n)
 	if (n > p->data_end - at)
 		return bad(p, "truncated perf.data (the last record is cut short)");
 	/* keep the unread tail, read the next chunk behind it */
-	memmove(p->buf, p->buf + p->pos, p->buf_len - p->pos);
+	if (p->buf_len > p->pos)
+		memmove(p->buf, p->buf + p->pos, p->buf_len - p->pos);
 	p->buf_len -= p->pos;
 	p->buf_off += p->pos;
 	p->pos = 0;
