@@ -646,7 +646,8 @@ out:
 		col_workload_finish(wl, NULL);
 	if (l.w)
 		ds_trace_writer_abort(l.w);
-	col_session_close(l.s);
+	if (col_session_close(l.s))
+		ret = 1;
 	feat_state_free(l.feat);
 	if (l.online)
 		lstm_online_free(l.online);	/* and its cache */

@@ -289,6 +289,7 @@ int cmd_record(int argc, char **argv)
 	struct utsname uts;
 	struct col_session *s;
 	uint64_t deadline = 0, *lost = NULL;
+	int close_failed = 0;
 	pid_t child = -1;
 	int c, nr_cpus, child_status = 0, child_done = 0, ret = 0;
 	char *cmdline;
@@ -488,9 +489,10 @@ int cmd_record(int argc, char **argv)
 	note_tgids(st.w);
 	ds_trace_meta_update(st.w, &meta);
 	/* the instance goes before the file is written: nothing left to capture */
-	col_session_close(s);
+	/* a failure to remove the instance fails the run, the file is still written */
+	close_failed = col_session_close(s) != 0;
 	live_session = s = NULL;
-	ret = ds_trace_writer_close(st.w, &final) ? 1 : 0;
+	ret = ds_trace_writer_close(st.w, &final) || close_failed ? 1 : 0;
 	st.w = NULL;
 	if (!ret && !o.quiet)
 		print_summary(&o, &final, lost, nr_cpus);

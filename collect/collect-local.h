@@ -49,9 +49,18 @@ struct col_backend_ops {
 	int (*read)(struct col_session *s);
 	/* disable the events and collect the kernel's lost counts */
 	int (*stop)(struct col_session *s);
-	/* release everything (the instance removed); s itself is freed by the caller */
-	void (*close)(struct col_session *s);
+	/*
+	 * release everything (the instance removed); s itself is freed by the
+	 * caller.  0, or -1 (printed) when something is left behind
+	 */
+	int (*close)(struct col_session *s);
 };
+
+/*
+ * col_remove_stale_instances - remove the tracefs instances schedcast-PID of
+ * recorders that were killed (PID gone), saying so; others are left alone.
+ */
+void col_remove_stale_instances(const char *tracing_dir);
 
 struct col_session {
 	struct col_opts opts;

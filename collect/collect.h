@@ -153,9 +153,10 @@ int col_session_stop(struct col_session *s);
 /*
  * col_session_close - stop if needed, remove the private instance (tracefs)
  * or close the rings (perf), free s.  NULL is a no-op.  Safe on every exit
- * path; record and live call it from their signal-aware loops.
+ * path; record and live call it from their signal-aware loops.  0, or -1
+ * (printed) when the instance could not be removed: the run then fails.
  */
-void col_session_close(struct col_session *s);
+int col_session_close(struct col_session *s);
 
 /* col_session_nr_cpus - number of CPUs the per-CPU arrays cover (max CPU + 1) */
 int col_session_nr_cpus(const struct col_session *s);

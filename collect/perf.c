@@ -133,6 +133,8 @@ static int perf_open(struct col_session *s)
 	dir = col_tracing_dir();
 	if (!dir)
 		return -1;
+	/* a tracefs recorder killed with SIGKILL may have left its instance */
+	col_remove_stale_instances(dir);
 	s->tep = tracefs_local_events_system(dir, systems);
 	if (!s->tep) {
 		errno = ENOENT;
@@ -364,12 +366,12 @@ static int perf_stop(struct col_session *s)
 	return group_ioctl(s, PERF_EVENT_IOC_DISABLE, "disable");
 }
 
-static void perf_close(struct col_session *s)
+static int perf_close(struct col_session *s)
 {
 	struct perf *p = s->priv;
 
 	if (!p)
-		return;
+		return 0;
 	for (int c = 0; p->cpu && c < s->nr_cpus; c++) {
 		struct perf_cpu *pc = &p->cpu[c];
 
@@ -389,6 +391,7 @@ static void perf_close(struct col_session *s)
 	free(p->tmp);
 	free(p);
 	s->priv = NULL;
+	return 0;
 }
 
 const struct col_backend_ops col_perf_ops = {

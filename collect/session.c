@@ -289,20 +289,23 @@ int col_session_stop(struct col_session *s)
 	return s->ops->stop(s);
 }
 
-void col_session_close(struct col_session *s)
+int col_session_close(struct col_session *s)
 {
+	int ret;
+
 	if (!s)
-		return;
+		return 0;
 	if (s->started && !s->stopped) {
 		s->stopped = 1;
 		s->ops->stop(s);
 	}
-	s->ops->close(s);
+	ret = s->ops->close(s);
 	col_decoder_free(s->dec);
 	for (int c = 0; c < s->nr_cpus; c++)
 		free(s->cpus[c].q);
 	free(s->cpus);
 	free(s);
+	return ret;
 }
 
 int col_session_nr_cpus(const struct col_session *s)

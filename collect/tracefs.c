@@ -47,7 +47,7 @@ struct tfs {
  * so that they do not hold ring buffer memory forever.  Others' instances,
  * and ours of live processes, are left alone.
  */
-static void remove_stale_instances(const char *tracing_dir)
+void col_remove_stale_instances(const char *tracing_dir)
 {
 	char *path = xstrfmt("%s/instances", tracing_dir);
 	DIR *d = opendir(path);
@@ -120,7 +120,7 @@ static int tfs_open(struct col_session *s)
 	dir = col_tracing_dir();
 	if (!dir)
 		return -1;
-	remove_stale_instances(dir);
+	col_remove_stale_instances(dir);
 	if (tracefs_instance_exists(s->instance_name)) {
 		errno = EEXIST;
 		return error("tracefs instance '%s' already exists", s->instance_name);
@@ -327,12 +327,13 @@ static int tfs_stop(struct col_session *s)
 	return ret;
 }
 
-static void tfs_close(struct col_session *s)
+static int tfs_close(struct col_session *s)
 {
 	struct tfs *t = s->priv;
+	int ret = 0;
 
 	if (!t)
-		return;
+		return 0;
 	for (int c = 0; t->tcpu && c < s->nr_cpus; c++)
 		/* closes the fd: the instance cannot be removed while it is open */
 		tracefs_cpu_close(t->tcpu[c]);
@@ -340,7 +341,7 @@ static void tfs_close(struct col_session *s)
 		tracefs_trace_off(t->inst);
 		tracefs_event_disable(t->inst, NULL, NULL);
 		if (tracefs_instance_destroy(t->inst) < 0)
-			error_errno("cannot remove tracefs instance '%s' (remove it with rmdir "
+			ret = error_errno("cannot remove tracefs instance '%s' (remove it with rmdir "
 				    "%s/instances/%s)", s->instance_name,
 				    tracefs_instance_get_trace_dir(t->inst), s->instance_name);
 	}
@@ -355,6 +356,7 @@ static void tfs_close(struct col_session *s)
 	free(t->page);
 	free(t);
 	s->priv = NULL;
+	return ret;
 }
 
 const struct col_backend_ops col_tracefs_ops = {

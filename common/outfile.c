@@ -4,10 +4,12 @@
  * directory and renamed over its real name only when complete.  Temporaries
  * still registered at exit (an error path, a fatal signal) are unlinked.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,11 +54,48 @@ void sc_tmp_cleanup(void)
 			unlink(tmp_names[i]);
 }
 
+/*
+ * Temporaries of this output left by a schedcast that was killed with
+ * SIGKILL (nothing else skips the cleanup): ".NAME.tmp.PID" whose PID no
+ * longer exists.  Those of a running process are never touched.
+ */
+static void remove_stale_tmps(const char *dir, const char *base)
+{
+	char *prefix = xstrfmt(".%s.tmp.", base);
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *digits = de->d_name + plen;
+		char *end, *stale;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, plen) || *digits < '0' || *digits > '9')
+			continue;
+		errno = 0;
+		pid = strtol(digits, &end, 10);
+		if (*end || errno || pid <= 0 || pid > INT32_MAX || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		stale = xstrfmt("%s/%s", dir, de->d_name);
+		if (!unlink(stale))
+			warning("removed '%s' left by a killed schedcast (pid %ld)", stale, pid);
+		free(stale);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+}
+
 char *sc_tmpname(const char *path)
 {
 	char *d = xstrdup(path), *b = xstrdup(path);
-	char *name = xstrfmt("%s/.%s.tmp.%d", dirname(d), basename(b), (int)getpid());
+	const char *dir = dirname(d), *base = basename(b);
+	char *name = xstrfmt("%s/.%s.tmp.%d", dir, base, (int)getpid());
 
+	remove_stale_tmps(dir, base);
 	free(d);
 	free(b);
 	tmp_register(name);

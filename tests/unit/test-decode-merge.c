@@ -73,8 +73,9 @@ static int fake_stop(struct col_session *s)
 	return 0;
 }
 
-static void fake_close(struct col_session *s)
+static int fake_close(struct col_session *s)
 {
+	return 0;
 }
 
 static const struct col_backend_ops fake_ops = {
