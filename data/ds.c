@@ -4,6 +4,7 @@
  * attributes, whole arrays, string lists and streaming appends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,6 +163,15 @@ static int check_superblock(const char *path)
 	return error("cannot read '%s': not an HDF5 file (truncated or another format)", path);
 }
 
+/* HDF5's sec2 driver opens without O_CLOEXEC: no child of ours may hold our files */
+static void set_cloexec(hid_t fid)
+{
+	void *handle = NULL;
+
+	if (H5Fget_vfd_handle(fid, H5P_DEFAULT, &handle) >= 0 && handle)
+		fcntl(*(int *)handle, F_SETFD, FD_CLOEXEC);
+}
+
 hid_t ds_h5_open_file(const char *path)
 {
 	hid_t fid;
@@ -178,6 +188,8 @@ hid_t ds_h5_open_file(const char *path)
 	fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (fid < 0)
 		error("cannot read '%s': HDF5 file is damaged or truncated", path);
+	else
+		set_cloexec(fid);
 	return fid;
 }
 
@@ -201,6 +213,8 @@ hid_t ds_h5_create_file(const char *path, char **tmp)
 		sc_tmp_forget(*tmp);
 		free(*tmp);
 		*tmp = NULL;
+	} else {
+		set_cloexec(fid);
 	}
 	H5Pclose(fapl);
 	return fid;
