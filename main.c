@@ -94,6 +94,7 @@ static int cmd_help(int argc, char **argv)
 	if (argc > 1) {
 		const struct cmd_struct *cmd = find_command(argv[1]);
 		char *sub_argv[3];
+		int ret;
 		char page[64];
 
 		if (!cmd) {
@@ -113,7 +114,9 @@ static int cmd_help(int argc, char **argv)
 		sub_argv[0] = xstrfmt("schedcast %s", cmd->name);
 		sub_argv[1] = (char *)"-h";
 		sub_argv[2] = NULL;
-		return cmd->fn(2, sub_argv);
+		ret = cmd->fn(2, sub_argv);
+		free(sub_argv[0]);
+		return ret;
 	}
 	list_commands(stdout);
 	return 0;

@@ -3,7 +3,7 @@
 # determinism, resume, Ctrl-C, refusing mismatched windows, bad input.
 . "$(dirname "$0")/lib.sh"
 
-MKWINDOWS=$TEST_TOP/build/tests/mkwindows
+MKWINDOWS=$HELPER_DIR/mkwindows
 
 # json_get FILE EXPR: evaluate a Python expression on the JSON in FILE (as d)
 json_get() {

@@ -139,7 +139,7 @@ test_expect_success 'hostile comms: eval JSON is valid UTF-8, text has no contro
 '
 
 test_expect_success '--online: the model follows a rule that flips in the test split' '
-	"$TEST_TOP/build/tests/mkwindows" -d -n 3000 drift.h5 &&
+	mkwindows -d -n 3000 drift.h5 &&
 	schedcast train -q -o drift-model.h5 --hidden 8 --epochs 1 drift.h5 >/dev/null &&
 	schedcast eval -m drift-model.h5 --online --online-lr 0.01 drift.h5 >on &&
 	grep -q "^  model (fixed, online)" on &&
