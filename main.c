@@ -15,6 +15,7 @@
 
 #include "builtin.h"
 #include "common/common.h"
+#include "common/run-command.h"
 
 struct cmd_struct {
 	const char *name;
@@ -62,27 +63,20 @@ static const struct cmd_struct *find_command(const char *name)
 /* have_man_page - whether `man -w PAGE` finds the page (quietly) */
 static int have_man_page(const char *page)
 {
-	int status;
-	pid_t pid;
+	struct child_process cp = CHILD_PROCESS_INIT;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC), ret;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
+	if (fd < 0)
 		return 0;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execlp("man", "man", "-w", page, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	strvec_push(&cp.args, "man");
+	strvec_push(&cp.args, "-w");
+	strvec_push(&cp.args, page);
+	cp.out = cp.err = fd;
+	sc_set_quiet(1);	/* no man at all: the command's own -h, silently */
+	ret = run_command(&cp) == 0;
+	sc_set_quiet(0);
+	close(fd);
+	return ret;
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "collect/collect.h"
 #include "collect/workload.h"
 #include "common/common.h"
+#include "common/run-command.h"
 #include "data/trace.h"
 #include "features/features.h"
 #include "model/lstm.h"
@@ -276,26 +277,18 @@ static int check_model(const struct lstm_model *m, const char *path)
 	return lstm_model_check_windows(m, &hdr, "the live features");
 }
 
+/* spawn_command - start the workload: its stdout goes to our stderr */
 static pid_t spawn_command(char **argv)
 {
+	struct child_process cp = CHILD_PROCESS_INIT;
 	pid_t pid;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		/* live's standard output is the summary alone: the command's goes to stderr */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		sc_cloexec_all();
-		execvp(argv[0], argv);
-		fprintf(stderr, "schedcast: error: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (pid < 0)
-		error_errno("cannot fork");
+	strvec_pushv(&cp.args, (const char *const *)argv);
+	cp.default_signals = 1;
+	/* live's standard output is the summary alone: the command's goes to stderr */
+	cp.stdout_to_stderr = 1;
+	pid = start_command(&cp) ? -1 : cp.pid;
+	child_process_clear(&cp);
 	return pid;
 }
 

@@ -29,6 +29,7 @@
 
 #include "builtin.h"
 #include "common/common.h"
+#include "common/run-command.h"
 #include "data/ds.h"
 #include "data/trace.h"
 #include "data/windows.h"
@@ -93,42 +94,10 @@ struct run_ctx {
 	uint64_t ticker_ns;	/* expected length of the running stage, 0 = no ticker */
 	const char *ticker_what;
 	int ticker_done;
+	uint64_t ticker_t0;	/* when the running stage started */
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
-
-struct argv_buf {
-	char **v;
-	size_t nr, alloc;
-};
-
-static void argv_push(struct argv_buf *a, const char *s)
-{
-	ALLOC_GROW(a->v, a->nr + 2, a->alloc);
-	a->v[a->nr++] = xstrdup(s);
-	a->v[a->nr] = NULL;
-}
-
-static void argv_pushf(struct argv_buf *a, const char *fmt, ...) SC_PRINTF(2, 3);
-static void argv_pushf(struct argv_buf *a, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	argv_push(a, sb.buf);
-	strbuf_release(&sb);
-}
-
-static void argv_release(struct argv_buf *a)
-{
-	for (size_t i = 0; i < a->nr; i++)
-		free(a->v[i]);
-	free(a->v);
-	memset(a, 0, sizeof(*a));
-}
 
 static const char *secs(char *buf, size_t size, uint64_t ns)
 {
@@ -168,11 +137,11 @@ static void stage_begin(struct run_ctx *c, const char *what)
 	fflush(stdout);
 }
 
-/* tick - on a terminal, how far a stage of known length has got, every 0.2 s */
-static void tick(struct run_ctx *c, uint64_t t0)
+/* tick - on a terminal, how far a stage of known length has got (every 0.2 s) */
+static void tick(void *data)
 {
-	struct timespec ts = { 0, 200 * 1000 * 1000 };
-	uint64_t el = sc_now_ns() - t0;
+	struct run_ctx *c = data;
+	uint64_t el = sc_now_ns() - c->ticker_t0;
 
 	/* past the expected end the stage speaks for itself: leave the line to it */
 	if (el <= c->ticker_ns) {
@@ -183,63 +152,44 @@ static void tick(struct run_ctx *c, uint64_t t0)
 		c->ticker_done = 1;
 	}
 	fflush(stdout);
-	nanosleep(&ts, NULL);
 }
 
 /*
  * run_child - run `schedcast ARGV...` (argv[0] is the command name), its
  * stdout into log (when not NULL), its stderr to ours (errors and progress
- * lines stay visible).  Returns its exit status, or -1 if it could not run.
+ * lines stay visible).  Returns its exit status (128 + signal when killed),
+ * or -1 if it could not run.
  */
-static int run_child(struct run_ctx *c, char **argv, const char *log)
+static int run_child(struct run_ctx *c, const char *const *argv, const char *log)
 {
-	struct argv_buf full = { 0 };
-	uint64_t t0 = sc_now_ns();
-	int status, fd = -1;
-	pid_t pid;
+	struct child_process cp = CHILD_PROCESS_INIT;
+	int rc, fd = -1;
 
-	argv_push(&full, "schedcast");
-	for (char **p = argv; *p; p++)
-		argv_push(&full, *p);
+	cp.exec_path = c->self;
+	strvec_push(&cp.args, "schedcast");
+	strvec_pushv(&cp.args, argv);
 	if (log) {
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (fd < 0) {
-			argv_release(&full);
+			child_process_clear(&cp);
 			return error_errno("cannot create '%s'", log);
 		}
+		cp.out = fd;
 	}
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execv(c->self, full.v);
-		fprintf(stderr, "schedcast: error: cannot run '%s': %s\n", c->self,
-			strerror(errno));
-		_exit(127);
-	}
+	c->ticker_t0 = sc_now_ns();
+	rc = start_command(&cp);
 	if (fd >= 0)
 		close(fd);
-	argv_release(&full);
-	if (pid < 0)
-		return error_errno("cannot fork");
-	for (;;) {
-		pid_t got = waitpid(pid, &status, c->ticker_ns ? WNOHANG : 0);
-
-		if (got == pid)
-			break;
-		if (got < 0 && errno != EINTR)
-			return error_errno("cannot wait for 'schedcast %s'", argv[0]);
-		if (got == 0)
-			tick(c, t0);
+	if (rc) {
+		child_process_clear(&cp);
+		return -1;
 	}
+	rc = wait_command(&cp, c->ticker_ns ? 200 * NSEC_PER_MSEC : 0, tick, c);
 	if (c->ticker_ns && !c->ticker_done)
 		printf("\r\033[K");
-	if (WIFSIGNALED(status)) {
-		error("'schedcast %s' was killed by signal %d", argv[0], WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return WEXITSTATUS(status);
+	if (rc > 128)
+		error("'schedcast %s' was killed by signal %d", argv[0], rc - 128);
+	return rc;
 }
 
 /* print_last_line - the last non-empty line of a stage's output, indented */
@@ -264,14 +214,14 @@ static void print_last_line(const char *path)
 }
 
 /* stage - run one stage; on failure say which and where its output is */
-static int stage(struct run_ctx *c, struct argv_buf *a, const char *log, int show_last)
+static int stage(struct run_ctx *c, struct strvec *a, const char *log, int show_last)
 {
 	uint64_t t = sc_now_ns();
 	char buf[32];
 	int rc = run_child(c, a->v, log);
 
 	if (rc) {
-		char *cmd = sc_cmdline((int)a->nr, a->v);
+		char *cmd = sc_cmdline((int)a->nr, (char **)a->v);
 
 		error("stage %d/%d failed: 'schedcast %s' exited with status %d%s%s", c->stage,
 		      c->nr_stages, cmd, rc, log ? "; its output is in " : "", log ? log : "");
@@ -368,7 +318,7 @@ static int use_sample(struct run_ctx *c, const char *why)
 static int stage_input(struct run_ctx *c)
 {
 	struct run_opts *o = c->o;
-	struct argv_buf a = { 0 };
+	struct strvec a = STRVEC_INIT;
 	const char *why = NULL;
 	char buf[32];
 	int ret = 0;
@@ -384,12 +334,12 @@ static int stage_input(struct run_ctx *c)
 		stage_begin(c, "import: converting the given file to a trace.h5");
 		c->trace = dir_file(c, "trace.h5");
 		c->trace_origin = "imported";
-		argv_push(&a, "import");
-		argv_push(&a, "-o");
-		argv_push(&a, c->trace);
-		argv_push(&a, o->trace);
+		strvec_push(&a, "import");
+		strvec_push(&a, "-o");
+		strvec_push(&a, c->trace);
+		strvec_push(&a, o->trace);
 		ret = stage(c, &a, NULL, 0);
-		argv_release(&a);
+		strvec_clear(&a);
 		return ret;
 	}
 
@@ -409,22 +359,22 @@ static int stage_input(struct run_ctx *c)
 	printf("      %s of %s into %s\n", secs(buf, sizeof(buf), o->duration_ns),
 	       o->command ? o->command[0] : "schedcast workload", c->trace);
 	fflush(stdout);
-	argv_push(&a, "record");
-	argv_push(&a, "-o");
-	argv_push(&a, c->trace);
-	argv_push(&a, "-d");
-	argv_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
-	argv_push(&a, "--");
+	strvec_push(&a, "record");
+	strvec_push(&a, "-o");
+	strvec_push(&a, c->trace);
+	strvec_push(&a, "-d");
+	strvec_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
+	strvec_push(&a, "--");
 	if (o->command) {
 		for (char **p = o->command; *p; p++)
-			argv_push(&a, *p);
+			strvec_push(&a, *p);
 	} else {
-		argv_push(&a, c->self);
-		argv_push(&a, "workload");
-		argv_push(&a, "-d");
-		argv_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
-		argv_push(&a, "-s");
-		argv_pushf(&a, "%llu", (unsigned long long)o->seed);
+		strvec_push(&a, c->self);
+		strvec_push(&a, "workload");
+		strvec_push(&a, "-d");
+		strvec_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
+		strvec_push(&a, "-s");
+		strvec_pushf(&a, "%llu", (unsigned long long)o->seed);
 	}
 	{
 		char *log = log_file(c, "record");
@@ -437,7 +387,7 @@ static int stage_input(struct run_ctx *c)
 		c->ticker_ns = 0;
 		free(log);
 	}
-	argv_release(&a);
+	strvec_clear(&a);
 	if (ret && !o->command && access(c->trace, R_OK)) {
 		free(c->trace);
 		c->trace = NULL;
@@ -554,22 +504,22 @@ static void trace_summary(struct run_ctx *c, int *has_wakeups)
 
 static int stage_features(struct run_ctx *c, int has_wakeups)
 {
-	struct argv_buf a = { 0 };
+	struct strvec a = STRVEC_INIT;
 	char *log = log_file(c, "features");
 	int ret;
 
 	stage_begin(c, has_wakeups ? "features: runqueue reconstruction and per-task windows"
 				   : "features: sequence mode (the trace has no wakeups)");
-	argv_push(&a, "features");
-	argv_push(&a, "-o");
-	argv_push(&a, c->windows);
+	strvec_push(&a, "features");
+	strvec_push(&a, "-o");
+	strvec_push(&a, c->windows);
 	if (!has_wakeups) {
-		argv_push(&a, "--mode");
-		argv_push(&a, "sequence");
+		strvec_push(&a, "--mode");
+		strvec_push(&a, "sequence");
 	}
-	argv_push(&a, c->learn);
+	strvec_push(&a, c->learn);
 	ret = stage(c, &a, log, 1);
-	argv_release(&a);
+	strvec_clear(&a);
 	free(log);
 	return ret;
 }
@@ -640,7 +590,7 @@ static void check_general(struct run_ctx *c)
 
 static int stage_train(struct run_ctx *c)
 {
-	struct argv_buf a = { 0 };
+	struct strvec a = STRVEC_INIT;
 	char *log = log_file(c, "train");
 	char what[128];
 	int ret;
@@ -654,25 +604,25 @@ static int stage_train(struct run_ctx *c)
 	stage_begin(c, what);
 	if (c->general)
 		printf("      from %s\n", c->general);
-	argv_push(&a, "train");
-	argv_push(&a, "-o");
-	argv_push(&a, c->model);
-	argv_push(&a, "--epochs");
-	argv_pushf(&a, "%d", c->o->epochs);
-	argv_push(&a, "--threads");
-	argv_push(&a, "2");
+	strvec_push(&a, "train");
+	strvec_push(&a, "-o");
+	strvec_push(&a, c->model);
+	strvec_push(&a, "--epochs");
+	strvec_pushf(&a, "%d", c->o->epochs);
+	strvec_push(&a, "--threads");
+	strvec_push(&a, "2");
 	if (c->general) {
-		argv_push(&a, "--init");
-		argv_push(&a, c->general);
+		strvec_push(&a, "--init");
+		strvec_push(&a, c->general);
 	} else if (c->o->hidden) {
-		argv_push(&a, "--hidden");
-		argv_pushf(&a, "%d", c->o->hidden);
+		strvec_push(&a, "--hidden");
+		strvec_pushf(&a, "%d", c->o->hidden);
 	}
-	argv_push(&a, "--seed");
-	argv_pushf(&a, "%llu", (unsigned long long)c->o->seed);
-	argv_push(&a, c->windows);
+	strvec_push(&a, "--seed");
+	strvec_pushf(&a, "%llu", (unsigned long long)c->o->seed);
+	strvec_push(&a, c->windows);
 	ret = stage(c, &a, log, 1);
-	argv_release(&a);
+	strvec_clear(&a);
 	free(log);
 	return ret;
 }
@@ -680,24 +630,24 @@ static int stage_train(struct run_ctx *c)
 /* eval_one - `eval -m model` in text into txt and in JSON into json (one stage) */
 static int eval_one(struct run_ctx *c, const char *model, const char *txt, const char *json)
 {
-	struct argv_buf a = { 0 };
+	struct strvec a = STRVEC_INIT;
 	int ret;
 
-	argv_push(&a, "eval");
-	argv_push(&a, "-m");
-	argv_push(&a, model);
-	argv_push(&a, c->windows);
+	strvec_push(&a, "eval");
+	strvec_push(&a, "-m");
+	strvec_push(&a, model);
+	strvec_push(&a, c->windows);
 	ret = stage(c, &a, txt, 0);
-	argv_release(&a);
+	strvec_clear(&a);
 	if (ret)
 		return ret;
-	argv_push(&a, "eval");
-	argv_push(&a, "--json");
-	argv_push(&a, "-m");
-	argv_push(&a, model);
-	argv_push(&a, c->windows);
+	strvec_push(&a, "eval");
+	strvec_push(&a, "--json");
+	strvec_push(&a, "-m");
+	strvec_push(&a, model);
+	strvec_push(&a, c->windows);
 	ret = run_child(c, a.v, json) ? -1 : 0;
-	argv_release(&a);
+	strvec_clear(&a);
 	return ret;
 }
 
@@ -716,23 +666,23 @@ static int stage_eval(struct run_ctx *c)
 
 static int stage_report(struct run_ctx *c)
 {
-	struct argv_buf a = { 0 };
+	struct strvec a = STRVEC_INIT;
 	char *log = log_file(c, "report");
 	int ret;
 
 	stage_begin(c, "report: statistics, plots and the model section as one HTML page");
-	argv_push(&a, "report");
-	argv_push(&a, "--format");
-	argv_push(&a, "html");
-	argv_push(&a, "-o");
-	argv_push(&a, c->report);
-	argv_push(&a, "--windows");
-	argv_push(&a, c->windows);
-	argv_push(&a, "--model");
-	argv_push(&a, c->model);
-	argv_push(&a, c->learn);
+	strvec_push(&a, "report");
+	strvec_push(&a, "--format");
+	strvec_push(&a, "html");
+	strvec_push(&a, "-o");
+	strvec_push(&a, c->report);
+	strvec_push(&a, "--windows");
+	strvec_push(&a, c->windows);
+	strvec_push(&a, "--model");
+	strvec_push(&a, c->model);
+	strvec_push(&a, c->learn);
 	ret = stage(c, &a, log, 1);
-	argv_release(&a);
+	strvec_clear(&a);
 	free(log);
 	return ret;
 }

@@ -19,6 +19,7 @@
 
 #include "builtin.h"
 #include "common/common.h"
+#include "common/run-command.h"
 #include "collect/collect.h"
 #include "data/trace.h"
 
@@ -182,42 +183,15 @@ static int write_event(const struct ds_event *ev, void *ctx)
 }
 
 /* Run the workload now that tracing is on; -1 if it could not be started. */
-static pid_t start_command(char **argv)
+static pid_t start_workload(char **argv)
 {
-	int pfd[2];
+	struct child_process cp = CHILD_PROCESS_INIT;
 	pid_t pid;
-	int err = 0;
 
-	/* a CLOEXEC pipe tells the parent whether exec worked */
-	if (pipe2(pfd, O_CLOEXEC))
-		return error_errno("cannot create a pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return error_errno("cannot fork");
-	}
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		close(pfd[0]);
-		sc_cloexec_all();
-		execvp(argv[0], argv);
-		err = errno;
-		if (write(pfd[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (read(pfd[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
-		close(pfd[0]);
-		waitpid(pid, NULL, 0);
-		errno = err;
-		return error_errno("cannot run '%s'", argv[0]);
-	}
-	close(pfd[0]);
+	strvec_pushv(&cp.args, (const char *const *)argv);
+	cp.default_signals = 1;
+	pid = start_command(&cp) ? -1 : cp.pid;
+	child_process_clear(&cp);
 	return pid;
 }
 
@@ -420,7 +394,7 @@ int cmd_record(int argc, char **argv)
 	if (o.duration_ns)
 		deadline = meta.start_ns + o.duration_ns;
 	if (o.command) {
-		child = start_command(o.command);
+		child = start_workload(o.command);
 		if (child < 0) {
 			ret = 1;
 			goto out;

@@ -8,6 +8,7 @@
  * "pid/tid" column gives each task's thread group.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "collect/import-local.h"
 #include "common/common.h"
+#include "common/run-command.h"
 
 /* find_in_path - 1 if prog (a name or a path) is an executable we can run */
 static int find_in_path(const char *prog)
@@ -46,7 +48,7 @@ static int find_in_path(const char *prog)
  * to an unlinked temporary file (errfd) for the error message.
  */
 struct child {
-	pid_t pid;
+	struct child_process cp;
 	FILE *fp;
 	int errfd;
 };
@@ -54,42 +56,31 @@ struct child {
 static int child_start(struct child *c, char *const argv[])
 {
 	char tmpl[] = "/tmp/schedcast-perf-err.XXXXXX";
-	int pfd[2];
 
-	c->errfd = mkstemp(tmpl);
+	c->fp = NULL;
+	c->errfd = mkostemp(tmpl, O_CLOEXEC);
 	if (c->errfd < 0)
 		return error_errno("cannot create a temporary file");
 	unlink(tmpl);
-	if (pipe(pfd) < 0) {
+	child_process_init(&c->cp);
+	strvec_pushv(&c->cp.args, (const char *const *)argv);
+	c->cp.out_pipe = 1;
+	c->cp.err = c->errfd;
+	c->cp.default_signals = 1;
+	if (start_command(&c->cp)) {
+		child_process_clear(&c->cp);
 		close(c->errfd);
-		return error_errno("cannot create a pipe");
+		return -1;
 	}
-	c->pid = fork();
-	if (c->pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		close(c->errfd);
-		return error_errno("cannot fork");
-	}
-	if (!c->pid) {
-		dup2(pfd[1], STDOUT_FILENO);
-		dup2(c->errfd, STDERR_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		signal(SIGPIPE, SIG_DFL);
-		sc_cloexec_all();
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	c->fp = fdopen(pfd[0], "r");
+	c->fp = fdopen(c->cp.out, "r");
 	if (!c->fp) {
-		close(pfd[0]);
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
+		int ret = error_errno("cannot read from %s", argv[0]);
+
+		close(c->cp.out);
+		kill(c->cp.pid, SIGKILL);
+		finish_command(&c->cp);
 		close(c->errfd);
-		return error_errno("cannot read from %s", argv[0]);
+		return ret;
 	}
 	return 0;
 }
@@ -100,15 +91,15 @@ static int child_start(struct child *c, char *const argv[])
  */
 static int child_finish(struct child *c, int kill_it, char *msg, size_t size)
 {
-	int status = 0;
+	int status;
 	FILE *err;
 	char line[512];
 
 	if (kill_it)
-		kill(c->pid, SIGTERM);
+		kill(c->cp.pid, SIGTERM);
 	fclose(c->fp);
-	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	finish_command(&c->cp);
+	status = c->cp.status;
 	if (WIFSIGNALED(status))
 		snprintf(msg, size, "it died of signal %d (%s): truncated or corrupt file?",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
