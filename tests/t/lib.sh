@@ -112,3 +112,13 @@ test_done() {
 	echo "1..$test_count"
 	[ "$test_failed" -eq 0 ]
 }
+
+# fill_to KIB: leave about KIB KiB free on the small tmpfs $full (the
+# full-disk tests mount it)
+fill_to() {
+	rm -f "$full/fill" &&
+	avail=$(df -k --output=avail "$full" | tail -1) &&
+	if [ "$avail" -gt "$1" ]; then
+		dd if=/dev/zero of="$full/fill" bs=1k count=$((avail - $1)) 2>/dev/null || :
+	fi
+}

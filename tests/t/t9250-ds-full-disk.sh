@@ -8,15 +8,6 @@
 full=$TRASH/full
 trap 'umount "$full" 2>/dev/null; cd /; rm -rf "$TRASH"' EXIT
 
-# fill_to KIB: leave about KIB KiB free on $full
-fill_to() {
-	rm -f "$full/fill" &&
-	avail=$(df -k --output=avail "$full" | tail -1) &&
-	if [ "$avail" -gt "$1" ]; then
-		dd if=/dev/zero of="$full/fill" bs=1k count=$((avail - $1)) 2>/dev/null || :
-	fi
-}
-
 # no_leftovers: nothing in $full but the filler
 no_leftovers() {
 	left=$(ls -A "$full" | grep -v "^fill$" || :)

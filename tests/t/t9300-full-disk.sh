@@ -11,15 +11,6 @@ SAMPLE=$TEST_TOP/data/samples/mixed.h5
 full=$TRASH/full
 trap 'umount "$full" 2>/dev/null; cd /; rm -rf "$TRASH"' EXIT
 
-# fill_to KIB: leave about KIB KiB free on $full
-fill_to() {
-	rm -f "$full/fill" &&
-	avail=$(df -k --output=avail "$full" | tail -1) &&
-	if [ "$avail" -gt "$1" ]; then
-		dd if=/dev/zero of="$full/fill" bs=1k count=$((avail - $1)) 2>/dev/null || :
-	fi
-}
-
 # full_fails KIB OUT CMD...: with KIB KiB free, CMD exits 1 with one line that
 # says "No space left on device" and names OUT, and leaves nothing behind
 full_fails() {
