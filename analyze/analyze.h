@@ -38,6 +38,7 @@
 
 struct strbuf;
 struct json_writer;
+struct ds_filter;
 
 /* ---- distributions ------------------------------------------------------- */
 
@@ -100,6 +101,20 @@ extern const char *const ana_burst_bucket_names[ANA_BURST_BUCKETS];
 /* Time buckets for series (runqueue length over time). */
 #define ANA_SERIES_BUCKETS 120
 
+/* report --wakers: per task, its most frequent wakers */
+#define ANA_TOP_WAKERS 3
+
+/*
+ * struct ana_waker - a task that woke another: the task running where the
+ * wakeup event fired (its common_pid, as perf sched timehist -w prints the
+ * waker); pid 0 "<idle>" is an interrupt on an idle CPU.
+ */
+struct ana_waker {
+	int32_t pid;		/* -1: no such entry */
+	char comm[DS_COMM_LEN];	/* its last comm */
+	uint64_t n;		/* wakeups (sleeping to runnable) it did */
+};
+
 /*
  * struct ana_task_stats - one pid over the whole trace (comm: its last
  * name).  The idle task (pid 0) is not a task here: its time is the CPUs'
@@ -129,6 +144,8 @@ struct ana_task_stats {
 	uint64_t wakeups;	/* sleeping to runnable transitions seen */
 	uint64_t migrations;	/* sched_migrate_task events for the pid */
 	uint64_t preemptions;	/* switch-outs that left it runnable (R or R+) */
+	struct ana_waker wakers[ANA_TOP_WAKERS];	/* most wakeups first, then lowest pid */
+	uint64_t wakers_other;	/* wakeups by wakers not in wakers[] */
 	struct ana_hist *delays;	/* the delay samples, for CDFs; owned */
 };
 
@@ -144,12 +161,15 @@ struct ana_cpu_stats {
 	double rq_avg;		/* time-weighted mean runqueue length (queued, not running) */
 	uint32_t rq_max;
 	double rq_series[ANA_SERIES_BUCKETS];	/* time-weighted mean per time bucket */
+	double util_series[ANA_SERIES_BUCKETS];	/* busy fraction per time bucket */
 };
 
 struct ana_trace_stats {
 	char *path;
 	struct ds_trace_meta meta;
-	uint64_t start_ns, end_ns, span_ns;	/* the trace's span (metadata, else events) */
+	uint64_t start_ns, end_ns, span_ns;	/* the trace's span (metadata, else events),
+						   cut to --time */
+	int windowed;		/* --time narrowed the span */
 	uint64_t nr_events;
 	uint64_t nr_switches;	/* sched_switch events */
 	double switch_rate;	/* nr_switches per second of span */
@@ -160,22 +180,28 @@ struct ana_trace_stats {
 	uint64_t *migrations;	/* (nr_cpus * nr_cpus) [orig * nr_cpus + dest], NULL
 				   for more than 1024 CPUs */
 	int group_by;		/* enum ana_group_by: the text report's grouped table */
+	int show_wakers;	/* report --wakers: the text and html wakers table */
 	uint64_t lost_unknown;	/* lost-event markers that did not say how many (state 0) */
 	int has_wakeups;	/* the trace recorded sched_waking or sched_wakeup */
-	int nr_cpus;
-	struct ana_cpu_stats *cpus;	/* (nr_cpus) */
+	int nr_cpus;		/* the trace's */
+	int nr_cpu_rows;	/* of cpus[]: the CPUs -C chose, all without */
+	struct ana_cpu_stats *cpus;	/* (nr_cpu_rows) in CPU order, each with its number */
 	uint64_t nr_tasks;
 	struct ana_task_stats *tasks;	/* (nr_tasks), most run time first, then pid */
 };
 
 /*
- * ana_trace_stats_compute - one streaming pass over the trace at path.
+ * ana_trace_stats_compute - one streaming pass over the trace at path,
+ * narrowed by f (may be NULL): the task filters choose the tasks listed
+ * (CPU rows and totals stay whole), -C and --time what is summed (see the
+ * head of stats.c and schedcast-report(1) FILTERS).
  * Memory: the tasks and CPUs, with two histograms (run bursts, delays) per
  * task: flat in the trace's length.  Percentiles are to the histogram's
  * bucket (1.6%); counts, sums, min and max are exact.  0, or -1 after a
  * one-line error naming path.  Release with ana_trace_stats_release().
  */
-int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st);
+int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
+			    struct ana_trace_stats *st);
 void ana_trace_stats_release(struct ana_trace_stats *st);
 
 /*

@@ -14,7 +14,7 @@
 #include "data/filter.h"
 
 static const char report_usage[] =
-	"usage: schedcast report [--format text|json|csv|html] [-o FILE] [--by process|comm] [--pid LIST] [--tid LIST] [--comm GLOB] TRACE.h5 [--windows windows.h5] [--model model.h5]\n"
+	"usage: schedcast report [--format text|json|csv|html] [-o FILE] [--by process|comm] [--wakers] [--pid LIST] [--tid LIST] [--comm GLOB] [-C LIST] [--time START,END] TRACE.h5 [--windows windows.h5] [--model model.h5]\n"
 	"\n"
 	"Per task: run time, switches, scheduling delay (avg, p50/p90/p99, max), run\n"
 	"bursts, sleep, migrations, preemptions; per CPU: utilisation, idle time, idle\n"
@@ -31,15 +31,19 @@ static const char report_usage[] =
 	"    -n, --top N          tasks listed in text and html (default 25, 0 = all)\n"
 	"    -a, --all            list every task (--top 0)\n"
 	"    -b, --by WHAT        also a table per process (thread group) or per comm\n"
-	"    --pid LIST           only these processes (thread groups), \"10,42\"\n"
-	"    --tid LIST           only these threads\n"
-	"    --comm GLOB          only tasks whose comm matches (fnmatch; repeatable)\n"
+	"    -W, --wakers         also each task's most frequent wakers (who woke whom)\n"
+	"\n"
+	"Filters: the task filters choose the tasks listed; -C and --time narrow what\n"
+	"is summed (times cut to the window, events counted where they happened):\n"
+	DS_FILTER_HELP
+	"\n"
 	"    -h, --help           show this help\n"
 	"\n"
 	"EXAMPLES\n"
 	"    schedcast report trace.h5\n"
 	"    schedcast report --format html -o report.html trace.h5 -w windows.h5 -m model.h5\n"
-	"    schedcast report --format csv trace.h5 >tasks.csv\n";
+	"    schedcast report --format csv trace.h5 >tasks.csv\n"
+	"    schedcast report --by process --wakers -C 0-1 --time 10,12.5 trace.h5\n";
 
 struct report_opts {
 	enum ana_format format;
@@ -48,6 +52,7 @@ struct report_opts {
 	const char *model;
 	const char *split;
 	int top;
+	int wakers;
 };
 
 static int parse_format(const char *s, enum ana_format *f)
@@ -74,9 +79,8 @@ int cmd_report(int argc, char **argv)
 		{ "top", required_argument, NULL, 'n' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "by", required_argument, NULL, 'b' },
-		{ "pid", required_argument, NULL, DS_FILTER_OPT_PID },
-		{ "tid", required_argument, NULL, DS_FILTER_OPT_TID },
-		{ "comm", required_argument, NULL, DS_FILTER_OPT_COMM },
+		{ "wakers", no_argument, NULL, 'W' },
+		DS_FILTER_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,7 +102,7 @@ int cmd_report(int argc, char **argv)
 	int c, ret = 1;
 
 	while (optind < argc) {
-		c = getopt_long(argc, argv, "+f:o:w:m:s:n:ab:h", longopts, NULL);
+		c = getopt_long(argc, argv, "+f:o:w:m:s:n:ab:WC:h", longopts, NULL);
 		if (c == -1) {
 			if (optind >= argc)
 				break;
@@ -147,16 +151,15 @@ int cmd_report(int argc, char **argv)
 				goto usage;
 			}
 			break;
-		case DS_FILTER_OPT_PID:
-		case DS_FILTER_OPT_TID:
-		case DS_FILTER_OPT_COMM:
-			if (ds_filter_option(&filter, c, optarg) < 0)
-				goto usage;
+		case 'W':
+			opts.wakers = 1;
 			break;
 		case 'h':
 			ds_filter_release(&filter);
 			return sc_usage(report_usage, 0);
 		default:
+			if (ds_filter_option(&filter, c, optarg) == 1)
+				break;
 			goto usage;
 		}
 	}
@@ -183,26 +186,13 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
-	if (ana_trace_stats_compute(trace, &st)) {
+	if (ana_trace_stats_compute(trace, &filter, &st)) {
 		free(model);
 		ds_filter_release(&filter);
 		return 1;
 	}
 	st.group_by = by;
-	if (ds_filter_any_task(&filter)) {
-		/* the task tables (and groups) keep the chosen tasks; CPUs and totals stay whole */
-		uint64_t n = 0;
-
-		for (uint64_t i = 0; i < st.nr_tasks; i++) {
-			struct ana_task_stats *t = &st.tasks[i];
-
-			if (ds_filter_task(&filter, t->pid, t->tgid, t->comm))
-				st.tasks[n++] = *t;
-			else
-				ana_hist_free(t->delays);
-		}
-		st.nr_tasks = n;
-	}
+	st.show_wakers = opts.wakers;
 	ds_filter_release(&filter);
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */

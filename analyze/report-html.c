@@ -285,7 +285,7 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	const char *xlabel = unit == 1e9 ? "time since start (s)" : unit == 1e6 ?
 			     "time since start (ms)" : "time since start (us)";
 	struct axis xa = { 0, (double)st->span_ns / unit, 0 }, ya = { 0, 1, 0 };
-	int n = st->nr_cpus < MAXCPU ? st->nr_cpus : MAXCPU;
+	int n = st->nr_cpu_rows < MAXCPU ? st->nr_cpu_rows : MAXCPU;
 
 	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
 		xs[b] = (double)st->span_ns / unit * (b + 0.5) / ANA_SERIES_BUCKETS;
@@ -293,7 +293,7 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
 			if (st->cpus[i].rq_series[b] > ya.hi)
 				ya.hi = ceil(st->cpus[i].rq_series[b]);
-		snprintf(names[i], sizeof(names[i]), "cpu%d", i);
+		snprintf(names[i], sizeof(names[i]), "cpu%d", st->cpus[i].cpu);
 		s[i] = (struct series){ names[i], xs, st->cpus[i].rq_series, ANA_SERIES_BUCKETS,
 					0 };
 	}
@@ -472,7 +472,7 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 
 	strbuf_addstr(out, "<h2>Per CPU</h2><table>\n");
 	th(out, cpu_cols, ARRAY_SIZE(cpu_cols));
-	for (int i = 0; i < st->nr_cpus; i++) {
+	for (int i = 0; i < st->nr_cpu_rows; i++) {
 		const struct ana_cpu_stats *c = &st->cpus[i];
 
 		strbuf_addf(out, "<tr><td class=\"l\">%d</td><td class=\"l\">%.1f%%</td>", c->cpu,

@@ -168,6 +168,7 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 	json_u64(&jw, "start_ns", st->start_ns);
 	json_u64(&jw, "end_ns", st->end_ns);
 	json_u64(&jw, "span_ns", st->span_ns);
+	json_bool(&jw, "windowed", st->windowed);
 	json_u64(&jw, "events", st->nr_events);
 	json_u64(&jw, "switches", st->nr_switches);
 	json_double(&jw, "switch_rate", st->switch_rate);
@@ -194,7 +195,7 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 	}
 	json_array_end(&jw);
 	json_array_begin(&jw, "cpus");
-	for (int i = 0; i < st->nr_cpus; i++) {
+	for (int i = 0; i < st->nr_cpu_rows; i++) {
 		const struct ana_cpu_stats *c = &st->cpus[i];
 
 		json_object_begin(&jw, NULL);
@@ -211,6 +212,10 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 		json_array_begin(&jw, "rq_series");
 		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
 			json_double(&jw, NULL, c->rq_series[b]);
+		json_array_end(&jw);
+		json_array_begin(&jw, "util_series");
+		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
+			json_double(&jw, NULL, c->util_series[b]);
 		json_array_end(&jw);
 		json_object_end(&jw);
 	}
@@ -244,6 +249,16 @@ int ana_report_json(const struct ana_trace_stats *st, const struct ana_eval *e,
 		}
 		json_u64(&jw, "sleep_ns", t->sleep_ns);
 		json_u64(&jw, "wakeups", t->wakeups);
+		json_array_begin(&jw, "wakers");
+		for (int k = 0; k < ANA_TOP_WAKERS && t->wakers[k].pid >= 0; k++) {
+			json_object_begin(&jw, NULL);
+			json_u64(&jw, "pid", (uint64_t)t->wakers[k].pid);
+			json_str(&jw, "comm", t->wakers[k].comm);
+			json_u64(&jw, "count", t->wakers[k].n);
+			json_object_end(&jw);
+		}
+		json_array_end(&jw);
+		json_u64(&jw, "wakers_other", t->wakers_other);
 		json_u64(&jw, "migrations", t->migrations);
 		json_u64(&jw, "preemptions", t->preemptions);
 		json_object_end(&jw);

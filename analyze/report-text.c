@@ -247,6 +247,68 @@ static void tasks_left_out(const struct ana_trace_stats *st, struct strbuf *out,
 		    (unsigned long long)(st->nr_tasks - top));
 }
 
+/*
+ * util_strips - each CPU's utilisation over time, one digit per column:
+ * tenths of the column's time busy (0: under 10%, 9: 90% or more), blank
+ * when not busy at all.
+ */
+#define STRIP_COLS 60
+static void util_strips(const struct ana_trace_stats *st, struct strbuf *out)
+{
+	const int per = ANA_SERIES_BUCKETS / STRIP_COLS;
+
+	strbuf_addf(out, "\nCPU utilisation over time (a column is 1/%d of the span; digit: tenths "
+			 "busy, blank: idle)\n", STRIP_COLS);
+	for (int i = 0; i < st->nr_cpu_rows; i++) {
+		const struct ana_cpu_stats *c = &st->cpus[i];
+
+		strbuf_addf(out, "  cpu%-3d |", c->cpu);
+		for (int k = 0; k < STRIP_COLS; k++) {
+			double u = 0;
+			int d;
+
+			for (int b = k * per; b < (k + 1) * per; b++)
+				u += c->util_series[b];
+			u /= per;
+			d = (int)(u * 10);
+			strbuf_addch(out, u <= 0 ? ' ' : (char)('0' + (d > 9 ? 9 : d < 0 ? 0 : d)));
+		}
+		strbuf_addstr(out, "|\n");
+	}
+}
+
+/*
+ * wakers_table - report --wakers: for the tasks of the per-task table, their
+ * most frequent wakers, one per line, as perf sched timehist -w names them.
+ */
+static void wakers_table(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
+{
+	strbuf_addf(out, "\nwakers per task (the task running where the wakeup fired; <idle>: an "
+			 "interrupt on an idle CPU)\n  %7s %-15s %7s  %7s %-15s %7s\n", "pid", "comm",
+		    "wakeups", "waker", "comm", "count");
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+		char comm[SC_SAFE_SIZE(sizeof(t->comm))], wc[SC_SAFE_SIZE(DS_COMM_LEN)];
+
+		strbuf_addf(out, "  %7d %s %7llu", t->pid, sc_safe_pad(comm, sizeof(comm), t->comm, 15),
+			    (unsigned long long)t->wakeups);
+		for (int k = 0; k < ANA_TOP_WAKERS && t->wakers[k].pid >= 0; k++) {
+			const struct ana_waker *w = &t->wakers[k];
+
+			if (k)
+				strbuf_addf(out, "  %7s %15s %7s", "", "", "");
+			strbuf_addf(out, "  %7d %s %7llu\n", w->pid,
+				    sc_safe_pad(wc, sizeof(wc), w->comm, 15), (unsigned long long)w->n);
+		}
+		if (t->wakers[0].pid < 0)
+			strbuf_addch(out, '\n');
+		if (t->wakers_other)
+			strbuf_addf(out, "  %7s %15s %7s  %7s %-15s %7llu\n", "", "", "", "",
+				    "(others)", (unsigned long long)t->wakers_other);
+	}
+	tasks_left_out(st, out, top);
+}
+
 static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
 {
 	char span[32];
@@ -261,6 +323,12 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		strbuf_addf(out, " + %llu marker(s) of unknown size",
 			    (unsigned long long)st->lost_unknown);
 	strbuf_addch(out, '\n');
+	if (st->windowed)
+		strbuf_addf(out, "window %llu.%06llu to %llu.%06llu s (--time)\n",
+			    (unsigned long long)(st->start_ns / NSEC_PER_SEC),
+			    (unsigned long long)(st->start_ns % NSEC_PER_SEC / 1000),
+			    (unsigned long long)(st->end_ns / NSEC_PER_SEC),
+			    (unsigned long long)(st->end_ns % NSEC_PER_SEC / 1000));
 	if (!st->has_wakeups)
 		strbuf_addf(out, "note: the trace has no wakeup events: delays count preemptions only\n");
 
@@ -277,7 +345,7 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 
 	strbuf_addf(out, "\nper CPU  %6s %11s %11s %11s %8s %8s %6s %6s %6s\n", "util", "busy ms",
 		    "idle ms", "idle+q ms", "switches", "inferred", "rq-avg", "rq-max", "lost");
-	for (int i = 0; i < st->nr_cpus; i++) {
+	for (int i = 0; i < st->nr_cpu_rows; i++) {
 		const struct ana_cpu_stats *c = &st->cpus[i];
 
 		strbuf_addf(out, "  cpu%-3d %5.1f%%", c->cpu, 100 * c->util);
@@ -288,6 +356,7 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 			    (unsigned long long)c->inferred, c->rq_avg, c->rq_max,
 			    (unsigned long long)c->lost);
 	}
+	util_strips(st, out);
 
 	migration_pairs(st, out);
 	if (st->group_by != ANA_BY_TASK)
@@ -317,6 +386,8 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 			    (unsigned long long)t->preemptions);
 	}
 	tasks_left_out(st, out, top);
+	if (st->show_wakers)
+		wakers_table(st, out, top);
 
 	strbuf_addf(out, "\nscheduling delay per task (ms; max-at: when the longest became runnable, s)"
 			 "\n  %7s %-15s %7s %9s %9s %9s %9s %9s %15s\n",

@@ -15,12 +15,21 @@
  * in an inferred switch-in has no recorded end: it is counted as unmeasured
  * instead of being a delay sample.  A lost-events marker on a CPU forgets
  * what ran and waited there.
+ *
+ * Filters (-C, --time).  Every event is followed, so that who runs and who
+ * waits is known when the window opens; what is summed is narrowed: times
+ * (busy, idle, run, sleep) are their parts inside the window on the chosen
+ * CPUs, counts and samples (switches, bursts, delays, wakeups, migrations,
+ * preemptions, lost events) are those whose event falls inside the window
+ * on a chosen CPU (the CPU that recorded it, as perf sched -C does).  A
+ * delay is dated by its end (the switch-in), a burst by its switch-out.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/analyze-local.h"
 #include "common/common.h"
+#include "data/filter.h"
 
 const char *const ana_burst_bucket_names[ANA_BURST_BUCKETS] = {
 	"<10us", "10us-100us", "100us-1ms", "1ms-10ms", "10ms-100ms", ">=100ms",
@@ -37,6 +46,11 @@ struct task {
 	uint64_t since;		/* start of the current run, wait or sleep */
 	struct ana_hist bursts, delays;
 	struct ana_hist wakes, preempts;	/* delays split by how the wait began */
+	struct waker_count {
+		int32_t pid;
+		uint32_t n;
+	} *wk;			/* (nr_wk) its wakers, 8 bytes each: memory in the pairs seen */
+	size_t nr_wk, alloc_wk;
 };
 
 struct cpu {
@@ -65,7 +79,29 @@ struct stats_ctx {
 	struct ana_map *by_pid;		/* pids >= PID_LIMIT */
 	uint64_t bucket_ns;
 	uint64_t total_queued;
+	const struct ds_filter *f;	/* NULL: the whole trace */
+	uint64_t from, to;		/* the window, inclusive */
 };
+
+/* in_cpu - does cpu pass -C */
+static int in_cpu(const struct stats_ctx *c, int cpu)
+{
+	return !c->f || ds_filter_cpu(c->f, cpu);
+}
+
+/* counted - does an event on cpu at ts count (inside the window, on a chosen CPU) */
+static int counted(const struct stats_ctx *c, int cpu, uint64_t ts)
+{
+	return ts >= c->from && ts <= c->to && in_cpu(c, cpu);
+}
+
+/* overlap - the part of [a, b] inside the window, ns */
+static uint64_t overlap(const struct stats_ctx *c, uint64_t a, uint64_t b)
+{
+	a = SC_MAX(a, c->from);
+	b = SC_MIN(b, c->to);
+	return b > a ? b - a : 0;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -176,10 +212,38 @@ static void dequeue(struct stats_ctx *c, struct task *t)
 	}
 }
 
-static void rq_update_max(struct stats_ctx *c, int cpu)
+static void rq_update_max(struct stats_ctx *c, int cpu, uint64_t ts)
 {
-	if (c->cpus[cpu].qlen > c->st->cpus[cpu].rq_max)
+	if (counted(c, cpu, ts) && c->cpus[cpu].qlen > c->st->cpus[cpu].rq_max)
 		c->st->cpus[cpu].rq_max = c->cpus[cpu].qlen;
+}
+
+/*
+ * spread - add w per ns of [from, to) (inside the window) to the time
+ * buckets of series it covers.
+ */
+static void spread(const struct stats_ctx *c, double *series, uint64_t from, uint64_t to,
+		   double w)
+{
+	from = SC_MAX(from, c->from);
+	to = SC_MIN(to, c->to);
+	while (from < to) {
+		/*
+		 * Offsets from the start, in steps bounded by to - from: start +
+		 * (b + 1) * bucket overflowed near 2^64 and the loop went
+		 * backwards for ever.
+		 */
+		uint64_t rel = from - c->from;
+		uint64_t b = rel / c->bucket_ns;
+		uint64_t step = c->bucket_ns - rel % c->bucket_ns;
+
+		if (step > to - from)
+			step = to - from;
+		if (b >= ANA_SERIES_BUCKETS)
+			b = ANA_SERIES_BUCKETS - 1;
+		series[b] += w * (double)step;
+		from += step;
+	}
 }
 
 /* Account every CPU's time from its last update to ts. */
@@ -194,7 +258,11 @@ static void advance(struct stats_ctx *c, uint64_t ts)
 
 		if (ts <= from)
 			continue;
-		dt = ts - from;
+		p->last = ts;
+		/* only the part inside the window, on a chosen CPU, is summed */
+		dt = overlap(c, from, ts);
+		if (!dt || !in_cpu(c, i))
+			continue;
 		if (p->curr > 0)
 			s->busy_ns += dt;
 		else if (p->curr == 0)
@@ -202,38 +270,29 @@ static void advance(struct stats_ctx *c, uint64_t ts)
 		if (p->curr == 0 && c->total_queued > p->qlen)
 			s->idle_queued_ns += dt;
 		if (p->qlen) {
+			/* a queue standing when the window opens counts too */
+			if (p->qlen > s->rq_max)
+				s->rq_max = p->qlen;
 			p->rq_area += (double)p->qlen * (double)dt;
-			/* spread over the time buckets it covers */
-			while (from < ts) {
-				/*
-				 * Offsets from the start, in steps bounded by ts - from:
-				 * start + (b + 1) * bucket overflowed near 2^64 and
-				 * the loop went backwards for ever.
-				 */
-				uint64_t rel = from - st->start_ns;
-				uint64_t b = rel / c->bucket_ns;
-				uint64_t step = c->bucket_ns - rel % c->bucket_ns;
-
-				if (step > ts - from)
-					step = ts - from;
-				if (b >= ANA_SERIES_BUCKETS)
-					b = ANA_SERIES_BUCKETS - 1;
-				s->rq_series[b] += (double)p->qlen * (double)step;
-				from += step;
-			}
+			spread(c, s->rq_series, from, ts, (double)p->qlen);
 		}
-		p->last = ts;
+		if (p->curr > 0)
+			spread(c, s->util_series, from, ts, 1);
 	}
 }
 
-/* End t's run burst at ts (a recorded switch-out). */
-static void end_burst(struct task *t, uint64_t ts)
+/* End t's run burst on cpu at ts (a recorded switch-out). */
+static void end_burst(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts)
 {
-	uint64_t b = ts > t->since ? ts - t->since : 0;
+	/* its part inside the window (the whole burst without --time) */
+	uint64_t b = overlap(c, t->since, ts);
 	int k;
 
+	if (in_cpu(c, cpu))
+		t->st.run_ns += b;
+	if (!counted(c, cpu, ts))
+		return;
 	ana_hist_add(&t->bursts, b);
-	t->st.run_ns += b;
 	t->st.switches++;
 	t->st.inferred_in += t->inferred;
 	for (k = 0; k < ANA_BURST_BUCKETS - 1; k++) {
@@ -259,14 +318,20 @@ static void start_run(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts,
 		uint64_t start = SC_MAX(t->since, p->idle_since), d;
 
 		start = SC_MIN(start, ts);
-		d = SC_MIN(ts - start, s->idle_ns);
+		d = in_cpu(c, cpu) ? SC_MIN(overlap(c, start, ts), s->idle_ns) : 0;
 		s->idle_ns -= d;
 		s->busy_ns += d;
 		p->rq_area -= (double)d;
+		if (d) {
+			spread(c, s->util_series, start, ts, 1);
+			spread(c, s->rq_series, start, ts, -1);
+		}
 		ts = start;
 	}
 	if (t->state == T_QUEUED) {
-		if (inferred) {
+		if (!counted(c, cpu, ts)) {
+			/* outside the window or on a CPU not chosen: not a sample */
+		} else if (inferred) {
 			t->st.delay_unmeasured++;
 			c->st->delay_unmeasured++;
 		} else {
@@ -335,11 +400,13 @@ static void on_switch(struct stats_ctx *c, const struct ds_event *ev)
 	struct task *next = task_get(c, ev->next_pid, ev->next_comm);
 	int cpu = ev->cpu;
 
-	c->st->nr_switches++;
-	c->st->cpus[cpu].switches++;
+	if (counted(c, cpu, ev->ts)) {
+		c->st->nr_switches++;
+		c->st->cpus[cpu].switches++;
+	}
 	evidence(c, cpu, ev->pid, ev->ts);
 	if (prev)
-		end_burst(prev, ev->ts);
+		end_burst(c, prev, cpu, ev->ts);
 	/* next leaves the queue before prev joins it: rq_max counts states, not instants */
 	if (next)
 		start_run(c, next, cpu, ev->ts, 0);
@@ -349,13 +416,36 @@ static void on_switch(struct stats_ctx *c, const struct ds_event *ev)
 	if (!prev)
 		return;
 	if (ds_state_runnable(ev->state)) {
-		prev->st.preemptions++;
+		if (counted(c, cpu, ev->ts))
+			prev->st.preemptions++;
 		enqueue(c, prev, cpu, ev->ts, 0);
-		rq_update_max(c, cpu);
+		rq_update_max(c, cpu, ev->ts);
 	} else {
 		prev->state = (ev->state & (DS_STATE_DEAD | DS_STATE_ZOMBIE)) ? T_DEAD : T_SLEEPING;
 		prev->since = ev->ts;
 		prev->cpu = -1;
+	}
+}
+
+static void count_waker(struct task *t, int32_t waker)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_wk; i++)
+		if (t->wk[i].pid == waker)
+			break;
+	if (i == t->nr_wk) {
+		ALLOC_GROW(t->wk, t->nr_wk + 1, t->alloc_wk);
+		t->wk[t->nr_wk++] = (struct waker_count){ waker, 0 };
+	}
+	if (t->wk[i].n < UINT32_MAX)
+		t->wk[i].n++;
+	/* one step towards the front: the frequent wakers are found first */
+	if (i && t->wk[i].n > t->wk[i - 1].n) {
+		struct waker_count x = t->wk[i];
+
+		t->wk[i] = t->wk[i - 1];
+		t->wk[i - 1] = x;
 	}
 }
 
@@ -367,13 +457,19 @@ static void on_wakeup(struct stats_ctx *c, const struct ds_event *ev)
 		return;
 	switch (t->state) {
 	case T_SLEEPING:
-		t->st.sleep_ns += ev->ts > t->since ? ev->ts - t->since : 0;
+		if (in_cpu(c, ev->cpu))
+			t->st.sleep_ns += overlap(c, t->since, ev->ts);
 		/* fall through */
 	case T_UNKNOWN:
 	case T_DEAD:
-		t->st.wakeups++;
+		if (counted(c, ev->cpu, ev->ts)) {
+			t->st.wakeups++;
+			/* the waker: the task the event interrupted (perf sched timehist -w) */
+			if (ev->common_pid >= 0)
+				count_waker(t, ev->common_pid);
+		}
 		enqueue(c, t, ev->target_cpu, ev->ts, 1);
-		rq_update_max(c, t->cpu);
+		rq_update_max(c, t->cpu, ev->ts);
 		break;
 	case T_QUEUED:
 		/* waking then wakeup: same wait; the target may have moved */
@@ -384,7 +480,7 @@ static void on_wakeup(struct stats_ctx *c, const struct ds_event *ev)
 
 			dequeue(c, t);
 			enqueue(c, t, ev->target_cpu, since, woken);
-			rq_update_max(c, t->cpu);
+			rq_update_max(c, t->cpu, ev->ts);
 		}
 		break;
 	default:	/* a running task: nothing to wake */
@@ -398,18 +494,21 @@ static void on_migrate(struct stats_ctx *c, const struct ds_event *ev)
 
 	if (!t)
 		return;
+	if (!counted(c, ev->cpu, ev->ts))
+		goto requeue;
 	t->st.migrations++;
 	if (c->st->migrations && ev->orig_cpu >= 0 && ev->orig_cpu < c->st->nr_cpus && ev->dest_cpu >= 0 &&
 	    ev->dest_cpu < c->st->nr_cpus)
 		c->st->migrations[(size_t)ev->orig_cpu * (size_t)c->st->nr_cpus +
 				  (size_t)ev->dest_cpu]++;
+requeue:
 	if (t->state == T_QUEUED && ev->dest_cpu >= 0 && ev->dest_cpu < c->st->nr_cpus) {
 		uint64_t since = t->since;
 		int woken = t->woken;
 
 		dequeue(c, t);
 		enqueue(c, t, ev->dest_cpu, since, woken);
-		rq_update_max(c, t->cpu);
+		rq_update_max(c, t->cpu, ev->ts);
 	}
 }
 
@@ -436,6 +535,49 @@ static int cmp_task(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* the comm of pid (its last), "<idle>" for 0, "" when never seen */
+static const char *comm_of(struct stats_ctx *c, int32_t pid)
+{
+	uint32_t *slot;
+
+	if (pid == 0)
+		return "<idle>";
+	slot = pid_slot(c, pid);
+	return *slot ? c->tasks[*slot - 1].st.comm : "";
+}
+
+/* t's ANA_TOP_WAKERS most frequent wakers into out; frees its counts */
+static void top_wakers(struct stats_ctx *c, struct task *t, struct ana_task_stats *out)
+{
+	for (int k = 0; k < ANA_TOP_WAKERS; k++)
+		out->wakers[k].pid = -1;
+	for (size_t i = 0; i < t->nr_wk; i++) {
+		struct ana_waker w = { .pid = t->wk[i].pid, .n = t->wk[i].n };
+		int k;
+
+		/* insertion into the top list: most wakeups first, then lowest pid */
+		for (k = 0; k < ANA_TOP_WAKERS; k++) {
+			const struct ana_waker *o = &out->wakers[k];
+
+			if (o->pid < 0 || w.n > o->n || (w.n == o->n && w.pid < o->pid))
+				break;
+		}
+		if (k == ANA_TOP_WAKERS) {
+			out->wakers_other += w.n;
+			continue;
+		}
+		if (out->wakers[ANA_TOP_WAKERS - 1].pid >= 0)
+			out->wakers_other += out->wakers[ANA_TOP_WAKERS - 1].n;
+		memmove(&out->wakers[k + 1], &out->wakers[k],
+			(ANA_TOP_WAKERS - 1 - k) * sizeof(out->wakers[0]));
+		snprintf(w.comm, sizeof(w.comm), "%s", comm_of(c, w.pid));
+		out->wakers[k] = w;
+	}
+	free(t->wk);
+	t->wk = NULL;
+	t->nr_wk = 0;
+}
+
 static void finish(struct stats_ctx *c)
 {
 	struct ana_trace_stats *st = c->st;
@@ -448,8 +590,15 @@ static void finish(struct stats_ctx *c)
 
 		s->util = (double)s->busy_ns / span;
 		s->rq_avg = c->cpus[i].rq_area / span;
-		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
-			s->rq_series[b] /= (double)c->bucket_ns;
+		for (int b = 0; b < ANA_SERIES_BUCKETS; b++) {
+			/* the last buckets may reach past the end: divide by their part before it */
+			uint64_t at = (uint64_t)b * c->bucket_ns;
+			double len = at >= st->span_ns ? 0 :
+				     (double)SC_MIN(c->bucket_ns, st->span_ns - at);
+
+			s->rq_series[b] = len > 0 ? s->rq_series[b] / len : 0;
+			s->util_series[b] = len > 0 ? s->util_series[b] / len : 0;
+		}
 	}
 	st->switch_rate = (double)st->nr_switches / (span / 1e9);
 	st->nr_tasks = c->nr_tasks;
@@ -471,6 +620,7 @@ static void finish(struct stats_ctx *c)
 		*t->st.delays = t->delays;
 		memset(&t->delays, 0, sizeof(t->delays));
 		ana_hist_release(&t->bursts);
+		top_wakers(c, t, &t->st);
 		st->tasks[i] = t->st;
 	}
 	qsort(st->tasks, st->nr_tasks, sizeof(*st->tasks), cmp_task);
@@ -482,15 +632,60 @@ static void finish(struct stats_ctx *c)
 	ana_hist_release(&preempts);
 }
 
-int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
+/* nothing of the task falls inside the filters */
+static int task_empty(const struct ana_task_stats *t)
 {
-	struct stats_ctx c = { .st = st };
+	return !t->run_ns && !t->switches && !t->delay.n && !t->delay_unmeasured && !t->wakeups &&
+	       !t->migrations && !t->sleep_ns;
+}
+
+/*
+ * Thread groups from the task table (report --by process), then the tasks
+ * the filters keep: those passing the task filters and, under -C or --time,
+ * with something inside them.  The CPU rows keep the chosen CPUs.
+ */
+static void keep(struct stats_ctx *c, const struct ds_trace_reader *r)
+{
+	struct ana_trace_stats *st = c->st;
+	const struct ds_filter *f = c->f;
+	struct ds_task_index ix;
+	const struct ds_task *tt;
+	uint64_t nt, n = 0;
+	int narrowed = f && (f->cpus || f->has_time);
+
+	tt = ds_trace_tasks(r, &nt);
+	ds_task_index_init(&ix, tt, tt ? nt : 0);
+	for (uint64_t i = 0; i < st->nr_tasks; i++) {
+		struct ana_task_stats *t = &st->tasks[i];
+		const struct ds_task *row = ds_task_index_find(&ix, t->pid, UINT64_MAX);
+
+		t->tgid = row && row->tgid >= 0 ? row->tgid : -1;
+		if ((f && !ds_filter_task(f, t->pid, t->tgid, t->comm)) ||
+		    (narrowed && task_empty(t))) {
+			ana_hist_free(t->delays);
+			continue;
+		}
+		st->tasks[n++] = *t;
+	}
+	st->nr_tasks = n;
+	ds_task_index_release(&ix);
+	st->nr_cpu_rows = 0;
+	for (int i = 0; i < st->nr_cpus; i++)
+		if (in_cpu(c, i))
+			st->cpus[st->nr_cpu_rows++] = st->cpus[i];
+}
+
+int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
+			    struct ana_trace_stats *st)
+{
+	struct stats_ctx c = { .st = st, .f = f };
+	uint64_t trace_start, trace_end;
 	struct ds_trace_reader *r;
 	const struct ds_trace_meta *m;
 	const uint64_t *lost;
 	struct ds_event ev;
 	struct sc_progress progress;
-	uint64_t first, last;
+	uint64_t first, last, seen = 0;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
@@ -522,7 +717,17 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 			     (DS_EV_BIT(DS_EV_WAKING) | DS_EV_BIT(DS_EV_WAKEUP)));
 	if (st->end_ns < st->start_ns)
 		st->end_ns = st->start_ns;
+	trace_start = st->start_ns;
+	trace_end = st->end_ns;
+	/* the window: the trace's span cut to --time */
+	if (f && f->has_time) {
+		st->start_ns = SC_MIN(SC_MAX(st->start_ns, f->start_ns), trace_end);
+		st->end_ns = SC_MAX(SC_MIN(st->end_ns, f->end_ns), st->start_ns);
+		st->windowed = 1;
+	}
 	st->span_ns = st->end_ns - st->start_ns;
+	c.from = st->start_ns;
+	c.to = st->end_ns;
 	st->cpus = xcalloc((size_t)st->nr_cpus, sizeof(*st->cpus));
 	/* migrations by CPU pair: a square, so not for a crafted CPU count */
 	if (st->nr_cpus <= 1024)
@@ -532,28 +737,34 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 	lost = ds_trace_lost(r);
 	for (int i = 0; i < st->nr_cpus; i++) {
 		st->cpus[i].cpu = i;
-		st->cpus[i].lost = lost ? lost[i] : 0;
+		/* narrowed, the lost events are those the markers inside report */
+		st->cpus[i].lost = lost && !st->windowed && in_cpu(&c, i) ? lost[i] : 0;
 		c.cpus[i].curr = -1;
-		c.cpus[i].last = st->start_ns;
+		c.cpus[i].last = trace_start;
 	}
-	st->lost_total = m->lost_total;
+	st->lost_total = 0;
+	for (int i = 0; i < st->nr_cpus; i++)
+		st->lost_total += st->cpus[i].lost;
+	if (!f || !(f->cpus || f->has_time))
+		st->lost_total = m->lost_total;
 	c.bucket_ns = st->span_ns / ANA_SERIES_BUCKETS + 1;
 
 	sc_progress_start(&progress, "report", m->nr_events);
 	while ((ret = ds_trace_next(r, &ev)) == 1) {
-		sc_progress_update(&progress, st->nr_events + 1);
+		sc_progress_update(&progress, ++seen);
 		if (ev.cpu < 0 || ev.cpu >= st->nr_cpus) {
 			ret = error("'%s': event at %llu on cpu %d, but the trace has %d CPUs", path,
 				    (unsigned long long)ev.ts, ev.cpu, st->nr_cpus);
 			break;
 		}
-		if (ev.ts < st->start_ns || ev.ts > st->end_ns) {
+		if (ev.ts < trace_start || ev.ts > trace_end) {
 			ret = error("'%s': event at %llu outside the events' span %llu..%llu", path,
-				    (unsigned long long)ev.ts, (unsigned long long)st->start_ns,
-				    (unsigned long long)st->end_ns);
+				    (unsigned long long)ev.ts, (unsigned long long)trace_start,
+				    (unsigned long long)trace_end);
 			break;
 		}
-		st->nr_events++;
+		if (counted(&c, ev.cpu, ev.ts))
+			st->nr_events++;
 		advance(&c, ev.ts);
 		switch (ev.type) {
 		case DS_EV_SWITCH:
@@ -580,8 +791,14 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 			break;
 		case DS_EV_LOST:
 			on_lost(&c, ev.cpu);
+			if (!counted(&c, ev.cpu, ev.ts))
+				break;
 			if (!ev.state)
 				st->lost_unknown++;
+			else if (st->windowed) {
+				st->cpus[ev.cpu].lost += (uint64_t)ev.state;
+				st->lost_total += (uint64_t)ev.state;
+			}
 			break;
 		default:
 			break;
@@ -595,22 +812,10 @@ int ana_trace_stats_compute(const char *path, struct ana_trace_stats *st)
 		ana_hist_release(&c.tasks[i].delays);
 		ana_hist_release(&c.tasks[i].wakes);
 		ana_hist_release(&c.tasks[i].preempts);
+		free(c.tasks[i].wk);
 	}
-	if (ret == 0) {
-		/* thread groups from the task table (report --by process) */
-		uint64_t nt;
-		const struct ds_task *tt = ds_trace_tasks(r, &nt);
-
-		for (uint64_t i = 0; i < st->nr_tasks; i++) {
-			st->tasks[i].tgid = -1;
-			for (uint64_t j = 0; tt && j < nt; j++) {
-				if (tt[j].pid == st->tasks[i].pid && tt[j].tgid >= 0) {
-					st->tasks[i].tgid = tt[j].tgid;
-					break;
-				}
-			}
-		}
-	}
+	if (ret == 0)
+		keep(&c, r);
 	free(c.tasks);
 	free(c.cpus);
 	for (size_t i = 0; i < ARRAY_SIZE(c.pid_pages); i++)

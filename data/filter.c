@@ -160,3 +160,64 @@ int ds_filter_time(const struct ds_filter *f, uint64_t ts)
 {
 	return ts >= f->start_ns && ts <= f->end_ns;
 }
+
+static int cmp_task_row(const void *a, const void *b)
+{
+	const struct ds_task *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->first_ts < y->first_ts ? -1 : x->first_ts > y->first_ts;
+}
+
+void ds_task_index_init(struct ds_task_index *ix, const struct ds_task *tt, uint64_t n)
+{
+	ix->n = n;
+	ix->rows = xcalloc(n ? n : 1, sizeof(*ix->rows));
+	if (n)
+		memcpy(ix->rows, tt, n * sizeof(*tt));
+	qsort(ix->rows, n, sizeof(*ix->rows), cmp_task_row);
+}
+
+void ds_task_index_release(struct ds_task_index *ix)
+{
+	free(ix->rows);
+	ix->rows = NULL;
+	ix->n = 0;
+}
+
+const struct ds_task *ds_task_index_find(const struct ds_task_index *ix, int32_t pid,
+					 uint64_t ts)
+{
+	uint64_t lo = 0, hi = ix->n, first;
+
+	/* the first row of pid */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ix->rows[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ix->n || ix->rows[lo].pid != pid)
+		return NULL;
+	first = lo;
+	/* the last of its rows first seen at or before ts */
+	while (lo + 1 < ix->n && ix->rows[lo + 1].pid == pid && ix->rows[lo + 1].first_ts <= ts)
+		lo++;
+	return &ix->rows[lo < first ? first : lo];
+}
+
+int ds_filter_task_at(const struct ds_filter *f, const struct ds_task_index *ix, int32_t pid,
+		      uint64_t ts)
+{
+	const struct ds_task *t;
+
+	if (!ds_filter_any_task(f))
+		return 1;
+	if (pid <= 0)
+		return 0;
+	t = ix ? ds_task_index_find(ix, pid, ts) : NULL;
+	return ds_filter_task(f, pid, t ? t->tgid : -1, t ? t->comm : NULL);
+}

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/trace.h"
+
 struct ds_filter {
 	int32_t *pids, *tids;
 	size_t nr_pids, nr_tids;
@@ -77,5 +79,32 @@ int ds_filter_task(const struct ds_filter *f, int32_t tid, int32_t tgid, const c
 int ds_filter_cpu(const struct ds_filter *f, int cpu);
 /* ds_filter_time - is ts (ns) inside the --time range */
 int ds_filter_time(const struct ds_filter *f, uint64_t ts);
+
+/*
+ * struct ds_task_index - a trace's task table sorted by pid, then first_ts:
+ * the thread group of a pid and its comm at a time, for commands that see
+ * only pids (eval's decisions, the picks features writes).  Init copies the
+ * rows; release with ds_task_index_release().
+ */
+struct ds_task_index {
+	struct ds_task *rows;
+	uint64_t n;
+};
+
+void ds_task_index_init(struct ds_task_index *ix, const struct ds_task *tt, uint64_t n);
+void ds_task_index_release(struct ds_task_index *ix);
+/*
+ * ds_task_index_find - pid's row at ts: the last (pid, comm) first seen at
+ * or before ts, else its first one; NULL when the table does not know pid.
+ */
+const struct ds_task *ds_task_index_find(const struct ds_task_index *ix, int32_t pid,
+					 uint64_t ts);
+/*
+ * ds_filter_task_at - does task pid, as it was at ts, pass the task filters
+ * (its tgid and comm from ix; a pid ix does not know has no comm and is its
+ * own thread group).  The idle task (pid 0) never passes a task filter.
+ */
+int ds_filter_task_at(const struct ds_filter *f, const struct ds_task_index *ix, int32_t pid,
+		      uint64_t ts);
 
 #endif /* SC_DATA_FILTER_H */

@@ -150,7 +150,7 @@ static void test_round_robin(void **state)
 		sw(w, 2000 + 1000 * (uint64_t)i, 0, 1 + i % 2, DS_STATE_PREEMPTED, 1 + (i + 1) % 2);
 	assert_int_equal(ds_trace_writer_close(w, NULL), 0);
 
-	assert_int_equal(ana_trace_stats_compute(path, &st), 0);
+	assert_int_equal(ana_trace_stats_compute(path, NULL, &st), 0);
 	assert_int_equal(st.nr_tasks, 2);
 	assert_int_equal(st.nr_switches, 101);
 	assert_int_equal(st.span_ns, 100000);
@@ -176,7 +176,7 @@ static void test_round_robin(void **state)
 
 	/* a file that is not a trace: -1, nothing leaked */
 	sc_set_quiet(1);
-	assert_int_equal(ana_trace_stats_compute("/nonexistent/x.h5", &st), -1);
+	assert_int_equal(ana_trace_stats_compute("/nonexistent/x.h5", NULL, &st), -1);
 	sc_set_quiet(0);
 	unlink(path);
 }
