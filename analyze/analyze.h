@@ -33,12 +33,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "data/filter.h"
 #include "data/trace.h"
 #include "data/windows.h"
 
 struct strbuf;
 struct json_writer;
-struct ds_filter;
 
 /* ---- distributions ------------------------------------------------------- */
 
@@ -354,13 +354,40 @@ typedef int (*ana_predict_fn)(void *ctx, const struct ds_windows *w, uint64_t i,
 #define ANA_SPLIT_ALL 0x7
 
 /*
+ * struct ana_dec_filter - the filters (data/filter.h) on decisions, as eval
+ * and report --model apply them: the decision's CPU and time, and the task
+ * the kernel picked, its thread group and comm at that time from the task
+ * table of the decision's input trace.  A decision filtered out is not
+ * scored; the online baselines still learn from it.
+ */
+struct ana_dec_filter {
+	const struct ds_filter *f;	/* NULL: every decision passes */
+	struct ds_task_index *ix;	/* (nr) per input trace; NULL without --pid or --comm */
+	int nr;
+};
+
+/*
+ * ana_dec_filter_init - df for decisions of the input traces[nr] (their task
+ * tables are read only when --pid or --comm needs them).  f may be NULL.
+ * 0, or -1 after a one-line error naming the trace and what needed it.
+ * Release with ana_dec_filter_release().
+ */
+int ana_dec_filter_init(struct ana_dec_filter *df, const struct ds_filter *f,
+			char *const *traces, int nr);
+void ana_dec_filter_release(struct ana_dec_filter *df);
+/* ana_dec_filter_pass - does the decision of trace at (cpu, ts) picking pid pass */
+int ana_dec_filter_pass(const struct ana_dec_filter *df, int trace, int cpu, uint64_t ts,
+			int32_t pid);
+
+/*
  * ana_eval_windows - add every decision of w in order; those whose split is
- * in split_mask are scored, the rest only teach the online baselines (they
- * precede the scored ones in time, as the model's training data does).
- * predict may be NULL (baselines only).  0 or -1.
+ * in split_mask and that pass df (may be NULL) are scored, the rest only
+ * teach the online baselines (they precede the scored ones in time, as the
+ * model's training data does).  predict may be NULL (baselines only).  0 or
+ * -1.
  */
 int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
-		     ana_predict_fn predict, void *ctx);
+		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx);
 
 /* ana_parse_split - "test", "val" or "all" into a split mask; -1 if unknown */
 int ana_parse_split(const char *s, unsigned *mask);
@@ -373,16 +400,18 @@ int ana_parse_split(const char *s, unsigned *mask);
  * a one-line error naming the file.
  */
 int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
-		  const char *split_name, unsigned split_mask);
+		  const char *split_name, unsigned split_mask, const struct ds_filter *f);
 /*
  * ana_eval_file_online - ana_eval_file() with the model adapted online
  * (online_lr > 0): it first takes a training step on every decision of the
  * validation split when that split is not scored, then, in time order,
  * scores each decision of split_mask and takes a step on it (prequential).
- * The model row is named "<arith>, online".  online_lr 0: frozen.
+ * The model row is named "<arith>, online".  online_lr 0: frozen.  f (may
+ * be NULL) chooses the decisions scored (struct ana_dec_filter).
  */
 int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const char *model_path,
-			 const char *split_name, unsigned split_mask, double online_lr);
+			 const char *split_name, unsigned split_mask, double online_lr,
+			 const struct ds_filter *f);
 
 /*
  * ana_eval_trace - as ana_eval_file(), but the decisions and their features
@@ -391,7 +420,7 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
  * (70/15/15).  Candidates-mode models only.
  */
 int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model_path,
-		   const char *split_name, unsigned split_mask);
+		   const char *split_name, unsigned split_mask, const struct ds_filter *f);
 
 /*
  * ana_decision_from_windows - the view of decision i of w (pointers into w).

@@ -10,9 +10,10 @@
 #include "analyze/analyze.h"
 #include "builtin.h"
 #include "common/common.h"
+#include "data/filter.h"
 
 static const char eval_usage[] =
-	"usage: schedcast eval [-m model.h5] [--online] [--online-lr X] [--split test|val|all] [--json] windows.h5\n"
+	"usage: schedcast eval [-m model.h5] [--online] [--online-lr X] [--split test|val|all] [--json] [--pid LIST] [--tid LIST] [--comm GLOB] [-C LIST] [--time START,END] windows.h5\n"
 	"\n"
 	"Top-1 and top-3 accuracy on contested decisions (two or more candidates) and\n"
 	"on all decisions, with 95% Wilson intervals, coverage, chance level, per-CPU\n"
@@ -32,12 +33,18 @@ static const char eval_usage[] =
 	"    -j, --json           one JSON document (keys: man schedcast-eval)\n"
 	"    -h, --help           show this help\n"
 	"\n"
+	"Filters: only the decisions on these CPUs, in this time range, that picked these\n"
+	"tasks are scored (--pid and --comm read the input traces' task tables); the\n"
+	"online baselines still learn from every decision:\n"
+	DS_FILTER_HELP
+	"\n"
 	"EXAMPLES\n"
 	"    schedcast eval windows.h5\n"
 	"    schedcast eval -m model.h5 windows.h5\n"
 	"    schedcast eval -m general windows.h5\n"
 	"    schedcast eval -m model.h5 --online windows.h5\n"
-	"    schedcast eval -m model.h5 --split all --json windows.h5 >eval.json\n";
+	"    schedcast eval -m model.h5 --split all --json windows.h5 >eval.json\n"
+	"    schedcast eval -m model.h5 --comm 'postgres*' -C 0-3 windows.h5\n";
 
 struct eval_opts {
 	const char *model;
@@ -80,8 +87,10 @@ int cmd_eval(int argc, char **argv)
 		{ "online", no_argument, NULL, 'O' },
 		{ "online-lr", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
+		DS_FILTER_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ds_filter filter = DS_FILTER_INIT;
 	struct eval_opts opts = {
 		.split = "test", .online_lr = 0.002,
 	};
@@ -90,9 +99,9 @@ int cmd_eval(int argc, char **argv)
 	struct ana_eval e;
 	char *model = NULL;
 	unsigned mask;
-	int c;
+	int c, filtered;
 
-	while ((c = getopt_long(argc, argv, "m:s:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:jhC:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			opts.model = optarg;
@@ -110,44 +119,54 @@ int cmd_eval(int argc, char **argv)
 			if (parse_double(optarg, &opts.online_lr) ||
 			    !(opts.online_lr >= 1e-6 && opts.online_lr < 1)) {
 				error("invalid value '%s' for --online-lr (1e-6 <= X < 1)", optarg);
-				return sc_usage(eval_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'h':
+			ds_filter_release(&filter);
 			return sc_usage(eval_usage, 0);
 		default:
-			return sc_usage(eval_usage, 1);
+			if (ds_filter_option(&filter, c, optarg) == 1)
+				break;
+			goto usage;
 		}
 	}
 	if (ana_parse_split(opts.split, &mask)) {
 		error("unknown split '%s' (test, val or all)", opts.split);
-		return sc_usage(eval_usage, 1);
+		goto usage;
 	}
 	if (optind != argc - 1) {
 		error(optind >= argc ? "no windows file given" : "more than one windows file given");
-		return sc_usage(eval_usage, 1);
+		goto usage;
 	}
 	if (opts.online && !opts.model) {
 		error("--online needs a model (-m)");
-		return sc_usage(eval_usage, 1);
+		goto usage;
 	}
-	if (opts.model && !(model = sc_model_path(opts.model)))
+	if (opts.model && !(model = sc_model_path(opts.model))) {
+		ds_filter_release(&filter);
 		return 1;
+	}
 	opts.model = model;
 	if (opts.online && !opts.json &&
-	    ana_eval_file(&frozen, argv[optind], opts.model, opts.split, mask)) {
+	    ana_eval_file(&frozen, argv[optind], opts.model, opts.split, mask, &filter)) {
 		free(model);
+		ds_filter_release(&filter);
 		return 1;
 	}
 	if (ana_eval_file_online(&e, argv[optind], opts.model, opts.split, mask,
-				 opts.online ? opts.online_lr : 0)) {
+				 opts.online ? opts.online_lr : 0, &filter)) {
 		if (opts.online && !opts.json)
 			ana_eval_release(&frozen);
 		free(model);
+		ds_filter_release(&filter);
 		return 1;
 	}
+	filtered = filter.cpus || filter.has_time || ds_filter_any_task(&filter);
+	ds_filter_release(&filter);
 	if (!e.decisions)
-		warning("'%s' has no decisions in split '%s'", argv[optind], opts.split);
+		warning("'%s' has no decisions in split '%s'%s", argv[optind], opts.split,
+			filtered ? " that pass the filters" : "");
 	if (opts.json) {
 		ana_eval_json(&e, &out);
 		strbuf_addch(&out, '\n');
@@ -165,4 +184,7 @@ int cmd_eval(int argc, char **argv)
 	ana_eval_release(&e);
 	free(model);
 	return 0;
+usage:
+	ds_filter_release(&filter);
+	return sc_usage(eval_usage, 1);
 }

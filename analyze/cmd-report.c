@@ -193,20 +193,22 @@ int cmd_report(int argc, char **argv)
 	}
 	st.group_by = by;
 	st.show_wakers = opts.wakers;
-	ds_filter_release(&filter);
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */
 		int r = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,
-						     split_mask)
-				     : ana_eval_trace(&ev, trace, opts.model, opts.split, split_mask);
+						     split_mask, &filter)
+				     : ana_eval_trace(&ev, trace, opts.model, opts.split, split_mask,
+						      &filter);
 
 		if (r) {
 			ana_trace_stats_release(&st);
+			ds_filter_release(&filter);
 			free(model);
 			return 1;
 		}
 		e = &ev;
 	}
+	ds_filter_release(&filter);
 	if (ana_report_render(&st, e, opts.format, (uint64_t)opts.top, &out))
 		goto out;
 	if (sc_outfile_open(&of, opts.output))

@@ -3,8 +3,10 @@
  * Evaluating a windows file, with the model when one is given: the glue
  * between model/lstm.h and the evaluator.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze/analyze.h"
 #include "common/common.h"
@@ -74,23 +76,81 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 	return 0;
 }
 
-int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
-		  const char *split_name, unsigned split_mask)
+int ana_dec_filter_init(struct ana_dec_filter *df, const struct ds_filter *f,
+			char *const *traces, int nr)
 {
-	return ana_eval_file_online(e, windows_path, model_path, split_name, split_mask, 0);
+	memset(df, 0, sizeof(*df));
+	df->f = f;
+	if (!f || (!f->nr_pids && !f->nr_comms))
+		return 0;
+	/* thread groups and comms: from the task tables of the input traces */
+	df->ix = xcalloc(nr > 0 ? (size_t)nr : 1, sizeof(*df->ix));
+	df->nr = nr;
+	for (int i = 0; i < nr; i++) {
+		struct ds_trace_reader *r = NULL;
+		const struct ds_task *tt;
+		uint64_t nt;
+
+		if (access(traces[i], R_OK))
+			error("cannot read '%s' (%s): --pid and --comm need the task table of the "
+			      "windows file's input trace", traces[i], strerror(errno));
+		else
+			r = ds_trace_open(traces[i]);
+		if (!r) {
+			ana_dec_filter_release(df);
+			return -1;
+		}
+		tt = ds_trace_tasks(r, &nt);
+		ds_task_index_init(&df->ix[i], tt, tt ? nt : 0);
+		ds_trace_close(r);
+	}
+	return 0;
+}
+
+void ana_dec_filter_release(struct ana_dec_filter *df)
+{
+	for (int i = 0; df->ix && i < df->nr; i++)
+		ds_task_index_release(&df->ix[i]);
+	free(df->ix);
+	memset(df, 0, sizeof(*df));
+}
+
+int ana_dec_filter_pass(const struct ana_dec_filter *df, int trace, int cpu, uint64_t ts,
+			int32_t pid)
+{
+	const struct ds_filter *f = df->f;
+	const struct ds_task_index *ix = NULL;
+
+	if (!f)
+		return 1;
+	if (!ds_filter_cpu(f, cpu) || !ds_filter_time(f, ts))
+		return 0;
+	if (df->ix && trace >= 0 && trace < df->nr)
+		ix = &df->ix[trace];
+	return ds_filter_task_at(f, ix, pid, ts);
+}
+
+int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *model_path,
+		  const char *split_name, unsigned split_mask, const struct ds_filter *f)
+{
+	return ana_eval_file_online(e, windows_path, model_path, split_name, split_mask, 0, f);
 }
 
 int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const char *model_path,
-			 const char *split_name, unsigned split_mask, double online_lr)
+			 const char *split_name, unsigned split_mask, double online_lr,
+			 const struct ds_filter *f)
 {
 	struct ds_windows *w;
 	struct lstm_model *m = NULL;
 	struct model_ctx mc = { .path = model_path };
+	struct ana_dec_filter df = { 0 };
 	int ret = -1;
 
 	w = ds_windows_load(windows_path);
 	if (!w)
 		return -1;
+	if (ana_dec_filter_init(&df, f, w->traces, w->nr_traces))
+		goto out;
 	if (model_path) {
 		const struct lstm_shape *sh;
 
@@ -139,7 +199,7 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 	}
 	e->inferred_switches = w->cov.inferred_switches;
 	e->lost_resets = w->cov.lost_resets;
-	if (ana_eval_windows(e, w, split_mask, m ? predict : NULL, &mc)) {
+	if (ana_eval_windows(e, w, split_mask, &df, m ? predict : NULL, &mc)) {
 		ana_eval_release(e);
 		goto out;
 	}
@@ -152,6 +212,7 @@ out:
 		lstm_cache_free(mc.cache);
 	lstm_model_free(m);
 	ds_windows_free(w);
+	ana_dec_filter_release(&df);
 	return ret;
 }
 
@@ -182,8 +243,10 @@ static void feature_header(struct ds_windows *hdr, int K, char **ep, int8_t *epf
 }
 
 int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model_path,
-		   const char *split_name, unsigned split_mask)
+		   const char *split_name, unsigned split_mask, const struct ds_filter *f)
 {
+	struct ana_dec_filter df = { .f = f };
+	struct ds_task_index ix = { 0 };
 	static const int split[3] = { 70, 15, 15 };	/* schedcast features' default */
 	char *ep[FEAT_E], *st[FEAT_S];
 	int8_t epf[FEAT_E], stf[FEAT_S];
@@ -214,6 +277,14 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	if (!r)
 		goto out_model;
 	meta = ds_trace_meta(r);
+	{
+		uint64_t nt;
+		const struct ds_task *tt = ds_trace_tasks(r, &nt);
+
+		ds_task_index_init(&ix, tt, tt ? nt : 0);
+		df.ix = &ix;
+		df.nr = 1;
+	}
 	if (!(meta->events_recorded & (DS_EV_BIT(DS_EV_WAKEUP) | DS_EV_BIT(DS_EV_WAKING)))) {
 		error("cannot score '%s' on '%s': the trace has no wakeup events", model_path,
 		      trace_path);
@@ -241,7 +312,8 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 			};
 			int top[3] = { -1, -1, -1 };
 			int sp = feat_split_of(out.ts, meta->start_ns, meta->end_ns, split);
-			int scored = (split_mask >> sp) & 1;
+			int scored = ((split_mask >> sp) & 1) &&
+				     ana_dec_filter_pass(&df, 0, out.cpu, out.ts, out.next_pid);
 
 			if (scored && out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
 			    lstm_predict_cached(m, cache, out.window, out.state, out.ncand,
@@ -267,6 +339,7 @@ out:
 	lstm_cache_free(cache);
 	feat_state_free(fs);
 	ds_trace_close(r);
+	ds_task_index_release(&ix);
 out_model:
 	lstm_model_free(m);
 	return ret;

@@ -422,12 +422,15 @@ void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *
 }
 
 int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
-		     ana_predict_fn predict, void *ctx)
+		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx)
 {
 	for (uint64_t i = 0; i < w->n_dec; i++) {
+		const struct ds_decision *wd = &w->dec[i];
 		struct ana_decision d;
 		int top[3] = { -1, -1, -1 };
-		int scored = (split_mask >> w->dec[i].split) & 1;
+		int scored = ((split_mask >> wd->split) & 1) &&
+			     (!df || ana_dec_filter_pass(df, wd->trace, wd->cpu, wd->ts,
+							 wd->next_pid));
 
 		ana_decision_from_windows(&d, w, i);
 		if (scored && predict && predict(ctx, w, i, top))

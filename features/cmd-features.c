@@ -10,11 +10,13 @@
 
 #include "builtin.h"
 #include "common/common.h"
+#include "data/filter.h"
 #include "features/features.h"
 
 static const char features_usage[] =
 	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [-K N] [-W N] "
-	"[--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] TRACE.h5...\n"
+	"[--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] [--pid LIST] [--tid LIST] "
+	"[--comm GLOB] [-C LIST] [--time START,END] TRACE.h5...\n"
 	"\n"
 	"Reconstruct each CPU's runqueue from the traces' scheduler events and write,\n"
 	"for every scheduling decision (a sched_switch to a task), the candidates\n"
@@ -35,12 +37,18 @@ static const char features_usage[] =
 	"        --windows-version V  2 (default): each episode stored once; 1: every\n"
 	"                          candidate's whole window (larger, for older readers)\n"
 	"    -q, --quiet           no summary line\n"
+	"\n"
+	"Filters: only the decisions on these CPUs, in this time range (which the split\n"
+	"then divides), that picked these tasks; the runqueues still follow every event:\n"
+	DS_FILTER_HELP
+	"\n"
 	"    -h, --help            show this help\n"
 	"\n"
 	"EXAMPLES\n"
 	"    schedcast features -o windows.h5 trace.h5\n"
 	"    schedcast features -K 16 --split 80,10,10 -o w.h5 day1.h5 day2.h5\n"
-	"    schedcast features --mode sequence --vocab pid -W 64 -o seq.h5 trace.h5\n";
+	"    schedcast features --mode sequence --vocab pid -W 64 -o seq.h5 trace.h5\n"
+	"    schedcast features --comm 'postgres*' --time 10,70 -o pg.h5 trace.h5\n";
 
 struct features_opts {
 	const char *output;
@@ -84,6 +92,7 @@ int cmd_features(int argc, char **argv)
 		{ "windows-version", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		DS_FILTER_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct features_opts opts = {
@@ -95,6 +104,7 @@ int cmd_features(int argc, char **argv)
 		.vocab_size = FEAT_VOCAB_DEFAULT,
 	};
 	struct feat_extract_opts xo;
+	struct ds_filter filter = DS_FILTER_INIT;
 	struct feat_extract_stats stats;
 	const struct ds_coverage *cov = &stats.cov;
 	uint64_t t0;
@@ -102,7 +112,7 @@ int cmd_features(int argc, char **argv)
 	char *cmdline;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "o:m:K:W:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:m:K:W:qhC:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			opts.output = optarg;
@@ -114,26 +124,26 @@ int cmd_features(int argc, char **argv)
 				opts.mode = DS_WIN_SEQUENCE;
 			} else {
 				error("invalid --mode '%s': candidates or sequence", optarg);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'K':
 			if (parse_int(optarg, 1, FEAT_K_MAX, &opts.K)) {
 				error("invalid -K '%s': 1..%d episodes", optarg, FEAT_K_MAX);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'W':
 			if (parse_int(optarg, 1, FEAT_W_MAX, &opts.W)) {
 				error("invalid -W '%s': 1..%d picks", optarg, FEAT_W_MAX);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 's':
 			if (parse_split(optarg, opts.split)) {
 				error("invalid --split '%s': three percentages adding up to 100, "
 				      "train not 0", optarg);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'v':
@@ -143,37 +153,42 @@ int cmd_features(int argc, char **argv)
 				opts.vocab_by_pid = 1;
 			} else {
 				error("invalid --vocab '%s': comm or pid", optarg);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'V':
 			if (parse_int(optarg, 2, FEAT_VOCAB_MAX, &opts.vocab_size)) {
 				error("invalid --vocab-size '%s': 2..%d", optarg, FEAT_VOCAB_MAX);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'F':
 			if (parse_int(optarg, 1, DS_WINDOWS_VERSION, &opts.version)) {
 				error("invalid --windows-version '%s': 1 or 2", optarg);
-				return sc_usage(features_usage, 1);
+				goto usage;
 			}
 			break;
 		case 'q':
 			opts.quiet = 1;
 			break;
 		case 'h':
+			ds_filter_release(&filter);
 			return sc_usage(features_usage, 0);
 		default:
-			return sc_usage(features_usage, 1);
+			if (ds_filter_option(&filter, c, optarg) == 1)
+				break;
+			goto usage;
 		}
 	}
 	if (optind >= argc) {
 		error("no trace given");
-		return sc_usage(features_usage, 1);
+		goto usage;
 	}
 
-	if (sc_check_output(opts.output, (const char *const *)argv + optind, argc - optind))
+	if (sc_check_output(opts.output, (const char *const *)argv + optind, argc - optind)) {
+		ds_filter_release(&filter);
 		return 1;
+	}
 	cmdline = sc_cmdline(argc, argv);
 	xo = (struct feat_extract_opts){
 		.mode = opts.mode,
@@ -184,11 +199,13 @@ int cmd_features(int argc, char **argv)
 		.vocab_size = (uint64_t)opts.vocab_size,
 		.command_line = cmdline,
 		.version = opts.version,
+		.filter = &filter,
 	};
 	t0 = sc_now_ns();
 	ret = feat_extract(opts.output, (const char *const *)argv + optind, argc - optind, &xo,
 			   &stats);
 	free(cmdline);
+	ds_filter_release(&filter);
 	if (ret)
 		return 1;
 	secs = (double)(sc_now_ns() - t0) / 1e9;
@@ -210,4 +227,7 @@ int cmd_features(int argc, char **argv)
 	       (unsigned long long)cov->inferred_switches, (unsigned long long)cov->lost_resets,
 	       (unsigned long long)stats.events, secs, secs > 0 ? stats.events / secs : 0.0);
 	return 0;
+usage:
+	ds_filter_release(&filter);
+	return sc_usage(features_usage, 1);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "data/filter.h"
 #include "features/features-local.h"
 
 int feat_split_of(uint64_t ts, uint64_t start, uint64_t end, const int split[3])
@@ -31,6 +32,45 @@ int feat_split_of(uint64_t ts, uint64_t start, uint64_t end, const int split[3])
 	while (s < 2 && !split[s])
 		s++;
 	return s;
+}
+
+/*
+ * The span a trace's split divides: its own, cut to --time (so that the
+ * decisions written are split 70/15/15 of what was chosen).
+ */
+static void split_span(const struct ds_trace_meta *m, const struct ds_filter *f, uint64_t *start,
+		       uint64_t *end)
+{
+	*start = m->start_ns;
+	*end = m->end_ns;
+	if (f && f->has_time) {
+		*start = SC_MAX(*start, f->start_ns);
+		*end = SC_MAX(SC_MIN(*end, f->end_ns), *start);
+	}
+}
+
+/* keep - does the decision at (cpu, ts) picking pid pass the filters */
+static int keep(const struct ds_filter *f, const struct ds_task_index *ix, int cpu, uint64_t ts,
+		int32_t pid)
+{
+	return !f || (ds_filter_cpu(f, cpu) && ds_filter_time(f, ts) &&
+		      ds_filter_task_at(f, ix, pid, ts));
+}
+
+/* count_kept - the coverage of the decisions written, as feat_decision() counts them all */
+static void count_kept(struct ds_coverage *cov, int mode, const struct feat_decision_out *out)
+{
+	cov->decisions++;
+	if (mode == DS_WIN_SEQUENCE) {
+		cov->covered += !!out->label;
+		return;
+	}
+	cov->cand_hist[SC_MIN(out->ncand, DS_CAND_HIST - 1)]++;
+	cov->covered += out->label >= 0;
+	if (out->ncand >= 2) {
+		cov->contested++;
+		cov->contested_covered += out->label >= 0;
+	}
 }
 
 static int has_wakeups(const struct ds_trace_meta *m)
@@ -81,21 +121,26 @@ static struct feat_vocab *build_vocab(const char *const *traces, int n,
 
 	for (int i = 0; i < n; i++) {
 		struct ds_trace_reader *r = ds_trace_open(traces[i]);
-		const struct ds_trace_meta *m;
+		struct ds_task_index ix;
+		const struct ds_task *tt;
+		uint64_t start, end, nt;
 		struct ds_event ev;
 		int rc;
 
 		if (!r)
 			goto fail;
-		m = ds_trace_meta(r);
+		split_span(ds_trace_meta(r), o->filter, &start, &end);
+		tt = ds_trace_tasks(r, &nt);
+		ds_task_index_init(&ix, tt, tt ? nt : 0);
 		while ((rc = ds_trace_next(r, &ev)) == 1) {
 			if (ev.type != DS_EV_SWITCH || ev.next_pid <= 0)
 				continue;
-			if (feat_split_of(ev.ts, m->start_ns, m->end_ns, o->split) !=
-			    DS_SPLIT_TRAIN)
+			if (feat_split_of(ev.ts, start, end, o->split) != DS_SPLIT_TRAIN ||
+			    !keep(o->filter, &ix, ev.cpu, ev.ts, ev.next_pid))
 				continue;
 			feat_vocab_count(v, ev.next_pid, ev.next_comm);
 		}
+		ds_task_index_release(&ix);
 		ds_trace_close(r);
 		if (rc < 0)
 			goto fail;
@@ -113,12 +158,18 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 	struct ds_trace_reader *r = ds_trace_open(path);
 	const struct ds_trace_meta *m;
 	struct feat_decision_out out;
+	struct ds_task_index ix;
+	const struct ds_task *tt;
+	uint64_t start, end, nt;
 	struct ds_event ev;
 	int rc;
 
 	if (!r)
 		return -1;
 	m = ds_trace_meta(r);
+	split_span(m, o->filter, &start, &end);
+	tt = ds_trace_tasks(r, &nt);
+	ds_task_index_init(&ix, tt, tt ? nt : 0);
 	feat_state_reset(st, m->nr_cpus, m->events_recorded);
 	while ((rc = ds_trace_next(r, &ev)) == 1) {
 		stats->events++;
@@ -134,17 +185,21 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 				.label = out.label,
 				.prev_pid = out.prev_pid,
 				.next_pid = out.next_pid,
-				.split = (uint8_t)feat_split_of(ev.ts, m->start_ns, m->end_ns,
-								o->split),
+				.split = (uint8_t)feat_split_of(ev.ts, start, end, o->split),
 			};
+			int kept = keep(o->filter, &ix, out.cpu, ev.ts, out.next_pid);
 
+			/* the episodes are stored whether or not the decision is kept */
 			if ((n_ep && ds_windows_add_episodes(w, task, rows, n_ep)) ||
-			    ds_windows_add(w, &d, out.cand, out.window, out.state, out.seq_ids,
-					   out.seq_gaps)) {
+			    (kept && ds_windows_add(w, &d, out.cand, out.window, out.state,
+						    out.seq_ids, out.seq_gaps))) {
 				rc = -1;
 				break;
 			}
-			stats->split_n[d.split]++;
+			if (kept) {
+				stats->split_n[d.split]++;
+				count_kept(&stats->cov, o->mode, &out);
+			}
 		}
 		if (feat_apply(st, &ev)) {
 			rc = error("cannot use '%s': invalid event at %llu ns", path,
@@ -153,6 +208,7 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 		}
 		stats->max_tasks = SC_MAX(stats->max_tasks, feat_nr_tasks(st));
 	}
+	ds_task_index_release(&ix);
 	ds_trace_close(r);
 	return rc < 0 ? -1 : 0;
 }
@@ -226,7 +282,9 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	for (int i = 0; i < nr_traces; i++)
 		if (run_trace(st, w, traces[i], i, o, &stats))
 			goto out;
-	stats.cov = *feat_coverage(st);
+	/* the decisions' counts are those written; the input's repairs are the engine's */
+	stats.cov.inferred_switches = feat_coverage(st)->inferred_switches;
+	stats.cov.lost_resets = feat_coverage(st)->lost_resets;
 	ret = ds_windows_finish(w, vnames, nv, &stats.cov);
 	w = NULL;
 	if (!ret && stats_out)

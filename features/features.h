@@ -232,6 +232,8 @@ void feat_state_free(struct feat_state *st);
 
 /* ---- the offline driver (schedcast features) ------------------------------ */
 
+struct ds_filter;
+
 struct feat_extract_opts {
 	int mode;		/* enum ds_win_mode */
 	int K, W;
@@ -240,6 +242,9 @@ struct feat_extract_opts {
 	uint64_t vocab_size;
 	const char *command_line;	/* stored in the file, may be NULL */
 	int version;		/* of the windows file: 0 (current) or 1 */
+	const struct ds_filter *filter;	/* which decisions are written (NULL: all): the
+					   switch's CPU and time, the picked task; --time
+					   also bounds the span the split divides */
 };
 
 struct feat_extract_stats {
