@@ -937,8 +937,10 @@ static struct ds_table *table_create(struct ds_file *f, const char *name,
 	dims[0] = fixed < 0 ? 0 : (hsize_t)fixed;
 	maxd[0] = fixed < 0 ? H5S_UNLIMITED : dims[0];
 	chunk[0] = fixed < 0 ? t->cap : SC_MAX((hsize_t)1, SC_MIN(dims[0], t->cap));
-	for (int i = 1; i < t->rank; i++)
-		dims[i] = maxd[i] = chunk[i] = t->inner[i - 1];
+	for (int i = 1; i < t->rank; i++) {
+		dims[i] = maxd[i] = t->inner[i - 1];
+		chunk[i] = spec->column_chunks ? 1 : t->inner[i - 1];
+	}
 	sp = H5Screate_simple(t->rank, dims, maxd);
 	dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	if (chunked) {
@@ -1202,4 +1204,10 @@ int ds_table_close(struct ds_table *t)
 		ret = -1;
 	table_free(t);
 	return ret;
+}
+
+void ds_table_discard(struct ds_table *t)
+{
+	if (t)
+		table_free(t);
 }

@@ -177,6 +177,12 @@ struct ds_table_spec {
 	uint64_t inner[3];		/* dims 2..rank: fixed per table, > 0 */
 	int deflate;			/* 0: none; 1..9: deflate (with shuffle) */
 	uint64_t chunk_rows;		/* rows per chunk; 0: about 256 KiB a chunk */
+	/*
+	 * column_chunks: rank >= 2, a chunk holds one element of the inner
+	 * dims for chunk_rows rows (one feature's values side by side
+	 * compress several times better than whole rows); else whole rows.
+	 */
+	int column_chunks;
 	enum ds_layout layout;		/* with cols */
 };
 
@@ -235,5 +241,11 @@ int ds_table_read_all(struct ds_file *f, const char *name, const struct ds_table
  * ds_commit()/ds_close() of its file.
  */
 int ds_table_close(struct ds_table *t);
+/*
+ * ds_table_discard - free t without writing the rows it still buffers: a
+ * writer being abandoned (its file is about to be removed by ds_abort()), so
+ * a failure elsewhere costs no further writes or messages.  NULL is a no-op.
+ */
+void ds_table_discard(struct ds_table *t);
 
 #endif /* SC_DATA_DS_H */

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The windows file: a streaming writer (decisions, candidates and their
- * feature windows appended in blocks), a validating whole-file loader and the
- * describer behind `schedcast info`.  See data/windows.h for the layout.
+ * feature windows appended in blocks), a validating whole-file loader, a
+ * streaming reader and the describer behind `schedcast info`.  Schema code
+ * over data/ds.c's table API (no HDF5 call here).  See data/windows.h for the
+ * layout.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/data-local.h"
+#include "common/common.h"
+#include "data/ds.h"
 #include "data/windows.h"
 
 /* Bounds a file must respect before anything is allocated for it. */
@@ -21,234 +24,168 @@
 
 static const char *const split_names[3] = { "train", "val", "test" };
 
-/* ---- HDF5 types ------------------------------------------------------------ */
-
-static hid_t comm_type(void)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-
-	H5Tset_size(t, DS_COMM_LEN);
-	H5Tset_strpad(t, H5T_STR_NULLPAD);
-	return t;
-}
+/* ---- tables ---------------------------------------------------------------- */
 
 /* Decision rows: packed little-endian in the file, struct ds_decision in memory. */
-static hid_t dec_type(int file, int version)
-{
-	hid_t t;
-	int v2 = version >= 2;
-#define I32 (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
-#define U64 (file ? H5T_STD_U64LE : H5T_NATIVE_UINT64)
-	if (file) {
-		size_t off = 0;
-
-		t = H5Tcreate(H5T_COMPOUND, 8 + 8 + (v2 ? 8 : 0) + 6 * 4 + 1);
-#define F(name, ty, sz) do { H5Tinsert(t, name, off, ty); off += sz; } while (0)
-		F("ts", U64, 8);
-		F("cand_off", U64, 8);
-		if (v2)
-			F("ep_off", U64, 8);
-		F("trace", I32, 4);
-		F("cpu", I32, 4);
-		F("ncand", I32, 4);
-		F("label", I32, 4);
-		F("prev_pid", I32, 4);
-		F("next_pid", I32, 4);
-		F("split", H5T_STD_U8LE, 1);
-#undef F
-	} else {
-		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_decision));
-#define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_decision, name), ty)
-		M(ts, U64);
-		M(cand_off, U64);
-		if (v2)
-			M(ep_off, U64);
-		M(trace, I32);
-		M(cpu, I32);
-		M(ncand, I32);
-		M(label, I32);
-		M(prev_pid, I32);
-		M(next_pid, I32);
-		M(split, H5T_NATIVE_UINT8);
-#undef M
-	}
-	return t;
-}
-
-static hid_t cand_type(int file, int version)
-{
-	hid_t c = comm_type(), t;
-	int v2 = version >= 2;
-
-	if (file) {
-		size_t off = 0;
-
-		t = H5Tcreate(H5T_COMPOUND, 4 + 4 + 3 * 8 + DS_COMM_LEN + (v2 ? 8 : 0));
-#define F(name, ty, sz) do { H5Tinsert(t, name, off, ty); off += sz; } while (0)
-		F("pid", I32, 4);
-		F("prio", I32, 4);
-		F(v2 ? "queued_since" : "queued_ns", U64, 8);
-		F(v2 ? "ran_at" : "since_ran_ns", U64, 8);
-		F("cpu_recent_ns", U64, 8);
-		F("comm", c, DS_COMM_LEN);
-		if (v2) {
-			F("task", H5T_STD_U32LE, 4);
-			F("n_ep", H5T_STD_U32LE, 4);
-		}
-#undef F
-	} else {
-		t = H5Tcreate(H5T_COMPOUND, sizeof(struct ds_candidate));
-#define M(name, ty) H5Tinsert(t, #name, HOFFSET(struct ds_candidate, name), ty)
-		M(pid, I32);
-		M(prio, I32);
-		if (v2) {
-			H5Tinsert(t, "queued_since", HOFFSET(struct ds_candidate, queued_ns), U64);
-			H5Tinsert(t, "ran_at", HOFFSET(struct ds_candidate, since_ran_ns), U64);
-		} else {
-			M(queued_ns, U64);
-			M(since_ran_ns, U64);
-		}
-		M(cpu_recent_ns, U64);
-		M(comm, c);
-		if (v2) {
-			M(task, H5T_NATIVE_UINT32);
-			M(n_ep, H5T_NATIVE_UINT32);
-		}
-#undef M
-	}
-#undef I32
-#undef U64
-	H5Tclose(c);
-	return t;
-}
-
-/* ---- an appender for any row type and rank (ds_appender does rank <= 2) ---- */
-
-struct happ {
-	const char *name;
-	hid_t d, mt;
-	int rank;
-	hsize_t inner[3];	/* dims after the first */
-	size_t row_bytes;
-	unsigned char *buf;
-	uint64_t nbuf, cap, rows;
+#define DEC_COL(m, t) DS_COLUMN(struct ds_decision, m, t)
+static const struct ds_column dec_cols_v1[] = {
+	DEC_COL(ts, DS_U64), DEC_COL(cand_off, DS_U64),
+	DEC_COL(trace, DS_I32), DEC_COL(cpu, DS_I32), DEC_COL(ncand, DS_I32),
+	DEC_COL(label, DS_I32), DEC_COL(prev_pid, DS_I32), DEC_COL(next_pid, DS_I32),
+	DEC_COL(split, DS_U8),
 };
+static const struct ds_column dec_cols_v2[] = {
+	DEC_COL(ts, DS_U64), DEC_COL(cand_off, DS_U64), DEC_COL(ep_off, DS_U64),
+	DEC_COL(trace, DS_I32), DEC_COL(cpu, DS_I32), DEC_COL(ncand, DS_I32),
+	DEC_COL(label, DS_I32), DEC_COL(prev_pid, DS_I32), DEC_COL(next_pid, DS_I32),
+	DEC_COL(split, DS_U8),
+};
+#undef DEC_COL
 
 /*
- * A dataset appended in blocks of buf_bytes, each block whole chunks.
- * columns: a rank-2 array chunked one column at a time (each feature's
- * values side by side compress several times better than rows).
+ * Candidate rows.  Version 2 names the two times after what they hold in the
+ * file (see cand_to_file): the times they count from.
  */
-static int happ_open_chunked(struct ds_file *f, struct happ *a, const char *name, hid_t ft,
-			     hid_t mt, size_t row_bytes, int rank, const hsize_t *inner,
-			     size_t buf_bytes, int columns)
-{
-	hsize_t dims[4] = { 0 }, maxd[4] = { H5S_UNLIMITED }, chunk[4];
-	hid_t sp, dcpl;
-
-	memset(a, 0, sizeof(*a));
-	a->name = name;
-	a->mt = mt;
-	a->rank = rank;
-	a->row_bytes = row_bytes;
-	a->cap = SC_MAX((uint64_t)1, (uint64_t)buf_bytes / row_bytes);
-	chunk[0] = a->cap;
-	for (int i = 1; i < rank; i++) {
-		a->inner[i - 1] = inner[i - 1];
-		dims[i] = maxd[i] = inner[i - 1];
-		chunk[i] = inner[i - 1] && !columns ? inner[i - 1] : 1;
-	}
-	sp = H5Screate_simple(rank, dims, maxd);
-	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, rank, chunk);
-	H5Pset_shuffle(dcpl);
-	H5Pset_deflate(dcpl, 4);
-	a->d = H5Dcreate2(f->fid, name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	H5Pclose(dcpl);
-	H5Sclose(sp);
-	if (a->d < 0)
-		return error("cannot create dataset '%s' in '%s'", name, f->path);
-	a->buf = xmallocarray(a->cap, row_bytes);
-	return 0;
-}
-
-static int happ_open(struct ds_file *f, struct happ *a, const char *name, hid_t ft, hid_t mt,
-		     size_t row_bytes, int rank, const hsize_t *inner)
-{
-	return happ_open_chunked(f, a, name, ft, mt, row_bytes, rank, inner, 256 * 1024, 0);
-}
-
-static int happ_flush(struct ds_file *f, struct happ *a)
-{
-	hsize_t size[4], off[4] = { 0 }, cnt[4];
-	hid_t fs, ms;
-	int ret = 0;
-
-	if (!a->nbuf)
-		return 0;
-	size[0] = a->rows + a->nbuf;
-	off[0] = a->rows;
-	cnt[0] = a->nbuf;
-	for (int i = 1; i < a->rank; i++)
-		size[i] = cnt[i] = a->inner[i - 1];
-	if (H5Dset_extent(a->d, size) < 0)
-		return error("cannot extend dataset '%s' in '%s': %s", a->name, f->path,
-			     ds_h5_strerror());
-	fs = H5Dget_space(a->d);
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-	ms = H5Screate_simple(a->rank, cnt, NULL);
-	if (H5Dwrite(a->d, a->mt, ms, fs, H5P_DEFAULT, a->buf) < 0)
-		ret = error("cannot write dataset '%s' in '%s': %s", a->name, f->path,
-			    ds_h5_strerror());
-	H5Sclose(ms);
-	H5Sclose(fs);
-	a->rows += a->nbuf;
-	a->nbuf = 0;
-	return ret;
-}
-
-static int happ_add(struct ds_file *f, struct happ *a, const void *rows, uint64_t n)
-{
-	const unsigned char *p = rows;
-
-	while (n) {
-		uint64_t k = SC_MIN(n, a->cap - a->nbuf);
-
-		if (a->row_bytes)
-			memcpy(a->buf + a->nbuf * a->row_bytes, p, k * a->row_bytes);
-		a->nbuf += k;
-		p += k * a->row_bytes;
-		n -= k;
-		if (a->nbuf == a->cap && happ_flush(f, a))
-			return -1;
-	}
-	return 0;
-}
-
-static int happ_close(struct ds_file *f, struct happ *a, int flush)
-{
-	int ret = 0;
-
-	if (flush)
-		ret = happ_flush(f, a);
-	if (a->d > 0)
-		H5Dclose(a->d);
-	a->d = 0;
-	free(a->buf);
-	a->buf = NULL;
-	return ret;
-}
-
-/* ---- writer ---------------------------------------------------------------- */
+#define CAND_COL(m, t) DS_COLUMN(struct ds_candidate, m, t)
+#define CAND_AS(col, m) { .name = col, .type = DS_U64, .offset = offsetof(struct ds_candidate, m) }
+static const struct ds_column cand_cols_v1[] = {
+	CAND_COL(pid, DS_I32), CAND_COL(prio, DS_I32),
+	CAND_COL(queued_ns, DS_U64), CAND_COL(since_ran_ns, DS_U64),
+	CAND_COL(cpu_recent_ns, DS_U64),
+	DS_COLUMN_N(struct ds_candidate, comm, DS_STR, DS_COMM_LEN),
+};
+static const struct ds_column cand_cols_v2[] = {
+	CAND_COL(pid, DS_I32), CAND_COL(prio, DS_I32),
+	CAND_AS("queued_since", queued_ns), CAND_AS("ran_at", since_ran_ns),
+	CAND_COL(cpu_recent_ns, DS_U64),
+	DS_COLUMN_N(struct ds_candidate, comm, DS_STR, DS_COMM_LEN),
+	CAND_COL(task, DS_U32), CAND_COL(n_ep, DS_U32),
+};
+#undef CAND_AS
+#undef CAND_COL
 
 /*
  * Version 2 chunking, measured on a hackbench trace (71 candidates a
  * decision): state in column chunks of 32768 rows is 7.3 MB against 13.2 MB
  * in row chunks; candidate rows in chunks of 1 MiB (the default chunk cache,
- * so a chunk is never written twice).
+ * so a chunk is never written twice).  Everything else: about 256 KiB a
+ * chunk, deflate 4.
  */
-#define V2_CAND_BUF (1024 * 1024)
+#define V2_CAND_BYTES (1024 * 1024)
 #define V2_COLUMN_ROWS 32768
+#define DEFLATE 4
+
+/* The tables of a windows file, in the order the writer appends them. */
+enum {
+	A_DEC, A_CAND, A_WINDOW, A_STATE, A_EPISODES, A_EP_TASK, A_SEQ_IDS, A_SEQ_GAPS,
+	A_SEQ_LABEL, A_NR
+};
+
+static const char *const table_names[A_NR] = {
+	[A_DEC] = "decisions", [A_CAND] = "cand", [A_WINDOW] = "window", [A_STATE] = "state",
+	[A_EPISODES] = "episodes", [A_EP_TASK] = "ep_task", [A_SEQ_IDS] = "seq_ids",
+	[A_SEQ_GAPS] = "seq_gaps", [A_SEQ_LABEL] = "seq_label",
+};
+
+/*
+ * table_spec - the spec of table i in a file of this shape, or 0 when such a
+ * file has no table i.
+ */
+static int table_spec(int i, int version, int mode, int K, int E, int S, int W,
+		      struct ds_table_spec *s)
+{
+	int v2 = version >= 2, seq = mode == DS_WIN_SEQUENCE;
+
+	memset(s, 0, sizeof(*s));
+	s->deflate = DEFLATE;
+	s->rank = 1;
+	switch (i) {
+	case A_DEC:
+		s->cols = v2 ? dec_cols_v2 : dec_cols_v1;
+		s->ncols = v2 ? ARRAY_SIZE(dec_cols_v2) : ARRAY_SIZE(dec_cols_v1);
+		s->row_size = sizeof(struct ds_decision);
+		return 1;
+	case A_CAND:
+		s->cols = v2 ? cand_cols_v2 : cand_cols_v1;
+		s->ncols = v2 ? ARRAY_SIZE(cand_cols_v2) : ARRAY_SIZE(cand_cols_v1);
+		s->row_size = sizeof(struct ds_candidate);
+		if (v2)
+			s->chunk_rows = V2_CAND_BYTES / sizeof(struct ds_candidate);
+		return 1;
+	case A_WINDOW:
+		s->type = DS_I16;
+		s->rank = 3;
+		s->inner[0] = (uint64_t)K;
+		s->inner[1] = (uint64_t)E;
+		return !seq && !v2;
+	case A_STATE:
+		s->type = DS_I16;
+		s->rank = 2;
+		s->inner[0] = (uint64_t)S;
+		if (v2) {
+			s->chunk_rows = V2_COLUMN_ROWS;
+			s->column_chunks = 1;
+		}
+		return !seq;
+	case A_EPISODES:
+		s->type = DS_I16;
+		s->rank = 2;
+		s->inner[0] = (uint64_t)E;
+		s->chunk_rows = V2_COLUMN_ROWS;
+		s->column_chunks = 1;
+		return !seq && v2;
+	case A_EP_TASK:
+		s->type = DS_U32;
+		return !seq && v2;
+	case A_SEQ_IDS:
+	case A_SEQ_GAPS:
+		s->type = i == A_SEQ_IDS ? DS_I32 : DS_I16;
+		s->rank = 2;
+		s->inner[0] = (uint64_t)W;
+		return seq;
+	case A_SEQ_LABEL:
+		s->type = DS_I32;
+		return seq;
+	}
+	return 0;
+}
+
+/*
+ * open_tables - open for reading every table a file of h's shape has, each
+ * of the rows its header promises (load_header checked the shapes).
+ */
+static int open_tables(struct ds_file *f, const struct ds_windows *h, struct ds_table **t)
+{
+	for (int i = 0; i < A_NR; i++) {
+		struct ds_table_spec s;
+		uint64_t want;
+
+		t[i] = NULL;
+		if (!table_spec(i, h->version, h->mode, h->K, h->E, h->S, h->W, &s))
+			continue;
+		want = i == A_DEC || i >= A_SEQ_IDS ? h->n_dec :
+		       i == A_EPISODES || i == A_EP_TASK ? h->n_ep : h->n_cand;
+		t[i] = ds_table_open(f, table_names[i], &s, want);
+		if (!t[i])
+			return -1;
+		if (ds_table_rows(t[i]) != want)
+			return error("cannot read '%s': '%s' has %llu rows, the header says %llu",
+				     ds_path(f), table_names[i],
+				     (unsigned long long)ds_table_rows(t[i]),
+				     (unsigned long long)want);
+	}
+	return 0;
+}
+
+static void close_tables(struct ds_table **t)
+{
+	for (int i = 0; i < A_NR; i++) {
+		ds_table_close(t[i]);
+		t[i] = NULL;
+	}
+}
+
+/* ---- writer ---------------------------------------------------------------- */
 
 /*
  * Version 2 stores a candidate's queued_ns and since_ran_ns as the times
@@ -268,20 +205,13 @@ static void cand_from_file(struct ds_candidate *c, int n, uint64_t ts)
 	cand_to_file(c, n, ts);		/* its own inverse */
 }
 
-enum {
-	A_DEC, A_CAND, A_WINDOW, A_STATE, A_EPISODES, A_EP_TASK, A_SEQ_IDS, A_SEQ_GAPS,
-	A_SEQ_LABEL, A_NR
-};
-
 struct ds_windows_writer {
 	struct ds_file *f;
 	int version, mode, K, E, S, W;
 	uint64_t n_ep, n_tasks;
 	struct ds_candidate *tmp;	/* version 2: rows as stored */
 	size_t tmp_cap;
-	struct happ app[A_NR];
-	int open[A_NR];
-	hid_t dec_ft, dec_mt, cand_ft, cand_mt;
+	struct ds_table *t[A_NR];	/* NULL: not in a file of this kind */
 	uint64_t n_dec, n_cand, split_n[3];
 	int failed;
 };
@@ -293,7 +223,7 @@ static int write_names(struct ds_file *f, const char *names_ds, const char *frac
 
 	for (int i = 0; i < n; i++)
 		if (!names || !names[i])
-			return error("cannot write '%s': feature %d of '%s' has no name", f->path,
+			return error("cannot write '%s': feature %d of '%s' has no name", ds_path(f),
 				     i, names_ds);
 	if (ds_write_strings(f, names_ds, (const char *const *)names, dim) ||
 	    ds_write_array(f, frac_ds, DS_I8, 1, &dim, frac))
@@ -301,15 +231,13 @@ static int write_names(struct ds_file *f, const char *names_ds, const char *frac
 	return 0;
 }
 
-static void writer_free(struct ds_windows_writer *w, int flush)
+/* writer_free - after ds_windows_finish closed the tables, or to abandon them */
+static void writer_free(struct ds_windows_writer *w)
 {
-	for (int i = 0; i < A_NR; i++)
-		if (w->open[i])
-			happ_close(w->f, &w->app[i], flush);
-	H5Tclose(w->dec_ft);
-	H5Tclose(w->dec_mt);
-	H5Tclose(w->cand_ft);
-	H5Tclose(w->cand_mt);
+	for (int i = 0; i < A_NR; i++) {
+		ds_table_discard(w->t[i]);
+		w->t[i] = NULL;
+	}
 	free(w->tmp);
 	w->tmp = NULL;
 }
@@ -355,10 +283,6 @@ struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_wi
 	w->E = seq ? 0 : hdr->E;
 	w->S = seq ? 0 : hdr->S;
 	w->W = seq ? hdr->W : 0;
-	w->dec_ft = dec_type(1, w->version);
-	w->dec_mt = dec_type(0, w->version);
-	w->cand_ft = cand_type(1, w->version);
-	w->cand_mt = cand_type(0, w->version);
 
 	ret |= ds_attr_set_str(f, NULL, "mode", seq ? "sequence" : "candidates");
 	ret |= ds_attr_set_int(f, NULL, "K", w->K);
@@ -384,64 +308,17 @@ struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_wi
 	if (!ret)
 		ret = write_names(f, "state_names", "state_frac", hdr->state_names,
 				  hdr->state_frac, w->S);
-	if (!ret) {
-		hsize_t ke[2] = { (hsize_t)w->K, (hsize_t)w->E }, s[1] = { (hsize_t)w->S };
-		hsize_t wd[1] = { (hsize_t)w->W };
+	for (int i = 0; i < A_NR && !ret; i++) {
+		struct ds_table_spec spec;
 
-		int v2 = w->version >= 2;
-
-		ret = happ_open(f, &w->app[A_DEC], "decisions", w->dec_ft, w->dec_mt,
-				sizeof(struct ds_decision), 1, NULL);
-		w->open[A_DEC] = !ret;
-		if (!ret) {
-			ret = happ_open_chunked(f, &w->app[A_CAND], "cand", w->cand_ft, w->cand_mt,
-						sizeof(struct ds_candidate), 1, NULL,
-						v2 ? V2_CAND_BUF : 256 * 1024, 0);
-			w->open[A_CAND] = !ret;
-		}
-		if (!ret && !seq && w->version == 1) {
-			ret = happ_open(f, &w->app[A_WINDOW], "window", H5T_STD_I16LE,
-					H5T_NATIVE_INT16, (size_t)w->K * w->E * 2, 3, ke);
-			w->open[A_WINDOW] = !ret;
-		}
-		if (!ret && !seq && w->version >= 2) {
-			hsize_t e[1] = { (hsize_t)w->E };
-
-			ret = happ_open_chunked(f, &w->app[A_EPISODES], "episodes", H5T_STD_I16LE,
-						H5T_NATIVE_INT16, (size_t)w->E * 2, 2, e,
-						(size_t)w->E * V2_COLUMN_ROWS * 2, 1);
-			w->open[A_EPISODES] = !ret;
-			if (!ret) {
-				ret = happ_open(f, &w->app[A_EP_TASK], "ep_task", H5T_STD_U32LE,
-						H5T_NATIVE_UINT32, 4, 1, NULL);
-				w->open[A_EP_TASK] = !ret;
-			}
-		}
-		if (!ret && !seq) {
-			ret = happ_open_chunked(f, &w->app[A_STATE], "state", H5T_STD_I16LE,
-						H5T_NATIVE_INT16, (size_t)w->S * 2, 2, s,
-						v2 ? (size_t)w->S * V2_COLUMN_ROWS * 2 : 256 * 1024,
-						v2);
-			w->open[A_STATE] = !ret;
-		}
-		if (!ret && seq) {
-			ret = happ_open(f, &w->app[A_SEQ_IDS], "seq_ids", H5T_STD_I32LE,
-					H5T_NATIVE_INT32, (size_t)w->W * 4, 2, wd);
-			w->open[A_SEQ_IDS] = !ret;
-			if (!ret) {
-				ret = happ_open(f, &w->app[A_SEQ_GAPS], "seq_gaps", H5T_STD_I16LE,
-						H5T_NATIVE_INT16, (size_t)w->W * 2, 2, wd);
-				w->open[A_SEQ_GAPS] = !ret;
-			}
-			if (!ret) {
-				ret = happ_open(f, &w->app[A_SEQ_LABEL], "seq_label", H5T_STD_I32LE,
-						H5T_NATIVE_INT32, 4, 1, NULL);
-				w->open[A_SEQ_LABEL] = !ret;
-			}
-		}
+		if (!table_spec(i, w->version, w->mode, w->K, w->E, w->S, w->W, &spec))
+			continue;
+		w->t[i] = ds_table_create(f, table_names[i], &spec);
+		if (!w->t[i])
+			ret = -1;
 	}
 	if (ret) {
-		writer_free(w, 0);
+		writer_free(w);
 		ds_abort(f);
 		free(w);
 		return NULL;
@@ -468,7 +345,7 @@ int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 	    (w->mode == DS_WIN_SEQUENCE && (d->ncand || d->label < 0))) {
 		w->failed = 1;
 		return error("cannot write '%s': invalid decision (ncand %d, label %d, split %d)",
-			     f->path, d->ncand, d->label, d->split);
+			     ds_path(f), d->ncand, d->label, d->split);
 	}
 	d->cand_off = w->n_cand;
 	d->ep_off = w->version >= 2 ? w->n_ep : 0;
@@ -477,7 +354,7 @@ int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 			if (cand[i].task >= w->n_tasks && cand[i].n_ep) {
 				w->failed = 1;
 				return error("cannot write '%s': candidate %d of decision %llu "
-					     "refers to task %u with no episode", f->path, i,
+					     "refers to task %u with no episode", ds_path(f), i,
 					     (unsigned long long)w->n_dec, cand[i].task);
 			}
 		}
@@ -492,17 +369,17 @@ int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 		cand = w->tmp;
 	}
 	if (w->mode == DS_WIN_CANDIDATES && d->ncand) {
-		ret |= happ_add(f, &w->app[A_CAND], cand, (uint64_t)d->ncand);
+		ret |= ds_table_append(w->t[A_CAND], cand, (uint64_t)d->ncand);
 		if (w->version == 1)
-			ret |= happ_add(f, &w->app[A_WINDOW], window, (uint64_t)d->ncand);
-		ret |= happ_add(f, &w->app[A_STATE], state, (uint64_t)d->ncand);
+			ret |= ds_table_append(w->t[A_WINDOW], window, (uint64_t)d->ncand);
+		ret |= ds_table_append(w->t[A_STATE], state, (uint64_t)d->ncand);
 		w->n_cand += (uint64_t)d->ncand;
 	} else if (w->mode == DS_WIN_SEQUENCE) {
-		ret |= happ_add(f, &w->app[A_SEQ_IDS], ids, 1);
-		ret |= happ_add(f, &w->app[A_SEQ_GAPS], gaps, 1);
-		ret |= happ_add(f, &w->app[A_SEQ_LABEL], &d->label, 1);
+		ret |= ds_table_append(w->t[A_SEQ_IDS], ids, 1);
+		ret |= ds_table_append(w->t[A_SEQ_GAPS], gaps, 1);
+		ret |= ds_table_append(w->t[A_SEQ_LABEL], &d->label, 1);
 	}
-	ret |= happ_add(f, &w->app[A_DEC], d, 1);
+	ret |= ds_table_append(w->t[A_DEC], d, 1);
 	w->n_dec++;
 	w->split_n[d->split]++;
 	if (ret)
@@ -520,13 +397,13 @@ int ds_windows_add_episodes(struct ds_windows_writer *w, const uint32_t *task,
 	if (w->version < 2 || w->mode != DS_WIN_CANDIDATES) {
 		w->failed = 1;
 		return error("cannot write '%s': episodes need a version 2 candidates file",
-			     w->f->path);
+			     ds_path(w->f));
 	}
 	for (uint64_t i = 0; i < n; i++)
 		if (task[i] >= w->n_tasks)
 			w->n_tasks = (uint64_t)task[i] + 1;
-	ret |= happ_add(w->f, &w->app[A_EPISODES], rows, n);
-	ret |= happ_add(w->f, &w->app[A_EP_TASK], task, n);
+	ret |= ds_table_append(w->t[A_EPISODES], rows, n);
+	ret |= ds_table_append(w->t[A_EP_TASK], task, n);
 	w->n_ep += n;
 	if (ret)
 		w->failed = 1;
@@ -540,11 +417,13 @@ int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uin
 	uint64_t dim = DS_CAND_HIST;
 	int ret = w->failed ? -1 : 0;
 
-	for (int i = 0; i < A_NR && !ret; i++)
-		if (w->open[i])
-			ret = happ_flush(f, &w->app[i]);
+	/* every table closed (its last rows flushed) before the file's last writes */
+	for (int i = 0; i < A_NR && !ret; i++) {
+		ret = ds_table_close(w->t[i]);
+		w->t[i] = NULL;
+	}
 	if (!ret && w->mode == DS_WIN_SEQUENCE && n_vocab < 1)
-		ret = error("cannot write '%s': sequence mode needs a vocabulary", f->path);
+		ret = error("cannot write '%s': sequence mode needs a vocabulary", ds_path(f));
 	if (!ret)
 		ret = ds_write_strings(f, "vocab", vocab, w->mode == DS_WIN_SEQUENCE ? n_vocab : 0);
 	if (!ret)
@@ -573,7 +452,7 @@ int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uin
 				       (int64_t)cov->inferred_switches);
 		ret |= ds_attr_set_int(f, NULL, "lost_resets", (int64_t)cov->lost_resets);
 	}
-	writer_free(w, 0);
+	writer_free(w);
 	if (ret)
 		ds_abort(f);
 	else
@@ -586,7 +465,7 @@ void ds_windows_abort(struct ds_windows_writer *w)
 {
 	if (!w)
 		return;
-	writer_free(w, 0);
+	writer_free(w);
 	ds_abort(w->f);
 	free(w);
 }
@@ -603,6 +482,8 @@ struct ep_ring {
 #define REPLAY_CHUNK 16384	/* episode rows read at a time */
 
 struct ep_replay {
+	struct ds_file *f;
+	struct ds_table *ep_task, *episodes;	/* borrowed from the reader */
 	int K, E;
 	uint64_t n_ep, n_tasks;
 	uint64_t pos;			/* episodes applied */
@@ -613,9 +494,13 @@ struct ep_replay {
 	uint64_t n_ring;		/* grown up to n_tasks as task ids appear */
 };
 
-static void replay_init(struct ep_replay *p, const struct ds_windows *h)
+static void replay_init(struct ep_replay *p, struct ds_file *f, const struct ds_windows *h,
+			struct ds_table *const *t)
 {
 	memset(p, 0, sizeof(*p));
+	p->f = f;
+	p->ep_task = t[A_EP_TASK];
+	p->episodes = t[A_EPISODES];
 	p->K = h->K;
 	p->E = h->E;
 	p->n_ep = h->n_ep;
@@ -645,16 +530,14 @@ static void replay_release(struct ep_replay *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int read_rows_any(struct ds_file *f, const char *name, hid_t mt, uint64_t start,
-			 uint64_t n, void *buf);
-
 /* Apply the episodes up to (not including) row `to`. */
-static int replay_to(struct ds_file *f, struct ep_replay *p, uint64_t to)
+static int replay_to(struct ep_replay *p, uint64_t to)
 {
+	struct ds_file *f = p->f;
 	size_t ring_bytes = sizeof(struct ep_ring) + (size_t)p->K * p->E * sizeof(int16_t);
 
 	if (to > p->n_ep)
-		return error("cannot read '%s': a decision follows episode %llu of %llu", f->path,
+		return error("cannot read '%s': a decision follows episode %llu of %llu", ds_path(f),
 			     (unsigned long long)to, (unsigned long long)p->n_ep);
 	while (p->pos < to) {
 		uint64_t i = p->pos - p->buf_start;
@@ -664,8 +547,8 @@ static int replay_to(struct ds_file *f, struct ep_replay *p, uint64_t to)
 		if (p->pos < p->buf_start || i >= p->buf_n) {
 			uint64_t n = SC_MIN((uint64_t)REPLAY_CHUNK, p->n_ep - p->pos);
 
-			if (read_rows_any(f, "ep_task", H5T_NATIVE_UINT32, p->pos, n, p->buf_task) ||
-			    read_rows_any(f, "episodes", H5T_NATIVE_INT16, p->pos, n, p->buf_ep))
+			if (ds_table_read(p->ep_task, p->pos, n, p->buf_task) ||
+			    ds_table_read(p->episodes, p->pos, n, p->buf_ep))
 				return -1;
 			p->buf_start = p->pos;
 			p->buf_n = n;
@@ -673,7 +556,7 @@ static int replay_to(struct ds_file *f, struct ep_replay *p, uint64_t to)
 		}
 		task = p->buf_task[i];
 		if (task >= p->n_tasks)
-			return error("cannot read '%s': episode %llu names task %u of %llu", f->path,
+			return error("cannot read '%s': episode %llu names task %u of %llu", ds_path(f),
 				     (unsigned long long)p->pos, task,
 				     (unsigned long long)p->n_tasks);
 		if (task >= p->n_ring) {
@@ -698,15 +581,16 @@ static int replay_to(struct ds_file *f, struct ep_replay *p, uint64_t to)
 }
 
 /* The window of a candidate from its task's ring; -1 (printed) if they disagree. */
-static int replay_window(struct ds_file *f, const struct ep_replay *p,
-			 const struct ds_candidate *c, uint64_t row, int16_t *window)
+static int replay_window(const struct ep_replay *p, const struct ds_candidate *c, uint64_t row,
+			 int16_t *window)
 {
+	struct ds_file *f = p->f;
 	const struct ep_ring *r = c->n_ep && c->task < p->n_ring ? p->ring[c->task] : NULL;
 	int K = p->K, E = p->E, nr = r ? r->nr : 0, pad = K - nr;
 
 	if (c->n_ep != (r ? r->n_ep : 0))
 		return error("cannot read '%s': candidate %llu refers to episode %u of task %u, "
-			     "%u stored before it", f->path, (unsigned long long)row, c->n_ep,
+			     "%u stored before it", ds_path(f), (unsigned long long)row, c->n_ep,
 			     c->task, r ? r->n_ep : 0);
 	memset(window, 0, (size_t)pad * E * sizeof(*window));
 	for (int i = 0; i < nr; i++)
@@ -719,10 +603,11 @@ static int replay_window(struct ds_file *f, const struct ep_replay *p,
  * Rebuild the windows of decisions dec[0..n) (their candidates cand[], rows
  * from cand_base in the file) into window (n_cand, K, E).
  */
-static int replay_block(struct ds_file *f, struct ep_replay *p, const struct ds_decision *dec,
-			uint64_t first, uint64_t n, const struct ds_candidate *cand,
-			uint64_t cand_base, int16_t *window)
+static int replay_block(struct ep_replay *p, const struct ds_decision *dec, uint64_t first,
+			uint64_t n, const struct ds_candidate *cand, uint64_t cand_base,
+			int16_t *window)
 {
+	struct ds_file *f = p->f;
 	size_t KE = (size_t)p->K * p->E;
 
 	for (uint64_t i = 0; i < n; i++) {
@@ -731,12 +616,12 @@ static int replay_block(struct ds_file *f, struct ep_replay *p, const struct ds_
 
 		if (d->ep_off < p->pos)
 			return error("cannot read '%s': decision %llu goes back to episode %llu",
-				     f->path, (unsigned long long)(first + i),
+				     ds_path(f), (unsigned long long)(first + i),
 				     (unsigned long long)d->ep_off);
-		if (replay_to(f, p, d->ep_off))
+		if (replay_to(p, d->ep_off))
 			return -1;
 		for (int j = 0; j < d->ncand; j++)
-			if (replay_window(f, p, &cand[c0 + j], d->cand_off + j,
+			if (replay_window(p, &cand[c0 + j], d->cand_off + j,
 					  window + (c0 + j) * KE))
 				return -1;
 	}
@@ -751,45 +636,8 @@ static int get_int(struct ds_file *f, const char *name, int64_t min, int64_t max
 		return -1;
 	if (*v < min || *v > max)
 		return error("cannot read '%s': attribute '%s' is %lld, outside %lld..%lld",
-			     f->path, name, (long long)*v, (long long)min, (long long)max);
+			     ds_path(f), name, (long long)*v, (long long)min, (long long)max);
 	return 0;
-}
-
-/* Read a whole compound table of at most max rows into *out (caller frees). */
-static int read_table(struct ds_file *f, const char *name, hid_t mt, size_t elem,
-		      uint64_t expect, void **out)
-{
-	uint64_t dims[1];
-	hid_t d;
-	hsize_t stored;
-	int ret = 0, r;
-
-	*out = NULL;
-	r = ds_array_dims(f, name, dims, 1);
-	if (r < 0)
-		return -1;	/* printed */
-	if (r != 1)
-		return error("cannot read '%s': '%s' is not a table", f->path, name);
-	if (dims[0] != expect)
-		return error("cannot read '%s': '%s' has %llu rows, the header says %llu", f->path,
-			     name, (unsigned long long)dims[0], (unsigned long long)expect);
-	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
-	stored = H5Dget_storage_size(d);
-	if (expect * elem > 65536 && (double)(expect * elem) > (double)stored * 1100.0) {
-		H5Dclose(d);
-		return error(
-		    "cannot read '%s': '%s' declares %llu rows but the file holds %llu bytes",
-		    f->path, name, (unsigned long long)expect, (unsigned long long)stored);
-	}
-	*out = xmallocarray(expect ? expect : 1, elem);
-	if (expect && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
-		free(*out);
-		*out = NULL;
-		ret = error("cannot read '%s': '%s' is damaged or has the wrong layout", f->path,
-			    name);
-	}
-	H5Dclose(d);
-	return ret;
 }
 
 /* A rank-r array whose shape must be exactly dims. */
@@ -808,7 +656,7 @@ static int read_shaped(struct ds_file *f, const char *name, enum ds_type t, int 
 			*out = NULL;
 			return error(
 			    "cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
-			    f->path, name, i, (unsigned long long)dims[i],
+			    ds_path(f), name, i, (unsigned long long)dims[i],
 			    (unsigned long long)want[i]);
 		}
 	}
@@ -825,14 +673,14 @@ static int read_names(struct ds_file *f, const char *names_ds, const char *frac_
 	if (got != (uint64_t)n) {
 		ds_free_strings(*names, got);
 		*names = NULL;
-		return error("cannot read '%s': '%s' has %llu names for %d features", f->path,
+		return error("cannot read '%s': '%s' has %llu names for %d features", ds_path(f),
 			     names_ds, (unsigned long long)got, n);
 	}
 	if (read_shaped(f, frac_ds, DS_I8, 1, &dim, (void **)frac))
 		return -1;
 	for (int i = 0; i < n; i++)
 		if ((*frac)[i] < 0 || (*frac)[i] > 15)
-			return error("cannot read '%s': feature '%s' has %d fraction bits", f->path,
+			return error("cannot read '%s': feature '%s' has %d fraction bits", ds_path(f),
 				     (*names)[i], (*frac)[i]);
 	return 0;
 }
@@ -857,7 +705,7 @@ static int load_coverage(struct ds_file *f, struct ds_coverage *cov, uint64_t n_
 	}
 	if (cov->covered > cov->decisions || cov->contested > cov->decisions ||
 	    cov->contested_covered > cov->contested || cov->decisions != n_dec)
-		return error("cannot read '%s': coverage counters are inconsistent", f->path);
+		return error("cannot read '%s': coverage counters are inconsistent", ds_path(f));
 	if (read_shaped(f, "cand_hist", DS_U64, 1, &dim, (void **)&hist))
 		return -1;
 	memcpy(cov->cand_hist, hist, sizeof(cov->cand_hist));
@@ -877,26 +725,26 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 
 		if (d->trace < 0 || d->trace >= w->nr_traces || d->split > DS_SPLIT_TEST ||
 		    d->cpu < 0 || d->ncand < 0)
-			return error("cannot read '%s': decision %llu is invalid", f->path,
+			return error("cannot read '%s': decision %llu is invalid", ds_path(f),
 				     (unsigned long long)(first + i));
 		if (d->cpu >= DS_MAX_CPUS)
 			return error("cannot read '%s': decision %llu is on cpu %d (at most %d)",
-				     f->path, (unsigned long long)(first + i), d->cpu,
+				     ds_path(f), (unsigned long long)(first + i), d->cpu,
 				     DS_MAX_CPUS - 1);
 		if (w->mode == DS_WIN_CANDIDATES) {
 			if (d->cand_off != next_off ||
 			    d->cand_off + (uint64_t)d->ncand > w->n_cand || d->label < -1 ||
 			    d->label >= d->ncand)
 				return error("cannot read '%s': decision %llu has bad candidates",
-					     f->path, (unsigned long long)(first + i));
+					     ds_path(f), (unsigned long long)(first + i));
 			next_off += (uint64_t)d->ncand;
 		} else if (d->ncand || d->label < 0 || (uint64_t)d->label >= w->n_vocab) {
-			return error("cannot read '%s': decision %llu has a bad label", f->path,
+			return error("cannot read '%s': decision %llu has a bad label", ds_path(f),
 				     (unsigned long long)(first + i));
 		} else if (seq_label && seq_label[i] != d->label) {
 			/* seq_label repeats the decisions' labels: a copy that differs is damage */
 			return error("cannot read '%s': seq_label[%llu] = %d, outside the "
-				     "vocabulary or not the decision's label %d", f->path,
+				     "vocabulary or not the decision's label %d", ds_path(f),
 				     (unsigned long long)(first + i), seq_label[i], d->label);
 		}
 	}
@@ -906,7 +754,7 @@ static int validate_block(struct ds_file *f, const struct ds_windows *w, uint64_
 			    (seq_ids[i] >= 0 && (uint64_t)seq_ids[i] >= w->n_vocab))
 				return error(
 				    "cannot read '%s': sequence id out of range in decision %llu",
-				    f->path, (unsigned long long)(first + i / (uint64_t)w->W));
+				    ds_path(f), (unsigned long long)(first + i / (uint64_t)w->W));
 	}
 	return 0;
 }
@@ -920,12 +768,12 @@ static int check_dims(struct ds_file *f, const char *name, int rank, const uint6
 	if (r < 0)
 		return -1;	/* printed */
 	if (r != rank)
-		return error("cannot read '%s': '%s' has the wrong rank", f->path, name);
+		return error("cannot read '%s': '%s' has the wrong rank", ds_path(f), name);
 	for (int i = 0; i < rank; i++)
 		if (dims[i] != want[i])
 			return error(
 			    "cannot read '%s': '%s' has dimension %d of %llu, expected %llu",
-			    f->path, name, i, (unsigned long long)dims[i],
+			    ds_path(f), name, i, (unsigned long long)dims[i],
 			    (unsigned long long)want[i]);
 	return 0;
 }
@@ -948,7 +796,7 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 	} else if (!strcmp(mode, "sequence")) {
 		w->mode = DS_WIN_SEQUENCE;
 	} else {
-		error("cannot read '%s': unknown mode '%s'", f->path, mode);
+		error("cannot read '%s': unknown mode '%s'", ds_path(f), mode);
 		goto out;
 	}
 	if (w->mode == DS_WIN_CANDIDATES) {
@@ -971,7 +819,7 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 		if (ds_attr_get_str(f, NULL, "vocab_by", &by))
 			goto out;
 		if (strcmp(by, "pid") && strcmp(by, "comm")) {
-			error("cannot read '%s': unknown vocabulary identity '%s'", f->path, by);
+			error("cannot read '%s': unknown vocabulary identity '%s'", ds_path(f), by);
 			goto out;
 		}
 		w->seq_vocab_by_pid = !strcmp(by, "pid");
@@ -982,7 +830,7 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 	if (ds_read_strings(f, "traces", &w->traces, &nt, MAX_TRACES))
 		goto out;
 	if (nt != (uint64_t)w->nr_traces) {
-		error("cannot read '%s': %llu trace names for %d traces", f->path,
+		error("cannot read '%s': %llu trace names for %d traces", ds_path(f),
 		      (unsigned long long)nt, w->nr_traces);
 		ds_free_strings(w->traces, nt);
 		w->traces = NULL;
@@ -1024,20 +872,20 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 			goto out;
 	} else {
 		if (w->n_cand) {
-			error("cannot read '%s': sequence file with candidates", f->path);
+			error("cannot read '%s': sequence file with candidates", ds_path(f));
 			goto out;
 		}
 		if (ds_read_strings(f, "vocab", &w->vocab, &w->n_vocab, MAX_VOCAB))
 			goto out;
 		if (!w->n_vocab) {
-			error("cannot read '%s': empty vocabulary", f->path);
+			error("cannot read '%s': empty vocabulary", ds_path(f));
 			goto out;
 		}
 		if (get_int(f, "n_vocab", 1, MAX_VOCAB, &v))
 			goto out;
 		if ((uint64_t)v != w->n_vocab) {
 			error("cannot read '%s': n_vocab is %lld but the vocabulary has %llu names",
-			      f->path, (long long)v, (unsigned long long)w->n_vocab);
+			      ds_path(f), (long long)v, (unsigned long long)w->n_vocab);
 			goto out;
 		}
 		dims[0] = w->n_dec;
@@ -1053,30 +901,34 @@ out:
 	return ret;
 }
 
+/* read_whole - every row of table i into *out (allocated, caller frees) */
+static int read_whole(struct ds_table *const *t, const struct ds_windows *h, int i, void **out)
+{
+	struct ds_table_spec s;
+	uint64_t n = ds_table_rows(t[i]);
+
+	table_spec(i, h->version, h->mode, h->K, h->E, h->S, h->W, &s);
+	*out = xcalloc(n ? n : 1, ds_table_row_bytes(&s));
+	return ds_table_read(t[i], 0, n, *out);
+}
+
 struct ds_windows *ds_windows_load(const char *path)
 {
 	struct ds_windows *w = xcalloc(1, sizeof(*w));
+	struct ds_table *t[A_NR] = { NULL };
 	int32_t *seq_label = NULL;
 	struct ds_file *f;
-	uint64_t dims[3];
-	hid_t mt = -1;
 
 	f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &w->version);
 	if (!f) {
 		free(w);
 		return NULL;
 	}
-	if (load_header(f, w))
+	if (load_header(f, w) || open_tables(f, w, t))
 		goto fail;
-	mt = dec_type(0, w->version);
-	if (read_table(f, "decisions", mt, sizeof(struct ds_decision), w->n_dec, (void **)&w->dec))
+	if (read_whole(t, w, A_DEC, (void **)&w->dec) ||
+	    read_whole(t, w, A_CAND, (void **)&w->cand))
 		goto fail;
-	H5Tclose(mt);
-	mt = cand_type(0, w->version);
-	if (read_table(f, "cand", mt, sizeof(struct ds_candidate), w->n_cand, (void **)&w->cand))
-		goto fail;
-	H5Tclose(mt);
-	mt = -1;
 	for (uint64_t i = 0; i < w->n_cand; i++)
 		w->cand[i].comm[DS_COMM_LEN - 1] = '\0';
 	if (w->version >= 2 && w->mode == DS_WIN_CANDIDATES) {
@@ -1093,22 +945,14 @@ struct ds_windows *ds_windows_load(const char *path)
 			w->cand[i].task = w->cand[i].n_ep = 0;
 	}
 	if (w->mode == DS_WIN_CANDIDATES) {
-		dims[0] = w->n_cand;
-		dims[1] = (uint64_t)w->K;
-		dims[2] = (uint64_t)w->E;
-		if (w->version < 2 &&
-		    read_shaped(f, "window", DS_I16, 3, dims, (void **)&w->window))
+		if (w->version < 2 && read_whole(t, w, A_WINDOW, (void **)&w->window))
 			goto fail;
-		dims[1] = (uint64_t)w->S;
-		if (read_shaped(f, "state", DS_I16, 2, dims, (void **)&w->state))
+		if (read_whole(t, w, A_STATE, (void **)&w->state))
 			goto fail;
-	} else {
-		dims[0] = w->n_dec;
-		dims[1] = (uint64_t)w->W;
-		if (read_shaped(f, "seq_ids", DS_I32, 2, dims, (void **)&w->seq_ids) ||
-		    read_shaped(f, "seq_gaps", DS_I16, 2, dims, (void **)&w->seq_gaps) ||
-		    read_shaped(f, "seq_label", DS_I32, 1, dims, (void **)&seq_label))
-			goto fail;
+	} else if (read_whole(t, w, A_SEQ_IDS, (void **)&w->seq_ids) ||
+		   read_whole(t, w, A_SEQ_GAPS, (void **)&w->seq_gaps) ||
+		   read_whole(t, w, A_SEQ_LABEL, (void **)&seq_label)) {
+		goto fail;
 	}
 	if (validate_block(f, w, 0, w->dec, w->n_dec, 0, w->seq_ids, seq_label))
 		goto fail;
@@ -1120,8 +964,8 @@ struct ds_windows *ds_windows_load(const char *path)
 
 		w->window = xmallocarray(w->n_cand * (uint64_t)w->K * (uint64_t)w->E + 1,
 					 sizeof(int16_t));
-		replay_init(&p, w);
-		bad = replay_block(f, &p, w->dec, 0, w->n_dec, w->cand, 0, w->window);
+		replay_init(&p, f, w, t);
+		bad = replay_block(&p, w->dec, 0, w->n_dec, w->cand, 0, w->window);
 		replay_release(&p);
 		if (bad)
 			goto fail;
@@ -1136,11 +980,11 @@ struct ds_windows *ds_windows_load(const char *path)
 		error("cannot read '%s': candidates without decisions", path);
 		goto fail;
 	}
+	close_tables(t);
 	ds_close(f);
 	return w;
 fail:
-	if (mt >= 0)
-		H5Tclose(mt);
+	close_tables(t);
 	free(seq_label);
 	ds_close(f);
 	ds_windows_free(w);
@@ -1152,7 +996,7 @@ fail:
 struct ds_windows_reader {
 	struct ds_file *f;
 	struct ds_windows hdr;
-	hid_t dec_mt, cand_mt;
+	struct ds_table *t[A_NR];
 	struct ds_decision *dec;
 	struct ds_candidate *cand;
 	int16_t *window, *state, *seq_gaps;
@@ -1162,61 +1006,17 @@ struct ds_windows_reader {
 	uint64_t next_dec;		/* version 2: the decision the replay is at */
 };
 
-/* Rows [start, start + n) of a dataset of any rank into buf. */
-static int read_rows_any(struct ds_file *f, const char *name, hid_t mt, uint64_t start,
-			 uint64_t n, void *buf)
-{
-	hsize_t dims[4], off[4] = { 0 }, cnt[4];
-	hid_t d, fs, ms;
-	int rank, ret = 0;
-
-	if (!n)
-		return 0;
-	d = H5Dopen2(f->fid, name, H5P_DEFAULT);
-	if (d < 0)
-		return error("cannot read '%s': missing dataset '%s'", f->path, name);
-	fs = H5Dget_space(d);
-	rank = H5Sget_simple_extent_ndims(fs);
-	if (rank < 1 || rank > 4) {
-		H5Sclose(fs);
-		H5Dclose(d);
-		return error("cannot read '%s': '%s' has the wrong rank", f->path, name);
-	}
-	H5Sget_simple_extent_dims(fs, dims, NULL);
-	if (start + n > dims[0] || start + n < start) {
-		H5Sclose(fs);
-		H5Dclose(d);
-		return error("cannot read '%s': rows %llu..%llu of '%s' out of range", f->path,
-			     (unsigned long long)start, (unsigned long long)(start + n), name);
-	}
-	off[0] = start;
-	cnt[0] = n;
-	for (int i = 1; i < rank; i++)
-		cnt[i] = dims[i];
-	H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-	ms = H5Screate_simple(rank, cnt, NULL);
-	if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, buf) < 0)
-		ret = error("cannot read '%s': '%s' is damaged near row %llu", f->path, name,
-			    (unsigned long long)start);
-	H5Sclose(ms);
-	H5Sclose(fs);
-	H5Dclose(d);
-	return ret;
-}
-
 struct ds_windows_reader *ds_windows_open(const char *path)
 {
 	struct ds_windows_reader *r = xcalloc(1, sizeof(*r));
 
 	r->f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &r->hdr.version);
-	if (!r->f || load_header(r->f, &r->hdr)) {
+	if (!r->f || load_header(r->f, &r->hdr) || open_tables(r->f, &r->hdr, r->t)) {
 		ds_windows_close(r);
 		return NULL;
 	}
-	r->dec_mt = dec_type(0, r->hdr.version);
-	r->cand_mt = cand_type(0, r->hdr.version);
 	if (r->hdr.mode == DS_WIN_CANDIDATES && r->hdr.version >= 2)
-		replay_init(&r->replay, &r->hdr);
+		replay_init(&r->replay, r->f, &r->hdr, r->t);
 	return r;
 }
 
@@ -1234,7 +1034,7 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 
 	memset(b, 0, sizeof(*b));
 	if (start > h->n_dec || n > h->n_dec - start)
-		return error("cannot read '%s': decisions %llu..%llu out of range", f->path,
+		return error("cannot read '%s': decisions %llu..%llu out of range", ds_path(f),
 			     (unsigned long long)start, (unsigned long long)(start + n));
 	if (n > r->dec_cap) {
 		r->dec_cap = n;
@@ -1246,20 +1046,20 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 			r->seq_label = xreallocarray(r->seq_label, n, sizeof(int32_t));
 		}
 	}
-	if (read_rows_any(f, "decisions", r->dec_mt, start, n, r->dec))
+	if (ds_table_read(r->t[A_DEC], start, n, r->dec))
 		return -1;
 	if (h->mode == DS_WIN_CANDIDATES && n) {
 		c0 = r->dec[0].cand_off;
 		for (uint64_t i = 0; i < n; i++) {
 			if (r->dec[i].ncand < 0 || r->dec[i].cand_off != c0 + nc)
 				return error("cannot read '%s': decision %llu has bad candidates",
-					     f->path, (unsigned long long)(start + i));
+					     ds_path(f), (unsigned long long)(start + i));
 			nc += (uint64_t)r->dec[i].ncand;
 		}
 		if (c0 > h->n_cand || nc > h->n_cand - c0)
 			return error(
 			    "cannot read '%s': candidates of decisions %llu.. out of range",
-			    f->path, (unsigned long long)start);
+			    ds_path(f), (unsigned long long)start);
 		if (nc > r->cand_cap) {
 			r->cand_cap = nc;
 			r->cand = xreallocarray(r->cand, nc, sizeof(*r->cand));
@@ -1267,10 +1067,9 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 						  sizeof(int16_t));
 			r->state = xreallocarray(r->state, nc * (uint64_t)h->S, sizeof(int16_t));
 		}
-		if (read_rows_any(f, "cand", r->cand_mt, c0, nc, r->cand) ||
-		    (h->version < 2 &&
-		     read_rows_any(f, "window", H5T_NATIVE_INT16, c0, nc, r->window)) ||
-		    read_rows_any(f, "state", H5T_NATIVE_INT16, c0, nc, r->state))
+		if (ds_table_read(r->t[A_CAND], c0, nc, r->cand) ||
+		    (h->version < 2 && ds_table_read(r->t[A_WINDOW], c0, nc, r->window)) ||
+		    ds_table_read(r->t[A_STATE], c0, nc, r->state))
 			return -1;
 		for (uint64_t i = 0; i < nc; i++)
 			r->cand[i].comm[DS_COMM_LEN - 1] = '\0';
@@ -1285,9 +1084,9 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 				r->cand[i].task = r->cand[i].n_ep = 0;
 		}
 	} else if (h->mode == DS_WIN_SEQUENCE &&
-		   (read_rows_any(f, "seq_ids", H5T_NATIVE_INT32, start, n, r->seq_ids) ||
-		    read_rows_any(f, "seq_gaps", H5T_NATIVE_INT16, start, n, r->seq_gaps) ||
-		    read_rows_any(f, "seq_label", H5T_NATIVE_INT32, start, n, r->seq_label))) {
+		   (ds_table_read(r->t[A_SEQ_IDS], start, n, r->seq_ids) ||
+		    ds_table_read(r->t[A_SEQ_GAPS], start, n, r->seq_gaps) ||
+		    ds_table_read(r->t[A_SEQ_LABEL], start, n, r->seq_label))) {
 		return -1;
 	}
 	if (validate_block(f, h, start, r->dec, n, c0, r->seq_ids,
@@ -1297,7 +1096,7 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 		/* going back in the file replays the episodes from the start */
 		if (start < r->next_dec)
 			replay_rewind(&r->replay);
-		if (replay_block(f, &r->replay, r->dec, start, n, r->cand, c0, r->window)) {
+		if (replay_block(&r->replay, r->dec, start, n, r->cand, c0, r->window)) {
 			replay_rewind(&r->replay);
 			r->next_dec = 0;
 			return -1;
@@ -1333,11 +1132,8 @@ void ds_windows_close(struct ds_windows_reader *r)
 	free(h->state_frac);
 	ds_free_strings(h->traces, (uint64_t)(h->traces ? h->nr_traces : 0));
 	ds_free_strings(h->vocab, h->n_vocab);
-	if (r->dec_mt > 0)
-		H5Tclose(r->dec_mt);
-	if (r->cand_mt > 0)
-		H5Tclose(r->cand_mt);
 	replay_release(&r->replay);
+	close_tables(r->t);
 	ds_close(r->f);
 	free(r->dec);
 	free(r->cand);
