@@ -11,6 +11,9 @@ bindir ?= $(prefix)/bin
 mandir ?= $(prefix)/share/man
 DESTDIR ?=
 
+# plain `make` builds the program, whatever rule an included file defines first
+.DEFAULT_GOAL := all
+
 CC ?= cc
 O ?= build
 PKGS := libtracefs libtraceevent hdf5-serial libtracecmd
