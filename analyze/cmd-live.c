@@ -2,9 +2,10 @@
 /*
  * schedcast live - predict the scheduler's picks as it makes them.
  *
- * One capture session (collect/collect.h) delivers the events in timestamp
+ * The capture driver (collect/capture.h) delivers the events in timestamp
  * order; each goes, in this order, to
- *   1. the trace writer (-o), so the run can be replayed offline;
+ *   1. the trace writer (-o, on the driver's writer thread), so the run can
+ *      be replayed offline;
  *   2. feat_decision(): when the event is a decision, the candidates and
  *      their features from the state BEFORE the switch; the model scores
  *      them and the evaluator (analyze/analyze.h) scores the model and the
@@ -22,19 +23,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "analyze/analyze.h"
 #include "analyze/live-bpf.h"
 #include "builtin.h"
-#include "collect/collect.h"
-#include "collect/workload.h"
+#include "collect/capture.h"
 #include "common/common.h"
 #include "common/run-command.h"
 #include "data/trace.h"
@@ -94,35 +91,27 @@ struct live_opts {
 };
 
 struct live {
-	struct col_session *s;
+	struct col_capture *cap;
 	struct feat_state *feat;
 	struct lstm_model *m;
 	struct lstm_cache *cache;	/* bit-identical to lstm_predict(), see eval-model.c */
 	struct lstm_online *online;	/* --online: owns cache */
-	struct ds_trace_writer *w;
 	struct ana_eval e;
 	int32_t *scores;	/* (LSTM_MAX_CAND) */
-	uint64_t lost_marked[COL_MAX_CPUS];
 
 	uint64_t events, decisions, skipped, behind_episodes, max_lag_ns;
 	uint64_t predict_ns;	/* CPU time spent in lstm_predict_cached() */
 	int behind;		/* currently skipping */
 	uint64_t max_lag;	/* start skipping beyond this backlog, score again below 1/5 */
 	int failed;
-	int save_failed;	/* -o could not be written: summary still printed, exit 1 */
+	int tty;		/* the status line is drawn on stderr */
+	uint64_t t_start, last_line, last_dec;
 };
-
-static volatile sig_atomic_t live_stop;
-
-static void live_on_signal(int sig)
-{
-	live_stop = sig;
-}
 
 /* lag - how far behind the capture clock this event is being processed */
 static uint64_t lag(const struct live *l, const struct ds_event *ev)
 {
-	uint64_t now = col_session_now(l->s);
+	uint64_t now = col_capture_now(l->cap);
 
 	return now > ev->ts ? now - ev->ts : 0;
 }
@@ -187,14 +176,6 @@ static int on_event(const struct ds_event *ev, void *ctx)
 	struct feat_decision_out out;
 
 	l->events++;
-	if (l->w && ds_trace_write(l->w, ev)) {
-		/* the trace is lost (message printed); scoring goes on */
-		ds_trace_writer_abort(l->w);
-		l->w = NULL;
-		l->save_failed = 1;
-	}
-	if (ev->type == DS_EV_LOST && ev->cpu >= 0 && ev->cpu < COL_MAX_CPUS && ev->state > 0)
-		l->lost_marked[ev->cpu] += (uint64_t)ev->state;
 	if (ev->type == DS_EV_SWITCH && feat_decision(l->feat, ev, &out) == 1)
 		score_decision(l, ev, &out);
 	if (feat_apply(l->feat, ev)) {
@@ -222,12 +203,7 @@ static double pct(double hits, uint64_t n)
 
 static uint64_t total_lost(const struct live *l)
 {
-	uint64_t n = 0;
-	int nr = col_session_nr_cpus(l->s);
-
-	for (int c = 0; c < nr; c++)
-		n += SC_MAX(col_session_lost(l->s, c), c < COL_MAX_CPUS ? l->lost_marked[c] : 0);
-	return n;
+	return col_capture_lost(l->cap);
 }
 
 /* live_line - the terminal status line, rewritten in place */
@@ -277,7 +253,28 @@ static int check_model(const struct lstm_model *m, const char *path)
 	return lstm_model_check_windows(m, &hdr, "the live features");
 }
 
-/* spawn_command - start the workload: its stdout goes to our stderr */
+/* on_tick - redraw the status line every LIVE_LINE_NS */
+static void on_tick(struct col_capture *cap, void *ctx)
+{
+	struct live *l = ctx;
+	uint64_t t = sc_now_ns(), dt;
+
+	if (!l->tty || t - l->last_line < LIVE_LINE_NS)
+		return;
+	dt = l->last_line ? t - l->last_line : t - l->t_start;
+	live_line(l, t - l->t_start, dt ? (l->decisions - l->last_dec) * NSEC_PER_SEC / dt : 0);
+	l->last_line = t;
+	l->last_dec = l->decisions;
+}
+
+static void on_start(struct col_capture *cap, void *ctx)
+{
+	struct live *l = ctx;
+
+	l->t_start = sc_now_ns();
+}
+
+/* spawn_command - start the workload of --in-kernel: its stdout goes to our stderr */
 static pid_t spawn_command(char **argv)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
@@ -292,14 +289,6 @@ static pid_t spawn_command(char **argv)
 	return pid;
 }
 
-/* backend_name - "tracefs" or "perf" from the session's source ("live-tracefs") */
-static const char *backend_name(const struct col_session *s)
-{
-	const char *src = col_session_source(s);
-
-	return strncmp(src, "live-", 5) ? src : src + 5;
-}
-
 static void print_text_summary(struct live *l, const struct live_opts *o,
 			       const struct ds_trace_meta *meta)
 {
@@ -309,7 +298,7 @@ static void print_text_summary(struct live *l, const struct live_opts *o,
 
 	printf("live: %s with %s on %d CPUs: %llu events, %llu decisions (%.0f/s), "
 	       "%llu lost, %llu skipped\n",
-	       format_duration(buf, sizeof(buf), span), backend_name(l->s),
+	       format_duration(buf, sizeof(buf), span), col_capture_backend(l->cap),
 	       meta->nr_cpus, (unsigned long long)l->events, (unsigned long long)l->decisions,
 	       span ? l->decisions / (span / 1e9) : 0.0, (unsigned long long)total_lost(l),
 	       (unsigned long long)l->skipped);
@@ -319,7 +308,7 @@ static void print_text_summary(struct live *l, const struct live_opts *o,
 	ana_eval_text(&l->e, &sb);
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
-	if (o->output && !l->save_failed)
+	if (o->output && !col_capture_result(l->cap)->trace_failed)
 		printf("wrote %s\n", o->output);
 }
 
@@ -332,7 +321,7 @@ static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
 	json_object_begin(&jw, NULL);
 	ana_eval_json_fields(&l->e, &jw);
 	json_object_begin(&jw, "live");
-	json_str(&jw, "backend", backend_name(l->s));
+	json_str(&jw, "backend", col_capture_backend(l->cap));
 	json_i64(&jw, "nr_cpus", meta->nr_cpus);
 	json_u64(&jw, "duration_ns", meta->end_ns - meta->start_ns);
 	json_u64(&jw, "events", l->events);
@@ -366,17 +355,12 @@ int cmd_live(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct live_opts o = { .backend = COL_BACKEND_TRACEFS, .max_lag_ns = LIVE_MAX_LAG_NS };
-	static struct live l;	/* large (lost_marked); one per process */
-	struct col_opts copts = { 0 };
-	struct ds_trace_meta meta = { 0 };
+	static struct live l;	/* one per process */
+	struct col_capture_opts copts = { 0 };
+	const struct col_capture_result *r;
 	struct feat_opts fopts = { 0 };
-	struct col_workload *wl = NULL;
-	struct sigaction sa;
-	struct utsname uts;
-	uint64_t deadline = 0, last_line = 0, last_dec = 0, t_start;
-	pid_t child = -1;
-	char *model = NULL;
-	int c, nr_cpus, tty, ret = 1, child_status = 0, eval_init = 0;
+	char *model = NULL, *cmdline, *command_line = NULL;
+	int c, ret = 1, eval_init = 0;
 
 	while ((c = getopt_long(argc, argv, "+m:d:jo:b:wh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -489,15 +473,28 @@ int cmd_live(int argc, char **argv)
 	}
 	l.scores = xcalloc(LSTM_MAX_CAND, sizeof(*l.scores));
 
-	copts.backend = o.backend;
-	l.s = col_session_open(&copts);
-	if (!l.s)
+	copts.session.backend = o.backend;
+	copts.duration_ns = o.duration_ns;
+	copts.command = o.command;
+	copts.command_stdout_to_stderr = 1;	/* our standard output is the summary alone */
+	copts.builtin_workload = o.workload;
+	copts.output = o.output;
+	copts.compress = DS_TRACE_DEFAULT_COMPRESSION;
+	cmdline = sc_cmdline(argc, argv);
+	copts.command_line = command_line = xstrfmt("schedcast %s", cmdline);
+	free(cmdline);
+	copts.keep_going = 1;		/* a full disk loses the trace, not the scoring */
+	copts.on_event = on_event;
+	copts.on_start = on_start;
+	copts.on_tick = on_tick;
+	copts.ctx = &l;
+	l.cap = col_capture_open(&copts);
+	if (!l.cap)
 		goto out;
-	nr_cpus = col_session_nr_cpus(l.s);
 	fopts.mode = DS_WIN_CANDIDATES;
 	fopts.K = lstm_model_shape(l.m)->K;
-	fopts.events_recorded = col_session_events(l.s);
-	l.feat = feat_state_new(&fopts, nr_cpus);
+	fopts.events_recorded = col_capture_events(l.cap);
+	l.feat = feat_state_new(&fopts, col_capture_nr_cpus(l.cap));
 	if (!l.feat)
 		goto out;
 	ana_eval_init(&l.e, DS_WIN_CANDIDATES, o.model,
@@ -505,115 +502,20 @@ int cmd_live(int argc, char **argv)
 		      (l.online ? "float, online" : "float") : (l.online ? "fixed, online" : "fixed"),
 		      "live");
 	eval_init = 1;
+	l.tty = sc_isatty_stderr();
 
-	snprintf(meta.source, sizeof(meta.source), "%s", col_session_source(l.s));
-	snprintf(meta.clock, sizeof(meta.clock), "%s", col_session_clock(l.s));
-	if (!uname(&uts)) {
-		snprintf(meta.kernel_release, sizeof(meta.kernel_release), "%s", uts.release);
-		snprintf(meta.hostname, sizeof(meta.hostname), "%s", uts.nodename);
-	}
-	meta.nr_cpus = nr_cpus;
-	meta.events_recorded = col_session_events(l.s);
-	{
-		char *cmdline = sc_cmdline(argc, argv);
-
-		snprintf(meta.command_line, sizeof(meta.command_line), "schedcast %s", cmdline);
-		free(cmdline);
-	}
-	if (o.output) {
-		l.w = ds_trace_create(o.output, &meta);
-		if (!l.w)
-			goto out;
-	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = live_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (col_session_start(l.s))
+	if (col_capture_run(l.cap) || l.failed)
 		goto out;
-	meta.start_ns = col_session_now(l.s);
-	t_start = sc_now_ns();
-	if (o.duration_ns)
-		deadline = meta.start_ns + o.duration_ns;
-	if (o.workload) {
-		struct col_workload_opts wo = { .seed = 1 };
-
-		wl = col_workload_start(&wo);
-		if (!wl)
-			goto out;
-	} else if (o.command) {
-		child = spawn_command(o.command);
-		if (child < 0)
-			goto out;
-	}
-
-	tty = sc_isatty_stderr();
-	while (!live_stop) {
-		uint64_t now = col_session_now(l.s);
-		int timeout = 100, n;
-
-		if (deadline && now >= deadline)
-			break;
-		if (deadline)
-			timeout = (int)SC_MIN(100, (deadline - now) / NSEC_PER_MSEC + 1);
-		n = col_session_poll(l.s, timeout, on_event, &l);
-		if (n < 0)
-			goto out_stop;
-		if (child > 0 && waitpid(child, &child_status, WNOHANG) == child) {
-			child = -1;
-			break;
-		}
-		if (wl && col_workload_done(wl))
-			break;
-		if (tty && sc_now_ns() - last_line >= LIVE_LINE_NS) {
-			uint64_t t = sc_now_ns();
-			uint64_t dt = last_line ? t - last_line : t - t_start;
-
-			live_line(&l, t - t_start,
-				  dt ? (l.decisions - last_dec) * NSEC_PER_SEC / dt : 0);
-			last_line = t;
-			last_dec = l.decisions;
-		}
-	}
-	meta.end_ns = col_session_now(l.s);
-	if (col_session_stop(l.s))
-		goto out_stop;
-	for (;;) {
-		int n = col_session_poll(l.s, 0, on_event, &l);
-
-		if (n < 0)
-			goto out_stop;
-		if (n == 0)
-			break;
-	}
-	if (tty)
+	r = col_capture_result(l.cap);
+	if (l.tty)
 		fprintf(stderr, "\r\033[K");
-
-	/* tracefs reports ring overruns only at stop: add what had no marker */
-	for (int cpu = 0; cpu < nr_cpus && cpu < COL_MAX_CPUS; cpu++) {
-		uint64_t lost = col_session_lost(l.s, cpu);
-
-		if (l.w && lost > l.lost_marked[cpu])
-			ds_trace_add_lost(l.w, cpu, lost - l.lost_marked[cpu]);
-	}
-	if (l.w) {
-		ds_trace_meta_update(l.w, &meta);
-		/* a full disk loses the trace, not the summary of what was scored */
-		l.save_failed = ds_trace_writer_close(l.w, NULL) != 0;
-		l.w = NULL;
-	}
 	l.e.inferred_switches = feat_coverage(l.feat)->inferred_switches;
 	l.e.lost_resets = feat_coverage(l.feat)->lost_resets;
 	ana_eval_finish(&l.e);
 	if (o.json)
-		print_json_summary(&l, &meta);
+		print_json_summary(&l, &r->meta);
 	else
-		print_text_summary(&l, &o, &meta);
+		print_text_summary(&l, &o, &r->meta);
 	if (l.skipped)
 		warning("fell behind the kernel %llu time%s (up to %.2f s): %llu of %llu decisions "
 			"were not scored", (unsigned long long)l.behind_episodes,
@@ -622,24 +524,11 @@ int cmd_live(int argc, char **argv)
 	if (total_lost(&l))
 		warning("the kernel dropped %llu events: the features around them were reset",
 			(unsigned long long)total_lost(&l));
-	if (live_stop && !o.json)
-		fprintf(stderr, "stopped by %s\n", strsignal(live_stop));
-	ret = l.save_failed ? 1 : 0;
-out_stop:
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, &child_status, 0);
-	}
-	if (wl) {
-		col_workload_finish(wl, NULL);
-		wl = NULL;
-	}
+	if (r->stop_signal && !o.json)
+		fprintf(stderr, "stopped by %s\n", strsignal(r->stop_signal));
+	ret = r->trace_failed ? 1 : 0;
 out:
-	if (wl)
-		col_workload_finish(wl, NULL);
-	if (l.w)
-		ds_trace_writer_abort(l.w);
-	if (col_session_close(l.s))
+	if (col_capture_close(l.cap))
 		ret = 1;
 	feat_state_free(l.feat);
 	if (l.online)
@@ -650,6 +539,7 @@ out:
 	if (eval_init)
 		ana_eval_release(&l.e);
 	free(l.scores);
+	free(command_line);
 	free(model);
 	return ret;
 }

@@ -5,22 +5,16 @@
  * until the duration passes, the workload exits, or SIGINT/SIGTERM/SIGHUP.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <dirent.h>
 #include <getopt.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "common/common.h"
-#include "common/run-command.h"
-#include "collect/collect.h"
+#include "collect/capture.h"
 #include "data/trace.h"
 
 static const char record_usage[] =
@@ -69,27 +63,6 @@ struct record_opts {
 	char **command;			/* NULL-terminated, or NULL */
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-/* only to interrupt the wait for trace data when the workload exits */
-static void on_sigchld(int sig)
-{
-}
-
-/* die() and other exits still remove the private instance */
-static struct col_session *live_session;
-
-static void close_session_at_exit(void)
-{
-	col_session_close(live_session);
-	live_session = NULL;
-}
-
 static int parse_events(const char *arg, uint32_t *mask)
 {
 	char *copy = xstrdup(arg), *tok, *save = NULL;
@@ -118,83 +91,6 @@ static int parse_events(const char *arg, uint32_t *mask)
 	return ret;
 }
 
-struct record_state {
-	struct ds_trace_writer *w;
-	uint64_t lost_marked[COL_MAX_CPUS];
-};
-
-/*
- * Thread groups of the tasks alive now, from /proc/PID/task/TID: the events
- * do not say which threads belong together.  Called at the start and at the
- * end, which covers every task but threads that lived only in between.  In a
- * child pid namespace /proc numbers tasks differently from the kernel's
- * events, so nothing is recorded there.
- */
-static void note_tgids(struct ds_trace_writer *w)
-{
-	struct strbuf sb = STRBUF_INIT;
-	FILE *fp = fopen("/proc/self/status", "r");
-	DIR *proc, *task;
-	struct dirent *p, *t;
-	int nested = 1;
-
-	while (fp && strbuf_getline(&sb, fp) != EOF) {
-		int outer, inner;
-
-		if (!strncmp(sb.buf, "NSpid:", 6)) {
-			/* one pid: the initial namespace; two or more: nested */
-			nested = sscanf(sb.buf + 6, "%d %d", &outer, &inner) != 1;
-			break;
-		}
-	}
-	if (fp)
-		fclose(fp);
-	strbuf_release(&sb);
-	if (nested)
-		return;
-	proc = opendir("/proc");
-	if (!proc)
-		return;
-	while ((p = readdir(proc))) {
-		int tgid = atoi(p->d_name);
-		char path[64];
-
-		if (tgid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task", tgid);
-		task = opendir(path);
-		if (!task)
-			continue;	/* gone meanwhile */
-		while ((t = readdir(task)))
-			if (atoi(t->d_name) > 0)
-				ds_trace_set_tgid(w, atoi(t->d_name), tgid);
-		closedir(task);
-	}
-	closedir(proc);
-}
-
-static int write_event(const struct ds_event *ev, void *ctx)
-{
-	struct record_state *st = ctx;
-
-	if (ev->type == DS_EV_LOST && ev->cpu >= 0 && ev->cpu < COL_MAX_CPUS && ev->state > 0)
-		st->lost_marked[ev->cpu] += (uint64_t)ev->state;
-	return ds_trace_write(st->w, ev);
-}
-
-/* Run the workload now that tracing is on; -1 if it could not be started. */
-static pid_t start_workload(char **argv)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	pid_t pid;
-
-	strvec_pushv(&cp.args, (const char *const *)argv);
-	cp.default_signals = 1;
-	pid = start_command(&cp) ? -1 : cp.pid;
-	child_process_clear(&cp);
-	return pid;
-}
-
 static void describe_status(struct strbuf *sb, int status)
 {
 	if (WIFEXITED(status))
@@ -206,9 +102,20 @@ static void describe_status(struct strbuf *sb, int status)
 		strbuf_addf(sb, "ended with wait status %#x", status);
 }
 
-static void print_summary(const struct record_opts *o, const struct ds_trace_meta *m,
-			  const uint64_t *lost, int nr_cpus)
+static void announce(struct col_capture *cap, void *ctx)
 {
+	const struct record_opts *o = ctx;
+	int nr_cpus = col_capture_nr_cpus(cap);
+
+	fprintf(stderr, "recording with %s on %d cpu%s into %s%s\n", col_capture_backend(cap),
+		nr_cpus, nr_cpus == 1 ? "" : "s", o->output, o->command ? "" : " (Ctrl-C to stop)");
+}
+
+static void print_summary(const struct record_opts *o, const struct col_capture_result *r)
+{
+	const struct ds_trace_meta *m = &r->meta;
+	const uint64_t *lost = r->lost;
+	int nr_cpus = r->nr_cpus;
 	uint64_t dur = m->end_ns > m->start_ns ? m->end_ns - m->start_ns : 0, total_lost = 0;
 	char dbuf[32], sbuf[32];
 	struct stat st;
@@ -256,16 +163,10 @@ int cmd_record(int argc, char **argv)
 		.events = 0,			/* all the kernel has */
 		.compress = DS_TRACE_DEFAULT_COMPRESSION,
 	};
-	struct col_opts copts = { 0 };
-	struct ds_trace_meta meta = { 0 }, final;
-	static struct record_state st;
-	struct sigaction sa;
-	struct utsname uts;
-	struct col_session *s;
-	uint64_t deadline = 0, *lost = NULL;
-	int close_failed = 0;
-	pid_t child = -1;
-	int c, nr_cpus, child_status = 0, child_done = 0, ret = 0;
+	struct col_capture_opts copts = { 0 };
+	const struct col_capture_result *r;
+	struct col_capture *cap;
+	int c, ret;
 	char *cmdline;
 
 	while ((c = getopt_long(argc, argv, "+o:d:b:e:C:r:z:qh", longopts, NULL)) != -1) {
@@ -342,158 +243,41 @@ int cmd_record(int argc, char **argv)
 	if (sc_check_output_dir(o.output))
 		return 1;
 
-	/* stop cleanly on these: the loop sees the flag and closes a valid file */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (o.command) {
-		sa.sa_handler = on_sigchld;
-		sigaction(SIGCHLD, &sa, NULL);
-	}
-
-	copts.backend = o.backend;
-	copts.events = o.events;
-	copts.cpu_mask = o.has_cpu_mask ? o.cpu_mask : NULL;
-	copts.buffer_size = o.buffer_size;
-	s = col_session_open(&copts);
-	if (!s)
-		return 1;
-	live_session = s;
-	atexit(close_session_at_exit);
-	nr_cpus = col_session_nr_cpus(s);
-
-	snprintf(meta.source, sizeof(meta.source), "%s", col_session_source(s));
-	snprintf(meta.clock, sizeof(meta.clock), "%s", col_session_clock(s));
-	if (!uname(&uts)) {
-		snprintf(meta.kernel_release, sizeof(meta.kernel_release), "%s", uts.release);
-		snprintf(meta.hostname, sizeof(meta.hostname), "%s", uts.nodename);
-	}
-	meta.nr_cpus = nr_cpus;
-	meta.events_recorded = col_session_events(s);
+	copts.session.backend = o.backend;
+	copts.session.events = o.events;
+	copts.session.cpu_mask = o.has_cpu_mask ? o.cpu_mask : NULL;
+	copts.session.buffer_size = o.buffer_size;
+	copts.duration_ns = o.duration_ns;
+	copts.command = o.command;
+	copts.realtime = o.realtime;
+	copts.output = o.output;
+	copts.compress = o.compress;
 	cmdline = sc_cmdline(argc, argv);
-	snprintf(meta.command_line, sizeof(meta.command_line), "schedcast %s", cmdline);
+	copts.command_line = xstrfmt("schedcast %s", cmdline);
 	free(cmdline);
-	st.w = ds_trace_create(o.output, &meta);
-	if (st.w)
-		ds_trace_set_compression(st.w, o.compress);
-	if (!st.w) {
-		ret = 1;
-		goto out;
-	}
+	copts.on_start = o.quiet ? NULL : announce;
+	copts.ctx = &o;
 
-	if (col_session_start(s)) {
-		ret = 1;
-		goto out;
+	cap = col_capture_open(&copts);
+	if (!cap) {
+		free((char *)copts.command_line);
+		return 1;
 	}
-	meta.start_ns = col_session_now(s);
-	note_tgids(st.w);
-	if (o.duration_ns)
-		deadline = meta.start_ns + o.duration_ns;
-	if (o.command) {
-		child = start_workload(o.command);
-		if (child < 0) {
-			ret = 1;
-			goto out;
-		}
-	}
-	if (o.realtime) {
-		/* the workload (already forked) keeps its policy; later forks of ours reset */
-		struct sched_param sp = { .sched_priority = o.realtime };
-
-		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp)) {
-			error_errno("cannot run at SCHED_FIFO priority %d", o.realtime);
-			ret = 1;
-			goto out;
-		}
-	}
-	if (!o.quiet)
-		fprintf(stderr, "recording with %s on %d cpu%s into %s%s\n",
-			o.backend == COL_BACKEND_PERF ? "perf" : "tracefs", nr_cpus,
-			nr_cpus == 1 ? "" : "s", o.output, o.command ? "" : " (Ctrl-C to stop)");
-
-	while (!stop_signal) {
-		int timeout = 100, n;
-
-		if (deadline) {
-			uint64_t now = col_session_now(s);
-
-			if (now >= deadline)
-				break;
-			timeout = (int)SC_MIN((uint64_t)timeout,
-					      (deadline - now) / NSEC_PER_MSEC + 1);
-		}
-		if (child > 0 && waitpid(child, &child_status, WNOHANG) == child) {
-			child_done = 1;
-			break;
-		}
-		n = col_session_poll(s, timeout, write_event, &st);
-		if (n < 0) {
-			ret = 1;
-			goto out;
-		}
-	}
-	meta.end_ns = col_session_now(s);
-	if (col_session_stop(s)) {
-		ret = 1;
-		goto out;
-	}
-	for (;;) {
-		int n = col_session_poll(s, 0, write_event, &st);
-
-		if (n < 0) {
-			ret = 1;
-			goto out;
-		}
-		if (!n)
-			break;
-	}
-
-	lost = xcalloc((size_t)nr_cpus, sizeof(*lost));
-	for (c = 0; c < nr_cpus; c++) {
-		uint64_t marked = c < COL_MAX_CPUS ? st.lost_marked[c] : 0;
-
-		lost[c] = SC_MAX(col_session_lost(s, c), marked);
-		if (lost[c] > marked)
-			ds_trace_add_lost(st.w, c, lost[c] - marked);
-	}
-	note_tgids(st.w);
-	ds_trace_meta_update(st.w, &meta);
-	/* the instance goes before the file is written: nothing left to capture */
-	/* a failure to remove the instance fails the run, the file is still written */
-	close_failed = col_session_close(s) != 0;
-	live_session = s = NULL;
-	ret = ds_trace_writer_close(st.w, &final) || close_failed ? 1 : 0;
-	st.w = NULL;
+	ret = col_capture_run(cap) ? 1 : 0;
+	r = col_capture_result(cap);
 	if (!ret && !o.quiet)
-		print_summary(&o, &final, lost, nr_cpus);
-	if (!ret && !o.quiet && stop_signal)
-		fprintf(stderr, "stopped by %s\n", strsignal(stop_signal));
-
-out:
-	if (st.w)
-		ds_trace_writer_abort(st.w);
-	st.w = NULL;
-	col_session_close(s);
-	live_session = NULL;
-	if (child > 0 && !child_done) {
-		/* the recording ended first (duration, signal, error): end the workload too */
-		if (waitpid(child, &child_status, WNOHANG) != child) {
-			kill(child, SIGTERM);
-			waitpid(child, &child_status, 0);
-		}
-		child_done = 1;
-	}
-	if (child > 0 && !o.quiet) {
+		print_summary(&o, r);
+	if (!ret && !o.quiet && r->stop_signal)
+		fprintf(stderr, "stopped by %s\n", strsignal(r->stop_signal));
+	if (col_capture_close(cap))
+		ret = 1;	/* the instance is left behind: the file is written, the run fails */
+	if (r->workload_started && !o.quiet) {
 		struct strbuf sb = STRBUF_INIT;
 
-		describe_status(&sb, child_status);
+		describe_status(&sb, r->workload_status);
 		fprintf(stderr, "command '%s' %s\n", o.command[0], sb.buf);
 		strbuf_release(&sb);
 	}
-	free(lost);
+	free((char *)copts.command_line);
 	return ret;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the capture session's merge (collect/session.c) without a
+ * Unit tests of the capture session's merge (collect/session.c) and of the
+ * capture driver around it (collect/capture.c) without a
  * kernel: a scripted backend fills the per-CPU queues as the tracefs and perf
  * backends do, and the events that come out of col_session_poll() are
  * checked for order, for what is held back, and for lost-event accounting.
@@ -12,8 +13,11 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/common.h"
+#include "collect/capture.h"
 #include "collect/collect-local.h"
 
 /* One read of the scripted backend: per CPU, events to push and whether the ring emptied. */
@@ -25,6 +29,9 @@ struct script_cpu {
 
 static struct script_cpu script[8][2];	/* [read][cpu] */
 static int nr_reads, reads_done, stops;
+/* or generated: gen_per_read switches per CPU and read until gen_total each */
+static int gen_per_read, gen_total, gen_done;
+static uint64_t gen_lost_at, gen_lost_n, gen_stop_lost0;
 
 static int fake_open(struct col_session *s)
 {
@@ -41,9 +48,37 @@ static int fake_wait(struct col_session *s, int timeout_ms)
 	return 0;
 }
 
+static int gen_read(struct col_session *s)
+{
+	int n = SC_MIN(gen_per_read, gen_total - gen_done);
+
+	for (int i = 0; i < n; i++, gen_done++) {
+		for (int c = 0; c < s->nr_cpus; c++) {
+			struct ds_event ev;
+			uint64_t ts = 1000 + 10 * (uint64_t)gen_done + (uint64_t)c;
+
+			if (c == 1 && (uint64_t)gen_done == gen_lost_at && gen_lost_n)
+				col_cpu_lost(s, c, ts, gen_lost_n);
+			ds_event_init(&ev, DS_EV_SWITCH, ts, c);
+			ev.pid = 1000 + c;
+			ev.next_pid = 2000 + c;
+			ev.state = 1;
+			strcpy(ev.comm, "a");
+			strcpy(ev.next_comm, "b");
+			col_cpu_push(s, c, &ev);
+		}
+	}
+	for (int c = 0; c < s->nr_cpus; c++)
+		s->cpus[c].drained = gen_done == gen_total;
+	return n * s->nr_cpus;
+}
+
 static int fake_read(struct col_session *s)
 {
 	int total = 0;
+
+	if (gen_total)
+		return gen_read(s);
 
 	if (reads_done >= nr_reads) {
 		for (int c = 0; c < s->nr_cpus; c++)
@@ -70,6 +105,8 @@ static int fake_read(struct col_session *s)
 static int fake_stop(struct col_session *s)
 {
 	stops++;
+	if (gen_stop_lost0)
+		col_cpu_set_lost(s, 0, gen_stop_lost0);
 	return 0;
 }
 
@@ -83,7 +120,7 @@ static const struct col_backend_ops fake_ops = {
 	.read = fake_read, .stop = fake_stop, .close = fake_close,
 };
 
-static struct col_session *fake_session(int nr_cpus)
+static struct col_session *fake_session_new(int nr_cpus)
 {
 	struct col_session *s = xcalloc(1, sizeof(*s));
 
@@ -96,6 +133,15 @@ static struct col_session *fake_session(int nr_cpus)
 	}
 	memset(script, 0, sizeof(script));
 	nr_reads = reads_done = stops = 0;
+	gen_per_read = gen_total = gen_done = 0;
+	gen_lost_at = gen_lost_n = gen_stop_lost0 = 0;
+	return s;
+}
+
+static struct col_session *fake_session(int nr_cpus)
+{
+	struct col_session *s = fake_session_new(nr_cpus);
+
 	assert_int_equal(col_session_start(s), 0);
 	return s;
 }
@@ -276,6 +322,88 @@ static void test_polled_before_start(void **state)
 	col_session_close(s);
 }
 
+static int count_cb(const struct ds_event *ev, void *ctx)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/*
+ * The driver writes what the session delivers, in order, through its writer
+ * thread (more events than its queue holds), with the lost counts of the
+ * markers and of the kernel's stats, and hands every event to the callback.
+ */
+static void test_capture_writes_trace(void **state)
+{
+	struct col_session *s = fake_session_new(2);
+	struct col_capture_opts o = { .duration_ns = 20 * NSEC_PER_MSEC, .compress = 1,
+				      .command_line = "schedcast test", .on_event = count_cb };
+	const struct col_capture_result *r;
+	struct ds_trace_reader *rd;
+	struct col_capture *c;
+	struct ds_event ev;
+	uint64_t seen = 0, n = 0, prev = 0;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/capture-%d.h5",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	gen_per_read = 1000;
+	gen_total = 40000;		/* 80,000 switches: about 20 batches */
+	gen_lost_at = 12345;
+	gen_lost_n = 7;
+	gen_stop_lost0 = 3;
+	o.output = path;
+	o.ctx = &seen;
+	c = col_capture_open_session(&o, s);
+	assert_non_null(c);
+	assert_int_equal(col_capture_run(c), 0);
+	r = col_capture_result(c);
+	assert_int_equal(r->nr_cpus, 2);
+	assert_int_equal(r->lost[0], 3);
+	assert_int_equal(r->lost[1], 7);
+	assert_int_equal(r->lost_total, 10);
+	assert_false(r->trace_failed);
+	assert_int_equal(r->meta.nr_events, 80001);	/* and the LOST marker */
+	assert_int_equal(seen, 80001);
+	assert_int_equal(col_capture_close(c), 0);
+
+	rd = ds_trace_open(path);
+	assert_non_null(rd);
+	assert_string_equal(ds_trace_meta(rd)->source, "fake");
+	assert_string_equal(ds_trace_meta(rd)->command_line, "schedcast test");
+	assert_int_equal(ds_trace_lost(rd)[0], 3);
+	assert_int_equal(ds_trace_lost(rd)[1], 7);
+	while (ds_trace_next(rd, &ev) == 1) {
+		assert_true(ev.ts >= prev);
+		prev = ev.ts;
+		n++;
+	}
+	assert_int_equal(n, 80001);
+	ds_trace_close(rd);
+	unlink(path);
+}
+
+/* A workload that exits ends the capture; its status is kept; nothing is written. */
+static void test_capture_workload_ends_it(void **state)
+{
+	struct col_session *s = fake_session_new(1);
+	char *argv[] = { "sh", "-c", "exit 3", NULL };
+	struct col_capture_opts o = { .command = argv };
+	const struct col_capture_result *r;
+	struct col_capture *c;
+
+	c = col_capture_open_session(&o, s);
+	assert_non_null(c);
+	assert_int_equal(col_capture_run(c), 0);
+	r = col_capture_result(c);
+	assert_true(r->workload_started);
+	assert_true(r->workload_exited);
+	assert_true(WIFEXITED(r->workload_status));
+	assert_int_equal(WEXITSTATUS(r->workload_status), 3);
+	assert_int_equal(stops, 1);
+	assert_int_equal(col_capture_close(c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_queue_growth),
 		cmocka_unit_test(test_polled_before_start),
+		cmocka_unit_test(test_capture_writes_trace),
+		cmocka_unit_test(test_capture_workload_ends_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
