@@ -76,9 +76,6 @@ enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8 };
 
 static volatile int stop_requested;
 
-/* below this many validation decisions the choice of epoch is said to be noisy */
-#define TRAIN_FEW_VAL 300
-
 /* wilson - the Wilson score 95% interval of a proportion p over n trials */
 static void wilson(double p, double n, double *lo, double *hi)
 {
@@ -341,7 +338,11 @@ static int do_train(int argc, char **argv, char **init_path)
 	if (res.init_val_top1 >= 0)
 		printf(" (initial model %.2f%%%s)", 100.0 * res.init_val_top1,
 		       res.best_epoch ? "" : ", kept: no epoch beat it");
-	if (res.best_val_top1 >= 0)
+	if (res.best_val_top1 >= 0 && res.heldback)
+		printf(", validation top-1 %.2f%% on %llu decisions (%llu held back from training)",
+		       100.0 * res.best_val_top1, (unsigned long long)res.val_decisions,
+		       (unsigned long long)res.heldback);
+	else if (res.best_val_top1 >= 0)
 		printf(", validation top-1 %.2f%% on %llu decisions", 100.0 * res.best_val_top1,
 		       (unsigned long long)res.val_decisions);
 	else
@@ -352,14 +353,27 @@ static int do_train(int argc, char **argv, char **init_path)
 	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)\n",
 	       (unsigned long long)res.train_decisions, res.decisions_per_s,
 	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);
-	if (res.best_val_top1 >= 0 && res.val_decisions < TRAIN_FEW_VAL) {
+	/*
+	 * Few validation decisions: the last training decisions were held
+	 * back to make up LSTM_FEW_VAL (at most a fifth of the training split);
+	 * say so, with the interval of the figure the model was chosen on.
+	 */
+	if (res.best_val_top1 >= 0 && res.val_decisions - res.heldback < LSTM_FEW_VAL) {
 		double lo, hi;
 
 		wilson(res.best_val_top1, (double)res.val_decisions, &lo, &hi);
-		warning("only %llu validation decisions (fewer than %d): the kept epoch was chosen "
-			"on a noisy figure, %.1f%% with a 95%% interval of [%.1f%%, %.1f%%]",
-			(unsigned long long)res.val_decisions, TRAIN_FEW_VAL,
-			100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
+		if (res.heldback)
+			warning("only %llu validation decisions (fewer than %d): the model was "
+				"chosen on them and the last %llu training decisions, held back "
+				"from training: %.1f%% with a 95%% interval of [%.1f%%, %.1f%%]",
+				(unsigned long long)(res.val_decisions - res.heldback),
+				LSTM_FEW_VAL, (unsigned long long)res.heldback,
+				100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
+		else
+			warning("only %llu validation decisions (fewer than %d): the kept epoch "
+				"was chosen on a noisy figure, %.1f%% with a 95%% interval of "
+				"[%.1f%%, %.1f%%]", (unsigned long long)res.val_decisions,
+				LSTM_FEW_VAL, 100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
 	}
 	return 0;
 }

@@ -403,6 +403,13 @@ void lstm_cache_encode(struct lstm_cache *c, const int16_t *window, q3_12_t *hq,
 
 /* ---- training (model/train.c) ------------------------------------------- */
 
+/*
+ * Below this many validation decisions the choice of epoch is noise (a 95%
+ * interval of +-5.7 points at 300 decisions and 50%): the trainer holds back the end
+ * of the training split to make up the difference (at most a fifth of it).
+ */
+#define LSTM_FEW_VAL 300
+
 struct lstm_train_opts {
 	const char *out;		/* model.h5 */
 	const char *windows_path;
@@ -432,7 +439,8 @@ struct lstm_train_result {
 	int interrupted;
 	int early_stopped;
 	double decisions_per_s;
-	uint64_t train_decisions, val_decisions;
+	uint64_t train_decisions, val_decisions;	/* val_decisions includes heldback */
+	uint64_t heldback;		/* training decisions held back for selection */
 	double init_val_top1;		/* --init: the initial model on validation, -1: none */
 };
 
