@@ -76,7 +76,10 @@ include $(foreach m,$(MODULES),$(m)/Build)
 
 LIB_SRC := $(foreach m,$(MODULES),$(addprefix $(m)/,$($(m)-y)))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
-MAIN_OBJ := $(O)/main.o
+# The top floor (./Build): main.c and the run driver, outside the library.
+main-y :=
+include Build
+MAIN_OBJ := $(main-y:%.c=$(O)/%.o)
 LIB := $(O)/libschedcast.a
 PROG := schedcast
 

@@ -840,6 +840,58 @@ void ds_trace_close(struct ds_trace_reader *r)
 	free(r);
 }
 
+/* ---- copy ------------------------------------------------------------------ */
+
+int ds_trace_copy_prefix(const char *in, const char *out, uint64_t max_switches,
+			 uint64_t *span_ns)
+{
+	struct ds_trace_reader *r = ds_trace_open(in);
+	struct ds_trace_writer *w;
+	struct ds_trace_meta meta;
+	const struct ds_task *tasks;
+	uint64_t switches = 0, first = 0, last = 0, n_tasks;
+	struct ds_event ev;
+	int got;
+
+	if (!r)
+		return -1;
+	meta = *ds_trace_meta(r);
+	/* the counts are the writer's to make */
+	meta.nr_events = meta.nr_tasks = meta.lost_total = 0;
+	memset(meta.count_by_type, 0, sizeof(meta.count_by_type));
+	w = ds_trace_create(out, &meta);
+	if (!w) {
+		ds_trace_close(r);
+		return -1;
+	}
+	tasks = ds_trace_tasks(r, &n_tasks);
+	for (uint64_t i = 0; i < n_tasks; i++)
+		if (tasks[i].tgid >= 0)
+			ds_trace_set_tgid(w, tasks[i].pid, tasks[i].tgid);
+	while ((got = ds_trace_next(r, &ev)) == 1) {
+		if (!switches && !last)
+			first = ev.ts;
+		if (ds_trace_write(w, &ev))
+			goto fail;
+		last = ev.ts;
+		if (ev.type == DS_EV_SWITCH && ++switches == max_switches)
+			break;
+	}
+	if (got < 0)
+		goto fail;
+	if (!meta.start_ns || meta.start_ns > first)
+		meta.start_ns = first;
+	meta.end_ns = last;
+	ds_trace_meta_update(w, &meta);
+	ds_trace_close(r);
+	*span_ns = last > meta.start_ns ? last - meta.start_ns : 0;
+	return ds_trace_writer_close(w, NULL);
+fail:
+	ds_trace_writer_abort(w);
+	ds_trace_close(r);
+	return -1;
+}
+
 /* ---- description ----------------------------------------------------------- */
 
 int ds_trace_describe(const char *path, int json, struct strbuf *out)

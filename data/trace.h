@@ -214,6 +214,19 @@ int ds_trace_next(struct ds_trace_reader *r, struct ds_event *ev);
 void ds_trace_rewind(struct ds_trace_reader *r);
 void ds_trace_close(struct ds_trace_reader *r);
 
+/*
+ * ds_trace_copy_prefix - write to out the events of trace in up to and
+ * including its max_switches-th sched_switch (all of them if it has fewer
+ * or max_switches is 0),
+ * with its metadata and thread groups; the counts are the copy's own.  For
+ * a bounded budget on any machine (run learns from a prefix): the event
+ * rate of a recording depends on everything else the machine does.
+ * *span_ns receives the time span kept, from the trace's start.  0, or -1
+ * after a one-line error (nothing is left at out).
+ */
+int ds_trace_copy_prefix(const char *in, const char *out, uint64_t max_switches,
+			 uint64_t *span_ns);
+
 /* ---- description (schedcast info) -------------------------------------- */
 
 struct strbuf;

@@ -624,6 +624,64 @@ static void test_table_enum_compat(void **state)
 	free(p);
 }
 
+/*
+ * ds_trace_copy_prefix: the events up to the Nth switch, the thread groups,
+ * counts of the copy's own, the span; 0 copies everything; a bad input
+ * leaves no output.
+ */
+static void test_copy_prefix(void **state)
+{
+	char *in = path_in("cp-in.h5"), *out = path_in("cp-out.h5");
+	char *missing = path_in("cp-missing.h5");
+	const uint64_t n = 1000;
+	struct ds_trace_reader *r;
+	const struct ds_task *tasks;
+	struct ds_event ev, want;
+	uint64_t span, i = 0, nt, switches = 0, last = 0;
+	int found_tgid = 0;
+
+	write_trace(in, n);
+	assert_int_equal(ds_trace_copy_prefix(in, out, 10, &span), 0);
+	r = ds_trace_open(out);
+	assert_non_null(r);
+	while (ds_trace_next(r, &ev) == 1) {
+		make_event(&want, i);
+		want.comm[DS_COMM_LEN - 1] = want.next_comm[DS_COMM_LEN - 1] = '\0';
+		assert_true(ds_event_equal(&ev, &want));
+		switches += ev.type == DS_EV_SWITCH;
+		last = ev.ts;
+		i++;
+	}
+	/* it stops right after the tenth switch */
+	assert_true(switches == 10);
+	assert_int_equal(ev.type, DS_EV_SWITCH);
+	assert_true(ds_trace_meta(r)->nr_events == i);
+	assert_true(ds_trace_meta(r)->count_by_type[DS_EV_SWITCH] == 10);
+	assert_true(ds_trace_meta(r)->start_ns == 1000);
+	assert_true(span == last - 1000);
+	tasks = ds_trace_tasks(r, &nt);
+	for (uint64_t k = 0; k < nt; k++)
+		if (tasks[k].pid == 300)
+			found_tgid = tasks[k].tgid == 299;
+	assert_true(found_tgid);
+	ds_trace_close(r);
+
+	assert_int_equal(ds_trace_copy_prefix(in, out, 0, &span), 0);
+	r = ds_trace_open(out);
+	assert_non_null(r);
+	assert_true(ds_trace_meta(r)->nr_events == n);
+	assert_true(span == 1000 + (n - 1) * 17 - 1000);
+	ds_trace_close(r);
+
+	unlink(out);
+	assert_int_equal(ds_trace_copy_prefix(missing, out, 10, &span), -1);
+	assert_int_equal(access(out, F_OK), -1);
+	assert_int_equal(ds_open_objects(), 0);
+	free(in);
+	free(out);
+	free(missing);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_ds_arrays),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_table_enum_compat),
+		cmocka_unit_test(test_copy_prefix),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
