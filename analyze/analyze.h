@@ -77,6 +77,12 @@ void ana_hist_add(struct ana_hist *h, uint64_t v);
 void ana_hist_merge(struct ana_hist *dst, const struct ana_hist *src);
 /* ana_hist_rank - the rank-th smallest value (1-based, clamped to 1..n); 0 when empty */
 uint64_t ana_hist_rank(const struct ana_hist *h, uint64_t rank);
+/*
+ * ana_hist_count_below - how many values are below v: exact below
+ * ANA_HIST_SUB and outside min..max, else to the bucket (a bucket counts
+ * when its lowest value is below v)
+ */
+uint64_t ana_hist_count_below(const struct ana_hist *h, uint64_t v);
 /* ana_hist_quantile - the nearest-rank q-quantile, q in [0, 1] */
 uint64_t ana_hist_quantile(const struct ana_hist *h, double q);
 /* ana_hist_summarize - n, min, max, total, avg exact; p50/p90/p99 to the bucket */
@@ -164,6 +170,45 @@ struct ana_cpu_stats {
 	double util_series[ANA_SERIES_BUCKETS];	/* busy fraction per time bucket */
 };
 
+/*
+ * struct ana_timeline - which task ran on each CPU over a window, for the
+ * html report: each CPU's row cut into ANA_TL_COLS columns, each column
+ * holding the task that ran longest in it (colour: its thread group) and
+ * how long anything ran.  Rows for at most ANA_TL_MAX_CPUS CPUs.
+ */
+#define ANA_TL_COLS 800
+#define ANA_TL_MAX_CPUS 64
+#define ANA_TL_GROUPS 10	/* thread groups with a colour of their own, most run time first */
+#define ANA_TL_SLOTS 4		/* tasks followed per column; the rest only count as busy */
+
+struct ana_tl_cell {
+	int32_t pid;		/* ran longest in the column, 0 when nothing ran */
+	int32_t group;		/* index into groups[], -1: another group */
+	uint64_t busy_ns;	/* any task ran */
+	uint64_t pid_ns;	/* pid ran */
+	char comm[DS_COMM_LEN];
+	/* private, while accumulating */
+	int32_t slot_pid[ANA_TL_SLOTS];
+	uint64_t slot_ns[ANA_TL_SLOTS];
+};
+
+struct ana_tl_group {
+	int32_t tgid;		/* or the pid of a task whose group is not known */
+	char comm[DS_COMM_LEN];	/* its leader's, else its first task's */
+	uint64_t ns;		/* run time in the window */
+};
+
+struct ana_timeline {
+	uint64_t start_ns, end_ns;
+	int busiest;		/* the window is the busiest second (no --time) */
+	int nr_rows, cpus_left_out;
+	int cpu[ANA_TL_MAX_CPUS];	/* (nr_rows) CPU of each row */
+	struct ana_tl_cell *cells;	/* (nr_rows, ANA_TL_COLS) */
+	int nr_groups;
+	struct ana_tl_group groups[ANA_TL_GROUPS];
+	uint64_t other_ns;	/* run time of the groups without a colour */
+};
+
 struct ana_trace_stats {
 	char *path;
 	struct ds_trace_meta meta;
@@ -175,6 +220,10 @@ struct ana_trace_stats {
 	double switch_rate;	/* nr_switches per second of span */
 	struct ana_summary delay;	/* every task's delay samples */
 	struct ana_summary wake_lat, preempt_delay;	/* split by how the wait began */
+	struct ana_hist *wake_hist, *preempt_hist;	/* their samples (owned) */
+	uint64_t busiest_ns;	/* start of the second with the most busy time (on the
+				   chosen CPUs, from the span's start) */
+	struct ana_timeline *timeline;	/* html: set by ana_timeline_compute() (owned) */
 	uint64_t delay_unmeasured;
 	uint64_t lost_total;
 	uint64_t *migrations;	/* (nr_cpus * nr_cpus) [orig * nr_cpus + dest], NULL
@@ -203,6 +252,14 @@ struct ana_trace_stats {
 int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
 			    struct ana_trace_stats *st);
 void ana_trace_stats_release(struct ana_trace_stats *st);
+
+/*
+ * ana_timeline_compute - st->timeline for st (computed from st->path with
+ * the same filter f): the window is st's when --time narrowed it, else the
+ * busiest second of st.  Another pass over the trace.  0, or -1 after a
+ * one-line error.
+ */
+int ana_timeline_compute(struct ana_trace_stats *st, const struct ds_filter *f);
 
 /*
  * ana_task_class - the class a comm belongs to for per-class plots: the comm

@@ -193,6 +193,12 @@ int cmd_report(int argc, char **argv)
 	}
 	st.group_by = by;
 	st.show_wakers = opts.wakers;
+	if (opts.format == ANA_FMT_HTML && ana_timeline_compute(&st, &filter)) {
+		ana_trace_stats_release(&st);
+		ds_filter_release(&filter);
+		free(model);
+		return 1;
+	}
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */
 		int r = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,

@@ -141,3 +141,26 @@ void ana_hist_free(struct ana_hist *h)
 	ana_hist_release(h);
 	free(h);
 }
+
+uint64_t ana_hist_count_below(const struct ana_hist *h, uint64_t v)
+{
+	uint64_t n = 0;
+
+	if (!h->n || v <= h->min)
+		return 0;
+	if (v > h->max)
+		return h->n;
+	for (int r = 0; r < ANA_HIST_ROWS; r++) {
+		if (!h->rows[r])
+			continue;
+		for (int s = 0; s < ANA_HIST_SUB; s++) {
+			/* a bucket counts when its lowest value is below v */
+			uint64_t lo = r ? (uint64_t)(ANA_HIST_SUB + s) << (r - 1) : (uint64_t)s;
+
+			if (lo >= v)
+				return n;
+			n += h->rows[r][s];
+		}
+	}
+	return n;
+}

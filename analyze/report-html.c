@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * HTML rendering: one self-contained page (inline CSS, inline SVG, no
- * scripts, nothing fetched) with the report's tables and its plots: the
- * scheduling-delay CDF per task class, runqueue length over time per CPU,
- * and with a prediction section accuracy over time, by candidate count and
- * the model against every baseline.
+ * scripts, nothing fetched) with the report's tables and its plots: a
+ * per-CPU timeline of who ran when, the wakeup-latency and preemption-delay
+ * histograms, the scheduling-delay CDF per task class, utilisation and
+ * runqueue length over time per CPU, and with a prediction section accuracy
+ * over time, by candidate count and the model against every baseline, with
+ * a glossary of the prediction terms beside the numbers.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -66,6 +68,27 @@ static double pos(const struct axis *a, double v, double from, double to)
 	return from + t * (to - from);
 }
 
+/*
+ * nice_top - the smallest 4 * step >= v with step 1, 2, 2.5 or 5 times a
+ * power of ten: the y axis's four intervals land on round numbers (a
+ * runqueue plot topped at 79 had ticks at 19.75 and 39.5).
+ */
+static double nice_top(double v)
+{
+	static const double m[] = { 1, 2, 2.5, 5, 10 };
+	double step, p;
+
+	if (!(v > 0))
+		return 1;
+	p = pow(10, floor(log10(v / 4)));
+	for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+		step = m[i] * p;
+		if (4 * step >= v * (1 - 1e-12))
+			return 4 * step;
+	}
+	return 40 * p;
+}
+
 static void fmt_tick(char *buf, size_t size, double v)
 {
 	if (fabs(v) >= 1000000)
@@ -110,7 +133,7 @@ static void frame(struct strbuf *out, const char *title, const char *xlabel, con
 					 "text-anchor=\"middle\">%s</text>",
 				    x, x, MT, H - MB, x, H - MB + 14, b);
 		}
-	} else {
+	} else if (xa->hi > xa->lo) {
 		/* about five ticks at a step of 1, 2 or 5 times a power of ten */
 		double range = xa->hi - xa->lo, step = pow(10, floor(log10(range / 5)));
 
@@ -292,7 +315,7 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	for (int i = 0; i < n; i++) {
 		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
 			if (st->cpus[i].rq_series[b] > ya.hi)
-				ya.hi = ceil(st->cpus[i].rq_series[b]);
+				ya.hi = nice_top(st->cpus[i].rq_series[b]);
 		snprintf(names[i], sizeof(names[i]), "cpu%d", st->cpus[i].cpu);
 		s[i] = (struct series){ names[i], xs, st->cpus[i].rq_series, ANA_SERIES_BUCKETS,
 					0 };
@@ -303,10 +326,338 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	      &xa, &ya, 0);
 }
 
+struct bar_series {
+	const char *name;
+	const double *y;	/* (number of categories) */
+};
+
+/*
+ * bars - grouped bars: a group per category (its label, and a second line
+ * under it such as a count), a bar per series; faint categories drawn
+ * lighter.  y from 0 to ymax (pct: as percentages).
+ */
+static void bars(struct strbuf *out, const char *title, const char *xlabel, const char *ylabel,
+		 const char *const *cats, const char *const *subs, const int *faint, int nc,
+		 const struct bar_series *s, int ns, double ymax, int pct)
+{
+	struct axis xa = { 0, 0, 0 }, ya = { 0, ymax, 0 };	/* x: categories, no ticks */
+	int tilt = nc > 12;	/* many categories: labels slanted so that they do not collide */
+	double gw = nc ? (double)(W - ML - MR) / nc : 0, bw = ns ? gw * 0.8 / ns : 0;
+
+	frame(out, title, xlabel, ylabel, &xa, &ya);
+	for (int k = 0; k < nc; k++) {
+		double x0 = ML + gw * k + gw * 0.1;
+
+		for (int i = 0; i < ns; i++) {
+			double v = s[i].y[k] > ymax ? ymax : s[i].y[k];
+			double y = pos(&ya, v, H - MB, MT);
+
+			strbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+					 "fill=\"%s\"%s><title>", x0 + bw * i, y, bw > 1 ? bw - 1 : bw,
+				    H - MB - y, palette[i % ARRAY_SIZE(palette)],
+				    faint && faint[k] ? " fill-opacity=\"0.3\"" : "");
+			esc(out, s[i].name);
+			strbuf_addstr(out, ", ");
+			esc(out, cats[k]);
+			strbuf_addf(out, ": %.1f%s</title></rect>", pct ? 100 * s[i].y[k] : s[i].y[k],
+				    pct ? "%" : "");
+		}
+		if (tilt)
+			strbuf_addf(out, "<text transform=\"translate(%.1f %d) rotate(-40)\" "
+					 "class=\"s\" text-anchor=\"end\">", ML + gw * (k + 0.5) + 3,
+				    H - MB + 8);
+		else
+			strbuf_addf(out, "<text x=\"%.1f\" y=\"%d\" class=\"a\" "
+					 "text-anchor=\"middle\">", ML + gw * (k + 0.5), H - MB + 12);
+		esc(out, cats[k]);
+		strbuf_addstr(out, "</text>");
+		if (subs) {
+			strbuf_addf(out, "<text x=\"%.1f\" y=\"%d\" class=\"s\" "
+					 "text-anchor=\"middle\">", ML + gw * (k + 0.5), H - MB + 22);
+			esc(out, subs[k]);
+			strbuf_addstr(out, "</text>");
+		}
+	}
+	for (int i = 0; i < ns; i++) {
+		int y = MT + 10 + 16 * i;
+
+		strbuf_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"10\" fill=\"%s\"/>",
+			    W - MR + 8, y - 6, palette[i % ARRAY_SIZE(palette)]);
+		strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\"", W - MR + 26, y + 4);
+		if (strlen(s[i].name) > 18)
+			strbuf_addf(out, " textLength=\"%d\" lengthAdjust=\"spacingAndGlyphs\"",
+				    MR - 30);
+		strbuf_addch(out, '>');
+		esc(out, s[i].name);
+		strbuf_addstr(out, "</text>");
+	}
+	if (!nc)
+		strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\">no data</text>", ML + 10,
+			    MT + 20);
+	strbuf_addstr(out, "</svg>\n");
+}
+
+/*
+ * Histogram bins of delays: edges at 1, 2 and 5 times a power of ten from
+ * 1 us to 100 s (ns), the first bin from 0.
+ */
+#define DELAY_EDGES 25
+static uint64_t delay_edge(int i)
+{
+	static const uint64_t m[] = { 1, 2, 5 };
+	uint64_t p = 1000;
+
+	for (int d = 0; d < i / 3; d++)
+		p *= 10;
+	return m[i % 3] * p;
+}
+
+static void fmt_us(char *buf, size_t size, uint64_t ns)
+{
+	if (ns >= NSEC_PER_SEC)
+		snprintf(buf, size, "%llus", (unsigned long long)(ns / NSEC_PER_SEC));
+	else if (ns >= NSEC_PER_MSEC)
+		snprintf(buf, size, "%llums", (unsigned long long)(ns / NSEC_PER_MSEC));
+	else
+		snprintf(buf, size, "%lluus", (unsigned long long)(ns / 1000));
+}
+
+/* The wakeup-latency and preemption-delay histograms: share of each's samples per bin. */
+static void delay_hists(struct strbuf *out, const struct ana_trace_stats *st)
+{
+	const struct ana_hist *h[2] = { st->wake_hist, st->preempt_hist };
+	static double y[2][DELAY_EDGES + 1];
+	static char cats[DELAY_EDGES + 1][24];
+	const char *cp[DELAY_EDGES + 1];
+	char names[2][64];
+	struct bar_series bs[2];
+	int lo = DELAY_EDGES, hi = 0, nc = 0;
+	double ymax = 0;
+
+	/* the bins from the first to the last that holds a sample */
+	for (int i = 0; i < 2; i++) {
+		uint64_t below = 0;
+
+		for (int b = 0; h[i] && h[i]->n && b <= DELAY_EDGES; b++) {
+			uint64_t upto = b < DELAY_EDGES ? ana_hist_count_below(h[i], delay_edge(b))
+							: h[i]->n;
+
+			if (upto > below) {
+				lo = SC_MIN(lo, b);
+				hi = SC_MAX(hi, b);
+			}
+			below = upto;
+		}
+	}
+	for (int b = lo; b <= hi; b++) {
+		char a[12], z[12];
+
+		fmt_us(a, sizeof(a), b ? delay_edge(b - 1) : 0);
+		fmt_us(z, sizeof(z), b < DELAY_EDGES ? delay_edge(b) : UINT64_MAX);
+		if (!b)
+			snprintf(cats[nc], sizeof(cats[nc]), "<%s", z);
+		else if (b == DELAY_EDGES)
+			snprintf(cats[nc], sizeof(cats[nc]), ">=%s", a);
+		else
+			snprintf(cats[nc], sizeof(cats[nc]), "%s", a);
+		cp[nc] = cats[nc];
+		for (int i = 0; i < 2; i++) {
+			uint64_t n = h[i] ? h[i]->n : 0, upto, from;
+
+			if (!n) {
+				y[i][nc] = 0;
+				continue;
+			}
+			upto = b < DELAY_EDGES ? ana_hist_count_below(h[i], delay_edge(b)) : n;
+			from = b ? ana_hist_count_below(h[i], delay_edge(b - 1)) : 0;
+			y[i][nc] = (double)(upto - from) / (double)n;
+			ymax = SC_MAX(ymax, y[i][nc]);
+		}
+		nc++;
+	}
+	snprintf(names[0], sizeof(names[0]), "wakeup latency (%llu)",
+		 (unsigned long long)st->wake_lat.n);
+	snprintf(names[1], sizeof(names[1]), "preemption delay (%llu)",
+		 (unsigned long long)st->preempt_delay.n);
+	bs[0] = (struct bar_series){ names[0], y[0] };
+	bs[1] = (struct bar_series){ names[1], y[1] };
+	bars(out, "Wakeup latency and preemption delay (bins from the value shown)", "",
+	     "share of its samples", cp, NULL, NULL, nc, bs, 2,
+	     ymax > 0 ? nice_top(ymax) : 1, 1);
+}
+
+/* Each CPU's busy share over time. */
+static void util_plot(struct strbuf *out, const struct ana_trace_stats *st)
+{
+	enum { MAXCPU = 8 };
+	struct series s[MAXCPU];
+	static double xs[ANA_SERIES_BUCKETS];
+	char names[MAXCPU][16];
+	double unit = st->span_ns >= NSEC_PER_SEC ? 1e9 : st->span_ns >= NSEC_PER_MSEC ? 1e6 : 1e3;
+	const char *xlabel = unit == 1e9 ? "time since start (s)" : unit == 1e6 ?
+			     "time since start (ms)" : "time since start (us)";
+	struct axis xa = { 0, (double)st->span_ns / unit, 0 }, ya = { 0, 1, 0 };
+	int n = st->nr_cpu_rows < MAXCPU ? st->nr_cpu_rows : MAXCPU;
+
+	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
+		xs[b] = (double)st->span_ns / unit * (b + 0.5) / ANA_SERIES_BUCKETS;
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "cpu%d", st->cpus[i].cpu);
+		s[i] = (struct series){ names[i], xs, st->cpus[i].util_series, ANA_SERIES_BUCKETS,
+					0 };
+	}
+	if (xa.hi <= 0)
+		xa.hi = 1;
+	lines(out, st->nr_cpu_rows > MAXCPU ? "CPU utilisation over time (the first 8 CPUs)" :
+	      "CPU utilisation over time", xlabel, "busy share", s, n, &xa, &ya, 0);
+}
+
+/* the timeline's colours: one per thread group with the most run time, grey for the rest */
+static const char *const tl_palette[ANA_TL_GROUPS] = {
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+	"#8c564b", "#e377c2", "#bcbd22", "#17becf", "#393b79",
+};
+#define TL_OTHER "#b0b0b0"
+
+static void tl_secs(char *buf, size_t size, uint64_t ns)
+{
+	snprintf(buf, size, "%llu.%06llu", (unsigned long long)(ns / NSEC_PER_SEC),
+		 (unsigned long long)(ns % NSEC_PER_SEC / 1000));
+}
+
+/*
+ * timeline - who ran on each CPU over the window: a row per CPU, a column
+ * per 1/ANA_TL_COLS of the window coloured by the thread group of the task
+ * that ran longest in it; a column where tasks ran less than half the time
+ * is drawn faint, one where nothing ran is a gap.  Runs of columns of one
+ * task are one rectangle whose tooltip names it.
+ */
+static void timeline(struct strbuf *out, const struct ana_trace_stats *st)
+{
+	const struct ana_timeline *tl = st->timeline;
+	const int lm = 56, rowh = 22, top = 10;
+	int w = lm + ANA_TL_COLS + 20, h = top + tl->nr_rows * rowh + 40;
+	uint64_t dur = tl->end_ns - tl->start_ns, colns = dur / ANA_TL_COLS + 1;
+	char a[32], b[32];
+	double range, step;
+
+	tl_secs(a, sizeof(a), tl->start_ns);
+	tl_secs(b, sizeof(b), tl->end_ns);
+	strbuf_addf(out, "<h2>Timeline</h2>\n<p>Who ran on each CPU from %s to %s s (the trace's "
+			 "clock)", a, b);
+	if (!tl->busiest)
+		strbuf_addstr(out, ": the <code>--time</code> window.");
+	else if (tl->start_ns == st->start_ns && tl->end_ns == st->end_ns)
+		strbuf_addstr(out, ": the whole trace, shorter than a second.");
+	else
+		strbuf_addstr(out, ": the second with the most busy time; <code>--time "
+				   "START,END</code> draws another window.");
+	strbuf_addf(out, " A column is 1/%d of the window, coloured by the thread group of the "
+			 "task that ran longest in it; faint: busy less than half of it; a gap: "
+			 "idle. Hover for the task.", ANA_TL_COLS);
+	if (tl->cpus_left_out)
+		strbuf_addf(out, " The first %d CPUs (-C chooses others; %d left out).",
+			    ANA_TL_MAX_CPUS, tl->cpus_left_out);
+	strbuf_addf(out, "</p>\n<svg class=\"tl\" xmlns=\"http://www.w3.org/2000/svg\" "
+			 "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">"
+			 "<title>Per-CPU timeline</title><rect width=\"%d\" height=\"%d\" "
+			 "fill=\"#fff\"/>", w, h, w, h, w, h);
+	for (int r = 0; r < tl->nr_rows; r++) {
+		int y = top + r * rowh;
+
+		strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\" text-anchor=\"end\">cpu%d"
+				 "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+				 "fill=\"#f6f6f6\"/>", lm - 6, y + 15, tl->cpu[r], lm, y + 1,
+			    ANA_TL_COLS, rowh - 2);
+		for (int k = 0; k < ANA_TL_COLS;) {
+			const struct ana_tl_cell *c = &tl->cells[(size_t)r * ANA_TL_COLS + k];
+			int faint = c->busy_ns * 2 < colns, j = k + 1;
+			const char *col = c->group >= 0 ? tl_palette[c->group] : TL_OTHER;
+			char comm[SC_SAFE_SIZE(DS_COMM_LEN)];
+
+			if (!c->pid) {
+				k++;
+				continue;
+			}
+			while (j < ANA_TL_COLS) {
+				const struct ana_tl_cell *d = &tl->cells[(size_t)r * ANA_TL_COLS + j];
+
+				if (d->pid != c->pid || (d->busy_ns * 2 < colns) != faint)
+					break;
+				j++;
+			}
+			tl_secs(a, sizeof(a), tl->start_ns + dur / ANA_TL_COLS * (uint64_t)k);
+			tl_secs(b, sizeof(b), tl->start_ns + dur / ANA_TL_COLS * (uint64_t)j);
+			strbuf_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+					 "fill=\"%s\"%s><title>", lm + k, y + 1, j - k, rowh - 2, col,
+				    faint ? " fill-opacity=\"0.35\"" : "");
+			strbuf_addf(out, "%d ", c->pid);
+			esc(out, sc_safe_str(comm, sizeof(comm), c->comm));
+			strbuf_addf(out, " on cpu%d, %s to %s s</title></rect>", tl->cpu[r], a, b);
+			k = j;
+		}
+	}
+	/* time axis: ms from the window's start, about five ticks */
+	range = (double)dur / 1e6;
+	step = range > 0 ? pow(10, floor(log10(range / 5))) : 1;
+	if (range / step > 25)
+		step *= 5;
+	else if (range / step > 10)
+		step *= 2;
+	for (double v = 0; range > 0 && v <= range + step * 1e-6; v += step) {
+		double x = lm + v / range * ANA_TL_COLS;
+		char t[32];
+
+		fmt_tick(t, sizeof(t), round(v / step) * step);
+		strbuf_addf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+				 "stroke=\"#ccc\"/><text x=\"%.1f\" y=\"%d\" class=\"a\" "
+				 "text-anchor=\"middle\">%s</text>", x, x, top + tl->nr_rows * rowh,
+			    top + tl->nr_rows * rowh + 4, x, top + tl->nr_rows * rowh + 16, t);
+	}
+	strbuf_addf(out, "<text x=\"%d\" y=\"%d\" class=\"a\" text-anchor=\"middle\">ms "
+			 "from the window's start</text></svg>\n", lm + ANA_TL_COLS / 2, h - 6);
+	/* the legend: thread groups by run time in the window */
+	strbuf_addstr(out, "<p class=\"lg\">");
+	for (int g = 0; g < tl->nr_groups; g++) {
+		char comm[SC_SAFE_SIZE(DS_COMM_LEN)];
+
+		strbuf_addf(out, "<span><i style=\"background:%s\"></i>", tl_palette[g]);
+		esc(out, sc_safe_str(comm, sizeof(comm), tl->groups[g].comm));
+		strbuf_addf(out, " (%d) %.3f ms</span> ", tl->groups[g].tgid,
+			    (double)tl->groups[g].ns / 1e6);
+	}
+	if (tl->other_ns)
+		strbuf_addf(out, "<span><i style=\"background:%s\"></i>other groups %.3f ms</span>",
+			    TL_OTHER, (double)tl->other_ns / 1e6);
+	if (!tl->nr_groups)
+		strbuf_addstr(out, "nothing ran in this window");
+	strbuf_addstr(out, "</p>\n");
+}
+
+/* The prediction terms, beside the numbers that use them. */
+static const char glossary[] =
+	"<dl class=\"gl\"><dt>decision</dt><dd>a sched_switch to a task: the kernel picked "
+	"it to run on that CPU</dd>"
+	"<dt>candidates</dt><dd>the tasks queued on that CPU at the decision (the ones the "
+	"predictors choose from)</dd>"
+	"<dt>contested</dt><dd>a decision with two or more candidates: the only ones where a "
+	"prediction can be wrong</dd>"
+	"<dt>coverage</dt><dd>the share of decisions whose pick was among the candidates (the "
+	"rest every predictor misses)</dd>"
+	"<dt>chance</dt><dd>the top-1 of picking a candidate at random: the mean of 1/n</dd>"
+	"<dt>top-1, top-3 (top-k)</dt><dd>the share of decisions where the kernel's pick was "
+	"the predictor's first choice, or among its first three</dd>"
+	"<dt>best baseline</dt><dd>the simple rule with the highest contested top-1 on the "
+	"same decisions; a model must beat it to be worth anything</dd>"
+	"<dt>95% CI</dt><dd>the Wilson interval: where the true rate lies for 95% of such "
+	"samples</dd>"
+	"<dt>split</dt><dd>the decisions scored: test (the last 15% of each trace by "
+	"default), val or all</dd></dl>";
+
 static void eval_plots(struct strbuf *out, const struct ana_eval *e)
 {
 	static double xs[ANA_TIME_SLICES], ym[ANA_TIME_SLICES], yb[ANA_TIME_SLICES];
-	static double cx[ANA_NCAND_MAX + 1], cm[ANA_NCAND_MAX + 1], cb[ANA_NCAND_MAX + 1];
+	static double cm[ANA_NCAND_MAX + 1], cb[ANA_NCAND_MAX + 1];
 	struct series s[2];
 	struct axis xa = { 0, 100, 0 }, ya = { 0, 1, 0 };
 	const char *best = e->best >= 0 ? ana_baseline_names[e->best] : "baseline";
@@ -329,21 +680,34 @@ static void eval_plots(struct strbuf *out, const struct ana_eval *e)
 	      "top-1", s, n ? ns : 0, &xa, &ya, 0);
 
 	n = 0;
-	for (int k = 1; k <= ANA_NCAND_MAX; k++) {
-		if (!e->ncand_n[k])
-			continue;
-		cx[n] = k;
-		cm[n] = ana_rate(e->ncand_model[k], e->ncand_n[k]);
-		cb[n] = ana_rate(e->ncand_best[k], e->ncand_n[k]);
-		n++;
+	{
+		static char cats[ANA_NCAND_MAX + 1][16], subs[ANA_NCAND_MAX + 1][24];
+		const char *cp[ANA_NCAND_MAX + 1], *sp[ANA_NCAND_MAX + 1];
+		int faint[ANA_NCAND_MAX + 1];
+		struct bar_series bs[2];
+		int nb = 0;
+
+		for (int k = 1; k <= ANA_NCAND_MAX; k++) {
+			if (!e->ncand_n[k])
+				continue;
+			snprintf(cats[n], sizeof(cats[n]), k == ANA_NCAND_MAX ? "%d+" : "%d", k);
+			snprintf(subs[n], sizeof(subs[n]), "n=%llu",
+				 (unsigned long long)e->ncand_n[k]);
+			cp[n] = cats[n];
+			sp[n] = subs[n];
+			/* a handful of decisions is no accuracy: drawn faint, its count shown */
+			faint[n] = e->ncand_n[k] < 30;
+			cm[n] = ana_rate(e->ncand_model[k], e->ncand_n[k]);
+			cb[n] = ana_rate(e->ncand_best[k], e->ncand_n[k]);
+			n++;
+		}
+		if (e->has_model)
+			bs[nb++] = (struct bar_series){ "model", cm };
+		bs[nb++] = (struct bar_series){ bname, cb };
+		bars(out, "Top-1 accuracy by number of candidates",
+		     "candidates at the decision (faint: fewer than 30 decisions)", "top-1", cp, sp,
+		     faint, n, bs, nb, 1, 1);
 	}
-	ns = 0;
-	if (e->has_model)
-		s[ns++] = (struct series){ "model", cx, cm, n, 0 };
-	s[ns++] = (struct series){ bname, cx, cb, n, 1 };
-	xa = (struct axis){ 1, ANA_NCAND_MAX, 0 };
-	lines(out, "Top-1 accuracy by number of candidates", "candidates (last: that many or more)",
-	      "top-1", s, n ? ns : 0, &xa, &ya, 0);
 
 	/* model vs baselines: horizontal bars of contested top-1 with the 95% interval */
 	{
@@ -391,14 +755,20 @@ static void eval_plots(struct strbuf *out, const struct ana_eval *e)
 }
 
 static const char css[] =
-	"body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1100px}"
+	"body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1340px}"
 	"h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}"
 	"table{border-collapse:collapse;font-size:12px;margin:8px 0}"
 	"td,th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"
 	"td.l,th.l{text-align:left}th{background:#f4f4f4}"
 	".warn{color:#b00;font-weight:bold}.plots svg{margin:6px 12px 6px 0}"
 	"svg .t{font:bold 13px sans-serif}svg .a{font:11px sans-serif;fill:#333}"
-	"pre{background:#f7f7f7;padding:8px;overflow-x:auto}";
+	"pre{background:#f7f7f7;padding:8px;overflow-x:auto}"
+	"svg .s{font:9px sans-serif;fill:#777}"
+	".lg span{margin-right:14px;white-space:nowrap;font-size:12px}"
+	".lg i{display:inline-block;width:12px;height:10px;margin-right:4px}"
+	".pred{display:flex;gap:16px;align-items:flex-start}.pred pre{flex:1 1 auto;margin:0}"
+	".gl{flex:0 0 300px;font-size:12px;margin:0;background:#fafafa;padding:8px;"
+	"border:1px solid #eee}.gl dt{font-weight:bold}.gl dd{margin:0 0 6px 0}";
 
 static void th(struct strbuf *out, const char *const *cols, size_t n)
 {
@@ -449,8 +819,12 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 		strbuf_addstr(out, "<p class=\"warn\">The trace has no wakeup events: delays "
 				   "count preemptions only.</p>\n");
 
+	if (st->timeline)
+		timeline(out, st);
 	strbuf_addstr(out, "<h2>Plots</h2><div class=\"plots\">\n");
+	delay_hists(out, st);
 	delay_cdf(out, st);
+	util_plot(out, st);
 	rq_plot(out, st);
 	if (e)
 		eval_plots(out, e);
@@ -464,9 +838,19 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 			strbuf_addf(out, "<p class=\"warn\">The model does not beat the best "
 					 "baseline (%s).</p>\n", ana_baseline_names[e->best]);
 		ana_eval_text(e, &t);
-		strbuf_addstr(out, "<pre>");
-		esc(out, t.buf);
-		strbuf_addstr(out, "</pre>\n");
+		strbuf_addstr(out, "<div class=\"pred\"><pre>");
+		/* line by line: the untrusted-string rule escapes a newline inside a string */
+		for (char *line = t.buf, *nl; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (!nl) {
+				esc(out, line);
+				break;
+			}
+			*nl = '\0';
+			esc(out, line);
+			strbuf_addch(out, '\n');
+		}
+		strbuf_addf(out, "</pre>%s</div>\n", glossary);
 		strbuf_release(&t);
 	}
 

@@ -81,7 +81,53 @@ struct stats_ctx {
 	uint64_t total_queued;
 	const struct ds_filter *f;	/* NULL: the whole trace */
 	uint64_t from, to;		/* the window, inclusive */
+	uint64_t *sec_busy;		/* (nr_sec) busy ns of the chosen CPUs per second */
+	uint64_t nr_sec;
+	struct ana_timeline *tl;	/* a timeline pass: the runs go there */
+	int *tl_row;			/* (nr_cpus) row of each CPU in tl, -1 none */
 };
+
+/* tl_add - pid ran on cpu over [a, b]: into the timeline's columns */
+static void tl_add(struct stats_ctx *c, int cpu, int32_t pid, uint64_t a, uint64_t b)
+{
+	struct ana_timeline *tl = c->tl;
+	uint64_t dur = tl->end_ns - tl->start_ns;
+	int row = c->tl_row[cpu];
+
+	if (row < 0 || pid <= 0 || !dur)
+		return;
+	a = SC_MAX(a, tl->start_ns);
+	b = SC_MIN(b, tl->end_ns);
+	while (a < b) {
+		/* column k covers [start + k * dur / COLS, start + (k + 1) * dur / COLS) */
+		uint64_t k = (uint64_t)((double)(a - tl->start_ns) * ANA_TL_COLS / (double)dur);
+		uint64_t cend, n;
+		struct ana_tl_cell *cell;
+		int j, free_slot = -1;
+
+		if (k >= ANA_TL_COLS)
+			k = ANA_TL_COLS - 1;
+		cend = tl->start_ns + (uint64_t)((double)dur * (double)(k + 1) / ANA_TL_COLS);
+		if (cend <= a)
+			cend = a + 1;
+		n = SC_MIN(b, cend) - a;
+		cell = &tl->cells[(size_t)row * ANA_TL_COLS + k];
+		cell->busy_ns += n;
+		for (j = 0; j < ANA_TL_SLOTS; j++) {
+			if (cell->slot_pid[j] == pid)
+				break;
+			if (!cell->slot_pid[j] && free_slot < 0)
+				free_slot = j;
+		}
+		if (j < ANA_TL_SLOTS)
+			cell->slot_ns[j] += n;
+		else if (free_slot >= 0) {
+			cell->slot_pid[free_slot] = pid;
+			cell->slot_ns[free_slot] = n;
+		}
+		a += n;
+	}
+}
 
 /* in_cpu - does cpu pass -C */
 static int in_cpu(const struct stats_ctx *c, int cpu)
@@ -246,6 +292,21 @@ static void spread(const struct stats_ctx *c, double *series, uint64_t from, uin
 	}
 }
 
+/* sec_add - [from, to) of busy time (inside the window) to the per-second totals */
+static void sec_add(struct stats_ctx *c, uint64_t from, uint64_t to)
+{
+	from = SC_MAX(from, c->from);
+	to = SC_MIN(to, c->to);
+	while (c->sec_busy && from < to) {
+		uint64_t rel = from - c->from, k = rel / NSEC_PER_SEC;
+		uint64_t step = SC_MIN(NSEC_PER_SEC - rel % NSEC_PER_SEC, to - from);
+
+		if (k < c->nr_sec)
+			c->sec_busy[k] += step;
+		from += step;
+	}
+}
+
 /* Account every CPU's time from its last update to ts. */
 static void advance(struct stats_ctx *c, uint64_t ts)
 {
@@ -276,8 +337,10 @@ static void advance(struct stats_ctx *c, uint64_t ts)
 			p->rq_area += (double)p->qlen * (double)dt;
 			spread(c, s->rq_series, from, ts, (double)p->qlen);
 		}
-		if (p->curr > 0)
+		if (p->curr > 0) {
 			spread(c, s->util_series, from, ts, 1);
+			sec_add(c, from, ts);
+		}
 	}
 }
 
@@ -290,6 +353,8 @@ static void end_burst(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts)
 
 	if (in_cpu(c, cpu))
 		t->st.run_ns += b;
+	if (c->tl)
+		tl_add(c, cpu, t->st.pid, t->since, ts);
 	if (!counted(c, cpu, ts))
 		return;
 	ana_hist_add(&t->bursts, b);
@@ -325,6 +390,7 @@ static void start_run(struct stats_ctx *c, struct task *t, int cpu, uint64_t ts,
 		if (d) {
 			spread(c, s->util_series, start, ts, 1);
 			spread(c, s->rq_series, start, ts, -1);
+			sec_add(c, start, ts);
 		}
 		ts = start;
 	}
@@ -628,8 +694,28 @@ static void finish(struct stats_ctx *c)
 	ana_hist_summarize(&st->wake_lat, &wakes);
 	ana_hist_summarize(&st->preempt_delay, &preempts);
 	ana_hist_release(&all);
-	ana_hist_release(&wakes);
-	ana_hist_release(&preempts);
+	/* the two distributions move to the result (html draws them) */
+	st->wake_hist = xmalloc(sizeof(*st->wake_hist));
+	*st->wake_hist = wakes;
+	st->preempt_hist = xmalloc(sizeof(*st->preempt_hist));
+	*st->preempt_hist = preempts;
+	/* the busiest second (the first of equals) */
+	st->busiest_ns = st->start_ns;
+	for (uint64_t k = 0, best = 0; k < c->nr_sec; k++) {
+		if (c->sec_busy[k] > best) {
+			best = c->sec_busy[k];
+			st->busiest_ns = st->start_ns + k * NSEC_PER_SEC;
+		}
+	}
+	/* what still runs at the end of the window */
+	for (int i = 0; c->tl && i < st->nr_cpus; i++) {
+		int32_t pid = c->cpus[i].curr;
+		uint32_t *slot = pid > 0 ? pid_slot(c, pid) : NULL;
+
+		if (slot && *slot && c->tasks[*slot - 1].state == T_RUNNING &&
+		    c->tasks[*slot - 1].cpu == i)
+			tl_add(c, i, pid, c->tasks[*slot - 1].since, st->end_ns);
+	}
 }
 
 /* nothing of the task falls inside the filters */
@@ -675,10 +761,10 @@ static void keep(struct stats_ctx *c, const struct ds_trace_reader *r)
 			st->cpus[st->nr_cpu_rows++] = st->cpus[i];
 }
 
-int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
-			    struct ana_trace_stats *st)
+static int stats_pass(const char *path, const struct ds_filter *f, struct ana_trace_stats *st,
+		      struct ana_timeline *tl)
 {
-	struct stats_ctx c = { .st = st, .f = f };
+	struct stats_ctx c = { .st = st, .f = f, .tl = tl };
 	uint64_t trace_start, trace_end;
 	struct ds_trace_reader *r;
 	const struct ds_trace_meta *m;
@@ -728,6 +814,28 @@ int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
 	st->span_ns = st->end_ns - st->start_ns;
 	c.from = st->start_ns;
 	c.to = st->end_ns;
+	/* per-second busy time for the busiest second, up to 12 days of span */
+	c.nr_sec = st->span_ns / NSEC_PER_SEC + 1;
+	if (c.nr_sec <= (1 << 20))
+		c.sec_busy = xcalloc(c.nr_sec, sizeof(*c.sec_busy));
+	else
+		c.nr_sec = 0;
+	if (tl) {
+		c.tl_row = xmalloc((size_t)st->nr_cpus * sizeof(*c.tl_row));
+		for (int i = 0; i < st->nr_cpus; i++) {
+			c.tl_row[i] = -1;
+			if (!in_cpu(&c, i))
+				continue;
+			if (tl->nr_rows == ANA_TL_MAX_CPUS) {
+				tl->cpus_left_out++;
+				continue;
+			}
+			tl->cpu[tl->nr_rows] = i;
+			c.tl_row[i] = tl->nr_rows++;
+		}
+		tl->cells = xcalloc((size_t)(tl->nr_rows ? tl->nr_rows : 1) * ANA_TL_COLS,
+				    sizeof(*tl->cells));
+	}
 	st->cpus = xcalloc((size_t)st->nr_cpus, sizeof(*st->cpus));
 	/* migrations by CPU pair: a square, so not for a crafted CPU count */
 	if (st->nr_cpus <= 1024)
@@ -818,6 +926,8 @@ int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
 		keep(&c, r);
 	free(c.tasks);
 	free(c.cpus);
+	free(c.sec_busy);
+	free(c.tl_row);
 	for (size_t i = 0; i < ARRAY_SIZE(c.pid_pages); i++)
 		free(c.pid_pages[i]);
 	ana_map_free(c.by_pid);
@@ -830,8 +940,148 @@ out_early:
 	return 0;
 }
 
+int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
+			    struct ana_trace_stats *st)
+{
+	return stats_pass(path, f, st, NULL);
+}
+
+static void timeline_free(struct ana_timeline *tl)
+{
+	if (!tl)
+		return;
+	free(tl->cells);
+	free(tl);
+}
+
+static int cmp_group_ns(const void *a, const void *b)
+{
+	const struct ana_tl_group *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns > y->ns ? -1 : 1;
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+/*
+ * timeline_finish - each column's longest-running task, its comm, and the
+ * thread groups with the most run time in the window (ix: the task table).
+ */
+static void timeline_finish(struct ana_timeline *tl, const struct ds_task_index *ix)
+{
+	struct ana_tl_group *g = NULL;
+	size_t ng = 0, alloc = 0;
+
+	for (size_t i = 0; i < (size_t)tl->nr_rows * ANA_TL_COLS; i++) {
+		struct ana_tl_cell *cell = &tl->cells[i];
+		const struct ds_task *row;
+		int32_t tgid;
+		size_t k;
+		int best = -1;
+
+		for (int j = 0; j < ANA_TL_SLOTS; j++)
+			if (cell->slot_pid[j] && (best < 0 || cell->slot_ns[j] > cell->slot_ns[best]))
+				best = j;
+		cell->group = -1;
+		if (best < 0)
+			continue;
+		cell->pid = cell->slot_pid[best];
+		cell->pid_ns = cell->slot_ns[best];
+		row = ds_task_index_find(ix, cell->pid, tl->start_ns +
+					 (tl->end_ns - tl->start_ns) / ANA_TL_COLS * (i % ANA_TL_COLS));
+		if (row)
+			memcpy(cell->comm, row->comm, DS_COMM_LEN);
+		/* the groups' run time: every followed task of every column */
+		for (int j = 0; j < ANA_TL_SLOTS; j++) {
+			if (!cell->slot_pid[j])
+				continue;
+			row = ds_task_index_find(ix, cell->slot_pid[j], UINT64_MAX);
+			tgid = row && row->tgid >= 0 ? row->tgid : cell->slot_pid[j];
+			for (k = 0; k < ng; k++)
+				if (g[k].tgid == tgid)
+					break;
+			if (k == ng) {
+				const struct ds_task *lead = ds_task_index_find(ix, tgid, UINT64_MAX);
+
+				ALLOC_GROW(g, ng + 1, alloc);
+				memset(&g[ng], 0, sizeof(g[ng]));
+				g[ng].tgid = tgid;
+				if (lead || row)
+					memcpy(g[ng].comm, (lead ? lead : row)->comm, DS_COMM_LEN);
+				ng++;
+			}
+			g[k].ns += cell->slot_ns[j];
+		}
+	}
+	qsort(g, ng, sizeof(*g), cmp_group_ns);
+	tl->nr_groups = (int)SC_MIN(ng, (size_t)ANA_TL_GROUPS);
+	memcpy(tl->groups, g, (size_t)tl->nr_groups * sizeof(*g));
+	for (size_t k = (size_t)tl->nr_groups; k < ng; k++)
+		tl->other_ns += g[k].ns;
+	free(g);
+	for (size_t i = 0; i < (size_t)tl->nr_rows * ANA_TL_COLS; i++) {
+		struct ana_tl_cell *cell = &tl->cells[i];
+		const struct ds_task *row;
+		int32_t tgid;
+
+		if (!cell->pid)
+			continue;
+		row = ds_task_index_find(ix, cell->pid, UINT64_MAX);
+		tgid = row && row->tgid >= 0 ? row->tgid : cell->pid;
+		for (int k = 0; k < tl->nr_groups; k++)
+			if (tl->groups[k].tgid == tgid)
+				cell->group = k;
+	}
+}
+
+int ana_timeline_compute(struct ana_trace_stats *st, const struct ds_filter *f)
+{
+	struct ds_filter win = DS_FILTER_INIT;
+	struct ana_trace_stats tmp;
+	struct ana_timeline *tl = xcalloc(1, sizeof(*tl));
+	struct ds_trace_reader *r;
+	struct ds_task_index ix;
+	const struct ds_task *tt;
+	uint64_t nt;
+
+	if (f)
+		win = *f;	/* a shallow copy: its lists stay f's */
+	if (st->windowed) {
+		tl->start_ns = st->start_ns;
+		tl->end_ns = st->end_ns;
+	} else {
+		tl->busiest = 1;
+		tl->start_ns = st->busiest_ns;
+		tl->end_ns = SC_MIN(st->busiest_ns + NSEC_PER_SEC, st->end_ns);
+	}
+	win.has_time = 1;
+	win.start_ns = tl->start_ns;
+	win.end_ns = tl->end_ns;
+	if (stats_pass(st->path, &win, &tmp, tl)) {
+		timeline_free(tl);
+		return -1;
+	}
+	ana_trace_stats_release(&tmp);
+	r = ds_trace_open(st->path);
+	if (!r) {
+		timeline_free(tl);
+		return -1;
+	}
+	tt = ds_trace_tasks(r, &nt);
+	ds_task_index_init(&ix, tt, tt ? nt : 0);
+	ds_trace_close(r);
+	timeline_finish(tl, &ix);
+	ds_task_index_release(&ix);
+	timeline_free(st->timeline);
+	st->timeline = tl;
+	return 0;
+}
+
 void ana_trace_stats_release(struct ana_trace_stats *st)
 {
+	timeline_free(st->timeline);
+	ana_hist_free(st->wake_hist);
+	ana_hist_free(st->preempt_hist);
 	for (uint64_t i = 0; i < st->nr_tasks; i++)
 		ana_hist_free(st->tasks[i].delays);
 	free(st->tasks);
