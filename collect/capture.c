@@ -4,16 +4,12 @@
  *
  * The thread that reads the rings must never wait for the disk or for
  * deflate: a ring the reader does not empty in time loses events.  So the
- * output is written by a second thread.  The reader hands it batches of
- * merged events through a bounded queue (CAP_BATCHES batches of CAP_BATCH
- * events); only when the writer is that far behind does the reader wait.
- * The writer thread is the only one that touches the trace writer (and so
- * HDF5) while it runs; everything else happens before it starts or after it
- * is joined.
+ * output is written in the background (ds_trace_set_background(): the trace
+ * writer's own thread sorts, packs and compresses), and the reader only
+ * copies each merged event into a batch.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,15 +24,6 @@
 #include "collect/capture.h"
 #include "collect/collect-local.h"
 #include "collect/workload.h"
-
-#define CAP_BATCH 4096		/* events handed to the writer at a time */
-#define CAP_BATCHES 16		/* batches in flight: about 5.6 MB of events */
-
-struct cap_batch {
-	struct cap_batch *next;
-	int n;
-	struct ds_event ev[CAP_BATCH];
-};
 
 struct col_capture {
 	struct col_capture_opts o;
@@ -53,17 +40,6 @@ struct col_capture {
 	uint32_t events;
 	enum col_backend backend;
 
-	/* the writer thread and its queue */
-	pthread_t writer;
-	int writer_running;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* a batch was queued, freed, or the end came */
-	struct cap_batch *full_head, *full_tail;	/* FIFO to the writer */
-	struct cap_batch *free_list;
-	struct cap_batch *cur;		/* being filled by the reader */
-	int nr_allocated;
-	int done;			/* no more batches will come */
-	int write_failed;		/* set by the writer thread */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -85,131 +61,6 @@ static void close_session_at_exit(void)
 {
 	col_session_close(open_session);
 	open_session = NULL;
-}
-
-/* ---- the writer thread ------------------------------------------------------- */
-
-static void *writer_main(void *arg)
-{
-	struct col_capture *c = arg;
-	int failed = 0;
-
-	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		struct cap_batch *b;
-
-		while (!c->full_head && !c->done)
-			pthread_cond_wait(&c->cond, &c->lock);
-		b = c->full_head;
-		if (!b)
-			break;		/* done and drained */
-		c->full_head = b->next;
-		if (!c->full_head)
-			c->full_tail = NULL;
-		pthread_mutex_unlock(&c->lock);
-
-		for (int i = 0; i < b->n && !failed; i++)
-			failed = ds_trace_write(c->w, &b->ev[i]) != 0;
-
-		pthread_mutex_lock(&c->lock);
-		if (failed)
-			c->write_failed = 1;
-		b->next = c->free_list;
-		c->free_list = b;
-		pthread_cond_broadcast(&c->cond);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return NULL;
-}
-
-static int writer_start(struct col_capture *c)
-{
-	sigset_t all, old;
-	int err;
-
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
-	/* signals are for the reader's loop, never for the writer */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&c->writer, NULL, writer_main, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		errno = err;
-		return error_errno("cannot start the trace writer thread");
-	}
-	c->writer_running = 1;
-	return 0;
-}
-
-/* hand the current batch to the writer; take an empty one (waiting if need be) */
-static void writer_push(struct col_capture *c)
-{
-	struct cap_batch *b = c->cur;
-
-	pthread_mutex_lock(&c->lock);
-	if (b && b->n) {
-		b->next = NULL;
-		if (c->full_tail)
-			c->full_tail->next = b;
-		else
-			c->full_head = b;
-		c->full_tail = b;
-		b = NULL;
-		pthread_cond_broadcast(&c->cond);
-	}
-	if (!b) {
-		if (!c->free_list && c->nr_allocated < CAP_BATCHES) {
-			c->nr_allocated++;
-			pthread_mutex_unlock(&c->lock);
-			b = xmalloc(sizeof(*b));
-			pthread_mutex_lock(&c->lock);
-		} else {
-			while (!c->free_list)
-				pthread_cond_wait(&c->cond, &c->lock);
-			b = c->free_list;
-			c->free_list = b->next;
-		}
-	}
-	b->n = 0;
-	c->cur = b;
-	pthread_mutex_unlock(&c->lock);
-}
-
-static int writer_failed(struct col_capture *c)
-{
-	int failed;
-
-	pthread_mutex_lock(&c->lock);
-	failed = c->write_failed;
-	pthread_mutex_unlock(&c->lock);
-	return failed;
-}
-
-/* flush what is queued, wait for the writer; 0, or -1 if a write failed */
-static int writer_finish(struct col_capture *c)
-{
-	struct cap_batch *b;
-
-	if (!c->writer_running)
-		return 0;
-	if (c->cur && c->cur->n)
-		writer_push(c);
-	pthread_mutex_lock(&c->lock);
-	c->done = 1;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-	pthread_join(c->writer, NULL);
-	c->writer_running = 0;
-	free(c->cur);
-	c->cur = NULL;
-	while ((b = c->free_list)) {
-		c->free_list = b->next;
-		free(b);
-	}
-	pthread_cond_destroy(&c->cond);
-	pthread_mutex_destroy(&c->lock);
-	return c->write_failed ? -1 : 0;
 }
 
 /* ---- thread groups ----------------------------------------------------------- */
@@ -375,24 +226,16 @@ static int on_merged(const struct ds_event *ev, void *ctx)
 
 	if (ev->type == DS_EV_LOST && ev->cpu >= 0 && ev->cpu < c->r.nr_cpus && ev->state > 0)
 		c->lost_marked[ev->cpu] += (uint64_t)ev->state;
-	if (c->w && !c->r.trace_failed) {
-		if (c->cur->n == CAP_BATCH)
-			writer_push(c);
-		c->cur->ev[c->cur->n++] = *ev;
+	if (c->w && ds_trace_write(c->w, ev)) {
+		/* message printed: stop (record), or go on without the trace (live) */
+		ds_trace_writer_abort(c->w);
+		c->w = NULL;
+		c->r.trace_failed = 1;
+		if (!c->o.keep_going)
+			return -1;
+		warning("the trace %s is lost; going on without it", c->o.output);
 	}
 	return c->o.on_event ? c->o.on_event(ev, c->o.ctx) : 0;
-}
-
-/* the writer failed: stop (record), or go on without the trace (live) */
-static int check_writer(struct col_capture *c)
-{
-	if (!c->w || c->r.trace_failed || !writer_failed(c))
-		return 0;
-	c->r.trace_failed = 1;
-	if (!c->o.keep_going)
-		return -1;
-	warning("the trace %s is lost; going on without it", c->o.output);
-	return 0;
 }
 
 static int start_workload(struct col_capture *c)
@@ -480,9 +323,8 @@ int col_capture_run(struct col_capture *c)
 	c->meta.start_ns = col_session_now(c->s);
 	if (c->w) {
 		note_tgids(c->w);
-		writer_push(c);		/* the first batch */
-		if (writer_start(c))
-			return -1;
+		/* sorting, packing and deflate on another core than the reading of the rings */
+		ds_trace_set_background(c->w);
 	}
 	if (c->o.duration_ns)
 		deadline = c->meta.start_ns + c->o.duration_ns;
@@ -518,7 +360,7 @@ int col_capture_run(struct col_capture *c)
 			c->r.workload_exited = 1;
 			break;
 		}
-		if (col_session_poll(c->s, timeout, on_merged, c) < 0 || check_writer(c)) {
+		if (col_session_poll(c->s, timeout, on_merged, c) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -540,18 +382,12 @@ int col_capture_run(struct col_capture *c)
 	/* nothing left to capture: the instance and its buffers go before the file is written */
 	close_session(c);
 out:
-	if (c->w && writer_finish(c) && !c->r.trace_failed) {
-		c->r.trace_failed = 1;
-		if (!c->o.keep_going)
-			ret = -1;
-	}
-	if (c->w && (ret || c->r.trace_failed)) {
+	if (c->w && ret) {
 		ds_trace_writer_abort(c->w);
 		c->w = NULL;
 	}
-	/* the writer thread is gone: the tasks table is ours; the workload still runs */
 	if (c->w)
-		note_tgids(c->w);
+		note_tgids(c->w);	/* the workload's threads, while it still runs */
 	end_workload(c);
 	if (c->w) {
 		for (int cpu = 0; cpu < c->r.nr_cpus; cpu++)
@@ -577,7 +413,6 @@ int col_capture_close(struct col_capture *c)
 	if (!c)
 		return 0;
 	end_workload(c);
-	writer_finish(c);
 	if (c->w)
 		ds_trace_writer_abort(c->w);
 	close_session(c);

@@ -78,7 +78,11 @@ int col_sink_open(struct col_sink *s, const char *name, const char *out,
 		snprintf(s->meta.command_line, sizeof(s->meta.command_line), "%s",
 			 opts->command_line);
 	s->w = ds_trace_create(out, &s->meta);
-	return s->w ? 0 : -1;
+	if (!s->w)
+		return -1;
+	/* parsing here, sorting, packing and deflate on another core */
+	ds_trace_set_background(s->w);
+	return 0;
 }
 
 static int write_lost(struct col_sink *s, int cpu, uint64_t ts, int64_t count)

@@ -3,6 +3,8 @@
  * The trace file: a streaming writer with a bounded reorder window and a
  * streaming reader.  See data/trace.h for the layout.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,6 +281,14 @@ struct ds_trace_writer {
 	int level;		/* deflate level of the events table, 0: none */
 
 	struct task_set tasks;
+
+	/* kept apart from what the events update, merged at close (see background) */
+	uint64_t *lost_added;	/* ds_trace_add_lost(), lost_added_cpus entries */
+	int lost_added_cpus;
+	struct ds_trace_meta meta_new;	/* ds_trace_meta_update(), if has_meta_new */
+	int has_meta_new;
+
+	struct trace_bg *bg;	/* ds_trace_set_background(): the writing thread */
 };
 
 static int item_less(const struct heap_item *a, const struct heap_item *b)
@@ -449,15 +459,185 @@ static int emit_one(struct ds_trace_writer *w)
 	return ds_table_append(w->events, &ev, 1);
 }
 
-int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
+/*
+ * Background writing.  Sorting through the reorder window, packing rows and
+ * deflate cost a recorder or an importer most of its CPU; with
+ * ds_trace_set_background() they run on a thread of the writer's own, and
+ * ds_trace_write() only copies the event into a batch.  Full batches go
+ * through a bounded FIFO (BG_BATCHES of BG_BATCH events); the caller waits
+ * only when the thread is that far behind.  While the thread runs it alone
+ * touches the window, the events table (and so HDF5), the counts and the
+ * task rows; the caller's other calls touch only what is kept apart for them
+ * (the tgid map, lost_added, meta_new), and close joins the thread first.
+ */
+#define BG_BATCH 4096
+#define BG_BATCHES 16
+
+struct bg_batch {
+	struct bg_batch *next;
+	int n;
+	struct ds_event ev[BG_BATCH];
+};
+
+struct trace_bg {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* a batch queued or freed, or the end */
+	struct bg_batch *head, *tail;	/* full, oldest first */
+	struct bg_batch *free_list;
+	struct bg_batch *cur;		/* the caller's, being filled */
+	int nr_allocated;
+	int done;			/* no more batches; discard: drop what is queued */
+	int discard;
+	int failed;			/* a write of the thread failed (printed) */
+};
+
+static int write_now(struct ds_trace_writer *w, const struct ds_event *ev);
+
+static void *bg_main(void *arg)
+{
+	struct ds_trace_writer *w = arg;
+	struct trace_bg *bg = w->bg;
+
+	pthread_mutex_lock(&bg->lock);
+	for (;;) {
+		struct bg_batch *b;
+		int failed, discard;
+
+		while (!bg->head && !bg->done)
+			pthread_cond_wait(&bg->cond, &bg->lock);
+		b = bg->head;
+		if (!b)
+			break;
+		failed = bg->failed;
+		discard = bg->discard;
+		bg->head = b->next;
+		if (!bg->head)
+			bg->tail = NULL;
+		pthread_mutex_unlock(&bg->lock);
+
+		for (int i = 0; i < b->n && !failed && !discard; i++)
+			failed = write_now(w, &b->ev[i]) != 0;
+
+		pthread_mutex_lock(&bg->lock);
+		bg->failed |= failed;
+		b->next = bg->free_list;
+		bg->free_list = b;
+		pthread_cond_broadcast(&bg->cond);
+	}
+	pthread_mutex_unlock(&bg->lock);
+	return NULL;
+}
+
+/* queue the caller's batch (if any events) and give it an empty one */
+static void bg_push(struct trace_bg *bg)
+{
+	struct bg_batch *b = bg->cur;
+
+	pthread_mutex_lock(&bg->lock);
+	if (b && b->n) {
+		b->next = NULL;
+		if (bg->tail)
+			bg->tail->next = b;
+		else
+			bg->head = b;
+		bg->tail = b;
+		b = NULL;
+		pthread_cond_broadcast(&bg->cond);
+	}
+	if (!b) {
+		if (!bg->free_list && bg->nr_allocated < BG_BATCHES) {
+			bg->nr_allocated++;
+			pthread_mutex_unlock(&bg->lock);
+			b = xmalloc(sizeof(*b));
+			pthread_mutex_lock(&bg->lock);
+		} else {
+			while (!bg->free_list)
+				pthread_cond_wait(&bg->cond, &bg->lock);
+			b = bg->free_list;
+			bg->free_list = b->next;
+		}
+	}
+	b->n = 0;
+	bg->cur = b;
+	pthread_mutex_unlock(&bg->lock);
+}
+
+void ds_trace_set_background(struct ds_trace_writer *w)
+{
+	struct trace_bg *bg;
+	sigset_t all, old;
+	int err;
+
+	if (w->bg || w->failed)
+		return;
+	bg = xcalloc(1, sizeof(*bg));
+	pthread_mutex_init(&bg->lock, NULL);
+	pthread_cond_init(&bg->cond, NULL);
+	w->bg = bg;
+	bg_push(bg);
+	/* signals are for the caller's loop, never for this thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&bg->thread, NULL, bg_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		/* go on writing in the caller's thread */
+		free(bg->cur);
+		pthread_cond_destroy(&bg->cond);
+		pthread_mutex_destroy(&bg->lock);
+		free(bg);
+		w->bg = NULL;
+	}
+}
+
+/* bg_stop - write (or with discard drop) what is queued, end the thread */
+static void bg_stop(struct ds_trace_writer *w, int discard)
+{
+	struct trace_bg *bg = w->bg;
+	struct bg_batch *b;
+
+	if (!bg)
+		return;
+	if (!discard && bg->cur->n)
+		bg_push(bg);
+	pthread_mutex_lock(&bg->lock);
+	bg->done = 1;
+	bg->discard = discard;
+	pthread_cond_broadcast(&bg->cond);
+	pthread_mutex_unlock(&bg->lock);
+	pthread_join(bg->thread, NULL);
+	if (bg->failed)
+		w->failed = 1;
+	free(bg->cur);
+	while ((b = bg->free_list)) {
+		bg->free_list = b->next;
+		free(b);
+	}
+	while ((b = bg->head)) {
+		bg->head = b->next;
+		free(b);
+	}
+	pthread_cond_destroy(&bg->cond);
+	pthread_mutex_destroy(&bg->lock);
+	free(bg);
+	w->bg = NULL;
+}
+
+static int bg_failed(struct trace_bg *bg)
+{
+	int failed;
+
+	pthread_mutex_lock(&bg->lock);
+	failed = bg->failed;
+	pthread_mutex_unlock(&bg->lock);
+	return failed;
+}
+
+static int write_now(struct ds_trace_writer *w, const struct ds_event *ev)
 {
 	if (w->failed)
 		return -1;
-	if (ev->type >= DS_EV_MAX || ev->cpu < 0 || ev->cpu >= DS_MAX_CPUS) {
-		w->failed = 1;
-		return error("cannot write '%s': invalid event (type %d, cpu %d)", ds_path(w->f),
-			     ev->type, ev->cpu);
-	}
 	if (window_nr(w) == DS_REORDER_WINDOW && emit_one(w)) {
 		w->failed = 1;
 		return -1;
@@ -466,12 +646,40 @@ int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
 	return 0;
 }
 
+int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev)
+{
+	struct trace_bg *bg = w->bg;
+
+	if (ev->type >= DS_EV_MAX || ev->cpu < 0 || ev->cpu >= DS_MAX_CPUS) {
+		if (bg)
+			bg_stop(w, 1);
+		w->failed = 1;
+		return error("cannot write '%s': invalid event (type %d, cpu %d)", ds_path(w->f),
+			     ev->type, ev->cpu);
+	}
+	if (!bg)
+		return write_now(w, ev);
+	if (bg->cur->n == BG_BATCH) {
+		/* an earlier failure shows at the next batch, as soon as the caller can know */
+		if (bg_failed(bg))
+			return -1;
+		bg_push(bg);
+	}
+	bg->cur->ev[bg->cur->n++] = *ev;
+	return 0;
+}
+
 void ds_trace_add_lost(struct ds_trace_writer *w, int cpu, uint64_t n)
 {
 	if (cpu < 0 || cpu >= DS_MAX_CPUS)
 		return;
-	grow_lost(w, cpu);
-	w->lost[cpu] += n;
+	if (cpu >= w->lost_added_cpus) {
+		w->lost_added = xreallocarray(w->lost_added, (size_t)cpu + 1, sizeof(*w->lost_added));
+		memset(w->lost_added + w->lost_added_cpus, 0,
+		       ((size_t)cpu + 1 - w->lost_added_cpus) * sizeof(*w->lost_added));
+		w->lost_added_cpus = cpu + 1;
+	}
+	w->lost_added[cpu] += n;
 }
 
 void ds_trace_set_tgid(struct ds_trace_writer *w, int pid, int tgid)
@@ -482,12 +690,27 @@ void ds_trace_set_tgid(struct ds_trace_writer *w, int pid, int tgid)
 
 void ds_trace_meta_update(struct ds_trace_writer *w, const struct ds_trace_meta *meta)
 {
-	uint64_t counts[DS_EV_MAX];
+	w->meta_new = *meta;
+	w->has_meta_new = 1;
+}
 
-	memcpy(counts, w->meta.count_by_type, sizeof(counts));
-	w->meta = *meta;
-	memcpy(w->meta.count_by_type, counts, sizeof(counts));
-	grow_lost(w, meta->nr_cpus - 1);
+/* merge what the caller gave apart from the events (see background) */
+static void merge_caller_side(struct ds_trace_writer *w)
+{
+	if (w->has_meta_new) {
+		uint64_t counts[DS_EV_MAX];
+
+		memcpy(counts, w->meta.count_by_type, sizeof(counts));
+		w->meta = w->meta_new;
+		memcpy(w->meta.count_by_type, counts, sizeof(counts));
+		grow_lost(w, w->meta.nr_cpus - 1);
+		w->has_meta_new = 0;
+	}
+	if (w->lost_added_cpus)
+		grow_lost(w, w->lost_added_cpus - 1);
+	for (int i = 0; i < w->lost_added_cpus; i++)
+		w->lost[i] += w->lost_added[i];
+	w->lost_added_cpus = 0;
 }
 
 static int write_meta(struct ds_trace_writer *w)
@@ -540,6 +763,7 @@ static void writer_free(struct ds_trace_writer *w)
 	free(w->ring);
 	free(w->heap);
 	free(w->lost);
+	free(w->lost_added);
 	free(w);
 }
 
@@ -548,10 +772,12 @@ int ds_trace_writer_close(struct ds_trace_writer *w, struct ds_trace_meta *final
 	struct ds_trace_meta *m = &w->meta;
 	int ret = 0;
 
+	bg_stop(w, 0);
 	if (w->failed) {
 		ds_trace_writer_abort(w);
 		return -1;
 	}
+	merge_caller_side(w);
 	while (window_nr(w) && !ret)
 		ret = emit_one(w);
 	if (!ret && !w->events)
@@ -590,6 +816,7 @@ void ds_trace_writer_abort(struct ds_trace_writer *w)
 {
 	if (!w)
 		return;
+	bg_stop(w, 1);
 	ds_table_close(w->events);
 	ds_abort(w->f);
 	writer_free(w);

@@ -168,6 +168,16 @@ struct ds_trace_writer *ds_trace_create(const char *path, const struct ds_trace_
  */
 #define DS_TRACE_DEFAULT_COMPRESSION 1
 void ds_trace_set_compression(struct ds_trace_writer *w, int level);
+/*
+ * ds_trace_set_background - from here on the window, the packing and deflate
+ * run on a thread of the writer's own, and ds_trace_write() only queues the
+ * event (it waits only when the thread is about 64k events behind).  A
+ * failure of the thread shows as -1 from a later ds_trace_write() and from
+ * ds_trace_writer_close().  The other calls stay allowed from the caller's
+ * thread (one caller thread).  Where no thread can be started, writing goes
+ * on in the caller's thread.
+ */
+void ds_trace_set_background(struct ds_trace_writer *w);
 /* ds_trace_write - append one event; 0 or -1 (message printed) */
 int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev);
 /* ds_trace_add_lost - count n dropped events on cpu without a stream marker */
