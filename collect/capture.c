@@ -39,6 +39,7 @@ struct col_capture {
 	int close_failed;		/* the session was closed early and left something */
 	uint32_t events;
 	enum col_backend backend;
+	uint64_t buffer_size;
 
 };
 
@@ -135,6 +136,7 @@ struct col_capture *col_capture_open_session(const struct col_capture_opts *opts
 	c->r.lost = c->lost;
 	c->events = col_session_events(s);
 	c->backend = s->opts.backend;
+	c->buffer_size = col_session_buffer_size(s);
 
 	snprintf(m->source, sizeof(m->source), "%s", col_session_source(s));
 	snprintf(m->clock, sizeof(m->clock), "%s", col_session_clock(s));
@@ -197,6 +199,11 @@ uint32_t col_capture_events(const struct col_capture *c)
 const char *col_capture_backend(const struct col_capture *c)
 {
 	return c->backend == COL_BACKEND_PERF ? "perf" : "tracefs";
+}
+
+uint64_t col_capture_buffer_size(const struct col_capture *c)
+{
+	return c->buffer_size;
 }
 
 uint64_t col_capture_now(const struct col_capture *c)

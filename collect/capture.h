@@ -75,6 +75,7 @@ struct col_capture *col_capture_open(const struct col_capture_opts *opts);
 int col_capture_nr_cpus(const struct col_capture *c);
 uint32_t col_capture_events(const struct col_capture *c);	/* DS_EV_BIT() mask */
 const char *col_capture_backend(const struct col_capture *c);	/* "tracefs", "perf" */
+uint64_t col_capture_buffer_size(const struct col_capture *c);	/* ring bytes per CPU */
 uint64_t col_capture_now(const struct col_capture *c);	/* comparable with ev->ts */
 /* col_capture_lost - events lost so far on every CPU (the final count after run) */
 uint64_t col_capture_lost(const struct col_capture *c);

@@ -31,7 +31,8 @@ static const char record_usage[] =
 	"    -e, --events EVENTS     comma-separated sched events (sched_switch or\n"
 	"                            switch, ...; default all seven)\n"
 	"    -C, --cpus CPUS         only these CPUs (0-3,6; default all online)\n"
-	"        --buffer-size SIZE  ring buffer per CPU (default 4M)\n"
+	"        --buffer-size SIZE  ring buffer per CPU (default: 1/256 of the free\n"
+	"                            memory over the CPUs, 4M to 64M)\n"
 	"    -r, --realtime PRIO     read the rings at SCHED_FIFO priority PRIO (1-99),\n"
 	"                            so that an overloaded machine cannot starve the\n"
 	"                            recorder into losing events\n"
@@ -107,8 +108,13 @@ static void announce(struct col_capture *cap, void *ctx)
 	const struct record_opts *o = ctx;
 	int nr_cpus = col_capture_nr_cpus(cap);
 
-	fprintf(stderr, "recording with %s on %d cpu%s into %s%s\n", col_capture_backend(cap),
-		nr_cpus, nr_cpus == 1 ? "" : "s", o->output, o->command ? "" : " (Ctrl-C to stop)");
+	char sbuf[32];
+
+	fprintf(stderr, "recording with %s on %d cpu%s (%s rings%s) into %s%s\n",
+		col_capture_backend(cap), nr_cpus, nr_cpus == 1 ? "" : "s",
+		format_size(sbuf, sizeof(sbuf), col_capture_buffer_size(cap)),
+		o->buffer_size ? "" : ", from the free memory", o->output,
+		o->command ? "" : " (Ctrl-C to stop)");
 }
 
 static void print_summary(const struct record_opts *o, const struct col_capture_result *r)

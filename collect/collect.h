@@ -91,7 +91,9 @@ struct col_opts {
 	uint32_t events;		/* DS_EV_BIT() mask of sched events (each must
 					   exist); 0 = all those the kernel has */
 	const uint64_t *cpu_mask;	/* COL_MAX_CPUS bits; NULL = every online CPU */
-	uint64_t buffer_size;		/* bytes of ring per CPU; 0 = 4 MiB */
+	uint64_t buffer_size;		/* bytes of ring per CPU; 0 = from the machine:
+					   1/256 of MemAvailable over the CPUs,
+					   4 to 64 MiB */
 	const char *instance;		/* tracefs instance name; NULL = "schedcast-<pid>" */
 };
 
@@ -174,6 +176,8 @@ const char *col_session_source(const struct col_session *s);
 const char *col_session_clock(const struct col_session *s);
 /* col_session_instance - the tracefs instance name, NULL for perf */
 const char *col_session_instance(const struct col_session *s);
+/* col_session_buffer_size - bytes of ring per CPU (as given, or as chosen) */
+uint64_t col_session_buffer_size(const struct col_session *s);
 /* col_session_now - the capture clock now, in ns (comparable with ev->ts) */
 uint64_t col_session_now(const struct col_session *s);
 

@@ -16,7 +16,10 @@
 #include "common/common.h"
 #include "collect/collect-local.h"
 
-#define DEFAULT_BUFFER_SIZE (4ULL << 20)
+/* the ring per CPU when --buffer-size is not given: see default_buffer_size() */
+#define MIN_DEFAULT_BUFFER (4ULL << 20)
+#define MAX_DEFAULT_BUFFER (64ULL << 20)
+#define BUFFER_MEM_SHARE 256	/* all rings together take 1/256 of what is available */
 
 /* ---- helpers for the backends ------------------------------------------------ */
 
@@ -145,6 +148,32 @@ static uint64_t mono_now(void)
 
 /* ---- the session ------------------------------------------------------------- */
 
+/*
+ * default_buffer_size - rings from the machine: together 1/256 of the memory
+ * available now (MemAvailable), shared by the captured CPUs, 4 to 64 MiB a
+ * CPU in whole MiB.  Larger rings absorb longer bursts and longer stalls of
+ * the reader (a recorder preempted on a busy machine); 4 MiB is what an
+ * unknown machine gets.
+ */
+static uint64_t default_buffer_size(int nr_active)
+{
+	FILE *fp = fopen("/proc/meminfo", "re");
+	unsigned long long kb = 0;
+	char line[128];
+	uint64_t size;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	if (!kb || nr_active < 1)
+		return MIN_DEFAULT_BUFFER;
+	size = (uint64_t)kb * 1024 / BUFFER_MEM_SHARE / (uint64_t)nr_active;
+	size = SC_MAX(MIN_DEFAULT_BUFFER, SC_MIN(size, MAX_DEFAULT_BUFFER));
+	return size & ~((1ULL << 20) - 1);
+}
+
 struct col_session *col_session_open(const struct col_opts *opts)
 {
 	struct col_session *s = xcalloc(1, sizeof(*s));
@@ -153,8 +182,6 @@ struct col_session *col_session_open(const struct col_opts *opts)
 
 	s->opts = *opts;
 	s->opts.cpu_mask = NULL;
-	if (!s->opts.buffer_size)
-		s->opts.buffer_size = DEFAULT_BUFFER_SIZE;
 	switch (opts->backend) {
 	case COL_BACKEND_TRACEFS:
 		s->ops = &col_tracefs_ops;
@@ -195,6 +222,13 @@ struct col_session *col_session_open(const struct col_opts *opts)
 		errno = EINVAL;
 		error("none of the chosen CPUs is online");
 		return NULL;
+	}
+	if (!s->opts.buffer_size) {
+		int nr_active = 0;
+
+		for (int c = 0; c < s->nr_cpus; c++)
+			nr_active += s->cpus[c].active;
+		s->opts.buffer_size = default_buffer_size(nr_active);
 	}
 	if (s->ops->open(s)) {
 		int err = errno;
@@ -338,6 +372,11 @@ const char *col_session_clock(const struct col_session *s)
 const char *col_session_instance(const struct col_session *s)
 {
 	return s->opts.backend == COL_BACKEND_TRACEFS ? s->instance_name : NULL;
+}
+
+uint64_t col_session_buffer_size(const struct col_session *s)
+{
+	return s->opts.buffer_size;
 }
 
 uint64_t col_session_now(const struct col_session *s)
