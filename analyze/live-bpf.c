@@ -23,6 +23,7 @@
 #include "analyze/live-bpf.h"
 #include "collect/workload.h"
 #include "common/common.h"
+#include "common/run-command.h"
 #include "data/trace.h"
 #include "features/features.h"
 #include "model/lstm.h"
@@ -654,7 +655,6 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	struct check *k = NULL;
 	struct ana_eval e;
 	struct run r = { 0 };
-	struct sigaction sa;
 	uint64_t t0, deadline = 0, last_line = 0, last_dec = 0;
 	int ret = 1, stats_fd = -1, tty, eval_init = 0, nr_cpus;
 	pid_t child = -1;
@@ -712,13 +712,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
 			strerror(errno));
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals(on_signal);
 
 	if (live_bpf__attach(skel)) {
 		error_errno("cannot attach the in-kernel predictor to the sched tracepoints");

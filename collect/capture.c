@@ -159,15 +159,11 @@ struct col_capture *col_capture_open_session(const struct col_capture_opts *opts
 
 	/* stop cleanly on these: the loop sees the flag and closes a valid file */
 	stop_signal = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals(on_signal);
 	if (opts->command) {
+		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_sigchld;
+		sigemptyset(&sa.sa_mask);
 		sigaction(SIGCHLD, &sa, NULL);
 	}
 	return c;

@@ -106,4 +106,12 @@ int run_command(struct child_process *cp);
 /* exit_code - finish_command()'s code for a raw wait status */
 int exit_code(int status);
 
+/*
+ * catch_stop_signals - SIGINT, SIGTERM and SIGHUP call handler (which sets a
+ * flag the caller's loop checks; no SA_RESTART, so a blocking wait returns
+ * early), SIGPIPE is ignored: how record, live and live --in-kernel end
+ * cleanly with a valid file and their summary.
+ */
+void catch_stop_signals(void (*handler)(int));
+
 #endif /* SC_COMMON_RUN_COMMAND_H */
