@@ -480,6 +480,40 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 		   const char *split_name, unsigned split_mask, const struct ds_filter *f);
 
 /*
+ * struct ana_predictor - a candidates-mode model scoring a trace's decisions
+ * as its events stream by (the features engine with the model's K), as
+ * ana_eval_trace() scores them; export --model draws them.
+ */
+struct ana_predictor;
+
+/* struct ana_prediction - the model at one decision */
+struct ana_prediction {
+	uint64_t ts;
+	int cpu;
+	int ncand;		/* candidates; 0: nothing queued, no prediction */
+	int label;		/* index of the kernel's pick among them, -1: not queued */
+	int32_t next_pid;	/* the kernel's pick */
+	int top;		/* the model's first choice (index), -1 when ncand is 0 */
+	int32_t pred_pid;	/* its pid, 0 when none */
+	char pred_comm[DS_COMM_LEN];
+};
+
+/*
+ * ana_predictor_new - the model at model_path for the trace whose meta is
+ * given (refused, one line naming the files, for a sequence model, a trace
+ * without wakeups, or another feature set).  NULL after an error.
+ */
+struct ana_predictor *ana_predictor_new(const char *model_path, const char *trace_path,
+					const struct ds_trace_meta *meta);
+/*
+ * ana_predictor_event - feed every event of the trace in order; at a
+ * decision fill *out and return 1; 0 otherwise, -1 on an invalid event.
+ */
+int ana_predictor_event(struct ana_predictor *p, const struct ds_event *ev,
+			struct ana_prediction *out);
+void ana_predictor_free(struct ana_predictor *p);
+
+/*
  * ana_decision_from_windows - the view of decision i of w (pointers into w).
  */
 void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *w, uint64_t i);

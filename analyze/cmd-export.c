@@ -11,20 +11,24 @@
  *   - a process per thread group with one thread per task: "Running" and
  *     "Runnable" (woken or preempted, waiting for a CPU) slices;
  *   - a flow arrow ("s" to "f") from each wakeup, where the waker ran, to the
- *     slice the woken task ran next on a CPU.
+ *     slice the woken task ran next on a CPU;
+ *   - with --model, a process "Model" with a thread per CPU: under each CPU
+ *     slice that began with a decision the model scored, a slice of the same
+ *     span naming the model's pick and whether it was the kernel's.
  * Times are in microseconds with ns precision, in the trace's clock.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/analyze.h"
 #include "builtin.h"
 #include "common/common.h"
 #include "data/filter.h"
 #include "data/trace.h"
 
 static const char export_usage[] =
-	"usage: schedcast export [--format perfetto] -o FILE [filters] TRACE.h5\n"
+	"usage: schedcast export [--format perfetto] [--model MODEL.h5] -o FILE [filters] TRACE.h5\n"
 	"\n"
 	"Write the trace as Chrome's JSON Trace Event Format, for ui.perfetto.dev and\n"
 	"chrome://tracing: per-CPU tracks of running slices, per-task tracks of\n"
@@ -32,15 +36,20 @@ static const char export_usage[] =
 	"\n"
 	"    -f, --format FMT     perfetto (the default and only one so far)\n"
 	"    -o, --output FILE    write there (atomically); - for standard output\n"
+	"    -m, --model FILE     add a track per CPU of the model's pick at each decision,\n"
+	"                         right or wrong (a file, or a shipped model: general)\n"
 	DS_FILTER_HELP
 	"    -h, --help           show this help\n"
 	"\n"
 	"EXAMPLES\n"
 	"    schedcast export -o trace.json trace.h5     # then open it in ui.perfetto.dev\n"
-	"    schedcast export --time 3312.5,3313.5 -C 0,1 -o part.json trace.h5\n";
+	"    schedcast export --time 3312.5,3313.5 -C 0,1 -o part.json trace.h5\n"
+	"    schedcast export -m general -o predicted.json trace.h5\n";
 
 /* The pid of the "CPUs" process: above any Linux pid (PID_MAX_LIMIT is 2^22). */
 #define CPUS_PID 1073741824
+/* The pid of the "Model" process (--model), the next one. */
+#define MODEL_PID (CPUS_PID + 1)
 
 /*
  * A wakeup arrow is written only when both its ends are: the start lies in
@@ -70,6 +79,8 @@ struct ex_cpu {
 	uint64_t since;		/* its switch-in (0: not seen) */
 	uint64_t serial;	/* of the current slice */
 	struct ex_flow in;	/* the arrow that ends in the current slice, id 0 = none */
+	struct ana_prediction pred;	/* the model at the decision that began it */
+	int has_pred;
 	struct ex_flow *pending;	/* arrows whose start is in the current slice */
 	size_t nr_pending, alloc_pending;
 	uint64_t *dropped;	/* serials of slices not written */
@@ -91,6 +102,8 @@ struct exporter {
 	int first;
 	struct strbuf sb;
 	uint64_t slices, flows;
+	struct ana_predictor *model;	/* --model */
+	uint64_t predictions, right;
 };
 
 static size_t slot_of(const struct exporter *x, int32_t tid)
@@ -296,6 +309,41 @@ static void slice_close(struct exporter *x, struct ex_cpu *c, int written, uint6
 	c->serial++;
 }
 
+/* pred_slice - the model's pick under the CPU slice [start, stop] it began */
+static void pred_slice(struct exporter *x, const struct ana_prediction *p, uint64_t start,
+		       uint64_t stop, const struct ex_task *ran)
+{
+	char name[96], pc[SC_SAFE_SIZE(DS_COMM_LEN)], rc[SC_SAFE_SIZE(DS_COMM_LEN)];
+	int right = p->top >= 0 && p->top == p->label;
+
+	if (start < x->f->start_ns)
+		start = x->f->start_ns;
+	if (stop > x->f->end_ns)
+		stop = x->f->end_ns;
+	if (stop < start)
+		return;
+	sc_safe_str(pc, sizeof(pc), p->pred_comm);
+	sc_safe_str(rc, sizeof(rc), ran->comm);
+	if (right)
+		snprintf(name, sizeof(name), "right: %s %d", pc, p->pred_pid);
+	else
+		snprintf(name, sizeof(name), "wrong: %s %d (ran %s %d)", pc, p->pred_pid, rc,
+			 ran->tid);
+	begin(x, "X", name, MODEL_PID, p->cpu);
+	/* the Trace Event Format's reserved colours: green for a hit, red for a miss */
+	strbuf_addf(&x->sb, ",\"cat\":\"model\",\"cname\":\"%s\"", right ? "good" : "terrible");
+	add_us(&x->sb, "ts", start);
+	add_us(&x->sb, "dur", stop - start);
+	strbuf_addf(&x->sb, ",\"args\":{\"right\":%s,\"predicted_pid\":%d,\"predicted_comm\":",
+		    right ? "true" : "false", p->pred_pid);
+	strbuf_add_json_str(&x->sb, p->pred_comm);
+	strbuf_addf(&x->sb, ",\"actual_pid\":%d,\"candidates\":%d,\"pick_queued\":%s}",
+		    p->next_pid, p->ncand, p->label >= 0 ? "true" : "false");
+	end(x);
+	x->predictions++;
+	x->right += right;
+}
+
 static void on_switch(struct exporter *x, const struct ds_event *ev)
 {
 	struct ex_cpu *c = &x->cpus[ev->cpu];
@@ -309,11 +357,14 @@ static void on_switch(struct exporter *x, const struct ds_event *ev)
 			name_task_track(x, t);
 			written = slice(x, t->comm, CPUS_PID, ev->cpu, c->since, ev->ts, t, "cpu");
 			slice(x, "Running", t->tgid, t->tid, c->since, ev->ts, NULL, "task");
+			if (written && c->has_pred && c->pred.next_pid == t->tid && c->pred.top >= 0)
+				pred_slice(x, &c->pred, c->since, ev->ts, t);
 		}
 		/* left runnable (preempted or yielded): it waits for a CPU from now */
 		t->runnable_since = ds_state_runnable(ev->state) ? ev->ts : 0;
 	}
 	slice_close(x, c, written, ev->ts);
+	c->has_pred = 0;
 	c->tid = ev->next_pid > 0 ? ev->next_pid : 0;
 	c->since = ev->ts;
 	if (ev->next_pid > 0) {
@@ -358,19 +409,21 @@ int cmd_export(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "model", required_argument, NULL, 'm' },
 		DS_FILTER_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ds_filter filter = DS_FILTER_INIT;
 	struct exporter x = { .f = &filter, .first = 1, .sb = STRBUF_INIT };
-	const char *output = NULL, *inputs[1];
+	const char *output = NULL, *inputs[2] = { NULL, NULL };
+	char *model = NULL;
 	struct ds_trace_reader *r;
 	struct sc_outfile of;
 	struct ds_event ev;
 	int c, got, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "f:o:C:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:m:C:h", longopts, NULL)) != -1) {
 		int fo = ds_filter_option(&filter, c, optarg);
 
 		if (fo < 0)
@@ -387,7 +440,12 @@ int cmd_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'm':
+			free(model);
+			model = xstrdup(optarg);
+			break;
 		case 'h':
+			free(model);
 			ds_filter_release(&filter);
 			return sc_usage(export_usage, 0);
 		default:
@@ -402,18 +460,39 @@ int cmd_export(int argc, char **argv)
 		error("no output given (-o FILE)");
 		goto usage;
 	}
+	if (model) {
+		char *path = sc_model_path(model);
+
+		free(model);
+		model = path;
+		if (!model) {
+			ds_filter_release(&filter);
+			return 1;
+		}
+	}
 	inputs[0] = argv[optind];
-	if (sc_check_output(output, inputs, 1)) {
+	inputs[1] = model;
+	if (sc_check_output(output, inputs, model ? 2 : 1)) {
+		free(model);
 		ds_filter_release(&filter);
 		return 1;
 	}
 	r = ds_trace_open(argv[optind]);
 	if (!r) {
+		free(model);
+		ds_filter_release(&filter);
+		return 1;
+	}
+	if (model && !(x.model = ana_predictor_new(model, argv[optind], ds_trace_meta(r)))) {
+		ds_trace_close(r);
+		free(model);
 		ds_filter_release(&filter);
 		return 1;
 	}
 	if (sc_outfile_open(&of, output)) {
+		ana_predictor_free(x.model);
 		ds_trace_close(r);
+		free(model);
 		ds_filter_release(&filter);
 		return 1;
 	}
@@ -432,12 +511,42 @@ int cmd_export(int argc, char **argv)
 		snprintf(name, sizeof(name), "CPU %d", i);
 		meta(&x, "thread_name", CPUS_PID, i, name, i);
 	}
+	if (x.model) {
+		char name[SC_SAFE_SIZE(256) + 16], safe[SC_SAFE_SIZE(256)];
+
+		const char *base = strrchr(model, '/');
+
+		snprintf(name, sizeof(name), "Model %s",
+			 sc_safe_str(safe, sizeof(safe), base ? base + 1 : model));
+		meta(&x, "process_name", MODEL_PID, 0, name, 1);
+		for (int i = 0; i < x.nr_cpus; i++) {
+			char cname[32];
+
+			if (!ds_filter_cpu(&filter, i))
+				continue;
+			snprintf(cname, sizeof(cname), "CPU %d", i);
+			meta(&x, "thread_name", MODEL_PID, i, cname, i);
+		}
+	}
 	while ((got = ds_trace_next(r, &ev)) > 0) {
+		struct ana_prediction pred;
+		int pr = 0;
+
 		if (ev.cpu < 0 || ev.cpu >= x.nr_cpus || ev.ts > filter.end_ns)
 			continue;
+		/* the model sees every event, before its switch is drawn */
+		if (x.model && (pr = ana_predictor_event(x.model, &ev, &pred)) < 0) {
+			got = error("cannot use '%s': invalid event at %llu ns", argv[optind],
+				    (unsigned long long)ev.ts);
+			break;
+		}
 		switch (ev.type) {
 		case DS_EV_SWITCH:
 			on_switch(&x, &ev);
+			if (pr == 1 && pred.cpu == ev.cpu) {
+				x.cpus[ev.cpu].pred = pred;
+				x.cpus[ev.cpu].has_pred = 1;
+			}
 			break;
 		case DS_EV_WAKEUP:
 		case DS_EV_WAKEUP_NEW:
@@ -453,7 +562,12 @@ int cmd_export(int argc, char **argv)
 		sc_outfile_abort(&of);
 	} else if (!sc_outfile_commit(&of)) {
 		ret = 0;
-		if (strcmp(output, "-"))
+		if (strcmp(output, "-") && x.model)
+			fprintf(stderr, "%s: %llu slices, %llu wakeup arrows, %llu predictions "
+				"(%llu right)\n", output, (unsigned long long)x.slices,
+				(unsigned long long)x.flows, (unsigned long long)x.predictions,
+				(unsigned long long)x.right);
+		else if (strcmp(output, "-"))
 			fprintf(stderr, "%s: %llu slices, %llu wakeup arrows\n", output,
 				(unsigned long long)x.slices, (unsigned long long)x.flows);
 	}
@@ -465,10 +579,13 @@ int cmd_export(int argc, char **argv)
 	free(x.cpus);
 	free(x.named_procs);
 	strbuf_release(&x.sb);
+	ana_predictor_free(x.model);
 	ds_trace_close(r);
+	free(model);
 	ds_filter_release(&filter);
 	return ret;
 usage:
+	free(model);
 	ds_filter_release(&filter);
 	return sc_usage(export_usage, 1);
 }

@@ -344,3 +344,96 @@ out_model:
 	lstm_model_free(m);
 	return ret;
 }
+
+struct ana_predictor {
+	struct lstm_model *m;
+	struct lstm_cache *cache;
+	struct feat_state *fs;
+	int32_t *scores;	/* (LSTM_MAX_CAND) */
+};
+
+void ana_predictor_free(struct ana_predictor *p)
+{
+	if (!p)
+		return;
+	free(p->scores);
+	lstm_cache_free(p->cache);
+	feat_state_free(p->fs);
+	lstm_model_free(p->m);
+	free(p);
+}
+
+struct ana_predictor *ana_predictor_new(const char *model_path, const char *trace_path,
+					const struct ds_trace_meta *meta)
+{
+	struct ana_predictor *p = xcalloc(1, sizeof(*p));
+	char *ep[FEAT_E], *st[FEAT_S];
+	int8_t epf[FEAT_E], stf[FEAT_S];
+	const struct lstm_shape *sh;
+	struct ds_windows hdr;
+
+	p->m = lstm_model_load(model_path);
+	if (!p->m)
+		goto fail;
+	sh = lstm_model_shape(p->m);
+	if (sh->mode != DS_WIN_CANDIDATES) {
+		error("cannot score '%s' on a trace directly: a sequence model", model_path);
+		goto fail;
+	}
+	feature_header(&hdr, sh->K, ep, epf, st, stf);
+	if (lstm_model_check_windows(p->m, &hdr, "the features of this schedcast"))
+		goto fail;
+	if (!(meta->events_recorded & (DS_EV_BIT(DS_EV_WAKEUP) | DS_EV_BIT(DS_EV_WAKING)))) {
+		error("cannot score '%s' on '%s': the trace has no wakeup events", model_path,
+		      trace_path);
+		goto fail;
+	}
+	{
+		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .K = sh->K,
+					.events_recorded = meta->events_recorded };
+
+		p->fs = feat_state_new(&fo, meta->nr_cpus);
+	}
+	if (!p->fs)
+		goto fail;
+	p->scores = xcalloc(LSTM_MAX_CAND, sizeof(*p->scores));
+	p->cache = lstm_cache_new(p->m, EVAL_CACHE_ENTRIES);
+	return p;
+fail:
+	ana_predictor_free(p);
+	return NULL;
+}
+
+int ana_predictor_event(struct ana_predictor *p, const struct ds_event *ev,
+			struct ana_prediction *out)
+{
+	struct feat_decision_out d;
+	int got = 0;
+
+	if (ev->type == DS_EV_SWITCH && feat_decision(p->fs, ev, &d) == 1) {
+		int top[3] = { -1, -1, -1 };
+
+		memset(out, 0, sizeof(*out));
+		out->ts = d.ts;
+		out->cpu = d.cpu;
+		out->ncand = d.ncand;
+		out->label = d.label;
+		out->next_pid = d.next_pid;
+		out->top = -1;
+		/* the same scoring as ana_eval_trace(): every predictor misses without candidates */
+		if (d.ncand >= 1 && d.ncand <= LSTM_MAX_CAND &&
+		    lstm_predict_cached(p->m, p->cache, d.window, d.state, d.ncand,
+					p->scores) >= 0)
+			ana_top3(p->scores, d.ncand, top);
+		if (top[0] >= 0) {
+			out->top = top[0];
+			out->pred_pid = d.cand[top[0]].pid;
+			memcpy(out->pred_comm, d.cand[top[0]].comm, DS_COMM_LEN);
+			out->pred_comm[DS_COMM_LEN - 1] = '\0';
+		}
+		got = 1;
+	}
+	if (feat_apply(p->fs, ev))
+		return -1;
+	return got;
+}

@@ -94,4 +94,49 @@ else
 	test_skip 'the checker fails on a slice that no switch made' 'python3-h5py is not installed'
 fi
 
+test_expect_success '--model: a track per CPU of the picks of the model, under the slices they began' '
+	python3 "$D/rr-trace.py" 200 >rr.events &&
+	mktrace rr.h5 <rr.events &&
+	schedcast export -m general -o m.json rr.h5 2>err &&
+	grep -q "m.json: .* predictions (.* right)" err &&
+	python3 "$D/check-perfetto.py" m.json &&
+	schedcast report -m general --split all -f json rr.h5 >r.json &&
+	python3 - <<-EOP
+	import json
+	ev = json.load(open("m.json"))["traceEvents"]
+	CPUS, MODEL = 1073741824, 1073741825
+	cpu = {(e["tid"], e["ts"], e["dur"]): e["args"]["tid"] for e in ev if e["ph"] == "X" and e["pid"] == CPUS}
+	pred = [e for e in ev if e["ph"] == "X" and e["pid"] == MODEL]
+	assert pred and len(pred) <= len(cpu), (len(pred), len(cpu))
+	right = 0
+	for e in pred:
+	    a = e["args"]
+	    # the same span as the CPU slice of the task the kernel picked
+	    assert cpu.get((e["tid"], e["ts"], e["dur"])) == a["actual_pid"], e
+	    hit = a["predicted_pid"] == a["actual_pid"]
+	    assert a["right"] == hit and e["name"].startswith("right: " if hit else "wrong: "), e
+	    assert e["cname"] == ("good" if hit else "terrible") and 1 <= a["candidates"], e
+	    right += hit
+	names = [e["args"]["name"] for e in ev if e["pid"] == MODEL and e["name"] in ("process_name", "thread_name")]
+	assert names[0] == "Model general.h5" and "CPU 0" in names, names
+	# the same scores as report --model on every decision: those not drawn (no
+	# candidates, or still running at the end) can only be hits the export lacks
+	p = json.load(open("r.json"))["prediction"]
+	hits = round(p["model"]["top1"] * p["decisions"])
+	assert right <= hits and len(pred) - right <= p["decisions"] - hits, (right, len(pred), hits, p["decisions"])
+	assert p["decisions"] - len(pred) <= 4, (p["decisions"], len(pred))
+	EOP
+'
+
+test_expect_success '--model with a model that cannot score the trace: one line, no output' '
+	schedcast features -q --mode sequence -o seq.h5 rr.h5 &&
+	schedcast train --epochs 1 --hidden 4 -o seq-model.h5 seq.h5 >/dev/null 2>&1 &&
+	test_must_fail schedcast export -m seq-model.h5 -o refused.json rr.h5 2>err &&
+	test_one_line_error err seq-model.h5 &&
+	test ! -e refused.json &&
+	test_must_fail schedcast export -m nosuch.h5 -o refused.json rr.h5 2>err2 &&
+	test_one_line_error err2 nosuch.h5 &&
+	test ! -e refused.json
+'
+
 test_done
