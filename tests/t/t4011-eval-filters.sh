@@ -87,6 +87,23 @@ test_expect_success 'features -C 1: version 2 rebuilds the windows version 1 sto
 	wincmp c1v1.h5 c1.h5
 '
 
+test_expect_success '--comm matches the comm a task had at the decision (exec renames it)' '
+	cat >exec.events <<-EOT &&
+	@cpus 1
+	1000 0 sched_waking pid=30 prio=120 target_cpu=0 comm=old common_pid=0
+	2000 0 switch pid=0 prio=120 state=0 next_pid=30 next_prio=120 comm=swapper/0 next_comm=old
+	3000 0 switch pid=30 prio=120 state=1 next_pid=0 next_prio=120 comm=old next_comm=swapper/0
+	4000 0 sched_waking pid=30 prio=120 target_cpu=0 comm=new common_pid=0
+	5000 0 switch pid=0 prio=120 state=0 next_pid=30 next_prio=120 comm=swapper/0 next_comm=new
+	6000 0 switch pid=30 prio=120 state=1 next_pid=0 next_prio=120 comm=new next_comm=swapper/0
+	EOT
+	mktrace exec.h5 <exec.events &&
+	schedcast features -q -o ex.h5 exec.h5 && test $(decisions ex.h5) = 2 &&
+	schedcast features -q --comm new -o exnew.h5 exec.h5 && test $(decisions exnew.h5) = 1 &&
+	schedcast eval --split all --comm old ex.h5 | grep -q "^decisions 1 " &&
+	schedcast eval --split all --comm "*" ex.h5 | grep -q "^decisions 2 "
+'
+
 test_expect_success 'eval --pid without the input trace: one line naming it, exit 1' '
 	mkdir sub && cp all.h5 sub/ && cd sub &&
 	test_must_fail schedcast eval --pid 10 all.h5 2>err &&
