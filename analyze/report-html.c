@@ -770,6 +770,33 @@ static const char css[] =
 	".gl{flex:0 0 300px;font-size:12px;margin:0;background:#fafafa;padding:8px;"
 	"border:1px solid #eee}.gl dt{font-weight:bold}.gl dd{margin:0 0 6px 0}";
 
+/* report --wakers: each listed task's most frequent wakers */
+static void wakers_table(struct strbuf *out, const struct ana_trace_stats *st, uint64_t top)
+{
+	strbuf_addstr(out, "<h2>Wakers per task</h2><p>The waker of a wakeup is the task that "
+			   "was running where it fired (&lt;idle&gt;: an interrupt on an idle "
+			   "CPU).</p><table>\n<tr><th class=\"l\">pid</th><th class=\"l\">comm</th>"
+			   "<th>wakeups</th><th class=\"l\">most frequent wakers (pid comm: "
+			   "count)</th></tr>\n");
+	for (uint64_t i = 0; i < st->nr_tasks && (!top || i < top); i++) {
+		const struct ana_task_stats *t = &st->tasks[i];
+
+		strbuf_addf(out, "<tr><td class=\"l\">%d</td><td class=\"l\">", t->pid);
+		esc(out, t->comm);
+		strbuf_addf(out, "</td><td>%llu</td><td class=\"l\">",
+			    (unsigned long long)t->wakeups);
+		for (int k = 0; k < ANA_TOP_WAKERS && t->wakers[k].pid >= 0; k++) {
+			strbuf_addf(out, "%s%d ", k ? ", " : "", t->wakers[k].pid);
+			esc(out, t->wakers[k].comm);
+			strbuf_addf(out, ": %llu", (unsigned long long)t->wakers[k].n);
+		}
+		if (t->wakers_other)
+			strbuf_addf(out, ", others: %llu", (unsigned long long)t->wakers_other);
+		strbuf_addstr(out, "</td></tr>\n");
+	}
+	strbuf_addstr(out, "</table>\n");
+}
+
 static void th(struct strbuf *out, const char *const *cols, size_t n)
 {
 	strbuf_addstr(out, "<tr>");
@@ -791,7 +818,8 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 						"inferred", "rq avg", "rq max", "lost" };
 	static const char *const task_cols[] = { "pid", "comm", "run ms", "switches", "inferred",
 						 "run avg", "run max", "delays", "delay avg",
-						 "p50", "p90", "p99", "delay max", "sleep ms",
+						 "p50", "p90", "p99", "delay max",
+						 "longest delay from (s)", "to (s)", "sleep ms",
 						 "migrations", "preempted" };
 	char span[32];
 
@@ -892,11 +920,23 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 		td_ms(out, t->delay.p90);
 		td_ms(out, t->delay.p99);
 		td_ms(out, t->delay.max);
+		if (t->delay.n) {
+			char a[32], b[32];
+
+			tl_secs(a, sizeof(a), t->max_delay_start);
+			tl_secs(b, sizeof(b), t->max_delay_end);
+			strbuf_addf(out, "<td>%s</td><td>%s</td>", a, b);
+		} else {
+			strbuf_addstr(out, "<td></td><td></td>");
+		}
 		td_ms(out, t->sleep_ns);
 		strbuf_addf(out, "<td>%llu</td><td>%llu</td></tr>\n",
 			    (unsigned long long)t->migrations, (unsigned long long)t->preemptions);
 	}
-	strbuf_addstr(out, "</table>\n<h2>Run bursts per task</h2><table>\n<tr><th class=\"l\">pid"
+	strbuf_addstr(out, "</table>\n");
+	if (st->show_wakers)
+		wakers_table(out, st, top);
+	strbuf_addstr(out, "<h2>Run bursts per task</h2><table>\n<tr><th class=\"l\">pid"
 			   "</th><th class=\"l\">comm</th>");
 	for (int b = 0; b < ANA_BURST_BUCKETS; b++) {
 		strbuf_addstr(out, "<th>");

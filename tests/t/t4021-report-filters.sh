@@ -76,7 +76,18 @@ test_expect_success '--wakers: each task its wakers, most first (by hand: a-t1 b
 	grep -q "^       12 a-t2                  1       11 a-t1                  1$" wk.txt &&
 	grep -q "^       20 b                     0$" wk.txt &&
 	schedcast report t.h5 >plain.txt &&
-	! grep -q "^wakers per task" plain.txt
+	! grep -q "^wakers per task" plain.txt &&
+	schedcast report -f html --wakers t.h5 >wk.html &&
+	grep -q "<td class=\"l\">11</td><td class=\"l\">a-t1</td><td>2</td><td class=\"l\">0 &lt;idle&gt;: 1, 20 b: 1</td>" wk.html &&
+	schedcast report -f json t.h5 | python3 -c "
+import json, sys
+t = {x[\"pid\"]: x for x in json.load(sys.stdin)[\"tasks\"]}
+assert t[11][\"wakers\"] == [{\"pid\": 0, \"comm\": \"<idle>\", \"count\": 1}, {\"pid\": 20, \"comm\": \"b\", \"count\": 1}]
+assert t[12][\"wakers\"] == [{\"pid\": 11, \"comm\": \"a-t1\", \"count\": 1}] and t[20][\"wakers\"] == []"
+'
+
+test_expect_success 'html: when the longest delay of each task began and ended (a-t1: 6 to 9 ms)' '
+	schedcast report -f html t.h5 | grep -q "<td>3.000</td><td>0.006000</td><td>0.009000</td>"
 '
 
 test_expect_success 'CPU utilisation over time: per CPU, one digit per 1/60 of the window' '
