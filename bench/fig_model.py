@@ -196,3 +196,54 @@ def inference(ctx):
             B.fmt(med[("fixed", "all_cached", 99)] / 1e3, "us"),
             "%.2f" % res["fixed"][0]["all_cached"]["mean_candidates"])
     return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ}
+
+
+def learning(ctx):
+    """Validation top-1 after each epoch, ours (fixed and float) beside
+    PyTorch's copy of the network, on the training figure's windows: whether
+    our trainer learns as fast per epoch, not only per second."""
+    cfg = ctx.cfg
+    B.need_command("import", "features", "train", "info")
+    if not os.path.exists(TORCH_SCRIPT) or B.dpkg_version("python3-torch") is None:
+        raise B.NotAvailable("python3-torch not installed (scripts/install-deps --bench)")
+    win = fig_features.windows(ctx)
+    work = ctx.workdir("learning")
+    H, E = cfg["train_hidden"], cfg["learn_epochs"]
+    curves, cmds = {}, {}
+    subst = {B.SCHEDCAST: "schedcast", win["path"]: "windows.h5",
+             TORCH_SCRIPT: "bench/train_torch.py"}
+    for arith in ("fixed", "float"):
+        out = os.path.join(work, "model-%s.h5" % arith)
+        subst[out] = "model.h5"
+        # no linear stage and no early stop: the network PyTorch trains, every epoch
+        argv = [B.SCHEDCAST, "train", "-q", "--arith", arith, "--epochs", str(E),
+                "--linear-epochs", "0", "--patience", str(E + 1), "--threads", "2",
+                "--hidden", str(H), "--seed", "1", "-o", out, win["path"]]
+        B.run(argv, timeout=3600).check("schedcast train --arith %s" % arith)
+        curves[arith] = (B.schedcast_info(out) or {}).get("val_top1") or []
+        cmds[arith] = shown(argv, subst)
+    argv = [PYTHON, TORCH_SCRIPT, "--epochs", str(E), "--threads", "2", "--hidden", str(H),
+            "--seed", "1", "--json", win["path"]]
+    r = B.run(argv, timeout=3600)
+    r.check("PyTorch")
+    curves["torch"] = json.loads(r.out.strip().splitlines()[-1]).get("val_top1") or []
+    cmds["torch"] = shown(argv, subst)
+    rows = []
+    for e in range(E):
+        v = [curves[k][e] if e < len(curves[k]) else None for k in ("fixed", "float", "torch")]
+        pct = ["-" if x is None else "%.1f%%" % (100 * x) for x in v]
+        d = ["-" if x is None or v[2] is None else "%+.1f pt" % (100 * (x - v[2]))
+             for x in v[:2]]
+        fl = "-" if None in v[:2] else "%+.1f pt" % (100 * (v[0] - v[1]))
+        rows.append([str(e + 1)] + pct + d + [fl])
+    md = ["Input: %s.  Hidden %d, batch 32, lr 0.01, 2 threads, seed 1, one run each (ours "
+          "is deterministic).  Ours: `%s` and the same with `--arith float`; PyTorch: `%s` "
+          "(the same network, linear path included, float32, torch.nn.LSTM, Adam with our "
+          "constants).  Validation top-1 after each epoch on the same contested decisions."
+          % (win["command"], H, cmds["fixed"], cmds["torch"]), "",
+          B.md_table(["epoch", "fixed", "float", "PyTorch", "fixed - PyTorch",
+                      "float - PyTorch", "fixed - float"], rows)]
+    last = [curves[k][-1] if curves[k] else None for k in ("fixed", "float", "torch")]
+    summ = ["learning (val top-1 after %d epochs): fixed %s, float %s, PyTorch %s" % (
+        E, *["-" if x is None else "%.1f%%" % (100 * x) for x in last])]
+    return {"md": "\n".join(md), "data": curves, "summary": summ}

@@ -5,7 +5,8 @@
 The candidates-mode network of `schedcast train`, in torch.nn (float32, as
 PyTorch users train): an LSTM shared by all candidates over each K-episode
 window, its last hidden state joined with the S state features, a head
-Linear(H+S, M) + ReLU + Linear(M, 1), a softmax over each decision's
+Linear(H+S, M) + ReLU + Linear(M, 1) plus a linear path Linear(S, 1) from
+zero (schedcast train --linear-epochs 0: no linear stage), a softmax over each decision's
 candidates and the cross-entropy of the pick; Adam with schedcast's betas
 (0.875, 1 - 2^-10) and eps (2^-24); the same inputs (features normalised by
 the training split's mean and std), the same decisions (contested, covered),
@@ -29,6 +30,28 @@ import numpy as np
 import torch
 
 
+def windows_v2(f):
+    """(n_cand, K, E) windows of a version 2 file, rebuilt from /episodes: a
+    candidate (task, n_ep) has the last min(K, n_ep) episodes of its task,
+    oldest first, after zero rows to K (schedcast-files(5))"""
+    K = int(f.attrs["K"])
+    ep = f["episodes"][:]
+    task = f["ep_task"][:].astype(np.int64)
+    cand = f["cand"][:]
+    order = np.argsort(task, kind="stable")          # each task's episodes, in order
+    counts = np.bincount(task, minlength=int(cand["task"].max()) + 1)
+    start = np.concatenate([[0], np.cumsum(counts)])
+    ct, cn = cand["task"].astype(np.int64), cand["n_ep"].astype(np.int64)
+    if np.any(cn > counts[ct]):
+        sys.exit("train_torch.py: a candidate names more episodes than its task has")
+    k = np.arange(K)[None, :] + (cn[:, None] - K)      # (n_cand, K) episode number of its task
+    ok = k >= 0
+    rows = order[np.where(ok, start[ct][:, None] + np.maximum(k, 0), 0)]
+    win = ep[rows].astype(np.float32)
+    win[~ok] = 0
+    return win
+
+
 def load(path):
     with h5py.File(path, "r") as f:
         mode = f.attrs["mode"]
@@ -37,7 +60,7 @@ def load(path):
         if mode != "candidates":
             sys.exit("train_torch.py: %s: only candidates mode is benchmarked" % path)
         dec = f["decisions"][:]
-        win = f["window"][:].astype(np.float32)
+        win = f["window"][:].astype(np.float32) if "window" in f else windows_v2(f)
         st = f["state"][:].astype(np.float32)
     return dec, win, st
 
@@ -60,10 +83,12 @@ class Net(torch.nn.Module):
         self.lstm = torch.nn.LSTM(E, H, batch_first=True)
         self.w1 = torch.nn.Linear(H + S, M)
         self.w2 = torch.nn.Linear(M, 1, bias=False)
+        self.wl = torch.nn.Linear(S, 1, bias=False)     # the linear path, from zero
+        torch.nn.init.zeros_(self.wl.weight)
 
     def forward(self, x, s):
         _, (h, _) = self.lstm(x)
-        return self.w2(torch.relu(self.w1(torch.cat([h[0], s], 1)))).reshape(-1)
+        return (self.w2(torch.relu(self.w1(torch.cat([h[0], s], 1)))) + self.wl(s)).reshape(-1)
 
 
 def batch_tensors(dec, idx, win, st):
