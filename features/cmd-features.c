@@ -110,7 +110,7 @@ int cmd_features(int argc, char **argv)
 	uint64_t t0;
 	double secs;
 	char *cmdline;
-	int c, ret;
+	int c, ret, filtered;
 
 	while ((c = getopt_long(argc, argv, "o:m:K:W:qhC:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -205,14 +205,19 @@ int cmd_features(int argc, char **argv)
 	ret = feat_extract(opts.output, (const char *const *)argv + optind, argc - optind, &xo,
 			   &stats);
 	free(cmdline);
+	filtered = filter.cpus || filter.has_time || ds_filter_any_task(&filter);
 	ds_filter_release(&filter);
 	if (ret)
 		return 1;
 	secs = (double)(sc_now_ns() - t0) / 1e9;
 	if (opts.quiet)
 		return 0;
-	printf("%s: %llu decisions (train %llu, val %llu, test %llu) from %d trace%s, ",
-	       opts.output, (unsigned long long)cov->decisions,
+	printf("%s: %llu ", opts.output, (unsigned long long)cov->decisions);
+	if (filtered)
+		printf("of %llu decisions pass the filters ", (unsigned long long)stats.all_decisions);
+	else
+		printf("decisions ");
+	printf("(train %llu, val %llu, test %llu) from %d trace%s, ",
 	       (unsigned long long)stats.split_n[0], (unsigned long long)stats.split_n[1],
 	       (unsigned long long)stats.split_n[2], argc - optind, argc - optind > 1 ? "s" : "");
 	if (opts.mode == DS_WIN_CANDIDATES)

@@ -285,6 +285,7 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	/* the decisions' counts are those written; the input's repairs are the engine's */
 	stats.cov.inferred_switches = feat_coverage(st)->inferred_switches;
 	stats.cov.lost_resets = feat_coverage(st)->lost_resets;
+	stats.all_decisions = feat_coverage(st)->decisions;
 	ret = ds_windows_finish(w, vnames, nv, &stats.cov);
 	w = NULL;
 	if (!ret && stats_out)

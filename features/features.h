@@ -252,6 +252,7 @@ struct feat_extract_stats {
 	uint64_t split_n[3];
 	struct ds_coverage cov;
 	uint64_t max_tasks;	/* most tasks tracked at once */
+	uint64_t all_decisions;	/* the traces' decisions before the filters */
 };
 
 /*

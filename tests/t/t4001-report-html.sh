@@ -149,6 +149,8 @@ test_expect_success 'Chromium loads it: the DOM holds the plots, no console erro
 	chrome --dump-dom "file://$TRASH/r.html" >dom.html 2>chrome.err &&
 	test "$(grep -o "<svg" dom.html | wc -l)" = 8 &&
 	grep -q "<h1>schedcast report: rr.h5</h1>" dom.html &&
+	grep -q "<svg class=\"tl\"" dom.html &&
+	test "$(grep -o "<title>[0-9]* [^<]* on cpu[0-9]*, [0-9.]* to [0-9.]* s</title>" dom.html | wc -l)" -gt 10 &&
 	! grep -E "CONSOLE|Uncaught|Failed to load" chrome.err
 '
 

@@ -33,7 +33,9 @@ test_expect_success 'features: each filter keeps the decisions counted by hand' 
 
 test_expect_success 'features --time: the split divides the window (by hand: 2..10 ms, 70% at 7.6 ms)' '
 	schedcast features --time 0.002,0.010 -o w.h5 t.h5 >out &&
-	grep -q "^w.h5: 5 decisions (train 3, val 0, test 2) " out
+	grep -q "^w.h5: 5 of 5 decisions pass the filters (train 3, val 0, test 2) " out &&
+	schedcast features -C 0 -o c0s.h5 t.h5 >out2 &&
+	grep -q "^c0s.h5: 4 of 5 decisions pass the filters (train 2, val 2, test 0) " out2
 '
 
 test_expect_success 'eval: each filter scores the decisions counted by hand' '
