@@ -946,7 +946,8 @@ static struct ds_table *table_create(struct ds_file *f, const char *name,
 	if (chunked) {
 		H5Pset_chunk(dcpl, t->rank, chunk);
 		if (spec->deflate > 0) {
-			H5Pset_shuffle(dcpl);
+			if (!spec->no_shuffle)
+				H5Pset_shuffle(dcpl);
 			H5Pset_deflate(dcpl, (unsigned)SC_MIN(spec->deflate, 9));
 		}
 		/* every row is written: no fill values to store first */

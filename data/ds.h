@@ -176,6 +176,12 @@ struct ds_table_spec {
 	int rank;			/* 1..4 (0 reads as 1) */
 	uint64_t inner[3];		/* dims 2..rank: fixed per table, > 0 */
 	int deflate;			/* 0: none; 1..9: deflate (with shuffle) */
+	/*
+	 * no_shuffle: deflate without the byte shuffle before it.  Whole rows of
+	 * mixed fields (the trace's events) come out both smaller and cheaper
+	 * without it; numbers of one type side by side gain from it.
+	 */
+	int no_shuffle;
 	uint64_t chunk_rows;		/* rows per chunk; 0: about 256 KiB a chunk */
 	/*
 	 * column_chunks: rank >= 2, a chunk holds one element of the inner

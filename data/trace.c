@@ -105,6 +105,7 @@ static const struct ds_table_spec event_spec = {
 	.ncols = ARRAY_SIZE(event_cols),
 	.row_size = sizeof(struct ds_event),
 	.chunk_rows = 4096,
+	.no_shuffle = 1,	/* whole rows: 9-20% smaller and 20-30% less deflate CPU unshuffled */
 	.layout = DS_LAYOUT_NATIVE,
 };
 
