@@ -16,7 +16,7 @@
 #include "model/model-local.h"
 
 static const char train_usage[] =
-	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--lr X] "
+	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--batch-run N] [--lr X] "
 	"[--linear-epochs N] [--arith fixed|float] [--seed N] [--threads N] [--shuffle-buffer N] "
 	"[--resume | --init MODEL] windows.h5\n"
 	"\n"
@@ -34,6 +34,10 @@ static const char train_usage[] =
 	"        --embed N        sequence mode: task embedding width (default 8)\n"
 	"        --epochs N       at most N epochs (default 20)\n"
 	"        --batch N        decisions per mini-batch (default 32)\n"
+	"        --batch-run N    candidates mode: a mini-batch is made of runs of N\n"
+	"                         consecutive decisions, which share most of their\n"
+	"                         candidates' windows: each distinct window is encoded\n"
+	"                         once a batch (default 8; 1: decisions one by one)\n"
 	"        --lr X           Adam learning rate (default 0.01)\n"
 	"        --patience N     stop after N epochs without a better validation top-1\n"
 	"                         (default 3)\n"
@@ -64,7 +68,7 @@ static const char train_usage[] =
 struct train_opts {
 	const char *out;
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
-	int buffer;
+	int buffer, run;
 	const char *init;
 	unsigned set;		/* SET_* bits: options given on the command line */
 	int linear_epochs;
@@ -140,7 +144,7 @@ static int init_shape(struct train_opts *o)
 static int do_train(int argc, char **argv, char **init_path)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
-	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER };
+	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER, O_RUN };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
@@ -156,6 +160,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		{ "linear-epochs", required_argument, NULL, O_LINEAR },
 		{ "resume", no_argument, NULL, O_RESUME },
 		{ "shuffle-buffer", required_argument, NULL, O_BUFFER },
+		{ "batch-run", required_argument, NULL, O_RUN },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -163,7 +168,7 @@ static int do_train(int argc, char **argv, char **init_path)
 	};
 	struct train_opts opts = {
 		.out = "model.h5", .hidden = 32, .head = 16, .embed = 8, .epochs = 20,
-		.batch = 32, .patience = 3, .threads = 0, .arith = LSTM_FIXED, .seed = 1,
+		.batch = 32, .run = 8, .patience = 3, .threads = 0, .arith = LSTM_FIXED, .seed = 1,
 		.lr = 0.01, .linear_epochs = 5,
 	};
 	struct lstm_train_opts to;
@@ -232,6 +237,10 @@ static int do_train(int argc, char **argv, char **init_path)
 		case O_SEED:
 			if (parse_u64(optarg, &opts.seed))
 				return bad_value("--seed", optarg);
+			break;
+		case O_RUN:
+			if (parse_int(optarg, 1, 1 << 20, &opts.run))
+				return bad_value("--batch-run", optarg);
 			break;
 		case O_BUFFER:
 			if (parse_int(optarg, 1, 1 << 30, &opts.buffer))
@@ -302,7 +311,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
 		.linear_epochs = opts.linear_epochs,
-		.buffer = (uint64_t)opts.buffer,
+		.buffer = (uint64_t)opts.buffer, .run = opts.run,
 		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
 		.init = opts.init, .progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
 		.stop = &stop_requested, .command_line = cmdline,
@@ -350,9 +359,13 @@ static int do_train(int argc, char **argv, char **init_path)
 	if (res.linear_val_top1 >= 0)
 		printf(", linear path %.2f%% (%s)", 100.0 * res.linear_val_top1,
 		       res.residual_kept ? "the LSTM kept" : "kept alone: the LSTM did not beat it");
-	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)\n",
+	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)",
 	       (unsigned long long)res.train_decisions, res.decisions_per_s,
 	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);
+	if (res.cache_uses)
+		printf(", encoder cache: %llu of %llu candidate windows encoded",
+		       (unsigned long long)res.cache_encoded, (unsigned long long)res.cache_uses);
+	putchar('\n');
 	/*
 	 * Few validation decisions: the last training decisions were held
 	 * back to make up LSTM_FEW_VAL (at most a fifth of the training split);

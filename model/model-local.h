@@ -401,6 +401,62 @@ void lstm_model_release(struct lstm_model *m);
  */
 void lstm_cache_encode(struct lstm_cache *c, const int16_t *window, q3_12_t *hq, double *hf);
 
+/* ---- the encoder cache of a training batch (model/batch-cache.c) --------- */
+
+/*
+ * struct batch_cache - the distinct candidate windows of a chunk of a batch,
+ * each encoded once, and the gradient slots of their uses.  One allocation,
+ * sized at init: at most cap_win windows and cap_slot candidates a chunk.
+ */
+struct batch_cache {
+	const struct lstm_net *net;
+	int fixed;
+	uint32_t cap_win, cap_slot;
+	uint64_t ht_mask;		/* hash table size - 1 */
+	uint32_t *ht;			/* window number + 1, 0: empty */
+	uint64_t *hash;			/* (cap_win) */
+	const q3_12_t **x;		/* (cap_win) each window's (K, I) normalised inputs */
+	uint32_t *slot_win;		/* (cap_slot) the window of each candidate */
+	uint32_t *dec_slot;		/* (cap_slot + 1) first slot of each decision */
+	struct fx_act *fa;		/* (cap_win) fixed activations */
+	int64_t *dh_sum;		/* (cap_win, H) Q7.24 sums */
+	q7_24_t *dh, *slot_dh;		/* (cap_win, H), (cap_slot, H) */
+	struct fl_act *la;		/* (cap_win) float activations (x included) */
+	double *fl_dh, *fl_slot_dh;	/* (cap_win, H), (cap_slot, H) */
+	const struct ds_decision *dec;	/* the chunk: decisions dec[idx[0..n_dec)] */
+	const uint64_t *idx;
+	uint64_t n_dec;
+	uint32_t n_win, n_slot;
+	uint64_t uses, encoded;		/* candidates and windows encoded so far */
+	void *mem;
+};
+
+void batch_cache_init(struct batch_cache *c, const struct lstm_net *net, int fixed, int maxcand,
+		      uint32_t cap_win, uint32_t cap_slot);
+void batch_cache_release(struct batch_cache *c);
+/*
+ * batch_cache_fill - start a chunk with decisions dec[idx[0..)], as many as
+ * fit (at least one); xw: (n_cand, K, I) normalised windows dec's cand_off
+ * index.  Returns the decisions taken (c->n_dec).
+ */
+uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
+			  const uint64_t *idx, uint64_t n, const q3_12_t *xw);
+/* batch_cache_encode - the forward pass of window u (any thread, each u once) */
+void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u);
+/*
+ * batch_cache_heads - the heads of the chunk's decisions [lo, hi) on
+ * scratch s: top-1 hits into *correct; with g (P gradients: Q.36 int64 or
+ * double), the loss into *loss_q (Q.12) or *loss_f, the head's gradients
+ * into g and each candidate's dh into its slot
+ */
+void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, const void *w,
+		       const q3_12_t *xs, uint64_t lo, uint64_t hi, int64_t *loss_q,
+		       double *loss_f, uint64_t *correct);
+/* batch_cache_sum - each window's dh, the sum over its slots in slot order (serial) */
+void batch_cache_sum(struct batch_cache *c);
+/* batch_cache_backward - the backward pass of window u into g */
+void batch_cache_backward(struct batch_cache *c, void *g, const void *w, uint32_t u);
+
 /* ---- training (model/train.c) ------------------------------------------- */
 
 /*
@@ -422,6 +478,8 @@ struct lstm_train_opts {
 	int resume;
 	const char *init;		/* fine-tune: start from this model's weights and normalisation */
 	uint64_t buffer;		/* candidates in the shuffle buffer when streaming, 0: default */
+	int run;			/* candidates mode: a batch is runs of this many consecutive
+					   decisions (0: 1) */
 	int progress;			/* draw a progress line on stderr */
 	int verbose;			/* a line per epoch on stderr */
 	const volatile int *stop;	/* set by a signal: finish the epoch's checkpoint, stop */
@@ -442,6 +500,7 @@ struct lstm_train_result {
 	uint64_t train_decisions, val_decisions;	/* val_decisions includes heldback */
 	uint64_t heldback;		/* training decisions held back for selection */
 	double init_val_top1;		/* --init: the initial model on validation, -1: none */
+	uint64_t cache_uses, cache_encoded;	/* candidate windows used, and encoded */
 };
 
 /*

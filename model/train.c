@@ -21,7 +21,13 @@
 #include "data/modelfile.h"
 #include "model/model-local.h"
 
-enum job { JOB_TRAIN, JOB_EVAL, JOB_QUIT };
+/*
+ * TRAIN and EVAL: one decision after another (sequence mode, the linear
+ * stage); ENCODE, HEADS and BACKWARD: a chunk of a batch through the
+ * encoder cache (windows, decisions, windows).
+ */
+enum job { JOB_TRAIN, JOB_EVAL, JOB_ENCODE, JOB_HEADS_TRAIN, JOB_HEADS_EVAL, JOB_BACKWARD,
+	   JOB_QUIT };
 
 struct trainer;
 
@@ -100,12 +106,22 @@ struct trainer {
 	char *init_model;	/* --init (or the resumed checkpoint's): the initial model */
 	char *init_windows;	/* what the initial model was trained on */
 	double init_val;	/* --init: its validation top-1 here, -1: none */
+	struct batch_cache cache;	/* candidates mode: each distinct window encoded once */
+	uint64_t *run_start, *run_tmp;	/* shuffling runs of consecutive decisions */
+	int run;			/* decisions a run (candidates mode), else 1 */
 	int linear_epochs;	/* the linear stage: epochs run, best validation top-1 */
 	double linear_val;
 };
 
 #define STREAM_BLOCK 256		/* decisions read at a time */
 #define STREAM_REGION (1u << 19)	/* candidates in the shuffle buffer (about 100 MB) */
+/*
+ * The encoder cache: windows and candidates of a chunk of a batch (a batch
+ * of 32 runs-of-8 decisions with 70 candidates each: about 500 windows
+ * and 2300 candidates, one chunk); 8 MB of fixed activations, 33 MB float.
+ */
+#define CACHE_WINDOWS 2048
+#define CACHE_SLOTS 16384
 
 static int usable(const struct trainer *tr, const struct ds_decision *d)
 {
@@ -171,16 +187,32 @@ static void run_shard(struct worker *k)
 	struct trainer *tr = k->tr;
 	uint64_t lo = tr->job_n * (uint64_t)k->id / (uint64_t)tr->T;
 	uint64_t hi = tr->job_n * (uint64_t)(k->id + 1) / (uint64_t)tr->T;
+	const void *w = tr->fixed ? (const void *)tr->model.wq : (const void *)tr->model.wf;
+	void *g = tr->fixed ? (void *)k->gq : (void *)k->gf;
 
-	k->loss_q = 0, k->loss_f = 0, k->n = 0, k->correct = 0;
-	if (tr->job == JOB_TRAIN) {
-		if (tr->fixed)
-			memset(k->gq, 0, sizeof(*k->gq) * tr->net->P);
-		else
-			memset(k->gf, 0, sizeof(*k->gf) * tr->net->P);
+	switch (tr->job) {
+	case JOB_TRAIN:
+	case JOB_EVAL:
+		for (uint64_t i = lo; i < hi; i++)
+			run_one(k, tr->job_idx[i], tr->job == JOB_TRAIN);
+		break;
+	case JOB_ENCODE:
+		for (uint64_t u = lo; u < hi; u++)
+			batch_cache_encode(&tr->cache, w, (uint32_t)u);
+		break;
+	case JOB_HEADS_TRAIN:
+	case JOB_HEADS_EVAL:
+		batch_cache_heads(&tr->cache, &k->s, tr->job == JOB_HEADS_TRAIN ? g : NULL, w,
+				  tr->xs, lo, hi, &k->loss_q, &k->loss_f, &k->correct);
+		k->n += hi - lo;
+		break;
+	case JOB_BACKWARD:
+		for (uint64_t u = lo; u < hi; u++)
+			batch_cache_backward(&tr->cache, g, w, (uint32_t)u);
+		break;
+	case JOB_QUIT:
+		break;
 	}
-	for (uint64_t i = lo; i < hi; i++)
-		run_one(k, tr->job_idx[i], tr->job == JOB_TRAIN);
 }
 
 /* start_gate - let the worker threads in (go 1) or out (go -1) once all are started */
@@ -224,6 +256,41 @@ static void run_job(struct trainer *tr, enum job job, const uint64_t *idx, uint6
 	run_shard(&tr->wk[0]);
 	if (tr->T > 1)
 		pthread_barrier_wait(&tr->done);
+}
+
+/*
+ * run_batch - a mini-batch (train: the gradients summed in the workers',
+ * apply_batch() steps) or a validation pass over the decisions idx[0..n).
+ * Candidates mode goes through the encoder cache, a chunk of decisions at a
+ * time: their distinct windows encoded, the heads, the windows' backward
+ * passes.  The counters (loss, top-1) start from zero.
+ */
+static void run_batch(struct trainer *tr, int train, const uint64_t *idx, uint64_t n)
+{
+	for (int k = 0; k < tr->T; k++) {
+		struct worker *wk = &tr->wk[k];
+
+		wk->loss_q = 0, wk->loss_f = 0, wk->n = 0, wk->correct = 0;
+		if (train && tr->fixed)
+			memset(wk->gq, 0, sizeof(*wk->gq) * tr->net->P);
+		else if (train)
+			memset(wk->gf, 0, sizeof(*wk->gf) * tr->net->P);
+	}
+	if (!tr->cache.mem || tr->wk[0].s.linear_only) {
+		run_job(tr, train ? JOB_TRAIN : JOB_EVAL, idx, n);
+		return;
+	}
+	for (uint64_t at = 0; at < n;) {
+		uint64_t m = batch_cache_fill(&tr->cache, tr->dec, idx + at, n - at, tr->xw);
+
+		run_job(tr, JOB_ENCODE, NULL, tr->cache.n_win);
+		run_job(tr, train ? JOB_HEADS_TRAIN : JOB_HEADS_EVAL, NULL, m);
+		if (train) {
+			batch_cache_sum(&tr->cache);
+			run_job(tr, JOB_BACKWARD, NULL, tr->cache.n_win);
+		}
+		at += m;
+	}
 }
 
 /* Sum the shards' gradients into worker 0's, in thread order, and step. */
@@ -397,6 +464,8 @@ static int setup_stream(struct trainer *tr)
 	tr->xw = xmallocarray(tr->reg_cands * K * E + 1, sizeof(q3_12_t));
 	tr->xs = xmallocarray(tr->reg_cands * S + 1, sizeof(q3_12_t));
 	tr->dec = tr->reg_dec;
+	tr->run_start = xcalloc(tr->group * STREAM_BLOCK + 1, sizeof(*tr->run_start));
+	tr->run_tmp = xcalloc(tr->group * STREAM_BLOCK + 1, sizeof(*tr->run_tmp));
 	return 0;
 }
 
@@ -454,6 +523,8 @@ static int setup_data(struct trainer *tr)
 	if (tr->stream)
 		return setup_stream(tr);
 	tr->dec = w->dec;
+	tr->run_start = xcalloc(w->n_dec + 1, sizeof(*tr->run_start));
+	tr->run_tmp = xcalloc(w->n_dec + 1, sizeof(*tr->run_tmp));
 	tr->train_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
 	tr->val_idx = xcalloc(w->n_dec + 1, sizeof(uint64_t));
 	tr->trace_train = xcalloc((size_t)w->nr_traces + 1, sizeof(uint64_t));
@@ -640,6 +711,9 @@ static void teardown(struct trainer *tr)
 	free(tr->reg_dec);
 	free(tr->reg_idx);
 	free(tr->blk_order);
+	free(tr->run_start);
+	free(tr->run_tmp);
+	batch_cache_release(&tr->cache);
 	free(tr->blk_train);
 	free(tr->blk_val);
 	free(tr->blk_nt);
@@ -835,6 +909,29 @@ static void shuffle_u64(uint64_t *v, uint64_t n, uint64_t *rng)
 	}
 }
 
+/*
+ * shuffle_runs - v[0..n) cut into runs of tr->run consecutive entries, the
+ * runs in a random order (one run: shuffle_u64()).  Consecutive decisions
+ * share most of their candidates' windows, which the encoder cache encodes
+ * once a batch.
+ */
+static void shuffle_runs(struct trainer *tr, uint64_t *v, uint64_t n, uint64_t *rng)
+{
+	uint64_t L = (uint64_t)tr->run, R = L ? (n + L - 1) / L : 0, k = 0;
+
+	if (L <= 1) {
+		shuffle_u64(v, n, rng);
+		return;
+	}
+	for (uint64_t r = 0; r < R; r++)
+		tr->run_start[r] = r * L;
+	shuffle_u64(tr->run_start, R, rng);
+	for (uint64_t r = 0; r < R; r++)
+		for (uint64_t i = tr->run_start[r]; i < SC_MIN(tr->run_start[r] + L, n); i++)
+			tr->run_tmp[k++] = v[i];
+	memcpy(v, tr->run_tmp, n * sizeof(*v));
+}
+
 struct epoch_run {
 	uint64_t te, last_draw, done;
 	double loss;
@@ -851,7 +948,7 @@ static int train_batches(struct trainer *tr, const uint64_t *idx, uint64_t n, in
 
 		if (o->stop && *o->stop)
 			return 1;
-		run_job(tr, JOB_TRAIN, idx + b, m);
+		run_batch(tr, 1, idx + b, m);
 		ep->loss += job_loss(tr);
 		apply_batch(tr, m);
 		ep->done += m;
@@ -892,7 +989,7 @@ static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_r
 		n = load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
 		if (n < 0)
 			return -1;
-		shuffle_u64(tr->reg_idx, (uint64_t)n, &rng);
+		shuffle_runs(tr, tr->reg_idx, (uint64_t)n, &rng);
 		stopped = train_batches(tr, tr->reg_idx, (uint64_t)n, epoch, ep);
 	}
 	return stopped;
@@ -904,7 +1001,7 @@ static int64_t validate(struct trainer *tr)
 	uint64_t correct = 0;
 
 	if (!tr->stream) {
-		run_job(tr, JOB_EVAL, tr->val_idx, tr->n_val);
+		run_batch(tr, 0, tr->val_idx, tr->n_val);
 		return (int64_t)job_correct(tr);
 	}
 	for (uint64_t g = 0; g < tr->n_blk_val; g += tr->group) {
@@ -915,7 +1012,7 @@ static int64_t validate(struct trainer *tr)
 			return -1;
 		if (!n)
 			continue;
-		run_job(tr, JOB_EVAL, tr->reg_idx, (uint64_t)n);
+		run_batch(tr, 0, tr->reg_idx, (uint64_t)n);
 		correct += job_correct(tr);
 	}
 	return (int64_t)correct;
@@ -931,12 +1028,7 @@ static void shuffle(struct trainer *tr, uint64_t rng)
 	for (uint64_t i = 0, k = 0; i < w->n_dec; i++)
 		if (usable(tr, &w->dec[i]) && w->dec[i].split == DS_SPLIT_TRAIN && i < tr->cut)
 			tr->train_idx[k++] = i;
-	for (uint64_t i = tr->n_train - 1; i > 0; i--) {
-		uint64_t j = fx_rand_below(&rng, i + 1), t = tr->train_idx[i];
-
-		tr->train_idx[i] = tr->train_idx[j];
-		tr->train_idx[j] = t;
-	}
+	shuffle_runs(tr, tr->train_idx, tr->n_train, &rng);
 }
 
 static void set_linear_only(struct trainer *tr, int on)
@@ -1086,6 +1178,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	/* candidates mode streams the file when given its header only */
 	tr.stream = w->mode == DS_WIN_CANDIDATES && !w->dec;
 	tr.T = o->threads < 1 ? 1 : o->threads;
+	tr.run = w->mode == DS_WIN_CANDIDATES && o->run > 1 ? o->run : 1;
 	if (w->mode == DS_WIN_CANDIDATES) {
 		sh.K = w->K, sh.E = w->E, sh.S = w->S, sh.M = o->head;
 	} else {
@@ -1125,6 +1218,9 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		goto out;
 	if (setup_workers(&tr))
 		goto out;
+	if (w->mode == DS_WIN_CANDIDATES)
+		batch_cache_init(&tr.cache, tr.net, tr.fixed, tr.maxcand, CACHE_WINDOWS,
+				 CACHE_SLOTS);
 	res->train_decisions = tr.n_train;
 	res->val_decisions = tr.n_val;
 	res->heldback = tr.heldback;
@@ -1209,6 +1305,8 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	res->best_val_top1 = tr.n_val ? tr.best_val : -1;
 	res->init_val_top1 = tr.init_val;
 	res->last_loss = tr.n_curve ? tr.curve_loss[tr.n_curve - 1] : 0;
+	res->cache_uses = tr.cache.uses;
+	res->cache_encoded = tr.cache.encoded;
 	{
 		double el = (sc_now_ns() - t0) / 1e9;
 

@@ -356,6 +356,156 @@ static void test_learns_sequence_cycle(void **state)
 	free(out);
 }
 
+/*
+ * share_windows - decisions in groups of 4 consecutive ones: a candidate's
+ * window is that of the same candidate of the group's first decision, as a
+ * task waiting through several decisions keeps its window
+ */
+static void share_windows(struct ds_windows *w)
+{
+	size_t KE = (size_t)w->K * w->E;
+
+	for (uint64_t i = 0; i < w->n_dec; i++) {
+		const struct ds_decision *d = &w->dec[i], *f = &w->dec[i - i % 4];
+
+		for (int j = 0; j < d->ncand && j < f->ncand && f != d; j++)
+			memcpy(w->window + (d->cand_off + j) * KE, w->window + (f->cand_off + j) * KE,
+			       KE * sizeof(int16_t));
+	}
+}
+
+/*
+ * The encoder cache of a batch against one decision at a time: the same
+ * scores bit for bit; the same gradients bit for bit when no window is
+ * shared (fixed), within the rounding of the summed dh when windows are
+ * (fixed), within 1e-9 relative (float: the order of the sums).
+ */
+static void test_batch_cache(void **state)
+{
+	struct lstm_net net;
+	struct batch_cache c;
+	struct lstm_scratch s;
+	uint64_t rng = 21, n = 48, idx[48];
+	int H = 16, K = 4, E = 3, S = 3, M = 8;
+	struct ds_windows *w = synth_candidates(n, K, E, S, 31);
+	q3_12_t *wq, *xw, *xs;
+	double *wf;
+	int64_t *g1, *g2, lq = 0;
+	double *f1, *f2, lf = 0, maxrel = 0;
+	uint64_t correct = 0, worst = 0;
+
+	(void)state;
+	cand_net(&net, H, K, E, S, M);
+	wq = xcalloc(net.P, sizeof(*wq));
+	wf = xcalloc(net.P, sizeof(*wf));
+	lstm_net_init_q12(&net, wq, 3);
+	for (size_t i = 0; i < net.P; i++) {
+		wq[i] = (q3_12_t)(wq[i] * 4 + (int)(synth_rand(&rng) % 512) - 256);
+		wf[i] = wq[i] / 4096.0;
+	}
+	g1 = xcalloc(net.P, sizeof(*g1)), g2 = xcalloc(net.P, sizeof(*g2));
+	f1 = xcalloc(net.P, sizeof(*f1)), f2 = xcalloc(net.P, sizeof(*f2));
+	xw = xcalloc(w->n_cand * K * E, sizeof(*xw));
+	xs = xcalloc(w->n_cand * S, sizeof(*xs));
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			share_windows(w);
+		for (uint64_t i = 0; i < w->n_cand * K * E; i++)
+			xw[i] = (q3_12_t)(w->window[i] * 4 - 4096);
+		for (uint64_t i = 0; i < w->n_cand * S; i++)
+			xs[i] = (q3_12_t)(w->state[i] * 2 - 4096);
+		for (uint64_t i = 0; i < n; i++)
+			idx[i] = i;
+		for (int fixed = 1; fixed >= 0; fixed--) {
+			const void *wt = fixed ? (const void *)wq : (const void *)wf;
+			void *g = fixed ? (void *)g2 : (void *)f2;
+
+			lstm_scratch_init(&s, &net, 5);
+			batch_cache_init(&c, &net, fixed, 5, 16, 64);	/* small: several chunks */
+			memset(g1, 0, net.P * sizeof(*g1)), memset(g2, 0, net.P * sizeof(*g2));
+			memset(f1, 0, net.P * sizeof(*f1)), memset(f2, 0, net.P * sizeof(*f2));
+			for (uint64_t at = 0; at < n;) {
+				uint64_t m = batch_cache_fill(&c, w->dec, idx + at, n - at, xw);
+
+				assert_true(m >= 1 && c.n_win <= 16 && c.n_slot <= 64);
+				for (uint32_t u = 0; u < c.n_win; u++)
+					batch_cache_encode(&c, wt, u);
+				/* the scores, one decision at a time */
+				for (uint64_t i = 0; i < m; i++) {
+					const struct ds_decision *d = &w->dec[idx[at + i]];
+					int32_t lq_one[5];
+					double lf_one[5];
+
+					batch_cache_heads(&c, &s, NULL, wt, xs, i, i + 1, &lq, &lf,
+							  &correct);
+					memcpy(lq_one, s.logit, sizeof(lq_one));
+					memcpy(lf_one, s.fl_logit, sizeof(lf_one));
+					if (fixed) {
+						fx_decision(&s, NULL, wq, &net, xw + d->cand_off * K * E,
+							    xs + d->cand_off * S, d->ncand, -1);
+						assert_memory_equal(lq_one, s.logit,
+								    sizeof(int32_t) * d->ncand);
+					} else {
+						fl_decision(&s, NULL, wf, &net, xw + d->cand_off * K * E,
+							    xs + d->cand_off * S, d->ncand, -1);
+						assert_memory_equal(lf_one, s.fl_logit,
+								    sizeof(double) * d->ncand);
+					}
+				}
+				batch_cache_heads(&c, &s, g, wt, xs, 0, m, &lq, &lf, &correct);
+				batch_cache_sum(&c);
+				for (uint32_t u = 0; u < c.n_win; u++)
+					batch_cache_backward(&c, g, wt, u);
+				at += m;
+			}
+			if (pass)
+				assert_true(c.encoded < c.uses);
+			for (uint64_t i = 0; i < n; i++) {
+				const struct ds_decision *d = &w->dec[i];
+
+				if (fixed)
+					fx_decision(&s, g1, wq, &net, xw + d->cand_off * K * E,
+						    xs + d->cand_off * S, d->ncand, d->label);
+				else
+					fl_decision(&s, f1, wf, &net, xw + d->cand_off * K * E,
+						    xs + d->cand_off * S, d->ncand, d->label);
+			}
+			for (size_t i = 0; i < net.P; i++) {
+				if (fixed) {
+					uint64_t diff = (uint64_t)llabs(g1[i] - g2[i]);
+
+					if (!pass)
+						assert_true(g1[i] == g2[i]);
+					worst = SC_MAX(worst, diff);
+				} else {
+					double r = fabs(f1[i] - f2[i]) / (fabs(f1[i]) + 1e-12);
+
+					maxrel = SC_MAX(maxrel, r);
+				}
+			}
+			if (pass && fixed) {
+				/* each dh rounded once instead of per use: a few Q.36 units a use */
+				double scale = 0;
+
+				for (size_t i = 0; i < net.P; i++)
+					scale = SC_MAX(scale, (double)llabs(g1[i]));
+				printf("# batch cache, shared windows: %llu of %llu candidates encoded, "
+				       "largest fixed gradient difference %.2e of the largest gradient\n",
+				       (unsigned long long)c.encoded, (unsigned long long)c.uses,
+				       worst / scale);
+				assert_true(worst <= scale * 1e-3);
+			}
+			batch_cache_release(&c);
+			lstm_scratch_release(&s);
+		}
+		printf("# batch cache, %s windows: float gradients within %.1e relative\n",
+		       pass ? "shared" : "distinct", maxrel);
+		assert_true(maxrel < 1e-9);
+	}
+	free(wq), free(wf), free(g1), free(g2), free(f1), free(f2), free(xw), free(xs);
+	synth_free(w);
+}
+
 /* same seed and threads -> the same bits; fixed point: any thread count */
 static void test_determinism(void **state)
 {
@@ -377,6 +527,19 @@ static void test_determinism(void **state)
 	assert_int_equal(la, lb);
 	assert_memory_equal(wa, wb, la);
 	assert_memory_equal(wa, wc, la);	/* integer sums: order-free */
+	free(wa), free(wb), free(wc);
+
+	/* batches of runs sharing windows (the encoder cache summing dh): 1, 2, 3 threads */
+	share_windows(w);
+	for (int t = 1; t <= 3; t++) {
+		o = train_opts(t == 1 ? a : t == 2 ? b : c, LSTM_FIXED, t, 2);
+		o.run = 4;
+		assert_int_equal(lstm_train(w, &o, &r), 0);
+	}
+	wa = weights_of(a, &la), wb = weights_of(b, &lb), wc = weights_of(c, &lc);
+	assert_int_equal(la, lb);
+	assert_memory_equal(wa, wb, la);
+	assert_memory_equal(wa, wc, la);
 	free(wa), free(wb), free(wc);
 
 	o = train_opts(fa, LSTM_FLOAT, 2, 2);
@@ -689,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_learns_longest_queued_float),
 		cmocka_unit_test(test_holdback),
 		cmocka_unit_test(test_learns_sequence_cycle),
+		cmocka_unit_test(test_batch_cache),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_predict_matches_training),
