@@ -445,12 +445,19 @@ int ana_dec_filter_pass(const struct ana_dec_filter *df, int trace, int cpu, uin
  */
 int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
 		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx);
+/*
+ * ana_eval_windows_add - the same without ana_eval_finish(): w is one block
+ * of a file read in blocks (a view whose decisions index its own arrays)
+ */
+int ana_eval_windows_add(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
+			 const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx);
 
 /* ana_parse_split - "test", "val" or "all" into a split mask; -1 if unknown */
 int ana_parse_split(const char *s, unsigned *mask);
 
 /*
- * ana_eval_file - load the windows file at windows_path and, unless
+ * ana_eval_file - read the windows file at windows_path in blocks (memory
+ * bounded by a block, not the file) and, unless
  * model_path is NULL, the model (refused when it was trained on another
  * mode or feature set), then evaluate the decisions in split_mask into e,
  * which this initialises (release with ana_eval_release()).  0, or -1 after

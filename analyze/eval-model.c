@@ -136,19 +136,85 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 	return ana_eval_file_online(e, windows_path, model_path, split_name, split_mask, 0, f);
 }
 
+/*
+ * Decisions read at a time: a block's candidates (a busy trace has 70 a
+ * decision, 160 bytes of window each) are the memory eval needs, whatever
+ * the length of the file.
+ */
+#define EVAL_BLOCK 1024
+
+/*
+ * struct block_view - one block of the file as a struct ds_windows of its
+ * own: the header's fields, the block's arrays, the decisions' cand_off
+ * rebased onto them.
+ */
+struct block_view {
+	struct ds_windows_reader *rd;
+	struct ds_decision *dec;	/* (EVAL_BLOCK) */
+	struct ds_windows v;
+};
+
+static int read_view(struct block_view *bv, uint64_t at)
+{
+	const struct ds_windows *h = ds_windows_header(bv->rd);
+	uint64_t n = SC_MIN((uint64_t)EVAL_BLOCK, h->n_dec - at);
+	struct ds_windows_block b;
+
+	if (ds_windows_read(bv->rd, at, n, &b))
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		bv->dec[i] = b.dec[i];
+		bv->dec[i].cand_off -= b.cand_start;
+	}
+	bv->v = *h;
+	bv->v.n_dec = n;
+	bv->v.n_cand = b.n_cand;
+	bv->v.dec = bv->dec;
+	bv->v.cand = (struct ds_candidate *)b.cand;
+	bv->v.window = (int16_t *)b.window;
+	bv->v.state = (int16_t *)b.state;
+	bv->v.seq_ids = (int32_t *)b.seq_ids;
+	bv->v.seq_gaps = (int16_t *)b.seq_gaps;
+	return 0;
+}
+
+/* online_warmup - a training step on every decision of the validation split */
+static int online_warmup(struct block_view *bv, struct lstm_online *online)
+{
+	const struct ds_windows *h = ds_windows_header(bv->rd), *w = &bv->v;
+
+	for (uint64_t at = 0; at < h->n_dec; at += EVAL_BLOCK) {
+		if (read_view(bv, at))
+			return -1;
+		for (uint64_t i = 0; i < w->n_dec; i++) {
+			const struct ds_decision *d = &w->dec[i];
+
+			if (d->split != DS_SPLIT_VAL || d->ncand > LSTM_MAX_CAND)
+				continue;
+			lstm_online_step(online, &w->window[d->cand_off * (uint64_t)w->K * w->E],
+					 &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
+					 d->label);
+		}
+	}
+	return 0;
+}
+
 int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const char *model_path,
 			 const char *split_name, unsigned split_mask, double online_lr,
 			 const struct ds_filter *f)
 {
-	struct ds_windows *w;
+	const struct ds_windows *w;
+	struct block_view bv = { 0 };
 	struct lstm_model *m = NULL;
 	struct model_ctx mc = { .path = model_path };
 	struct ana_dec_filter df = { 0 };
-	int ret = -1;
+	int ret = -1, started = 0;
 
-	w = ds_windows_load(windows_path);
-	if (!w)
+	bv.rd = ds_windows_open(windows_path);
+	if (!bv.rd)
 		return -1;
+	w = ds_windows_header(bv.rd);
+	bv.dec = xcalloc(EVAL_BLOCK, sizeof(*bv.dec));
 	if (ana_dec_filter_init(&df, f, w->traces, w->nr_traces))
 		goto out;
 	if (model_path) {
@@ -173,16 +239,8 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 				goto out;
 			}
 			/* the decisions between training and the scored ones: learnt, not scored */
-			for (uint64_t i = 0; i < w->n_dec && !((split_mask >> DS_SPLIT_VAL) & 1); i++) {
-				const struct ds_decision *d = &w->dec[i];
-
-				if (d->split != DS_SPLIT_VAL || d->ncand > LSTM_MAX_CAND)
-					continue;
-				lstm_online_step(mc.online,
-						 &w->window[d->cand_off * (uint64_t)w->K * w->E],
-						 &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
-						 d->label);
-			}
+			if (!((split_mask >> DS_SPLIT_VAL) & 1) && online_warmup(&bv, mc.online))
+				goto out;
 		} else if (sh->mode == DS_WIN_CANDIDATES) {
 			mc.cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
 		}
@@ -197,21 +255,26 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 	} else {
 		ana_eval_init(e, w->mode, NULL, NULL, split_name);
 	}
+	started = 1;
 	e->inferred_switches = w->cov.inferred_switches;
 	e->lost_resets = w->cov.lost_resets;
-	if (ana_eval_windows(e, w, split_mask, &df, m ? predict : NULL, &mc)) {
-		ana_eval_release(e);
-		goto out;
-	}
+	for (uint64_t at = 0; at < w->n_dec; at += EVAL_BLOCK)
+		if (read_view(&bv, at) ||
+		    ana_eval_windows_add(e, &bv.v, split_mask, &df, m ? predict : NULL, &mc))
+			goto out;
+	ana_eval_finish(e);
 	ret = 0;
 out:
+	if (ret && started)
+		ana_eval_release(e);
 	free(mc.scores);
 	if (mc.online)
 		lstm_online_free(mc.online);	/* frees its cache */
 	else
 		lstm_cache_free(mc.cache);
 	lstm_model_free(m);
-	ds_windows_free(w);
+	free(bv.dec);
+	ds_windows_close(bv.rd);
 	ana_dec_filter_release(&df);
 	return ret;
 }

@@ -421,8 +421,8 @@ void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *
 	}
 }
 
-int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
-		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx)
+int ana_eval_windows_add(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
+			 const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx)
 {
 	for (uint64_t i = 0; i < w->n_dec; i++) {
 		const struct ds_decision *wd = &w->dec[i];
@@ -437,6 +437,14 @@ int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned sp
 			return -1;
 		ana_eval_add(e, &d, predict ? top : NULL, scored);
 	}
+	return 0;
+}
+
+int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
+		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx)
+{
+	if (ana_eval_windows_add(e, w, split_mask, df, predict, ctx))
+		return -1;
 	ana_eval_finish(e);
 	return 0;
 }
