@@ -16,15 +16,37 @@
  */
 #define ANA_KEY_WORDS 11
 
+/*
+ * Caps of the tables keyed by task (ana_map_new_capped()): a live run sees
+ * new pids for as long as it runs.  About 60 bytes a key, twice over.
+ */
+#define ANA_MAX_COMMS 4096		/* eval's groups by comm */
+#define ANA_MAX_MISPRED 8192		/* (pid, comm) pairs of mispredictions */
+#define ANA_MAX_COUNTS 32768		/* the online baselines' pick counts */
+
 struct ana_map {
 	size_t nvals;
 	size_t size, used;	/* slots (a power of two), occupied */
 	int32_t *keys;		/* (size, ANA_KEY_WORDS) */
 	uint8_t *full;		/* (size) */
 	double *vals;		/* (size, nvals) */
+	size_t cap;		/* 0: none; else at most this many keys */
+	uint64_t dropped;	/* keys dropped to stay under cap */
+	double *rest;		/* (nvals) the dropped keys' values, summed */
+	size_t *order;		/* (cap) pruning scratch, allocated at the first */
+	int32_t *keep_keys;	/* (cap/2, ANA_KEY_WORDS) */
+	double *keep_vals;	/* (cap/2, nvals) */
 };
 
 struct ana_map *ana_map_new(size_t nvals);
+/*
+ * ana_map_new_capped - a map of at most cap keys (>= 2), for tables keyed
+ * by task that a long live run would grow without end: when a new key finds
+ * it full, the cap/2 keys with the largest first value are kept (ties: the
+ * smaller key) and the others' values are added to rest.  Deterministic: a
+ * function of the keys and values alone.
+ */
+struct ana_map *ana_map_new_capped(size_t nvals, size_t cap);
 void ana_map_free(struct ana_map *m);
 /* ana_map_get - the values of key; created (zeroed) when create, else NULL if absent */
 double *ana_map_get(struct ana_map *m, const int32_t *key, int create);

@@ -37,7 +37,7 @@ struct ana_online *ana_online_new(void)
 {
 	struct ana_online *o = xcalloc(1, sizeof(*o));
 
-	o->counts = ana_map_new(1);
+	o->counts = ana_map_new_capped(1, ANA_MAX_COUNTS);
 	o->ctx = ana_map_new(2);
 	return o;
 }

@@ -54,8 +54,8 @@ void ana_eval_init(struct ana_eval *e, int mode, const char *model_name, const c
 				     b >= ANA_BL_MOST_FREQUENT;
 	e->online = ana_online_new();
 	e->cpu_map = ana_map_new(G_NVALS);
-	e->comm_map = ana_map_new(G_NVALS);
-	e->mispred_map = ana_map_new(1);
+	e->comm_map = ana_map_new_capped(G_NVALS, ANA_MAX_COMMS);
+	e->mispred_map = ana_map_new_capped(1, ANA_MAX_MISPRED);
 	e->bins = xcalloc(1, sizeof(*e->bins));
 	e->bins->width = 1;
 }
@@ -283,7 +283,7 @@ static void fill_groups(struct ana_eval *e, struct ana_map *m, struct ana_group 
 	long slot;
 
 	free(*out);
-	*out = xcalloc(m->used ? m->used : 1, sizeof(**out));
+	*out = xcalloc(m->used + 1, sizeof(**out));
 	while ((slot = ana_map_next(m, &pos)) >= 0) {
 		const int32_t *key = &m->keys[(size_t)slot * ANA_KEY_WORDS];
 		const double *v = &m->vals[(size_t)slot * m->nvals];
@@ -314,6 +314,17 @@ static void fill_groups(struct ana_eval *e, struct ana_map *m, struct ana_group 
 			}
 	} else {
 		qsort(*out, n, sizeof(**out), cmp_group_n);
+	}
+	if (m->dropped) {
+		/* the tasks the map dropped to stay bounded (a long live run): counted, last */
+		struct ana_group *g = &(*out)[n++];
+
+		snprintf(g->name, sizeof(g->name), "(others)");
+		g->n = (uint64_t)m->rest[G_N];
+		g->contested = (uint64_t)m->rest[G_CONTESTED];
+		g->model_top1 = m->rest[G_MODEL];
+		g->best_top1 = m->rest[G_BL + e->best];
+		*nr = n;
 	}
 }
 

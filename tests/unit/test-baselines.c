@@ -354,6 +354,70 @@ static void test_wilson_and_top3(void **state)
 	assert_int_equal(top[2], -1);
 }
 
+/* A capped map keeps the cap/2 largest values when full; the rest is counted. */
+static void test_map_cap(void **state)
+{
+	struct ana_map *m = ana_map_new_capped(1, 8);
+	double total = 0, kept = 0;
+	size_t pos = 0;
+	long slot;
+
+	(void)state;
+	for (int k = 1; k <= 100; k++) {
+		int32_t key[ANA_KEY_WORDS] = { k };
+
+		ana_map_get(m, key, 1)[0] = k;
+		total += k;
+		assert_true(m->used <= 8);
+	}
+	while ((slot = ana_map_next(m, &pos)) >= 0)
+		kept += m->vals[slot];
+	assert_int_equal(m->used + m->dropped, 100);
+	assert_true(fabs(kept + m->rest[0] - total) < EPS);
+	{
+		int32_t key[ANA_KEY_WORDS] = { 100 };	/* the largest lives on */
+
+		assert_non_null(ana_map_get(m, key, 0));
+	}
+	ana_map_free(m);
+}
+
+/*
+ * A task seen once per decision, always new (a fork-heavy machine watched
+ * for hours): the evaluator's tables stay under their caps, and every
+ * decision is still counted in the per-comm groups ("(others)" last).
+ */
+static void test_eval_bounded(void **state)
+{
+	struct ana_eval e;
+	uint64_t n = 0;
+	int N = 3 * ANA_MAX_COMMS;
+
+	(void)state;
+	ana_eval_init(&e, DS_WIN_CANDIDATES, NULL, NULL, "all");
+	for (int i = 0; i < N; i++) {
+		char comm[16];
+		struct ds_candidate c[2];
+		struct ana_decision d;
+
+		snprintf(comm, sizeof(comm), "t%d", i);
+		c[0] = cand(10 * i + 1, 5, 5, 5, comm);
+		c[1] = cand(10 * i + 2, 6, 6, 6, comm);
+		d = decision(i % 2, c, 2, 1);
+		ana_eval_add(&e, &d, NULL, 1);
+		assert_true(e.comm_map->used <= ANA_MAX_COMMS);
+		assert_true(e.mispred_map->used <= ANA_MAX_MISPRED);
+	}
+	ana_eval_finish(&e);
+	assert_true(e.nr_comm_groups <= ANA_MAX_COMMS + 1);
+	assert_string_equal(e.comm_groups[e.nr_comm_groups - 1].name, "(others)");
+	for (size_t i = 0; i < e.nr_comm_groups; i++)
+		n += e.comm_groups[i].n;
+	assert_int_equal(n, (uint64_t)N);
+	assert_int_equal(e.decisions, (uint64_t)N);
+	ana_eval_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +431,8 @@ int main(void)
 		cmocka_unit_test(test_sequence_mode),
 		cmocka_unit_test(test_over_time_bins),
 		cmocka_unit_test(test_wilson_and_top3),
+		cmocka_unit_test(test_map_cap),
+		cmocka_unit_test(test_eval_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
