@@ -476,10 +476,19 @@ void ds_windows_abort(struct ds_windows_writer *w)
 struct ep_ring {
 	uint32_t n_ep;		/* episodes replayed */
 	int head, nr;
+	uint64_t used;		/* p->tick when last applied to or read */
 	int16_t ep[];		/* (K, E) */
 };
 
 #define REPLAY_CHUNK 16384	/* episode rows read at a time */
+/*
+ * Rings held at once.  A trace of short-lived tasks (a build) names a new
+ * task every few episodes; holding the ring of every task ever seen grew
+ * the reader with the trace.  Past this many, the least recently used half
+ * is freed; a task whose ring was freed and that is used again has it
+ * rebuilt from the file (its last K episodes, found by reading back).
+ */
+#define RING_MAX 16384
 
 struct ep_replay {
 	struct ds_file *f;
@@ -490,8 +499,12 @@ struct ep_replay {
 	uint64_t buf_start, buf_n;	/* rows of the file in the buffers */
 	uint32_t *buf_task;		/* (REPLAY_CHUNK) */
 	int16_t *buf_ep;		/* (REPLAY_CHUNK, E) */
-	struct ep_ring **ring;		/* (n_ring), NULL until its first episode */
+	struct ep_ring **ring;		/* (n_ring), NULL until its first episode or freed */
+	uint32_t *n_ep_of;		/* (n_ring) episodes replayed of each task */
 	uint64_t n_ring;		/* grown up to n_tasks as task ids appear */
+	uint64_t n_live, tick;		/* rings allocated; a use counter */
+	uint64_t *scratch;		/* (RING_MAX) eviction: the rings' use ticks */
+	uint32_t *back_task;		/* (REPLAY_CHUNK) rebuilding: ep_task read back */
 };
 
 static void replay_init(struct ep_replay *p, struct ds_file *f, const struct ds_windows *h,
@@ -507,6 +520,8 @@ static void replay_init(struct ep_replay *p, struct ds_file *f, const struct ds_
 	p->n_tasks = h->n_tasks;
 	p->buf_task = xmallocarray(REPLAY_CHUNK, sizeof(*p->buf_task));
 	p->buf_ep = xmallocarray((size_t)REPLAY_CHUNK * h->E, sizeof(*p->buf_ep));
+	p->scratch = xmallocarray(RING_MAX + 1, sizeof(*p->scratch));
+	p->back_task = xmallocarray(REPLAY_CHUNK, sizeof(*p->back_task));
 }
 
 /* Forget every task: replay from the first episode again. */
@@ -515,7 +530,9 @@ static void replay_rewind(struct ep_replay *p)
 	for (uint64_t i = 0; i < p->n_ring; i++) {
 		free(p->ring[i]);
 		p->ring[i] = NULL;
+		p->n_ep_of[i] = 0;
 	}
+	p->n_live = 0;
 	p->pos = 0;
 }
 
@@ -525,16 +542,92 @@ static void replay_release(struct ep_replay *p)
 		return;
 	replay_rewind(p);
 	free(p->ring);
+	free(p->n_ep_of);
 	free(p->buf_task);
 	free(p->buf_ep);
+	free(p->scratch);
+	free(p->back_task);
 	memset(p, 0, sizeof(*p));
+}
+
+static int cmp_tick(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* evict - free the least recently used half of the rings */
+static void evict(struct ep_replay *p)
+{
+	uint64_t n = 0, cut;
+
+	for (uint64_t i = 0; i < p->n_ring && n < RING_MAX; i++)
+		if (p->ring[i])
+			p->scratch[n++] = p->ring[i]->used;
+	qsort(p->scratch, n, sizeof(*p->scratch), cmp_tick);
+	cut = p->scratch[n / 2];	/* ticks are distinct: exactly the older half goes */
+	for (uint64_t i = 0; i < p->n_ring; i++)
+		if (p->ring[i] && p->ring[i]->used < cut) {
+			free(p->ring[i]);
+			p->ring[i] = NULL;
+			p->n_live--;
+		}
+}
+
+/*
+ * ring_of - the ring of task (episodes before row p->pos applied): a new
+ * one, or the one freed by evict() rebuilt from its last K episodes of the
+ * file, read back from p->pos.  NULL after an error (printed).
+ */
+static struct ep_ring *ring_of(struct ep_replay *p, uint32_t task)
+{
+	struct ds_file *f = p->f;
+	size_t ring_bytes = sizeof(struct ep_ring) + (size_t)p->K * p->E * sizeof(int16_t);
+	struct ep_ring *r = p->ring[task];
+	uint64_t want, found = 0, at = p->pos;
+
+	if (r) {
+		r->used = ++p->tick;
+		return r;
+	}
+	if (p->n_live >= RING_MAX)
+		evict(p);
+	r = p->ring[task] = xcalloc(1, ring_bytes);
+	p->n_live++;
+	r->used = ++p->tick;
+	r->n_ep = p->n_ep_of[task];
+	want = SC_MIN((uint64_t)p->K, (uint64_t)r->n_ep);
+	/* newest first into slots want-1 .. 0: oldest first, as replay_to() leaves them */
+	while (found < want && at > 0) {
+		uint64_t n = SC_MIN((uint64_t)REPLAY_CHUNK, at);
+
+		at -= n;
+		if (ds_table_read(p->ep_task, at, n, p->back_task))
+			return NULL;
+		for (uint64_t i = n; i-- > 0 && found < want;) {
+			if (p->back_task[i] != task)
+				continue;
+			found++;
+			if (ds_table_read(p->episodes, at + i, 1,
+					  r->ep + (size_t)(want - found) * p->E))
+				return NULL;
+		}
+	}
+	if (found < want) {
+		error("cannot read '%s': task %u has %llu of its %u episodes", ds_path(f), task,
+		      (unsigned long long)found, r->n_ep);
+		return NULL;
+	}
+	r->nr = (int)want;
+	r->head = (int)(want % (uint64_t)p->K);
+	return r;
 }
 
 /* Apply the episodes up to (not including) row `to`. */
 static int replay_to(struct ep_replay *p, uint64_t to)
 {
 	struct ds_file *f = p->f;
-	size_t ring_bytes = sizeof(struct ep_ring) + (size_t)p->K * p->E * sizeof(int16_t);
 
 	if (to > p->n_ep)
 		return error("cannot read '%s': a decision follows episode %llu of %llu", ds_path(f),
@@ -563,30 +656,41 @@ static int replay_to(struct ep_replay *p, uint64_t to)
 			uint64_t n = SC_MIN(p->n_tasks, SC_MAX((uint64_t)task + 1, 2 * p->n_ring));
 
 			p->ring = xreallocarray(p->ring, n, sizeof(*p->ring));
+			p->n_ep_of = xreallocarray(p->n_ep_of, n, sizeof(*p->n_ep_of));
 			memset(p->ring + p->n_ring, 0, (n - p->n_ring) * sizeof(*p->ring));
+			memset(p->n_ep_of + p->n_ring, 0, (n - p->n_ring) * sizeof(*p->n_ep_of));
 			p->n_ring = n;
 		}
-		r = p->ring[task];
+		r = ring_of(p, task);
 		if (!r)
-			r = p->ring[task] = xcalloc(1, ring_bytes);
+			return -1;
 		memcpy(r->ep + (size_t)r->head * p->E, p->buf_ep + i * p->E,
 		       (size_t)p->E * sizeof(int16_t));
 		r->head = (r->head + 1) % p->K;
 		if (r->nr < p->K)
 			r->nr++;
 		r->n_ep++;
+		p->n_ep_of[task]++;
 		p->pos++;
 	}
 	return 0;
 }
 
 /* The window of a candidate from its task's ring; -1 (printed) if they disagree. */
-static int replay_window(const struct ep_replay *p, const struct ds_candidate *c, uint64_t row,
+static int replay_window(struct ep_replay *p, const struct ds_candidate *c, uint64_t row,
 			 int16_t *window)
 {
 	struct ds_file *f = p->f;
-	const struct ep_ring *r = c->n_ep && c->task < p->n_ring ? p->ring[c->task] : NULL;
-	int K = p->K, E = p->E, nr = r ? r->nr : 0, pad = K - nr;
+	const struct ep_ring *r = NULL;
+	int K = p->K, E = p->E, nr, pad;
+
+	if (c->n_ep && c->task < p->n_ring && p->n_ep_of[c->task]) {
+		r = ring_of(p, c->task);
+		if (!r)
+			return -1;
+	}
+	nr = r ? r->nr : 0;
+	pad = K - nr;
 
 	if (c->n_ep != (r ? r->n_ep : 0))
 		return error("cannot read '%s': candidate %llu refers to episode %u of task %u, "

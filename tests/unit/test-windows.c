@@ -388,6 +388,90 @@ static void v2_expect(uint32_t task, uint32_t n_ep, int K, int16_t *win)
 	}
 }
 
+/* the row of task t's episode e (1-based) in test_version2_many_tasks */
+static void many_row(uint32_t t, int e, int16_t row[3])
+{
+	row[0] = (int16_t)(t & 0x7fff);
+	row[1] = (int16_t)(t >> 15);
+	row[2] = (int16_t)e;
+}
+
+/*
+ * More tasks than the reader keeps rings for: 40000 tasks with an episode
+ * each, then every seventh of them a candidate again (its ring freed long
+ * ago: rebuilt from the file) and given a second episode.  The windows read
+ * back, streamed and loaded, are the tasks' own.
+ */
+static void test_version2_many_tasks(void **state)
+{
+	char *p = path_in("v2-many.h5");
+	const uint32_t N = 40000;
+	const int K = 4;
+	struct ds_windows hdr = cand_hdr(K);
+	struct ds_windows_writer *wr;
+	struct ds_windows_reader *r;
+	struct ds_windows *w;
+	struct ds_windows_block b;
+	struct ds_coverage cov = { 0 };
+	uint64_t n_dec = 0, checked = 0;
+
+	(void)state;
+	hdr.version = 0;
+	wr = ds_windows_create(p, &hdr);
+	assert_non_null(wr);
+	for (int phase = 0; phase < 2; phase++) {
+		for (uint32_t t = 0; t < N; t += phase ? 7 : 1) {
+			for (int e = 0; e < 2; e++) {
+				struct ds_decision d = { .ts = n_dec, .ncand = 1, .label = 0 };
+				struct ds_candidate c = { .pid = (int32_t)t + 1, .task = t,
+							  .n_ep = (uint32_t)(phase + e) };
+				int16_t row[3], st[2] = { 1, 2 };
+
+				if (phase == 0 && e == 1)
+					break;
+				if (e == 1 || phase == 0) {	/* an episode, then the decision */
+					many_row(t, phase ? 2 : 1, row);
+					assert_int_equal(ds_windows_add_episodes(wr, &t, row, 1), 0);
+				}
+				if (phase == 0)
+					c.n_ep = 1;
+				assert_int_equal(ds_windows_add(wr, &d, &c, NULL, st, NULL, NULL), 0);
+				n_dec++;
+				cov.decisions++;
+				cov.cand_hist[1]++;
+			}
+		}
+	}
+	assert_int_equal(ds_windows_finish(wr, NULL, 0, &cov), 0);
+
+	w = ds_windows_load(p);
+	assert_non_null(w);
+	r = ds_windows_open(p);
+	assert_non_null(r);
+	for (uint64_t at = 0; at < n_dec; at += 1000) {
+		uint64_t k = SC_MIN((uint64_t)1000, n_dec - at);
+
+		assert_int_equal(ds_windows_read(r, at, k, &b), 0);
+		for (uint64_t i = 0; i < b.n_cand; i++) {
+			const struct ds_candidate *c = &b.cand[i];
+			int16_t want[4 * 3] = { 0 };
+
+			for (uint32_t e = 1; e <= c->n_ep; e++)
+				many_row(c->task, (int)e, want + (size_t)(K - c->n_ep + e - 1) * 3);
+			assert_memory_equal(b.window + i * K * 3, want, sizeof(want));
+			assert_memory_equal(&w->window[(b.cand_start + i) * K * 3], want,
+					    sizeof(want));
+			checked++;
+		}
+	}
+	printf("# %u tasks, %llu windows checked, streamed and loaded\n", N,
+	       (unsigned long long)checked);
+	assert_int_equal(checked, n_dec);
+	ds_windows_close(r);
+	ds_windows_free(w);
+	free(p);
+}
+
 static void test_version2_episodes(void **state)
 {
 	char *p = path_in("v2.h5"), *bad = path_in("v2-bad.h5"), *cmd;
@@ -533,6 +617,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_candidates),
 		cmocka_unit_test(test_stream_reader),
+		cmocka_unit_test(test_version2_many_tasks),
 		cmocka_unit_test(test_version2_episodes),
 		cmocka_unit_test(test_round_trip_sequence),
 		cmocka_unit_test(test_describe),
