@@ -65,10 +65,15 @@ static void dump_event(struct strbuf *sb, const struct ds_event *ev)
 		strbuf_addf(sb, " state=%lld", (long long)ev->state);
 	else if (ev->state != -1)
 		strbuf_addf(sb, " state=0x%llx", (unsigned long long)ev->state);
-	if (ev->comm[0])
-		strbuf_addf(sb, " comm=%.*s", DS_COMM_LEN, ev->comm);
-	if (ev->next_comm[0])
-		strbuf_addf(sb, " next_comm=%.*s", DS_COMM_LEN, ev->next_comm);
+	/* comms under the untrusted-string rule: no escape sequence reaches a terminal */
+	if (ev->comm[0]) {
+		strbuf_addstr(sb, " comm=");
+		strbuf_add_safe_n(sb, ev->comm, DS_COMM_LEN);
+	}
+	if (ev->next_comm[0]) {
+		strbuf_addstr(sb, " next_comm=");
+		strbuf_add_safe_n(sb, ev->next_comm, DS_COMM_LEN);
+	}
 	strbuf_addch(sb, '\n');
 }
 

@@ -143,69 +143,83 @@ int col_parse_state(const char *s, size_t len, int64_t *state)
 
 /*
  * struct field - one "key=value" of an event's print fmt.  sep is what
- * precedes the key (" ", or " ==> " before next_comm).  A value ends where
- * the next present key begins, so values may hold spaces.
+ * precedes the key (" ", or " ==> " before next_comm).  A comm is any
+ * bytes but NUL, up to DS_COMM_LEN - 1 of them ("a pid=3 x=", spaces,
+ * '=', escape sequences), so it cannot be found by character class: the
+ * line is matched against the whole layout, and a comm ends at whichever
+ * of its at most 16 possible ends lets every following field parse.  The
+ * other values hold no space: numbers, state letters, "true".
  */
+enum field_type {
+	F_WORD,		/* no space: a number, state letters, true/false */
+	F_COMM,		/* 0..DS_COMM_LEN-1 bytes of anything */
+};
+
 struct field {
 	const char *key;
 	const char *sep;
 	int optional;
+	enum field_type type;
 	const char *val;	/* out: NULL when an optional key is absent */
 	size_t len;
 };
 
-#define KEY(k) { k, " ", 0, NULL, 0 }
-#define OPT(k) { k, " ", 1, NULL, 0 }
+#define KEY(k) { k, " ", 0, F_WORD, NULL, 0 }
+#define OPT(k) { k, " ", 1, F_WORD, NULL, 0 }
+#define COMM(k) { k, " ", 0, F_COMM, NULL, 0 }
 
-static const char *find_key(const char *from, const struct field *f)
+/* the value of a word field: digits with an optional '-' when numeric */
+static int word_ok(const char *v, size_t len)
 {
-	size_t sl = strlen(f->sep), kl = strlen(f->key);
-	const char *p = from;
+	return len > 0 && !memchr(v, ' ', len);
+}
 
-	while ((p = strstr(p, f->sep))) {
-		if (!strncmp(p + sl, f->key, kl) && p[sl + kl] == '=')
-			return p;
-		p++;
+/*
+ * match - fields i..n-1 at s (the separator of field i, none for field 0).
+ * 0 with every val/len set, -1 if the rest of the line does not fit the
+ * layout.  The recursion is at most n deep and tries at most DS_COMM_LEN
+ * ends per comm: a few hundred steps for the longest layout.
+ */
+static int match(const char *s, struct field *f, int i, int n)
+{
+	const char *sep, *v, *e, *last;
+	size_t sl, kl;
+
+	if (i == n)
+		return *s ? -1 : 0;
+	sep = i ? f[i].sep : "";
+	sl = strlen(sep);
+	kl = strlen(f[i].key);
+	if (!strncmp(s, sep, sl) && !strncmp(s + sl, f[i].key, kl) && s[sl + kl] == '=') {
+		v = s + sl + kl + 1;
+		if (f[i].type == F_WORD) {
+			e = strchr(v, ' ');
+			if (!e)
+				e = v + strlen(v);
+			if (word_ok(v, (size_t)(e - v)) && !match(e, f, i + 1, n))
+				goto found;
+		} else {
+			last = v + strnlen(v, DS_COMM_LEN - 1);
+			for (e = v; e <= last; e++)
+				if ((!*e || *e == ' ') && !match(e, f, i + 1, n))
+					goto found;
+		}
 	}
-	return NULL;
+	if (f[i].optional) {
+		f[i].val = NULL;
+		f[i].len = 0;
+		return match(s, f, i + 1, n);
+	}
+	return -1;
+found:
+	f[i].val = v;
+	f[i].len = (size_t)(e - v);
+	return 0;
 }
 
 static int split_fields(const char *s, struct field *f, int n)
 {
-	const char *pos = s;
-
-	for (int i = 0; i < n; i++) {
-		size_t kl = strlen(f[i].key);
-		const char *end = NULL;
-		int j;
-
-		f[i].val = NULL;
-		if (strncmp(pos, f[i].key, kl) || pos[kl] != '=') {
-			if (f[i].optional)
-				continue;
-			return -1;
-		}
-		f[i].val = pos + kl + 1;
-		for (j = i + 1; j < n; j++) {
-			end = find_key(f[i].val, &f[j]);
-			if (end || !f[j].optional)
-				break;
-		}
-		if (j == n) {
-			end = f[i].val + strlen(f[i].val);
-			while (end > f[i].val && end[-1] == ' ')
-				end--;
-			f[i].len = (size_t)(end - f[i].val);
-			return 0;
-		}
-		if (!end)
-			return -1;
-		f[i].len = (size_t)(end - f[i].val);
-		pos = end + strlen(f[j].sep);
-		i = j - 1;
-	}
-	/* every key consumed: the last value ran to the end above */
-	return 0;
+	return match(s, f, 0, n);
 }
 
 #define VAL_I32(fl, dst) (!(fl).val || parse_i32((fl).val, (fl).len, (dst)))
@@ -213,8 +227,8 @@ static int split_fields(const char *s, struct field *f, int n)
 static int fields_switch(const char *s, struct ds_event *ev)
 {
 	struct field f[] = {
-		KEY("prev_comm"), KEY("prev_pid"), KEY("prev_prio"),
-		KEY("prev_state"), { "next_comm", " ==> ", 0, NULL, 0 }, KEY("next_pid"),
+		COMM("prev_comm"), KEY("prev_pid"), KEY("prev_prio"),
+		KEY("prev_state"), { "next_comm", " ==> ", 0, F_COMM, NULL, 0 }, KEY("next_pid"),
 		KEY("next_prio"),
 	};
 
@@ -231,7 +245,7 @@ static int fields_wakeup(const char *s, struct ds_event *ev)
 {
 	/* success= was printed before 4.x kernels dropped it */
 	struct field f[] = {
-		KEY("comm"), KEY("pid"), KEY("prio"),
+		COMM("comm"), KEY("pid"), KEY("prio"),
 		OPT("success"), OPT("target_cpu"),
 	};
 
@@ -245,7 +259,7 @@ static int fields_wakeup(const char *s, struct ds_event *ev)
 static int fields_migrate(const char *s, struct ds_event *ev)
 {
 	struct field f[] = {
-		KEY("comm"), KEY("pid"), KEY("prio"),
+		COMM("comm"), KEY("pid"), KEY("prio"),
 		KEY("orig_cpu"), KEY("dest_cpu"),
 	};
 
@@ -259,7 +273,7 @@ static int fields_migrate(const char *s, struct ds_event *ev)
 static int fields_fork(const char *s, struct ds_event *ev)
 {
 	struct field f[] = {
-		KEY("comm"), KEY("pid"), KEY("child_comm"),
+		COMM("comm"), KEY("pid"), COMM("child_comm"),
 		KEY("child_pid"),
 	};
 
@@ -274,7 +288,7 @@ static int fields_exit(const char *s, struct ds_event *ev)
 {
 	/* group_dead appeared in 6.x kernels */
 	struct field f[] = {
-		KEY("comm"), KEY("pid"), KEY("prio"),
+		COMM("comm"), KEY("pid"), KEY("prio"),
 		OPT("group_dead"),
 	};
 
@@ -322,22 +336,26 @@ static int plugin_task(const char *s, const char *end, char *comm, int32_t *pid,
 	return set_comm(comm, s, (size_t)(colon - s));
 }
 
-/* "prev:pid [prio] STATE ==> next:pid [prio]" */
+/*
+ * "prev:pid [prio] STATE ==> next:pid [prio]": a comm may hold " ==> "
+ * too, so each arrow is tried until both sides parse.
+ */
 static int plugin_switch(const char *s, struct ds_event *ev)
 {
-	const char *arrow = strstr(s, " ==> "), *st;
+	for (const char *arrow = strstr(s, " ==> "); arrow; arrow = strstr(arrow + 1, " ==> ")) {
+		const char *st;
 
-	if (!arrow)
-		return -1;
-	for (st = arrow; st > s && st[-1] != ' '; st--)
-		;
-	if (st == s || st == arrow ||
-	    parse_state_with(st, (size_t)(arrow - st), &ev->state, plugin_state_bit) ||
-	    plugin_task(s, st, ev->comm, &ev->pid, &ev->prio) ||
-	    plugin_task(arrow + 5, arrow + 5 + strlen(arrow + 5), ev->next_comm, &ev->next_pid,
-			&ev->next_prio))
-		return -1;
-	return 0;
+		for (st = arrow; st > s && st[-1] != ' '; st--)
+			;
+		if (st == s || st == arrow ||
+		    parse_state_with(st, (size_t)(arrow - st), &ev->state, plugin_state_bit) ||
+		    plugin_task(s, st, ev->comm, &ev->pid, &ev->prio) ||
+		    plugin_task(arrow + 5, arrow + 5 + strlen(arrow + 5), ev->next_comm,
+				&ev->next_pid, &ev->next_prio))
+			continue;
+		return 0;
+	}
+	return -1;
 }
 
 /* "comm:pid [prio][ success=1] CPU:NNN" */
@@ -592,6 +610,7 @@ static int header_line(struct col_text_parser *p, const char *s)
 
 static int bad_line(struct col_text_parser *p, const char *what)
 {
+	p->bad_fields = 1;
 	return error("cannot import '%s': line %llu: malformed %s event", p->name,
 		     (unsigned long long)p->lineno, what);
 }
@@ -605,6 +624,7 @@ int col_text_parse_line(struct col_text_parser *p, char *line, struct ds_event *
 	char evname[64];
 
 	p->lineno++;
+	p->bad_fields = 0;
 	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
 		       line[len - 1] == '\t'))
 		line[--len] = '\0';
@@ -727,9 +747,103 @@ static const char *kind_source(enum col_text_kind k)
 	}
 }
 
+/*
+ * struct ts_order - each CPU's last timestamp.  Every tool prints a text
+ * trace in time order, and each CPU's events in the order its ring buffer
+ * gave them; an event older than the one before it on its CPU (a clock
+ * step, an edited line) keeps that order: it takes the time of the event
+ * before it, instead of being sorted to the front of the trace, and is
+ * counted.  A CPU's first event is held to the first time in the file.
+ */
+struct ts_order {
+	uint64_t *last;		/* per CPU */
+	int nr;
+	int started;
+	uint64_t first;		/* the first timestamp of the file */
+	uint64_t backwards;	/* events moved */
+	uint64_t line;		/* of the first of them */
+	int cpu;
+	uint64_t back_ns;	/* how far back it was */
+};
+
+static void ts_order_fix(struct ts_order *o, struct ds_event *ev, uint64_t lineno)
+{
+	if ((ev->type == DS_EV_LOST && !ev->ts) || ev->cpu < 0 || ev->cpu >= DS_MAX_CPUS)
+		return;		/* a marker without a time; a CPU the writer refuses */
+	if (!o->started) {
+		o->first = ev->ts;
+		o->started = 1;
+	}
+	if (ev->cpu >= o->nr) {
+		o->last = xreallocarray(o->last, (size_t)ev->cpu + 1, sizeof(*o->last));
+		for (int i = o->nr; i <= ev->cpu; i++)
+			o->last[i] = o->first;
+		o->nr = ev->cpu + 1;
+	}
+	if (ev->ts < o->last[ev->cpu]) {
+		if (!o->backwards++) {
+			o->line = lineno;
+			o->cpu = ev->cpu;
+			o->back_ns = o->last[ev->cpu] - ev->ts;
+		}
+		ev->ts = o->last[ev->cpu];
+	}
+	o->last[ev->cpu] = ev->ts;
+}
+
+/*
+ * parse_joined - a scheduler event that did not parse may be cut by a
+ * newline in a comm (the kernel prints comms raw): join the lines that
+ * follow, at most one per byte of two comms, until it parses.  The line
+ * that failed is in *copy, the parser as it was before it in *before.  1
+ * or 0 as col_text_parse_line, -1 after the error of the first line.
+ */
+#define MAX_JOINED (2 * (DS_COMM_LEN - 1))
+
+static int parse_joined(struct col_text_parser *p, const struct col_text_parser *before,
+			FILE *fp, struct strbuf *copy, char **line, size_t *alloc,
+			struct ds_event *ev)
+{
+	struct strbuf joined = STRBUF_INIT;
+	ssize_t len;
+	int r = -1;
+
+	for (int k = 0; k < MAX_JOINED; k++) {
+		len = getline(line, alloc, fp);
+		if (len <= 0 || (size_t)len != strlen(*line) || (*line)[len - 1] != '\n')
+			break;
+		strbuf_add(copy, *line, (size_t)len);
+		strbuf_reset(&joined);
+		strbuf_add(&joined, copy->buf, copy->len);
+		*p = *before;
+		sc_set_quiet(1);
+		r = col_text_parse_line(p, joined.buf, ev);
+		sc_set_quiet(0);
+		if (r == 1) {
+			p->lineno += (uint64_t)k + 1;
+			break;
+		}
+	}
+	if (r != 1) {
+		/* again, aloud: the error names the first line */
+		*p = *before;
+		strbuf_reset(&joined);
+		strbuf_add(&joined, copy->buf, copy->len);
+		joined.buf[strcspn(joined.buf, "\n")] = '\0';
+		r = col_text_parse_line(p, joined.buf, ev);
+		if (r >= 0)
+			r = error("cannot import '%s': line %llu: malformed event", p->name,
+				  (unsigned long long)p->lineno);
+	}
+	strbuf_release(&joined);
+	return r;
+}
+
 int col_import_text(FILE *fp, struct col_sink *s)
 {
-	struct col_text_parser p;
+	struct col_text_parser p, before;
+	struct ts_order order = { 0 };
+	struct strbuf copy = STRBUF_INIT;
 	struct ds_event ev;
 	char *line = NULL;
 	size_t alloc = 0;
@@ -747,7 +861,21 @@ int col_import_text(FILE *fp, struct col_sink *s)
 			break;
 		}
 		skipped = p.skipped;
+		before = p;
+		strbuf_reset(&copy);
+		strbuf_add(&copy, line, (size_t)len);
+		sc_set_quiet(1);
 		r = col_text_parse_line(&p, line, &ev);
+		sc_set_quiet(0);
+		if (r < 0 && !complete) {
+			ret = error("cannot import '%s': truncated: line %llu is incomplete",
+				    s->name, (unsigned long long)p.lineno);
+			break;
+		}
+		if (r < 0 && p.bad_fields)
+			r = parse_joined(&p, &before, fp, &copy, &line, &alloc, &ev);
+		else if (r < 0)
+			r = col_text_parse_line(&before, copy.buf, &ev);	/* aloud */
 		if (r < 0) {
 			ret = -1;
 			break;
@@ -763,6 +891,7 @@ int col_import_text(FILE *fp, struct col_sink *s)
 			break;
 		}
 		if (r == 1) {
+			ts_order_fix(&order, &ev, p.lineno);
 			if (col_sink_write(s, &ev)) {
 				ret = -1;
 				break;
@@ -774,11 +903,20 @@ int col_import_text(FILE *fp, struct col_sink *s)
 	if (!ret && ferror(fp))
 		ret = error_errno("cannot import '%s': read error", s->name);
 	free(line);
+	free(order.last);
+	strbuf_release(&copy);
 	if (ret)
 		return -1;
 	if (!events)
 		return error("cannot import '%s': no scheduler events found (%llu lines)", s->name,
 			     (unsigned long long)p.lineno);
+	if (order.backwards)
+		warning("'%s': %llu event%s older than the event before on the same CPU, kept in "
+			"the file's order (the first: line %llu, CPU %d, %llu.%09llu s back)", s->name,
+			(unsigned long long)order.backwards, order.backwards == 1 ? "" : "s",
+			(unsigned long long)order.line, order.cpu,
+			(unsigned long long)(order.back_ns / NSEC_PER_SEC),
+			(unsigned long long)(order.back_ns % NSEC_PER_SEC));
 	snprintf(s->meta.source, sizeof(s->meta.source), "%s", kind_source(p.kind));
 	s->meta.nr_cpus = SC_MAX(p.header_cpus, p.max_cpu + 1);
 	s->meta.events_recorded = p.seen;

@@ -42,6 +42,19 @@ static const unsigned char tracedat_magic[10] = {
 	0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g',
 };
 
+/* files people hand to import by mistake whose first bytes may hold no NUL */
+static const struct {
+	const char *magic;
+	size_t len;
+} binary_magic[] = {
+	{ "\x89HDF\r\n\x1a\n", 8 },	/* HDF5: a trace.h5 is not an import */
+	{ "\x1f\x8b", 2 },		/* gzip */
+	{ "\xfd" "7zXZ", 5 },		/* xz */
+	{ "\x28\xb5\x2f\xfd", 4 },	/* zstd */
+	{ "BZh", 3 },			/* bzip2 */
+	{ "\x7f" "ELF", 4 },
+};
+
 int col_import_detect(const unsigned char *head, size_t len)
 {
 	if (len >= sizeof(tracedat_magic) && !memcmp(head, tracedat_magic, sizeof(tracedat_magic)))
@@ -52,13 +65,19 @@ int col_import_detect(const unsigned char *head, size_t len)
 		return COL_IMPORT_PERF_DATA;
 	if (!len)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = head[i];
-
-		/* text: printable ASCII, tabs, line ends, and UTF-8 bytes */
-		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+	for (size_t i = 0; i < ARRAY_SIZE(binary_magic); i++)
+		if (len >= binary_magic[i].len &&
+		    !memcmp(head, binary_magic[i].magic, binary_magic[i].len))
 			return -1;
-	}
+	/*
+	 * Text: any byte but NUL.  A comm is any bytes up to 15 (escape
+	 * sequences, control bytes, invalid UTF-8) and the kernel prints it
+	 * raw, so a control byte does not make a trace binary; a NUL does,
+	 * and 4 KiB of binary data without one is the rare exception the
+	 * magics above cover.
+	 */
+	if (memchr(head, '\0', len))
+		return -1;
 	return COL_IMPORT_TEXT;
 }
 

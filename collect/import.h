@@ -70,8 +70,10 @@ int col_import(const char *path, const char *out, const struct col_import_opts *
 
 /*
  * col_import_detect - the format of the first bytes of a file: trace.dat
- * and perf.data by their magic, text when the bytes are printable.  -1 for
- * anything else (binary garbage); COL_IMPORT_AUTO is never returned.
+ * and perf.data by their magic, text when the bytes hold no NUL (a comm
+ * may hold any other byte, the kernel prints it raw).  -1 for anything
+ * else: binary garbage, and HDF5, gzip, xz, zstd, bzip2 and ELF files by
+ * their magic.  COL_IMPORT_AUTO is never returned.
  */
 int col_import_detect(const unsigned char *head, size_t len);
 
@@ -98,6 +100,7 @@ struct col_text_parser {
 	uint64_t skipped;	/* lines that are not scheduler events */
 	uint64_t plugin_switches;	/* sched_switch in trace-cmd's plugin form */
 	int32_t tgid;		/* of the last event's task, when the line says; else -1 */
+	int bad_fields;		/* the last -1 was a scheduler event whose fields did not parse */
 };
 
 void col_text_parser_init(struct col_text_parser *p, const char *name);

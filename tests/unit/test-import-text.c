@@ -72,6 +72,46 @@ static void test_awkward_comms(void **state)
 	assert_int_equal(ev.next_pid, 7);
 }
 
+/*
+ * comms are any bytes but NUL, up to 15: '=', a key of the layout, " ==> ",
+ * control bytes, a newline (an event over two lines, joined by the importer)
+ */
+static void test_layout_comms(void **state)
+{
+	struct ds_event ev;
+
+	assert_int_equal(parse1("  x-1 [000] .....  1.000001: sched_process_fork: comm=a pid=1 b=c "
+				"pid=3 child_comm=x=y child_pid=4", &ev), 1);
+	assert_string_equal(ev.comm, "a pid=1 b=c");
+	assert_int_equal(ev.pid, 3);
+	assert_string_equal(ev.next_comm, "x=y");
+	assert_int_equal(ev.next_pid, 4);
+	assert_int_equal(parse1("  x-1 [000] d..2.  1.000002: sched_switch: prev_comm=x ==> y "
+				"prev_pid=5 prev_prio=120 prev_state=S ==> next_comm= ==> next_comm= "
+				"next_pid=6 next_prio=120", &ev), 1);
+	assert_string_equal(ev.comm, "x ==> y");
+	assert_string_equal(ev.next_comm, " ==> next_comm=");
+	assert_int_equal(ev.next_pid, 6);
+	assert_int_equal(parse1("  x-1 [000] d..2.  1.000003: sched_wakeup: comm=a\033[31mX\nb=c "
+				"pid=7 prio=120 target_cpu=001", &ev), 1);
+	assert_string_equal(ev.comm, "a\033[31mX\nb=c");
+	assert_int_equal(ev.pid, 7);
+	/* an empty comm, and one of 15 bytes that all look like a key */
+	assert_int_equal(parse1("  x-1 [000] d..2.  1.000004: sched_waking: comm= pid=8 prio=120 "
+				"target_cpu=000", &ev), 1);
+	assert_string_equal(ev.comm, "");
+	assert_int_equal(parse1("  x-1 [000] d..2.  1.000005: sched_waking: comm= pid=1 prio=2 pid=9 "
+				"prio=120 target_cpu=000", &ev), 1);
+	assert_string_equal(ev.comm, " pid=1 prio=2");
+	assert_int_equal(ev.pid, 9);
+	/* 16 bytes cannot be a comm */
+	assert_int_equal(parse1("  x-1 [000] d..2.  1.000006: sched_waking: comm=0123456789abcdef "
+				"pid=8 prio=120 target_cpu=000", &ev), -1);
+	/* a value that is not the layout's is still refused */
+	assert_int_equal(parse1("  x-1 [000] d..2.  1.000007: sched_waking: comm=a pid=8 x prio=120 "
+				"target_cpu=000", &ev), -1);
+}
+
 static void test_wakeup_forms(void **state)
 {
 	struct ds_event ev;
@@ -233,6 +273,11 @@ static void test_detect(void **state)
 			 COL_IMPORT_TEXT);
 	assert_int_equal(col_import_detect(bin, sizeof(bin)), -1);
 	assert_int_equal(col_import_detect(bin, 0), -1);
+	/* a comm's escape sequence does not make a text binary; a NUL does */
+	assert_int_equal(col_import_detect((const unsigned char *)" a\033[31m-1 [000]\n", 16),
+			 COL_IMPORT_TEXT);
+	assert_int_equal(col_import_detect((const unsigned char *)"# tracer\0", 9), -1);
+	assert_int_equal(col_import_detect((const unsigned char *)"\x1f\x8b\x08", 3), -1);
 }
 
 int main(void)
@@ -240,6 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ftrace_switch),
 		cmocka_unit_test(test_awkward_comms),
+		cmocka_unit_test(test_layout_comms),
 		cmocka_unit_test(test_wakeup_forms),
 		cmocka_unit_test(test_plugin_switch_letters),
 		cmocka_unit_test(test_latency_format),
