@@ -314,8 +314,12 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 	char span[32];
 
 	format_duration(span, sizeof(span), st->span_ns);
-	strbuf_addf(out, "trace %s: source %s, %d CPUs, span %s, %llu events\n", st->path,
-		    st->meta.source, st->nr_cpus, span, (unsigned long long)st->nr_events);
+	strbuf_addstr(out, "trace ");
+	strbuf_add_safe(out, st->path);
+	strbuf_addstr(out, ": source ");
+	strbuf_add_safe(out, st->meta.source);
+	strbuf_addf(out, ", %d CPUs, span %s, %llu events\n", st->nr_cpus, span,
+		    (unsigned long long)st->nr_events);
 	strbuf_addf(out, "context switches %llu (%.1f/s), lost events %llu",
 		    (unsigned long long)st->nr_switches, st->switch_rate,
 		    (unsigned long long)st->lost_total);

@@ -125,6 +125,8 @@ size_t sc_utf8_seq_len(const unsigned char *s, size_t n);
 /* strbuf_add_safe - append s (at most n bytes, stops at NUL) under the rule above */
 void strbuf_add_safe(struct strbuf *sb, const char *s);
 void strbuf_add_safe_n(struct strbuf *sb, const char *s, size_t n);
+/* strbuf_add_safe_line - "<label><s>\n" with s under the rule above */
+void strbuf_add_safe_line(struct strbuf *sb, const char *label, const char *s);
 /*
  * sc_safe_str - s under the rule above in buf (cut at a character boundary to
  * fit size), for printf-style tables; returns buf.  SC_SAFE_SIZE(n) holds any

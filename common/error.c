@@ -21,16 +21,24 @@ void sc_set_quiet(int q)
 
 static void vreport(const char *prefix, const char *fmt, va_list ap, int err)
 {
+	struct strbuf safe = STRBUF_INIT;
 	char msg[4096];
 
 	if (quiet)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/*
+	 * A message may quote a file's contents (a comm, an attribute, a
+	 * line): under the untrusted-string rule, so that it stays one line
+	 * and no escape sequence reaches the terminal.
+	 */
+	strbuf_add_safe(&safe, msg);
 	fflush(stdout);
 	if (err)
-		fprintf(stderr, "schedcast: %s%s: %s\n", prefix, msg, strerror(err));
+		fprintf(stderr, "schedcast: %s%s: %s\n", prefix, safe.buf, strerror(err));
 	else
-		fprintf(stderr, "schedcast: %s%s\n", prefix, msg);
+		fprintf(stderr, "schedcast: %s%s\n", prefix, safe.buf);
+	strbuf_release(&safe);
 }
 
 int error(const char *fmt, ...)

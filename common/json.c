@@ -95,6 +95,13 @@ void strbuf_add_safe(struct strbuf *sb, const char *s)
 	strbuf_add_safe_n(sb, s, SIZE_MAX);
 }
 
+void strbuf_add_safe_line(struct strbuf *sb, const char *label, const char *s)
+{
+	strbuf_addstr(sb, label);
+	strbuf_add_safe(sb, s);
+	strbuf_addch(sb, '\n');
+}
+
 const char *sc_safe_str(char *buf, size_t size, const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;

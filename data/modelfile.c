@@ -623,7 +623,7 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 		ds_model_free(m);
 		return 0;
 	}
-	strbuf_addf(out, "file:            %s\n", path);
+	strbuf_add_safe_line(out, "file:            ", path);
 	strbuf_addf(out, "kind:            model (%s version %d)\n", DS_MODEL_FORMAT, m->version);
 	strbuf_addf(out, "arithmetic:      %s\n", m->arith);
 	if (seq)
@@ -640,11 +640,17 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 			    (unsigned long long)m->tensors[i].cols, m->tensors[i].q);
 	if (!seq) {
 		strbuf_addstr(out, "episode features:");
-		for (int i = 0; i < m->E; i++)
-			strbuf_addf(out, " %s(Q.%d)", m->ep_names[i], m->ep_frac[i]);
+		for (int i = 0; i < m->E; i++) {
+			strbuf_addch(out, ' ');
+			strbuf_add_safe(out, m->ep_names[i]);
+			strbuf_addf(out, "(Q.%d)", m->ep_frac[i]);
+		}
 		strbuf_addstr(out, "\nstate features:  ");
-		for (int i = 0; i < m->S; i++)
-			strbuf_addf(out, " %s(Q.%d)", m->state_names[i], m->state_frac[i]);
+		for (int i = 0; i < m->S; i++) {
+			strbuf_addch(out, ' ');
+			strbuf_add_safe(out, m->state_names[i]);
+			strbuf_addf(out, "(Q.%d)", m->state_frac[i]);
+		}
 		strbuf_addch(out, '\n');
 	}
 	strbuf_addf(out, "training:        %d epochs run (max %d), batch %d, lr %g, seed %llu, "
@@ -671,27 +677,32 @@ int ds_model_describe(const char *path, int json, struct strbuf *out)
 	strbuf_addf(out, "digest:          %016llx (FNV-1a of the weights and checkpoint)\n",
 		    (unsigned long long)digest(m));
 	if (m->windows && m->windows[0])
-		strbuf_addf(out, "windows:         %s\n", m->windows);
+		strbuf_add_safe_line(out, "windows:         ", m->windows);
 	if (m->n_traces) {
 		strbuf_addf(out, "trained on:      %llu training + %llu validation decisions from "
 			    "%d trace%s\n", (unsigned long long)m->train_decisions,
 			    (unsigned long long)m->val_decisions, m->n_traces,
 			    m->n_traces > 1 ? "s" : "");
-		for (int i = 0; i < m->n_traces; i++)
-			strbuf_addf(out, "  %8llu  %s\n", (unsigned long long)m->trace_train[i],
-				    m->traces[i]);
+		for (int i = 0; i < m->n_traces; i++) {
+			strbuf_addf(out, "  %8llu  ", (unsigned long long)m->trace_train[i]);
+			strbuf_add_safe_line(out, "", m->traces[i]);
+		}
 	}
 	if (m->init_model && m->init_model[0]) {
-		strbuf_addf(out, "initial model:   %s", m->init_model);
-		if (m->init_windows && m->init_windows[0])
-			strbuf_addf(out, " (trained on %s)", m->init_windows);
+		strbuf_addstr(out, "initial model:   ");
+		strbuf_add_safe(out, m->init_model);
+		if (m->init_windows && m->init_windows[0]) {
+			strbuf_addstr(out, " (trained on ");
+			strbuf_add_safe(out, m->init_windows);
+			strbuf_addch(out, ')');
+		}
 		if (m->init_val_top1 >= 0)
 			strbuf_addf(out, ", validation top-1 %.2f%% before fine-tuning",
 				    100.0 * m->init_val_top1);
 		strbuf_addch(out, '\n');
 	}
 	if (m->command_line && m->command_line[0])
-		strbuf_addf(out, "command line:    %s\n", m->command_line);
+		strbuf_add_safe_line(out, "command line:    ", m->command_line);
 	ds_model_free(m);
 	return 0;
 }

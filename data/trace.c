@@ -1170,13 +1170,15 @@ int ds_trace_describe(const char *path, int json, struct strbuf *out)
 		ds_trace_close(r);
 		return 0;
 	}
-	strbuf_addf(out, "file:            %s\n", path);
+	strbuf_add_safe_line(out, "file:            ", path);
 	strbuf_addf(out, "kind:            trace (%s version %d)\n", DS_TRACE_FORMAT, m->version);
-	strbuf_addf(out, "source:          %s\n", m->source);
-	strbuf_addf(out, "kernel:          %s\n", m->kernel_release[0] ? m->kernel_release : "unknown");
+	/* what the file says, under the untrusted-string rule: a crafted file's escapes stay text */
+	strbuf_add_safe_line(out, "source:          ", m->source);
+	strbuf_add_safe_line(out, "kernel:          ",
+			     m->kernel_release[0] ? m->kernel_release : "unknown");
 	if (m->hostname[0])
-		strbuf_addf(out, "host:            %s\n", m->hostname);
-	strbuf_addf(out, "clock:           %s\n", m->clock[0] ? m->clock : "unknown");
+		strbuf_add_safe_line(out, "host:            ", m->hostname);
+	strbuf_add_safe_line(out, "clock:           ", m->clock[0] ? m->clock : "unknown");
 	strbuf_addf(out, "cpus:            %d\n", m->nr_cpus);
 	strbuf_addf(out, "time span:       %s (%.6f .. %.6f s)\n",
 		    format_duration(b1, sizeof(b1), span), m->start_ns / 1e9, m->end_ns / 1e9);
@@ -1209,7 +1211,7 @@ int ds_trace_describe(const char *path, int json, struct strbuf *out)
 	}
 	strbuf_addch(out, '\n');
 	if (m->command_line[0])
-		strbuf_addf(out, "command line:    %s\n", m->command_line);
+		strbuf_add_safe_line(out, "command line:    ", m->command_line);
 	(void)b2;
 	ds_trace_close(r);
 	return 0;

@@ -1294,8 +1294,13 @@ static void describe_feats(struct strbuf *out, struct json_writer *jw, const cha
 		return;
 	}
 	strbuf_addf(out, "%-17s%d (int16, value = raw / 2^frac)\n", title, n);
-	for (int i = 0; i < n; i++)
-		strbuf_addf(out, "  %-24s Q%d.%d\n", names[i], 15 - frac[i], frac[i]);
+	for (int i = 0; i < n; i++) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_add_safe(&name, names[i]);
+		strbuf_addf(out, "  %-24s Q%d.%d\n", name.buf, 15 - frac[i], frac[i]);
+		strbuf_release(&name);
+	}
 }
 
 int ds_windows_describe(const char *path, int json, struct strbuf *out)
@@ -1399,7 +1404,7 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 		ret = 0;
 		goto out;
 	}
-	strbuf_addf(out, "file:            %s\n", path);
+	strbuf_add_safe_line(out, "file:            ", path);
 	strbuf_addf(out, "kind:            windows (%s version %d)\n", DS_WINDOWS_FORMAT, version);
 	if (seq)
 		strbuf_addf(out, "mode:            sequence (W=%lld, vocabulary %lld by %s, "
@@ -1407,8 +1412,10 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	else
 		strbuf_addf(out, "mode:            candidates (K=%lld episodes)\n", (long long)K);
 	strbuf_addf(out, "traces:          %llu\n", (unsigned long long)nt);
-	for (uint64_t i = 0; i < nt; i++)
-		strbuf_addf(out, "  %llu: %s\n", (unsigned long long)i, traces[i]);
+	for (uint64_t i = 0; i < nt; i++) {
+		strbuf_addf(out, "  %llu: ", (unsigned long long)i);
+		strbuf_add_safe_line(out, "", traces[i]);
+	}
 	strbuf_addf(out, "decisions:       %llu\n", (unsigned long long)cov.decisions);
 	strbuf_addf(out, "split:           train %lld, val %lld, test %lld\n", (long long)sn[0],
 		    (long long)sn[1], (long long)sn[2]);
@@ -1447,7 +1454,7 @@ int ds_windows_describe(const char *path, int json, struct strbuf *out)
 	}
 	if (ds_attr_exists(f, NULL, "command_line") &&
 	    !ds_attr_get_str(f, NULL, "command_line", &note))
-		strbuf_addf(out, "command line:    %s\n", note);
+		strbuf_add_safe_line(out, "command line:    ", note);
 	ret = 0;
 out:
 	free(note);
