@@ -146,7 +146,19 @@ $(O)/tests/%: tests/helpers/%.c $(LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-tests: $(PROG) $(UNIT_BIN) $(HELPER_BIN)
+# What a build without BPF (NO_BPF=1, or no clang/bpftool/libbpf-dev) makes
+# of live --in-kernel, linked without libbpf beside the real program, so that
+# `make check` proves that configuration compiles and says why the in-kernel
+# predictor is unavailable (t5300).
+NOBPF_OBJ := $(filter-out $(O)/analyze/live-bpf.o,$(LIB_OBJ)) $(O)/nobpf/live-bpf.o
+$(O)/nobpf/live-bpf.o: analyze/live-bpf.c
+	$(Q)mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(filter-out -DSC_HAVE_BPF,$(ALL_CFLAGS)) -c -o $@ $<
+$(O)/tests/schedcast-nobpf: $(MAIN_OBJ) $(NOBPF_OBJ)
+	$(Q)mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+tests: $(PROG) $(UNIT_BIN) $(HELPER_BIN) $(O)/tests/schedcast-nobpf
 
 # The whole suite: unit tests, end-to-end scripts, layering, man pages.
 check: tests
@@ -160,7 +172,7 @@ check-asan:
 		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-tests
 
-tests-asan: $(UNIT_BIN) $(HELPER_BIN)
+tests-asan: $(UNIT_BIN) $(HELPER_BIN) $(O)/tests/schedcast-nobpf
 
 # Fuzzing and benchmarks keep their rules beside their code.
 -include fuzz/fuzz.mk

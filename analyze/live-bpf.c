@@ -611,6 +611,7 @@ static void live_line(const struct lb_counters *n, uint64_t elapsed, uint64_t ra
 static int load(struct live_bpf **out, const struct ana_kernel_opts *o)
 {
 	struct live_bpf *skel;
+	const char *fault;
 	int err;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
@@ -621,6 +622,9 @@ static int load(struct live_bpf **out, const struct ana_kernel_opts *o)
 	if (!skel)
 		return error_errno("cannot open the in-kernel predictor");
 	skel->rodata->check_mode = o->check;
+	/* the tests' way to a real verifier refusal (see fault_verifier in live.bpf.c) */
+	fault = getenv("SCHEDCAST_BPF_FAULT");
+	skel->rodata->fault_verifier = fault && !strcmp(fault, "verifier");
 	err = live_bpf__load(skel);
 	if (err) {
 		struct strbuf tail = STRBUF_INIT;

@@ -55,6 +55,12 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __weak __ksym;
 #define SCORE_MAX (1 << 20)
 
 const volatile int check_mode = 0;	/* stream every event to the ring buffer */
+/*
+ * Fault injection for the tests (SCHEDCAST_BPF_FAULT=verifier): on_exit
+ * reads memory through a plain number, which the verifier must refuse.  At
+ * 0, the verifier drops that branch as dead code before checking it.
+ */
+const volatile int fault_verifier = 0;
 
 __u64 lost_flags = 0;			/* LB_UNC_* seen so far */
 
@@ -1360,6 +1366,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	struct lb_event *e = ev_begin(LB_EV_EXIT, ts, cpu, common);
 	struct lb_task *t;
 
+	if (fault_verifier)
+		return *(volatile int *)(long)ts;
 	count_event();
 	if (cpu < LB_MAX_CPUS) {
 		repair(cpu, common, ts);

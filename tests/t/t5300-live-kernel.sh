@@ -28,6 +28,14 @@ test_expect_success 'a model the program cannot hold: one line with the limit, e
 	test_one_line_error err float.h5
 '
 
+test_expect_success 'a build without BPF links without libbpf and says why --in-kernel is unavailable' '
+	nobpf=$(command -v schedcast-nobpf) &&
+	! ldd "$nobpf" | grep -q libbpf &&
+	test_must_fail schedcast-nobpf live --in-kernel -m m.h5 -d 1s 2>err &&
+	test_one_line_error err "built without BPF support" &&
+	grep -q "needs clang, bpftool, libbpf-dev" err
+'
+
 # has_bpf - root, BTF, and a schedcast built with the BPF program
 has_bpf() {
 	[ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
@@ -41,11 +49,22 @@ has_bpf() {
 
 test_lock bpf	# not beside t1004 (kallsyms changes) or t5100 (every switch slower)
 if ! why=$(cd "$TRASH" && has_bpf); then
+	test_skip 'a verifier refusal: its last lines in one line, the whole log in a file' "$why"
 	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
 	test_skip 'the text summary: counters, cost, baselines' "$why"
 	test_done
 	exit
 fi
+
+test_expect_success 'a verifier refusal: its last lines in one line, the whole log in a file' '
+	(export TMPDIR="$TRASH" SCHEDCAST_BPF_FAULT=verifier &&
+	 test_must_fail schedcast live --in-kernel -m m.h5 -d 1s 2>err) &&
+	test_one_line_error err "the kernel refused the in-kernel predictor" &&
+	grep -q "invalid mem access" err &&
+	grep -q "full log in $TRASH/schedcast-bpf-verifier.log" err &&
+	grep -q "invalid mem access" schedcast-bpf-verifier.log &&
+	grep -q "on_exit" schedcast-bpf-verifier.log
+'
 
 test_expect_success 'in-kernel predictions equal userspace on the same events' '
 	schedcast live --in-kernel --check --json -m m.h5 -- \
