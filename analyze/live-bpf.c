@@ -180,7 +180,6 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 			     LB_M_MAX);
 	lm->K = sh->K;
 	lm->H = H;
-	lm->M = M;
 	for (int f = 0; f < E + S; f++) {
 		lm->mu[f] = v.norm_mu[f];
 		lm->inv[f] = v.norm_inv[f];
@@ -196,13 +195,24 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 			lm->b[dst] = v.b[src];
 		}
 	}
+	/*
+	 * The head rows whose output weight is zero add exactly 0 to a score:
+	 * left out (all of them when training kept the linear path alone,
+	 * and then no encoder runs).
+	 */
+	lm->M = 0;
 	for (int i = 0; i < M; i++) {
+		int r = lm->M;
+
+		if (!v.w2[i])
+			continue;
 		for (int k = 0; k < H; k++)
-			lm->w1h[i][k] = v.w1[i * Z + k];
+			lm->w1h[r][k] = v.w1[i * Z + k];
 		for (int k = 0; k < S; k++)
-			lm->w1s[i][k] = v.w1[i * Z + H + k];
-		lm->b1[i] = v.b1[i];
-		lm->w2[i] = v.w2[i];
+			lm->w1s[r][k] = v.w1[i * Z + H + k];
+		lm->b1[r] = v.b1[i];
+		lm->w2[r] = v.w2[i];
+		lm->M++;
 	}
 	for (int k = 0; k < S; k++)
 		lm->wl[k] = v.wl[k];
@@ -219,12 +229,17 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 	zero = xcalloc((size_t)sh->K * E, sizeof(*zero));
 	lstm_encode_fixed(m, zero, h0);
 	free(zero);
-	memcpy(lm->h0, h0, sizeof(*h0) * H);
 
 	memset(tmpl, 0, sizeof(*tmpl));
 	tmpl->prio = -1;
 	tmpl->cpu = tmpl->last_cpu = tmpl->waker = -1;
-	memcpy(tmpl->h, h0, sizeof(*h0) * H);
+	for (int i = 0; i < lm->M; i++) {
+		int64_t acc = (int64_t)lm->b1[i] * 4096;
+
+		for (int k = 0; k < H; k++)
+			acc += (int32_t)lm->w1h[i][k] * h0[k];
+		tmpl->hw[i] = acc;
+	}
 	return 0;
 }
 
@@ -324,7 +339,7 @@ struct check {
 	struct feat_state *feat;
 	struct ana_eval e;		/* userspace's figures on the same events */
 	int32_t *scores;
-	uint64_t events, decisions, same, differ, uncovered, unc_reason[4];
+	uint64_t events, decisions, same, differ, uncovered, unc_reason[5];
 	uint64_t ncand_differ;
 	int shown;
 	int failed;
@@ -380,7 +395,7 @@ static int replay(struct check *k, const struct lb_event *r)
 		ana_eval_add(&k->e, &d, top, 1);
 		if (r->uncovered || r->ncand < 0) {
 			k->uncovered++;
-			for (int b = 0; b < 4; b++)
+			for (int b = 0; b < 5; b++)
 				if (r->uncovered & (1u << b))
 					k->unc_reason[b]++;
 		} else if (pred == r->pred_pid && out.ncand == r->ncand) {
@@ -429,6 +444,7 @@ struct run {
 	struct prog_stat ps[8];
 	int nps;
 	int stats_on;
+	int head_rows;		/* of the model's head, those with a non-zero w2 */
 };
 
 static uint64_t total_run_ns(const struct run *r)
@@ -497,14 +513,18 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 			printf("  encoder: %llu runs (switch-outs that completed an episode), %.0f ns "
 			       "each\n", (unsigned long long)r->n.encodes,
 			       (double)r->n.encode_ns / (double)r->n.encodes);
+		else if (!r->head_rows)
+			printf("  encoder: never run (the model kept its linear path alone: "
+			       "no score reads the LSTM)\n");
 	}
 	if (r->n.uncovered)
 		printf("uncovered: %llu decisions the userspace engine may see otherwise: after "
 		       "the program lost state (task map full %llu, a CPU queue beyond %d tasks "
-		       "%llu), during a migration into the CPU's queue from another CPU %llu\n",
+		       "%llu), during a migration into the CPU's queue from another CPU %llu, "
+		       "after the --check ring was full %llu\n",
 		       (unsigned long long)r->n.uncovered, (unsigned long long)r->n.unc_tasks_full,
 		       LB_QMAX, (unsigned long long)r->n.unc_queue_full,
-		       (unsigned long long)r->n.unc_race);
+		       (unsigned long long)r->n.unc_race, (unsigned long long)r->n.unc_ring);
 	ana_eval_text(e, &sb);
 	{
 		/* no comms in the kernel: no per-task table, no misprediction pairs */
@@ -565,16 +585,17 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
-			    ",\"kernel\":{\"decide_ns\":%llu,\"encode_ns\":%llu,"
+			    ",\"kernel\":{\"head_rows\":%d,\"decide_ns\":%llu,\"encode_ns\":%llu,"
 			    "\"encodes\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
-			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,\"programs\":[",
-			    (unsigned long long)r->n.decide_ns, (unsigned long long)r->n.encode_ns,
-			    (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
+			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,"
+			    "\"uncovered_ring\":%llu,\"programs\":[",
+			    r->head_rows, (unsigned long long)r->n.decide_ns,
+			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,
 			    (unsigned long long)r->n.unc_queue_full,
-			    (unsigned long long)r->n.unc_race);
+			    (unsigned long long)r->n.unc_race, (unsigned long long)r->n.unc_ring);
 		for (int i = 0; i < r->nps; i++)
 			strbuf_addf(&sb, "%s{\"name\":\"%s\",\"run_cnt\":%llu,\"run_time_ns\":%llu,"
 				    "\"recursion_misses\":%llu}", i ? "," : "", r->ps[i].name,
@@ -712,6 +733,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	/* run_time_ns and run_cnt are kept while this fd is open */
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	r.stats_on = stats_fd >= 0;
+	r.head_rows = lm->M;
 	if (!r.stats_on)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
 			strerror(errno));

@@ -39,6 +39,7 @@ enum { LB_EV_SWITCH = 0, LB_EV_WAKEUP, LB_EV_WAKEUP_NEW, LB_EV_WAKING, LB_EV_MIG
 #define LB_UNC_QUEUE_FULL 0x2	/* a CPU queue overflowed LB_QMAX at some point */
 #define LB_UNC_CPU 0x4		/* a CPU beyond LB_MAX_CPUS */
 #define LB_UNC_RACE 0x8		/* a migration into this CPU's queue ran meanwhile */
+#define LB_UNC_RING 0x10	/* --check: the ring was full once, userspace missed events */
 
 struct lb_episode {		/* struct feat_episode, the wait part of the current one */
 	__u64 wait_ns, sleep_ns;
@@ -57,7 +58,13 @@ struct lb_task {
 	__u64 bucket_sum;			/* of the whole ring (the program's own) */
 	__u32 bucket[LB_NR_BUCKETS];		/* ns run in each ms */
 	__s16 ep[LB_K_MAX][LB_E];		/* (K, E) Q7.8 ring of the last K episodes */
-	__s16 h[LB_H_MAX];			/* (H) Q3.12 the encoder's output for the window */
+	/*
+	 * (M) the part of the head's first layer that depends on the window
+	 * only, b1 * 2^12 + w1[:, :H] . h (Q.24) with h the encoder's output:
+	 * computed when the window changes, so that a decision costs M x S
+	 * multiply-adds per candidate, not M x (H + S).
+	 */
+	__s64 hw[LB_M_MAX];
 };
 
 struct lb_cpu {
@@ -82,7 +89,7 @@ struct lb_counters {
 	__u64 model[4];		/* top-1, top-3, top-1 contested, top-3 contested */
 	__u64 lq[4];		/* longest-queued */
 	__u64 lrr[4];		/* least-recently-run */
-	__u64 uncovered, unc_tasks_full, unc_queue_full, unc_race;
+	__u64 uncovered, unc_tasks_full, unc_queue_full, unc_race, unc_ring;
 	__u64 inferred_switches, encodes, scored_cands, ring_drops;
 	__u64 tasks_full, queue_full;
 	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions */
@@ -90,7 +97,10 @@ struct lb_counters {
 
 /*
  * The model, in fixed strides (the loader repacks the file's tensors):
- * gate rows g*LB_H_MAX + j for gate g (i f g o) and unit j < H.
+ * gate rows g*LB_H_MAX + j for gate g (i f g o) and unit j < H.  Only the
+ * head rows whose output weight (w2) is not zero are kept, M of them: the
+ * others add exactly 0 to every score.  M = 0 (a model that kept its
+ * linear path alone) needs no encoder at all.
  */
 struct lb_model {
 	__s32 K, H, M, pad;
@@ -105,7 +115,6 @@ struct lb_model {
 	__s32 sig_tab[513], tanh_tab[513];	/* fx_sigmoid_tab, fx_tanh_tab: Q1.30 */
 	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */
 	__u64 log2_1000;
-	__s16 h0[LB_H_MAX];			/* encoder output of an empty window */
 };
 
 /* Streamed to userspace with --check: every event, decisions with the prediction. */

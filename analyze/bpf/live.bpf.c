@@ -422,16 +422,20 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 	return 0;
 }
 
-/* fx_encode_raw: t->h from the task's window (padding first, oldest episode first) */
+/*
+ * fx_encode_raw from the task's window (padding first, oldest episode
+ * first), then the window's part of the head's first layer into t->hw
+ */
 __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 {
-	int K, H, pad, i, j, cur = 0;
+	int K, H, M, pad, i, j, cur = 0;
 
 	if (!m || !s || !t)
 		return 0;
 	K = m->K;
 	H = m->H;
-	if (K < 1 || K > LB_K_MAX || H < 1 || H > LB_H_MAX)
+	M = m->M;
+	if (K < 1 || K > LB_K_MAX || H < 1 || H > LB_H_MAX || M < 1 || M > LB_M_MAX)
 		return 0;
 	pad = K - (int)t->ep_nr;
 	bpf_for(i, 0, LB_K_MAX) {
@@ -457,12 +461,26 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		lstm_step(m, s, bound(i, 15), cur);
 		cur ^= 1;
 	}
-	bpf_for(j, 0, LB_H_MAX)
-		t->h[j] = s->h[bound(cur, 1)][j];
+	bpf_for(i, 0, M) {
+		int mi = bound(i, 63), hc = bound(cur, 1);
+		__s64 acc = (__s64)m->b1[mi] * 4096;
+
+		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+			if (kc >= H)
+				break;
+#pragma unroll
+			for (j = kc; j < kc + 16; j++)
+				acc += (__s32)m->w1h[mi][j] * s->h[hc][j];
+		}
+		t->hw[mi] = acc;
+	}
 	return 0;
 }
 
-/* fx_score_raw + fx_head_forward: the score of h joined with the state features */
+/*
+ * fx_score_raw + fx_head_forward: the score of the task's window (t->hw, the
+ * encoder's share of the first layer) joined with its state features
+ */
 __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch *s)
 {
 	int H, M, mi, k;
@@ -473,7 +491,7 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 		return 0;
 	H = m->H;
 	M = m->M;
-	if (H < 1 || H > LB_H_MAX || M < 1 || M > LB_M_MAX)
+	if (H < 1 || H > LB_H_MAX || M < 0 || M > LB_M_MAX)
 		return 0;
 	for (k = 0; k < LB_S; k++)
 		zs[k] = norm_apply(m, LB_E + k, s->st[k]);
@@ -482,14 +500,7 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 		__s16 pre;
 
 		mi = bound(mi, 63);
-		acc = (__s64)m->b1[mi] * 4096;
-		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-			if (kc >= H)
-				break;
-#pragma unroll
-			for (k = kc; k < kc + 16; k++)
-				acc += (__s32)m->w1h[mi][k] * t->h[k];
-		}
+		acc = t->hw[mi];	/* b1 and the H columns, from the encoder */
 		for (k = 0; k < LB_S; k++)
 			acc += (__s32)m->w1s[mi][k] * zs[k];
 		pre = sat16(rshift_round(acc, 12));
@@ -743,7 +754,7 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	t->ep_head = (head + 1) % K;
 	if (t->ep_nr < K)
 		t->ep_nr++;
-	{
+	if (m->M > 0) {	/* M = 0: no score reads the encoder's output */
 		__u64 t0 = bpf_ktime_get_ns();
 
 		encode(m, s, t);
@@ -1084,6 +1095,8 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 			n->unc_tasks_full++;
 		if (out->unc & LB_UNC_QUEUE_FULL)
 			n->unc_queue_full++;
+		if (out->unc & LB_UNC_RING)
+			n->unc_ring++;
 	}
 	if (c->curr >= 0)
 		prev_pid = c->curr;
@@ -1154,6 +1167,8 @@ static __always_inline struct lb_event *ev_begin(int type, __u64 ts, __s32 cpu, 
 	if (!e) {
 		struct lb_counters *n = ctrs();
 
+		/* userspace's replay misses this event: no later decision compares */
+		__sync_fetch_and_or(&lost_flags, LB_UNC_RING);
 		if (n)
 			n->ring_drops++;
 		return NULL;

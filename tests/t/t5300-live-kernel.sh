@@ -51,6 +51,7 @@ test_lock bpf	# not beside t1004 (kallsyms changes) or t5100 (every switch slowe
 if ! why=$(cd "$TRASH" && has_bpf); then
 	test_skip 'a verifier refusal: its last lines in one line, the whole log in a file' "$why"
 	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
+	test_skip 'the head rows with a zero output weight are left out; none: no encoder' "$why"
 	test_skip 'the text summary: counters, cost, baselines' "$why"
 	test_done
 	exit
@@ -92,6 +93,52 @@ test_expect_success 'in-kernel predictions equal userspace on the same events' '
 	print("kernel == userspace on", c["same"], "decisions")
 	EOF
 '
+
+# head_w2 MODEL W2 OUT: MODEL with head/w2 set by the python expression W2
+# (of i and M) written to OUT: the same network with other output weights
+head_w2() {
+	cp "$1" "$3" &&
+	"$PY" - "$3" "$2" <<-\EOF
+	import sys, h5py, numpy as np
+	with h5py.File(sys.argv[1], "r+") as f:
+	    w2 = f["weights/head/w2"]
+	    M = w2.size
+	    w2[...] = np.array([eval(sys.argv[2]) for i in range(M)],
+	                       dtype=w2.dtype).reshape(w2.shape)
+	EOF
+}
+
+PY=
+for p in python3 /usr/bin/python3; do
+	if "$p" -c 'import h5py' 2>/dev/null; then PY=$p; break; fi
+done
+if [ -n "$PY" ]; then
+test_expect_success 'the head rows with a zero output weight are left out; none: no encoder' '
+	head_w2 m.h5 "0 if i % 2 else 300" half.h5 &&
+	head_w2 m.h5 "0" lin.h5 &&
+	for mm in half lin; do
+		schedcast live --in-kernel --check --json -m $mm.h5 -- \
+			schedcast workload -p pingpong,forks -d 1s --rounds 1000 --work 50 \
+			>$mm.json 2>$mm.err || { cat $mm.err; return 1; }
+	done &&
+	"$PY" - <<-\EOF
+	import json, h5py
+	M = h5py.File("m.h5", "r")["weights/head/w2"].size
+	for name, rows in (("half", (M + 1) // 2), ("lin", 0)):
+	    k = json.load(open(name + ".json"))
+	    c, kk = k["check"], k["kernel"]
+	    assert c["different"] == 0 and c["ring_drops"] == 0, (name, c)
+	    assert c["same"] >= 500, (name, c)
+	    assert kk["head_rows"] == rows, (name, kk["head_rows"], rows)
+	    assert (kk["encodes"] == 0) == (rows == 0), (name, kk["encodes"])
+	EOF
+	schedcast live --in-kernel -m lin.h5 -d 200ms >out 2>/dev/null &&
+	grep -q "encoder: never run (the model kept its linear path alone" out
+'
+else
+	test_skip 'the head rows with a zero output weight are left out; none: no encoder' \
+		'python3-h5py is not installed'
+fi
 
 test_expect_success 'the text summary: counters, cost, baselines' '
 	schedcast live --in-kernel -m m.h5 -d 1s -w >out 2>err &&
