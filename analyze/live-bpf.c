@@ -339,7 +339,7 @@ struct check {
 	struct feat_state *feat;
 	struct ana_eval e;		/* userspace's figures on the same events */
 	int32_t *scores;
-	uint64_t events, decisions, same, differ, uncovered, unc_reason[5];
+	uint64_t events, decisions, same, differ, uncovered, unc_reason[6];
 	uint64_t ncand_differ;
 	int shown;
 	int failed;
@@ -395,7 +395,7 @@ static int replay(struct check *k, const struct lb_event *r)
 		ana_eval_add(&k->e, &d, top, 1);
 		if (r->uncovered || r->ncand < 0) {
 			k->uncovered++;
-			for (int b = 0; b < 5; b++)
+			for (int b = 0; b < 6; b++)
 				if (r->uncovered & (1u << b))
 					k->unc_reason[b]++;
 		} else if (pred == r->pred_pid && out.ncand == r->ncand) {
@@ -521,10 +521,12 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 		printf("uncovered: %llu decisions the userspace engine may see otherwise: after "
 		       "the program lost state (task map full %llu, a CPU queue beyond %d tasks "
 		       "%llu), during a migration into the CPU's queue from another CPU %llu, "
-		       "after the --check ring was full %llu\n",
+		       "after the --check ring was full %llu, with a stale queue entry left out "
+		       "%llu\n",
 		       (unsigned long long)r->n.uncovered, (unsigned long long)r->n.unc_tasks_full,
 		       LB_QMAX, (unsigned long long)r->n.unc_queue_full,
-		       (unsigned long long)r->n.unc_race, (unsigned long long)r->n.unc_ring);
+		       (unsigned long long)r->n.unc_race, (unsigned long long)r->n.unc_ring,
+		       (unsigned long long)r->n.unc_stale);
 	ana_eval_text(e, &sb);
 	{
 		/* no comms in the kernel: no per-task table, no misprediction pairs */
@@ -589,13 +591,15 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    "\"encodes\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
 			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,"
-			    "\"uncovered_ring\":%llu,\"programs\":[",
+			    "\"uncovered_ring\":%llu,\"uncovered_stale\":%llu,\"stale_entries\":%llu,"
+			    "\"programs\":[",
 			    r->head_rows, (unsigned long long)r->n.decide_ns,
 			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,
 			    (unsigned long long)r->n.unc_queue_full,
-			    (unsigned long long)r->n.unc_race, (unsigned long long)r->n.unc_ring);
+			    (unsigned long long)r->n.unc_race, (unsigned long long)r->n.unc_ring,
+			    (unsigned long long)r->n.unc_stale, (unsigned long long)r->n.stale_cands);
 		for (int i = 0; i < r->nps; i++)
 			strbuf_addf(&sb, "%s{\"name\":\"%s\",\"run_cnt\":%llu,\"run_time_ns\":%llu,"
 				    "\"recursion_misses\":%llu}", i ? "," : "", r->ps[i].name,

@@ -40,6 +40,7 @@ enum { LB_EV_SWITCH = 0, LB_EV_WAKEUP, LB_EV_WAKEUP_NEW, LB_EV_WAKING, LB_EV_MIG
 #define LB_UNC_CPU 0x4		/* a CPU beyond LB_MAX_CPUS */
 #define LB_UNC_RACE 0x8		/* a migration into this CPU's queue ran meanwhile */
 #define LB_UNC_RING 0x10	/* --check: the ring was full once, userspace missed events */
+#define LB_UNC_STALE 0x20	/* the CPU's queue held a task that is not queued there */
 
 struct lb_episode {		/* struct feat_episode, the wait part of the current one */
 	__u64 wait_ns, sleep_ns;
@@ -89,7 +90,8 @@ struct lb_counters {
 	__u64 model[4];		/* top-1, top-3, top-1 contested, top-3 contested */
 	__u64 lq[4];		/* longest-queued */
 	__u64 lrr[4];		/* least-recently-run */
-	__u64 uncovered, unc_tasks_full, unc_queue_full, unc_race, unc_ring;
+	__u64 uncovered, unc_tasks_full, unc_queue_full, unc_race, unc_ring, unc_stale;
+	__u64 stale_cands;	/* queue entries left out and removed as stale */
 	__u64 inferred_switches, encodes, scored_cands, ring_drops;
 	__u64 tasks_full, queue_full;
 	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions */

@@ -113,7 +113,7 @@ struct decide_out {
 
 struct decision {
 	__u64 now, old_qts, short_ns, long_ns;
-	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid;
+	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid, stale;
 };
 
 struct scratch {
@@ -651,20 +651,33 @@ __noinline int dequeue(struct lb_task *t)
 
 __noinline int enqueue(struct lb_task *t, __s32 cpu, __u64 ts)
 {
+	__u8 st;
+	__s32 old_cpu;
+	__u64 old_ts;
+
 	if (!t)
 		return 0;
 	dequeue(t);
-	if (queue_add(cpu, t->pid)) {
-		struct lb_counters *n = ctrs();
-
-		__sync_fetch_and_or(&lost_flags, LB_UNC_QUEUE_FULL);
-		if (n)
-			n->queue_full++;
-		return 0;
-	}
+	/*
+	 * The record first, then the queue entry: a decision on another CPU
+	 * that sees the entry sees the task queued there (queued_on()).
+	 */
+	st = t->st;
+	old_cpu = t->cpu;
+	old_ts = t->queued_ts;
 	t->st = LB_QUEUED;
 	t->cpu = cpu;
 	t->queued_ts = ts;
+	if (queue_add(cpu, t->pid)) {
+		struct lb_counters *n = ctrs();
+
+		t->st = st;
+		t->cpu = old_cpu;
+		t->queued_ts = old_ts;
+		__sync_fetch_and_or(&lost_flags, LB_UNC_QUEUE_FULL);
+		if (n)
+			n->queue_full++;
+	}
 	return 0;
 }
 
@@ -1014,6 +1027,55 @@ static __always_inline void fill_state(struct lb_model *m, struct scratch *sc,
  * checks each body once instead of once per iteration.
  */
 
+/*
+ * A queue entry whose task is not queued on that CPU: left behind by
+ * updates the kernel does not serialise (a task's record changed by two
+ * CPUs at once, a record freed and reused under another CPU's pointer).
+ * userspace's queues never hold one; the decision leaves it out and says
+ * it was not comparable (LB_UNC_STALE), and queue_purge() removes it.
+ */
+static __always_inline int queued_on(const struct lb_task *t, __s32 cpu)
+{
+	return t->st == LB_QUEUED && t->cpu == cpu;
+}
+
+/* queue_purge - drop the stale entries of cpu's queue, from the end */
+__noinline int queue_purge(__s32 cpu)
+{
+	struct lb_cpu *c = cpu_get(cpu);
+	struct qlock *lk = qlock_get(cpu);
+	__u32 nq0;
+	int j;
+
+	if (!c || !lk)
+		return 0;
+	nq0 = c->nq;
+	if (nq0 > LB_QMAX)
+		nq0 = LB_QMAX;
+	bpf_for(j, 0, LB_QMAX) {
+		struct lb_task *t;
+		__s32 pid;
+		__u32 i, nq;
+
+		if (j >= (int)nq0)
+			break;
+		i = bound(nq0 - 1 - (__u32)j, 511);
+		pid = c->q[i];
+		t = task_find(pid);
+		if (t && queued_on(t, cpu))
+			continue;
+		/* the entries after i are checked: one of them takes its place */
+		bpf_spin_lock(&lk->lock);
+		nq = c->nq;
+		if (i < nq && nq <= LB_QMAX && c->q[i] == pid) {
+			c->q[i] = c->q[(nq - 1) & (LB_QMAX - 1)];
+			c->nq = nq - 1;
+		}
+		bpf_spin_unlock(&lk->lock);
+	}
+	return 0;
+}
+
 /* pass 1, candidate slot i: count, find the label and the oldest */
 __noinline int cand_scan(struct scratch *sc, const struct lb_cpu *c, int i)
 {
@@ -1028,6 +1090,10 @@ __noinline int cand_scan(struct scratch *sc, const struct lb_cpu *c, int i)
 	t = task_find(pid);
 	if (!t)
 		return 0;
+	if (!queued_on(t, sc->d.cpu)) {
+		sc->d.stale++;
+		return 0;
+	}
 	sc->d.nc++;
 	if (pid == sc->d.next_pid)
 		sc->d.covered = 1;
@@ -1054,7 +1120,7 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 	if (pid == sc->d.prev_pid)
 		return 0;
 	t = task_find(pid);
-	if (!t)
+	if (!t || !queued_on(t, sc->d.cpu))
 		return 0;
 	queued = now > t->queued_ts ? now - t->queued_ts : 0;
 	since = t->has_run ? (now > t->out_ts ? now - t->out_ts : 0) : ~0ULL;
@@ -1090,7 +1156,6 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	n->decisions++;
 	out->unc = (__u32)lost_flags;
 	if (out->unc) {
-		n->uncovered++;
 		if (out->unc & LB_UNC_TASKS_FULL)
 			n->unc_tasks_full++;
 		if (out->unc & LB_UNC_QUEUE_FULL)
@@ -1111,6 +1176,7 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	s->d.covered = 0;
 	s->d.old_qts = ~0ULL;
 	s->d.old_pid = -1;
+	s->d.stale = 0;
 	bpf_for(i, 0, LB_QMAX) {
 		if (i >= (int)nq)
 			break;
@@ -1128,6 +1194,14 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	covered = s->d.covered;
 	contested = nc >= 2;
 	out->ncand = nc;
+	if (s->d.stale) {
+		out->unc |= LB_UNC_STALE;
+		n->unc_stale++;
+		n->stale_cands += (__u32)s->d.stale;
+		queue_purge(cpu);
+	}
+	if (out->unc)
+		n->uncovered++;
 	n->covered += covered;
 	n->contested += contested;
 	n->contested_covered += contested && covered;
