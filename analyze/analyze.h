@@ -546,4 +546,13 @@ enum ana_group_by { ANA_BY_TASK, ANA_BY_PROCESS, ANA_BY_COMM };
 int ana_report_render(const struct ana_trace_stats *st, const struct ana_eval *e,
 		      enum ana_format fmt, uint64_t top, struct strbuf *out);
 
+/*
+ * ana_info_trace, ana_info_windows, ana_info_model (analyze/info.c) - append
+ * what the file at path holds to out, as text or as one JSON object (json),
+ * read through that kind's public reader.  0, or -1 after a one-line error.
+ */
+int ana_info_trace(const char *path, int json, struct strbuf *out);
+int ana_info_windows(const char *path, int json, struct strbuf *out);
+int ana_info_model(const char *path, int json, struct strbuf *out);
+
 #endif /* SC_ANALYZE_H */

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * schedcast info - what any schedcast file holds.  Dispatches on the file's
- * format attribute to the describer its data/ module provides.
+ * format attribute to its describer in analyze/info.c.
  */
 #include <getopt.h>
 #include <string.h>
 
+#include "analyze/analyze.h"
 #include "builtin.h"
 #include "common/common.h"
 #include "data/ds.h"
@@ -32,9 +33,9 @@ struct describer {
 };
 
 static const struct describer describers[] = {
-	{ DS_TRACE_FORMAT, ds_trace_describe },
-	{ DS_WINDOWS_FORMAT, ds_windows_describe },
-	{ DS_MODEL_FORMAT, ds_model_describe },
+	{ DS_TRACE_FORMAT, ana_info_trace },
+	{ DS_WINDOWS_FORMAT, ana_info_windows },
+	{ DS_MODEL_FORMAT, ana_info_model },
 };
 
 static int describe(const char *path, int json, struct strbuf *out)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The model file: write, read and validate, describe.  See data/modelfile.h.
+ * The model file: write, read and validate.  See data/modelfile.h.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -503,8 +503,7 @@ struct ds_model *ds_model_load(const char *path)
 	return m;
 }
 
-/* FNV-1a over every weight (and checkpoint) byte: equal digests, equal models */
-static uint64_t digest(const struct ds_model *m)
+uint64_t ds_model_digest(const struct ds_model *m)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	const void *ck[3] = { m->ckpt_master, m->ckpt_m, m->ckpt_v };
@@ -529,180 +528,4 @@ static uint64_t digest(const struct ds_model *m)
 			h = (h ^ p[k]) * 0x100000001b3ULL;
 	}
 	return h;
-}
-
-int ds_model_describe(const char *path, int json, struct strbuf *out)
-{
-	struct ds_model *m = ds_model_load(path);
-	uint64_t params = 0;
-	int seq;
-
-	if (!m)
-		return -1;
-	seq = m->mode == DS_WIN_SEQUENCE;
-	for (int i = 0; i < m->n_tensors; i++)
-		params += m->tensors[i].rows * m->tensors[i].cols;
-	if (json) {
-		struct json_writer jw;
-		char dg[17];
-
-		json_writer_init(&jw, out);
-		json_object_begin(&jw, NULL);
-		json_str(&jw, "file", path);
-		json_str(&jw, "format", DS_MODEL_FORMAT);
-		json_i64(&jw, "version", m->version);
-		json_str(&jw, "arith", m->arith);
-		json_str(&jw, "mode", seq ? "sequence" : "candidates");
-		json_i64(&jw, "K", m->K);
-		json_i64(&jw, "E", m->E);
-		json_i64(&jw, "S", m->S);
-		json_i64(&jw, "W", m->W);
-		json_i64(&jw, "V", m->V);
-		json_i64(&jw, "D", m->D);
-		json_i64(&jw, "H", m->H);
-		json_i64(&jw, "M", m->M);
-		json_u64(&jw, "parameters", params);
-		json_i64(&jw, "epochs", m->epochs);
-		json_i64(&jw, "batch", m->batch);
-		json_double(&jw, "lr", m->lr);
-		json_u64(&jw, "seed", m->seed);
-		json_i64(&jw, "threads", m->threads);
-		json_i64(&jw, "best_epoch", m->best_epoch);
-		json_i64(&jw, "linear_epochs", m->linear_epochs);
-		json_double(&jw, "linear_val_top1", m->linear_val_top1);
-		json_array_begin(&jw, "ep_features");
-		for (int i = 0; i < m->E; i++)
-			json_str(&jw, NULL, m->ep_names[i]);
-		json_array_end(&jw);
-		json_array_begin(&jw, "state_features");
-		for (int i = 0; i < m->S; i++)
-			json_str(&jw, NULL, m->state_names[i]);
-		json_array_end(&jw);
-		json_object_begin(&jw, "tensors");
-		for (int i = 0; i < m->n_tensors; i++) {
-			json_object_begin(&jw, m->tensors[i].name);
-			json_array_begin(&jw, "shape");
-			json_u64(&jw, NULL, m->tensors[i].rows);
-			json_u64(&jw, NULL, m->tensors[i].cols);
-			json_array_end(&jw);
-			json_str(&jw, "q", m->tensors[i].q);
-			json_object_end(&jw);
-		}
-		json_object_end(&jw);
-		json_array_begin(&jw, "train_loss");
-		for (int i = 0; i < m->n_curve; i++)
-			json_double(&jw, NULL, m->train_loss[i]);
-		json_array_end(&jw);
-		json_array_begin(&jw, "val_top1");
-		for (int i = 0; i < m->n_curve; i++)
-			json_double(&jw, NULL, m->val_top1[i]);
-		json_array_end(&jw);
-		json_i64(&jw, "checkpoint_epoch", m->has_ckpt ? m->ckpt_epoch : 0);
-		snprintf(dg, sizeof(dg), "%016llx", (unsigned long long)digest(m));
-		json_str(&jw, "digest", dg);
-		json_str(&jw, "windows", m->windows);
-		json_str(&jw, "command_line", m->command_line);
-		json_u64(&jw, "train_decisions", m->train_decisions);
-		json_u64(&jw, "val_decisions", m->val_decisions);
-		json_array_begin(&jw, "trained_on");
-		for (int i = 0; i < m->n_traces; i++) {
-			json_object_begin(&jw, NULL);
-			json_str(&jw, "trace", m->traces[i]);
-			json_u64(&jw, "train_decisions", m->trace_train[i]);
-			json_object_end(&jw);
-		}
-		json_array_end(&jw);
-		if (m->init_model && m->init_model[0]) {
-			json_object_begin(&jw, "init");
-			json_str(&jw, "model", m->init_model);
-			json_str(&jw, "windows", m->init_windows ? m->init_windows : "");
-			json_double(&jw, "val_top1", m->init_val_top1);
-			json_object_end(&jw);
-		}
-		json_object_end(&jw);
-		ds_model_free(m);
-		return 0;
-	}
-	strbuf_add_safe_line(out, "file:            ", path);
-	strbuf_addf(out, "kind:            model (%s version %d)\n", DS_MODEL_FORMAT, m->version);
-	strbuf_addf(out, "arithmetic:      %s\n", m->arith);
-	if (seq)
-		strbuf_addf(out, "network:         sequence: W=%d, vocabulary %d, embedding %d, "
-			    "LSTM hidden %d\n", m->W, m->V, m->D, m->H);
-	else
-		strbuf_addf(out, "network:         candidates: K=%d x E=%d, S=%d, LSTM hidden %d, "
-			    "head %d\n", m->K, m->E, m->S, m->H, m->M);
-	strbuf_addf(out, "parameters:      %llu in %d tensors\n", (unsigned long long)params,
-		    m->n_tensors);
-	for (int i = 0; i < m->n_tensors; i++)
-		strbuf_addf(out, "  %-16s %5llu x %-5llu %s\n", m->tensors[i].name,
-			    (unsigned long long)m->tensors[i].rows,
-			    (unsigned long long)m->tensors[i].cols, m->tensors[i].q);
-	if (!seq) {
-		strbuf_addstr(out, "episode features:");
-		for (int i = 0; i < m->E; i++) {
-			strbuf_addch(out, ' ');
-			strbuf_add_safe(out, m->ep_names[i]);
-			strbuf_addf(out, "(Q.%d)", m->ep_frac[i]);
-		}
-		strbuf_addstr(out, "\nstate features:  ");
-		for (int i = 0; i < m->S; i++) {
-			strbuf_addch(out, ' ');
-			strbuf_add_safe(out, m->state_names[i]);
-			strbuf_addf(out, "(Q.%d)", m->state_frac[i]);
-		}
-		strbuf_addch(out, '\n');
-	}
-	strbuf_addf(out, "training:        %d epochs run (max %d), batch %d, lr %g, seed %llu, "
-		    "%d threads\n", m->n_curve, m->epochs, m->batch, m->lr,
-		    (unsigned long long)m->seed, m->threads);
-	if (m->linear_epochs)
-		strbuf_addf(out, "linear stage:    %d epochs, validation top-1 %.2f%%\n",
-			    m->linear_epochs, 100.0 * m->linear_val_top1);
-	if (m->best_epoch && m->best_epoch <= m->n_curve)
-		strbuf_addf(out, "best epoch:      %d (validation top-1 %.2f%%)\n", m->best_epoch,
-			    100.0 * m->val_top1[m->best_epoch - 1]);
-	else if (m->init_model && m->init_model[0] && m->n_curve)
-		strbuf_addstr(out, "best epoch:      none: no epoch beat the initial model, whose "
-			      "weights these are\n");
-	else if (m->linear_epochs && m->linear_val_top1 >= 0)
-		strbuf_addf(out, "best epoch:      0 (the linear stage: no epoch of the LSTM beat "
-			    "it, head/w2 is zero)\n");
-	for (int i = 0; i < m->n_curve; i++)
-		strbuf_addf(out, "  epoch %-4d loss %.4f  val top-1 %.2f%%\n", i + 1,
-			    m->train_loss[i], 100.0 * m->val_top1[i]);
-	if (m->has_ckpt)
-		strbuf_addf(out, "checkpoint:      after epoch %d (step %llu)\n", m->ckpt_epoch,
-			    (unsigned long long)m->ckpt_step);
-	strbuf_addf(out, "digest:          %016llx (FNV-1a of the weights and checkpoint)\n",
-		    (unsigned long long)digest(m));
-	if (m->windows && m->windows[0])
-		strbuf_add_safe_line(out, "windows:         ", m->windows);
-	if (m->n_traces) {
-		strbuf_addf(out, "trained on:      %llu training + %llu validation decisions from "
-			    "%d trace%s\n", (unsigned long long)m->train_decisions,
-			    (unsigned long long)m->val_decisions, m->n_traces,
-			    m->n_traces > 1 ? "s" : "");
-		for (int i = 0; i < m->n_traces; i++) {
-			strbuf_addf(out, "  %8llu  ", (unsigned long long)m->trace_train[i]);
-			strbuf_add_safe_line(out, "", m->traces[i]);
-		}
-	}
-	if (m->init_model && m->init_model[0]) {
-		strbuf_addstr(out, "initial model:   ");
-		strbuf_add_safe(out, m->init_model);
-		if (m->init_windows && m->init_windows[0]) {
-			strbuf_addstr(out, " (trained on ");
-			strbuf_add_safe(out, m->init_windows);
-			strbuf_addch(out, ')');
-		}
-		if (m->init_val_top1 >= 0)
-			strbuf_addf(out, ", validation top-1 %.2f%% before fine-tuning",
-				    100.0 * m->init_val_top1);
-		strbuf_addch(out, '\n');
-	}
-	if (m->command_line && m->command_line[0])
-		strbuf_add_safe_line(out, "command line:    ", m->command_line);
-	ds_model_free(m);
-	return 0;
 }

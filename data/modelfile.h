@@ -107,8 +107,10 @@ struct ds_model *ds_model_load(const char *path);
 void ds_model_release(struct ds_model *m);
 void ds_model_free(struct ds_model *m);
 
-struct strbuf;
-/* ds_model_describe - for schedcast info (text or a JSON object) */
-int ds_model_describe(const char *path, int json, struct strbuf *out);
+/*
+ * ds_model_digest - FNV-1a over every weight (and checkpoint) byte: equal
+ * digests, equal models (schedcast info prints it).
+ */
+uint64_t ds_model_digest(const struct ds_model *m);
 
 #endif /* SC_DATA_MODELFILE_H */

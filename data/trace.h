@@ -237,13 +237,4 @@ void ds_trace_close(struct ds_trace_reader *r);
 int ds_trace_copy_prefix(const char *in, const char *out, uint64_t max_switches,
 			 uint64_t *span_ns);
 
-/* ---- description (schedcast info) -------------------------------------- */
-
-struct strbuf;
-/*
- * ds_trace_describe - append what the trace file at path holds to out, as
- * text or as one JSON object.  0, or -1 after printing an error.
- */
-int ds_trace_describe(const char *path, int json, struct strbuf *out);
-
 #endif /* SC_DATA_TRACE_H */

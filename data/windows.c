@@ -2,8 +2,8 @@
 /*
  * The windows file: a streaming writer (decisions, candidates and their
  * feature windows appended in blocks), a validating whole-file loader, a
- * streaming reader and the describer behind `schedcast info`.  Schema code
- * over data/ds.c's table API (no HDF5 call here).  See data/windows.h for the
+ * streaming reader.  Schema code over data/ds.c's table API (no HDF5 call
+ * here).  See data/windows.h for the
  * layout.
  */
 #include <stddef.h>
@@ -998,11 +998,36 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 		    check_dims(f, "seq_label", 1, dims))
 			goto out;
 	}
-	ret = load_coverage(f, &w->cov, w->n_dec);
+	if (load_coverage(f, &w->cov, w->n_dec))
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "n_%s", split_names[i]);
+		if (get_int(f, name, 0, INT64_MAX, &v))
+			goto out;
+		w->n_split[i] = (uint64_t)v;
+	}
+	if (ds_attr_exists(f, NULL, "command_line") &&
+	    ds_attr_get_str(f, NULL, "command_line", &w->command_line))
+		goto out;
+	ret = 0;
 out:
 	free(mode);
 	free(by);
 	return ret;
+}
+
+/* header_release - what load_header allocated in w */
+static void header_release(struct ds_windows *w)
+{
+	ds_free_strings(w->ep_names, (uint64_t)(w->ep_names ? w->E : 0));
+	ds_free_strings(w->state_names, (uint64_t)(w->state_names ? w->S : 0));
+	free(w->ep_frac);
+	free(w->state_frac);
+	ds_free_strings(w->traces, (uint64_t)(w->traces ? w->nr_traces : 0));
+	ds_free_strings(w->vocab, w->n_vocab);
+	free(w->command_line);
 }
 
 /* read_whole - every row of table i into *out (allocated, caller frees) */
@@ -1225,17 +1250,9 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 
 void ds_windows_close(struct ds_windows_reader *r)
 {
-	struct ds_windows *h;
-
 	if (!r)
 		return;
-	h = &r->hdr;
-	ds_free_strings(h->ep_names, (uint64_t)(h->ep_names ? h->E : 0));
-	ds_free_strings(h->state_names, (uint64_t)(h->state_names ? h->S : 0));
-	free(h->ep_frac);
-	free(h->state_frac);
-	ds_free_strings(h->traces, (uint64_t)(h->traces ? h->nr_traces : 0));
-	ds_free_strings(h->vocab, h->n_vocab);
+	header_release(&r->hdr);
 	replay_release(&r->replay);
 	close_tables(r->t);
 	ds_close(r->f);
@@ -1253,218 +1270,12 @@ void ds_windows_free(struct ds_windows *w)
 {
 	if (!w)
 		return;
-	ds_free_strings(w->ep_names, (uint64_t)(w->ep_names ? w->E : 0));
-	ds_free_strings(w->state_names, (uint64_t)(w->state_names ? w->S : 0));
-	free(w->ep_frac);
-	free(w->state_frac);
-	ds_free_strings(w->traces, (uint64_t)(w->traces ? w->nr_traces : 0));
+	header_release(w);
 	free(w->dec);
 	free(w->cand);
 	free(w->window);
 	free(w->state);
-	ds_free_strings(w->vocab, w->n_vocab);
 	free(w->seq_ids);
 	free(w->seq_gaps);
 	free(w);
-}
-
-/* ---- description ----------------------------------------------------------- */
-
-static double pct(uint64_t a, uint64_t b)
-{
-	return b ? 100.0 * (double)a / (double)b : 0.0;
-}
-
-static void describe_feats(struct strbuf *out, struct json_writer *jw, const char *title,
-			   char **names, const int8_t *frac, int n)
-{
-	if (jw) {
-		char q[16];
-
-		json_array_begin(jw, title);
-		for (int i = 0; i < n; i++) {
-			json_object_begin(jw, NULL);
-			json_str(jw, "name", names[i]);
-			json_i64(jw, "frac", frac[i]);
-			snprintf(q, sizeof(q), "Q%d.%d", 15 - frac[i], frac[i]);
-			json_str(jw, "format", q);
-			json_object_end(jw);
-		}
-		json_array_end(jw);
-		return;
-	}
-	strbuf_addf(out, "%-17s%d (int16, value = raw / 2^frac)\n", title, n);
-	for (int i = 0; i < n; i++) {
-		struct strbuf name = STRBUF_INIT;
-
-		strbuf_add_safe(&name, names[i]);
-		strbuf_addf(out, "  %-24s Q%d.%d\n", name.buf, 15 - frac[i], frac[i]);
-		strbuf_release(&name);
-	}
-}
-
-int ds_windows_describe(const char *path, int json, struct strbuf *out)
-{
-	struct ds_file *f;
-	struct ds_coverage cov = { 0 };
-	char *mode = NULL, **traces = NULL, **epn = NULL, **stn = NULL;
-	char *note = NULL, *by = NULL;
-	int8_t *epf = NULL, *stf = NULL;
-	int64_t K = 0, E = 0, S = 0, W = 0, ndec = 0, ncand = 0, nvocab = 0, sn[3] = { 0 };
-	uint64_t nt = 0, n_ep = 0;
-	int version, seq, ret = -1;
-
-	f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &version);
-	if (!f)
-		return -1;
-	{
-		/* The same header checks as the readers: a damaged file is refused. */
-		struct ds_windows hdr = { .version = version };
-		int bad = load_header(f, &hdr);
-
-		n_ep = hdr.n_ep;
-
-		ds_free_strings(hdr.ep_names, (uint64_t)(hdr.ep_names ? hdr.E : 0));
-		ds_free_strings(hdr.state_names, (uint64_t)(hdr.state_names ? hdr.S : 0));
-		free(hdr.ep_frac);
-		free(hdr.state_frac);
-		ds_free_strings(hdr.traces, (uint64_t)(hdr.traces ? hdr.nr_traces : 0));
-		ds_free_strings(hdr.vocab, hdr.n_vocab);
-		if (bad) {
-			ds_close(f);
-			return -1;
-		}
-	}
-	if (ds_attr_get_str(f, NULL, "mode", &mode) || get_int(f, "K", 0, MAX_K, &K) ||
-	    get_int(f, "E", 0, MAX_FEAT, &E) || get_int(f, "S", 0, MAX_FEAT, &S) ||
-	    get_int(f, "W", 0, MAX_W, &W) || get_int(f, "n_dec", 0, (int64_t)MAX_ROWS, &ndec) ||
-	    get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &ncand) ||
-	    get_int(f, "n_vocab", 0, MAX_VOCAB, &nvocab) ||
-	    get_int(f, "n_train", 0, INT64_MAX, &sn[0]) ||
-	    get_int(f, "n_val", 0, INT64_MAX, &sn[1]) ||
-	    get_int(f, "n_test", 0, INT64_MAX, &sn[2]) || load_coverage(f, &cov, (uint64_t)ndec) ||
-	    ds_read_strings(f, "traces", &traces, &nt, MAX_TRACES))
-		goto out;
-	seq = !strcmp(mode, "sequence");
-	if (seq && ds_attr_get_str(f, NULL, "vocab_by", &by))
-		goto out;
-	if (!seq && (read_names(f, "ep_names", "ep_frac", (int)E, &epn, &epf) ||
-		     read_names(f, "state_names", "state_frac", (int)S, &stn, &stf)))
-		goto out;
-	if (json) {
-		struct json_writer jw;
-
-		json_writer_init(&jw, out);
-		json_object_begin(&jw, NULL);
-		json_str(&jw, "file", path);
-		json_str(&jw, "format", DS_WINDOWS_FORMAT);
-		json_i64(&jw, "version", version);
-		json_str(&jw, "mode", seq ? "sequence" : "candidates");
-		json_i64(&jw, "K", K);
-		json_i64(&jw, "E", E);
-		json_i64(&jw, "S", S);
-		json_i64(&jw, "W", W);
-		json_array_begin(&jw, "traces");
-		for (uint64_t i = 0; i < nt; i++)
-			json_str(&jw, NULL, traces[i]);
-		json_array_end(&jw);
-		json_u64(&jw, "decisions", cov.decisions);
-		json_i64(&jw, "candidates", ncand);
-		json_u64(&jw, "covered", cov.covered);
-		json_double(&jw, "coverage", pct(cov.covered, cov.decisions) / 100);
-		json_u64(&jw, "contested", cov.contested);
-		json_double(&jw, "contested_share", pct(cov.contested, cov.decisions) / 100);
-		json_u64(&jw, "contested_covered", cov.contested_covered);
-		json_double(&jw, "contested_coverage",
-			    pct(cov.contested_covered, cov.contested) / 100);
-		json_u64(&jw, "inferred_switches", cov.inferred_switches);
-		json_u64(&jw, "lost_resets", cov.lost_resets);
-		json_i64(&jw, "vocab", nvocab);
-		if (seq)
-			json_str(&jw, "vocab_by", by);
-		else
-			json_u64(&jw, "episodes", n_ep);
-		json_object_begin(&jw, "split");
-		json_i64(&jw, "train", sn[0]);
-		json_i64(&jw, "val", sn[1]);
-		json_i64(&jw, "test", sn[2]);
-		json_object_end(&jw);
-		json_array_begin(&jw, "cand_hist");
-		for (int i = 0; i < DS_CAND_HIST; i++)
-			json_u64(&jw, NULL, cov.cand_hist[i]);
-		json_array_end(&jw);
-		if (!seq) {
-			describe_feats(out, &jw, "episode_features", epn, epf, (int)E);
-			describe_feats(out, &jw, "state_features", stn, stf, (int)S);
-		}
-		if (ds_attr_exists(f, NULL, "command_line") &&
-		    !ds_attr_get_str(f, NULL, "command_line", &note))
-			json_str(&jw, "command_line", note);
-		json_object_end(&jw);
-		ret = 0;
-		goto out;
-	}
-	strbuf_add_safe_line(out, "file:            ", path);
-	strbuf_addf(out, "kind:            windows (%s version %d)\n", DS_WINDOWS_FORMAT, version);
-	if (seq)
-		strbuf_addf(out, "mode:            sequence (W=%lld, vocabulary %lld by %s, "
-			    "incl. unknown)\n", (long long)W, (long long)nvocab, by);
-	else
-		strbuf_addf(out, "mode:            candidates (K=%lld episodes)\n", (long long)K);
-	strbuf_addf(out, "traces:          %llu\n", (unsigned long long)nt);
-	for (uint64_t i = 0; i < nt; i++) {
-		strbuf_addf(out, "  %llu: ", (unsigned long long)i);
-		strbuf_add_safe_line(out, "", traces[i]);
-	}
-	strbuf_addf(out, "decisions:       %llu\n", (unsigned long long)cov.decisions);
-	strbuf_addf(out, "split:           train %lld, val %lld, test %lld\n", (long long)sn[0],
-		    (long long)sn[1], (long long)sn[2]);
-	if (seq) {
-		strbuf_addf(out, "known picks:     %llu (%.1f%% in the vocabulary)\n",
-			    (unsigned long long)cov.covered, pct(cov.covered, cov.decisions));
-	} else {
-		strbuf_addf(out, "candidates:      %lld\n", (long long)ncand);
-		if (version >= 2)
-			strbuf_addf(out, "episodes:        %llu (each stored once)\n",
-				    (unsigned long long)n_ep);
-		strbuf_addf(out,
-			    "coverage:        %.1f%% (%llu of %llu picks among the candidates)\n",
-			    pct(cov.covered, cov.decisions), (unsigned long long)cov.covered,
-			    (unsigned long long)cov.decisions);
-		strbuf_addf(
-		    out, "contested:       %.1f%% (%llu with >= 2 candidates), coverage %.1f%%\n",
-		    pct(cov.contested, cov.decisions), (unsigned long long)cov.contested,
-		    pct(cov.contested_covered, cov.contested));
-	}
-	strbuf_addf(out, "inferred switches: %llu (repaired from common_pid, not scored)\n",
-		    (unsigned long long)cov.inferred_switches);
-	strbuf_addf(out, "lost resets:     %llu\n", (unsigned long long)cov.lost_resets);
-	if (!seq) {
-		strbuf_addstr(out, "candidate count histogram:\n");
-		for (int i = 0; i < DS_CAND_HIST; i++) {
-			if (!cov.cand_hist[i])
-				continue;
-			strbuf_addf(out, "  %s%-3d %12llu  %5.1f%%\n",
-				    i == DS_CAND_HIST - 1 ? ">=" : "  ", i,
-				    (unsigned long long)cov.cand_hist[i],
-				    pct(cov.cand_hist[i], cov.decisions));
-		}
-		describe_feats(out, NULL, "episode features:", epn, epf, (int)E);
-		describe_feats(out, NULL, "state features:", stn, stf, (int)S);
-	}
-	if (ds_attr_exists(f, NULL, "command_line") &&
-	    !ds_attr_get_str(f, NULL, "command_line", &note))
-		strbuf_add_safe_line(out, "command line:    ", note);
-	ret = 0;
-out:
-	free(note);
-	free(by);
-	free(mode);
-	ds_free_strings(traces, nt);
-	ds_free_strings(epn, (uint64_t)(epn ? E : 0));
-	ds_free_strings(stn, (uint64_t)(stn ? S : 0));
-	free(epf);
-	free(stf);
-	ds_close(f);
-	return ret;
 }

@@ -114,6 +114,8 @@ struct ds_windows {
 	int seq_gap_frac;
 
 	struct ds_coverage cov;
+	uint64_t n_split[3];	/* decisions in each enum ds_split */
+	char *command_line;	/* read: the file's command_line note, or NULL */
 
 	int seq_vocab_by_pid;	/* sequence mode: identities are pids, else comms */
 };
@@ -193,9 +195,5 @@ void ds_windows_abort(struct ds_windows_writer *w);
  * "split", ...); describe shows command_line.  0 or -1 (printed).
  */
 int ds_windows_set_note(struct ds_windows_writer *w, const char *name, const char *value);
-
-struct strbuf;
-/* ds_windows_describe - for schedcast info (text or JSON object) */
-int ds_windows_describe(const char *path, int json, struct strbuf *out);
 
 #endif /* SC_DATA_WINDOWS_H */

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 
+#include "analyze/analyze.h"
 #include "common/common.h"
 #include "data/modelfile.h"
 #include "fuzz/fuzz.h"
@@ -55,8 +56,8 @@ int fuzz_model(const uint8_t *data, size_t size)
 		}
 		lstm_model_free(m);
 	}
-	ds_model_describe(path, 0, &sb);
-	ds_model_describe(path, 1, &sb);
+	ana_info_model(path, 0, &sb);
+	ana_info_model(path, 1, &sb);
 	strbuf_release(&sb);
 	fuzz_check_closed();
 	return 0;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyze/analyze.h"
 #include "common/common.h"
 #include "data/ds.h"
 #include "data/trace.h"
@@ -138,8 +139,8 @@ int fuzz_read_trace(const char *path)
 	ds_trace_rewind(r);
 	ds_trace_next(r, &ev);
 	ds_trace_close(r);
-	ds_trace_describe(path, 0, &sb);
-	ds_trace_describe(path, 1, &sb);
+	ana_info_trace(path, 0, &sb);
+	ana_info_trace(path, 1, &sb);
 	strbuf_release(&sb);
 	fuzz_check_closed();
 	fuzz_sink = sum;	/* keep the reads */

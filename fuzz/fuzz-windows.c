@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "analyze/analyze.h"
 #include "common/common.h"
 #include "data/windows.h"
 #include "fuzz/fuzz.h"
@@ -67,8 +68,8 @@ int fuzz_windows(const uint8_t *data, size_t size)
 				break;
 		ds_windows_close(r);
 	}
-	ds_windows_describe(path, 0, &sb);
-	ds_windows_describe(path, 1, &sb);
+	ana_info_windows(path, 0, &sb);
+	ana_info_windows(path, 1, &sb);
 	strbuf_release(&sb);
 	fuzz_check_closed();
 	return 0;

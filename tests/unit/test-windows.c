@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyze/analyze.h"
 #include "common/common.h"
 #include "data/ds.h"
 #include "data/trace.h"
@@ -251,13 +252,13 @@ static void test_describe(void **state)
 	struct strbuf sb = STRBUF_INIT;
 
 	write_cand_file(p, 100, 2);
-	assert_int_equal(ds_windows_describe(p, 0, &sb), 0);
+	assert_int_equal(ana_info_windows(p, 0, &sb), 0);
 	assert_non_null(strstr(sb.buf, "decisions:       100\n"));
 	assert_non_null(strstr(sb.buf, "split:           train 34, val 33, test 33\n"));
 	assert_non_null(strstr(sb.buf, "inferred switches: 3"));
 	assert_non_null(strstr(sb.buf, "  c                        Q0.15\n"));
 	strbuf_reset(&sb);
-	assert_int_equal(ds_windows_describe(p, 1, &sb), 0);
+	assert_int_equal(ana_info_windows(p, 1, &sb), 0);
 	assert_non_null(strstr(sb.buf, "\"decisions\":100,"));
 	assert_non_null(strstr(sb.buf, "\"cand_hist\":[20,20,20,20,20,0,"));
 	assert_non_null(strstr(sb.buf, "\"command_line\":\"test \\\"quoted\\\"\""));
