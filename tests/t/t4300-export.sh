@@ -97,10 +97,10 @@ fi
 test_expect_success '--model: a track per CPU of the picks of the model, under the slices they began' '
 	python3 "$D/rr-trace.py" 200 >rr.events &&
 	mktrace rr.h5 <rr.events &&
-	schedcast export -m general -o m.json rr.h5 2>err &&
+	schedcast export -m "$TEST_TOP/data/models/general.h5" -o m.json rr.h5 2>err &&
 	grep -q "m.json: .* predictions (.* right)" err &&
 	python3 "$D/check-perfetto.py" m.json &&
-	schedcast report -m general --split all -f json rr.h5 >r.json &&
+	schedcast report -m "$TEST_TOP/data/models/general.h5" --split all -f json rr.h5 >r.json &&
 	python3 - <<-EOP
 	import json
 	ev = json.load(open("m.json"))["traceEvents"]
