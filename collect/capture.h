@@ -91,6 +91,13 @@ int col_capture_run(struct col_capture *c);
 const struct col_capture_result *col_capture_result(const struct col_capture *c);
 
 /*
+ * col_capture_end_workload - end the workload if it still runs (SIGTERM) and
+ * reap it, so that the result's workload_status is final before close
+ * frees it.  Close does it too.
+ */
+void col_capture_end_workload(struct col_capture *c);
+
+/*
  * col_capture_close - end the workload if it still runs (SIGTERM), discard an
  * unwritten output, remove the session's instance, free c.  0, or -1 when the
  * instance could not be removed (printed): the run then fails.  NULL is a

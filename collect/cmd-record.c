@@ -172,7 +172,7 @@ int cmd_record(int argc, char **argv)
 	struct col_capture_opts copts = { 0 };
 	const struct col_capture_result *r;
 	struct col_capture *cap;
-	int c, ret;
+	int c, ret, started, status;
 	char *cmdline;
 
 	while ((c = getopt_long(argc, argv, "+o:d:b:e:C:r:z:qh", longopts, NULL)) != -1) {
@@ -275,12 +275,16 @@ int cmd_record(int argc, char **argv)
 		print_summary(&o, r);
 	if (!ret && !o.quiet && r->stop_signal)
 		fprintf(stderr, "stopped by %s\n", strsignal(r->stop_signal));
+	/* the workload's final status, read before close frees the result */
+	col_capture_end_workload(cap);
+	started = r->workload_started;
+	status = r->workload_status;
 	if (col_capture_close(cap))
 		ret = 1;	/* the instance is left behind: the file is written, the run fails */
-	if (r->workload_started && !o.quiet) {
+	if (started && !o.quiet) {
 		struct strbuf sb = STRBUF_INIT;
 
-		describe_status(&sb, r->workload_status);
+		describe_status(&sb, status);
 		fprintf(stderr, "command '%s' %s\n", o.command[0], sb.buf);
 		strbuf_release(&sb);
 	}
