@@ -1177,6 +1177,9 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 	}
 	if (ds_table_read(r->t[A_DEC], start, n, r->dec))
 		return -1;
+	if (h->version < 2)	/* no ep_off column before version 2, in either mode */
+		for (uint64_t i = 0; i < n; i++)
+			r->dec[i].ep_off = 0;
 	if (h->mode == DS_WIN_CANDIDATES && n) {
 		c0 = r->dec[0].cand_off;
 		for (uint64_t i = 0; i < n; i++) {
@@ -1206,12 +1209,9 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 			for (uint64_t i = 0; i < n; i++)
 				cand_from_file(r->cand + (r->dec[i].cand_off - c0), r->dec[i].ncand,
 					       r->dec[i].ts);
-		if (h->version < 2) {
-			for (uint64_t i = 0; i < n; i++)
-				r->dec[i].ep_off = 0;
+		if (h->version < 2)
 			for (uint64_t i = 0; i < nc; i++)
 				r->cand[i].task = r->cand[i].n_ep = 0;
-		}
 	} else if (h->mode == DS_WIN_SEQUENCE &&
 		   (ds_table_read(r->t[A_SEQ_IDS], start, n, r->seq_ids) ||
 		    ds_table_read(r->t[A_SEQ_GAPS], start, n, r->seq_gaps) ||
