@@ -23,7 +23,7 @@ done
 
 test_expect_success 'record and live -o, each with the same workload' '
 	schedcast record -q -d 1500ms -o r.h5 -- /usr/bin/python3 -c "$threads" &&
-	schedcast live -m general -d 1500ms -o l.h5 -- /usr/bin/python3 -c "$threads" >/dev/null
+	schedcast live -m "$TEST_TOP/data/models/general.h5" -d 1500ms -o l.h5 -- /usr/bin/python3 -c "$threads" >/dev/null
 '
 
 test_expect_success 'the same metadata but for times, counts and the command line' '
