@@ -27,12 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/analyze.h"
 #include "builtin.h"
 #include "common/common.h"
 #include "common/run-command.h"
 #include "data/ds.h"
 #include "data/trace.h"
 #include "data/windows.h"
+#include "features/features.h"
 #include "model/lstm.h"
 
 static const char run_usage[] =
@@ -461,6 +463,18 @@ static int stage_features(struct run_ctx *c, int has_wakeups)
 	if (!has_wakeups) {
 		strvec_push(&a, "--mode");
 		strvec_push(&a, "sequence");
+	} else if (c->general) {
+		/* the state features the model to fine-tune takes (basic: an older one) */
+		struct lstm_model *m;
+
+		sc_set_quiet(1);
+		m = lstm_model_load(c->general);
+		sc_set_quiet(0);
+		if (m && lstm_model_shape(m)->mode == DS_WIN_CANDIDATES) {
+			strvec_push(&a, "--state");
+			strvec_push(&a, feat_set_name(ana_model_state_set(m)));
+		}
+		lstm_model_free(m);
 	}
 	strvec_push(&a, c->learn);
 	ret = stage(c, &a, log, 1);

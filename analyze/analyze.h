@@ -477,6 +477,15 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 			 const char *split_name, unsigned split_mask, double online_lr,
 			 const struct ds_filter *f);
 
+struct lstm_model;
+/*
+ * ana_model_state_set - the features engine's state set (enum
+ * feat_state_set) that computes a candidates model's state inputs; the
+ * default set when none does (lstm_model_check_windows() then names what
+ * differs)
+ */
+int ana_model_state_set(const struct lstm_model *m);
+
 /*
  * ana_eval_trace - as ana_eval_file(), but the decisions and their features
  * are computed from the trace at trace_path by the features engine (with

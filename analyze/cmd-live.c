@@ -60,7 +60,8 @@ static const char live_usage[] =
 	"        --online             adapt the model online: after scoring a decision, one\n"
 	"                             training step on it (as eval --online)\n"
 	"        --in-kernel          run the features and the model in the kernel, as a\n"
-	"                             BPF program on the sched tracepoints (root, BTF)\n"
+	"                             BPF program on the sched tracepoints (root, BTF);\n"
+	"                             a model of the basic state set (features --state basic)\n"
 	"        --check              with --in-kernel: replay the program's events through\n"
 	"                             the userspace engine and compare every prediction\n"
 	"    -h, --help               show this help\n"
@@ -223,33 +224,22 @@ static void live_line(struct live *l, uint64_t elapsed, uint64_t rate)
 	fflush(stderr);
 }
 
-/* check_model - a candidates model for exactly the features feat_decision() makes */
-static int check_model(const struct lstm_model *m, const char *path)
+/*
+ * check_model - a candidates model for exactly the features feat_decision()
+ * makes with the state set *set (the one its inputs name)
+ */
+static int check_model(const struct lstm_model *m, const char *path, int *set)
 {
 	const struct lstm_shape *sh = lstm_model_shape(m);
-	struct ds_windows hdr = { 0 };
+	struct ds_windows hdr;
 	char *ep_names[FEAT_E], *st_names[FEAT_S];
 	int8_t ep_frac[FEAT_E], st_frac[FEAT_S];
 
 	if (sh->mode != DS_WIN_CANDIDATES)
 		return error("'%s' is a sequence-mode model: live prediction needs a "
 			     "candidates-mode model (schedcast features --mode candidates)", path);
-	for (int i = 0; i < FEAT_E; i++) {
-		ep_names[i] = (char *)feat_ep_desc[i].name;
-		ep_frac[i] = feat_ep_desc[i].frac;
-	}
-	for (int i = 0; i < FEAT_S; i++) {
-		st_names[i] = (char *)feat_state_desc[i].name;
-		st_frac[i] = feat_state_desc[i].frac;
-	}
-	hdr.mode = DS_WIN_CANDIDATES;
-	hdr.K = sh->K;
-	hdr.E = FEAT_E;
-	hdr.S = FEAT_S;
-	hdr.ep_names = ep_names;
-	hdr.state_names = st_names;
-	hdr.ep_frac = ep_frac;
-	hdr.state_frac = st_frac;
+	*set = ana_model_state_set(m);
+	feat_set_header(&hdr, *set, sh->K, ep_names, ep_frac, st_names, st_frac);
 	return lstm_model_check_windows(m, &hdr, "the live features");
 }
 
@@ -360,7 +350,7 @@ int cmd_live(int argc, char **argv)
 	const struct col_capture_result *r;
 	struct feat_opts fopts = { 0 };
 	char *model = NULL, *cmdline, *command_line = NULL;
-	int c, ret = 1, eval_init = 0;
+	int c, ret = 1, eval_init = 0, set = FEAT_SET_FULL;
 
 	while ((c = getopt_long(argc, argv, "+m:d:jo:b:wh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -451,7 +441,7 @@ int cmd_live(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.max_lag = o.max_lag_ns;
 	l.m = lstm_model_load(o.model);
-	if (l.m && !check_model(l.m, o.model)) {
+	if (l.m && !check_model(l.m, o.model, &set)) {
 		if (o.online) {
 			l.online = lstm_online_new(l.m, 0.002);
 			l.cache = l.online ? lstm_online_cache(l.online) : NULL;
@@ -492,6 +482,7 @@ int cmd_live(int argc, char **argv)
 	if (!l.cap)
 		goto out;
 	fopts.mode = DS_WIN_CANDIDATES;
+	fopts.state_set = set;
 	fopts.K = lstm_model_shape(l.m)->K;
 	fopts.events_recorded = col_capture_events(l.cap);
 	l.feat = feat_state_new(&fopts, col_capture_nr_cpus(l.cap));

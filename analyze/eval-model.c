@@ -281,30 +281,13 @@ out:
 	return ret;
 }
 
-/*
- * The header of the windows the features engine would write for m: what
- * lstm_model_check_windows() compares.
- */
-static void feature_header(struct ds_windows *hdr, int K, char **ep, int8_t *epf, char **st,
-			   int8_t *stf)
+int ana_model_state_set(const struct lstm_model *m)
 {
-	memset(hdr, 0, sizeof(*hdr));
-	hdr->mode = DS_WIN_CANDIDATES;
-	hdr->K = K;
-	hdr->E = FEAT_E;
-	hdr->S = FEAT_S;
-	for (int i = 0; i < FEAT_E; i++) {
-		ep[i] = (char *)feat_ep_desc[i].name;
-		epf[i] = feat_ep_desc[i].frac;
-	}
-	for (int i = 0; i < FEAT_S; i++) {
-		st[i] = (char *)feat_state_desc[i].name;
-		stf[i] = feat_state_desc[i].frac;
-	}
-	hdr->ep_names = ep;
-	hdr->ep_frac = epf;
-	hdr->state_names = st;
-	hdr->state_frac = stf;
+	const int8_t *frac;
+	char *const *names = lstm_model_state_names(m, &frac);
+	int set = names ? feat_set_of(names, frac, lstm_model_shape(m)->S) : -1;
+
+	return set < 0 ? FEAT_SET_FULL : set;
 }
 
 int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model_path,
@@ -324,7 +307,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	struct ds_windows hdr;
 	struct ds_event ev;
 	int32_t *scores = NULL;
-	int ret = -1, rc;
+	int ret = -1, rc, set;
 
 	m = lstm_model_load(model_path);
 	if (!m)
@@ -335,7 +318,8 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 		      "with its vocabulary", model_path);
 		goto out_model;
 	}
-	feature_header(&hdr, sh->K, ep, epf, st, stf);
+	set = ana_model_state_set(m);
+	feat_set_header(&hdr, set, sh->K, ep, epf, st, stf);
 	if (lstm_model_check_windows(m, &hdr, "the features of this schedcast"))
 		goto out_model;
 	r = ds_trace_open(trace_path);
@@ -356,7 +340,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 		goto out;
 	}
 	{
-		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .K = sh->K,
+		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .state_set = set, .K = sh->K,
 					.events_recorded = meta->events_recorded };
 
 		fs = feat_state_new(&fo, meta->nr_cpus);
@@ -436,6 +420,7 @@ struct ana_predictor *ana_predictor_new(const char *model_path, const char *trac
 	int8_t epf[FEAT_E], stf[FEAT_S];
 	const struct lstm_shape *sh;
 	struct ds_windows hdr;
+	int set;
 
 	p->m = lstm_model_load(model_path);
 	if (!p->m)
@@ -445,7 +430,8 @@ struct ana_predictor *ana_predictor_new(const char *model_path, const char *trac
 		error("cannot score '%s' on a trace directly: a sequence model", model_path);
 		goto fail;
 	}
-	feature_header(&hdr, sh->K, ep, epf, st, stf);
+	set = ana_model_state_set(p->m);
+	feat_set_header(&hdr, set, sh->K, ep, epf, st, stf);
 	if (lstm_model_check_windows(p->m, &hdr, "the features of this schedcast"))
 		goto fail;
 	if (!(meta->events_recorded & (DS_EV_BIT(DS_EV_WAKEUP) | DS_EV_BIT(DS_EV_WAKING)))) {
@@ -454,7 +440,7 @@ struct ana_predictor *ana_predictor_new(const char *model_path, const char *trac
 		goto fail;
 	}
 	{
-		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .K = sh->K,
+		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .state_set = set, .K = sh->K,
 					.events_recorded = meta->events_recorded };
 
 		p->fs = feat_state_new(&fo, meta->nr_cpus);

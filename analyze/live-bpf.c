@@ -133,6 +133,9 @@ static const char *const lb_state_names[LB_S] = {
 	"last_ran_here", "wait_woken", "wait_preempted", "sleep", "oldest",
 };
 
+_Static_assert(LB_S == FEAT_S_BASIC && LB_E == FEAT_E,
+	       "the in-kernel predictor computes the basic state set");
+
 static int check_inputs(const struct lstm_fixed_view *v, const char *path)
 {
 	for (int i = 0; i < LB_E; i++)
@@ -164,6 +167,11 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 	S = sh->S;
 	M = sh->M;
 	Z = H + S;
+	if (E == LB_E && S != LB_S && feat_set_of(v.state_names, v.state_frac, S) >= 0)
+		return error("'%s' takes the %s state features (%d): the in-kernel predictor "
+			     "computes only the basic set (%d); train it on schedcast features "
+			     "--state basic", path, feat_set_name(feat_set_of(v.state_names,
+			     v.state_frac, S)), S, LB_S);
 	if (E != LB_E || S != LB_S || v.norm_n != E + S)
 		return error("'%s': the in-kernel predictor computes %d episode and %d state "
 			     "features, the model takes %d and %d", path, LB_E, LB_S, E, S);
@@ -714,6 +722,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	if (o->check) {
 		struct feat_opts fo = {
 			.mode = DS_WIN_CANDIDATES,
+			.state_set = FEAT_SET_BASIC,	/* what the program computes */
 			.K = lstm_model_shape(m)->K,
 			.events_recorded = DS_EV_BIT(DS_EV_SWITCH) | DS_EV_BIT(DS_EV_WAKEUP) |
 					   DS_EV_BIT(DS_EV_WAKEUP_NEW) | DS_EV_BIT(DS_EV_WAKING) |

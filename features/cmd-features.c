@@ -14,8 +14,8 @@
 #include "features/features.h"
 
 static const char features_usage[] =
-	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [-K N] [-W N] "
-	"[--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] [--pid LIST] [--tid LIST] "
+	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [--state full|basic] [-K N] "
+	"[-W N] [--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] [--pid LIST] [--tid LIST] "
 	"[--comm GLOB] [-C LIST] [--time START,END] TRACE.h5...\n"
 	"\n"
 	"Reconstruct each CPU's runqueue from the traces' scheduler events and write,\n"
@@ -27,6 +27,10 @@ static const char features_usage[] =
 	"    -o, --output FILE     the windows file to write (default windows.h5)\n"
 	"    -m, --mode MODE       candidates (default; needs wakeup events) or sequence\n"
 	"                          (works with sched_switch alone)\n"
+	"        --state SET       the candidates' state features: full (default: the\n"
+	"                          basic set, then transition shares, pick frequency,\n"
+	"                          ranks and woke_prev) or basic (the set live\n"
+	"                          --in-kernel computes)\n"
 	"    -K, --episodes N      episodes per candidate window (default 8, 1..256)\n"
 	"    -W, --length N        picks per sequence in sequence mode (default 32, 1..1024)\n"
 	"        --split A,B,C     percent of each trace's time span for train, val,\n"
@@ -47,12 +51,14 @@ static const char features_usage[] =
 	"EXAMPLES\n"
 	"    schedcast features -o windows.h5 trace.h5\n"
 	"    schedcast features -K 16 --split 80,10,10 -o w.h5 day1.h5 day2.h5\n"
+	"    schedcast features --state basic -o basic.h5 trace.h5   # for live --in-kernel\n"
 	"    schedcast features --mode sequence --vocab pid -W 64 -o seq.h5 trace.h5\n"
 	"    schedcast features --comm 'postgres*' --time 10,70 -o pg.h5 trace.h5\n";
 
 struct features_opts {
 	const char *output;
 	int mode;
+	int state_set;
 	int K, W;
 	int split[3];
 	int vocab_by_pid;
@@ -84,6 +90,7 @@ int cmd_features(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "episodes", required_argument, NULL, 'K' },
 		{ "length", required_argument, NULL, 'W' },
 		{ "split", required_argument, NULL, 's' },
@@ -98,6 +105,7 @@ int cmd_features(int argc, char **argv)
 	struct features_opts opts = {
 		.output = "windows.h5",
 		.mode = DS_WIN_CANDIDATES,
+		.state_set = FEAT_SET_FULL,
 		.K = FEAT_K_DEFAULT,
 		.W = FEAT_W_DEFAULT,
 		.split = { 70, 15, 15 },
@@ -124,6 +132,13 @@ int cmd_features(int argc, char **argv)
 				opts.mode = DS_WIN_SEQUENCE;
 			} else {
 				error("invalid --mode '%s': candidates or sequence", optarg);
+				goto usage;
+			}
+			break;
+		case 'S':
+			opts.state_set = feat_set_parse(optarg);
+			if (opts.state_set < 0) {
+				error("invalid --state '%s': full or basic", optarg);
 				goto usage;
 			}
 			break;
@@ -192,6 +207,7 @@ int cmd_features(int argc, char **argv)
 	cmdline = sc_cmdline(argc, argv);
 	xo = (struct feat_extract_opts){
 		.mode = opts.mode,
+		.state_set = opts.state_set,
 		.K = opts.K,
 		.W = opts.W,
 		.split = { opts.split[0], opts.split[1], opts.split[2] },

@@ -218,7 +218,7 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 {
 	struct feat_extract_stats stats = { 0 };
 	struct feat_opts fo = {
-		.mode = o->mode, .K = o->K, .W = o->W,
+		.mode = o->mode, .state_set = o->state_set, .K = o->K, .W = o->W,
 		.episodes = o->mode == DS_WIN_CANDIDATES && o->version != 1,
 	};
 	struct ds_windows hdr = { 0 };
@@ -250,24 +250,10 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	if (!st)
 		goto out;
 
-	for (int i = 0; i < FEAT_E; i++) {
-		ep_names[i] = (char *)feat_ep_desc[i].name;
-		ep_frac[i] = feat_ep_desc[i].frac;
-	}
-	for (int i = 0; i < FEAT_S; i++) {
-		st_names[i] = (char *)feat_state_desc[i].name;
-		st_frac[i] = feat_state_desc[i].frac;
-	}
+	feat_set_header(&hdr, o->state_set, o->K, ep_names, ep_frac, st_names, st_frac);
 	hdr.version = o->version;
 	hdr.mode = o->mode;
-	hdr.K = o->K;
-	hdr.E = FEAT_E;
-	hdr.S = FEAT_S;
 	hdr.W = o->W;
-	hdr.ep_names = ep_names;
-	hdr.state_names = st_names;
-	hdr.ep_frac = ep_frac;
-	hdr.state_frac = st_frac;
 	hdr.nr_traces = nr_traces;
 	hdr.traces = (char **)traces;
 	hdr.seq_gap_frac = FEAT_SEQ_GAP_FRAC;

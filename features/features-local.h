@@ -61,6 +61,10 @@ struct feat_task {
 
 struct feat_cpu {
 	int32_t curr;			/* pid on the cpu, 0 idle, -1 unknown */
+	/* the full state set: the last two picks here (0: none) and their comms' hashes */
+	int32_t p1, p2;
+	uint64_t p1c, p2c;
+	uint64_t picks;			/* decisions here: the per-CPU counts' clock */
 	uint64_t idle_since;		/* curr == 0: since when */
 	struct feat_task **q;		/* queued tasks, unordered */
 	int nq, alloc;
@@ -69,8 +73,40 @@ struct feat_cpu {
 	int hist_head, hist_nr;
 };
 
+/*
+ * struct feat_count - one decayed count of the transition table.  The key is
+ * (kind, scope, a, b, c): pids or comm hashes, 0 where unused; scope is the
+ * CPU or -1 (all CPUs).  val is the count in Q16 as of epoch (the scope's
+ * clock / FEAT_DECAY_PICKS at its last update): it halves at each epoch.
+ */
+struct feat_count {
+	uint64_t a, b, c;
+	uint64_t stamp;			/* table tick of the last update, 0: empty */
+	int32_t scope;
+	uint32_t val;			/* Q16 */
+	uint32_t epoch;
+	uint8_t kind;			/* enum feat_count_kind */
+};
+
+enum feat_count_kind {
+	FC_FREQ = 1, FC_FREQ_ALL,	/* picks of a pid on a CPU; all picks on it */
+	FC_M1, FC_M1_ALL,		/* p1 -> pick on a CPU; picks after p1 */
+	FC_M2, FC_M2_ALL,		/* (p2, p1) -> pick on a CPU; picks after them */
+	FC_M1C, FC_M1C_ALL,		/* the same by comm, all CPUs */
+	FC_M2C, FC_M2C_ALL,
+};
+
+struct feat_rank {
+	uint64_t key;
+	int idx;
+};
+
 struct feat_state {
 	struct feat_opts opts;
+	int S;				/* feat_set_size(opts.state_set) */
+	/* the full set: FEAT_COUNT_ENTRIES counts (8-way sets), all picks' clock */
+	struct feat_count *counts;
+	uint64_t count_tick, picks;
 	uint32_t recorded;		/* events_recorded of this timeline */
 	int nr_cpus;
 	struct feat_cpu *cpus;
@@ -80,6 +116,7 @@ struct feat_state {
 
 	/* decision output buffers, grown as needed */
 	struct feat_task **sel;
+	struct feat_rank *rank;
 	struct ds_candidate *cand;
 	int16_t *window, *state;
 	int cap;
@@ -100,6 +137,18 @@ void feat_fill_window(const struct feat_state *st, const struct feat_task *t, in
 void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int cpu,
 		     uint64_t t_ns, int prev_pid, int oldest, int16_t *state,
 		     struct ds_candidate *cand);
+/* window.c: log2(1 + v / 2^16) in Q7.8 */
+int16_t feat_log2_1p_q16(uint64_t v);
+/* counts.c: the transition counts */
+void feat_counts_reset(struct feat_state *st);
+/* feat_counts_learn - the pick of a decision on cpu (before it is applied) */
+void feat_counts_learn(struct feat_state *st, int cpu, int32_t pid, const char *comm);
+/* feat_counts_forget - lost events on cpu: its pick history is unknown */
+void feat_counts_forget(struct feat_state *st, int cpu);
+/* feat_fill_full - the full set's features (from FEAT_S_BASIC) of the n candidates sel */
+void feat_fill_full(struct feat_state *st, int cpu, struct feat_task *const *sel, int n,
+		    const struct ds_candidate *cand, const struct feat_task *prev,
+		    int16_t *state);
 /* cpu time of t in [now - span, now) */
 uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span);
 void feat_add_run(struct feat_task *t, uint64_t start, uint64_t end);

@@ -46,7 +46,9 @@
  *     task switching out is never a candidate (had it been picked there
  *     would be no switch).
  *
- * Memory is bounded by the number of live tasks and CPUs, never by events.
+ * Memory is bounded by the number of live tasks and CPUs and, for the full
+ * state set, one table of FEAT_COUNT_ENTRIES transition counts; never by
+ * events.
  */
 #ifndef SC_FEATURES_H
 #define SC_FEATURES_H
@@ -103,8 +105,40 @@ enum feat_st {
 	FEAT_ST_WAIT_PREEMPTED,	/* this wait began with a switch-out as R / R+ */
 	FEAT_ST_SLEEP,		/* log2 us asleep before this wakeup */
 	FEAT_ST_OLDEST,		/* the longest-queued candidate */
-	FEAT_S
+	FEAT_S_BASIC,		/* the basic set ends here (what live --in-kernel computes) */
+	/*
+	 * What the online baselines know, per candidate (features/counts.c).
+	 * Transitions follow the CPU's pick sequence: p1 is the last task
+	 * picked on this CPU, p2 the one before (idle does not count).  Counts
+	 * decay (halved every FEAT_DECAY_PICKS picks of their scope), so shares
+	 * follow a drifting workload and log counts stay below log2(2 x 4096).
+	 */
+	FEAT_ST_M1_PID = FEAT_S_BASIC,	/* share of the picks after p1 (pid, this CPU) that
+					   were it */
+	FEAT_ST_M1_PID_N,	/* log2(1 + count) of those picks */
+	FEAT_ST_M2_PID,		/* share of the picks after (p2, p1) (pids, this CPU) */
+	FEAT_ST_M1_COMM,	/* share of the picks after p1's comm that were its comm
+				   (all CPUs: carries over to new pids of a program) */
+	FEAT_ST_M2_COMM,	/* share after (p2's comm, p1's comm), all CPUs */
+	FEAT_ST_FREQ,		/* share of this CPU's picks that were it (pid) */
+	FEAT_ST_FREQ_N,		/* log2(1 + count) of those picks */
+	FEAT_ST_RANK_QUEUED,	/* 1 / (1 + rank) by time queued, longest first */
+	FEAT_ST_RANK_SINCE_RAN,	/* 1 / (1 + rank) by time since it ran, longest first */
+	FEAT_ST_RANK_CPU,	/* 1 / (1 + rank) by CPU time in 100 ms, least first */
+	FEAT_ST_WOKE_PREV,	/* it woke the task now switching out */
+	FEAT_S			/* the full set */
 };
+
+/* Counts of the transition features halve every this many picks of their scope. */
+#define FEAT_DECAY_PICKS 4096
+/* Entries of the transition-count table (8-way, least recently updated replaced). */
+#define FEAT_COUNT_ENTRIES (1u << 16)
+
+/*
+ * The state feature sets: the first feat_set_size(set) of enum feat_st.
+ * FEAT_SET_FULL is the default (0, so a zeroed struct feat_opts has it).
+ */
+enum feat_state_set { FEAT_SET_FULL = 0, FEAT_SET_BASIC = 1, FEAT_NR_SETS };
 
 struct feat_desc {
 	const char *name;
@@ -114,6 +148,25 @@ struct feat_desc {
 
 extern const struct feat_desc feat_ep_desc[FEAT_E];
 extern const struct feat_desc feat_state_desc[FEAT_S];
+
+/* feat_set_size - S, the state features of a set (a prefix of feat_state_desc) */
+int feat_set_size(int set);
+/* feat_set_name - "full" or "basic" */
+const char *feat_set_name(int set);
+/* feat_set_parse - the set named name, -1 if none */
+int feat_set_parse(const char *name);
+/*
+ * feat_set_of - the set whose state features are exactly names and fracs (S
+ * of them), -1 if no set computes them (a model of another schedcast)
+ */
+int feat_set_of(char *const *names, const int8_t *frac, int S);
+/*
+ * feat_set_header - fill hdr (zeroed first) as the engine writes it for set
+ * in candidates mode with window length K: E, S, names and fracs.  ep and
+ * epf hold FEAT_E entries, st and stf FEAT_S; hdr points into them.
+ */
+void feat_set_header(struct ds_windows *hdr, int set, int K, char **ep, int8_t *epf, char **st,
+		     int8_t *stf);
 
 /* feat_log2us - log2(1 + ns / 1000) in Q7.8, exact to the last bit (integer only) */
 int16_t feat_log2us(uint64_t ns);
@@ -157,6 +210,7 @@ void feat_vocab_free(struct feat_vocab *v);
 
 struct feat_opts {
 	int mode;			/* enum ds_win_mode */
+	int state_set;			/* enum feat_state_set (candidates) */
 	int K;				/* episodes per window (candidates) */
 	int W;				/* picks per sequence (sequence) */
 	uint32_t events_recorded;	/* DS_EV_BIT()s of the source; 0 = all */
@@ -182,11 +236,12 @@ struct feat_decision_out {
 	int next_pid;		/* the kernel's pick */
 	int label;		/* candidates: index of next_pid or -1; sequence: vocab id */
 	int ncand;		/* 0 in sequence mode */
+	int S;			/* state features per candidate (of opts.state_set) */
 	const struct ds_candidate *cand;	/* (ncand), oldest queued first */
 	const int16_t *window;	/* (ncand, K, FEAT_E) Q7.8, oldest episode first;
 				   NULL when opts.episodes is set: cand[i].task
 				   and cand[i].n_ep name it instead */
-	const int16_t *state;	/* (ncand, FEAT_S) Q7.8 */
+	const int16_t *state;	/* (ncand, S) Q7.8 */
 	const int32_t *seq_ids;	/* (W) vocab ids, oldest first, -1 = padding */
 	const int16_t *seq_gaps;	/* (W) log2 us from each pick to the next one
 					   (the last: to this decision), Q7.8 */
@@ -236,6 +291,7 @@ struct ds_filter;
 
 struct feat_extract_opts {
 	int mode;		/* enum ds_win_mode */
+	int state_set;		/* enum feat_state_set */
 	int K, W;
 	int split[3];		/* percentages of each trace's time span: train, val, test */
 	int vocab_by_pid;

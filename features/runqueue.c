@@ -197,8 +197,14 @@ struct feat_state *feat_state_new(const struct feat_opts *opts, int nr_cpus)
 		error("invalid number of CPUs %d", nr_cpus);
 		return NULL;
 	}
+	if (opts->state_set < 0 || opts->state_set >= FEAT_NR_SETS) {
+		error("invalid state feature set %d", opts->state_set);
+		return NULL;
+	}
 	st = xcalloc(1, sizeof(*st));
 	st->opts = *opts;
+	/* sequence mode has no state features: no counts either */
+	st->S = opts->mode == DS_WIN_CANDIDATES ? feat_set_size(opts->state_set) : FEAT_S_BASIC;
 	st->nhash = 1024;
 	st->hash = xcalloc(st->nhash, sizeof(*st->hash));
 	if (opts->mode == DS_WIN_SEQUENCE) {
@@ -215,6 +221,7 @@ void feat_state_reset(struct feat_state *st, int nr_cpus, uint32_t events_record
 	cpus_release(st);
 	st->n_pend = 0;		/* episodes after the last decision: nothing refers to them */
 	cpus_grow(st, SC_MAX(1, SC_MIN(nr_cpus, MAX_CPUS)));
+	feat_counts_reset(st);
 	st->recorded = events_recorded ? events_recorded : DS_EV_ALL_SCHED;
 }
 
@@ -226,6 +233,8 @@ void feat_state_free(struct feat_state *st)
 	free(st->hash);
 	cpus_release(st);
 	free(st->sel);
+	free(st->rank);
+	free(st->counts);
 	free(st->cand);
 	free(st->window);
 	free(st->state);
@@ -469,6 +478,7 @@ static void lost_reset(struct feat_state *st, int cpu)
 	c->curr = -1;
 	c->hist_nr = 0;
 	c->hist_head = 0;
+	feat_counts_forget(st, cpu);
 	st->cov.lost_resets++;
 }
 
@@ -481,6 +491,9 @@ int feat_apply(struct feat_state *st, const struct ds_event *ev)
 	repair_event(st, ev);
 	switch (ev->type) {
 	case DS_EV_SWITCH:
+		/* a decision (feat_decision() returned 1): learn its pick */
+		if (ev->next_pid > 0)
+			feat_counts_learn(st, ev->cpu, ev->next_pid, ev->next_comm);
 		if (ev->pid > 0)
 			switch_out(st, ev->cpu, ev->pid, ev->comm, ev->prio, ev->state, ev->ts);
 		if (ev->next_pid >= 0)
@@ -566,10 +579,11 @@ static void grow_out(struct feat_state *st, int n)
 		return;
 	st->cap = SC_MAX(n, st->cap * 2);
 	st->sel = xreallocarray(st->sel, (size_t)st->cap, sizeof(*st->sel));
+	st->rank = xreallocarray(st->rank, (size_t)st->cap, sizeof(*st->rank));
 	st->cand = xreallocarray(st->cand, (size_t)st->cap, sizeof(*st->cand));
 	st->window = xreallocarray(st->window, (size_t)st->cap * st->opts.K * FEAT_E,
 				   sizeof(*st->window));
-	st->state = xreallocarray(st->state, (size_t)st->cap * FEAT_S, sizeof(*st->state));
+	st->state = xreallocarray(st->state, (size_t)st->cap * st->S, sizeof(*st->state));
 }
 
 static void fill_sequence(struct feat_state *st, const struct feat_cpu *c, uint64_t now)
@@ -641,11 +655,14 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw, struct feat_
 		if (!st->opts.episodes)
 			feat_fill_window(st, t, st->window + (size_t)i * st->opts.K * FEAT_E);
 		feat_fill_state(st, t, sw->cpu, sw->ts, out->prev_pid, i == 0,
-				st->state + (size_t)i * FEAT_S, &st->cand[i]);
+				st->state + (size_t)i * st->S, &st->cand[i]);
 		if (t->pid == sw->next_pid)
 			label = i;
 	}
+	feat_fill_full(st, sw->cpu, st->sel, n, st->cand,
+		       out->prev_pid > 0 ? task_find(st, out->prev_pid) : NULL, st->state);
 	out->ncand = n;
+	out->S = st->S;
 	out->label = label;
 	out->cand = st->cand;
 	out->window = st->opts.episodes ? NULL : st->window;

@@ -35,7 +35,80 @@ const struct feat_desc feat_state_desc[FEAT_S] = {
 	[FEAT_ST_WAIT_PREEMPTED] = { "wait_preempted", FEAT_FRAC, "flag" },
 	[FEAT_ST_SLEEP] = { "sleep", FEAT_FRAC, LOG2 },
 	[FEAT_ST_OLDEST] = { "oldest", FEAT_FRAC, "flag" },
+	[FEAT_ST_M1_PID] = { "m1_pid", FEAT_FRAC, "share" },
+	[FEAT_ST_M1_PID_N] = { "m1_pid_n", FEAT_FRAC, "log2(1+n)" },
+	[FEAT_ST_M2_PID] = { "m2_pid", FEAT_FRAC, "share" },
+	[FEAT_ST_M1_COMM] = { "m1_comm", FEAT_FRAC, "share" },
+	[FEAT_ST_M2_COMM] = { "m2_comm", FEAT_FRAC, "share" },
+	[FEAT_ST_FREQ] = { "freq", FEAT_FRAC, "share" },
+	[FEAT_ST_FREQ_N] = { "freq_n", FEAT_FRAC, "log2(1+n)" },
+	[FEAT_ST_RANK_QUEUED] = { "rank_queued", FEAT_FRAC, "1/(1+rank)" },
+	[FEAT_ST_RANK_SINCE_RAN] = { "rank_since_ran", FEAT_FRAC, "1/(1+rank)" },
+	[FEAT_ST_RANK_CPU] = { "rank_cpu", FEAT_FRAC, "1/(1+rank)" },
+	[FEAT_ST_WOKE_PREV] = { "woke_prev", FEAT_FRAC, "flag" },
 };
+
+static const char *const set_names[FEAT_NR_SETS] = {
+	[FEAT_SET_FULL] = "full",
+	[FEAT_SET_BASIC] = "basic",
+};
+
+int feat_set_size(int set)
+{
+	return set == FEAT_SET_BASIC ? FEAT_S_BASIC : FEAT_S;
+}
+
+const char *feat_set_name(int set)
+{
+	return set >= 0 && set < FEAT_NR_SETS ? set_names[set] : "?";
+}
+
+int feat_set_parse(const char *name)
+{
+	for (int i = 0; i < FEAT_NR_SETS; i++)
+		if (!strcmp(name, set_names[i]))
+			return i;
+	return -1;
+}
+
+int feat_set_of(char *const *names, const int8_t *frac, int S)
+{
+	for (int set = 0; set < FEAT_NR_SETS; set++) {
+		int i;
+
+		if (S != feat_set_size(set))
+			continue;
+		for (i = 0; i < S; i++)
+			if (strcmp(names[i], feat_state_desc[i].name) ||
+			    frac[i] != feat_state_desc[i].frac)
+				break;
+		if (i == S)
+			return set;
+	}
+	return -1;
+}
+
+void feat_set_header(struct ds_windows *hdr, int set, int K, char **ep, int8_t *epf, char **st,
+		     int8_t *stf)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->mode = DS_WIN_CANDIDATES;
+	hdr->K = K;
+	hdr->E = FEAT_E;
+	hdr->S = feat_set_size(set);
+	for (int i = 0; i < FEAT_E; i++) {
+		ep[i] = (char *)feat_ep_desc[i].name;
+		epf[i] = feat_ep_desc[i].frac;
+	}
+	for (int i = 0; i < hdr->S; i++) {
+		st[i] = (char *)feat_state_desc[i].name;
+		stf[i] = feat_state_desc[i].frac;
+	}
+	hdr->ep_names = ep;
+	hdr->ep_frac = epf;
+	hdr->state_names = st;
+	hdr->state_frac = stf;
+}
 
 #define ONE (1 << FEAT_FRAC)
 
@@ -88,6 +161,17 @@ void feat_log2_tables(uint32_t tab[257], uint64_t *log2_1000_q16)
 {
 	memcpy(tab, log2_tab, sizeof(log2_tab));
 	*log2_1000_q16 = log2_1000;
+}
+
+int16_t feat_log2_1p_q16(uint64_t v)
+{
+	uint64_t l;
+
+	if (v > UINT64_MAX - (1u << 16))
+		v = UINT64_MAX - (1u << 16);
+	l = log2_q16((1u << 16) + v) - (16u << 16);
+	l = (l + 128) >> 8;
+	return (int16_t)SC_MIN(l, (uint64_t)INT16_MAX);
 }
 
 int16_t feat_log2us(uint64_t ns)
@@ -205,7 +289,7 @@ void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int
 	uint64_t short_ns = feat_cpu_time(t, now, FEAT_CPU_SHORT_NS);
 	uint64_t long_ns = feat_cpu_time(t, now, FEAT_CPU_LONG_NS);
 
-	memset(s, 0, FEAT_S * sizeof(*s));
+	memset(s, 0, (size_t)st->S * sizeof(*s));	/* the full set's: feat_fill_full() */
 	s[FEAT_ST_QUEUED] = feat_log2us(queued);
 	s[FEAT_ST_SINCE_RAN] = t->has_run ? feat_log2us(since) : 0;
 	s[FEAT_ST_NEVER_RAN] = t->has_run ? 0 : ONE;

@@ -79,6 +79,11 @@ void lstm_model_free(struct lstm_model *m);
 const struct lstm_shape *lstm_model_shape(const struct lstm_model *m);
 /* lstm_model_vocab - sequence mode: V names, id 0 the unknown task; else NULL */
 char *const *lstm_model_vocab(const struct lstm_model *m);
+/*
+ * lstm_model_state_names - candidates mode: the S state inputs it was trained
+ * on (owned by m), *frac their fraction bits
+ */
+char *const *lstm_model_state_names(const struct lstm_model *m, const int8_t **frac);
 
 /*
  * lstm_model_check_windows - 0 when the windows w (read from wpath) carry

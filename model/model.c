@@ -188,6 +188,12 @@ char *const *lstm_model_vocab(const struct lstm_model *m)
 	return m->vocab;
 }
 
+char *const *lstm_model_state_names(const struct lstm_model *m, const int8_t **frac)
+{
+	*frac = m->state_frac;
+	return m->state_names;
+}
+
 static const char *mode_name(int mode)
 {
 	return mode == DS_WIN_SEQUENCE ? "sequence" : "candidates";

@@ -21,7 +21,7 @@
 #define LB_MAX_TASKS 16384	/* tasks tracked at once */
 #define LB_K_MAX 16		/* episodes per window */
 #define LB_E 10			/* FEAT_E */
-#define LB_S 12			/* FEAT_S */
+#define LB_S 12			/* FEAT_S_BASIC: the basic state set */
 #define LB_H_MAX 64		/* LSTM hidden size */
 #define LB_M_MAX 64		/* head hidden size */
 #define LB_NR_BUCKETS 100	/* FEAT_NR_BUCKETS of 1 ms */

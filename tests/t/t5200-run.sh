@@ -43,7 +43,10 @@ test_expect_success 'setup: a small general model trained on another sample' '
 	schedcast train -q --hidden 8 --epochs 1 -o models/general.h5 gw.h5 >/dev/null &&
 	schedcast features -q -K 4 -o k4.h5 "$TEST_TOP/data/samples/periodic-hogs.h5" &&
 	mkdir stale &&
-	schedcast train -q --hidden 8 --epochs 1 -o stale/general.h5 k4.h5 >/dev/null
+	schedcast train -q --hidden 8 --epochs 1 -o stale/general.h5 k4.h5 >/dev/null &&
+	schedcast features -q --state basic -o bw.h5 "$TEST_TOP/data/samples/periodic-hogs.h5" &&
+	mkdir basic &&
+	schedcast train -q --hidden 8 --epochs 1 -o basic/general.h5 bw.h5 >/dev/null
 '
 
 test_expect_success 'usage errors exit 2' '
@@ -107,6 +110,15 @@ test_expect_success 'a general model of other features is set aside, said so; gi
 		--general stale/general.h5 >stdout 2>stderr &&
 	grep -q "cannot fine-tune .stale/general.h5. on .st2/windows.h5.: window length K=8" stderr &&
 	grep -q "stage 3/5 failed" stderr
+'
+
+test_expect_success 'a general model of the basic state set: the run computes that set' '
+	SCHEDCAST_MODELS=$TRASH/basic schedcast run --trace "$SAMPLE" -o bas -e 1 -n 6000 \
+		>stdout 2>stderr &&
+	grep -q "^\[3/5\] train: fine-tuning the general model" stdout &&
+	schedcast info --json bas/windows.h5 >bas.json &&
+	python3 -c "import json; assert json.load(open(\"bas.json\"))[\"S\"] == 12" &&
+	check_verdict bas
 '
 
 test_expect_success '--general none trains from scratch; an unknown one stops the run' '

@@ -15,7 +15,9 @@ test_expect_success 'usage errors exit 2' '
 '
 
 test_expect_success 'models to run (trained on a sliver of the sample trace)' '
-	schedcast features -o w.h5 --split 2,1,97 "$SAMPLE" >/dev/null &&
+	schedcast features --state basic -o w.h5 --split 2,1,97 "$SAMPLE" >/dev/null &&
+	schedcast features -o full.h5 --split 2,1,97 "$SAMPLE" >/dev/null &&
+	schedcast train -q -o mfull.h5 --epochs 1 --hidden 8 full.h5 >/dev/null &&
 	schedcast train -q -o m.h5 --epochs 1 --hidden 8 w.h5 >/dev/null &&
 	schedcast train -q -o big.h5 --epochs 1 --hidden 65 --head 2 w.h5 >/dev/null &&
 	schedcast train -q -o float.h5 --epochs 1 --hidden 4 --head 2 --arith float w.h5 >/dev/null
@@ -34,6 +36,11 @@ test_expect_success 'a build without BPF links without libbpf and says why --in-
 	test_must_fail schedcast-nobpf live --in-kernel -m m.h5 -d 1s 2>err &&
 	test_one_line_error err "built without BPF support" &&
 	grep -q "needs clang, bpftool, libbpf-dev" err
+'
+
+test_expect_success 'a model of the full state set: one line naming --state basic, exit 1' '
+	test_must_fail schedcast live --in-kernel -m mfull.h5 -d 1s 2>err &&
+	test_one_line_error err mfull.h5 && grep -q "state basic" err
 '
 
 # has_bpf - root, BTF, and a schedcast built with the BPF program

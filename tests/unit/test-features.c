@@ -36,6 +36,8 @@ struct dec_rec {
 	int16_t gaps[TW];
 };
 
+static int g_set = FEAT_SET_FULL;	/* the state set run_events() computes */
+
 struct run {
 	struct dec_rec d[64];
 	int n;
@@ -136,9 +138,11 @@ static void record(struct run *r, const struct feat_decision_out *o)
 	d->next_pid = o->next_pid;
 	d->label = o->label;
 	d->ncand = o->ncand;
+	if (o->ncand)
+		assert_int_equal(o->S, feat_set_size(g_set));
 	for (int i = 0; i < o->ncand; i++) {
 		d->cand[i] = o->cand[i];
-		memcpy(d->state[i], o->state + i * FEAT_S, sizeof(d->state[i]));
+		memcpy(d->state[i], o->state + i * o->S, (size_t)o->S * sizeof(int16_t));
 		memcpy(d->window[i], o->window + i * TK * FEAT_E, sizeof(d->window[i]));
 	}
 	if (o->seq_ids) {
@@ -150,8 +154,8 @@ static void record(struct run *r, const struct feat_decision_out *o)
 static void run_events(const struct ds_event *evs, int n, int nr_cpus, uint32_t recorded,
 		       int mode, const struct feat_vocab *v, struct run *r)
 {
-	struct feat_opts o = { .mode = mode, .K = TK, .W = TW, .events_recorded = recorded,
-			       .vocab = v };
+	struct feat_opts o = { .mode = mode, .state_set = g_set, .K = TK, .W = TW,
+			       .events_recorded = recorded, .vocab = v };
 	struct feat_state *st = feat_state_new(&o, nr_cpus);
 	struct feat_decision_out out;
 
@@ -1058,6 +1062,31 @@ static void test_extract_round_trip(void **state)
 	assert_true(split_n[0][0] > split_n[0][1] && split_n[0][0] > split_n[0][2]);
 	ds_windows_free(w);
 
+	/* the basic state set: the same rows, the first FEAT_S_BASIC state features */
+	{
+		struct ds_windows *full = ds_windows_load(out);
+		char *bout = xstrfmt("%s/w-basic.h5", dir);
+
+		assert_non_null(full);
+		o.state_set = FEAT_SET_BASIC;
+		assert_int_equal(feat_extract(bout, in, 2, &o, NULL), 0);
+		w = ds_windows_load(bout);
+		assert_non_null(w);
+		assert_int_equal(w->S, FEAT_S_BASIC);
+		assert_int_equal(feat_set_of(w->state_names, w->state_frac, w->S),
+				 FEAT_SET_BASIC);
+		assert_int_equal(feat_set_of(full->state_names, full->state_frac, full->S),
+				 FEAT_SET_FULL);
+		assert_string_equal(full->state_names[FEAT_ST_M1_PID], "m1_pid");
+		assert_true(w->n_cand == full->n_cand);
+		for (uint64_t i = 0; i < w->n_cand; i++)
+			assert_memory_equal(&w->state[i * FEAT_S_BASIC], &full->state[i * FEAT_S],
+					    FEAT_S_BASIC * sizeof(int16_t));
+		ds_windows_free(w);
+		ds_windows_free(full);
+		free(bout);
+	}
+
 	/* sequence mode from the same traces */
 	o = xopts(DS_WIN_SEQUENCE);
 	assert_int_equal(feat_extract(out, in, 2, &o, &stats), 0);
@@ -1105,6 +1134,196 @@ static void test_no_wakeups(void **state)
 	assert_int_equal(access(out, F_OK), 0);
 	free(t);
 	free(out);
+}
+
+/* ---- the full state set: transitions, frequency, ranks, woke_prev ----------- */
+
+/*
+ * Three tasks always runnable on one CPU, picked in the cycle 10, 11, 12:
+ * after one cycle the transition shares name the next one, the frequency
+ * counts the picks, and the basic set is the full set's first features.
+ */
+static const char cycle_text[] =
+	"@cpus 1\n"
+	WAKE(100, 0, 10, 0, 0)
+	WAKE(200, 0, 11, 0, 0)
+	WAKE(300, 0, 12, 0, 0)
+	SW(1000, 0, 0, 0, 10)
+	SW(2000, 0, 10, 0, 11)
+	SW(3000, 0, 11, 0, 12)
+	SW(4000, 0, 12, 0, 10)
+	SW(5000, 0, 10, 0, 11)
+	SW(6000, 0, 11, 0, 12)
+	SW(7000, 0, 12, 0, 10);
+
+static void test_transitions(void **state)
+{
+	struct run *r = xcalloc(2, sizeof(*r));
+	const struct dec_rec *d;
+	int a, b;
+
+	run_text(cycle_text, &r[0]);
+	assert_int_equal(r[0].n, 7);
+	/* the first decision: nothing learnt yet */
+	d = &r[0].d[0];
+	for (int i = 0; i < d->ncand; i++) {
+		assert_int_equal(d->state[i][FEAT_ST_M1_PID], 0);
+		assert_int_equal(d->state[i][FEAT_ST_FREQ], 0);
+		assert_int_equal(d->state[i][FEAT_ST_FREQ_N], 0);
+	}
+	/* at 5000 (after 10, 11, 12, 10): 11 followed 10 once, 12 never */
+	d = &r[0].d[4];
+	a = cand_index(d, 11);
+	b = cand_index(d, 12);
+	assert_true(a >= 0 && b >= 0 && d->ncand == 2);
+	assert_int_equal(d->state[a][FEAT_ST_M1_PID], ONE);
+	assert_int_equal(d->state[b][FEAT_ST_M1_PID], 0);
+	assert_int_equal(d->state[a][FEAT_ST_M1_PID_N], ONE);	/* log2(1 + 1) */
+	assert_int_equal(d->state[a][FEAT_ST_M1_COMM], ONE);
+	assert_int_equal(d->state[b][FEAT_ST_M1_COMM], 0);
+	/* (12, 10) was never seen: no order-2 evidence */
+	assert_int_equal(d->state[a][FEAT_ST_M2_PID], 0);
+	assert_int_equal(d->state[a][FEAT_ST_M2_COMM], 0);
+	/* four picks so far, one of each candidate */
+	assert_int_equal(d->state[a][FEAT_ST_FREQ], ONE / 4);
+	assert_int_equal(d->state[b][FEAT_ST_FREQ], ONE / 4);
+	assert_int_equal(d->state[a][FEAT_ST_FREQ_N], ONE);
+	/* at 6000 (p2 = 10, p1 = 11): (10, 11) -> 12 once */
+	d = &r[0].d[5];
+	a = cand_index(d, 12);
+	b = cand_index(d, 10);
+	assert_int_equal(d->state[a][FEAT_ST_M2_PID], ONE);
+	assert_int_equal(d->state[b][FEAT_ST_M2_PID], 0);
+	assert_int_equal(d->state[a][FEAT_ST_M2_COMM], ONE);
+	assert_int_equal(d->state[a][FEAT_ST_M1_PID], ONE);
+	/* 10 was picked twice of five */
+	assert_int_equal(d->state[b][FEAT_ST_FREQ], (2 * ONE + 2) / 5);
+
+	/* the basic set is the full set's first FEAT_S_BASIC features */
+	g_set = FEAT_SET_BASIC;
+	run_text(cycle_text, &r[1]);
+	g_set = FEAT_SET_FULL;
+	assert_int_equal(r[1].n, r[0].n);
+	for (int k = 0; k < r[0].n; k++) {
+		assert_int_equal(r[1].d[k].ncand, r[0].d[k].ncand);
+		for (int i = 0; i < r[0].d[k].ncand; i++)
+			assert_memory_equal(r[1].d[k].state[i], r[0].d[k].state[i],
+					    FEAT_S_BASIC * sizeof(int16_t));
+	}
+	free(r);
+}
+
+/* A new pid of a known program inherits its comm's transitions, not its pid's. */
+static void test_transitions_comm(void **state)
+{
+	struct run r;
+	const struct dec_rec *d;
+	int a;
+
+	run_text("@cpus 1\n"
+		 WAKE(100, 0, 10, 0, 0)
+		 WAKE(200, 0, 11, 0, 0)
+		 SW(1000, 0, 0, 0, 10)
+		 SW(2000, 0, 10, 0, 11)
+		 SW(3000, 0, 11, 0, 10)
+		 /* 11 exits; 21, another t11, is woken */
+		 "3500 0 exit pid=11 comm=t11 common_pid=10\n"
+		 "3600 0 wakeup pid=21 prio=120 target_cpu=0 comm=t11 common_pid=10\n"
+		 WAKE(3700, 0, 12, 0, 10)
+		 SW(4000, 0, 10, 1, 21), &r);
+	d = &r.d[r.n - 1];
+	assert_int_equal(d->ncand, 2);
+	a = cand_index(d, 21);
+	assert_true(a >= 0);
+	assert_int_equal(d->state[a][FEAT_ST_M1_PID], 0);	/* pid 21 never followed 10 */
+	assert_int_equal(d->state[a][FEAT_ST_M1_COMM], ONE);	/* t11 always did */
+	assert_int_equal(d->state[1 - a][FEAT_ST_M1_COMM], 0);
+}
+
+/* Ranks among the candidates; woke_prev names the task that woke prev. */
+static void test_ranks_woke_prev(void **state)
+{
+	struct run r;
+	const struct dec_rec *d;
+
+	run_text("@cpus 1\n"
+		 WAKE(100, 0, 10, 0, 0)
+		 SW(1000, 0, 0, 0, 10)
+		 SW(9000, 0, 10, 1, 0)		/* 10 ran 8 us, sleeps */
+		 WAKE(9500, 0, 11, 0, 0)
+		 SW(9600, 0, 0, 0, 11)
+		 WAKE(9700, 0, 12, 0, 11)	/* 11 wakes 12 and 13 */
+		 WAKE(9800, 0, 13, 0, 11)
+		 WAKE(9900, 0, 10, 0, 11)	/* and 10 */
+		 SW(10000, 0, 11, 0, 12)
+		 SW(12000, 0, 12, 1, 10)
+		 SW(13000, 0, 10, 1, 11), &r);
+	/* at 12000: 13 (queued 9800), 10 (9900, ran 8 us), 11 (10000, ran 0.4 us) */
+	d = &r.d[3];
+	assert_int_equal(d->ncand, 3);
+	assert_int_equal(d->cand[0].pid, 13);
+	assert_int_equal(d->cand[1].pid, 10);
+	assert_int_equal(d->cand[2].pid, 11);
+	assert_int_equal(d->state[0][FEAT_ST_RANK_QUEUED], ONE);
+	assert_int_equal(d->state[1][FEAT_ST_RANK_QUEUED], ONE / 2);
+	assert_int_equal(d->state[2][FEAT_ST_RANK_QUEUED], ONE / 3);
+	/* 13 never ran: the longest since it ran */
+	assert_int_equal(d->state[0][FEAT_ST_RANK_SINCE_RAN], ONE);
+	assert_int_equal(d->state[1][FEAT_ST_RANK_SINCE_RAN], ONE / 2);
+	assert_int_equal(d->state[2][FEAT_ST_RANK_SINCE_RAN], ONE / 3);
+	/* least CPU time first: 13 (none), 11 (0.4 us), 10 (8 us) */
+	assert_int_equal(d->state[0][FEAT_ST_RANK_CPU], ONE);
+	assert_int_equal(d->state[2][FEAT_ST_RANK_CPU], ONE / 2);
+	assert_int_equal(d->state[1][FEAT_ST_RANK_CPU], ONE / 3);
+	/* 12 (switching out) was woken by 11 */
+	assert_int_equal(d->state[2][FEAT_ST_WOKE_PREV], ONE);
+	assert_int_equal(d->state[0][FEAT_ST_WOKE_PREV], 0);
+	assert_int_equal(d->state[1][FEAT_ST_WOKE_PREV], 0);
+	/* at 13000: 10 switches out, woken by 11 too */
+	d = &r.d[4];
+	assert_int_equal(d->state[cand_index(d, 11)][FEAT_ST_WOKE_PREV], ONE);
+	assert_int_equal(d->state[cand_index(d, 13)][FEAT_ST_WOKE_PREV], 0);
+}
+
+/*
+ * Counts decay: two tasks alternating for many FEAT_DECAY_PICKS keep a share
+ * of 1 and a log count bounded by log2(1 + 2 x FEAT_DECAY_PICKS).
+ */
+static void test_transitions_decay(void **state)
+{
+	struct feat_opts o = { .mode = DS_WIN_CANDIDATES, .K = TK };
+	struct feat_state *st = feat_state_new(&o, 1);
+	struct feat_decision_out out;
+	struct ds_event ev;
+	int16_t most = 0, last = 0;
+	int n = 10 * FEAT_DECAY_PICKS;
+
+	for (int p = 10; p <= 11; p++) {
+		ds_event_init(&ev, DS_EV_WAKEUP, 100 + (uint64_t)p, 0);
+		ev.pid = p;
+		ev.target_cpu = 0;
+		ev.common_pid = 0;
+		assert_int_equal(feat_apply(st, &ev), 0);
+	}
+	for (int i = 0; i < n; i++) {
+		ds_event_init(&ev, DS_EV_SWITCH, 1000 + (uint64_t)i * 1000, 0);
+		ev.pid = i ? 10 + (i - 1) % 2 : 0;
+		ev.next_pid = 10 + i % 2;
+		ev.state = DS_STATE_PREEMPTED;
+		ev.common_pid = ev.pid;
+		snprintf(ev.comm, DS_COMM_LEN, "t%d", ev.pid);
+		snprintf(ev.next_comm, DS_COMM_LEN, "t%d", ev.next_pid);
+		if (feat_decision(st, &ev, &out) == 1 && out.ncand == 1 && i > 2) {
+			assert_int_equal(out.state[FEAT_ST_M1_PID], ONE);
+			assert_int_equal(out.state[FEAT_ST_M1_COMM], ONE);
+			most = SC_MAX(most, out.state[FEAT_ST_M1_PID_N]);
+			last = out.state[FEAT_ST_M1_PID_N];
+		}
+		assert_int_equal(feat_apply(st, &ev), 0);
+	}
+	assert_true(most <= log2(1.0 + 2 * FEAT_DECAY_PICKS) * ONE + 1);
+	assert_true(last >= log2(1.0 + FEAT_DECAY_PICKS / 2) * ONE - 1);
+	feat_state_free(st);
 }
 
 /* Memory follows the tasks alive, not the events. */
@@ -1176,6 +1395,10 @@ int main(void)
 		cmocka_unit_test(test_extract_round_trip),
 		cmocka_unit_test(test_no_wakeups),
 		cmocka_unit_test(test_bounded_tasks),
+		cmocka_unit_test(test_transitions),
+		cmocka_unit_test(test_transitions_comm),
+		cmocka_unit_test(test_ranks_woke_prev),
+		cmocka_unit_test(test_transitions_decay),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
