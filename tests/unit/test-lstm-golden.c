@@ -2,7 +2,8 @@
 /*
  * Golden test against PyTorch: tests/data/model/golden-*.txt, written by
  * scripts/torch-golden.py (torch.nn.LSTM, Linear, Embedding in float64),
- * hold inputs, weights, scores, loss and gradients.  The double reference
+ * hold inputs, weights, scores, loss and gradients (golden-candidates-full.txt:
+ * a real decision's inputs, every feature the engine computes).  The double reference
  * must match to 1e-9; the fixed-point path within the tolerances of
  * test-lstm.c.  No PyTorch needed here.
  */
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/features.h"
 #include "model/model-local.h"
 
 #define TOL_REF 1e-9
@@ -135,7 +137,8 @@ static void compare(const struct golden *g, const struct lstm_net *net, int n, d
 	assert_true(mg_q < TOL_GRAD * gscale);
 }
 
-static void test_golden_candidates(void **state)
+/* one candidates decision; full: its inputs are the features engine's (full set) */
+static void golden_candidates(const char *file, int full)
 {
 	struct golden g;
 	const double *shape, *x, *st;
@@ -148,10 +151,15 @@ static void test_golden_candidates(void **state)
 	int64_t *gq;
 	int32_t lq;
 
-	golden_load(&g, "golden-candidates.txt");
+	golden_load(&g, file);
 	shape = golden_get(&g, "shape", 7);
 	sh.H = (int)shape[0], sh.K = (int)shape[1], sh.E = (int)shape[2], sh.S = (int)shape[3];
 	sh.M = (int)shape[4], N = (int)shape[5], label = (int)shape[6];
+	if (full) {
+		/* regenerate with scripts/torch-golden.py when the feature set changes */
+		assert_int_equal(sh.E, FEAT_E);
+		assert_int_equal(sh.S, FEAT_S);
+	}
 	assert_int_equal(lstm_net_init(&net, &sh), 0);
 	x = golden_get(&g, "x", N * sh.K * sh.E);
 	st = golden_get(&g, "state", N * sh.S);
@@ -167,10 +175,26 @@ static void test_golden_candidates(void **state)
 	lstm_scratch_init(&s, &net, N);
 	lf = fl_decision(&s, gf, w, &net, xq, sq, N, label);
 	lq = fx_decision(&s, gq, wq, &net, xq, sq, N, label);
-	compare(&g, &net, N, lf, lq, s.fl_logit, s.logit, gf, gq, "candidates");
+	compare(&g, &net, N, lf, lq, s.fl_logit, s.logit, gf, gq,
+		full ? "candidates, the full feature set" : "candidates");
 	lstm_scratch_release(&s);
 	free(xq), free(sq), free(w), free(gf), free(wq), free(gq);
 	golden_free(&g);
+}
+
+static void test_golden_candidates(void **state)
+{
+	golden_candidates("golden-candidates.txt", 0);
+}
+
+/*
+ * A decision of a real trace with every input the features engine computes
+ * (E episode and the full set's S state features), normalised as the trainer
+ * does: the network's arithmetic on the inputs it is trained on.
+ */
+static void test_golden_candidates_full(void **state)
+{
+	golden_candidates("golden-candidates-full.txt", 1);
 }
 
 static void test_golden_sequence(void **state)
@@ -214,6 +238,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_candidates),
+		cmocka_unit_test(test_golden_candidates_full),
 		cmocka_unit_test(test_golden_sequence),
 	};
 
