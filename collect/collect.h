@@ -174,8 +174,6 @@ uint32_t col_session_events(const struct col_session *s);
 const char *col_session_source(const struct col_session *s);
 /* col_session_clock - "mono" (struct ds_trace_meta.clock) */
 const char *col_session_clock(const struct col_session *s);
-/* col_session_instance - the tracefs instance name, NULL for perf */
-const char *col_session_instance(const struct col_session *s);
 /* col_session_buffer_size - bytes of ring per CPU (as given, or as chosen) */
 uint64_t col_session_buffer_size(const struct col_session *s);
 /* col_session_now - the capture clock now, in ns (comparable with ev->ts) */

@@ -22,13 +22,6 @@ static const char *const format_names[] = {
 	[COL_IMPORT_TEXT] = "text",
 };
 
-const char *col_import_format_name(enum col_import_format f)
-{
-	if ((unsigned int)f >= ARRAY_SIZE(format_names))
-		return "?";
-	return format_names[f];
-}
-
 int col_import_format_parse(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(format_names); i++)

@@ -31,8 +31,6 @@ enum col_import_format {
 	COL_IMPORT_TEXT,
 };
 
-/* col_import_format_name - "auto", "trace-dat", "perf-data", "text" */
-const char *col_import_format_name(enum col_import_format f);
 /* col_import_format_parse - the reverse; -1 when unknown */
 int col_import_format_parse(const char *name);
 

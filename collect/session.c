@@ -369,11 +369,6 @@ const char *col_session_clock(const struct col_session *s)
 	return "mono";
 }
 
-const char *col_session_instance(const struct col_session *s)
-{
-	return s->opts.backend == COL_BACKEND_TRACEFS ? s->instance_name : NULL;
-}
-
 uint64_t col_session_buffer_size(const struct col_session *s)
 {
 	return s->opts.buffer_size;

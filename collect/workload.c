@@ -330,18 +330,6 @@ int col_workload_parts_from_names(const char *names, unsigned *mask)
 	return 0;
 }
 
-const char *col_workload_parts_names(unsigned mask, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(part_names); i++)
-		if (mask & (1u << i))
-			len += (size_t)snprintf(buf + SC_MIN(len, size), size - SC_MIN(len, size),
-						"%s%s", len ? "," : "", part_names[i]);
-	return buf;
-}
-
 static int online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -531,11 +519,6 @@ struct col_workload *col_workload_start(const struct col_workload_opts *opts)
 		_exit(ret ? 1 : 0);
 	}
 	return w;
-}
-
-pid_t col_workload_pid(const struct col_workload *w)
-{
-	return w->pid;
 }
 
 int col_workload_done(struct col_workload *w)

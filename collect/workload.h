@@ -70,8 +70,6 @@ struct col_workload_stats {
 
 /* col_workload_parts_from_names - "pingpong,hogs" -> mask; "all"; -1 if unknown */
 int col_workload_parts_from_names(const char *names, unsigned *mask);
-/* col_workload_parts_names - the mask as "pingpong,hogs,..." into buf */
-const char *col_workload_parts_names(unsigned mask, char *buf, size_t size);
 
 /*
  * col_workload_run - run the workload in the calling process (which becomes
@@ -94,8 +92,6 @@ struct col_workload;
  * NULL after an error.  Free with col_workload_finish().
  */
 struct col_workload *col_workload_start(const struct col_workload_opts *opts);
-/* col_workload_pid - the leader's pid */
-pid_t col_workload_pid(const struct col_workload *w);
 /* col_workload_done - 1 when the leader has exited (reaped), 0 while it runs */
 int col_workload_done(struct col_workload *w);
 /*

@@ -10,7 +10,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "data/data-local.h"
+#include <hdf5.h>
+
+#include "common/common.h"
+#include "data/ds.h"
+#include "data/trace.h"
+
+/* ---- private: the only code that speaks HDF5 (scripts/check-layers) ---- */
+
+struct ds_file {
+	hid_t fid;
+	char *path;
+	char *tmp;	/* temporary name while writing, else NULL */
+	int writing;
+};
+
+static void ds_h5_init(void);
+/*
+ * ds_h5_errno - the errno HDF5's file driver recorded in the current error
+ * stack (a failed write: ENOSPC, EDQUOT, EIO ...), 0 if none; read it right
+ * after the failed call, before the next HDF5 call clears the stack.
+ * ds_h5_strerror - its strerror(), or "HDF5 error".
+ */
+static int ds_h5_errno(void);
+const char *ds_h5_strerror(void);
+static hid_t ds_h5_mem_type(enum ds_type t);
+static hid_t ds_h5_lcpl(void);
+static int ds_check_readable(const char *path);
+/* ds_h5_open_file - open read-only with one-line errors; <0 on failure */
+static hid_t ds_h5_open_file(const char *path);
+/*
+ * ds_check_storage - error unless dataset d (name) stores enough bytes to
+ * hold `bytes` when decompressed (deflate expands at most ~1032:1): a
+ * declared size the file cannot back is corruption, not a big dataset.
+ */
+static int ds_check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes);
+static hid_t ds_h5_open_checked(const char *path, const char *format, int max_version, int *version);
+/* ds_h5_create_file - create under a registered temporary name (*tmp) */
+static hid_t ds_h5_create_file(const char *path, char **tmp);
+
 
 /*
  * HDF5 1.10 registers H5_term_library() with atexit() when it starts, and
@@ -39,7 +77,7 @@ static herr_t find_errno(unsigned n, const H5E_error2_t *e, void *data)
 	return 1;
 }
 
-int ds_h5_errno(void)
+static int ds_h5_errno(void)
 {
 	int e = 0;
 
@@ -55,7 +93,7 @@ const char *ds_h5_strerror(void)
 	return e ? strerror(e) : "HDF5 error";
 }
 
-void ds_h5_init(void)
+static void ds_h5_init(void)
 {
 	static int done;
 
@@ -73,7 +111,7 @@ size_t ds_type_size(enum ds_type t)
 	return sz[t];
 }
 
-hid_t ds_h5_mem_type(enum ds_type t)
+static hid_t ds_h5_mem_type(enum ds_type t)
 {
 	switch (t) {
 	case DS_I8: return H5T_NATIVE_INT8;
@@ -110,7 +148,7 @@ static hid_t file_type(enum ds_type t)
 }
 
 /* A readable regular file?  One-line error naming path otherwise. */
-int ds_check_readable(const char *path)
+static int ds_check_readable(const char *path)
 {
 	struct stat st;
 	int fd;
@@ -172,7 +210,7 @@ static void set_cloexec(hid_t fid)
 		fcntl(*(int *)handle, F_SETFD, FD_CLOEXEC);
 }
 
-hid_t ds_h5_open_file(const char *path)
+static hid_t ds_h5_open_file(const char *path)
 {
 	hid_t fid;
 	htri_t ok;
@@ -193,7 +231,7 @@ hid_t ds_h5_open_file(const char *path)
 	return fid;
 }
 
-hid_t ds_h5_create_file(const char *path, char **tmp)
+static hid_t ds_h5_create_file(const char *path, char **tmp)
 {
 	hid_t fid, fapl;
 
@@ -309,7 +347,7 @@ int ds_identify(const char *path, char *format, size_t size, int *version)
 	return ret;
 }
 
-hid_t ds_h5_open_checked(const char *path, const char *format, int max_version, int *version)
+static hid_t ds_h5_open_checked(const char *path, const char *format, int max_version, int *version)
 {
 	char fmt[128];
 	hid_t fid = ds_h5_open_file(path);
@@ -540,7 +578,7 @@ int ds_attr_get_str(struct ds_file *f, const char *obj, const char *name, char *
 
 /* ---- arrays -------------------------------------------------------------- */
 
-hid_t ds_h5_lcpl(void)
+static hid_t ds_h5_lcpl(void)
 {
 	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 
@@ -625,7 +663,7 @@ int ds_array_dims(struct ds_file *f, const char *name, uint64_t *dims, int max_r
  * the dataset: deflate cannot expand data more than about 1032:1, so a
  * dataset that claims more than that is corrupt, not large.
  */
-int ds_check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes)
+static int ds_check_storage(struct ds_file *f, hid_t d, const char *name, uint64_t bytes)
 {
 	hsize_t stored = H5Dget_storage_size(d);
 

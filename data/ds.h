@@ -222,7 +222,7 @@ int ds_table_write(struct ds_file *f, const char *name, const struct ds_table_sp
  * ds_table_open - open table name of f for reading, checked against spec:
  * a dataset of that rank and inner dims, holding every column of spec with a
  * convertible type, at most max_rows rows, and as many stored bytes as its
- * rows need (see ds_check_storage in data/data-local.h: a damaged header
+ * rows need (see ds_check_storage in data/ds.c: a damaged header
  * cannot make us allocate or read what the file does not hold).  NULL after
  * a one-line error naming the file and the problem.
  */

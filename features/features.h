@@ -277,8 +277,6 @@ int feat_apply(struct feat_state *st, const struct ds_event *ev);
  * The arrays stay valid until the next feat_apply().  Returns n.
  */
 size_t feat_take_episodes(struct feat_state *st, const uint32_t **task, const int16_t **rows);
-/* feat_nr_task_ids - task ids handed out so far */
-uint64_t feat_nr_task_ids(const struct feat_state *st);
 /* feat_coverage - counters since feat_state_new() */
 const struct ds_coverage *feat_coverage(const struct feat_state *st);
 /* feat_nr_tasks - tasks currently tracked (memory is proportional to it) */

@@ -327,11 +327,6 @@ size_t feat_take_episodes(struct feat_state *st, const uint32_t **task, const in
 	return n;
 }
 
-uint64_t feat_nr_task_ids(const struct feat_state *st)
-{
-	return st->next_uid;
-}
-
 /*
  * pid (> 0) stops running on cpu at ts with prev_state (-1: unknown).  A
  * burst we saw begin completes an episode.

@@ -187,7 +187,5 @@ struct lstm_cache *lstm_online_cache(struct lstm_online *o);
  */
 int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t *state,
 		     int ncand, int label);
-/* lstm_online_steps - steps taken so far */
-uint64_t lstm_online_steps(const struct lstm_online *o);
 
 #endif /* SC_MODEL_LSTM_H */

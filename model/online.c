@@ -91,11 +91,6 @@ struct lstm_cache *lstm_online_cache(struct lstm_online *o)
 	return o->cache;
 }
 
-uint64_t lstm_online_steps(const struct lstm_online *o)
-{
-	return o->steps;
-}
-
 /*
  * Adam over [lo, hi) only: the encoder's weights are not touched (their
  * gradients are zero, and skipping them keeps a step O(head)).
