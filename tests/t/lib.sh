@@ -88,6 +88,14 @@ test_cmp() {
 }
 
 # has_tracefs: root, and tracefs mounted or mountable, with sched events
+# h5py_python - the first python3 that imports h5py (pyenv's or Debian's), or ""
+h5py_python() {
+	local p
+	for p in python3 /usr/bin/python3; do
+		if "$p" -c 'import h5py' 2>/dev/null; then echo "$p"; return; fi
+	done
+}
+
 has_tracefs() {
 	[ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
 	if [ ! -e /sys/kernel/tracing/events/sched/sched_switch ]; then

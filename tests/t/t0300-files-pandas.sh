@@ -4,10 +4,7 @@
 # example of schedcast-files(5) runs as printed.
 . "$(dirname "$0")/lib.sh"
 
-PY=
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import h5py' 2>/dev/null; then PY=$p; break; fi
-done
+PY=$(h5py_python)
 if [ -z "$PY" ]; then
 	test_skip 'type is an enum, times have units' 'python3-h5py is not installed'
 	test_skip 'the pandas example of schedcast-files(5) runs' 'python3-h5py is not installed'

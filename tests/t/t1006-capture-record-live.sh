@@ -16,10 +16,7 @@ ts = [threading.Thread(target=time.sleep, args=(4,)) for _ in range(2)]
 [t.start() for t in ts]
 [t.join() for t in ts]'
 
-PY=
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import h5py' 2>/dev/null; then PY=$p; break; fi
-done
+PY=$(h5py_python)
 
 test_expect_success 'record and live -o, each with the same workload' '
 	schedcast record -q -d 1500ms -o r.h5 -- /usr/bin/python3 -c "$threads" &&

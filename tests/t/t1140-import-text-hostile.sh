@@ -23,10 +23,7 @@ test_expect_success '--dump and info print no raw control byte' '
 	LC_ALL=C tr -d "\n\t" <info >info.flat && ! LC_ALL=C grep -q "[[:cntrl:]]" info.flat
 '
 
-PY=
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import h5py' 2>/dev/null; then PY=$p; break; fi
-done
+PY=$(h5py_python)
 if [ -n "$PY" ]; then
 	test_expect_success 'the comms are stored byte for byte' '
 		"$PY" - c.h5 <<-EOP

@@ -117,10 +117,7 @@ head_w2() {
 	EOF
 }
 
-PY=
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import h5py' 2>/dev/null; then PY=$p; break; fi
-done
+PY=$(h5py_python)
 if [ -n "$PY" ]; then
 test_expect_success 'the head rows with a zero output weight are left out; none: no encoder' '
 	head_w2 m.h5 "0 if i % 2 else 300" half.h5 &&

@@ -33,10 +33,7 @@ test_expect_success 'comms: report text and CSV, script, import --dump' '
 	grep -q "x1b" r.txt && grep -q "x1b" r.csv
 '
 
-PY=
-for p in python3 /usr/bin/python3; do
-	if "$p" -c 'import h5py' 2>/dev/null; then PY=$p; break; fi
-done
+PY=$(h5py_python)
 if [ -z "$PY" ]; then
 	test_skip 'a crafted file: info, report, eval and errors' 'python3-h5py is not installed'
 	test_done
