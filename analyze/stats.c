@@ -807,6 +807,11 @@ static int stats_pass(const char *path, const struct ds_filter *f, struct ana_tr
 	trace_end = st->end_ns;
 	/* the window: the trace's span cut to --time */
 	if (f && f->has_time) {
+		if (f->start_ns > trace_end || f->end_ns < trace_start)
+			warning("--time %.6f,%.6f is outside the trace (%.6f to %.6f s): "
+				"nothing in the window", f->start_ns / 1e9,
+				f->end_ns == UINT64_MAX ? trace_end / 1e9 : f->end_ns / 1e9,
+				trace_start / 1e9, trace_end / 1e9);
 		st->start_ns = SC_MIN(SC_MAX(st->start_ns, f->start_ns), trace_end);
 		st->end_ns = SC_MAX(SC_MIN(st->end_ns, f->end_ns), st->start_ns);
 		st->windowed = 1;

@@ -104,6 +104,13 @@ for c in r[\"cpus\"]:
     assert abs(sum(s) / len(s) - c[\"util\"]) < 0.01, (sum(s) / len(s), c[\"util\"])"
 '
 
+test_expect_success 'a --time window outside the trace is said, not silently empty' '
+	schedcast report --time 100,200 t.h5 >out 2>err &&
+	grep -q "warning: --time 100.000000,200.000000 is outside the trace" err &&
+	schedcast report --time 0.004,0.010 t.h5 >out 2>err &&
+	! grep -q "outside the trace" err
+'
+
 test_expect_success 'bad filters are usage errors naming the option' '
 	test_usage_error schedcast report --time 5,3 t.h5 2>e1 && grep -q "bad --time" e1 &&
 	test_usage_error schedcast report -C x t.h5 2>e2 && grep -q "bad --cpu" e2 &&
