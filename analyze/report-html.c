@@ -297,21 +297,31 @@ static void delay_cdf(struct strbuf *out, const struct ana_trace_stats *st)
 	      "share of waits", s, shown, &xa, &ya, 1);
 }
 
+/*
+ * time_axis - the x axis of a per-bucket series over the window, in the unit
+ * that suits its span: xs gets each bucket's middle; returns the axis label.
+ */
+static const char *time_axis(const struct ana_trace_stats *st, double *xs, struct axis *xa)
+{
+	double unit = st->span_ns >= NSEC_PER_SEC ? 1e9 : st->span_ns >= NSEC_PER_MSEC ? 1e6 : 1e3;
+
+	*xa = (struct axis){ 0, (double)st->span_ns / unit, 0 };
+	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
+		xs[b] = (double)st->span_ns / unit * (b + 0.5) / ANA_SERIES_BUCKETS;
+	return unit == 1e9 ? "time since start (s)" : unit == 1e6 ? "time since start (ms)" :
+	       "time since start (us)";
+}
+
 static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 {
 	enum { MAXCPU = 8 };
 	struct series s[MAXCPU];
 	static double xs[ANA_SERIES_BUCKETS];
 	char names[MAXCPU][16];
-	/* time in the unit that suits the span */
-	double unit = st->span_ns >= NSEC_PER_SEC ? 1e9 : st->span_ns >= NSEC_PER_MSEC ? 1e6 : 1e3;
-	const char *xlabel = unit == 1e9 ? "time since start (s)" : unit == 1e6 ?
-			     "time since start (ms)" : "time since start (us)";
-	struct axis xa = { 0, (double)st->span_ns / unit, 0 }, ya = { 0, 1, 0 };
+	struct axis xa, ya = { 0, 1, 0 };
+	const char *xlabel = time_axis(st, xs, &xa);
 	int n = st->nr_cpu_rows < MAXCPU ? st->nr_cpu_rows : MAXCPU;
 
-	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
-		xs[b] = (double)st->span_ns / unit * (b + 0.5) / ANA_SERIES_BUCKETS;
 	for (int i = 0; i < n; i++) {
 		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
 			if (st->cpus[i].rq_series[b] > ya.hi)
@@ -493,14 +503,10 @@ static void util_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	struct series s[MAXCPU];
 	static double xs[ANA_SERIES_BUCKETS];
 	char names[MAXCPU][16];
-	double unit = st->span_ns >= NSEC_PER_SEC ? 1e9 : st->span_ns >= NSEC_PER_MSEC ? 1e6 : 1e3;
-	const char *xlabel = unit == 1e9 ? "time since start (s)" : unit == 1e6 ?
-			     "time since start (ms)" : "time since start (us)";
-	struct axis xa = { 0, (double)st->span_ns / unit, 0 }, ya = { 0, 1, 0 };
+	struct axis xa, ya = { 0, 1, 0 };
+	const char *xlabel = time_axis(st, xs, &xa);
 	int n = st->nr_cpu_rows < MAXCPU ? st->nr_cpu_rows : MAXCPU;
 
-	for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
-		xs[b] = (double)st->span_ns / unit * (b + 0.5) / ANA_SERIES_BUCKETS;
 	for (int i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "cpu%d", st->cpus[i].cpu);
 		s[i] = (struct series){ names[i], xs, st->cpus[i].util_series, ANA_SERIES_BUCKETS,
