@@ -409,12 +409,6 @@ out:
 	return ret;
 }
 
-void col_capture_end_workload(struct col_capture *c)
-{
-	if (c)
-		end_workload(c);
-}
-
 int col_capture_close(struct col_capture *c)
 {
 	int ret;

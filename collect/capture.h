@@ -8,9 +8,9 @@
  * until the duration passes, the workload exits or a signal arrives, drains
  * what is left, and accounts for lost events.  When an output is given it
  * writes the trace file (thread groups read from /proc at the start and at
- * the end) on a writer thread, so that sorting, packing and deflate run on
- * another core than the reading of the rings.  record and live are option
- * parsing plus their per-event callback.
+ * the end) in the background (ds_trace_set_background), so that sorting,
+ * packing and deflate run on another core than the reading of the rings.
+ * record and live are option parsing plus their per-event callback.
  *
  *	struct col_capture *c = col_capture_open(&opts);
  *	if (!c || col_capture_run(c)) ...
@@ -87,15 +87,12 @@ uint64_t col_capture_lost(const struct col_capture *c);
  */
 int col_capture_run(struct col_capture *c);
 
-/* col_capture_result - what happened; valid after col_capture_run() until close */
-const struct col_capture_result *col_capture_result(const struct col_capture *c);
-
 /*
- * col_capture_end_workload - end the workload if it still runs (SIGTERM) and
- * reap it, so that the result's workload_status is final before close
- * frees it.  Close does it too.
+ * col_capture_result - what happened; valid after col_capture_run() until
+ * close frees it.  run has ended and reaped the workload by then, whichever
+ * way it returned, so workload_status is final.
  */
-void col_capture_end_workload(struct col_capture *c);
+const struct col_capture_result *col_capture_result(const struct col_capture *c);
 
 /*
  * col_capture_close - end the workload if it still runs (SIGTERM), discard an

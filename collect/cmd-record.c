@@ -275,8 +275,7 @@ int cmd_record(int argc, char **argv)
 		print_summary(&o, r);
 	if (!ret && !o.quiet && r->stop_signal)
 		fprintf(stderr, "stopped by %s\n", strsignal(r->stop_signal));
-	/* the workload's final status, read before close frees the result */
-	col_capture_end_workload(cap);
+	/* read before close frees the result */
 	started = r->workload_started;
 	status = r->workload_status;
 	if (col_capture_close(cap))
