@@ -75,9 +75,10 @@ fi
 if reason=$(has_tracefs); then
 	test_expect_success 'a fresh recording of hackbench: high coverage, many contested' '
 		command -v hackbench >/dev/null || { echo "hackbench (rt-tests) missing"; exit 1; }
-		schedcast record -q -d 5s -o hb.h5 -- hackbench -g 2 -l 50 -s 128 >/dev/null 2>&1 &&
+		schedcast record -q -d 5s -o hb.h5 -- hackbench -g 2 -l 200 -s 128 >/dev/null 2>&1 &&
 		schedcast features -q -o hbw.h5 hb.h5 &&
 		schedcast info --json hbw.h5 >j &&
+		jget j "d[\"decisions\"], d[\"coverage\"], d[\"contested_share\"]" &&
 		jget j "d[\"decisions\"] > 500 and d[\"coverage\"] > 0.9 and d[\"contested_share\"] > 0.5" | grep -q True &&
 		schedcast features -q --mode sequence --vocab pid -o hbs.h5 hb.h5 &&
 		schedcast info --json hbs.h5 >js &&
