@@ -4,9 +4,10 @@
  * processes per part, waits for the time limit, a signal or the parts' end,
  * then stops them and collects what they counted in a shared page.
  *
- * Every process here leaves with _exit(): a forked child must never run the
- * parent's atexit handlers or its fatal-signal handler, which would remove
- * the parent's temporary output files (common/outfile.c).
+ * Every process here is started by common/run-command.c as a function child,
+ * which leaves with _exit(): a forked child must never run the parent's
+ * atexit handlers or its fatal-signal handler, which would remove the
+ * parent's temporary output files (common/outfile.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 
 #include "collect/workload.h"
 #include "common/common.h"
+#include "common/run-command.h"
 
 /* ---- helpers every part uses --------------------------------------------------- */
 
@@ -84,40 +86,68 @@ static void stat_add(uint64_t *p, uint64_t n)
 	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
 }
 
-/*
- * part_fork - fork a part's process: named comm (as the trace will show
- * it), dying with its parent, stopping on SIGINT/SIGTERM through wl_stop,
- * default dispositions for the signals main.c catches.
- */
-static pid_t part_fork(const char *comm, const sigset_t *orig_mask)
-{
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	struct sigaction sa = { .sa_handler = wl_stop_handler };
-
-	if (pid)
-		return pid;	/* parent, or -1 */
-	prctl(PR_SET_NAME, comm, 0, 0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != parent)
-		_exit(0);
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: a blocked read returns EINTR */
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);	/* a partner gone is seen as EPIPE */
-	signal(SIGCHLD, SIG_DFL);
-	sigprocmask(SIG_SETMASK, orig_mask, NULL);
-	return 0;
-}
-
 /* ---- the parts ------------------------------------------------------------------ */
 
 struct wl_ctx {
 	const struct col_workload_opts *o;
 	struct col_workload_stats *st;	/* shared page */
 	const sigset_t *orig_mask;
+	int a2b[2], b2a[2];		/* the ping-pong pipes (ping to pong, back) */
 };
+
+/* wl_part - what a part's process runs; read in the child's copy of memory */
+struct wl_part {
+	int (*main)(struct wl_ctx *c, int index);
+	struct wl_ctx *c;
+	int index;
+	pid_t parent;
+	const sigset_t *mask;
+	char comm[16];
+};
+
+/*
+ * part_run - in a part's process: named comm (as the trace will show it),
+ * dying with its parent, stopping on SIGINT/SIGTERM through wl_stop,
+ * default dispositions for the signals main.c catches, then the part.
+ */
+static int part_run(void *data)
+{
+	struct wl_part *p = data;
+	struct sigaction sa = { .sa_handler = wl_stop_handler };
+
+	prctl(PR_SET_NAME, p->comm, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != p->parent)
+		return 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: a blocked read returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);	/* a partner gone is seen as EPIPE */
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, p->mask, NULL);
+	return p->main(p->c, p->index);
+}
+
+/* part_start - start main(c, index) as the process cp, named comm; 0 or -1 (printed) */
+static int part_start(struct child_process *cp, const char *comm,
+		      int (*main)(struct wl_ctx *c, int index), struct wl_ctx *c, int index,
+		      const sigset_t *mask)
+{
+	struct wl_part p = { .main = main, .c = c, .index = index, .parent = getpid(),
+			     .mask = mask };
+
+	snprintf(p.comm, sizeof(p.comm), "%s", comm);
+	child_process_init(cp);
+	strvec_push(&cp->args, comm);
+	cp->fn = part_run;
+	cp->fn_data = &p;
+	if (start_command(cp)) {
+		child_process_clear(cp);
+		return -1;
+	}
+	return 0;
+}
 
 static uint64_t part_seed(const struct col_workload_opts *o, int part, int index)
 {
@@ -161,51 +191,58 @@ static uint64_t pingpong_work(const struct col_workload_opts *o, uint64_t *rng)
  * pingpong: "sc-ping" sends a byte, "sc-pong" answers; each works a little
  * per turn.  ping ends the exchange (closing its pipe) after o->rounds.
  */
-static int start_pingpong(struct wl_ctx *c, pid_t *pids)
+static int ping_main(struct wl_ctx *c, int index)
 {
-	int a2b[2], b2a[2];
+	uint64_t rng = part_seed(c->o, 0, 0);
 
-	if (pipe(a2b) || pipe(b2a))
-		return error_errno("cannot create the ping-pong pipes");
-	pids[0] = part_fork("sc-ping", c->orig_mask);
-	if (pids[0] == 0) {
-		uint64_t rng = part_seed(c->o, 0, 0);
-
-		close(a2b[0]);
-		close(b2a[1]);
-		for (uint64_t r = 0; !wl_stop && (!c->o->rounds || r < c->o->rounds); r++) {
-			burn(pingpong_work(c->o, &rng));
-			if (full_write(a2b[1], 'p') || full_read(b2a[0]))
-				break;
-			stat_add(&c->st->pingpong_rounds, 1);
-		}
-		_exit(0);
+	close(c->a2b[0]);
+	close(c->b2a[1]);
+	for (uint64_t r = 0; !wl_stop && (!c->o->rounds || r < c->o->rounds); r++) {
+		burn(pingpong_work(c->o, &rng));
+		if (full_write(c->a2b[1], 'p') || full_read(c->b2a[0]))
+			break;
+		stat_add(&c->st->pingpong_rounds, 1);
 	}
-	if (pids[0] > 0)
-		pids[1] = part_fork("sc-pong", c->orig_mask);
-	if (pids[0] > 0 && pids[1] == 0) {
-		uint64_t rng = part_seed(c->o, 0, 1);
-
-		close(a2b[1]);
-		close(b2a[0]);
-		while (!wl_stop && !full_read(a2b[0])) {
-			burn(pingpong_work(c->o, &rng));
-			if (full_write(b2a[1], 'q'))
-				break;
-		}
-		_exit(0);
-	}
-	close(a2b[0]);
-	close(a2b[1]);
-	close(b2a[0]);
-	close(b2a[1]);
-	if (pids[0] < 0 || pids[1] < 0)
-		return error_errno("cannot fork the ping-pong tasks");
 	return 0;
 }
 
+static int pong_main(struct wl_ctx *c, int index)
+{
+	uint64_t rng = part_seed(c->o, 0, 1);
+
+	close(c->a2b[1]);
+	close(c->b2a[0]);
+	while (!wl_stop && !full_read(c->a2b[0])) {
+		burn(pingpong_work(c->o, &rng));
+		if (full_write(c->b2a[1], 'q'))
+			break;
+	}
+	return 0;
+}
+
+static int start_pingpong(struct wl_ctx *c, struct child_process *parts)
+{
+	int ret;
+
+	if (pipe(c->a2b))
+		return error_errno("cannot create the ping-pong pipes");
+	if (pipe(c->b2a)) {
+		close(c->a2b[0]);
+		close(c->a2b[1]);
+		return error_errno("cannot create the ping-pong pipes");
+	}
+	ret = part_start(&parts[0], "sc-ping", ping_main, c, 0, c->orig_mask);
+	if (!ret)
+		ret = part_start(&parts[1], "sc-pong", pong_main, c, 1, c->orig_mask);
+	close(c->a2b[0]);
+	close(c->a2b[1]);
+	close(c->b2a[0]);
+	close(c->b2a[1]);
+	return ret;
+}
+
 /* hogs: bursts of 2..20 ms of CPU; after one in four, a 0.1..2 ms sleep */
-static void hog_main(struct wl_ctx *c, int index)
+static int hog_main(struct wl_ctx *c, int index)
 {
 	uint64_t rng = part_seed(c->o, 1, index);
 
@@ -215,7 +252,7 @@ static void hog_main(struct wl_ctx *c, int index)
 		if (rng_range(&rng, 0, 3) == 0)
 			sleep_ns(rng_range(&rng, 100, 2000) * NSEC_PER_USEC);
 	}
-	_exit(0);
+	return 0;
 }
 
 /*
@@ -223,7 +260,7 @@ static void hog_main(struct wl_ctx *c, int index)
  * work (capped at half the period).  Lateness = when the task got to run
  * minus when it was due, which is what a latency-sensitive task suffers.
  */
-static void periodic_main(struct wl_ctx *c)
+static int periodic_main(struct wl_ctx *c, int index)
 {
 	uint64_t period = c->o->period_ns ? c->o->period_ns : 2 * NSEC_PER_MSEC;
 	uint64_t rng = part_seed(c->o, 2, 0);
@@ -253,14 +290,28 @@ static void periodic_main(struct wl_ctx *c)
 			due += skip * period;
 		}
 	}
-	_exit(0);
+	return 0;
+}
+
+/* a short-lived "sc-child" of the forks part; data is its rng seed */
+static int child_main(void *data)
+{
+	uint64_t *seed = data;
+
+	prctl(PR_SET_NAME, "sc-child", 0, 0, 0);
+	burn(rng_range(seed, 100, 2000) * NSEC_PER_USEC);
+	if (rng_range(seed, 0, 1)) {
+		sleep_ns(rng_range(seed, 100, 1000) * NSEC_PER_USEC);
+		burn(rng_range(seed, 50, 500) * NSEC_PER_USEC);
+	}
+	return 0;
 }
 
 /*
  * forks: every 20..100 ms, fork 2..6 "sc-child" tasks that work 0.1..2 ms,
  * half of them sleep 0.1..1 ms and work 50..500 us more, and exit.
  */
-static void forks_main(struct wl_ctx *c)
+static int forks_main(struct wl_ctx *c, int index)
 {
 	uint64_t rng = part_seed(c->o, 3, 0);
 
@@ -272,19 +323,14 @@ static void forks_main(struct wl_ctx *c)
 			break;
 		for (int i = 0; i < n; i++) {
 			uint64_t child_seed = rng_next(&rng);
-			pid_t pid = fork();
+			struct child_process cp = CHILD_PROCESS_INIT;
 
-			if (pid == 0) {
-				prctl(PR_SET_NAME, "sc-child", 0, 0, 0);
-				burn(rng_range(&child_seed, 100, 2000) * NSEC_PER_USEC);
-				if (rng_range(&child_seed, 0, 1)) {
-					sleep_ns(rng_range(&child_seed, 100, 1000) * NSEC_PER_USEC);
-					burn(rng_range(&child_seed, 50, 500) * NSEC_PER_USEC);
-				}
-				_exit(0);
-			}
-			if (pid > 0)
-				started++;
+			strvec_push(&cp.args, "sc-child");
+			cp.fn = child_main;
+			cp.fn_data = &child_seed;
+			if (!start_command(&cp))
+				started++;	/* reaped below, by waitpid(-1) */
+			child_process_clear(&cp);
 		}
 		while (started > 0) {
 			if (waitpid(-1, NULL, 0) > 0)
@@ -296,7 +342,7 @@ static void forks_main(struct wl_ctx *c)
 	}
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
-	_exit(0);
+	return 0;
 }
 
 /* ---- the leader ------------------------------------------------------------------ */
@@ -340,19 +386,17 @@ static int online_cpus(void)
 #define WL_MAX_PIDS 72
 
 /* reap - collect the parts that have exited; returns how many still run */
-static int reap(pid_t *pids, int n, int *failed)
+static int reap(struct child_process *parts, int n, int *failed)
 {
 	int alive = 0;
 
 	for (int i = 0; i < n; i++) {
-		int status;
-
-		if (pids[i] <= 0)
+		if (parts[i].pid <= 0)
 			continue;
-		if (waitpid(pids[i], &status, WNOHANG) == pids[i]) {
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (check_command(&parts[i]) == 1) {
+			if (!WIFEXITED(parts[i].status) || WEXITSTATUS(parts[i].status))
 				(*failed)++;
-			pids[i] = 0;
+			child_process_clear(&parts[i]);
 		} else {
 			alive++;
 		}
@@ -365,7 +409,7 @@ int col_workload_run(const struct col_workload_opts *opts, struct col_workload_s
 	struct col_workload_opts o = *opts;
 	struct col_workload_stats *st;
 	sigset_t block, orig;
-	pid_t pids[WL_MAX_PIDS] = { 0 };
+	struct child_process parts[WL_MAX_PIDS];
 	int n = 0, failed = 0, ret = 0, signalled = 0;
 	uint64_t start, deadline;
 	struct wl_ctx c;
@@ -376,6 +420,8 @@ int col_workload_run(const struct col_workload_opts *opts, struct col_workload_s
 		o.hogs = online_cpus();
 	if (o.hogs < 0 || o.hogs > 64)
 		return error("bad number of CPU hogs %d (1..64)", o.hogs);
+	for (int i = 0; i < WL_MAX_PIDS; i++)
+		child_process_init(&parts[i]);
 	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (st == MAP_FAILED)
 		return error_errno("cannot map the workload statistics");
@@ -393,43 +439,29 @@ int col_workload_run(const struct col_workload_opts *opts, struct col_workload_s
 	st->pids[0] = getpid();
 
 	if (o.parts & COL_WL_PINGPONG) {
-		if (start_pingpong(&c, pids + n))
+		if (start_pingpong(&c, parts + n))
 			ret = -1;
 		n += 2;
 	}
-	if (!ret && (o.parts & COL_WL_PERIODIC)) {
-		pids[n] = part_fork("sc-periodic", &orig);
-		if (pids[n] == 0)
-			periodic_main(&c);
-		n++;
-	}
-	if (!ret && (o.parts & COL_WL_FORKS)) {
-		pids[n] = part_fork("sc-forker", &orig);
-		if (pids[n] == 0)
-			forks_main(&c);
-		n++;
-	}
+	if (!ret && (o.parts & COL_WL_PERIODIC))
+		ret = part_start(&parts[n++], "sc-periodic", periodic_main, &c, 0, &orig);
+	if (!ret && (o.parts & COL_WL_FORKS))
+		ret = part_start(&parts[n++], "sc-forker", forks_main, &c, 0, &orig);
 	if (!ret && (o.parts & COL_WL_HOGS)) {
-		for (int i = 0; i < o.hogs; i++) {
+		for (int i = 0; !ret && i < o.hogs; i++) {
 			char comm[16];
 
 			snprintf(comm, sizeof(comm), "sc-hog%d", i);
-			pids[n] = part_fork(comm, &orig);
-			if (pids[n] == 0)
-				hog_main(&c, i);
-			n++;
+			ret = part_start(&parts[n++], comm, hog_main, &c, i, &orig);
 		}
 		st->hogs = o.hogs;
 	}
-	for (int i = 0; i < n; i++)
-		if (pids[i] < 0 && !ret)
-			ret = error_errno("cannot fork the workload");
 	for (int i = 0, j = 1; i < n && j < (int)ARRAY_SIZE(st->pids) - 1; i++)
-		if (pids[i] > 0)
-			st->pids[j++] = pids[i];
+		if (parts[i].pid > 0)
+			st->pids[j++] = parts[i].pid;
 
 	deadline = o.duration_ns ? start + o.duration_ns : UINT64_MAX;
-	while (!ret && reap(pids, n, &failed)) {
+	while (!ret && reap(parts, n, &failed)) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wait_ns;
 		struct timespec ts;
 		int sig;
@@ -448,15 +480,14 @@ int col_workload_run(const struct col_workload_opts *opts, struct col_workload_s
 
 	/* Stop what still runs: SIGTERM, a second to finish, then SIGKILL. */
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	for (int tries = 0; reap(pids, n, &failed) && tries < 100; tries++)
+		if (parts[i].pid > 0)
+			kill(parts[i].pid, SIGTERM);
+	for (int tries = 0; reap(parts, n, &failed) && tries < 100; tries++)
 		sleep_ns(10 * NSEC_PER_MSEC);
 	for (int i = 0; i < n; i++) {
-		if (pids[i] > 0) {
-			kill(pids[i], SIGKILL);
-			waitpid(pids[i], NULL, 0);
-		}
+		if (parts[i].pid > 0)
+			kill(parts[i].pid, SIGKILL);
+		finish_command(&parts[i]);	/* a no-op for a part already reaped */
 	}
 	st->elapsed_ns = clock_ns(CLOCK_MONOTONIC) - start;
 	/* Drop the SIGCHLDs we caused; keep a SIGINT/SIGTERM pending only if unseen. */
@@ -481,14 +512,28 @@ int col_workload_run(const struct col_workload_opts *opts, struct col_workload_s
 /* ---- running it in the background --------------------------------------------------- */
 
 struct col_workload {
-	pid_t pid;
-	int reaped, status;
+	struct child_process cp;	/* the leader, "sc-workload" */
+	int reaped;
 	struct col_workload_stats *st;	/* shared with the leader */
 };
+
+/* the leader's process: c->o the options, c->st the page shared with us */
+static int leader_main(struct wl_ctx *c, int index)
+{
+	struct col_workload_stats st;
+	int ret;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	ret = col_workload_run(c->o, &st);
+	*c->st = st;
+	return ret ? 1 : 0;
+}
 
 struct col_workload *col_workload_start(const struct col_workload_opts *opts)
 {
 	struct col_workload *w = xcalloc(1, sizeof(*w));
+	struct wl_ctx c = { .o = opts };
 	sigset_t none;
 
 	w->st = mmap(NULL, sizeof(*w->st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
@@ -499,31 +544,20 @@ struct col_workload *col_workload_start(const struct col_workload_opts *opts)
 		return NULL;
 	}
 	memset(w->st, 0, sizeof(*w->st));
-	fflush(NULL);
+	c.st = w->st;
 	sigemptyset(&none);
-	w->pid = part_fork("sc-workload", &none);
-	if (w->pid < 0) {
-		error_errno("cannot fork the workload");
+	if (part_start(&w->cp, "sc-workload", leader_main, &c, 0, &none)) {
 		munmap(w->st, sizeof(*w->st));
 		free(w);
 		return NULL;
-	}
-	if (w->pid == 0) {
-		struct col_workload_stats st;
-		int ret;
-
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		ret = col_workload_run(opts, &st);
-		*w->st = st;
-		_exit(ret ? 1 : 0);
 	}
 	return w;
 }
 
 int col_workload_done(struct col_workload *w)
 {
-	if (!w->reaped && waitpid(w->pid, &w->status, WNOHANG) == w->pid)
+	/* a wait error (printed) counts as ended: col_workload_finish() says it failed */
+	if (!w->reaped && check_command(&w->cp))
 		w->reaped = 1;
 	return w->reaped;
 }
@@ -534,13 +568,9 @@ int col_workload_finish(struct col_workload *w, struct col_workload_stats *stats
 
 	if (!w)
 		return 0;
-	if (!col_workload_done(w)) {
-		kill(w->pid, SIGTERM);
-		while (waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
-			;
-		w->reaped = 1;
-	}
-	if (!WIFEXITED(w->status) || WEXITSTATUS(w->status))
+	if (!col_workload_done(w))
+		kill(w->cp.pid, SIGTERM);
+	if (finish_command(&w->cp))	/* a no-op wait once reaped; frees cp's name */
 		ret = error("the built-in workload failed");
 	if (stats)
 		*stats = *w->st;

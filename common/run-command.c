@@ -72,6 +72,13 @@ void child_process_clear(struct child_process *cp)
 	strvec_clear(&cp->args);
 }
 
+static const char *child_name(const struct child_process *cp)
+{
+	if (cp->args.v[0])
+		return cp->args.v[0];
+	return cp->exec_path ? cp->exec_path : "a child";
+}
+
 /* In the child: report errno e to the parent and exit as a shell would. */
 static void SC_NORETURN child_die(int fd, int e)
 {
@@ -101,8 +108,10 @@ static void child_setup(struct child_process *cp, int errpipe, int outpipe)
 	/*
 	 * Everything above 2 closes at exec, whatever flags it was opened with
 	 * (the exec-failure pipe too: that is how the parent learns exec worked).
+	 * A function child does not exec and keeps them.
 	 */
-	sc_cloexec_all();
+	if (!cp->fn)
+		sc_cloexec_all();
 	for (const char *const *e = cp->env; e && *e; e++)
 		if (putenv((char *)*e))
 			child_die(errpipe, errno);
@@ -111,7 +120,7 @@ static void child_setup(struct child_process *cp, int errpipe, int outpipe)
 int start_command(struct child_process *cp)
 {
 	int epfd[2], opfd[2] = { -1, -1 }, e = 0;
-	const char *prog = cp->exec_path ? cp->exec_path : cp->args.v[0];
+	const char *prog = cp->fn ? child_name(cp) : cp->exec_path ? cp->exec_path : cp->args.v[0];
 	ssize_t n;
 
 	if (!prog)
@@ -138,6 +147,12 @@ int start_command(struct child_process *cp)
 	}
 	if (cp->pid == 0) {
 		child_setup(cp, epfd[1], opfd[1]);
+		if (cp->fn) {
+			/* the set-up worked: end the parent's wait for an errno */
+			close(epfd[0]);
+			close(epfd[1]);
+			_exit(cp->fn(cp->fn_data));
+		}
 		if (strchr(prog, '/'))
 			execv(prog, (char *const *)cp->args.v);
 		else
@@ -183,7 +198,7 @@ int check_command(struct child_process *cp)
 		got = waitpid(cp->pid, &cp->status, WNOHANG);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
-		return error_errno("cannot wait for '%s'", cp->args.v[0] ? cp->args.v[0] : "child");
+		return error_errno("cannot wait for '%s'", child_name(cp));
 	if (got == 0)
 		return 0;
 	cp->pid = -1;
@@ -198,7 +213,7 @@ int wait_command(struct child_process *cp, uint64_t tick_ns, void (*tick)(void *
 	if (!tick || !tick_ns) {
 		while (cp->pid >= 0 && waitpid(cp->pid, &cp->status, 0) < 0) {
 			if (errno != EINTR) {
-				ret = error_errno("cannot wait for '%s'", cp->args.v[0]);
+				ret = error_errno("cannot wait for '%s'", child_name(cp));
 				break;
 			}
 		}

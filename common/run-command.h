@@ -16,6 +16,14 @@
  *     (we catch the first three to stop cleanly; the child must not inherit
  *     that, nor an ignored SIGPIPE).
  *
+ * A child that runs our own code rather than a program (the built-in
+ * workload's parts) sets cp->fn: the child runs fn(fn_data) after the same
+ * set-up, and leaves with _exit(fn's return value).  _exit() and never exit():
+ * a forked child must not run our atexit handlers or fatal-signal handler,
+ * which would remove the parent's temporary output files (common/outfile.c).
+ * Such a child keeps our descriptors (it does not exec), which is what lets
+ * two parts share a pipe made before they start.
+ *
  * Ownership: cp->args is owned by cp and freed by child_process_clear() (also
  * called by finish_command() and wait_command()).  Descriptors the caller
  * puts in cp->out / cp->err stay the caller's: start_command() dups them into
@@ -66,6 +74,14 @@ struct child_process {
 	unsigned out_pipe:1;
 	unsigned stdout_to_stderr:1;
 	unsigned default_signals:1;
+	/*
+	 * fn: when set, the child runs fn(fn_data) instead of exec'ing args (which
+	 * may then be empty, or hold only a name for error messages) and exits
+	 * with its return value.  fn_data is read in the child's copy of our
+	 * memory, so it may point at the caller's stack.
+	 */
+	int (*fn)(void *fn_data);
+	void *fn_data;
 	/* set by start_command() */
 	pid_t pid;
 	/* the raw wait status once reaped (WIFEXITED() ...) */
@@ -79,9 +95,9 @@ void child_process_init(struct child_process *cp);
 void child_process_clear(struct child_process *cp);
 
 /*
- * start_command - fork and exec cp.  0 with cp->pid set, or -1 after a
- * one-line error ("cannot run 'x': No such file or directory", "cannot
- * fork: ...", ...).
+ * start_command - fork and exec cp (or run cp->fn).  0 with cp->pid set, or
+ * -1 after a one-line error ("cannot run 'x': No such file or directory",
+ * "cannot fork to run 'x': ...", ...).
  */
 int start_command(struct child_process *cp);
 /*

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -157,6 +158,60 @@ static void test_wait_with_ticks(void **state)
 	assert_true(ticks >= 5 && ticks <= 40);
 }
 
+/* a function child: writes its argument to stdout and exits with its length */
+static int say(void *data)
+{
+	const char *s = data;
+	ssize_t n = write(STDOUT_FILENO, s, strlen(s));
+
+	return n == (ssize_t)strlen(s) ? (int)n : 99;
+}
+
+/* writes "x" to the descriptor data points at, inherited from the parent */
+static int write_x(void *data)
+{
+	return write(*(int *)data, "x", 1) == 1 ? 1 : 99;
+}
+
+static int die_by_signal(void *data)
+{
+	raise(SIGKILL);
+	return 0;
+}
+
+static void test_function_child(void **state)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	int pfd[2], code;
+	char *out, buf[8];
+
+	/* its stdout is the pipe; the exit code is fn's return value */
+	cp.fn = say;
+	cp.fn_data = "from fn";
+	out = run_capture(&cp, &code);
+	assert_int_equal(code, 7);
+	assert_string_equal(out, "from fn");
+	free(out);
+
+	/* a signal that kills it is reported as by a program */
+	child_process_init(&cp);
+	strvec_push(&cp.args, "killed-child");
+	cp.fn = die_by_signal;
+	assert_int_equal(run_command(&cp), 128 + SIGKILL);
+
+	/* unlike an exec'd child, it keeps our descriptors: a pipe made before works */
+	assert_int_equal(pipe(pfd), 0);
+	child_process_init(&cp);
+	cp.fn = write_x;
+	cp.fn_data = &pfd[1];
+	assert_int_equal(start_command(&cp), 0);
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'x');
+	assert_int_equal(finish_command(&cp), 1);
+	close(pfd[0]);
+}
+
 static void test_strvec(void **state)
 {
 	struct strvec sv = STRVEC_INIT;
@@ -181,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_out_to_file_and_stdout_to_stderr),
 		cmocka_unit_test(test_no_fd_leaks),
 		cmocka_unit_test(test_wait_with_ticks),
+		cmocka_unit_test(test_function_child),
 		cmocka_unit_test(test_strvec),
 	};
 
