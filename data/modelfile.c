@@ -58,6 +58,8 @@ int ds_model_save(const char *path, const struct ds_model *m)
 	    ds_attr_set_int(f, NULL, "train_decisions", (int64_t)m->train_decisions) ||
 	    ds_attr_set_int(f, NULL, "val_decisions", (int64_t)m->val_decisions))
 		goto fail;
+	if (m->batch_run > 0 && ds_attr_set_int(f, NULL, "batch_run", m->batch_run))
+		goto fail;
 	if (m->init_model && m->init_model[0] &&
 	    (ds_attr_set_str(f, NULL, "init_model", m->init_model) ||
 	     ds_attr_set_str(f, NULL, "init_windows", m->init_windows ? m->init_windows : "") ||
@@ -389,6 +391,9 @@ static int load(struct ds_file *f, struct ds_model *m)
 	    ds_attr_get_int(f, NULL, "seed", &v))
 		return -1;
 	m->seed = (uint64_t)v;
+	if (ds_attr_exists(f, NULL, "batch_run") &&
+	    get_int(f, NULL, "batch_run", 1, 1 << 20, &m->batch_run))
+		return -1;
 	m->linear_val_top1 = -1;
 	if (m->version >= 2 &&
 	    (get_int(f, NULL, "linear_epochs", 0, 1 << 30, &m->linear_epochs) ||

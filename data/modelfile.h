@@ -11,6 +11,7 @@
  *
  * Layout: root attributes format, version, arith ("fixed" | "float"), mode,
  * K E S W V D H M, epochs batch threads patience seed lr, best_epoch,
+ * batch_run (optional: older files lack it),
  * windows, command_line, train_decisions val_decisions, and with --init
  * init_model init_windows init_val_top1; /trained_on/traces (the windows'
  * input traces) and /trained_on/decisions (uint64: training decisions from
@@ -57,6 +58,7 @@ struct ds_model {
 
 	/* how it was trained */
 	int epochs, batch, threads, patience;
+	int batch_run;		/* train --batch-run as trained (1: one by one), 0: not recorded */
 	uint64_t seed;
 	double lr;
 	char *windows, *command_line;

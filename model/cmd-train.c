@@ -37,7 +37,8 @@ static const char train_usage[] =
 	"        --batch-run N    candidates mode: a mini-batch is made of runs of N\n"
 	"                         consecutive decisions, which share most of their\n"
 	"                         candidates' windows: each distinct window is encoded\n"
-	"                         once a batch (default 8; 1: decisions one by one)\n"
+	"                         once a batch (default 8; 1: decisions one by one;\n"
+	"                         --resume: the file's)\n"
 	"        --lr X           Adam learning rate (default 0.01)\n"
 	"        --patience N     stop after N epochs without a better validation top-1\n"
 	"                         (default 3)\n"
@@ -76,7 +77,7 @@ struct train_opts {
 	double lr;
 };
 
-enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8 };
+enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8, SET_RUN = 16 };
 
 static volatile int stop_requested;
 
@@ -168,7 +169,7 @@ static int do_train(int argc, char **argv, char **init_path)
 	};
 	struct train_opts opts = {
 		.out = "model.h5", .hidden = 32, .head = 16, .embed = 8, .epochs = 20,
-		.batch = 32, .run = 8, .patience = 3, .threads = 0, .arith = LSTM_FIXED, .seed = 1,
+		.batch = 32, .run = LSTM_DEFAULT_RUN, .patience = 3, .threads = 0, .arith = LSTM_FIXED, .seed = 1,
 		.lr = 0.01, .linear_epochs = 5,
 	};
 	struct lstm_train_opts to;
@@ -241,6 +242,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		case O_RUN:
 			if (parse_int(optarg, 1, 1 << 20, &opts.run))
 				return bad_value("--batch-run", optarg);
+			opts.set |= SET_RUN;
 			break;
 		case O_BUFFER:
 			if (parse_int(optarg, 1, 1 << 30, &opts.buffer))
@@ -311,7 +313,8 @@ static int do_train(int argc, char **argv, char **init_path)
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
 		.linear_epochs = opts.linear_epochs,
-		.buffer = (uint64_t)opts.buffer, .run = opts.run,
+		.buffer = (uint64_t)opts.buffer,
+		.run = opts.resume && !(opts.set & SET_RUN) ? LSTM_RUN_CKPT : opts.run,
 		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
 		.init = opts.init, .progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
 		.stop = &stop_requested, .command_line = cmdline,

@@ -466,6 +466,9 @@ void batch_cache_backward(struct batch_cache *c, void *g, const void *w, uint32_
  */
 #define LSTM_FEW_VAL 300
 
+#define LSTM_DEFAULT_RUN 8	/* train --batch-run */
+#define LSTM_RUN_CKPT (-1)
+
 struct lstm_train_opts {
 	const char *out;		/* model.h5 */
 	const char *windows_path;
@@ -479,7 +482,8 @@ struct lstm_train_opts {
 	const char *init;		/* fine-tune: start from this model's weights and normalisation */
 	uint64_t buffer;		/* candidates in the shuffle buffer when streaming, 0: default */
 	int run;			/* candidates mode: a batch is runs of this many consecutive
-					   decisions (0: 1) */
+					   decisions (0: 1); with resume, LSTM_RUN_CKPT: the
+					   checkpoint's (LSTM_DEFAULT_RUN if it does not say) */
 	int progress;			/* draw a progress line on stderr */
 	int verbose;			/* a line per epoch on stderr */
 	const volatile int *stop;	/* set by a signal: finish the epoch's checkpoint, stop */

@@ -736,6 +736,7 @@ static int save(struct trainer *tr, int epoch)
 	lstm_model_to_file(&f, &best);
 	f.epochs = o->epochs, f.batch = o->batch, f.threads = o->threads;
 	f.patience = o->patience, f.seed = o->seed, f.lr = o->lr;
+	f.batch_run = tr->run;
 	f.windows = (char *)o->windows_path;
 	f.command_line = (char *)(o->command_line ? o->command_line : "");
 	f.n_traces = tr->w->nr_traces;
@@ -791,10 +792,16 @@ static int resume(struct trainer *tr, int *start_epoch)
 		lstm_model_release(&old);
 		goto out;
 	}
+	/* the order of the batches depends on --batch-run: the checkpoint's, unless given */
+	if (o->run == LSTM_RUN_CKPT)
+		tr->run = tr->w->mode == DS_WIN_CANDIDATES ?
+			  (f->batch_run ? f->batch_run : LSTM_DEFAULT_RUN) : 1;
 	if (memcmp(&old.net.sh, &tr->net->sh, sizeof(old.net.sh)) || f->batch != o->batch ||
-	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads) {
+	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads ||
+	    (f->batch_run && f->batch_run != tr->run)) {
 		error("cannot resume from '%s': it was trained with other settings "
-		      "(hidden, head, embed, arith, batch, lr, seed or threads differ)", o->out);
+		      "(hidden, head, embed, arith, batch, batch-run, lr, seed or threads differ)",
+		      o->out);
 		lstm_model_release(&old);
 		goto out;
 	}

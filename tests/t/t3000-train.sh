@@ -110,6 +110,20 @@ test_expect_success '--resume continues to the same model as one run' '
 	test_cmp d1 d2
 '
 
+test_expect_success '--resume takes the --batch-run the file records, and refuses another' '
+	schedcast train -q -o r3.h5 --hidden 8 --epochs 4 --patience 9 --batch-run 3 w.h5 >/dev/null &&
+	schedcast train -q -o r3b.h5 --hidden 8 --epochs 2 --patience 9 --batch-run 3 w.h5 >/dev/null &&
+	schedcast train -q -o r3b.h5 --hidden 8 --epochs 4 --patience 9 --resume w.h5 >/dev/null &&
+	schedcast info r3.h5 | grep "^digest" >d1 &&
+	schedcast info r3b.h5 | grep "^digest" >d2 &&
+	test_cmp d1 d2 &&
+	schedcast info one.h5 | grep "^digest" >d0 &&
+	! test_cmp d0 d1 >/dev/null &&
+	test_must_fail schedcast train -q -o r3b.h5 --hidden 8 --epochs 6 --patience 9 --batch-run 8 --resume w.h5 2>err &&
+	test_one_line_error err r3b.h5 &&
+	grep -q "batch-run" err
+'
+
 test_expect_success 'a windows file with other features is refused in one line' '
 	"$MKWINDOWS" -n 300 -x renamed other.h5 &&
 	test_must_fail schedcast train -q -o two.h5 --hidden 8 --epochs 6 --patience 9 --resume other.h5 2>err &&
