@@ -91,6 +91,8 @@ struct run_ctx {
 	char *learn;		/* the part of it features/train/eval/report read */
 	const char *trace_origin;	/* how we got it, for the final summary */
 	char *windows, *model, *eval_txt, *eval_json, *report, *logs;
+	char *oeval_json;	/* the model adapted online (eval --online): the verdict's */
+	int online;		/* candidates mode: the model is also scored online */
 	char *general;		/* the model fine-tuned, NULL: trained from scratch */
 	char *geval_txt, *geval_json;	/* the general model's evaluation */
 	uint64_t ticker_ns;	/* expected length of the running stage, 0 = no ticker */
@@ -610,17 +612,41 @@ static int eval_one(struct run_ctx *c, const char *model, const char *txt, const
 	return ret;
 }
 
+/*
+ * eval_online - `eval --online --json -m model` into json: the model adapted
+ * after each scored decision (prequential), as the online baselines learn
+ */
+static int eval_online(struct run_ctx *c, const char *model, const char *json)
+{
+	struct strvec a = STRVEC_INIT;
+	int ret;
+
+	strvec_push(&a, "eval");
+	strvec_push(&a, "--online");
+	strvec_push(&a, "--json");
+	strvec_push(&a, "-m");
+	strvec_push(&a, model);
+	strvec_push(&a, c->windows);
+	ret = stage(c, &a, json, 0);
+	strvec_clear(&a);
+	return ret;
+}
+
 static int stage_eval(struct run_ctx *c)
 {
 	if (!c->general) {
-		stage_begin(c, "eval: the model against the baselines on the test split");
-		return eval_one(c, c->model, c->eval_txt, c->eval_json);
+		stage_begin(c, c->online ? "eval: the model, frozen and online, against the "
+			    "baselines on the test split" : "eval: the model against the baselines "
+			    "on the test split");
+	} else {
+		stage_begin(c, "eval: the general and the fine-tuned model (frozen and online) "
+			    "against the baselines on the test split");
+		if (eval_one(c, c->general, c->geval_txt, c->geval_json))
+			return -1;
 	}
-	stage_begin(c, "eval: the general and the fine-tuned model against the baselines on "
-		    "the test split");
-	if (eval_one(c, c->general, c->geval_txt, c->geval_json))
+	if (eval_one(c, c->model, c->eval_txt, c->eval_json))
 		return -1;
-	return eval_one(c, c->model, c->eval_txt, c->eval_json);
+	return c->online ? eval_online(c, c->model, c->oeval_json) : 0;
 }
 
 static int stage_report(struct run_ctx *c)
@@ -731,22 +757,30 @@ out:
 /*
  * print_verdict - the last line: the model (fine-tuned, and the general one
  * as shipped) against the best baseline, contested top-1 on the test split.
+ * The margin is the online model's: like the baselines that learn
+ * (most-frequent, markov1, markov2), it learns from each decision after
+ * scoring it; the frozen figure is given beside it.
  */
 static int print_verdict(struct run_ctx *c)
 {
-	struct eval_figures tuned, gen;
+	struct eval_figures tuned, onl, gen;
+	const struct eval_figures *v = c->online ? &onl : &tuned;
 	double pts;
 
-	if (read_eval(c->eval_json, &tuned) || (c->general && read_eval(c->geval_json, &gen)))
+	if (read_eval(c->eval_json, &tuned) || (c->online && read_eval(c->oeval_json, &onl)) ||
+	    (c->general && read_eval(c->geval_json, &gen)))
 		return -1;
-	pts = 100.0 * (tuned.model - tuned.best);
-	printf("\nverdict: %s model %.1f%%", c->general ? "fine-tuned" : "trained",
-	       100.0 * tuned.model);
+	pts = 100.0 * (v->model - v->best);
+	printf("\nverdict: %s model ", c->general ? "fine-tuned" : "trained");
+	if (c->online)
+		printf("%.1f%% online, ", 100.0 * onl.model);
+	printf("%.1f%% frozen", 100.0 * tuned.model);
 	if (c->general)
 		printf(", general model %.1f%%", 100.0 * gen.model);
 	printf(", best baseline %s %.1f%% (contested top-1, test split, %llu decisions): "
-	       "the model is %.1f points %s it\n", tuned.best_name, 100.0 * tuned.best,
-	       tuned.contested, fabs(pts), pts >= 0 ? "above" : "below");
+	       "the model (%s) is %.1f points %s it\n", v->best_name, 100.0 * v->best,
+	       v->contested, c->online ? "online" : "frozen", fabs(pts),
+	       pts >= 0 ? "above" : "below");
 	return 0;
 }
 
@@ -768,6 +802,8 @@ static void print_where(struct run_ctx *c)
 		printf("  model     %s\n", c->model);
 	printf("  eval      %s (per CPU, per task, mispredictions), %s\n", c->eval_txt,
 	       c->eval_json);
+	if (c->online)
+		printf("  eval      %s (the model adapted online)\n", c->oeval_json);
 	if (c->general)
 		printf("  eval      %s, %s (the general model as shipped)\n", c->geval_txt,
 		       c->geval_json);
@@ -884,6 +920,7 @@ int cmd_run(int argc, char **argv)
 	c.model = dir_file(&c, "model.h5");
 	c.eval_txt = dir_file(&c, "eval.txt");
 	c.eval_json = dir_file(&c, "eval.json");
+	c.oeval_json = dir_file(&c, "eval-online.json");
 	c.report = dir_file(&c, "report.html");
 	c.geval_txt = dir_file(&c, "eval-general.txt");
 	c.geval_json = dir_file(&c, "eval-general.json");
@@ -893,8 +930,8 @@ int cmd_run(int argc, char **argv)
 		/* a given trace.h5 is used in place, so only an imported one is written */
 		int imported = opts.trace && !is_trace_file(opts.trace);
 		const char *outs[] = { imported ? trace_out : NULL, learn, c.windows, c.model,
-				       c.eval_txt, c.eval_json, c.report, c.geval_txt,
-				       c.geval_json };
+				       c.eval_txt, c.eval_json, c.oeval_json, c.report,
+				       c.geval_txt, c.geval_json };
 		int bad = 0;
 
 		for (size_t i = 0; i < ARRAY_SIZE(outs) && !bad; i++)
@@ -914,6 +951,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (stage_features(&c, has_wakeups))
 		goto out;
+	c.online = has_wakeups;
+	unlink(c.oeval_json);	/* an earlier run's, which would mislead */
 	check_general(&c);
 	if (stage_train(&c) || stage_eval(&c) || stage_report(&c))
 		goto out;
@@ -928,6 +967,7 @@ out:
 	free(c.model);
 	free(c.eval_txt);
 	free(c.eval_json);
+	free(c.oeval_json);
 	free(c.report);
 	free(c.logs);
 	free(c.general);

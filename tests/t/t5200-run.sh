@@ -16,24 +16,35 @@ check_verdict() {
 	import json, os, re, sys
 	d = sys.argv[1]
 	line = open("verdict").read().strip()
-	m = re.match(r"verdict: (fine-tuned|trained) model ([0-9.]+)%(?:, general model ([0-9.]+)%)?, "
+	m = re.match(r"verdict: (fine-tuned|trained) model (?:([0-9.]+)% online, )?([0-9.]+)% frozen"
+	             r"(?:, general model ([0-9.]+)%)?, "
 	             r"best baseline (\S+) ([0-9.]+)% \(contested top-1, test split, (\d+) decisions\): "
-	             r"the model is ([0-9.]+) points (above|below) it$", line)
+	             r"the model \((online|frozen)\) is ([0-9.]+) points (above|below) it$", line)
 	assert m, line
 	e = json.load(open(os.path.join(d, "eval.json")))
-	best = [b for b in e["baselines"] if b["name"] == e["best_baseline"]][0]
-	assert m.group(4) == e["best_baseline"], (line, e["best_baseline"])
-	assert abs(float(m.group(2)) - 100 * e["model"]["top1_contested"]) < 0.051, line
-	assert abs(float(m.group(5)) - 100 * best["top1_contested"]) < 0.051, line
-	assert int(m.group(6)) == e["contested"], line
-	pts = 100 * (e["model"]["top1_contested"] - best["top1_contested"])
-	assert abs(float(m.group(7)) - abs(pts)) < 0.051 and (m.group(8) == "above") == (pts >= 0), line
+	assert abs(float(m.group(3)) - 100 * e["model"]["top1_contested"]) < 0.051, line
+	if m.group(8) == "online":
+	    # the margin is the online model's (eval --online), on the same decisions
+	    assert m.group(2) is not None, line
+	    o = json.load(open(os.path.join(d, "eval-online.json")))
+	    assert o["model"]["arith"].endswith(", online"), o["model"]
+	    assert o["decisions"] == e["decisions"] and o["contested"] == e["contested"]
+	    assert abs(float(m.group(2)) - 100 * o["model"]["top1_contested"]) < 0.051, line
+	else:
+	    assert m.group(2) is None, line
+	    o = e
+	best = [b for b in o["baselines"] if b["name"] == o["best_baseline"]][0]
+	assert m.group(5) == o["best_baseline"], (line, o["best_baseline"])
+	assert abs(float(m.group(6)) - 100 * best["top1_contested"]) < 0.051, line
+	assert int(m.group(7)) == o["contested"], line
+	pts = 100 * (o["model"]["top1_contested"] - best["top1_contested"])
+	assert abs(float(m.group(9)) - abs(pts)) < 0.051 and (m.group(10) == "above") == (pts >= 0), line
 	if m.group(1) == "fine-tuned":
 	    g = json.load(open(os.path.join(d, "eval-general.json")))
-	    assert abs(float(m.group(3)) - 100 * g["model"]["top1_contested"]) < 0.051, line
+	    assert abs(float(m.group(4)) - 100 * g["model"]["top1_contested"]) < 0.051, line
 	    assert g["decisions"] == e["decisions"]
 	else:
-	    assert m.group(3) is None, line
+	    assert m.group(4) is None, line
 	EOP
 }
 
@@ -98,6 +109,25 @@ test_expect_success 'run fine-tunes the shipped general model and scores both: t
 	test -s gen/eval-general.txt && test -s gen/report.html &&
 	grep -q "^  model     gen/model.h5 (fine-tuned from " stdout &&
 	check_verdict gen
+'
+
+# The margin itself, with the general model shipped in data/models/: the whole sample
+# (-n 0), whose test split the general model was not trained on (each sample's last 15%
+# in time is held out of it); training is deterministic, so this fails only when the
+# shipped model, the trainer or the features lose the margin the issue asks for.
+test_expect_success 'the shipped general model, fine-tuned on the sample: 2 points above the best baseline' '
+	SCHEDCAST_MODELS=$TEST_TOP/data/models schedcast run --trace "$SAMPLE" -o ship -e 1 -n 0 \
+		>stdout 2>stderr &&
+	grep -q "^      from $TEST_TOP/data/models/general.h5$" stdout &&
+	check_verdict ship &&
+	cat verdict &&
+	python3 -c "
+import json
+o = json.load(open(\"ship/eval-online.json\"))
+best = max(b[\"top1_contested\"] for b in o[\"baselines\"])
+assert o[\"contested\"] > 5000, o[\"contested\"]
+assert o[\"model\"][\"top1_contested\"] >= best + 0.02, (o[\"model\"], best)
+"
 '
 
 test_expect_success 'a general model of other features is set aside, said so; given, it is refused' '
@@ -172,7 +202,7 @@ test_expect_success 'without root it says so and uses the sample; a command it r
 	grep -q "cannot record here (not running as root): using the sample trace .*/mixed.h5" nr/stdout &&
 	grep -q "^schedcast run: done in" nr/stdout &&
 	test -s nr/out/report.html &&
-	tail -1 nr/stdout | grep -q "^verdict: fine-tuned model [0-9.]*%, general model [0-9.]*%, best baseline " &&
+	tail -1 nr/stdout | grep -q "^verdict: fine-tuned model [0-9.]*% online, [0-9.]*% frozen, general model [0-9.]*%, best baseline " &&
 	test_must_fail setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$SCHEDCAST" run -o nr/out2 -- true 2>nr/err &&
 	grep -q "cannot record .true.: not running as root" nr/err
