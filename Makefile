@@ -16,7 +16,7 @@ DESTDIR ?=
 
 CC ?= cc
 O ?= build
-PKGS := libtracefs libtraceevent hdf5-serial libtracecmd
+PKGS := libtracefs libtraceevent hdf5-serial libtracecmd libdeflate
 
 ifeq ($(V),1)
 Q :=
@@ -46,6 +46,7 @@ pkg_deb_libtracefs := libtracefs-dev
 pkg_deb_libtraceevent := libtraceevent-dev
 pkg_deb_hdf5-serial := libhdf5-dev
 pkg_deb_libtracecmd := libtracecmd-dev
+pkg_deb_libdeflate := libdeflate-dev
 missing := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(pkg_deb_$(p))))
 ifneq ($(strip $(missing)),)
 ifeq ($(filter clean,$(MAKECMDGOALS)),)

@@ -36,7 +36,7 @@ static const char record_usage[] =
 	"    -r, --realtime PRIO     read the rings at SCHED_FIFO priority PRIO (1-99),\n"
 	"                            so that an overloaded machine cannot starve the\n"
 	"                            recorder into losing events\n"
-	"    -z, --compress LEVEL    deflate level of the events (0-9, default 1): 0\n"
+	"    -z, --compress LEVEL    deflate level of the events (0-9, default 4): 0\n"
 	"                            costs the recorder the least CPU for files about\n"
 	"                            ten times larger\n"
 	"    -q, --quiet             no summary at the end\n"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <hdf5.h>
+#include <libdeflate.h>
 
 #include "common/common.h"
 #include "data/ds.h"
@@ -804,6 +805,21 @@ struct ds_table {
 	int writing, failed;
 	unsigned char *buf;	/* writer: cap rows, nbuf of them pending */
 	uint64_t nbuf, cap;
+	/*
+	 * Direct chunk I/O (see table_direct_*): a 1-D table whose rows are
+	 * stored as they are in memory and whose only filter is deflate has
+	 * its chunks deflated and inflated here, by libdeflate, and moved by
+	 * H5Dwrite_chunk / H5Dread_chunk.  The file is the one HDF5's own
+	 * pipeline writes: zlib streams under the same deflate filter.
+	 */
+	int direct;
+	uint64_t chunk;		/* rows of a chunk */
+	struct libdeflate_compressor *zc;
+	struct libdeflate_decompressor *zd;
+	unsigned char *zbuf;	/* a chunk as stored */
+	size_t zcap;
+	unsigned char *cbuf;	/* reader: chunk ccur inflated (partly read chunks) */
+	uint64_t ccur;
 };
 
 size_t ds_table_row_bytes(const struct ds_table_spec *spec)
@@ -921,6 +937,7 @@ static void table_init(struct ds_table *t, struct ds_file *f, const char *name,
 	t->row_bytes = ds_table_row_bytes(&t->spec);
 	t->d = H5I_INVALID_HID;
 	t->mt = H5I_INVALID_HID;
+	t->ccur = UINT64_MAX;
 }
 
 static void table_free(struct ds_table *t)
@@ -931,7 +948,161 @@ static void table_free(struct ds_table *t)
 		H5Tclose(t->mt);
 	free(t->buf);
 	free(t->name);
+	if (t->zc)
+		libdeflate_free_compressor(t->zc);
+	if (t->zd)
+		libdeflate_free_decompressor(t->zd);
+	free(t->zbuf);
+	free(t->cbuf);
 	free(t);
+}
+
+/*
+ * ---- direct chunk I/O ---------------------------------------------------
+ *
+ * HDF5's deflate filter is zlib's, run on the thread that calls HDF5, and it
+ * was most of the CPU of writing and of reading a trace.  For the tables it
+ * can serve (one dimension, rows stored as in memory, deflate the only
+ * filter) the chunks are deflated and inflated here with libdeflate, which
+ * writes and reads the same zlib streams at a fraction of the cost, and HDF5
+ * only files them (H5Dwrite_chunk, H5Dread_chunk): the file is the one the
+ * pipeline would have written, for h5py, h5dump and older schedcasts alike.
+ */
+static size_t table_chunk_bytes(const struct ds_table *t)
+{
+	return (size_t)t->chunk * t->row_bytes;
+}
+
+/* the most a stored chunk can take: zlib's and libdeflate's worst cases */
+static size_t stored_bound(size_t n)
+{
+	return SC_MAX(libdeflate_zlib_compress_bound(NULL, n), n + n / 512 + 1024);
+}
+
+/*
+ * table_direct_write - rows [rows, rows + nbuf) from t->buf as chunk number
+ * rows / chunk (rows is a multiple of chunk): the tail of a last, partial
+ * chunk zeroed, deflated whole, as the pipeline stores an edge chunk.
+ */
+static int table_direct_write(struct ds_table *t)
+{
+	size_t bytes = table_chunk_bytes(t), n;
+	hsize_t off[1] = { t->rows };
+
+	if (t->nbuf < t->chunk)
+		memset(t->buf + t->nbuf * t->row_bytes, 0, (t->chunk - t->nbuf) * t->row_bytes);
+	n = libdeflate_zlib_compress(t->zc, t->buf, bytes, t->zbuf, t->zcap);
+	if (!n)
+		return error("internal: deflate of a chunk of table '%s' in '%s' failed", t->name,
+			     t->f->path);
+	if (H5Dwrite_chunk(t->d, H5P_DEFAULT, 0, off, n, t->zbuf) < 0)
+		return error("cannot write table '%s' in '%s': %s", t->name, t->f->path,
+			     ds_h5_strerror());
+	return 0;
+}
+
+/* the writer's side: t created, t->mt its element type, ft the file's */
+static void table_direct_setup_write(struct ds_table *t, hid_t ft)
+{
+	int level = SC_MIN(t->spec.deflate, 9);
+
+	if (t->rank != 1 || t->spec.deflate <= 0 || !t->spec.no_shuffle || H5Tequal(ft, t->mt) <= 0)
+		return;
+	t->zc = libdeflate_alloc_compressor(level);
+	if (!t->zc)
+		return;
+	t->chunk = t->cap;
+	t->zcap = libdeflate_zlib_compress_bound(t->zc, table_chunk_bytes(t));
+	t->zbuf = xmalloc(t->zcap);
+	t->direct = 1;
+}
+
+/*
+ * the reader's side: direct when the file's rows are the memory's and the
+ * dataset is chunked in one dimension with deflate as its only filter
+ */
+static void table_direct_setup_read(struct ds_table *t, hid_t ft)
+{
+	hid_t dcpl;
+	hsize_t cdim[1];
+	unsigned flags, cd[8];
+	size_t ncd = ARRAY_SIZE(cd);
+	int ok;
+
+	if (t->rank != 1 || H5Tequal(ft, t->mt) <= 0)
+		return;
+	dcpl = H5Dget_create_plist(t->d);
+	if (dcpl < 0)
+		return;
+	ok = H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, cdim) == 1 &&
+	     cdim[0] > 0 && cdim[0] <= (64u << 20) / t->row_bytes && H5Pget_nfilters(dcpl) == 1 &&
+	     H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_DEFLATE;
+	H5Pclose(dcpl);
+	if (!ok)
+		return;
+	t->zd = libdeflate_alloc_decompressor();
+	if (!t->zd)
+		return;
+	t->chunk = cdim[0];
+	t->zcap = stored_bound(table_chunk_bytes(t));
+	t->zbuf = xmalloc(t->zcap);
+	t->direct = 1;
+}
+
+/* chunk k, whole, into dst: 0, 1 when HDF5 must read it (not stored), -1 */
+static int table_direct_chunk(struct ds_table *t, uint64_t k, unsigned char *dst)
+{
+	size_t bytes = table_chunk_bytes(t);
+	hsize_t off[1] = { k * t->chunk }, size = 0;
+	uint32_t mask = 0;
+	enum libdeflate_result r;
+
+	if (H5Dget_chunk_storage_size(t->d, off, &size) < 0 || !size)
+		return 1;
+	if (size > t->zcap || H5Dread_chunk(t->d, H5P_DEFAULT, off, &mask, t->zbuf) < 0)
+		return -1;
+	if (mask & 1) {
+		/* the optional filter was skipped: stored as is */
+		if (size != bytes)
+			return -1;
+		memcpy(dst, t->zbuf, bytes);
+		return 0;
+	}
+	r = libdeflate_zlib_decompress(t->zd, t->zbuf, (size_t)size, dst, bytes, NULL);
+	return r == LIBDEFLATE_SUCCESS ? 0 : -1;
+}
+
+/* rows [start, start + n) through direct chunk reads: 0, 1 (use H5Dread), -1 */
+static int table_direct_read(struct ds_table *t, uint64_t start, uint64_t n, unsigned char *out)
+{
+	uint64_t end = start + n;
+
+	while (start < end) {
+		uint64_t k = start / t->chunk, first = k * t->chunk;
+		uint64_t stop = SC_MIN(end, first + t->chunk);
+		int r;
+
+		if (start == first && stop == first + t->chunk) {
+			r = table_direct_chunk(t, k, out);
+			if (r)
+				return r;
+		} else {
+			if (t->ccur != k) {
+				if (!t->cbuf)
+					t->cbuf = xmalloc(table_chunk_bytes(t));
+				t->ccur = UINT64_MAX;
+				r = table_direct_chunk(t, k, t->cbuf);
+				if (r)
+					return r;
+				t->ccur = k;
+			}
+			memcpy(out, t->cbuf + (start - first) * t->row_bytes,
+			       (stop - start) * t->row_bytes);
+		}
+		out += (stop - start) * t->row_bytes;
+		start = stop;
+	}
+	return 0;
 }
 
 static int write_column_attrs(struct ds_table *t)
@@ -997,6 +1168,8 @@ static struct ds_table *table_create(struct ds_file *f, const char *name,
 	t->d = H5Dcreate2(f->fid, name, ft, sp, lcpl, dcpl, H5P_DEFAULT);
 	if (t->d < 0)
 		error("cannot create table '%s' in '%s': %s", name, f->path, ds_h5_strerror());
+	else if (fixed < 0)
+		table_direct_setup_write(t, ft);
 	H5Tclose(ft);
 	H5Pclose(lcpl);
 	H5Pclose(dcpl);
@@ -1048,7 +1221,7 @@ static int table_flush(struct ds_table *t)
 	if (H5Dset_extent(t->d, size) < 0)
 		return error("cannot extend table '%s' in '%s': %s", t->name, t->f->path,
 			     ds_h5_strerror());
-	ret = table_write_rows(t, t->rows, t->buf, t->nbuf);
+	ret = t->direct ? table_direct_write(t) : table_write_rows(t, t->rows, t->buf, t->nbuf);
 	t->rows += t->nbuf;
 	t->nbuf = 0;
 	return ret;
@@ -1175,6 +1348,7 @@ struct ds_table *ds_table_open(struct ds_file *f, const char *name,
 	if (ds_check_storage(f, t->d, name, bytes))
 		goto fail;
 	t->mt = element_type(spec, 0, ft);
+	table_direct_setup_read(t, ft);
 	H5Tclose(ft);
 	return t;
 fail:
@@ -1196,6 +1370,15 @@ int ds_table_read(struct ds_table *t, uint64_t start, uint64_t n, void *rows)
 			     t->name, (unsigned long long)t->rows);
 	if (!n)
 		return 0;
+	if (t->direct) {
+		ret = table_direct_read(t, start, n, rows);
+		if (ret < 0)
+			return error("cannot read '%s': table '%s' is damaged near row %llu",
+				     t->f->path, t->name, (unsigned long long)start);
+		if (!ret)
+			return 0;
+		ret = 0;
+	}
 	for (int i = 1; i < t->rank; i++)
 		cnt[i] = t->inner[i - 1];
 	fs = H5Dget_space(t->d);
