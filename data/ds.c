@@ -96,12 +96,17 @@ const char *ds_h5_strerror(void)
 
 static void ds_h5_init(void)
 {
-	static int done;
+	/*
+	 * Errors are reported by us, in one line; never HDF5's stack dump.
+	 * Debian's HDF5 is built thread-safe, and that keeps the setting per
+	 * thread: a trace writer's background thread (data/trace.c) turns it
+	 * off for itself when it first writes (table_flush).
+	 */
+	static __thread int done;
 
 	if (done)
 		return;
 	done = 1;
-	/* Errors are reported by us, in one line; never HDF5's stack dump. */
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
@@ -1216,6 +1221,7 @@ static int table_flush(struct ds_table *t)
 
 	if (!t->nbuf)
 		return 0;
+	ds_h5_init();
 	for (int i = 1; i < t->rank; i++)
 		size[i] = t->inner[i - 1];
 	if (H5Dset_extent(t->d, size) < 0)

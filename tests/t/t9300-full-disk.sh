@@ -18,6 +18,8 @@ full_fails() {
 	shift 2
 	fill_to "$kib" &&
 	test_must_fail "$@" >stdout 2>err || return 1
+	# live -o goes on without its trace after a failed write, and says so
+	if [ -n "${full_allow:-}" ]; then grep -v -- "$full_allow" err >err.1 || :; mv err.1 err; fi
 	if [ "$(grep -c "" err)" -ne 1 ] || ! grep -qF "No space left on device" err ||
 	   ! grep -qF "$out" err; then
 		echo "with $kib KiB free, '$*' said:" >&2
@@ -74,8 +76,9 @@ else
 				schedcast record -q -o "$full/r.h5" -d 1s -- sh -c "sleep 0.5"
 		'
 		# 0 free: the create fails before any scoring; later: the summary is kept
+		# (a chunk of events is written when full: the failure comes mid-run)
 		test_expect_success "live -o, $kib KiB free" '
-			full_fails $kib "$full/l.h5" \
+			full_allow="the trace .* is lost; going on without it" full_fails $kib "$full/l.h5" \
 				schedcast live -m m.h5 -o "$full/l.h5" -d 1s -- sh -c "sleep 0.5" &&
 			{ [ $kib = 0 ] || grep -q "decisions" stdout; }
 		'
