@@ -82,7 +82,7 @@ char *xstrfmt(const char *fmt, ...) SC_PRINTF(1, 2);
 
 /*
  * struct strbuf - a growable, always NUL-terminated string.
- * Invariant: buf[len] == '\0'; buf is never NULL after strbuf_init().
+ * Invariant: buf[len] == '\0'; buf is never NULL once set to STRBUF_INIT.
  * strbuf_release() frees the contents and leaves an empty, reusable buffer.
  */
 struct strbuf {
@@ -94,11 +94,9 @@ struct strbuf {
 extern char strbuf_slopbuf[];
 #define STRBUF_INIT { 0, 0, strbuf_slopbuf }
 
-void strbuf_init(struct strbuf *sb, size_t hint);
 void strbuf_release(struct strbuf *sb);
 /* strbuf_detach - return the string (caller frees with free()), reset sb */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
-void strbuf_grow(struct strbuf *sb, size_t extra);
 void strbuf_reset(struct strbuf *sb);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
@@ -120,8 +118,6 @@ int strbuf_getline(struct strbuf *sb, FILE *fp);
  * "\xXX" elsewhere, so no ESC sequence ever reaches a terminal.
  */
 
-/* sc_utf8_seq_len - bytes of the valid UTF-8 character at s (1..4, at most n), 0 if invalid */
-size_t sc_utf8_seq_len(const unsigned char *s, size_t n);
 /* strbuf_add_safe - append s (at most n bytes, stops at NUL) under the rule above */
 void strbuf_add_safe(struct strbuf *sb, const char *s);
 void strbuf_add_safe_n(struct strbuf *sb, const char *s, size_t n);
@@ -147,7 +143,6 @@ const char *sc_safe_pad(char *buf, size_t size, const char *s, int width);
 void strbuf_add_csv_cell(struct strbuf *sb, const char *s);
 /* strbuf_add_json_str - append s as a JSON string literal, quotes included */
 void strbuf_add_json_str(struct strbuf *sb, const char *s);
-void strbuf_add_json_str_n(struct strbuf *sb, const char *s, size_t n);
 
 /*
  * struct json_writer - compact JSON into a strbuf, commas and nesting kept

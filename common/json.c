@@ -20,7 +20,8 @@
 
 #include "common/common.h"
 
-size_t sc_utf8_seq_len(const unsigned char *s, size_t n)
+/* sc_utf8_seq_len - bytes of the valid UTF-8 character at s (1..4, at most n), 0 if invalid */
+static size_t sc_utf8_seq_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -170,7 +171,7 @@ void strbuf_add_csv_cell(struct strbuf *sb, const char *s)
 	strbuf_release(&cell);
 }
 
-void strbuf_add_json_str_n(struct strbuf *sb, const char *str, size_t n)
+static void strbuf_add_json_str_n(struct strbuf *sb, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;

@@ -17,7 +17,7 @@
 
 const char *strvec_empty_array[] = { NULL };
 
-void strvec_init(struct strvec *sv)
+static void strvec_init(struct strvec *sv)
 {
 	sv->v = strvec_empty_array;
 	sv->nr = sv->alloc = 0;
@@ -179,7 +179,8 @@ int start_command(struct child_process *cp)
 	return 0;
 }
 
-int exit_code(int status)
+/* exit_code - finish_command()'s code for a raw wait status */
+static int exit_code(int status)
 {
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

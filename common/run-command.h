@@ -39,7 +39,7 @@
 
 /*
  * struct strvec - a NULL-terminated, growable array of strings (git's).
- * Invariant: v[nr] == NULL; v is never NULL after strvec_init() (an empty
+ * Invariant: v[nr] == NULL; v is never NULL from STRVEC_INIT on (an empty
  * vector points at a static NULL).  Entries are copies owned by the vector.
  */
 struct strvec {
@@ -50,7 +50,6 @@ struct strvec {
 extern const char *strvec_empty_array[];
 #define STRVEC_INIT { strvec_empty_array, 0, 0 }
 
-void strvec_init(struct strvec *sv);
 void strvec_push(struct strvec *sv, const char *s);
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* strvec_pushv - push each string of the NULL-terminated argv */
@@ -119,8 +118,6 @@ int wait_command(struct child_process *cp, uint64_t tick_ns, void (*tick)(void *
 		 void *data);
 /* run_command - start_command() then finish_command(): the exit code, or -1 */
 int run_command(struct child_process *cp);
-/* exit_code - finish_command()'s code for a raw wait status */
-int exit_code(int status);
 
 /*
  * catch_stop_signals - SIGINT, SIGTERM and SIGHUP call handler (which sets a

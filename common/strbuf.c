@@ -7,34 +7,15 @@
 
 char strbuf_slopbuf[1];
 
-void strbuf_init(struct strbuf *sb, size_t hint)
+/* strbuf_init - an empty buffer, as STRBUF_INIT (frees nothing) */
+static void strbuf_init(struct strbuf *sb)
 {
 	sb->alloc = sb->len = 0;
 	sb->buf = strbuf_slopbuf;
-	if (hint)
-		strbuf_grow(sb, hint);
 }
 
-void strbuf_release(struct strbuf *sb)
-{
-	if (sb->alloc)
-		free(sb->buf);
-	strbuf_init(sb, 0);
-}
-
-char *strbuf_detach(struct strbuf *sb, size_t *len)
-{
-	char *res;
-
-	strbuf_grow(sb, 0);
-	res = sb->buf;
-	if (len)
-		*len = sb->len;
-	strbuf_init(sb, 0);
-	return res;
-}
-
-void strbuf_grow(struct strbuf *sb, size_t extra)
+/* strbuf_grow - room for extra more bytes and the NUL; dies if the size overflows */
+static void strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	int new_buf = !sb->alloc;
 
@@ -45,6 +26,26 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 	ALLOC_GROW(sb->buf, sb->len + extra + 1, sb->alloc);
 	if (new_buf)
 		sb->buf[0] = '\0';
+}
+
+
+void strbuf_release(struct strbuf *sb)
+{
+	if (sb->alloc)
+		free(sb->buf);
+	strbuf_init(sb);
+}
+
+char *strbuf_detach(struct strbuf *sb, size_t *len)
+{
+	char *res;
+
+	strbuf_grow(sb, 0);
+	res = sb->buf;
+	if (len)
+		*len = sb->len;
+	strbuf_init(sb);
+	return res;
 }
 
 void strbuf_reset(struct strbuf *sb)

@@ -112,7 +112,8 @@ static void test_untrusted_strings(void **state)
 	strbuf_add_json_str(&sb, "\x1b[1m\x7f\xc2\x85\xc2\xa0");
 	assert_string_equal(sb.buf, "\"\\u001b[1m\\u007f\\u0085\xc2\xa0\"");
 	strbuf_reset(&sb);
-	strbuf_add_json_str_n(&sb, "abcdef", 3);
+	json_writer_init(&jw, &sb);
+	json_strn(&jw, NULL, "abcdef", 3);	/* at most n bytes, as a fixed-size comm */
 	assert_string_equal(sb.buf, "\"abc\"");
 	strbuf_reset(&sb);
 	/* text: \xNN for control characters, U+FFFD for bad bytes */
