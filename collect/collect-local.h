@@ -93,9 +93,6 @@ void col_cpu_set_lost(struct col_session *s, int cpu, uint64_t total);
  */
 int col_session_wanted(struct col_session *s);
 
-/* online CPUs as a bitmap; returns the highest online CPU + 1, or -1 */
-int col_online_cpus(uint64_t *mask, int max_cpus);
-
 /* ensure tracefs is mounted; its path, or NULL after a one-line error (errno set) */
 const char *col_tracing_dir(void);
 

@@ -28,16 +28,11 @@ struct col_sink {
 
 #define COL_PENDING_NONE INT64_MIN
 
-int col_sink_open(struct col_sink *s, const char *name, const char *out,
-		  const struct col_import_opts *opts, const char *source);
 /*
  * col_sink_write - one event.  A DS_EV_LOST event with ts 0 waits for the
  * next event on its CPU; the others are written at once.
  */
 int col_sink_write(struct col_sink *s, const struct ds_event *ev);
-/* col_sink_close - flush pending markers, write metadata, commit.  Frees. */
-int col_sink_close(struct col_sink *s);
-void col_sink_abort(struct col_sink *s);
 
 /* The importers: each reads its input and writes into an open sink. */
 int col_import_text(FILE *fp, struct col_sink *s);

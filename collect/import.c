@@ -76,8 +76,8 @@ int col_import_detect(const unsigned char *head, size_t len)
 
 /* ---- the sink -------------------------------------------------------------- */
 
-int col_sink_open(struct col_sink *s, const char *name, const char *out,
-		  const struct col_import_opts *opts, const char *source)
+static int col_sink_open(struct col_sink *s, const char *name, const char *out,
+			 const struct col_import_opts *opts, const char *source)
 {
 	memset(&s->meta, 0, sizeof(s->meta));
 	s->name = name;
@@ -133,7 +133,8 @@ int col_sink_write(struct col_sink *s, const struct ds_event *ev)
 	return ds_trace_write(s->w, ev);
 }
 
-void col_sink_abort(struct col_sink *s)
+/* col_sink_abort - remove the half-written output.  Frees. */
+static void col_sink_abort(struct col_sink *s)
 {
 	if (s->w)
 		ds_trace_writer_abort(s->w);
@@ -142,7 +143,8 @@ void col_sink_abort(struct col_sink *s)
 	s->pending = NULL;
 }
 
-int col_sink_close(struct col_sink *s)
+/* col_sink_close - flush pending markers, write metadata, commit.  Frees. */
+static int col_sink_close(struct col_sink *s)
 {
 	struct ds_trace_meta final;
 	int ret;

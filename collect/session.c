@@ -28,7 +28,8 @@ static int bit_test(const uint64_t *mask, int cpu)
 	return (mask[cpu / 64] >> (cpu % 64)) & 1;
 }
 
-int col_online_cpus(uint64_t *mask, int max_cpus)
+/* online CPUs as a bitmap; returns the highest online CPU + 1, or -1 */
+static int col_online_cpus(uint64_t *mask, int max_cpus)
 {
 	FILE *fp = fopen("/sys/devices/system/cpu/online", "r");
 	struct strbuf sb = STRBUF_INIT;
