@@ -76,8 +76,6 @@ void ana_online_free(struct ana_online *o);
 void ana_online_rank(struct ana_online *o, int bl, const struct ana_decision *d, int top[3]);
 /* ana_online_learn - count d's pick (after it was scored) */
 void ana_online_learn(struct ana_online *o, const struct ana_decision *d);
-/* ana_decision_pick - the identity of d's pick: pid or vocabulary id */
-int32_t ana_decision_pick(const struct ana_decision *d);
 
 /*
  * Accuracy over time without keeping every decision: contested decisions go

@@ -14,7 +14,7 @@
  *
  *  - struct ana_eval: an accumulator scoring decisions one at a time
  *    (ana_eval_add()), so that `eval` (all decisions of a windows file, via
- *    ana_eval_windows()) and `live` (decisions as the kernel makes them)
+ *    ana_eval_file()) and `live` (decisions as the kernel makes them)
  *    report in the same form.  The online baselines inside it (most
  *    frequently picked so far, Markov order 1 and 2 on each CPU's pick
  *    sequence) learn only from decisions already added: a decision is
@@ -43,9 +43,10 @@ struct json_writer;
 /* ---- distributions ------------------------------------------------------- */
 
 /*
- * struct ana_summary - a distribution of durations in ns.  Percentiles are
- * exact order statistics: the smallest sample with at least p% of the
- * samples at or below it (nearest rank).  All zero when n == 0.
+ * struct ana_summary - a distribution of durations in ns, from a histogram
+ * (ana_hist_summarize()).  Percentiles are nearest rank: the smallest sample
+ * with at least p% of the samples at or below it, to the histogram's bucket.
+ * All zero when n == 0.
  */
 struct ana_summary {
 	uint64_t n;
@@ -54,9 +55,6 @@ struct ana_summary {
 	uint64_t p50, p90, p99;
 	double avg;
 };
-
-/* ana_summarize - fill s from v[n]; v is sorted in place */
-void ana_summarize(struct ana_summary *s, uint64_t *v, uint64_t n);
 
 /*
  * struct ana_hist - a log-linear histogram of durations (ns), hist.c.
@@ -83,8 +81,6 @@ uint64_t ana_hist_rank(const struct ana_hist *h, uint64_t rank);
  * when its lowest value is below v)
  */
 uint64_t ana_hist_count_below(const struct ana_hist *h, uint64_t v);
-/* ana_hist_quantile - the nearest-rank q-quantile, q in [0, 1] */
-uint64_t ana_hist_quantile(const struct ana_hist *h, double q);
 /* ana_hist_summarize - n, min, max, total, avg exact; p50/p90/p99 to the bucket */
 void ana_hist_summarize(struct ana_summary *s, const struct ana_hist *h);
 void ana_hist_release(struct ana_hist *h);
@@ -402,12 +398,12 @@ void ana_eval_finish(struct ana_eval *e);
 void ana_top3(const int32_t *scores, int n, int top[3]);
 
 /*
- * ana_predict_fn - the model as ana_eval_windows() sees it: fill top[3] for
+ * ana_predict_fn - the model as ana_eval_windows_add() sees it: fill top[3] for
  * decision i of w.  0, or -1 after printing an error.
  */
 typedef int (*ana_predict_fn)(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]);
 
-/* Split selection for ana_eval_windows(): a mask of 1 << enum ds_split. */
+/* Split selection for ana_eval_windows_add(): a mask of 1 << enum ds_split. */
 #define ANA_SPLIT_ALL 0x7
 
 /*
@@ -423,31 +419,17 @@ struct ana_dec_filter {
 	int nr;
 };
 
-/*
- * ana_dec_filter_init - df for decisions of the input traces[nr] (their task
- * tables are read only when --pid or --comm needs them).  f may be NULL.
- * 0, or -1 after a one-line error naming the trace and what needed it.
- * Release with ana_dec_filter_release().
- */
-int ana_dec_filter_init(struct ana_dec_filter *df, const struct ds_filter *f,
-			char *const *traces, int nr);
-void ana_dec_filter_release(struct ana_dec_filter *df);
 /* ana_dec_filter_pass - does the decision of trace at (cpu, ts) picking pid pass */
 int ana_dec_filter_pass(const struct ana_dec_filter *df, int trace, int cpu, uint64_t ts,
 			int32_t pid);
 
 /*
- * ana_eval_windows - add every decision of w in order; those whose split is
- * in split_mask and that pass df (may be NULL) are scored, the rest only
+ * ana_eval_windows_add - add every decision of w in order; those whose split
+ * is in split_mask and that pass df (may be NULL) are scored, the rest only
  * teach the online baselines (they precede the scored ones in time, as the
- * model's training data does).  predict may be NULL (baselines only).  0 or
- * -1.
- */
-int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
-		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx);
-/*
- * ana_eval_windows_add - the same without ana_eval_finish(): w is one block
- * of a file read in blocks (a view whose decisions index its own arrays)
+ * model's training data does).  predict may be NULL (baselines only).  w is
+ * one block of a file read in blocks (a view whose decisions index its own
+ * arrays); the caller calls ana_eval_finish() after the last.  0 or -1.
  */
 int ana_eval_windows_add(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
 			 const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx);
@@ -528,11 +510,6 @@ struct ana_predictor *ana_predictor_new(const char *model_path, const char *trac
 int ana_predictor_event(struct ana_predictor *p, const struct ds_event *ev,
 			struct ana_prediction *out);
 void ana_predictor_free(struct ana_predictor *p);
-
-/*
- * ana_decision_from_windows - the view of decision i of w (pointers into w).
- */
-void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *w, uint64_t i);
 
 /* ---- rendering (report-*.c) ------------------------------------------------ */
 

@@ -51,7 +51,8 @@ void ana_online_free(struct ana_online *o)
 	free(o);
 }
 
-int32_t ana_decision_pick(const struct ana_decision *d)
+/* ana_decision_pick - the identity of d's pick: pid or vocabulary id */
+static int32_t ana_decision_pick(const struct ana_decision *d)
 {
 	if (d->vocab)
 		return d->label;

@@ -76,8 +76,22 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 	return 0;
 }
 
-int ana_dec_filter_init(struct ana_dec_filter *df, const struct ds_filter *f,
-			char *const *traces, int nr)
+static void ana_dec_filter_release(struct ana_dec_filter *df)
+{
+	for (int i = 0; df->ix && i < df->nr; i++)
+		ds_task_index_release(&df->ix[i]);
+	free(df->ix);
+	memset(df, 0, sizeof(*df));
+}
+
+/*
+ * ana_dec_filter_init - df for decisions of the input traces[nr] (their task
+ * tables are read only when --pid or --comm needs them).  f may be NULL.
+ * 0, or -1 after a one-line error naming the trace and what needed it.
+ * Release with ana_dec_filter_release().
+ */
+static int ana_dec_filter_init(struct ana_dec_filter *df, const struct ds_filter *f,
+			       char *const *traces, int nr)
 {
 	memset(df, 0, sizeof(*df));
 	df->f = f;
@@ -105,14 +119,6 @@ int ana_dec_filter_init(struct ana_dec_filter *df, const struct ds_filter *f,
 		ds_trace_close(r);
 	}
 	return 0;
-}
-
-void ana_dec_filter_release(struct ana_dec_filter *df)
-{
-	for (int i = 0; df->ix && i < df->nr; i++)
-		ds_task_index_release(&df->ix[i]);
-	free(df->ix);
-	memset(df, 0, sizeof(*df));
 }
 
 int ana_dec_filter_pass(const struct ana_dec_filter *df, int trace, int cpu, uint64_t ts,

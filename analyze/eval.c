@@ -413,7 +413,9 @@ void ana_top3(const int32_t *scores, int n, int top[3])
 	}
 }
 
-void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *w, uint64_t i)
+/* ana_decision_from_windows - the view of decision i of w (pointers into w) */
+static void ana_decision_from_windows(struct ana_decision *d, const struct ds_windows *w,
+				      uint64_t i)
 {
 	const struct ds_decision *dec = &w->dec[i];
 
@@ -448,14 +450,5 @@ int ana_eval_windows_add(struct ana_eval *e, const struct ds_windows *w, unsigne
 			return -1;
 		ana_eval_add(e, &d, predict ? top : NULL, scored);
 	}
-	return 0;
-}
-
-int ana_eval_windows(struct ana_eval *e, const struct ds_windows *w, unsigned split_mask,
-		     const struct ana_dec_filter *df, ana_predict_fn predict, void *ctx)
-{
-	if (ana_eval_windows_add(e, w, split_mask, df, predict, ctx))
-		return -1;
-	ana_eval_finish(e);
 	return 0;
 }

@@ -100,16 +100,6 @@ uint64_t ana_hist_rank(const struct ana_hist *h, uint64_t rank)
 	return h->max;
 }
 
-uint64_t ana_hist_quantile(const struct ana_hist *h, double q)
-{
-	double r = q * (double)h->n;
-	uint64_t rank = (uint64_t)r;
-
-	if ((double)rank < r)
-		rank++;		/* nearest rank: the ceil(q * n)-th smallest */
-	return ana_hist_rank(h, rank);
-}
-
 void ana_hist_summarize(struct ana_summary *s, const struct ana_hist *h)
 {
 	static const int pct[3] = { 50, 90, 99 };

@@ -149,13 +149,6 @@ static uint64_t overlap(const struct stats_ctx *c, uint64_t a, uint64_t b)
 	return b > a ? b - a : 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* pid_slot - where the index + 1 of pid's task lives (0: no task yet) */
 static uint32_t *pid_slot(struct stats_ctx *c, int32_t pid)
 {
@@ -174,29 +167,6 @@ static uint32_t *pid_slot(struct stats_ctx *c, int32_t pid)
 	/* the map holds doubles: the second value keeps the uint32_t we hand out */
 	v = ana_map_get(c->by_pid, key, 1);
 	return (uint32_t *)&v[1];
-}
-
-void ana_summarize(struct ana_summary *s, uint64_t *v, uint64_t n)
-{
-	static const int pct[3] = { 50, 90, 99 };
-	uint64_t *out[3] = { &s->p50, &s->p90, &s->p99 };
-
-	memset(s, 0, sizeof(*s));
-	if (!n)
-		return;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	s->n = n;
-	s->min = v[0];
-	s->max = v[n - 1];
-	for (uint64_t i = 0; i < n; i++)
-		s->total += v[i];
-	s->avg = (double)s->total / (double)n;
-	for (int i = 0; i < 3; i++) {
-		/* nearest rank: the ceil(p/100 * n)-th smallest */
-		uint64_t rank = (pct[i] * n + 99) / 100;
-
-		*out[i] = v[rank ? rank - 1 : 0];
-	}
 }
 
 void ana_task_class(char out[DS_COMM_LEN], const char *comm)
