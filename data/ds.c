@@ -34,7 +34,7 @@ static void ds_h5_init(void);
  * ds_h5_strerror - its strerror(), or "HDF5 error".
  */
 static int ds_h5_errno(void);
-const char *ds_h5_strerror(void);
+static const char *ds_h5_strerror(void);
 static hid_t ds_h5_mem_type(enum ds_type t);
 static hid_t ds_h5_lcpl(void);
 static int ds_check_readable(const char *path);
@@ -87,7 +87,7 @@ static int ds_h5_errno(void)
 	return e > 0 ? e : 0;
 }
 
-const char *ds_h5_strerror(void)
+static const char *ds_h5_strerror(void)
 {
 	int e = ds_h5_errno();
 
@@ -405,12 +405,6 @@ void ds_close(struct ds_file *f)
 const char *ds_path(const struct ds_file *f)
 {
 	return f->path;
-}
-
-long ds_open_objects(void)
-{
-	ds_h5_init();
-	return (long)H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
 }
 
 /* ---- attributes ---------------------------------------------------------- */

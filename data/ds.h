@@ -15,8 +15,8 @@
  *
  * Ownership.  struct ds_file is opaque; ds_commit, ds_abort and ds_close free
  * it.  Tables, and nothing else, hold HDF5 objects between calls: close every
- * ds_table before its file.  ds_open_objects() counts what is still open
- * (0 between operations: the tests and fuzz targets check it).
+ * ds_table before its file: between operations no HDF5 object is open (the
+ * unit tests and fuzz targets ask HDF5 for its count of open objects).
  *
  * Errors.  Every call that can fail prints one line naming the file (and the
  * dataset or attribute) and returns -1 or NULL; none exits.  A failed write
@@ -71,11 +71,6 @@ struct ds_file *ds_open(const char *path, const char *format, int max_version, i
 int ds_identify(const char *path, char *format, size_t size, int *version);
 void ds_close(struct ds_file *f);
 const char *ds_path(const struct ds_file *f);
-/*
- * ds_open_objects - HDF5 files, groups, datasets, types and attributes still
- * open in this process: 0 between operations, else one leaked (tests, fuzz/).
- */
-long ds_open_objects(void);
 
 /* ---- attributes ---------------------------------------------------------- */
 int ds_attr_set_int(struct ds_file *f, const char *obj, const char *name, int64_t v);

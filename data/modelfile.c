@@ -131,7 +131,8 @@ fail:
 	return -1;
 }
 
-void ds_model_release(struct ds_model *m)
+/* ds_model_release - free the contents, keep the struct */
+static void ds_model_release(struct ds_model *m)
 {
 	if (!m)
 		return;

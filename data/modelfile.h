@@ -105,8 +105,7 @@ int ds_model_save(const char *path, const struct ds_model *m);
  * naming path.  Free with ds_model_free().
  */
 struct ds_model *ds_model_load(const char *path);
-/* ds_model_release - free the contents, keep the struct; ds_model_free: both */
-void ds_model_release(struct ds_model *m);
+/* ds_model_free - free the contents and the struct (NULL is a no-op) */
 void ds_model_free(struct ds_model *m);
 
 /*

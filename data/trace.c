@@ -55,17 +55,6 @@ void ds_event_init(struct ds_event *ev, enum ds_event_type type, uint64_t ts, in
 	ev->target_cpu = ev->orig_cpu = ev->dest_cpu = -1;
 }
 
-int ds_event_equal(const struct ds_event *a, const struct ds_event *b)
-{
-	return a->ts == b->ts && a->state == b->state && a->cpu == b->cpu &&
-	       a->common_pid == b->common_pid && a->pid == b->pid && a->prio == b->prio &&
-	       a->next_pid == b->next_pid && a->next_prio == b->next_prio &&
-	       a->target_cpu == b->target_cpu && a->orig_cpu == b->orig_cpu &&
-	       a->dest_cpu == b->dest_cpu && a->type == b->type &&
-	       !strncmp(a->comm, b->comm, DS_COMM_LEN) &&
-	       !strncmp(a->next_comm, b->next_comm, DS_COMM_LEN);
-}
-
 /* ---- the two tables ------------------------------------------------------- */
 
 /*
@@ -1046,14 +1035,6 @@ int ds_trace_next(struct ds_trace_reader *r, struct ds_event *ev)
 	*ev = *e;
 	r->pos++;
 	return 1;
-}
-
-void ds_trace_rewind(struct ds_trace_reader *r)
-{
-	r->pos = 0;
-	r->block_nr = 0;
-	r->block_start = 0;
-	r->last_ts = 0;
 }
 
 void ds_trace_close(struct ds_trace_reader *r)

@@ -111,8 +111,6 @@ void ds_event_init(struct ds_event *ev, enum ds_event_type type, uint64_t ts, in
 const char *ds_event_type_name(int type);
 /* ds_event_type_from_name - accepts "sched_switch" and "switch"; -1 if unknown */
 int ds_event_type_from_name(const char *name);
-/* ds_event_equal - all fields equal (comms compared as strings) */
-int ds_event_equal(const struct ds_event *a, const struct ds_event *b);
 
 struct ds_task {
 	int32_t pid;
@@ -222,8 +220,6 @@ int ds_trace_span(struct ds_trace_reader *r, uint64_t *first, uint64_t *last);
  * Returns 1 with *ev filled, 0 at the end, -1 on a read error (printed).
  */
 int ds_trace_next(struct ds_trace_reader *r, struct ds_event *ev);
-/* ds_trace_rewind - start over from the first event */
-void ds_trace_rewind(struct ds_trace_reader *r);
 void ds_trace_close(struct ds_trace_reader *r);
 
 /*

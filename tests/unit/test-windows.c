@@ -15,6 +15,7 @@
 #include "data/ds.h"
 #include "data/trace.h"
 #include "data/windows.h"
+#include "tests/unit/unit-test.h"
 
 static char dir[64];
 
@@ -110,7 +111,7 @@ static void test_round_trip_candidates(void **state)
 	uint64_t off = 0;
 
 	assert_non_null(w);
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	assert_int_equal(w->version, 1);
 	assert_int_equal(w->mode, DS_WIN_CANDIDATES);
 	assert_true(w->K == 4 && w->E == 3 && w->S == 2 && w->nr_traces == 2);
@@ -204,7 +205,7 @@ static void test_stream_reader(void **state)
 	assert_int_equal(ds_windows_read(r, 5000, 5000, &b), -1);
 	sc_set_quiet(0);
 	ds_windows_close(r);
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	free(p);
 	free(bad);
 }
@@ -242,7 +243,7 @@ static void test_round_trip_sequence(void **state)
 	assert_int_equal(l->seq_gaps[99 * 3 + 2], 198);
 	assert_int_equal(l->dec[98].label, 2);
 	ds_windows_free(l);
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	free(p);
 }
 
@@ -262,7 +263,7 @@ static void test_describe(void **state)
 	assert_non_null(strstr(sb.buf, "\"decisions\":100,"));
 	assert_non_null(strstr(sb.buf, "\"cand_hist\":[20,20,20,20,20,0,"));
 	assert_non_null(strstr(sb.buf, "\"command_line\":\"test \\\"quoted\\\"\""));
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	strbuf_release(&sb);
 	free(p);
 }
@@ -290,7 +291,7 @@ static void test_writer_refuses(void **state)
 	ds_windows_abort(w);
 	sc_set_quiet(0);
 	assert_int_not_equal(access(p, F_OK), 0);
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	free(p);
 }
 
@@ -363,7 +364,7 @@ static void test_bad_files(void **state)
 		ds_windows_free(w);
 	}
 	sc_set_quiet(0);
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	free(good);
 	free(bad);
 }
@@ -608,7 +609,7 @@ static void test_version2_episodes(void **state)
 	assert_int_equal(ds_windows_read(r, 0, n, &b), -1);
 	ds_windows_close(r);
 	sc_set_quiet(0);
-	assert_int_equal(ds_open_objects(), 0);
+	assert_int_equal(unit_h5_open_objects(), 0);
 	free(p);
 	free(bad);
 }
