@@ -149,8 +149,7 @@ void feat_counts_forget(struct feat_state *st, int cpu);
 void feat_fill_full(struct feat_state *st, int cpu, struct feat_task *const *sel, int n,
 		    const struct ds_candidate *cand, const struct feat_task *prev,
 		    int16_t *state);
-/* cpu time of t in [now - span, now) */
-uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span);
+/* feat_add_run - t ran on [start, end): its ms buckets and their prefix sums */
 void feat_add_run(struct feat_task *t, uint64_t start, uint64_t end);
 
 #endif /* SC_FEATURES_LOCAL_H */

@@ -183,7 +183,7 @@ void feat_log2_tables(uint32_t tab[257], uint64_t *log2_1000_q16);
  * struct feat_vocab - task identity (comm or pid) -> id.  Id 0 is the
  * unknown-task class ("<unknown>"), ids 1.. the known identities.  Built by
  * counting picks (feat_vocab_count) and keeping the most frequent
- * (feat_vocab_freeze), or loaded from names (a model's vocabulary).
+ * (feat_vocab_freeze).
  */
 struct feat_vocab;
 
@@ -197,9 +197,6 @@ void feat_vocab_count(struct feat_vocab *v, int pid, const char *comm);
  * first-seen order) as ids 1.., the rest map to 0.
  */
 void feat_vocab_freeze(struct feat_vocab *v, uint64_t max_size);
-/* feat_vocab_load - a frozen vocabulary from names (names[0] must be
- * FEAT_VOCAB_UNKNOWN); NULL after an error message */
-struct feat_vocab *feat_vocab_load(int by_pid, const char *const *names, uint64_t n);
 /* feat_vocab_id - id of (pid, comm), 0 when unknown; only after freezing */
 int32_t feat_vocab_id(const struct feat_vocab *v, int pid, const char *comm);
 /* feat_vocab_names - the n names by id, owned by v */

@@ -152,35 +152,6 @@ void feat_vocab_freeze(struct feat_vocab *v, uint64_t max_size)
 	free(order);
 }
 
-struct feat_vocab *feat_vocab_load(int by_pid, const char *const *names, uint64_t n)
-{
-	struct feat_vocab *v;
-
-	if (n < 1 || n > FEAT_VOCAB_MAX || strcmp(names[0], FEAT_VOCAB_UNKNOWN)) {
-		error("invalid vocabulary: %llu names, the first must be '%s'",
-		      (unsigned long long)n, FEAT_VOCAB_UNKNOWN);
-		return NULL;
-	}
-	v = feat_vocab_new(by_pid);
-	v->names = xcalloc(n, sizeof(*v->names));
-	v->names[0] = xstrdup(FEAT_VOCAB_UNKNOWN);
-	v->n_names = 1;
-	for (uint64_t i = 1; i < n; i++) {
-		struct vocab_ent *e;
-
-		if (lookup(v, names[i])) {
-			error("invalid vocabulary: '%s' appears twice", names[i]);
-			feat_vocab_free(v);
-			return NULL;
-		}
-		e = insert(v, names[i]);
-		e->id = (int32_t)i;
-		v->names[v->n_names++] = xstrdup(names[i]);
-	}
-	v->frozen = 1;
-	return v;
-}
-
 int32_t feat_vocab_id(const struct feat_vocab *v, int pid, const char *comm)
 {
 	char buf[32];

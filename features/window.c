@@ -229,7 +229,8 @@ void feat_add_run(struct feat_task *t, uint64_t start, uint64_t end)
 		t->pref[j + 1] = t->pref[j] + t->bucket[(m + j) % FEAT_NR_BUCKETS];
 }
 
-uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span)
+/* feat_cpu_time - cpu time of t in [now - span, now) */
+static uint64_t feat_cpu_time(const struct feat_task *t, uint64_t now, uint64_t span)
 {
 	uint64_t lo = now > span ? now - span : 0, sum = 0;
 	uint64_t m_lo, m_hi, oldest, a, b;

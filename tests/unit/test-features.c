@@ -624,22 +624,6 @@ static void test_sequence(void **state)
 	assert_int_equal(r.d[1].ncand, 0);
 	free(evs);
 	feat_vocab_free(v);
-
-	/* by pid, loaded from names */
-	{
-		const char *nm[] = { FEAT_VOCAB_UNKNOWN, "42", "7" };
-		const char *dup[] = { FEAT_VOCAB_UNKNOWN, "42", "42" };
-
-		v = feat_vocab_load(1, nm, 3);
-		assert_non_null(v);
-		assert_int_equal(feat_vocab_id(v, 7, "x"), 2);
-		assert_int_equal(feat_vocab_id(v, 8, "x"), 0);
-		feat_vocab_free(v);
-		sc_set_quiet(1);
-		assert_null(feat_vocab_load(1, dup, 3));
-		assert_null(feat_vocab_load(1, nm + 1, 2));
-		sc_set_quiet(0);
-	}
 }
 
 /* Frequency order with a cap; ties keep first-seen order. */
