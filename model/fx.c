@@ -71,7 +71,8 @@ uint32_t fx_isqrt64(uint64_t v)
 	return (uint32_t)res;
 }
 
-uint64_t fx_rand_next(uint64_t *state)
+/* fx_rand_next - splitmix64 step: the seeded generator of every random choice */
+static uint64_t fx_rand_next(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 

@@ -200,8 +200,9 @@ void fx_head_backward(int64_t *g, q7_24_t *dz, q7_24_t dscore, const q3_12_t *u,
 	fx_linear_backward(g + net->off[LT_WL], dscore, z + net->sh.H, net->sh.S);
 }
 
-void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
-		    const struct lstm_net *net)
+/* fx_out_forward - sequence output layer: logits (V) Q.12 in int32 from h (H) */
+static void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
+			   const struct lstm_net *net)
 {
 	const q3_12_t *wo = W(net, w, LT_WO), *bo = W(net, w, LT_BO);
 	int H = net->sh.H, V = net->sh.V;
@@ -216,8 +217,8 @@ void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
 	}
 }
 
-void fx_out_backward(int64_t *g, q7_24_t *dh, const q7_24_t *dlogit, const q3_12_t *h,
-		     const q3_12_t *w, const struct lstm_net *net)
+static void fx_out_backward(int64_t *g, q7_24_t *dh, const q7_24_t *dlogit, const q3_12_t *h,
+			    const q3_12_t *w, const struct lstm_net *net)
 {
 	const q3_12_t *wo = W(net, w, LT_WO);
 	int64_t *gwo = g + net->off[LT_WO], *gbo = g + net->off[LT_BO];
@@ -446,22 +447,6 @@ int32_t fx_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t
 	for (int k = 0; k < S; k++)
 		z[H + k] = lstm_norm_apply(&m->norm, E + k, state[k]);
 	return fx_head_forward(u, z, m->wq, net);
-}
-
-int fx_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
-	       int ncand, int32_t *scores)
-{
-	const struct lstm_net *net = &m->net;
-	int K = net->sh.K, E = net->sh.E, S = net->sh.S, best = 0;
-	q3_12_t h[LSTM_MAX_HIDDEN];
-
-	for (int j = 0; j < ncand; j++) {
-		fx_encode_raw(m, window + (size_t)j * K * E, h);
-		scores[j] = fx_score_raw(m, h, state + (size_t)j * S);
-		if (scores[j] > scores[best])
-			best = j;
-	}
-	return best;
 }
 
 int fx_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,

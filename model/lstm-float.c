@@ -154,7 +154,8 @@ void fl_head_backward(double *g, double *dz, double dscore, const double *u, con
 		g[net->off[LT_WL] + k] += dscore * z[net->sh.H + k];
 }
 
-void fl_out_forward(double *logit, const double *h, const double *w, const struct lstm_net *net)
+static void fl_out_forward(double *logit, const double *h, const double *w,
+			   const struct lstm_net *net)
 {
 	const double *wo = W(net, w, LT_WO), *bo = W(net, w, LT_BO);
 	int H = net->sh.H, V = net->sh.V;
@@ -168,8 +169,8 @@ void fl_out_forward(double *logit, const double *h, const double *w, const struc
 	}
 }
 
-void fl_out_backward(double *g, double *dh, const double *dlogit, const double *h,
-		     const double *w, const struct lstm_net *net)
+static void fl_out_backward(double *g, double *dh, const double *dlogit, const double *h,
+			    const double *w, const struct lstm_net *net)
 {
 	const double *wo = W(net, w, LT_WO);
 	double *gwo = g + net->off[LT_WO], *gbo = g + net->off[LT_BO];

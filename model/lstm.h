@@ -77,8 +77,6 @@ void lstm_model_free(struct lstm_model *m);
 
 /* lstm_model_shape - the model's hyperparameters (owned by m) */
 const struct lstm_shape *lstm_model_shape(const struct lstm_model *m);
-/* lstm_model_vocab - sequence mode: V names, id 0 the unknown task; else NULL */
-char *const *lstm_model_vocab(const struct lstm_model *m);
 /*
  * lstm_model_state_names - candidates mode: the S state inputs it was trained
  * on (owned by m), *frac their fraction bits
@@ -134,8 +132,6 @@ void lstm_cache_free(struct lstm_cache *c);
 /* lstm_predict_cached - lstm_predict() through cache c */
 int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
 			const int16_t *state, int ncand, int32_t *scores);
-/* lstm_cache_stats - lookups that hit and that had to encode */
-void lstm_cache_stats(const struct lstm_cache *c, uint64_t *hits, uint64_t *misses);
 
 /*
  * struct lstm_fixed_view - the tensors of a fixed-point candidates model,

@@ -99,8 +99,6 @@ int32_t fx_exp_neg_q30(int32_t x);
 int32_t fx_log_q12(uint64_t x);
 /* fx_isqrt64 - floor(sqrt(v)) */
 uint32_t fx_isqrt64(uint64_t v);
-/* fx_rand_next - splitmix64 step: the seeded generator of every random choice */
-uint64_t fx_rand_next(uint64_t *state);
 /* fx_rand_below - uniform in [0, n) */
 uint64_t fx_rand_below(uint64_t *state, uint64_t n);
 
@@ -221,11 +219,6 @@ int32_t fx_head_forward(q3_12_t *u, const q3_12_t *z, const q3_12_t *w,
 /* fx_head_backward - dz: (Z) Q7.24 out */
 void fx_head_backward(int64_t *g, q7_24_t *dz, q7_24_t dscore, const q3_12_t *u,
 		      const q3_12_t *z, const q3_12_t *w, const struct lstm_net *net);
-/* fx_out_forward - sequence output layer: logits (V) Q.12 in int32 from h (H) */
-void fx_out_forward(int32_t *logit, const q3_12_t *h, const q3_12_t *w,
-		    const struct lstm_net *net);
-void fx_out_backward(int64_t *g, q7_24_t *dh, const q7_24_t *dlogit, const q3_12_t *h,
-		     const q3_12_t *w, const struct lstm_net *net);
 /*
  * fx_softmax_xent - softmax of n logits (Q.12) and, when label >= 0, the
  * cross-entropy: dlogit (n) gets p - onehot in Q7.24 (NULL: not wanted);
@@ -265,9 +258,6 @@ void fl_lstm_backward(double *g, double *dx, double *dh, const struct fl_act *a,
 double fl_head_forward(double *u, const double *z, const double *w, const struct lstm_net *net);
 void fl_head_backward(double *g, double *dz, double dscore, const double *u, const double *z,
 		      const double *w, const struct lstm_net *net);
-void fl_out_forward(double *logit, const double *h, const double *w, const struct lstm_net *net);
-void fl_out_backward(double *g, double *dh, const double *dlogit, const double *h,
-		     const double *w, const struct lstm_net *net);
 double fl_softmax_xent(double *dlogit, const double *logit, int n, int label);
 
 struct fl_adam {
@@ -370,8 +360,6 @@ void fl_encode_raw(const struct lstm_model *m, const int16_t *window, double *h)
 double fl_score_raw(const struct lstm_model *m, const double *h, const int16_t *state);
 /* fl_to_q12 - a double score in Q3.12 units, rounded, kept within int32 */
 int32_t fl_to_q12(double s);
-int fx_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
-	       int ncand, int32_t *scores);
 int fx_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
 		   int32_t *scores);
 int fl_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
@@ -515,5 +503,21 @@ struct lstm_train_result {
  */
 int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *opts,
 	       struct lstm_train_result *res);
+
+/*
+ * struct lstm_cache (model/lstm.h) - here so that the unit tests can read its
+ * counters: lookups that hit and that had to encode.
+ */
+struct lstm_cache {
+	const struct lstm_model *m;
+	unsigned sets;		/* power of two; 2 ways each */
+	size_t win;		/* K * E */
+	uint64_t *key;		/* (sets * 2) window hash, 0 = empty */
+	uint8_t *lru;		/* (sets) the way to replace next */
+	int16_t *wins;		/* (sets * 2, K * E) the windows themselves */
+	q3_12_t *hq;		/* (sets * 2, H) fixed models */
+	double *hf;		/* (sets * 2, H) float models */
+	uint64_t hits, misses;
+};
 
 #endif /* SC_MODEL_LOCAL_H */

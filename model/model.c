@@ -183,11 +183,6 @@ const struct lstm_shape *lstm_model_shape(const struct lstm_model *m)
 	return &m->net.sh;
 }
 
-char *const *lstm_model_vocab(const struct lstm_model *m)
-{
-	return m->vocab;
-}
-
 char *const *lstm_model_state_names(const struct lstm_model *m, const int8_t **frac)
 {
 	*frac = m->state_frac;
@@ -269,7 +264,7 @@ int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_
 	if (m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 || ncand > LSTM_MAX_CAND)
 		return -1;
 	if (m->net.sh.arith == LSTM_FIXED) {
-		/* the vector encoder: bit-identical to fx_predict(), several times faster */
+		/* the vector encoder: bit-identical to fx_encode_raw(), several times faster */
 		q3_12_t h[LSTM_MAX_HIDDEN];
 		size_t KE = (size_t)m->net.sh.K * m->net.sh.E, S = (size_t)m->net.sh.S;
 		int best = 0;
@@ -296,18 +291,6 @@ int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16
 }
 
 /* ---- the encoder cache ------------------------------------------------------------ */
-
-struct lstm_cache {
-	const struct lstm_model *m;
-	unsigned sets;		/* power of two; 2 ways each */
-	size_t win;		/* K * E */
-	uint64_t *key;		/* (sets * 2) window hash, 0 = empty */
-	uint8_t *lru;		/* (sets) the way to replace next */
-	int16_t *wins;		/* (sets * 2, K * E) the windows themselves */
-	q3_12_t *hq;		/* (sets * 2, H) fixed models */
-	double *hf;		/* (sets * 2, H) float models */
-	uint64_t hits, misses;
-};
 
 struct lstm_cache *lstm_cache_new(const struct lstm_model *m, unsigned entries)
 {
@@ -339,12 +322,6 @@ void lstm_cache_free(struct lstm_cache *c)
 		return;
 	free(c->key), free(c->lru), free(c->wins), free(c->hq), free(c->hf);
 	free(c);
-}
-
-void lstm_cache_stats(const struct lstm_cache *c, uint64_t *hits, uint64_t *misses)
-{
-	*hits = c->hits;
-	*misses = c->misses;
 }
 
 static uint64_t hash_window(const int16_t *w, size_t n)
