@@ -79,12 +79,21 @@ static const char *child_name(const struct child_process *cp)
 	return cp->exec_path ? cp->exec_path : "a child";
 }
 
-/* In the child: report errno e to the parent and exit as a shell would. */
-static void SC_NORETURN child_die(int fd, int e)
+/*
+ * In the child: report errno e to the parent through the exec-failure pipe
+ * fd and exit as a shell would.  A function child has no such pipe (its
+ * parent does not wait for it to start): it says so itself.
+ */
+static void SC_NORETURN child_die(const struct child_process *cp, int fd, int e)
 {
-	ssize_t n = write(fd, &e, sizeof(e));
+	if (fd >= 0) {
+		ssize_t n = write(fd, &e, sizeof(e));
 
-	(void)n;
+		(void)n;
+	} else {
+		errno = e;
+		error_errno("cannot start '%s'", child_name(cp));
+	}
 	_exit(127);
 }
 
@@ -98,13 +107,13 @@ static void child_setup(struct child_process *cp, int errpipe, int outpipe)
 	}
 	/* stderr first: stdout_to_stderr means the child's stderr, wherever it goes */
 	if (cp->err >= 0 && dup2(cp->err, STDERR_FILENO) < 0)
-		child_die(errpipe, errno);
+		child_die(cp, errpipe, errno);
 	if (outpipe >= 0 && dup2(outpipe, STDOUT_FILENO) < 0)
-		child_die(errpipe, errno);
+		child_die(cp, errpipe, errno);
 	if (cp->out >= 0 && !cp->out_pipe && dup2(cp->out, STDOUT_FILENO) < 0)
-		child_die(errpipe, errno);
+		child_die(cp, errpipe, errno);
 	if (cp->stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-		child_die(errpipe, errno);
+		child_die(cp, errpipe, errno);
 	/*
 	 * Everything above 2 closes at exec, whatever flags it was opened with
 	 * (the exec-failure pipe too: that is how the parent learns exec worked).
@@ -114,30 +123,35 @@ static void child_setup(struct child_process *cp, int errpipe, int outpipe)
 		sc_cloexec_all();
 	for (const char *const *e = cp->env; e && *e; e++)
 		if (putenv((char *)*e))
-			child_die(errpipe, errno);
+			child_die(cp, errpipe, errno);
 }
 
 int start_command(struct child_process *cp)
 {
-	int epfd[2], opfd[2] = { -1, -1 }, e = 0;
+	int epfd[2] = { -1, -1 }, opfd[2] = { -1, -1 }, e = 0;
 	const char *prog = cp->fn ? child_name(cp) : cp->exec_path ? cp->exec_path : cp->args.v[0];
 	ssize_t n;
 
 	if (!prog)
 		return error("internal: start_command without a program");
-	if (pipe2(epfd, O_CLOEXEC))
+	/* a function child does not exec: nothing to wait for, as fork() itself */
+	if (!cp->fn && pipe2(epfd, O_CLOEXEC))
 		return error_errno("cannot create a pipe");
 	if (cp->out_pipe && pipe2(opfd, O_CLOEXEC)) {
-		close(epfd[0]);
-		close(epfd[1]);
+		if (epfd[0] >= 0) {
+			close(epfd[0]);
+			close(epfd[1]);
+		}
 		return error_errno("cannot create a pipe");
 	}
 	fflush(NULL);
 	cp->pid = fork();
 	if (cp->pid < 0) {
 		e = errno;
-		close(epfd[0]);
-		close(epfd[1]);
+		if (epfd[0] >= 0) {
+			close(epfd[0]);
+			close(epfd[1]);
+		}
 		if (opfd[0] >= 0) {
 			close(opfd[0]);
 			close(opfd[1]);
@@ -147,21 +161,22 @@ int start_command(struct child_process *cp)
 	}
 	if (cp->pid == 0) {
 		child_setup(cp, epfd[1], opfd[1]);
-		if (cp->fn) {
-			/* the set-up worked: end the parent's wait for an errno */
-			close(epfd[0]);
-			close(epfd[1]);
+		if (cp->fn)
 			_exit(cp->fn(cp->fn_data));
-		}
 		if (strchr(prog, '/'))
 			execv(prog, (char *const *)cp->args.v);
 		else
 			execvp(prog, (char *const *)cp->args.v);
-		child_die(epfd[1], errno);
+		child_die(cp, epfd[1], errno);
 	}
-	close(epfd[1]);
 	if (opfd[1] >= 0)
 		close(opfd[1]);
+	if (cp->fn) {
+		if (cp->out_pipe)
+			cp->out = opfd[0];
+		return 0;
+	}
+	close(epfd[1]);
 	while ((n = read(epfd[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
 	close(epfd[0]);

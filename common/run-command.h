@@ -18,7 +18,9 @@
  *
  * A child that runs our own code rather than a program (the built-in
  * workload's parts) sets cp->fn: the child runs fn(fn_data) after the same
- * set-up, and leaves with _exit(fn's return value).  _exit() and never exit():
+ * set-up, and leaves with _exit(fn's return value).  start_command() returns
+ * as soon as it is forked (there is no exec to wait for): a
+ * set-up failure is said by the child, which exits 127.  _exit() and never exit():
  * a forked child must not run our atexit handlers or fatal-signal handler,
  * which would remove the parent's temporary output files (common/outfile.c).
  * Such a child keeps our descriptors (it does not exec), which is what lets

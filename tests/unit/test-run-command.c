@@ -210,6 +210,15 @@ static void test_function_child(void **state)
 	assert_int_equal(buf[0], 'x');
 	assert_int_equal(finish_command(&cp), 1);
 	close(pfd[0]);
+
+	/* a set-up that fails (stderr onto a closed fd): the child says so, exits 127 */
+	child_process_init(&cp);
+	cp.fn = say;
+	cp.fn_data = "never";
+	cp.err = 1000;
+	sc_set_quiet(1);
+	assert_int_equal(run_command(&cp), 127);
+	sc_set_quiet(0);
 }
 
 static void test_strvec(void **state)
