@@ -11,14 +11,17 @@
  * one dh before the one backward pass through the LSTM.
  *
  * What runs where does not depend on the number of threads: the windows are
- * numbered in the order the batch meets them (serial, batch_cache_fill()),
- * the dh of a window is summed over its uses in that order (serial,
- * batch_cache_sum()); only the encoder passes, the heads and the backward
- * passes are split between threads, and their weight gradients are integer
- * sums in the fixed path.  The fixed path therefore stays bit-identical for
- * any thread count.  It differs from per-decision training only in that a
- * shared window's backward pass takes the rounded sum of its dh instead of
- * each dh apart.
+ * numbered in the order the batch meets them (serial, batch_cache_fill());
+ * only the encoder passes, the heads and the backward passes are split
+ * between threads, and their weight gradients are integer sums in the fixed
+ * path.  The fixed path therefore stays bit-identical for any thread count.
+ *
+ * It is also bit-identical to training decision by decision: the recursion
+ * through time runs once per use (its roundings depend on each use's dh),
+ * only the weight gradients, exact sums of products of a gate gradient and
+ * an input, are taken once for the sum of the uses' gate gradients.  The
+ * float path sums the uses' dh (serial, in slot order, batch_cache_sum())
+ * and runs one backward pass per window: the same up to rounding.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,8 @@ void batch_cache_init(struct batch_cache *c, const struct lstm_net *net, int fix
 	if (fixed) {
 		bytes += align16(c->cap_win * sizeof(struct fx_act));
 		bytes += align16(c->cap_win * per_q * sizeof(q3_12_t));
-		bytes += align16((size_t)c->cap_win * H * sizeof(int64_t));	/* dh sums */
-		bytes += align16((size_t)c->cap_win * H * sizeof(q7_24_t));	/* dh */
+		bytes += align16((c->cap_win + 1) * sizeof(uint32_t));	/* win_off */
+		bytes += align16(c->cap_slot * sizeof(uint32_t));		/* win_slot */
 		bytes += align16((size_t)c->cap_slot * H * sizeof(q7_24_t));	/* slot dh */
 	} else {
 		bytes += align16(c->cap_win * sizeof(struct fl_act));
@@ -83,8 +86,8 @@ void batch_cache_init(struct batch_cache *c, const struct lstm_net *net, int fix
 			c->fa[u].gate = q, q += (size_t)K * 4 * H;
 			c->fa[u].tc = q, q += (size_t)K * H;
 		}
-		TAKE(c->dh_sum, (size_t)c->cap_win * H, int64_t);
-		TAKE(c->dh, (size_t)c->cap_win * H, q7_24_t);
+		TAKE(c->win_off, c->cap_win + 1, uint32_t);
+		TAKE(c->win_slot, c->cap_slot, uint32_t);
 		TAKE(c->slot_dh, (size_t)c->cap_slot * H, q7_24_t);
 	} else {
 		double *d;
@@ -143,10 +146,13 @@ static uint32_t window_id(struct batch_cache *c, const q3_12_t *x)
 }
 
 uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
-			  const uint64_t *idx, uint64_t n, const q3_12_t *xw)
+			  const uint64_t *idx, uint64_t n, const q3_12_t *xw, const void *w)
 {
 	size_t KI = (size_t)c->net->sh.K * c->net->I;
 	uint64_t i;
+
+	if (c->fixed)
+		lstm_net_gate_bounds(c->net, w, &c->bound[0], &c->bound[1], &c->bound[2]);
 
 	memset(c->ht, 0, (c->ht_mask + 1) * sizeof(*c->ht));
 	c->n_win = c->n_slot = 0;
@@ -179,7 +185,7 @@ void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u)
 
 	if (c->fixed) {
 		c->fa[u].x = c->x[u];
-		fx_lstm_forward(&c->fa[u], w, net, K);
+		fxv_lstm_forward(&c->fa[u], w, net, K, c->bound);
 	} else {
 		double *xd = (double *)c->la[u].x;
 
@@ -257,16 +263,17 @@ void batch_cache_sum(struct batch_cache *c)
 	int H = c->net->sh.H;
 
 	if (c->fixed) {
-		memset(c->dh_sum, 0, sizeof(*c->dh_sum) * H * c->n_win);
-		for (uint32_t k = 0; k < c->n_slot; k++) {
-			int64_t *acc = c->dh_sum + (size_t)c->slot_win[k] * H;
-			const q7_24_t *v = c->slot_dh + (size_t)k * H;
-
-			for (int h = 0; h < H; h++)
-				acc[h] += v[h];
-		}
-		for (size_t i = 0; i < (size_t)c->n_win * H; i++)
-			c->dh[i] = fx_sat32(c->dh_sum[i]);
+		/* a counting sort of the slots by window */
+		memset(c->win_off, 0, sizeof(*c->win_off) * (c->n_win + 1));
+		for (uint32_t k = 0; k < c->n_slot; k++)
+			c->win_off[c->slot_win[k] + 1]++;
+		for (uint32_t u = 0; u < c->n_win; u++)
+			c->win_off[u + 1] += c->win_off[u];
+		for (uint32_t k = 0; k < c->n_slot; k++)
+			c->win_slot[c->win_off[c->slot_win[k]]++] = k;
+		/* each win_off[u] is now the end of u's slots: shift back */
+		memmove(c->win_off + 1, c->win_off, sizeof(*c->win_off) * c->n_win);
+		c->win_off[0] = 0;
 	} else {
 		memset(c->fl_dh, 0, sizeof(*c->fl_dh) * H * c->n_win);
 		for (uint32_t k = 0; k < c->n_slot; k++) {
@@ -279,13 +286,30 @@ void batch_cache_sum(struct batch_cache *c)
 	}
 }
 
-void batch_cache_backward(struct batch_cache *c, void *g, const void *w, uint32_t u)
+void batch_cache_backward(struct batch_cache *c, struct lstm_scratch *s, void *g, const void *w,
+			  uint32_t u)
 {
 	const struct lstm_net *net = c->net;
-	int K = net->sh.K, H = net->sh.H;
+	int K = net->sh.K, H = net->sh.H, used = 0;
 
-	if (c->fixed)
-		fx_lstm_backward(g, NULL, c->dh + (size_t)u * H, &c->fa[u], w, net, K);
-	else
+	if (!c->fixed) {
 		fl_lstm_backward(g, NULL, c->fl_dh + (size_t)u * H, &c->la[u], w, net, K);
+		return;
+	}
+	for (uint32_t k = c->win_off[u]; k < c->win_off[u + 1]; k++) {
+		const q7_24_t *v = c->slot_dh + (size_t)c->win_slot[k] * H;
+		q7_24_t dh[LSTM_MAX_HIDDEN];
+		int any = 0;
+
+		for (int h = 0; h < H; h++)
+			any |= v[h] != 0;
+		if (!any)	/* no gradient from this use */
+			continue;
+		if (!used++)
+			memset(s->fx_da, 0, sizeof(*s->fx_da) * K * 4 * H);
+		memcpy(dh, v, sizeof(*dh) * H);
+		fxv_lstm_backward_da(s->fx_da, dh, &c->fa[u], w, net, K);
+	}
+	if (used)
+		fxv_lstm_backward_grad(g, s->fx_da, &c->fa[u], net, K);
 }

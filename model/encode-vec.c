@@ -23,7 +23,7 @@
 #pragma GCC optimize("O3")
 
 __attribute__((target_clones("avx2", "default")))
-static void gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
+void fxv_gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
 		      const q3_12_t *x, const q3_12_t *h, int I, int H)
 {
 	for (int r = 0; r < 4 * H; r++) {
@@ -38,8 +38,8 @@ static void gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const 
 	}
 }
 
-static void gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
-			const q3_12_t *x, const q3_12_t *h, int I, int H)
+void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
+		     const q3_12_t *x, const q3_12_t *h, int I, int H)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		const q3_12_t *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
@@ -204,7 +204,7 @@ void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *
 		for (int j = 0; j < H; j++)
 			mh = SC_MAX(mh, h[j] < 0 ? -(int64_t)h[j] : h[j]);
 		if (m->gate_lx * mx + m->gate_lh * mh + m->gate_lb >= INT32_MAX - 4096) {
-			gate_sums64(acc, wx, wh, b, x, h, E, H);
+			fxv_gate_sums64(acc, wx, wh, b, x, h, E, H);
 		} else if (use_avx2 && m->wpack && (4 * H) % 8 == 0) {
 			q3_12_t z[LSTM_MAX_IN + LSTM_MAX_HIDDEN + 1];
 
@@ -212,7 +212,7 @@ void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *
 			memcpy(z + E, h, sizeof(*z) * H);
 			gate_sums_packed(acc, m->wpack, b, z, E + H, 4 * H);
 		} else {
-			gate_sums(acc, wx, wh, b, x, h, E, H);
+			fxv_gate_sums(acc, wx, wh, b, x, h, E, H);
 		}
 		if (use_avx2 && H % 8 == 0) {
 			cell_avx2(h, c, gate, acc, H);

@@ -72,6 +72,59 @@ static inline q3_12_t dtanh_q12(q3_12_t t)
 	return (q3_12_t)(FX_ONE_Q12 - fx_mul_q12(t, t));
 }
 
+void fx_cell_backward(q7_24_t *da, q7_24_t *dc, const q7_24_t *dh, const q3_12_t *gate,
+		      const q3_12_t *tc, const q3_12_t *cp, int H)
+{
+	for (int j = 0; j < H; j++) {
+		q3_12_t i = gate[j], f = gate[H + j], gg = gate[2 * H + j], o = gate[3 * H + j];
+		q7_24_t dcj;
+
+		da[3 * H + j] = fx_mul_q24_q12(fx_mul_q24_q12(dh[j], tc[j]), dsig_q12(o));
+		dcj = fx_sat32((int64_t)dc[j] +
+			       fx_mul_q24_q12(fx_mul_q24_q12(dh[j], o), dtanh_q12(tc[j])));
+		da[j] = fx_mul_q24_q12(fx_mul_q24_q12(dcj, gg), dsig_q12(i));
+		da[2 * H + j] = fx_mul_q24_q12(fx_mul_q24_q12(dcj, i), dtanh_q12(gg));
+		da[H + j] = fx_mul_q24_q12(fx_mul_q24_q12(dcj, cp[j]), dsig_q12(f));
+		dc[j] = fx_mul_q24_q12(dcj, f);
+	}
+}
+
+/* dh_prev - dh (H) = W_h^T da, rounded to Q7.24 */
+static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H)
+{
+	int64_t acc[LSTM_MAX_HIDDEN] = { 0 };
+
+	for (int r = 0; r < 4 * H; r++) {
+		const q3_12_t *whr = wh + (size_t)r * H;
+		int64_t d = da[r];
+
+		if (!d)
+			continue;
+		for (int k = 0; k < H; k++)
+			acc[k] += d * whr[k];
+	}
+	for (int k = 0; k < H; k++)
+		dh[k] = fx_sat32(fx_rshift_round(acc[k], 12));
+}
+
+/* step_grad - one step's weight gradients, Q7.24 * Q3.12 = Q.36: exact */
+static void step_grad(int64_t *gwx, int64_t *gwh, int64_t *gb, const int64_t *da,
+		      const q3_12_t *x, const q3_12_t *hp, int I, int H)
+{
+	for (int r = 0; r < 4 * H; r++) {
+		int64_t d = da[r];
+		int64_t *gxr = gwx + (size_t)r * I, *ghr = gwh + (size_t)r * H;
+
+		if (!d)
+			continue;
+		gb[r] += d * 4096;
+		for (int k = 0; k < I; k++)
+			gxr[k] += d * x[k];
+		for (int k = 0; k < H; k++)
+			ghr[k] += d * hp[k];
+	}
+}
+
 void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
 		      const q3_12_t *w, const struct lstm_net *net, int T)
 {
@@ -79,51 +132,17 @@ void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act 
 	const q3_12_t *wx = W(net, w, LT_WX), *wh = W(net, w, LT_WH);
 	int64_t *gwx = g + net->off[LT_WX], *gwh = g + net->off[LT_WH], *gb = g + net->off[LT_B];
 	q7_24_t dc[LSTM_MAX_HIDDEN] = { 0 }, da[4 * LSTM_MAX_HIDDEN];
-	int64_t acc[LSTM_MAX_HIDDEN > LSTM_MAX_IN ? LSTM_MAX_HIDDEN : LSTM_MAX_IN];
+	int64_t da64[4 * LSTM_MAX_HIDDEN], acc[LSTM_MAX_IN];
 
 	for (int t = T - 1; t >= 0; t--) {
-		const q3_12_t *gate = a->gate + (size_t)t * 4 * H, *tc = a->tc + (size_t)t * H;
-		const q3_12_t *cp = a->c + (size_t)t * H, *hp = a->h + (size_t)t * H;
 		const q3_12_t *x = a->x + (size_t)t * I;
 
-		for (int j = 0; j < H; j++) {
-			q3_12_t i = gate[j], f = gate[H + j], gg = gate[2 * H + j], o = gate[3 * H + j];
-			q7_24_t dcj;
-
-			da[3 * H + j] = fx_mul_q24_q12(fx_mul_q24_q12(dh[j], tc[j]), dsig_q12(o));
-			dcj = fx_sat32((int64_t)dc[j] +
-				       fx_mul_q24_q12(fx_mul_q24_q12(dh[j], o), dtanh_q12(tc[j])));
-			da[j] = fx_mul_q24_q12(fx_mul_q24_q12(dcj, gg), dsig_q12(i));
-			da[2 * H + j] = fx_mul_q24_q12(fx_mul_q24_q12(dcj, i), dtanh_q12(gg));
-			da[H + j] = fx_mul_q24_q12(fx_mul_q24_q12(dcj, cp[j]), dsig_q12(f));
-			dc[j] = fx_mul_q24_q12(dcj, f);
-		}
-		/* weight gradients, Q7.24 * Q3.12 = Q.36 */
-		for (int r = 0; r < 4 * H; r++) {
-			int64_t d = da[r];
-			int64_t *gxr = gwx + (size_t)r * I, *ghr = gwh + (size_t)r * H;
-
-			if (!d)
-				continue;
-			gb[r] += d * 4096;
-			for (int k = 0; k < I; k++)
-				gxr[k] += d * x[k];
-			for (int k = 0; k < H; k++)
-				ghr[k] += d * hp[k];
-		}
-		/* dh_{t-1} = W_h^T da */
-		memset(acc, 0, sizeof(acc[0]) * H);
-		for (int r = 0; r < 4 * H; r++) {
-			const q3_12_t *whr = wh + (size_t)r * H;
-			int64_t d = da[r];
-
-			if (!d)
-				continue;
-			for (int k = 0; k < H; k++)
-				acc[k] += d * whr[k];
-		}
-		for (int k = 0; k < H; k++)
-			dh[k] = fx_sat32(fx_rshift_round(acc[k], 12));
+		fx_cell_backward(da, dc, dh, a->gate + (size_t)t * 4 * H, a->tc + (size_t)t * H,
+			      a->c + (size_t)t * H, H);
+		for (int r = 0; r < 4 * H; r++)
+			da64[r] = da[r];
+		step_grad(gwx, gwh, gb, da64, x, a->h + (size_t)t * H, I, H);
+		dh_prev(dh, da, wh, H);
 		if (dx) {
 			memset(acc, 0, sizeof(acc[0]) * I);
 			for (int r = 0; r < 4 * H; r++) {
@@ -137,6 +156,36 @@ void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act 
 				dx[(size_t)t * I + k] = fx_sat32(fx_rshift_round(acc[k], 12));
 		}
 	}
+}
+
+void fx_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
+			 const q3_12_t *w, const struct lstm_net *net, int T)
+{
+	int H = net->sh.H;
+	const q3_12_t *wh = W(net, w, LT_WH);
+	q7_24_t dc[LSTM_MAX_HIDDEN] = { 0 }, da[4 * LSTM_MAX_HIDDEN];
+
+	for (int t = T - 1; t >= 0; t--) {
+		int64_t *ds = da_sum + (size_t)t * 4 * H;
+
+		fx_cell_backward(da, dc, dh, a->gate + (size_t)t * 4 * H, a->tc + (size_t)t * H,
+			      a->c + (size_t)t * H, H);
+		for (int r = 0; r < 4 * H; r++)
+			ds[r] += da[r];
+		if (t)
+			dh_prev(dh, da, wh, H);
+	}
+}
+
+void fx_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_act *a,
+			   const struct lstm_net *net, int T)
+{
+	int H = net->sh.H, I = net->I;
+
+	for (int t = 0; t < T; t++)
+		step_grad(g + net->off[LT_WX], g + net->off[LT_WH], g + net->off[LT_B],
+			  da_sum + (size_t)t * 4 * H, a->x + (size_t)t * I, a->h + (size_t)t * H,
+			  I, H);
 }
 
 /* Scores are kept within +-2^20 in Q.12 (+-256): exp() of a difference still fits. */

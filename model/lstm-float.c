@@ -333,6 +333,7 @@ void lstm_scratch_init(struct lstm_scratch *s, const struct lstm_net *net, int m
 	ADD(nlog, q7_24_t);
 	ADD(Z + H, q7_24_t);
 	ADD(T * I, q7_24_t);
+	ADD((size_t)T * 4 * H, int64_t);
 	ADD(nseq, struct fl_act);
 	ADD(nseq * per_seq_q, double);
 	ADD((size_t)nseq * T * I, double);
@@ -365,6 +366,7 @@ void lstm_scratch_init(struct lstm_scratch *s, const struct lstm_net *net, int m
 	TAKE(s->dlogit, nlog, q7_24_t);
 	TAKE(s->fx_dz, Z + H, q7_24_t);
 	TAKE(s->fx_dx, T * I, q7_24_t);
+	TAKE(s->fx_da, (size_t)T * 4 * H, int64_t);
 	TAKE(s->la, nseq, struct fl_act);
 	{
 		double *d;

@@ -189,6 +189,40 @@ void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *
 void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
 		      const q3_12_t *w, const struct lstm_net *net, int T);
 /*
+ * The same backward pass in two halves, for a window several candidates
+ * share (the encoder cache): fx_lstm_backward_da() runs the recursion for
+ * one use's dh (clobbered) and adds its gate gradients to da_sum (T, 4H,
+ * Q7.24 summed in int64); fx_lstm_backward_grad() adds the weight
+ * gradients of those sums to g.  A weight gradient is a sum of exact
+ * products da x, so the gradients of every use summed first give the same
+ * bits as fx_lstm_backward() once per use.
+ */
+void fx_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
+			 const q3_12_t *w, const struct lstm_net *net, int T);
+void fx_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_act *a,
+			   const struct lstm_net *net, int T);
+/*
+ * fx_cell_backward - the gate gradients da (4H, Q7.24) of one step from dh
+ * (H) and the cell gradient dc carried from the step after (updated in
+ * place to the one of the step before); gate, tc: the step's activations,
+ * cp: the cell state before it
+ */
+void fx_cell_backward(q7_24_t *da, q7_24_t *dc, const q7_24_t *dh, const q3_12_t *gate,
+		      const q3_12_t *tc, const q3_12_t *cp, int H);
+/*
+ * The same passes with loops the compiler vectorises (model/train-vec.c),
+ * bit for bit: int32 gate sums where the bounds of lstm_net_gate_bounds()
+ * (bound[3]: lx, lh, lb of w) show they cannot overflow, int64 products
+ * of a 32-bit gradient and a 16-bit weight or input.  The encoder cache
+ * trains through these; the functions above stay the reference.
+ */
+void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
+		      const int64_t *bound);
+void fxv_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
+			  const q3_12_t *w, const struct lstm_net *net, int T);
+void fxv_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_act *a,
+			    const struct lstm_net *net, int T);
+/*
  * fx_linear_sum - the linear path: sum of wl[k] st[k] over the S normalised
  * state features, Q3.12 * Q3.12 = Q.24 in int64 (the head's accumulator
  * units: added to it before the one rounding to the score's Q.12)
@@ -290,6 +324,7 @@ struct lstm_scratch {
 	int32_t *logit;		/* (max(maxcand, V)) Q.12 */
 	q7_24_t *dlogit;	/* (max(maxcand, V)) */
 	q7_24_t *fx_dz, *fx_dx;	/* (Z + H), (W, I) */
+	int64_t *fx_da;		/* (steps, 4H) gate gradients summed over a window's uses */
 	/* float */
 	struct fl_act *la;
 	double *fl_x;		/* (maxcand, steps, I) inputs as double */
@@ -340,6 +375,11 @@ struct lstm_model {
  * *_score_raw: that state + the raw (S) state features -> the score.
  */
 void fx_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
+/* fxv_gate_sums, fxv_gate_sums64 - the gate sums (4H) in int32, or in int64 clamped to int32 */
+void fxv_gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
+		   const q3_12_t *x, const q3_12_t *h, int I, int H);
+void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
+		     const q3_12_t *x, const q3_12_t *h, int I, int H);
 /* fxv_encode_raw - the same, bit for bit, with int32 sums for the vector unit (encode-vec.c) */
 void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
 /* fxv_score_raw - fx_score_raw() with int32 sums when m->head_i32 */
@@ -407,8 +447,10 @@ struct batch_cache {
 	uint32_t *slot_win;		/* (cap_slot) the window of each candidate */
 	uint32_t *dec_slot;		/* (cap_slot + 1) first slot of each decision */
 	struct fx_act *fa;		/* (cap_win) fixed activations */
-	int64_t *dh_sum;		/* (cap_win, H) Q7.24 sums */
-	q7_24_t *dh, *slot_dh;		/* (cap_win, H), (cap_slot, H) */
+	int64_t bound[3];		/* fixed: lstm_net_gate_bounds() of the chunk's weights */
+	uint32_t *win_off;		/* (cap_win + 1) fixed: first of each window's uses */
+	uint32_t *win_slot;		/* (cap_slot) fixed: the slots, by window */
+	q7_24_t *slot_dh;		/* (cap_slot, H) */
 	struct fl_act *la;		/* (cap_win) float activations (x included) */
 	double *fl_dh, *fl_slot_dh;	/* (cap_win, H), (cap_slot, H) */
 	const struct ds_decision *dec;	/* the chunk: decisions dec[idx[0..n_dec)] */
@@ -425,10 +467,11 @@ void batch_cache_release(struct batch_cache *c);
 /*
  * batch_cache_fill - start a chunk with decisions dec[idx[0..)], as many as
  * fit (at least one); xw: (n_cand, K, I) normalised windows dec's cand_off
- * index.  Returns the decisions taken (c->n_dec).
+ * index; w: the weights the chunk runs with.  Returns the decisions taken
+ * (c->n_dec).
  */
 uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
-			  const uint64_t *idx, uint64_t n, const q3_12_t *xw);
+			  const uint64_t *idx, uint64_t n, const q3_12_t *xw, const void *w);
 /* batch_cache_encode - the forward pass of window u (any thread, each u once) */
 void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u);
 /*
@@ -440,10 +483,19 @@ void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u);
 void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, const void *w,
 		       const q3_12_t *xs, uint64_t lo, uint64_t hi, int64_t *loss_q,
 		       double *loss_f, uint64_t *correct);
-/* batch_cache_sum - each window's dh, the sum over its slots in slot order (serial) */
+/*
+ * batch_cache_sum - serial, after the heads: fixed, each window's slots
+ * listed; float, each window's dh, the sum over its slots in slot order
+ */
 void batch_cache_sum(struct batch_cache *c);
-/* batch_cache_backward - the backward pass of window u into g */
-void batch_cache_backward(struct batch_cache *c, void *g, const void *w, uint32_t u);
+/*
+ * batch_cache_backward - the backward pass of window u into g, on scratch s.
+ * Fixed: the recursion once per use, the weight gradients once for the sum
+ * of the uses' gate gradients: the same bits as a backward pass per use
+ * (fx_lstm_backward_grad()).  Float: once, on the sum of the uses' dh.
+ */
+void batch_cache_backward(struct batch_cache *c, struct lstm_scratch *s, void *g, const void *w,
+			  uint32_t u);
 
 /* ---- training (model/train.c) ------------------------------------------- */
 
@@ -454,7 +506,8 @@ void batch_cache_backward(struct batch_cache *c, void *g, const void *w, uint32_
  */
 #define LSTM_FEW_VAL 300
 
-#define LSTM_DEFAULT_RUN 8	/* train --batch-run */
+#define LSTM_DEFAULT_RUN 1	/* train --batch-run */
+#define LSTM_LEGACY_RUN 8	/* the default when model files did not record it */
 #define LSTM_RUN_CKPT (-1)
 
 struct lstm_train_opts {
@@ -471,7 +524,7 @@ struct lstm_train_opts {
 	uint64_t buffer;		/* candidates in the shuffle buffer when streaming, 0: default */
 	int run;			/* candidates mode: a batch is runs of this many consecutive
 					   decisions (0: 1); with resume, LSTM_RUN_CKPT: the
-					   checkpoint's (LSTM_DEFAULT_RUN if it does not say) */
+					   checkpoint's (LSTM_LEGACY_RUN if it does not say) */
 	int progress;			/* draw a progress line on stderr */
 	int verbose;			/* a line per epoch on stderr */
 	const volatile int *stop;	/* set by a signal: finish the epoch's checkpoint, stop */

@@ -208,7 +208,7 @@ static void run_shard(struct worker *k)
 		break;
 	case JOB_BACKWARD:
 		for (uint64_t u = lo; u < hi; u++)
-			batch_cache_backward(&tr->cache, g, w, (uint32_t)u);
+			batch_cache_backward(&tr->cache, &k->s, g, w, (uint32_t)u);
 		break;
 	case JOB_QUIT:
 		break;
@@ -281,7 +281,9 @@ static void run_batch(struct trainer *tr, int train, const uint64_t *idx, uint64
 		return;
 	}
 	for (uint64_t at = 0; at < n;) {
-		uint64_t m = batch_cache_fill(&tr->cache, tr->dec, idx + at, n - at, tr->xw);
+		uint64_t m = batch_cache_fill(&tr->cache, tr->dec, idx + at, n - at, tr->xw,
+					      tr->fixed ? (const void *)tr->model.wq
+							: (const void *)tr->model.wf);
 
 		run_job(tr, JOB_ENCODE, NULL, tr->cache.n_win);
 		run_job(tr, train ? JOB_HEADS_TRAIN : JOB_HEADS_EVAL, NULL, m);
@@ -795,7 +797,7 @@ static int resume(struct trainer *tr, int *start_epoch)
 	/* the order of the batches depends on --batch-run: the checkpoint's, unless given */
 	if (o->run == LSTM_RUN_CKPT)
 		tr->run = tr->w->mode == DS_WIN_CANDIDATES ?
-			  (f->batch_run ? f->batch_run : LSTM_DEFAULT_RUN) : 1;
+			  (f->batch_run ? f->batch_run : LSTM_LEGACY_RUN) : 1;
 	if (memcmp(&old.net.sh, &tr->net->sh, sizeof(old.net.sh)) || f->batch != o->batch ||
 	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads ||
 	    (f->batch_run && f->batch_run != tr->run)) {
