@@ -1071,8 +1071,12 @@ static int table_direct_chunk(struct ds_table *t, uint64_t k, unsigned char *dst
 	return r == LIBDEFLATE_SUCCESS ? 0 : -1;
 }
 
-/* rows [start, start + n) through direct chunk reads: 0, 1 (use H5Dread), -1 */
-static int table_direct_read(struct ds_table *t, uint64_t start, uint64_t n, unsigned char *out)
+/*
+ * rows [start, start + n) through direct chunk reads: 0, 1 (use H5Dread), or
+ * -1 with *bad the first row of the damaged chunk
+ */
+static int table_direct_read(struct ds_table *t, uint64_t start, uint64_t n, unsigned char *out,
+			     uint64_t *bad)
 {
 	uint64_t end = start + n;
 
@@ -1081,6 +1085,7 @@ static int table_direct_read(struct ds_table *t, uint64_t start, uint64_t n, uns
 		uint64_t stop = SC_MIN(end, first + t->chunk);
 		int r;
 
+		*bad = first;
 		if (start == first && stop == first + t->chunk) {
 			r = table_direct_chunk(t, k, out);
 			if (r)
@@ -1371,10 +1376,12 @@ int ds_table_read(struct ds_table *t, uint64_t start, uint64_t n, void *rows)
 	if (!n)
 		return 0;
 	if (t->direct) {
-		ret = table_direct_read(t, start, n, rows);
+		uint64_t bad = start;
+
+		ret = table_direct_read(t, start, n, rows, &bad);
 		if (ret < 0)
 			return error("cannot read '%s': table '%s' is damaged near row %llu",
-				     t->f->path, t->name, (unsigned long long)start);
+				     t->f->path, t->name, (unsigned long long)bad);
 		if (!ret)
 			return 0;
 		ret = 0;

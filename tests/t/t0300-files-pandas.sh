@@ -9,6 +9,7 @@ if [ -z "$PY" ]; then
 	test_skip 'type is an enum, times have units' 'python3-h5py is not installed'
 	test_skip 'the pandas example of schedcast-files(5) runs' 'python3-h5py is not installed'
 	test_skip 'events deflated by schedcast read in h5py, and back' 'python3-h5py is not installed'
+	test_skip 'a damaged events chunk: one line naming its first row' 'python3-h5py is not installed'
 	test_done
 	exit 0
 fi
@@ -65,6 +66,23 @@ test_expect_success 'events deflated by schedcast read in h5py, and back' '
 	test $(wc -l <want) = 10000 &&
 	tracedump pipe.h5 >got &&
 	test_cmp want got
+'
+
+test_expect_success 'a damaged events chunk: one line naming its first row' '
+	cp big.h5 bad.h5 &&
+	"$PY" - <<-EOP &&
+	import h5py
+	f = h5py.File("bad.h5", "r")
+	ci = f["events"].id.get_chunk_info(1)
+	f.close()
+	with open("bad.h5", "r+b") as fp:
+	    fp.seek(ci.byte_offset + ci.size // 2)
+	    fp.write(b"\\xff" * 64)
+	EOP
+	test_must_fail schedcast report bad.h5 >out 2>err &&
+	test_one_line_error err "is damaged near row 4096" &&
+	grep -q "table .events." err &&
+	grep -q bad.h5 err
 '
 
 if "$PY" -c 'import pandas' 2>/dev/null; then
