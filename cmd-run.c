@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,20 +39,23 @@
 #include "model/lstm.h"
 
 static const char run_usage[] =
-	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--hidden N] [--general MODEL|none] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
+	"usage: schedcast run [-d DURATION] [--trace FILE] [-o DIR] [--epochs N] [--train-time DURATION] [--hidden N] [--general MODEL|none] [--max-switches N] [--seed N] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Record the scheduler (the built-in mixed workload by default), build the\n"
 	"features, fine-tune the general model shipped with schedcast on them (or\n"
 	"train the fixed-point LSTM from scratch), evaluate the general and the\n"
-	"fine-tuned model against the baselines, write an HTML report and end with\n"
-	"a verdict line.  Without root or tracefs it says so and uses the sample\n"
-	"trace shipped in data/samples/.\n"
+	"fine-tuned model (frozen, and adapted online as the Markov baselines are)\n"
+	"against the baselines, write an HTML report and end with a verdict line.\n"
+	"Without root or tracefs it says so and uses the sample trace shipped in\n"
+	"data/samples/.\n"
 	"\n"
 	"    -d, --duration DURATION  how long to record (default 10s)\n"
 	"    -t, --trace FILE         use this trace instead of recording: a trace.h5, or\n"
 	"                             a file `schedcast import` reads (trace.dat, perf.data, text)\n"
 	"    -o, --output DIR         where to put everything (default schedcast-run)\n"
 	"    -e, --epochs N           training epochs (default 3)\n"
+	"        --train-time DURATION  training's wall-time budget (default 60s; 0 = none):\n"
+	"                             then train is stopped and keeps its best complete epoch\n"
 	"        --hidden N           train from scratch with this LSTM hidden size (16 trains\n"
 	"                             about 4x faster than 32) instead of fine-tuning\n"
 	"    -g, --general MODEL      the model to fine-tune (default general: the one shipped\n"
@@ -76,6 +80,7 @@ struct run_opts {
 	const char *trace;
 	const char *outdir;
 	int epochs;
+	uint64_t train_ns;	/* training's wall-time budget, 0 = none */
 	int hidden;		/* 0 = train's default */
 	uint64_t max_switches;
 	uint64_t seed;
@@ -99,6 +104,10 @@ struct run_ctx {
 	const char *ticker_what;
 	int ticker_done;
 	uint64_t ticker_t0;	/* when the running stage started */
+	uint64_t budget_ns;	/* the running stage's wall-time budget, 0 = none */
+	pid_t child;		/* the running stage's process */
+	int budget_hit;		/* the budget ran out: it was sent SIGINT */
+	int untuned;		/* no epoch ended within the budget: the model is the general one */
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -141,12 +150,22 @@ static void stage_begin(struct run_ctx *c, const char *what)
 	fflush(stdout);
 }
 
-/* tick - on a terminal, how far a stage of known length has got (every 0.2 s) */
+/*
+ * tick - every 0.2 s while a stage runs: on a terminal, how far a stage of
+ * known length has got; past the stage's wall-time budget, SIGINT to it
+ * (train then finishes its batch and keeps its best complete epoch)
+ */
 static void tick(void *data)
 {
 	struct run_ctx *c = data;
 	uint64_t el = sc_now_ns() - c->ticker_t0;
 
+	if (c->budget_ns && el > c->budget_ns && !c->budget_hit && c->child > 0) {
+		kill(c->child, SIGINT);
+		c->budget_hit = 1;
+	}
+	if (!c->ticker_ns)
+		return;
 	/* past the expected end the stage speaks for itself: leave the line to it */
 	if (el <= c->ticker_ns) {
 		printf("\r\033[K      %s %4.1f s of %.1f s", c->ticker_what, el / 1e9,
@@ -188,10 +207,13 @@ static int run_child(struct run_ctx *c, const char *const *argv, const char *log
 		child_process_clear(&cp);
 		return -1;
 	}
-	rc = wait_command(&cp, c->ticker_ns ? 200 * NSEC_PER_MSEC : 0, tick, c);
+	c->child = cp.pid;
+	c->budget_hit = 0;
+	rc = wait_command(&cp, c->ticker_ns || c->budget_ns ? 200 * NSEC_PER_MSEC : 0, tick, c);
+	c->child = -1;
 	if (c->ticker_ns && !c->ticker_done)
 		printf("\r\033[K");
-	if (rc > 128)
+	if (rc > 128 && !c->budget_hit)
 		error("'schedcast %s' was killed by signal %d", argv[0], rc - 128);
 	return rc;
 }
@@ -224,6 +246,11 @@ static int stage(struct run_ctx *c, struct strvec *a, const char *log, int show_
 	char buf[32];
 	int rc = run_child(c, a->v, log);
 
+	if (rc == 130 && c->budget_hit) {
+		printf("      stopped at its budget of %s of wall time (--train-time)\n",
+		       secs(buf, sizeof(buf), c->budget_ns));
+		rc = 0;
+	}
 	if (rc) {
 		char *cmd = sc_cmdline((int)a->nr, (char **)a->v);
 
@@ -582,9 +609,23 @@ static int stage_train(struct run_ctx *c)
 	strvec_push(&a, "--seed");
 	strvec_pushf(&a, "%llu", (unsigned long long)c->o->seed);
 	strvec_push(&a, c->windows);
+	unlink(c->model);	/* so that a run stopped before its first epoch is seen */
+	c->budget_ns = c->o->train_ns;
 	ret = stage(c, &a, log, 1);
+	c->budget_ns = 0;
 	strvec_clear(&a);
 	free(log);
+	if (!ret && c->budget_hit && access(c->model, R_OK)) {
+		/* stopped before an epoch ended: nothing learnt here */
+		if (!c->general)
+			return error("training stopped at its budget (--train-time) before its "
+				     "first epoch ended: '%s' not written", c->model);
+		printf("      no epoch ended within the budget: the general model is scored as "
+		       "it is\n");
+		free(c->model);
+		c->model = xstrdup(c->general);
+		c->untuned = 1;
+	}
 	return ret;
 }
 
@@ -771,7 +812,8 @@ static int print_verdict(struct run_ctx *c)
 	    (c->general && read_eval(c->geval_json, &gen)))
 		return -1;
 	pts = 100.0 * (v->model - v->best);
-	printf("\nverdict: %s model ", c->general ? "fine-tuned" : "trained");
+	printf("\nverdict: %s model ", c->untuned ? "unchanged general" :
+	       c->general ? "fine-tuned" : "trained");
 	if (c->online)
 		printf("%.1f%% online, ", 100.0 * onl.model);
 	printf("%.1f%% frozen", 100.0 * tuned.model);
@@ -796,7 +838,10 @@ static void print_where(struct run_ctx *c)
 		printf("  learnt on %s (its first %llu switches)\n", c->learn,
 		       (unsigned long long)c->o->max_switches);
 	printf("  windows   %s\n", c->windows);
-	if (c->general)
+	if (c->general && c->untuned)
+		printf("  model     %s (not fine-tuned: no epoch ended within --train-time)\n",
+		       c->model);
+	else if (c->general)
 		printf("  model     %s (fine-tuned from %s)\n", c->model, c->general);
 	else
 		printf("  model     %s\n", c->model);
@@ -813,7 +858,7 @@ static void print_where(struct run_ctx *c)
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_HIDDEN = 256 };
+	enum { OPT_HIDDEN = 256, OPT_TRAIN_TIME };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "trace", required_argument, NULL, 't' },
@@ -821,6 +866,7 @@ int cmd_run(int argc, char **argv)
 		{ "epochs", required_argument, NULL, 'e' },
 		{ "max-switches", required_argument, NULL, 'n' },
 		{ "hidden", required_argument, NULL, OPT_HIDDEN },
+		{ "train-time", required_argument, NULL, OPT_TRAIN_TIME },
 		{ "general", required_argument, NULL, 'g' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -830,6 +876,7 @@ int cmd_run(int argc, char **argv)
 		.duration_ns = 10 * NSEC_PER_SEC,
 		.outdir = "schedcast-run",
 		.epochs = 3,
+		.train_ns = 60 * NSEC_PER_SEC,
 		.max_switches = 40000,
 		.seed = 1,
 	};
@@ -858,6 +905,15 @@ int cmd_run(int argc, char **argv)
 		case 'e':
 			if (parse_int(optarg, 1, 10000, &opts.epochs)) {
 				error("bad number of epochs '%s' (1..10000)", optarg);
+				return sc_usage(run_usage, 1);
+			}
+			break;
+		case OPT_TRAIN_TIME:
+			if (!strcmp(optarg, "0")) {
+				opts.train_ns = 0;
+			} else if (parse_duration(optarg, &opts.train_ns) ||
+				   opts.train_ns < 100 * NSEC_PER_MSEC) {
+				error("bad --train-time '%s' (0, or at least 100ms)", optarg);
 				return sc_usage(run_usage, 1);
 			}
 			break;

@@ -16,7 +16,7 @@ check_verdict() {
 	import json, os, re, sys
 	d = sys.argv[1]
 	line = open("verdict").read().strip()
-	m = re.match(r"verdict: (fine-tuned|trained) model (?:([0-9.]+)% online, )?([0-9.]+)% frozen"
+	m = re.match(r"verdict: (fine-tuned|trained|unchanged general) model (?:([0-9.]+)% online, )?([0-9.]+)% frozen"
 	             r"(?:, general model ([0-9.]+)%)?, "
 	             r"best baseline (\S+) ([0-9.]+)% \(contested top-1, test split, (\d+) decisions\): "
 	             r"the model \((online|frozen)\) is ([0-9.]+) points (above|below) it$", line)
@@ -39,7 +39,7 @@ check_verdict() {
 	assert int(m.group(7)) == o["contested"], line
 	pts = 100 * (o["model"]["top1_contested"] - best["top1_contested"])
 	assert abs(float(m.group(9)) - abs(pts)) < 0.051 and (m.group(10) == "above") == (pts >= 0), line
-	if m.group(1) == "fine-tuned":
+	if m.group(1) != "trained":
 	    g = json.load(open(os.path.join(d, "eval-general.json")))
 	    assert abs(float(m.group(4)) - 100 * g["model"]["top1_contested"]) < 0.051, line
 	    assert g["decisions"] == e["decisions"]
@@ -65,6 +65,8 @@ test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast run -e 0 2>/dev/null &&
 	test_usage_error schedcast run --hidden 0 2>/dev/null &&
 	test_usage_error schedcast run -n 10 2>/dev/null &&
+	test_usage_error schedcast run --train-time 1ms 2>/dev/null &&
+	test_usage_error schedcast run --train-time soon 2>/dev/null &&
 	test_usage_error schedcast run --trace x.h5 -- true 2>/dev/null &&
 	test_usage_error schedcast run --bogus 2>/dev/null &&
 	test_usage_error schedcast run stray 2>/dev/null &&
@@ -128,6 +130,21 @@ best = max(b[\"top1_contested\"] for b in o[\"baselines\"])
 assert o[\"contested\"] > 5000, o[\"contested\"]
 assert o[\"model\"][\"top1_contested\"] >= best + 0.02, (o[\"model\"], best)
 "
+'
+
+test_expect_success '--train-time: stopped before an epoch ended, the general model is scored as it is' '
+	schedcast run --trace "$SAMPLE" -o budget -n 6000 --train-time 100ms >stdout 2>stderr &&
+	grep -q "^      stopped at its budget of 0.1 s of wall time (--train-time)$" stdout &&
+	grep -q "^      no epoch ended within the budget: the general model is scored as it is$" stdout &&
+	! grep -q "killed by signal" stderr &&
+	! test -e budget/model.h5 &&
+	grep -q "^  model     $SCHEDCAST_MODELS/general.h5 (not fine-tuned" stdout &&
+	grep -q "^verdict: unchanged general model " stdout &&
+	check_verdict budget &&
+	test_must_fail schedcast run --trace "$SAMPLE" -o budget2 -n 6000 --train-time 100ms \
+		--general none >stdout 2>stderr &&
+	grep -q "training stopped at its budget (--train-time) before its first epoch ended" stderr &&
+	! test -e budget2/model.h5
 '
 
 test_expect_success 'a general model of other features is set aside, said so; given, it is refused' '
