@@ -11,64 +11,17 @@
  *   @events NAME,NAME,...         events_recorded (default every sched event)
  *   @lost CPU N                   N dropped events on CPU, no stream marker
  *   @tgid PID TGID
- *   TS CPU TYPE [FIELD=VALUE ...] one event; TYPE as "switch", "sched_waking",
- *                                 "lost"; FIELD any struct ds_event member
- *                                 (pid prio next_pid next_prio state
- *                                 target_cpu orig_cpu dest_cpu comm
- *                                 next_comm common_pid); in comm and
- *                                 next_comm "\xNN" is the byte NN, so a
- *                                 test can name a task with any bytes
+ *   TS CPU TYPE [FIELD=VALUE ...] one event, as tests/helpers/event-line.h
+ *                                 reads it (in comm and next_comm "\xNN" is
+ *                                 the byte NN, so a test can name a task
+ *                                 with any bytes)
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
 #include "data/trace.h"
-
-/* Copy v into a DS_COMM_LEN field, "\xNN" escapes decoded, cut at 15 bytes */
-static void set_comm(char *dst, const char *v)
-{
-	size_t n = 0;
-
-	memset(dst, 0, DS_COMM_LEN);
-	while (*v && n < DS_COMM_LEN - 1) {
-		unsigned int b;
-
-		if (v[0] == '\\' && v[1] == 'x' && sscanf(v + 2, "%2x", &b) == 1) {
-			dst[n++] = (char)b;
-			v += 4;
-		} else {
-			dst[n++] = *v++;
-		}
-	}
-}
-
-static int set_field(struct ds_event *ev, const char *k, const char *v)
-{
-	struct { const char *name; int32_t *p; } ints[] = {
-		{ "pid", &ev->pid }, { "prio", &ev->prio }, { "next_pid", &ev->next_pid },
-		{ "next_prio", &ev->next_prio }, { "target_cpu", &ev->target_cpu },
-		{ "orig_cpu", &ev->orig_cpu }, { "dest_cpu", &ev->dest_cpu },
-		{ "common_pid", &ev->common_pid },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
-		if (!strcmp(k, ints[i].name)) {
-			*ints[i].p = (int32_t)strtol(v, NULL, 0);
-			return 0;
-		}
-	}
-	if (!strcmp(k, "state")) {
-		ev->state = strtoll(v, NULL, 0);
-	} else if (!strcmp(k, "comm")) {
-		set_comm(ev->comm, v);
-	} else if (!strcmp(k, "next_comm")) {
-		set_comm(ev->next_comm, v);
-	} else {
-		return -1;
-	}
-	return 0;
-}
+#include "tests/helpers/event-line.h"
 
 int main(int argc, char **argv)
 {
@@ -88,8 +41,8 @@ int main(int argc, char **argv)
 	snprintf(meta.command_line, sizeof(meta.command_line), "mktrace %s", argv[1]);
 	while (strbuf_getline(&line, stdin) != EOF) {
 		char *p = line.buf, *tok, *save = NULL;
+		const char *bad;
 		struct ds_event ev;
-		int type;
 
 		lineno++;
 		while (*p == ' ' || *p == '\t')
@@ -132,23 +85,13 @@ int main(int argc, char **argv)
 			if (!w)
 				return 1;
 		}
-		tok = strtok_r(p, " \t", &save);
-		uint64_t ts = strtoull(tok, NULL, 0);
-		tok = strtok_r(NULL, " \t", &save);
-		int cpu = tok ? atoi(tok) : -1;
-		tok = strtok_r(NULL, " \t", &save);
-		type = tok ? ds_event_type_from_name(tok) : -1;
-		if (cpu < 0 || type < 0)
+		switch (evline_parse(p, &ev, &bad)) {
+		case EVLINE_BAD_HEAD:
 			die("line %d: expected 'TS CPU TYPE [FIELD=VALUE...]'", lineno);
-		ds_event_init(&ev, type, ts, cpu);
-		while ((tok = strtok_r(NULL, " \t", &save))) {
-			char *eq = strchr(tok, '=');
-
-			if (!eq)
-				die("line %d: expected FIELD=VALUE, got '%s'", lineno, tok);
-			*eq = '\0';
-			if (set_field(&ev, tok, eq + 1))
-				die("line %d: unknown field '%s'", lineno, tok);
+		case EVLINE_NO_VALUE:
+			die("line %d: expected FIELD=VALUE, got '%s'", lineno, bad);
+		case EVLINE_BAD_FIELD:
+			die("line %d: unknown field '%s'", lineno, bad);
 		}
 		if (ds_trace_write(w, &ev))
 			return 1;

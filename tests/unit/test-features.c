@@ -20,6 +20,8 @@
 #include "data/trace.h"
 #include "data/windows.h"
 #include "features/features.h"
+#include "tests/helpers/event-line.h"
+#include "tests/unit/unit-test.h"
 
 #define TK 4		/* episodes in these tests */
 #define TW 4		/* sequence length */
@@ -45,33 +47,7 @@ struct run {
 	uint64_t tasks;
 };
 
-/* ---- the mktrace line format, parsed here too ------------------------------- */
-
-static int set_field(struct ds_event *ev, const char *k, const char *v)
-{
-	struct { const char *name; int32_t *p; } ints[] = {
-		{ "pid", &ev->pid }, { "prio", &ev->prio }, { "next_pid", &ev->next_pid },
-		{ "next_prio", &ev->next_prio }, { "target_cpu", &ev->target_cpu },
-		{ "orig_cpu", &ev->orig_cpu }, { "dest_cpu", &ev->dest_cpu },
-		{ "common_pid", &ev->common_pid },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
-		if (!strcmp(k, ints[i].name)) {
-			*ints[i].p = (int32_t)strtol(v, NULL, 0);
-			return 0;
-		}
-	}
-	if (!strcmp(k, "state"))
-		ev->state = strtoll(v, NULL, 0);
-	else if (!strcmp(k, "comm"))
-		snprintf(ev->comm, DS_COMM_LEN, "%s", v);
-	else if (!strcmp(k, "next_comm"))
-		snprintf(ev->next_comm, DS_COMM_LEN, "%s", v);
-	else
-		return -1;
-	return 0;
-}
+/* ---- event sequences in the mktrace line format -------------------------- */
 
 /* parse - events of text into *evs (caller frees); @cpus and @events set the rest */
 static int parse(const char *text, struct ds_event **evs, int *nr_cpus, uint32_t *recorded)
@@ -84,6 +60,7 @@ static int parse(const char *text, struct ds_event **evs, int *nr_cpus, uint32_t
 	*recorded = DS_EV_ALL_SCHED;
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *p = line, *tok, *s2 = NULL;
+		const char *bad;
 		struct ds_event ev;
 
 		while (*p == ' ' || *p == '\t')
@@ -100,20 +77,7 @@ static int parse(const char *text, struct ds_event **evs, int *nr_cpus, uint32_t
 				*recorded |= DS_EV_BIT(ds_event_type_from_name(tok));
 			continue;
 		}
-		tok = strtok_r(p, " \t", &s2);
-		uint64_t ts = strtoull(tok, NULL, 0);
-		int cpu = atoi(strtok_r(NULL, " \t", &s2));
-		int type = ds_event_type_from_name(strtok_r(NULL, " \t", &s2));
-
-		assert_true(type >= 0);
-		ds_event_init(&ev, type, ts, cpu);
-		while ((tok = strtok_r(NULL, " \t", &s2))) {
-			char *eq = strchr(tok, '=');
-
-			assert_non_null(eq);
-			*eq = '\0';
-			assert_int_equal(set_field(&ev, tok, eq + 1), 0);
-		}
+		assert_int_equal(evline_parse(p, &ev, &bad), 0);
 		ALLOC_GROW(*evs, n + 1, alloc);
 		(*evs)[n++] = ev;
 	}
@@ -871,27 +835,10 @@ static void test_no_leak_engine(void **state)
 
 /* ---- whole files: trace.h5 -> windows.h5 ------------------------------------------ */
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/sc-features.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char *cmd = xstrfmt("rm -rf '%s'", dir);
-	int ret = system(cmd);
-
-	free(cmd);
-	return ret;
-}
-
 static char *write_trace(const char *name, const struct ds_event *evs, int n, uint32_t recorded)
 {
 	struct ds_trace_meta m = { .nr_cpus = 4, .events_recorded = recorded };
-	char *path = xstrfmt("%s/%s", dir, name);
+	char *path = unit_path(name);
 	struct ds_trace_writer *w;
 
 	snprintf(m.source, sizeof(m.source), "synthetic");
@@ -918,7 +865,7 @@ static void test_no_leak_files(void **state)
 	const int n = 2000;
 	struct ds_event *evs, *alt = xcalloc((size_t)n, sizeof(*alt));
 	struct feat_extract_opts o = xopts(DS_WIN_CANDIDATES);
-	char *ta, *tb, *wa = xstrfmt("%s/a.h5", dir), *wb = xstrfmt("%s/b.h5", dir);
+	char *ta, *tb, *wa = unit_path("a.h5"), *wb = unit_path("b.h5");
 	struct ds_windows *A, *B;
 	const char *in[1];
 	int cut = -1, seen = 0;
@@ -981,7 +928,7 @@ static void test_extract_round_trip(void **state)
 	struct ds_event *evs;
 	struct feat_extract_opts o = xopts(DS_WIN_CANDIDATES);
 	struct feat_extract_stats stats;
-	char *t1, *t2, *out = xstrfmt("%s/w.h5", dir);
+	char *t1, *t2, *out = unit_path("w.h5");
 	const char *in[2];
 	struct ds_windows *w;
 	struct run *r = xcalloc(1, sizeof(*r));
@@ -1049,7 +996,7 @@ static void test_extract_round_trip(void **state)
 	/* the basic state set: the same rows, the first FEAT_S_BASIC state features */
 	{
 		struct ds_windows *full = ds_windows_load(out);
-		char *bout = xstrfmt("%s/w-basic.h5", dir);
+		char *bout = unit_path("w-basic.h5");
 
 		assert_non_null(full);
 		o.state_set = FEAT_SET_BASIC;
@@ -1097,7 +1044,7 @@ static void test_no_wakeups(void **state)
 {
 	struct ds_event evs[3];
 	struct feat_extract_opts o = xopts(DS_WIN_CANDIDATES);
-	char *t, *out = xstrfmt("%s/nw.h5", dir);
+	char *t, *out = unit_path("nw.h5");
 	const char *in[1];
 
 	for (int i = 0; i < 3; i++) {
@@ -1384,5 +1331,5 @@ int main(void)
 		cmocka_unit_test(test_ranks_woke_prev),
 		cmocka_unit_test(test_transitions_decay),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -19,28 +19,7 @@
 #include "data/modelfile.h"
 #include "model/model-local.h"
 #include "tests/unit/lstm-synth.h"
-
-static char dir[64];
-
-static char *path_in(const char *name)
-{
-	return xstrfmt("%s/%s", dir, name);
-}
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/sc-lstm.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char *cmd = xstrfmt("rm -rf '%s'", dir);
-	int ret = system(cmd);
-
-	free(cmd);
-	return ret;
-}
+#include "tests/unit/unit-test.h"
 
 static void cand_net(struct lstm_net *net, int H, int K, int E, int S, int M)
 {
@@ -251,7 +230,7 @@ static void *weights_of(const char *path, size_t *len)
 static void test_learns_longest_queued_fixed(void **state)
 {
 	struct ds_windows *w = synth_candidates(3000, 4, 3, 3, 11);
-	char *out = path_in("learn.h5");
+	char *out = unit_path("learn.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 2, 4);
 	struct lstm_train_result r;
 
@@ -271,7 +250,7 @@ static void test_learns_longest_queued_fixed(void **state)
 static void test_holdback(void **state)
 {
 	struct ds_windows *w = synth_candidates(1000, 4, 3, 3, 11);
-	char *out = path_in("holdback.h5");
+	char *out = unit_path("holdback.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 2, 1);
 	struct lstm_train_result r;
 	struct ds_model *m;
@@ -300,7 +279,7 @@ static void test_holdback(void **state)
 static void test_learns_longest_queued_float(void **state)
 {
 	struct ds_windows *w = synth_candidates(3000, 4, 3, 3, 11);
-	char *out = path_in("learnf.h5");
+	char *out = unit_path("learnf.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FLOAT, 2, 4);
 	struct lstm_train_result r;
 
@@ -315,7 +294,7 @@ static void test_learns_longest_queued_float(void **state)
 static void test_learns_sequence_cycle(void **state)
 {
 	struct ds_windows *w = synth_sequence(2000, 6, 8, 3);
-	char *out = path_in("seq.h5");
+	char *out = unit_path("seq.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 2, 6);
 	struct lstm_train_result r;
 
@@ -501,8 +480,8 @@ static void test_batch_cache(void **state)
 static void test_determinism(void **state)
 {
 	struct ds_windows *w = synth_candidates(600, 4, 3, 3, 12);
-	char *a = path_in("a.h5"), *b = path_in("b.h5"), *c = path_in("c.h5");
-	char *fa = path_in("fa.h5"), *fb = path_in("fb.h5");
+	char *a = unit_path("a.h5"), *b = unit_path("b.h5"), *c = unit_path("c.h5");
+	char *fa = unit_path("fa.h5"), *fb = unit_path("fb.h5");
 	struct lstm_train_result r;
 	struct lstm_train_opts o;
 	size_t la, lb, lc;
@@ -549,7 +528,7 @@ static void test_determinism(void **state)
 static void test_resume(void **state)
 {
 	struct ds_windows *w = synth_candidates(600, 4, 3, 3, 13);
-	char *a = path_in("ra.h5"), *b = path_in("rb.h5");
+	char *a = unit_path("ra.h5"), *b = unit_path("rb.h5");
 	struct lstm_train_result r;
 	struct lstm_train_opts o;
 	size_t la, lb;
@@ -584,7 +563,7 @@ static void test_resume(void **state)
 static void test_predict_matches_training(void **state)
 {
 	struct ds_windows *w = synth_candidates(600, 4, 3, 3, 14);
-	char *out = path_in("p.h5");
+	char *out = unit_path("p.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 1, 2);
 	struct lstm_train_result r;
 	struct lstm_model *m;
@@ -769,7 +748,7 @@ static void test_vector_training_exact(void **state)
 static void test_refuses_other_features(void **state)
 {
 	struct ds_windows *w = synth_candidates(300, 4, 3, 3, 15);
-	char *out = path_in("f.h5");
+	char *out = unit_path("f.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 1, 1);
 	struct lstm_train_result r;
 	struct lstm_model *m;
@@ -856,7 +835,7 @@ static void test_linear_only(void **state)
 static void test_model_version1(void **state)
 {
 	struct ds_windows *w = synth_candidates(300, 4, 3, 3, 15);
-	char *out = path_in("v1.h5");
+	char *out = unit_path("v1.h5");
 	struct lstm_train_opts o = train_opts(out, LSTM_FIXED, 1, 2);
 	struct lstm_train_result r;
 	struct ds_model *f;
@@ -892,7 +871,7 @@ static void test_model_version1(void **state)
 
 static void test_bad_model_files(void **state)
 {
-	char *p = path_in("bad.h5");
+	char *p = unit_path("bad.h5");
 	FILE *fp = fopen(p, "w");
 
 	fputs("not a model\n", fp);
@@ -927,5 +906,5 @@ int main(void)
 		cmocka_unit_test(test_bad_model_files),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -16,28 +16,6 @@
 #include "data/trace.h"
 #include "tests/unit/unit-test.h"
 
-static char dir[64];
-
-static char *path_in(const char *name)
-{
-	return xstrfmt("%s/%s", dir, name);
-}
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/sc-trace.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char *cmd = xstrfmt("rm -rf '%s'", dir);
-	int ret = system(cmd);
-
-	free(cmd);
-	return ret;
-}
-
 /* event_equal - all fields equal (comms compared as strings) */
 static int event_equal(const struct ds_event *a, const struct ds_event *b)
 {
@@ -126,7 +104,7 @@ static void write_trace(const char *path, uint64_t n)
 
 static void test_round_trip(void **state)
 {
-	char *path = path_in("rt.h5");
+	char *path = unit_path("rt.h5");
 	const uint64_t n = 100003;	/* several blocks, not a multiple of any */
 	struct ds_trace_reader *r;
 	const struct ds_trace_meta *m;
@@ -180,7 +158,7 @@ static void test_compression_levels(void **state)
 	int levels[] = { 0, 9 };
 
 	for (size_t k = 0; k < ARRAY_SIZE(levels); k++) {
-		char *path = xstrfmt("%s/level%d.h5", dir, levels[k]);
+		char *path = xstrfmt("%s/level%d.h5", unit_dir, levels[k]);
 		struct ds_trace_meta m = test_meta();
 		struct ds_trace_writer *w = ds_trace_create(path, &m);
 		struct ds_trace_reader *r;
@@ -209,7 +187,7 @@ static void test_compression_levels(void **state)
 
 static void test_reorder_window(void **state)
 {
-	char *path = path_in("reorder.h5");
+	char *path = unit_path("reorder.h5");
 	struct ds_trace_meta m = test_meta();
 	struct ds_trace_writer *w = ds_trace_create(path, &m);
 	struct ds_trace_reader *r;
@@ -241,7 +219,7 @@ static void test_reorder_window(void **state)
 
 static void test_too_far_out_of_order(void **state)
 {
-	char *path = path_in("ooo.h5");
+	char *path = unit_path("ooo.h5");
 	struct ds_trace_meta m = test_meta();
 	struct ds_trace_writer *w = ds_trace_create(path, &m);
 	struct ds_event ev;
@@ -267,7 +245,7 @@ static void test_too_far_out_of_order(void **state)
 
 static void test_empty_trace(void **state)
 {
-	char *path = path_in("empty.h5");
+	char *path = unit_path("empty.h5");
 	struct ds_trace_meta m = test_meta();
 	struct ds_trace_writer *w = ds_trace_create(path, &m);
 	struct ds_trace_reader *r;
@@ -283,7 +261,7 @@ static void test_empty_trace(void **state)
 
 static void test_abort_leaves_nothing(void **state)
 {
-	char *path = path_in("aborted.h5");
+	char *path = unit_path("aborted.h5");
 	struct ds_trace_meta m = test_meta();
 	struct ds_trace_writer *w = ds_trace_create(path, &m);
 	struct ds_event ev;
@@ -313,28 +291,28 @@ static void expect_open_fails(const char *path)
 
 static void test_bad_files(void **state)
 {
-	char *good = path_in("good.h5"), *p;
+	char *good = unit_path("good.h5"), *p;
 	struct stat st;
 	char *buf;
 	int fd;
 
 	write_trace(good, 5000);
 	/* missing */
-	p = path_in("missing.h5");
+	p = unit_path("missing.h5");
 	expect_open_fails(p);
 	free(p);
 	/* empty */
-	p = path_in("zero.h5");
+	p = unit_path("zero.h5");
 	write_bytes(p, "", 0);
 	expect_open_fails(p);
 	free(p);
 	/* garbage */
-	p = path_in("garbage.h5");
+	p = unit_path("garbage.h5");
 	write_bytes(p, "this is not hdf5 at all\n", 24);
 	expect_open_fails(p);
 	free(p);
 	/* directory */
-	expect_open_fails(dir);
+	expect_open_fails(unit_dir);
 	/* truncated at several points */
 	assert_int_equal(stat(good, &st), 0);
 	buf = xmalloc((size_t)st.st_size);
@@ -346,7 +324,7 @@ static void test_bad_files(void **state)
 		struct ds_event ev;
 		int ret = 1;
 
-		p = path_in("trunc.h5");
+		p = unit_path("trunc.h5");
 		write_bytes(p, buf, (size_t)st.st_size * (size_t)k / 8);
 		sc_set_quiet(1);
 		r = ds_trace_open(p);
@@ -365,7 +343,7 @@ static void test_bad_files(void **state)
 
 static void test_wrong_format_and_version(void **state)
 {
-	char *p = path_in("other.h5");
+	char *p = unit_path("other.h5");
 	struct ds_file *f = ds_create(p, "schedcast-windows", 1);
 	int v;
 
@@ -373,7 +351,7 @@ static void test_wrong_format_and_version(void **state)
 	assert_int_equal(ds_commit(f), 0);
 	expect_open_fails(p);
 	free(p);
-	p = path_in("newer.h5");
+	p = unit_path("newer.h5");
 	f = ds_create(p, DS_TRACE_FORMAT, DS_TRACE_VERSION + 1);
 	assert_int_equal(ds_commit(f), 0);
 	expect_open_fails(p);
@@ -384,7 +362,7 @@ static void test_wrong_format_and_version(void **state)
 
 static void test_ds_arrays(void **state)
 {
-	char *p = path_in("arrays.h5");
+	char *p = unit_path("arrays.h5");
 	struct ds_file *f = ds_create(p, "schedcast-test", 1);
 	int16_t a[3][5];
 	uint64_t dims[2] = { 3, 5 }, got[4];
@@ -497,7 +475,7 @@ static void make_trow(struct trow *r, uint64_t i)
 
 static void test_tables(void **state)
 {
-	char *p = path_in("tables.h5");
+	char *p = unit_path("tables.h5");
 	struct ds_table_spec spec = {
 		.cols = trow_cols, .ncols = ARRAY_SIZE(trow_cols), .row_size = sizeof(struct trow),
 		.deflate = 1, .chunk_rows = 1000,
@@ -605,7 +583,7 @@ static void test_tables(void **state)
 /* An enum column reads from a file that stored it as a plain integer, and back. */
 static void test_table_enum_compat(void **state)
 {
-	char *p = path_in("enum.h5");
+	char *p = unit_path("enum.h5");
 	const struct ds_column plain[] = { DS_COLUMN(struct trow, kind, DS_U8) };
 	const struct ds_column named[] = { { .name = "kind", .type = DS_U8,
 					     .offset = offsetof(struct trow, kind),
@@ -646,8 +624,8 @@ static void test_table_enum_compat(void **state)
  */
 static void test_copy_prefix(void **state)
 {
-	char *in = path_in("cp-in.h5"), *out = path_in("cp-out.h5");
-	char *missing = path_in("cp-missing.h5");
+	char *in = unit_path("cp-in.h5"), *out = unit_path("cp-out.h5");
+	char *missing = unit_path("cp-missing.h5");
 	const uint64_t n = 1000;
 	struct ds_trace_reader *r;
 	const struct ds_task *tasks;
@@ -713,5 +691,5 @@ int main(void)
 		cmocka_unit_test(test_table_enum_compat),
 		cmocka_unit_test(test_copy_prefix),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }

@@ -17,28 +17,6 @@
 #include "data/windows.h"
 #include "tests/unit/unit-test.h"
 
-static char dir[64];
-
-static char *path_in(const char *name)
-{
-	return xstrfmt("%s/%s", dir, name);
-}
-
-static int setup(void **state)
-{
-	snprintf(dir, sizeof(dir), "/tmp/sc-windows.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char *cmd = xstrfmt("rm -rf '%s'", dir);
-	int ret = system(cmd);
-
-	free(cmd);
-	return ret;
-}
-
 static void poke_decision(const char *path, const char *field, hsize_t row, int32_t v);
 
 static char *ep_names[] = { "a", "b", "c" };
@@ -104,7 +82,7 @@ static struct ds_coverage write_cand_file(const char *path, uint64_t n, int K)
 
 static void test_round_trip_candidates(void **state)
 {
-	char *p = path_in("c.h5");
+	char *p = unit_path("c.h5");
 	const uint64_t n = 50000;	/* several blocks of every appender */
 	struct ds_coverage cov = write_cand_file(p, n, 4);
 	struct ds_windows *w = ds_windows_load(p);
@@ -148,7 +126,7 @@ static void test_round_trip_candidates(void **state)
 /* Reading in blocks gives exactly what loading the whole file gives. */
 static void test_stream_reader(void **state)
 {
-	char *p = path_in("st.h5"), *bad = path_in("st-bad.h5"), *cmd;
+	char *p = unit_path("st.h5"), *bad = unit_path("st-bad.h5"), *cmd;
 	struct ds_windows_reader *r;
 	const struct ds_windows *h;
 	struct ds_windows *w;
@@ -212,7 +190,7 @@ static void test_stream_reader(void **state)
 
 static void test_round_trip_sequence(void **state)
 {
-	char *p = path_in("s.h5");
+	char *p = unit_path("s.h5");
 	struct ds_windows hdr = { .mode = DS_WIN_SEQUENCE, .W = 3, .nr_traces = 1,
 				  .traces = traces, .seq_gap_frac = 8, .seq_vocab_by_pid = 1 };
 	const char *vocab[] = { "<unknown>", "bash", "gcc" };
@@ -249,7 +227,7 @@ static void test_round_trip_sequence(void **state)
 
 static void test_describe(void **state)
 {
-	char *p = path_in("d.h5");
+	char *p = unit_path("d.h5");
 	struct strbuf sb = STRBUF_INIT;
 
 	write_cand_file(p, 100, 2);
@@ -270,7 +248,7 @@ static void test_describe(void **state)
 
 static void test_writer_refuses(void **state)
 {
-	char *p = path_in("r.h5");
+	char *p = unit_path("r.h5");
 	struct ds_windows hdr = cand_hdr(2);
 	struct ds_windows_writer *w;
 	struct ds_candidate c = { 0 };
@@ -318,7 +296,7 @@ static void poke_decision(const char *path, const char *field, hsize_t row, int3
 
 static void test_bad_files(void **state)
 {
-	char *good = path_in("g.h5"), *bad = path_in("bad.h5"), *cmd;
+	char *good = unit_path("g.h5"), *bad = unit_path("bad.h5"), *cmd;
 	struct ds_trace_meta m = { .nr_cpus = 1 };
 	struct ds_trace_writer *tw;
 	struct ds_file *f;
@@ -406,7 +384,7 @@ static void many_row(uint32_t t, int e, int16_t row[3])
  */
 static void test_version2_many_tasks(void **state)
 {
-	char *p = path_in("v2-many.h5");
+	char *p = unit_path("v2-many.h5");
 	const uint32_t N = 40000;
 	const int K = 4;
 	struct ds_windows hdr = cand_hdr(K);
@@ -476,7 +454,7 @@ static void test_version2_many_tasks(void **state)
 
 static void test_version2_episodes(void **state)
 {
-	char *p = path_in("v2.h5"), *bad = path_in("v2-bad.h5"), *cmd;
+	char *p = unit_path("v2.h5"), *bad = unit_path("v2-bad.h5"), *cmd;
 	const uint64_t n = 20000;
 	const int K = 4;
 	struct ds_windows hdr = cand_hdr(K);
@@ -626,5 +604,5 @@ int main(void)
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_bad_files),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }
