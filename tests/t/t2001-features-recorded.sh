@@ -61,16 +61,12 @@ else
 fi
 
 PINGPONG=$TEST_DATA/record/pingpong.h5
-if [ -f "$PINGPONG" ]; then
-	test_expect_success 'the committed pingpong recording: both modes' '
-		schedcast features -q -o pp.h5 "$PINGPONG" &&
-		schedcast info --json pp.h5 >j &&
-		jget j "d[\"decisions\"] > 0 and d[\"coverage\"] > 0.9" | grep -q True &&
-		schedcast features -q --mode sequence -o pps.h5 "$PINGPONG"
-	'
-else
-	test_skip 'the committed pingpong recording' 'tests/data/record/pingpong.h5 not there yet'
-fi
+test_expect_success 'the committed pingpong recording: both modes' '
+	schedcast features -q -o pp.h5 "$PINGPONG" &&
+	schedcast info --json pp.h5 >j &&
+	jget j "d[\"decisions\"] > 0 and d[\"coverage\"] > 0.9" | grep -q True &&
+	schedcast features -q --mode sequence -o pps.h5 "$PINGPONG"
+'
 
 if reason=$(has_tracefs); then
 	test_expect_success 'a fresh recording of hackbench: high coverage, many contested' '
