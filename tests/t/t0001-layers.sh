@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The layer order holds, the checker catches a back-edge, and every public
+# The layer order holds, the checker catches a back-edge, an HDF5 call
+# outside data/ds.c and a fork outside common/run-command.c, and every public
 # header compiles on its own.
 . "$(dirname "$0")/lib.sh"
 
@@ -25,6 +26,16 @@ test_expect_success 'the checker catches an HDF5 call outside data/ds.c, in data
 	! scripts/check-layers >out &&
 	grep -q "data/trace.c: calls HDF5 (H5Fflush) outside data/ds.c" out &&
 	! grep -q "^data/ds.c:" out
+'
+
+test_expect_success 'the checker catches a fork outside common/run-command.c' '
+	rm -rf scripts data common collect .git &&
+	cp -r "$TEST_TOP/scripts" . && mkdir -p collect common && git init -q . &&
+	printf "int f(void) { return fork(); }\n" >collect/workload.c &&
+	printf "int g(void) { return fork(); }\n" >common/run-command.c &&
+	! scripts/check-layers >out &&
+	grep -q "collect/workload.c: calls fork() outside common/run-command.c" out &&
+	! grep -q "^common/run-command.c:" out
 '
 
 test_expect_success 'every header compiles on its own' '
