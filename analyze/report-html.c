@@ -312,7 +312,11 @@ static const char *time_axis(const struct ana_trace_stats *st, double *xs, struc
 	       "time since start (us)";
 }
 
-static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
+/*
+ * cpu_plot - one line per CPU (the first 8) over the window: each CPU's busy
+ * share (util), or its runqueue length (y up to the nice top of the highest).
+ */
+static void cpu_plot(struct strbuf *out, const struct ana_trace_stats *st, int util)
 {
 	enum { MAXCPU = 8 };
 	struct series s[MAXCPU];
@@ -323,17 +327,22 @@ static void rq_plot(struct strbuf *out, const struct ana_trace_stats *st)
 	int n = st->nr_cpu_rows < MAXCPU ? st->nr_cpu_rows : MAXCPU;
 
 	for (int i = 0; i < n; i++) {
-		for (int b = 0; b < ANA_SERIES_BUCKETS; b++)
-			if (st->cpus[i].rq_series[b] > ya.hi)
-				ya.hi = nice_top(st->cpus[i].rq_series[b]);
+		const double *y = util ? st->cpus[i].util_series : st->cpus[i].rq_series;
+
+		for (int b = 0; !util && b < ANA_SERIES_BUCKETS; b++)
+			if (y[b] > ya.hi)
+				ya.hi = nice_top(y[b]);
 		snprintf(names[i], sizeof(names[i]), "cpu%d", st->cpus[i].cpu);
-		s[i] = (struct series){ names[i], xs, st->cpus[i].rq_series, ANA_SERIES_BUCKETS,
-					0 };
+		s[i] = (struct series){ names[i], xs, y, ANA_SERIES_BUCKETS, 0 };
 	}
 	if (xa.hi <= 0)
 		xa.hi = 1;
-	lines(out, "Runqueue length over time (mean per interval)", xlabel, "queued tasks", s, n,
-	      &xa, &ya, 0);
+	if (util)
+		lines(out, st->nr_cpu_rows > MAXCPU ? "CPU utilisation over time (the first 8 CPUs)" :
+		      "CPU utilisation over time", xlabel, "busy share", s, n, &xa, &ya, 0);
+	else
+		lines(out, "Runqueue length over time (mean per interval)", xlabel, "queued tasks",
+		      s, n, &xa, &ya, 0);
 }
 
 struct bar_series {
@@ -494,28 +503,6 @@ static void delay_hists(struct strbuf *out, const struct ana_trace_stats *st)
 	bars(out, "Wakeup latency and preemption delay (bins from the value shown)", "",
 	     "share of its samples", cp, NULL, NULL, nc, bs, 2,
 	     ymax > 0 ? nice_top(ymax) : 1, 1);
-}
-
-/* Each CPU's busy share over time. */
-static void util_plot(struct strbuf *out, const struct ana_trace_stats *st)
-{
-	enum { MAXCPU = 8 };
-	struct series s[MAXCPU];
-	static double xs[ANA_SERIES_BUCKETS];
-	char names[MAXCPU][16];
-	struct axis xa, ya = { 0, 1, 0 };
-	const char *xlabel = time_axis(st, xs, &xa);
-	int n = st->nr_cpu_rows < MAXCPU ? st->nr_cpu_rows : MAXCPU;
-
-	for (int i = 0; i < n; i++) {
-		snprintf(names[i], sizeof(names[i]), "cpu%d", st->cpus[i].cpu);
-		s[i] = (struct series){ names[i], xs, st->cpus[i].util_series, ANA_SERIES_BUCKETS,
-					0 };
-	}
-	if (xa.hi <= 0)
-		xa.hi = 1;
-	lines(out, st->nr_cpu_rows > MAXCPU ? "CPU utilisation over time (the first 8 CPUs)" :
-	      "CPU utilisation over time", xlabel, "busy share", s, n, &xa, &ya, 0);
 }
 
 /* the timeline's colours: one per thread group with the most run time, grey for the rest */
@@ -858,8 +845,8 @@ int ana_report_html(const struct ana_trace_stats *st, const struct ana_eval *e,
 	strbuf_addstr(out, "<h2>Plots</h2><div class=\"plots\">\n");
 	delay_hists(out, st);
 	delay_cdf(out, st);
-	util_plot(out, st);
-	rq_plot(out, st);
+	cpu_plot(out, st, 1);
+	cpu_plot(out, st, 0);
 	if (e)
 		eval_plots(out, e);
 	strbuf_addstr(out, "</div>\n");
