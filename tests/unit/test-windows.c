@@ -17,7 +17,8 @@
 #include "data/windows.h"
 #include "tests/unit/unit-test.h"
 
-static void poke_decision(const char *path, const char *field, hsize_t row, int32_t v);
+static void poke(const char *path, const char *dset, const char *field, hsize_t row, int64_t v,
+		 int relative);
 
 static char *ep_names[] = { "a", "b", "c" };
 static char *st_names[] = { "x", "y" };
@@ -175,7 +176,7 @@ static void test_stream_reader(void **state)
 	cmd = xstrfmt("cp '%s' '%s'", p, bad);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	poke_decision(bad, "label", 5003, 9);
+	poke(bad, "decisions", "label", 5003, 9, 0);
 	r = ds_windows_open(bad);
 	assert_non_null(r);
 	assert_int_equal(ds_windows_read(r, 0, 5000, &b), 0);
@@ -274,18 +275,28 @@ static void test_writer_refuses(void **state)
 }
 
 /* Overwrite one field of decision row `row` through raw HDF5. */
-static void poke_decision(const char *path, const char *field, hsize_t row, int32_t v)
+/*
+ * poke - set field of row of the table dset in the file at path to v, or
+ * with relative to its value plus v (as int64: HDF5 converts to and from
+ * the stored integer type)
+ */
+static void poke(const char *path, const char *dset, const char *field, hsize_t row, int64_t v,
+		 int relative)
 {
 	hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), d, t, fs, ms;
 	hsize_t one = 1;
+	int64_t old = 0;
 
 	assert_true(f >= 0);
-	d = H5Dopen2(f, "decisions", H5P_DEFAULT);
-	t = H5Tcreate(H5T_COMPOUND, sizeof(int32_t));
-	H5Tinsert(t, field, 0, H5T_NATIVE_INT32);
+	d = H5Dopen2(f, dset, H5P_DEFAULT);
+	t = H5Tcreate(H5T_COMPOUND, sizeof(int64_t));
+	H5Tinsert(t, field, 0, H5T_NATIVE_INT64);
 	fs = H5Dget_space(d);
 	H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
 	ms = H5Screate_simple(1, &one, NULL);
+	if (relative)
+		assert_true(H5Dread(d, t, ms, fs, H5P_DEFAULT, &old) >= 0);
+	v += old;
 	assert_true(H5Dwrite(d, t, ms, fs, H5P_DEFAULT, &v) >= 0);
 	H5Sclose(ms);
 	H5Sclose(fs);
@@ -325,13 +336,13 @@ static void test_bad_files(void **state)
 	/* a label out of range, a trace index out of range, a broken candidate offset */
 	cmd = xstrfmt("cp '%s' '%s'", good, bad);
 	assert_int_equal(system(cmd), 0);
-	poke_decision(bad, "label", 13, 4);
+	poke(bad, "decisions", "label", 13, 4, 0);
 	assert_null(ds_windows_load(bad));
 	assert_int_equal(system(cmd), 0);
-	poke_decision(bad, "trace", 5, 2);
+	poke(bad, "decisions", "trace", 5, 2, 0);
 	assert_null(ds_windows_load(bad));
 	assert_int_equal(system(cmd), 0);
-	poke_decision(bad, "ncand", 0, 3);
+	poke(bad, "decisions", "ncand", 0, 3, 0);
 	assert_null(ds_windows_load(bad));
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
@@ -534,24 +545,7 @@ static void test_version2_episodes(void **state)
 	cmd = xstrfmt("cp '%s' '%s'", p, bad);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	{
-		hid_t fid = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
-		hid_t d = H5Dopen2(fid, "decisions", H5P_DEFAULT);
-		hid_t mt = H5Tcreate(H5T_COMPOUND, 8);
-		hid_t fs = H5Dget_space(d), ms;
-		hsize_t row = 100, one = 1;
-		uint64_t v = 50;	/* decision 100 claims 50 episodes came before it */
-
-		H5Tinsert(mt, "ep_off", 0, H5T_NATIVE_UINT64);
-		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
-		ms = H5Screate_simple(1, &one, NULL);
-		assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, &v) >= 0);
-		H5Sclose(ms);
-		H5Sclose(fs);
-		H5Tclose(mt);
-		H5Dclose(d);
-		H5Fclose(fid);
-	}
+	poke(bad, "decisions", "ep_off", 100, 50, 0);	/* decision 100: 50 episodes before it */
 	sc_set_quiet(1);
 	assert_null(ds_windows_load(bad));
 	sc_set_quiet(0);
@@ -560,26 +554,7 @@ static void test_version2_episodes(void **state)
 	cmd = xstrfmt("cp '%s' '%s'", p, bad);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	{
-		hid_t fid = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
-		hid_t d = H5Dopen2(fid, "cand", H5P_DEFAULT);
-		hid_t mt = H5Tcreate(H5T_COMPOUND, 4);
-		hid_t fs = H5Dget_space(d), ms;
-		hsize_t row = 1000, one = 1;
-		uint32_t v;
-
-		H5Tinsert(mt, "n_ep", 0, H5T_NATIVE_UINT32);
-		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
-		ms = H5Screate_simple(1, &one, NULL);
-		assert_true(H5Dread(d, mt, ms, fs, H5P_DEFAULT, &v) >= 0);
-		v++;
-		assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, &v) >= 0);
-		H5Sclose(ms);
-		H5Sclose(fs);
-		H5Tclose(mt);
-		H5Dclose(d);
-		H5Fclose(fid);
-	}
+	poke(bad, "cand", "n_ep", 1000, 1, 1);
 	sc_set_quiet(1);
 	assert_null(ds_windows_load(bad));
 	r = ds_windows_open(bad);
