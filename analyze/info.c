@@ -14,6 +14,17 @@
 #include "data/trace.h"
 #include "data/windows.h"
 
+/* json_head - open the object every file kind's JSON is: its file, format and version */
+static void json_head(struct json_writer *jw, struct strbuf *out, const char *path,
+		      const char *format, int64_t version)
+{
+	json_writer_init(jw, out);
+	json_object_begin(jw, NULL);
+	json_str(jw, "file", path);
+	json_str(jw, "format", format);
+	json_i64(jw, "version", version);
+}
+
 /* ---- trace ----------------------------------------------------------------- */
 
 int ana_info_trace(const char *path, int json, struct strbuf *out)
@@ -32,11 +43,7 @@ int ana_info_trace(const char *path, int json, struct strbuf *out)
 	if (json) {
 		struct json_writer jw;
 
-		json_writer_init(&jw, out);
-		json_object_begin(&jw, NULL);
-		json_str(&jw, "file", path);
-		json_str(&jw, "format", DS_TRACE_FORMAT);
-		json_i64(&jw, "version", m->version);
+		json_head(&jw, out, path, DS_TRACE_FORMAT, m->version);
 		json_str(&jw, "source", m->source);
 		json_str(&jw, "kernel_release", m->kernel_release);
 		json_str(&jw, "hostname", m->hostname);
@@ -162,11 +169,7 @@ int ana_info_windows(const char *path, int json, struct strbuf *out)
 	if (json) {
 		struct json_writer jw;
 
-		json_writer_init(&jw, out);
-		json_object_begin(&jw, NULL);
-		json_str(&jw, "file", path);
-		json_str(&jw, "format", DS_WINDOWS_FORMAT);
-		json_i64(&jw, "version", h->version);
+		json_head(&jw, out, path, DS_WINDOWS_FORMAT, h->version);
 		json_str(&jw, "mode", seq ? "sequence" : "candidates");
 		json_i64(&jw, "K", h->K);
 		json_i64(&jw, "E", h->E);
@@ -287,11 +290,7 @@ int ana_info_model(const char *path, int json, struct strbuf *out)
 		struct json_writer jw;
 		char dg[17];
 
-		json_writer_init(&jw, out);
-		json_object_begin(&jw, NULL);
-		json_str(&jw, "file", path);
-		json_str(&jw, "format", DS_MODEL_FORMAT);
-		json_i64(&jw, "version", m->version);
+		json_head(&jw, out, path, DS_MODEL_FORMAT, m->version);
 		json_str(&jw, "arith", m->arith);
 		json_str(&jw, "mode", seq ? "sequence" : "candidates");
 		json_i64(&jw, "K", m->K);
