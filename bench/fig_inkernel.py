@@ -23,7 +23,7 @@ def model(ctx):
     win = os.path.join(d, "windows-inkernel.h5")
     path = os.path.join(d, "model-inkernel.h5")
     sample = os.path.join(B.TOP, "data", "samples", "mixed.h5")
-    B.run([B.SCHEDCAST, "features", "-o", win, "--split", "10,5,85", sample],
+    B.run([B.SCHEDCAST, "features", "--state", "basic", "-o", win, "--split", "10,5,85", sample],
           timeout=600).check()
     B.run([B.SCHEDCAST, "train", "-q", "--arith", "fixed", "--epochs", "1", "--hidden", "32",
            "--seed", "1", "-o", path, win], timeout=900).check()
