@@ -158,36 +158,6 @@ void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act 
 	}
 }
 
-void fx_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
-			 const q3_12_t *w, const struct lstm_net *net, int T)
-{
-	int H = net->sh.H;
-	const q3_12_t *wh = W(net, w, LT_WH);
-	q7_24_t dc[LSTM_MAX_HIDDEN] = { 0 }, da[4 * LSTM_MAX_HIDDEN];
-
-	for (int t = T - 1; t >= 0; t--) {
-		int64_t *ds = da_sum + (size_t)t * 4 * H;
-
-		fx_cell_backward(da, dc, dh, a->gate + (size_t)t * 4 * H, a->tc + (size_t)t * H,
-			      a->c + (size_t)t * H, H);
-		for (int r = 0; r < 4 * H; r++)
-			ds[r] += da[r];
-		if (t)
-			dh_prev(dh, da, wh, H);
-	}
-}
-
-void fx_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_act *a,
-			   const struct lstm_net *net, int T)
-{
-	int H = net->sh.H, I = net->I;
-
-	for (int t = 0; t < T; t++)
-		step_grad(g + net->off[LT_WX], g + net->off[LT_WH], g + net->off[LT_B],
-			  da_sum + (size_t)t * 4 * H, a->x + (size_t)t * I, a->h + (size_t)t * H,
-			  I, H);
-}
-
 /* Scores are kept within +-2^20 in Q.12 (+-256): exp() of a difference still fits. */
 #define FX_SCORE_MAX (1 << 20)
 

@@ -189,19 +189,6 @@ void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *
 void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
 		      const q3_12_t *w, const struct lstm_net *net, int T);
 /*
- * The same backward pass in two halves, for a window several candidates
- * share (the encoder cache): fx_lstm_backward_da() runs the recursion for
- * one use's dh (clobbered) and adds its gate gradients to da_sum (T, 4H,
- * Q7.24 summed in int64); fx_lstm_backward_grad() adds the weight
- * gradients of those sums to g.  A weight gradient is a sum of exact
- * products da x, so the gradients of every use summed first give the same
- * bits as fx_lstm_backward() once per use.
- */
-void fx_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
-			 const q3_12_t *w, const struct lstm_net *net, int T);
-void fx_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_act *a,
-			   const struct lstm_net *net, int T);
-/*
  * fx_cell_backward - the gate gradients da (4H, Q7.24) of one step from dh
  * (H) and the cell gradient dc carried from the step after (updated in
  * place to the one of the step before); gate, tc: the step's activations,
@@ -214,7 +201,13 @@ void fx_cell_backward(q7_24_t *da, q7_24_t *dc, const q7_24_t *dh, const q3_12_t
  * bit for bit: int32 gate sums where the bounds of lstm_net_gate_bounds()
  * (bound[3]: lx, lh, lb of w) show they cannot overflow, int64 products
  * of a 32-bit gradient and a 16-bit weight or input.  The encoder cache
- * trains through these; the functions above stay the reference.
+ * trains through these, for a window several candidates share:
+ * fxv_lstm_backward_da() runs the recursion for one use's dh (clobbered)
+ * and adds its gate gradients to da_sum (T, 4H, Q7.24 summed in int64);
+ * fxv_lstm_backward_grad() adds the weight gradients of those sums to g.
+ * A weight gradient is a sum of exact products da x, so the gradients of
+ * every use summed first give the same bits as fx_lstm_backward() (the
+ * reference above) once per use.
  */
 void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
 		      const int64_t *bound);
@@ -492,7 +485,7 @@ void batch_cache_sum(struct batch_cache *c);
  * batch_cache_backward - the backward pass of window u into g, on scratch s.
  * Fixed: the recursion once per use, the weight gradients once for the sum
  * of the uses' gate gradients: the same bits as a backward pass per use
- * (fx_lstm_backward_grad()).  Float: once, on the sum of the uses' dh.
+ * (fxv_lstm_backward_grad()).  Float: once, on the sum of the uses' dh.
  */
 void batch_cache_backward(struct batch_cache *c, struct lstm_scratch *s, void *g, const void *w,
 			  uint32_t u);

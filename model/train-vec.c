@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The encoder cache's training passes (model/batch-cache.c) with loops the
- * compiler vectorises: the same integer arithmetic as fx_lstm_forward(),
- * fx_lstm_backward_da() and fx_lstm_backward_grad() (lstm-fixed.c), bit for
- * bit, in vector registers (so not one of the -mgeneral-regs-only files).
+ * compiler vectorises: the same integer arithmetic as fx_lstm_forward() and
+ * fx_lstm_backward() (lstm-fixed.c), the backward split in two halves so
+ * that uses of one window sum their gate gradients first, bit for bit, in
+ * vector registers (so not one of the -mgeneral-regs-only files).
  *
  * - forward: the gate sums in int32 (16-bit multiply-adds) when the bounds
  *   of the weights (lstm_net_gate_bounds()) and of the step's inputs show
