@@ -817,6 +817,18 @@ struct ds_table {
 	struct libdeflate_decompressor *zd;
 	unsigned char *zbuf;	/* a chunk as stored */
 	size_t zcap;
+	/*
+	 * The writer's direct path for every deflated table (table_direct_*):
+	 * the chunk's bytes as the file holds them before its filters (img:
+	 * packed rows, or one column's values), byte-shuffled into shuf when
+	 * the table shuffles, then deflated into zbuf.
+	 */
+	size_t fsize;		/* bytes of one element in the file */
+	uint64_t nelem;		/* elements a row: the product of the inner dims */
+	int pack;		/* compound, packed: rows packed column by column */
+	int shuffle;		/* the shuffle filter before deflate */
+	int colchunks;		/* a chunk holds one element of every row */
+	unsigned char *img, *shuf;
 	unsigned char *cbuf;	/* reader: chunk ccur inflated (partly read chunks) */
 	uint64_t ccur;
 };
@@ -953,6 +965,8 @@ static void table_free(struct ds_table *t)
 		libdeflate_free_decompressor(t->zd);
 	free(t->zbuf);
 	free(t->cbuf);
+	free(t->img);
+	free(t->shuf);
 	free(t);
 }
 
@@ -960,12 +974,15 @@ static void table_free(struct ds_table *t)
  * ---- direct chunk I/O ---------------------------------------------------
  *
  * HDF5's deflate filter is zlib's, run on the thread that calls HDF5, and it
- * was most of the CPU of writing and of reading a trace.  For the tables it
- * can serve (one dimension, rows stored as in memory, deflate the only
- * filter) the chunks are deflated and inflated here with libdeflate, which
+ * was most of the CPU of writing and of reading a trace, and of writing a
+ * windows file with tens of candidates a decision.  The chunks are deflated
+ * (and, for the tables it can serve, inflated) here with libdeflate, which
  * writes and reads the same zlib streams at a fraction of the cost, and HDF5
  * only files them (H5Dwrite_chunk, H5Dread_chunk): the file is the one the
  * pipeline would have written, for h5py, h5dump and older schedcasts alike.
+ * Writing: every deflated table (the shuffle filter, packed rows and column
+ * chunks done here too).  Reading: one dimension, rows stored as in memory,
+ * deflate the only filter.
  */
 static size_t table_chunk_bytes(const struct ds_table *t)
 {
@@ -979,18 +996,55 @@ static size_t stored_bound(size_t n)
 }
 
 /*
- * table_direct_write - rows [rows, rows + nbuf) from t->buf as chunk number
- * rows / chunk (rows is a multiple of chunk): the tail of a last, partial
- * chunk zeroed, deflated whole, as the pipeline stores an edge chunk.
+ * pack_rows - n elements of the memory layout (structs of row_size) as the
+ * packed file layout: each column's bytes in list order, no padding (the
+ * file's types are little-endian, the host's too: table_direct_setup_write
+ * checks).
  */
-static int table_direct_write(struct ds_table *t)
+static void pack_rows(const struct ds_table *t, unsigned char *dst, const unsigned char *src,
+		      uint64_t n)
 {
-	size_t bytes = table_chunk_bytes(t), n;
-	hsize_t off[1] = { t->rows };
+	const struct ds_table_spec *s = &t->spec;
 
-	if (t->nbuf < t->chunk)
-		memset(t->buf + t->nbuf * t->row_bytes, 0, (t->chunk - t->nbuf) * t->row_bytes);
-	n = libdeflate_zlib_compress(t->zc, t->buf, bytes, t->zbuf, t->zcap);
+	for (uint64_t r = 0; r < n; r++, src += s->row_size) {
+		for (size_t i = 0; i < s->ncols; i++) {
+			size_t cb = column_bytes(&s->cols[i]);
+
+			memcpy(dst, src + s->cols[i].offset, cb);
+			dst += cb;
+		}
+	}
+}
+
+/*
+ * shuffle_bytes - HDF5's shuffle filter: byte j of element i goes to
+ * dst[j * n + i] (every first byte, then every second byte, ...).
+ */
+static void shuffle_bytes(unsigned char *dst, const unsigned char *src, size_t n, size_t size)
+{
+	if (size == 2) {
+		for (size_t i = 0; i < n; i++) {
+			dst[i] = src[2 * i];
+			dst[n + i] = src[2 * i + 1];
+		}
+		return;
+	}
+	for (size_t j = 0; j < size; j++)
+		for (size_t i = 0; i < n; i++)
+			dst[j * n + i] = src[i * size + j];
+}
+
+/* deflate the chunk image of `bytes` (shuffled first if the table does) and file it at off */
+static int table_direct_put(struct ds_table *t, const unsigned char *img, size_t bytes,
+			    const hsize_t *off)
+{
+	size_t n;
+
+	if (t->shuffle && t->fsize > 1) {
+		shuffle_bytes(t->shuf, img, bytes / t->fsize, t->fsize);
+		img = t->shuf;
+	}
+	n = libdeflate_zlib_compress(t->zc, img, bytes, t->zbuf, t->zcap);
 	if (!n)
 		return error("internal: deflate of a chunk of table '%s' in '%s' failed", t->name,
 			     t->f->path);
@@ -1000,18 +1054,92 @@ static int table_direct_write(struct ds_table *t)
 	return 0;
 }
 
-/* the writer's side: t created, t->mt its element type, ft the file's */
+/*
+ * table_direct_write - rows [rows, rows + nbuf) from t->buf as the chunks
+ * at row rows (a multiple of chunk): the tail of a last, partial chunk
+ * zeroed, filtered whole, as the pipeline stores an edge chunk.  Column
+ * chunks: one chunk per element of the inner dims, its values gathered.
+ */
+static int table_direct_write(struct ds_table *t)
+{
+	hsize_t off[4] = { t->rows };
+	const unsigned char *img = t->buf;
+
+	if (t->nbuf < t->chunk)
+		memset(t->buf + t->nbuf * t->row_bytes, 0, (t->chunk - t->nbuf) * t->row_bytes);
+	if (!t->colchunks) {
+		if (t->pack) {
+			pack_rows(t, t->img, t->buf, t->chunk * t->nelem);
+			img = t->img;
+		}
+		return table_direct_put(t, img, (size_t)(t->chunk * t->nelem) * t->fsize, off);
+	}
+	for (uint64_t e = 0; e < t->nelem; e++) {
+		uint64_t rest = e;
+		size_t fs = t->fsize;
+
+		for (int i = t->rank - 1; i >= 1; i--) {
+			off[i] = rest % t->inner[i - 1];
+			rest /= t->inner[i - 1];
+		}
+		if (fs == 2) {
+			const uint16_t *src = (const uint16_t *)t->buf + e;
+			uint16_t *dst = (uint16_t *)t->img;
+
+			for (uint64_t r = 0; r < t->chunk; r++)
+				dst[r] = src[r * t->nelem];
+		} else {
+			for (uint64_t r = 0; r < t->chunk; r++)
+				memcpy(t->img + r * fs, t->buf + (r * t->nelem + e) * fs, fs);
+		}
+		if (table_direct_put(t, t->img, (size_t)t->chunk * fs, off))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * the writer's side: t created, t->mt its element type, ft the file's.
+ * Every deflated table whose file bytes are the memory's (numbers, the
+ * native layout) or a packing of them (the packed layout: the file is
+ * little-endian, so a little-endian host packs by copying): the chunks are
+ * filtered here as HDF5's pipeline (shuffle, then deflate) would.
+ */
 static void table_direct_setup_write(struct ds_table *t, hid_t ft)
 {
 	int level = SC_MIN(t->spec.deflate, 9);
+	size_t fsize = H5Tget_size(ft), msize, img;
 
-	if (t->rank != 1 || t->spec.deflate <= 0 || !t->spec.no_shuffle || H5Tequal(ft, t->mt) <= 0)
+	if (t->spec.deflate <= 0 || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
 		return;
+	msize = t->spec.cols ? t->spec.row_size : ds_type_size(t->spec.type);
+	t->nelem = t->row_bytes / msize;
+	if (H5Tequal(ft, t->mt) > 0) {
+		t->pack = 0;
+	} else if (t->spec.cols && t->spec.layout == DS_LAYOUT_PACKED) {
+		size_t sum = 0;
+
+		for (size_t i = 0; i < t->spec.ncols; i++)
+			sum += column_bytes(&t->spec.cols[i]);
+		if (sum != fsize)
+			return;
+		t->pack = 1;
+	} else {
+		return;
+	}
 	t->zc = libdeflate_alloc_compressor(level);
 	if (!t->zc)
 		return;
+	t->fsize = fsize;
+	t->shuffle = !t->spec.no_shuffle;
+	t->colchunks = t->rank >= 2 && t->spec.column_chunks;
 	t->chunk = t->cap;
-	t->zcap = libdeflate_zlib_compress_bound(t->zc, table_chunk_bytes(t));
+	img = (size_t)t->chunk * (t->colchunks ? 1 : t->nelem) * fsize;
+	if (t->pack || t->colchunks)
+		t->img = xmalloc(img);
+	if (t->shuffle)
+		t->shuf = xmalloc(img);
+	t->zcap = libdeflate_zlib_compress_bound(t->zc, img);
 	t->zbuf = xmalloc(t->zcap);
 	t->direct = 1;
 }
