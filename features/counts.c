@@ -14,6 +14,11 @@
  * 2 x FEAT_DECAY_PICKS: the features mean the same on a short or a long
  * trace.  Everything is integer arithmetic: the same events give the same
  * features bit for bit.
+ *
+ * A set's entries take six cache lines and a candidate asks for five keys a
+ * decision, most of them absent: beside the entries, a tag per entry (the
+ * high half of its key's hash, never 0; 0 is empty) keeps a set's eight tags
+ * in one line, and only an entry whose tag matches is compared whole.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +52,14 @@ static uint64_t key_hash(int kind, int32_t scope, uint64_t a, uint64_t b, uint64
 	return h ^ (h >> 33);
 }
 
-static struct feat_count *set_of(const struct feat_state *st, int kind, int32_t scope,
-				 uint64_t a, uint64_t b, uint64_t c)
+/* set_of - the first entry index of the key's set; *tag its tag */
+static size_t set_of(int kind, int32_t scope, uint64_t a, uint64_t b, uint64_t c,
+		     uint32_t *tag)
 {
-	uint64_t sets = FEAT_COUNT_ENTRIES / WAYS;
+	uint64_t sets = FEAT_COUNT_ENTRIES / WAYS, h = key_hash(kind, scope, a, b, c);
 
-	return st->counts + (key_hash(kind, scope, a, b, c) & (sets - 1)) * WAYS;
+	*tag = (uint32_t)(h >> 32) | 1;
+	return (size_t)(h & (sets - 1)) * WAYS;
 }
 
 static int same(const struct feat_count *e, int kind, int32_t scope, uint64_t a, uint64_t b,
@@ -78,30 +85,36 @@ static uint32_t epoch_of(const struct feat_state *st, int32_t scope)
 static uint32_t count(const struct feat_state *st, int kind, int32_t scope, uint64_t a,
 		      uint64_t b, uint64_t c)
 {
-	const struct feat_count *e = set_of(st, kind, scope, a, b, c);
+	uint32_t tag;
+	size_t s = set_of(kind, scope, a, b, c, &tag);
+	const uint32_t *tags = st->count_tags + s;
 
 	for (int w = 0; w < WAYS; w++)
-		if (same(&e[w], kind, scope, a, b, c))
-			return decayed(&e[w], epoch_of(st, scope));
+		if (tags[w] == tag && same(&st->counts[s + w], kind, scope, a, b, c))
+			return decayed(&st->counts[s + w], epoch_of(st, scope));
 	return 0;
 }
 
 static void bump(struct feat_state *st, int kind, int32_t scope, uint64_t a, uint64_t b,
 		 uint64_t c)
 {
-	struct feat_count *e = set_of(st, kind, scope, a, b, c), *victim = e;
-	uint32_t epoch = epoch_of(st, scope), v;
+	uint32_t tag, epoch = epoch_of(st, scope), v;
+	size_t s = set_of(kind, scope, a, b, c, &tag);
+	struct feat_count *e = st->counts + s, *victim = e;
+	uint32_t *tags = st->count_tags + s;
 
 	for (int w = 0; w < WAYS; w++) {
-		if (same(&e[w], kind, scope, a, b, c)) {
+		if (tags[w] == tag && same(&e[w], kind, scope, a, b, c)) {
 			victim = &e[w];
 			goto found;
 		}
+	}
+	for (int w = 1; w < WAYS; w++)
 		if (e[w].stamp < victim->stamp)
 			victim = &e[w];
-	}
 	*victim = (struct feat_count){ .a = a, .b = b, .c = c, .scope = scope, .kind = kind,
 				       .epoch = epoch };
+	tags[victim - e] = tag;
 found:
 	v = decayed(victim, epoch);
 	victim->val = v > UINT32_MAX - Q16 ? UINT32_MAX : v + Q16;
@@ -113,10 +126,13 @@ void feat_counts_reset(struct feat_state *st)
 {
 	if (st->S <= FEAT_S_BASIC)
 		return;
-	if (!st->counts)
+	if (!st->counts) {
 		st->counts = xcalloc(FEAT_COUNT_ENTRIES, sizeof(*st->counts));
-	else
+		st->count_tags = xcalloc(FEAT_COUNT_ENTRIES, sizeof(*st->count_tags));
+	} else {
 		memset(st->counts, 0, FEAT_COUNT_ENTRIES * sizeof(*st->counts));
+		memset(st->count_tags, 0, FEAT_COUNT_ENTRIES * sizeof(*st->count_tags));
+	}
 	st->count_tick = 0;
 	st->picks = 0;
 }
@@ -174,22 +190,60 @@ static int16_t share(uint32_t num, uint32_t den)
 
 /*
  * rank_feature - 1 / (1 + rank) in Q7.8 for each of the n keys, rank = how
- * many keys are strictly greater (ties share the better rank)
+ * many keys are strictly greater (ties share the better rank).  The sort is
+ * by key, greatest first, then by index: a total order, so any correct sort
+ * gives the same ranks; this one is inline (qsort's callback per compare was
+ * most of the cost with tens of candidates a decision).
  */
-static int cmp_rank(const void *a, const void *b)
+static int before(const struct feat_rank *x, const struct feat_rank *y)
 {
-	const struct feat_rank *x = a, *y = b;
+	return x->key > y->key || (x->key == y->key && x->idx < y->idx);
+}
 
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
-	return x->idx - y->idx;
+static void insertion_sort(struct feat_rank *a, int n)
+{
+	for (int i = 1; i < n; i++) {
+		struct feat_rank v = a[i];
+		int j = i;
+
+		for (; j > 0 && before(&v, &a[j - 1]); j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+/* sort_ranks - a[n] sorted (tmp: n more); returns a or tmp, whichever holds the result */
+static struct feat_rank *sort_ranks(struct feat_rank *a, struct feat_rank *tmp, int n)
+{
+	enum { RUN = 16 };
+	struct feat_rank *t;
+
+	for (int i = 0; i < n; i += RUN)
+		insertion_sort(a + i, SC_MIN(RUN, n - i));
+	for (int w = RUN; w < n; w *= 2) {
+		for (int lo = 0; lo < n; lo += 2 * w) {
+			int mid = SC_MIN(lo + w, n), hi = SC_MIN(lo + 2 * w, n);
+			int i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = before(&a[j], &a[i]) ? a[j++] : a[i++];
+			while (i < mid)
+				tmp[k++] = a[i++];
+			while (j < hi)
+				tmp[k++] = a[j++];
+		}
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	return a;
 }
 
 static void rank_feature(struct feat_rank *it, int n, int16_t *state, int S, int f)
 {
 	int rank = 0;
 
-	qsort(it, (size_t)n, sizeof(*it), cmp_rank);
+	it = sort_ranks(it, it + n, n);
 	for (int i = 0; i < n; i++) {
 		if (i && it[i].key != it[i - 1].key)
 			rank = i;
@@ -204,7 +258,7 @@ void feat_fill_full(struct feat_state *st, int cpu, struct feat_task *const *sel
 	int S = st->S, prev_woken;
 	uint64_t p1 = (uint32_t)c->p1, p2 = (uint32_t)c->p2;
 	uint32_t m1_all = 0, m2_all = 0, m1c_all = 0, m2c_all = 0, f_all;
-	struct feat_rank *it = st->rank;	/* (n), grown with the other outputs */
+	struct feat_rank *it = st->rank;	/* (2n), grown with the other outputs */
 
 	if (S <= FEAT_S_BASIC || n < 1)
 		return;

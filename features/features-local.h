@@ -106,6 +106,7 @@ struct feat_state {
 	int S;				/* feat_set_size(opts.state_set) */
 	/* the full set: FEAT_COUNT_ENTRIES counts (8-way sets), all picks' clock */
 	struct feat_count *counts;
+	uint32_t *count_tags;		/* (FEAT_COUNT_ENTRIES) see counts.c */
 	uint64_t count_tick, picks;
 	uint32_t recorded;		/* events_recorded of this timeline */
 	int nr_cpus;

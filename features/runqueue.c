@@ -235,6 +235,7 @@ void feat_state_free(struct feat_state *st)
 	free(st->sel);
 	free(st->rank);
 	free(st->counts);
+	free(st->count_tags);
 	free(st->cand);
 	free(st->window);
 	free(st->state);
@@ -574,7 +575,8 @@ static void grow_out(struct feat_state *st, int n)
 		return;
 	st->cap = SC_MAX(n, st->cap * 2);
 	st->sel = xreallocarray(st->sel, (size_t)st->cap, sizeof(*st->sel));
-	st->rank = xreallocarray(st->rank, (size_t)st->cap, sizeof(*st->rank));
+	/* twice: counts.c's merge sort takes its second half */
+	st->rank = xreallocarray(st->rank, 2 * (size_t)st->cap, sizeof(*st->rank));
 	st->cand = xreallocarray(st->cand, (size_t)st->cap, sizeof(*st->cand));
 	st->window = xreallocarray(st->window, (size_t)st->cap * st->opts.K * FEAT_E,
 				   sizeof(*st->window));
