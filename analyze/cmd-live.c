@@ -101,7 +101,7 @@ struct live {
 	int32_t *scores;	/* (LSTM_MAX_CAND) */
 
 	uint64_t events, decisions, skipped, behind_episodes, max_lag_ns;
-	uint64_t predict_ns;	/* CPU time spent in lstm_predict_cached() */
+	uint64_t predict_ns;	/* CPU time spent in lstm_predict() */
 	int behind;		/* currently skipping */
 	uint64_t max_lag;	/* start skipping beyond this backlog, score again below 1/5 */
 	int failed;
@@ -159,7 +159,7 @@ static void score_decision(struct live *l, const struct ds_event *ev,
 	if (out->ncand >= 1 && out->ncand <= LSTM_MAX_CAND) {
 		uint64_t t = cpu_ns();
 
-		if (lstm_predict_cached(l->m, l->cache, out->window, out->state, out->ncand,
+		if (lstm_predict(l->m, l->cache, out->window, out->state, out->ncand,
 					l->scores) >= 0)
 			ana_top3(l->scores, out->ncand, top);
 		/* scored first, then learnt from (the prequential protocol of eval --online) */

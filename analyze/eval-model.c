@@ -63,7 +63,7 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 	if (d->ncand > LSTM_MAX_CAND)
 		return error("'%s': decision %llu has %d candidates, more than the model's limit %d",
 			     mc->path, (unsigned long long)i, d->ncand, LSTM_MAX_CAND);
-	if (lstm_predict_cached(mc->m, mc->cache,
+	if (lstm_predict(mc->m, mc->cache,
 				&w->window[d->cand_off * (uint64_t)w->K * (uint64_t)w->E],
 				&w->state[d->cand_off * (uint64_t)w->S], d->ncand, mc->scores) < 0)
 		return error("'%s': the model cannot score decision %llu", mc->path,
@@ -371,7 +371,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 				     ana_dec_filter_pass(&df, 0, out.cpu, out.ts, out.next_pid);
 
 			if (scored && out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
-			    lstm_predict_cached(m, cache, out.window, out.state, out.ncand,
+			    lstm_predict(m, cache, out.window, out.state, out.ncand,
 						scores) >= 0)
 				ana_top3(scores, out.ncand, top);
 			ana_eval_add(e, &d, top, scored);
@@ -479,7 +479,7 @@ int ana_predictor_event(struct ana_predictor *p, const struct ds_event *ev,
 		out->top = -1;
 		/* the same scoring as ana_eval_trace(): every predictor misses without candidates */
 		if (d.ncand >= 1 && d.ncand <= LSTM_MAX_CAND &&
-		    lstm_predict_cached(p->m, p->cache, d.window, d.state, d.ncand,
+		    lstm_predict(p->m, p->cache, d.window, d.state, d.ncand,
 					p->scores) >= 0)
 			ana_top3(p->scores, d.ncand, top);
 		if (top[0] >= 0) {

@@ -395,7 +395,7 @@ static int replay(struct check *k, const struct lb_event *r)
 
 		k->decisions++;
 		if (out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
-		    lstm_predict_cached(k->m, k->cache, out.window, out.state, out.ncand,
+		    lstm_predict(k->m, k->cache, out.window, out.state, out.ncand,
 					k->scores) >= 0)
 			ana_top3(k->scores, out.ncand, top);
 		if (top[0] >= 0)

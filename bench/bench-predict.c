@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 
 		cand_sum += d->ncand;
 		t0 = now_ns();
-		sink += lstm_predict(m, win, st, d->ncand, scores);
+		sink += lstm_predict(m, NULL, win, st, d->ncand, scores);
 		ns[i] = now_ns() - t0;
 	}
 	print_stats("all", ns, calls, cand_sum / (double)calls);
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 		if (d->ncand < 4)
 			continue;
 		t0 = now_ns();
-		sink += lstm_predict(m, w->window + d->cand_off * (uint64_t)(w->K * w->E),
+		sink += lstm_predict(m, NULL, w->window + d->cand_off * (uint64_t)(w->K * w->E),
 				     w->state + d->cand_off * (uint64_t)w->S, 4, scores);
 		ns[n4++] = now_ns() - t0;
 	}
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 				uint64_t off = ((uint64_t)i * 4) % (w->n_cand - 3), t0;
 
 				t0 = now_ns();
-				sink += lstm_predict(m, w->window + off * (uint64_t)(w->K * w->E),
+				sink += lstm_predict(m, NULL, w->window + off * (uint64_t)(w->K * w->E),
 						     w->state + off * (uint64_t)w->S, 4, scores);
 				ns[n4++] = now_ns() - t0;
 			}
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 
 			cand_sum += d->ncand;
 			t0 = now_ns();
-			sink += lstm_predict_cached(m, c, w->window + d->cand_off *
+			sink += lstm_predict(m, c, w->window + d->cand_off *
 						    (uint64_t)(w->K * w->E),
 						    w->state + d->cand_off * (uint64_t)w->S,
 						    d->ncand, scores);

@@ -160,7 +160,7 @@ def inference(ctx):
         for key, label in (("all", "decisions of the windows file"),
                            ("cand4", "exactly 4 candidates"),
                            ("all_cached", "decisions in time order, encoder cache "
-                                          "(lstm_predict_cached: what eval and live run)")):
+                                          "(lstm_predict with a cache: what eval and live run)")):
             if key not in ms[0]:
                 continue
             m50 = B.summary([m[key]["median_ns"] for m in ms])

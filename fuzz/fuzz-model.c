@@ -39,7 +39,7 @@ int fuzz_model(const uint8_t *data, size_t size)
 			int16_t *st = xcalloc((size_t)2 * s->S + 1, sizeof(*st));
 			int32_t scores[2];
 
-			lstm_predict(m, win, st, 2, scores);
+			lstm_predict(m, NULL, win, st, 2, scores);
 			free(win);
 			free(st);
 		} else {

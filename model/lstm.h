@@ -24,7 +24,7 @@
  * Inputs are the raw int16 features exactly as a windows file stores them
  * (data/windows.h); the model normalises them with the statistics it saved.
  *
- * Thread safety: a loaded model is read-only; lstm_predict*() may run on
+ * Thread safety: a loaded model is read-only; lstm_predict() may run on
  * several threads at once on the same model.  They neither allocate nor
  * print.
  */
@@ -92,17 +92,6 @@ int lstm_model_check_windows(const struct lstm_model *m, const struct ds_windows
 			     const char *wpath);
 
 /*
- * lstm_predict - score the ncand candidates of one decision (candidates
- * mode).  window: (ncand, K, E) raw features, oldest episode first; state:
- * (ncand, S) raw features, as in struct ds_windows.  scores: (ncand) logits
- * in Q3.12 units.  Returns the index of the highest score (the first on a
- * tie), or -1 when ncand is out of 1..LSTM_MAX_CAND or m is not a
- * candidates model.
- */
-int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
-		 int ncand, int32_t *scores);
-
-/*
  * lstm_predict_seq - score every vocabulary id as the next pick (sequence
  * mode).  ids: (W) vocabulary ids of the last W picks, oldest first, -1 for
  * padding; gaps: (W) raw gap features as in struct ds_windows.  scores: (V)
@@ -117,7 +106,8 @@ int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16
  * remembered per candidate window.  A task waiting in a runqueue keeps its
  * window from one decision to the next (it changes when the task runs), so
  * with a cache most candidates of a decision cost only the head.  Results
- * are bit-identical to lstm_predict(): a hit compares the whole window.
+ * are bit-identical to lstm_predict() without one: a hit compares the whole
+ * window.
  * One cache per thread; it holds no pointer into the windows.
  */
 struct lstm_cache;
@@ -129,9 +119,19 @@ struct lstm_cache;
  */
 struct lstm_cache *lstm_cache_new(const struct lstm_model *m, unsigned entries);
 void lstm_cache_free(struct lstm_cache *c);
-/* lstm_predict_cached - lstm_predict() through cache c */
-int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
-			const int16_t *state, int ncand, int32_t *scores);
+
+/*
+ * lstm_predict - score the ncand candidates of one decision (candidates
+ * mode).  window: (ncand, K, E) raw features, oldest episode first; state:
+ * (ncand, S) raw features, as in struct ds_windows.  scores: (ncand) logits
+ * in Q3.12 units.  c: the encoder cache of m (eval and live), or NULL to
+ * encode every candidate (the reference the cache equals, bit for bit).
+ * Returns the index of the highest score (the first on a tie), or -1 when
+ * ncand is out of 1..LSTM_MAX_CAND, m is not a candidates model or c is
+ * another model's.
+ */
+int lstm_predict(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
+		 const int16_t *state, int ncand, int32_t *scores);
 
 /*
  * struct lstm_fixed_view - the tensors of a fixed-point candidates model,

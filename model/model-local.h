@@ -363,7 +363,7 @@ struct lstm_model {
 };
 
 /*
- * The inference paths behind lstm_predict*(): lstm-fixed.c and lstm-float.c.
+ * The inference paths behind lstm_predict(): lstm-fixed.c and lstm-float.c.
  * *_encode_raw: a raw (K, E) window -> the LSTM's last hidden state (H);
  * *_score_raw: that state + the raw (S) state features -> the score.
  */

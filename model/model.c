@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Models in memory: loading a model file with every shape checked, the
- * windows-compatibility check, and lstm_predict*() dispatching to the
+ * windows-compatibility check, and lstm_predict() dispatching to the
  * fixed-point or the double path.
  */
 #include <stdlib.h>
@@ -258,28 +258,6 @@ int lstm_model_check_init(const struct lstm_model *m, const struct ds_windows *w
 	return ret;
 }
 
-int lstm_predict(const struct lstm_model *m, const int16_t *window, const int16_t *state,
-		 int ncand, int32_t *scores)
-{
-	if (m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 || ncand > LSTM_MAX_CAND)
-		return -1;
-	if (m->net.sh.arith == LSTM_FIXED) {
-		/* the vector encoder: bit-identical to fx_encode_raw(), several times faster */
-		q3_12_t h[LSTM_MAX_HIDDEN];
-		size_t KE = (size_t)m->net.sh.K * m->net.sh.E, S = (size_t)m->net.sh.S;
-		int best = 0;
-
-		for (int j = 0; j < ncand; j++) {
-			fxv_encode_raw(m, window + j * KE, h);
-			scores[j] = fxv_score_raw(m, h, state + j * S);
-			if (scores[j] > scores[best])
-				best = j;
-		}
-		return best;
-	}
-	return fl_predict(m, window, state, ncand, scores);
-}
-
 int lstm_predict_seq(const struct lstm_model *m, const int32_t *ids, const int16_t *gaps,
 		     int32_t *scores)
 {
@@ -380,16 +358,39 @@ void lstm_cache_encode(struct lstm_cache *c, const int16_t *window, q3_12_t *hq,
 		memcpy(hf, c->hf + slot * H, H * sizeof(*hf));
 }
 
-int lstm_predict_cached(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
-			const int16_t *state, int ncand, int32_t *scores)
+/* lstm_predict() without a cache: every candidate encoded (the reference) */
+static int predict_uncached(const struct lstm_model *m, const int16_t *window,
+			    const int16_t *state, int ncand, int32_t *scores)
+{
+	if (m->net.sh.arith == LSTM_FIXED) {
+		/* the vector encoder: bit-identical to fx_encode_raw(), several times faster */
+		q3_12_t h[LSTM_MAX_HIDDEN];
+		size_t KE = (size_t)m->net.sh.K * m->net.sh.E, S = (size_t)m->net.sh.S;
+		int best = 0;
+
+		for (int j = 0; j < ncand; j++) {
+			fxv_encode_raw(m, window + j * KE, h);
+			scores[j] = fxv_score_raw(m, h, state + j * S);
+			if (scores[j] > scores[best])
+				best = j;
+		}
+		return best;
+	}
+	return fl_predict(m, window, state, ncand, scores);
+}
+
+int lstm_predict(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
+		 const int16_t *state, int ncand, int32_t *scores)
 {
 	size_t H = (size_t)m->net.sh.H, S = (size_t)m->net.sh.S;
 	double sbest = 0;
 	int best = 0;
 
-	if (!c || c->m != m || m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 ||
+	if ((c && c->m != m) || m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 ||
 	    ncand > LSTM_MAX_CAND)
 		return -1;
+	if (!c)
+		return predict_uncached(m, window, state, ncand, scores);
 	for (int j = 0; j < ncand; j++) {
 		size_t slot = cache_slot(c, window + (size_t)j * c->win);
 

@@ -327,7 +327,7 @@ static void test_learns_sequence_cycle(void **state)
 		}
 		printf("# lstm_predict_seq: bit-identical to training's forward, top-1 %.1f%% on all "
 		       "%llu decisions\n", 100.0 * right / w->n_dec, (unsigned long long)w->n_dec);
-		assert_int_equal(lstm_predict(m, NULL, NULL, 1, scores), -1);
+		assert_int_equal(lstm_predict(m, NULL, NULL, NULL, 1, scores), -1);
 		lstm_scratch_release(&s);
 		lstm_model_free(m);
 	}
@@ -588,8 +588,8 @@ static void test_predict_matches_training(void **state)
 		for (int k = 0; k < d->ncand * 3; k++)
 			st[k] = lstm_norm_apply(&m->norm, 3 + k % 3, w->state[d->cand_off * 3 + k]);
 		fx_decision(&s, NULL, m->wq, &m->net, x, st, d->ncand, -1);
-		best = lstm_predict(m, w->window + d->cand_off * 12, w->state + d->cand_off * 3,
-				    d->ncand, scores);
+		best = lstm_predict(m, NULL, w->window + d->cand_off * 12,
+				    w->state + d->cand_off * 3, d->ncand, scores);
 		assert_memory_equal(scores, s.logit, sizeof(int32_t) * d->ncand);
 		agree += best == d->label;
 		n++;
@@ -606,20 +606,20 @@ static void test_predict_matches_training(void **state)
 				const struct ds_decision *d = &w->dec[i];
 				int32_t a[8], b[8];
 
-				lstm_predict(m, w->window + d->cand_off * 12,
+				lstm_predict(m, NULL, w->window + d->cand_off * 12,
 					     w->state + d->cand_off * 3, d->ncand, a);
-				lstm_predict_cached(m, c, w->window + d->cand_off * 12,
-						    w->state + d->cand_off * 3, d->ncand, b);
+				lstm_predict(m, c, w->window + d->cand_off * 12,
+					     w->state + d->cand_off * 3, d->ncand, b);
 				assert_memory_equal(a, b, sizeof(int32_t) * d->ncand);
 			}
 		hits = c->hits;
 		misses = c->misses;
-		printf("# lstm_predict_cached: identical scores, %llu hits, %llu misses\n",
+		printf("# lstm_predict through the cache: identical scores, %llu hits, %llu misses\n",
 		       (unsigned long long)hits, (unsigned long long)misses);
 		assert_true(hits == misses);	/* the second pass: all hits */
 		lstm_cache_free(c);
 	}
-	assert_int_equal(lstm_predict(m, w->window, w->state, 0, NULL), -1);
+	assert_int_equal(lstm_predict(m, NULL, w->window, w->state, 0, NULL), -1);
 	assert_int_equal(lstm_predict_seq(m, NULL, NULL, NULL), -1);
 	lstm_scratch_release(&s);
 	free(x), free(st);
