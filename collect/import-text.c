@@ -134,7 +134,11 @@ static int parse_state_with(const char *s, size_t len, int64_t *state, int64_t (
 	return 0;
 }
 
-int col_parse_state(const char *s, size_t len, int64_t *state)
+/*
+ * prev_state letters as the kernel prints them ("S", "R+"; "D|K" is
+ * refused: K is not a >= 4.14 state) into DS_STATE_* bits.  0 or -1.
+ */
+static int parse_state(const char *s, size_t len, int64_t *state)
 {
 	return parse_state_with(s, len, state, state_bit);
 }
@@ -234,7 +238,7 @@ static int fields_switch(const char *s, struct ds_event *ev)
 
 	if (split_fields(s, f, ARRAY_SIZE(f)) || set_comm(ev->comm, f[0].val, f[0].len) ||
 	    VAL_I32(f[1], &ev->pid) || VAL_I32(f[2], &ev->prio) ||
-	    col_parse_state(f[3].val, f[3].len, &ev->state) ||
+	    parse_state(f[3].val, f[3].len, &ev->state) ||
 	    set_comm(ev->next_comm, f[4].val, f[4].len) || VAL_I32(f[5], &ev->next_pid) ||
 	    VAL_I32(f[6], &ev->next_prio))
 		return -1;

@@ -48,7 +48,13 @@ static const struct {
 	{ "\x7f" "ELF", 4 },
 };
 
-int col_import_detect(const unsigned char *head, size_t len)
+/*
+ * The format of the first bytes of a file: trace.dat and perf.data by their
+ * magic, text when the bytes hold no NUL (a comm may hold any other byte,
+ * the kernel prints it raw).  -1 for anything else: binary garbage, and
+ * HDF5, gzip, xz, zstd, bzip2 and ELF files by their magic.
+ */
+static int detect_format(const unsigned char *head, size_t len)
 {
 	if (len >= sizeof(tracedat_magic) && !memcmp(head, tracedat_magic, sizeof(tracedat_magic)))
 		return COL_IMPORT_TRACE_DAT;
@@ -266,7 +272,7 @@ int col_import(const char *path, const char *out, const struct col_import_opts *
 		error("cannot import '%s': the file is empty", name);
 		goto out;
 	}
-	format = col_import_detect(head, (size_t)len);
+	format = detect_format(head, (size_t)len);
 	if (opts->format != COL_IMPORT_AUTO && format != (int)opts->format) {
 		error("cannot import '%s': not a %s file", name,
 		      opts->format == COL_IMPORT_TEXT ? "text trace" :

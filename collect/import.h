@@ -61,19 +61,13 @@ struct col_import_stats {
  * out through a temporary name: on any error nothing appears at out.
  * 0, or -1 after a one-line error naming path and the problem (truncated,
  * empty, unknown format, corrupt scheduler event, perf missing, ...).
- * stats may be NULL.
+ * stats may be NULL.  The format (COL_IMPORT_AUTO) is found from the first
+ * 4 KiB: trace.dat and perf.data by their magic, text when they hold no
+ * NUL (a comm may hold any other byte); HDF5, gzip, xz, zstd, bzip2, ELF
+ * and other binary data are refused.
  */
 int col_import(const char *path, const char *out, const struct col_import_opts *opts,
 	       struct col_import_stats *stats);
-
-/*
- * col_import_detect - the format of the first bytes of a file: trace.dat
- * and perf.data by their magic, text when the bytes hold no NUL (a comm
- * may hold any other byte, the kernel prints it raw).  -1 for anything
- * else: binary garbage, and HDF5, gzip, xz, zstd, bzip2 and ELF files by
- * their magic.  COL_IMPORT_AUTO is never returned.
- */
-int col_import_detect(const unsigned char *head, size_t len);
 
 /* ---- the text parser (also used for perf.data through `perf script`) ----- */
 
@@ -122,12 +116,5 @@ void col_text_parser_init(struct col_text_parser *p, const char *name);
  * from R+ (stored as R) and which p->plugin_switches counts.
  */
 int col_text_parse_line(struct col_text_parser *p, char *line, struct ds_event *ev);
-
-/*
- * col_parse_state - prev_state letters as the kernel prints them ("S",
- * "R+", "D|K" is refused: K is not a >= 4.14 state) into DS_STATE_* bits.
- * 0 or -1.
- */
-int col_parse_state(const char *s, size_t len, int64_t *state);
 
 #endif /* SC_COLLECT_IMPORT_H */

@@ -40,12 +40,6 @@ int fuzz_text(const uint8_t *data, size_t size)
 		}
 		start = end + 1;
 	}
-	/* the state letters alone, on the whole input */
-	if (size < 64) {
-		int64_t st;
-
-		col_parse_state((const char *)data, size, &st);
-	}
 	strbuf_release(&line);
 	return 0;
 }

@@ -12,10 +12,12 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collect/import.h"
 #include "common/common.h"
 #include "data/trace.h"
+#include "tests/unit/unit-test.h"
 
 static int parse(struct col_text_parser *p, const char *text, struct ds_event *ev)
 {
@@ -242,22 +244,66 @@ static void test_refused(void **state)
 	sc_set_quiet(0);
 }
 
+/* the prev_state of one sched_switch line: 0 and *v set, or -1 when refused */
+static int switch_state(const char *letters, int64_t *v)
+{
+	char *line = xstrfmt("  x-1 [000] d..2.  1.000002: sched_switch: prev_comm=x prev_pid=5 "
+			     "prev_prio=120 prev_state=%s ==> next_comm=y next_pid=6 next_prio=120",
+			     letters);
+	struct ds_event ev;
+	int r;
+
+	sc_set_quiet(1);
+	r = parse1(line, &ev);
+	sc_set_quiet(0);
+	free(line);
+	if (r != 1)
+		return -1;
+	*v = ev.state;
+	return 0;
+}
+
 static void test_state_letters(void **state)
 {
 	int64_t v;
 
-	assert_int_equal(col_parse_state("R", 1, &v), 0);
+	assert_int_equal(switch_state("R", &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(col_parse_state("R+", 2, &v), 0);
+	assert_int_equal(switch_state("R+", &v), 0);
 	assert_int_equal(v, DS_STATE_PREEMPTED);
-	assert_int_equal(col_parse_state("I", 1, &v), 0);
+	assert_int_equal(switch_state("I", &v), 0);
 	assert_int_equal(v, DS_STATE_IDLE);
-	assert_int_equal(col_parse_state("D|T", 3, &v), 0);
+	assert_int_equal(switch_state("D|T", &v), 0);
 	assert_int_equal(v, DS_STATE_UNINTERRUPTIBLE | DS_STATE_STOPPED);
-	assert_int_equal(col_parse_state("", 0, &v), -1);
-	assert_int_equal(col_parse_state("S|", 2, &v), -1);
-	assert_int_equal(col_parse_state("SD", 2, &v), -1);
-	assert_int_equal(col_parse_state("W", 1, &v), -1);
+	assert_int_equal(switch_state("", &v), -1);
+	assert_int_equal(switch_state("S|", &v), -1);
+	assert_int_equal(switch_state("SD", &v), -1);
+	assert_int_equal(switch_state("W", &v), -1);
+}
+
+/*
+ * The format col_import() finds in a file that starts with head: what it
+ * stores in stats before the importer runs (garbage after a good magic
+ * fails later), -1 when it refuses the file as of no known kind.
+ */
+static int detect(const void *head, size_t len)
+{
+	char *in = unit_path("head"), *out = unit_path("head.h5");
+	struct col_import_opts o = { .format = COL_IMPORT_AUTO };
+	struct col_import_stats st;
+	FILE *f = fopen(in, "w");
+	int r;
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(head, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	sc_set_quiet(1);
+	r = col_import(in, out, &o, &st);
+	sc_set_quiet(0);
+	if (!r)
+		assert_int_equal(unlink(out), 0);
+	free(in), free(out);
+	return st.format == COL_IMPORT_AUTO ? -1 : (int)st.format;
 }
 
 static void test_detect(void **state)
@@ -266,18 +312,15 @@ static void test_detect(void **state)
 					     '7', 0 };
 	static const unsigned char bin[] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
 
-	assert_int_equal(col_import_detect(dat, sizeof(dat)), COL_IMPORT_TRACE_DAT);
-	assert_int_equal(col_import_detect((const unsigned char *)"PERFILE2xxxx", 12),
-			 COL_IMPORT_PERF_DATA);
-	assert_int_equal(col_import_detect((const unsigned char *)"# tracer: nop\n", 14),
-			 COL_IMPORT_TEXT);
-	assert_int_equal(col_import_detect(bin, sizeof(bin)), -1);
-	assert_int_equal(col_import_detect(bin, 0), -1);
+	assert_int_equal(detect(dat, sizeof(dat)), COL_IMPORT_TRACE_DAT);
+	assert_int_equal(detect("PERFILE2xxxx", 12), COL_IMPORT_PERF_DATA);
+	assert_int_equal(detect("# tracer: nop\n", 14), COL_IMPORT_TEXT);
+	assert_int_equal(detect(bin, sizeof(bin)), -1);
+	assert_int_equal(detect(bin, 0), -1);
 	/* a comm's escape sequence does not make a text binary; a NUL does */
-	assert_int_equal(col_import_detect((const unsigned char *)" a\033[31m-1 [000]\n", 16),
-			 COL_IMPORT_TEXT);
-	assert_int_equal(col_import_detect((const unsigned char *)"# tracer\0", 9), -1);
-	assert_int_equal(col_import_detect((const unsigned char *)"\x1f\x8b\x08", 3), -1);
+	assert_int_equal(detect(" a\033[31m-1 [000]\n", 16), COL_IMPORT_TEXT);
+	assert_int_equal(detect("# tracer\0", 9), -1);
+	assert_int_equal(detect("\x1f\x8b\x08", 3), -1);
 }
 
 int main(void)
@@ -296,5 +339,5 @@ int main(void)
 		cmocka_unit_test(test_detect),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);
 }
