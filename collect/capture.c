@@ -118,9 +118,9 @@ static void note_tgids(struct ds_trace_writer *w)
 
 /* ---- the driver -------------------------------------------------------------- */
 
-/* open with an already opened session (the unit tests' scripted backend) */
-struct col_capture *col_capture_open_session(const struct col_capture_opts *opts,
-					     struct col_session *s)
+/* the capture of session s, which it owns from here */
+static struct col_capture *capture_open(const struct col_capture_opts *opts,
+					struct col_session *s)
 {
 	struct col_capture *c = xcalloc(1, sizeof(*c));
 	struct ds_trace_meta *m = &c->meta;
@@ -171,15 +171,18 @@ struct col_capture *col_capture_open_session(const struct col_capture_opts *opts
 
 struct col_capture *col_capture_open(const struct col_capture_opts *opts)
 {
-	struct col_session *s = col_session_open(&opts->session);
+	struct col_session *s;
 	static int registered;
 
+	if (opts->opened)
+		return capture_open(opts, opts->opened);
+	s = col_session_open(&opts->session);
 	if (!s)
 		return NULL;
 	if (!registered++)
 		atexit(close_session_at_exit);
 	open_session = s;
-	return col_capture_open_session(opts, s);
+	return capture_open(opts, s);
 }
 
 int col_capture_nr_cpus(const struct col_capture *c)

@@ -28,6 +28,11 @@ struct col_capture;
 
 struct col_capture_opts {
 	struct col_opts session;	/* backend, events, CPUs, ring size */
+	/*
+	 * A session already open to capture from instead of one opened from
+	 * .session (the unit tests' scripted backend); the capture owns it.
+	 */
+	struct col_session *opened;
 	uint64_t duration_ns;		/* 0: until the workload ends or a signal */
 	char **command;			/* run once tracing has started; NULL: none */
 	int command_stdout_to_stderr;	/* its standard output goes to our stderr */

@@ -96,14 +96,6 @@ int col_session_wanted(struct col_session *s);
 /* ensure tracefs is mounted; its path, or NULL after a one-line error (errno set) */
 const char *col_tracing_dir(void);
 
-/*
- * col_capture_open_session - col_capture_open() (capture.h) on a session
- * already open (the unit tests' scripted backend); c owns s from here.
- */
-struct col_capture_opts;
-struct col_capture *col_capture_open_session(const struct col_capture_opts *opts,
-					     struct col_session *s);
-
 extern const struct col_backend_ops col_tracefs_ops;
 extern const struct col_backend_ops col_perf_ops;
 

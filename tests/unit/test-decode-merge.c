@@ -354,7 +354,8 @@ static void test_capture_writes_trace(void **state)
 	gen_stop_lost0 = 3;
 	o.output = path;
 	o.ctx = &seen;
-	c = col_capture_open_session(&o, s);
+	o.opened = s;
+	c = col_capture_open(&o);
 	assert_non_null(c);
 	assert_int_equal(col_capture_run(c), 0);
 	r = col_capture_result(c);
@@ -388,11 +389,11 @@ static void test_capture_workload_ends_it(void **state)
 {
 	struct col_session *s = fake_session_new(1);
 	char *argv[] = { "sh", "-c", "exit 3", NULL };
-	struct col_capture_opts o = { .command = argv };
+	struct col_capture_opts o = { .command = argv, .opened = s };
 	const struct col_capture_result *r;
 	struct col_capture *c;
 
-	c = col_capture_open_session(&o, s);
+	c = col_capture_open(&o);
 	assert_non_null(c);
 	assert_int_equal(col_capture_run(c), 0);
 	r = col_capture_result(c);
