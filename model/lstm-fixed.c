@@ -47,7 +47,9 @@ static void lstm_cell_forward(q3_12_t *hn, q3_12_t *cn, q3_12_t *gate, q3_12_t *
 	}
 }
 
-void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T)
+/* the forward pass of a's T inputs, keeping what the backward pass needs */
+static void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net,
+			    int T)
 {
 	int H = net->sh.H, I = net->I;
 
@@ -125,8 +127,12 @@ static void step_grad(int64_t *gwx, int64_t *gwh, int64_t *gb, const int64_t *da
 	}
 }
 
-void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
-		      const q3_12_t *w, const struct lstm_net *net, int T)
+/*
+ * BPTT.  dh: (H) Q7.24 gradient of the last hidden state (clobbered); dx:
+ * (T, I) Q7.24 input gradients or NULL; g: (P) Q.36 accumulators.
+ */
+static void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
+			     const q3_12_t *w, const struct lstm_net *net, int T)
 {
 	int H = net->sh.H, I = net->I;
 	const q3_12_t *wx = W(net, w, LT_WX), *wh = W(net, w, LT_WH);

@@ -180,14 +180,6 @@ struct fx_act {
 	q3_12_t *tc;		/* (T, H) Q3.12 tanh(c_t) */
 };
 
-void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T);
-/*
- * fx_lstm_backward - BPTT.  dh: (H) Q7.24 gradient of the last hidden
- * state (clobbered); dx: (T, I) Q7.24 input gradients or NULL; g: (P)
- * Q.36 accumulators.
- */
-void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct fx_act *a,
-		      const q3_12_t *w, const struct lstm_net *net, int T);
 /*
  * fx_cell_backward - the gate gradients da (4H, Q7.24) of one step from dh
  * (H) and the cell gradient dc carried from the step after (updated in
@@ -206,8 +198,8 @@ void fx_cell_backward(q7_24_t *da, q7_24_t *dc, const q7_24_t *dh, const q3_12_t
  * and adds its gate gradients to da_sum (T, 4H, Q7.24 summed in int64);
  * fxv_lstm_backward_grad() adds the weight gradients of those sums to g.
  * A weight gradient is a sum of exact products da x, so the gradients of
- * every use summed first give the same bits as fx_lstm_backward() (the
- * reference above) once per use.
+ * every use summed first give the same bits as the scalar reference
+ * (fx_decision() below, one backward pass per candidate) once per use.
  */
 void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
 		      const int64_t *bound);

@@ -675,17 +675,19 @@ static void test_vector_encoder_exact(void **state)
 
 /*
  * The training passes of the encoder cache with vector loops (train-vec.c)
- * against the scalar reference, bit for bit: the forward activations, and
- * the weight gradients of uses sharing a window (the recursion per use, one
- * fxv_lstm_backward_grad() on the summed gate gradients) against one
- * fx_lstm_backward() per use.  Weights scaled up until the int32 gate sums
- * could overflow (the int64 fallback), and dh large enough that summed gate
+ * against training decision by decision (fx_decision(), the scalar
+ * reference), bit for bit: USES candidates with one window and their own
+ * states, as a task waiting through several decisions is.  The forward
+ * activations, and the weight gradients: the recursion per use, one
+ * fxv_lstm_backward_grad() on the summed gate gradients, against
+ * fx_decision()'s backward pass per candidate.  Weights scaled up until the
+ * int32 gate sums could overflow (the int64 fallback) and the summed gate
  * gradients leave int32 (the scalar product).
  */
 static void test_vector_training_exact(void **state)
 {
 	static const int Hs[] = { 32, 12, 8 };
-	enum { K = 8, E = 10, USES = 6 };
+	enum { K = 8, E = 10, S = 2, M = 4, USES = 6 };
 	uint64_t rng = 78;
 	int checked = 0, fallback = 0, wide = 0;
 
@@ -693,54 +695,57 @@ static void test_vector_training_exact(void **state)
 	for (size_t hi = 0; hi < ARRAY_SIZE(Hs); hi++)
 		for (int scale = 1; scale <= 64; scale *= 8) {
 			struct lstm_net net;
-			struct lstm_scratch s;
-			int H = Hs[hi];
+			struct lstm_scratch s, s2;
+			int H = Hs[hi], Z = H + S;
 			int64_t bound[3], *g1, *g2, *da = xcalloc((size_t)K * 4 * H, sizeof(*da));
-			q3_12_t *w, x[K * E];
-			struct fx_act a1, a2;
+			q3_12_t *w, x[USES * K * E], st[USES * S];
+			struct fx_act *a1, *a2;
 
-			cand_net(&net, H, K, E, 2, 4);
+			cand_net(&net, H, K, E, S, M);
 			w = xcalloc(net.P, sizeof(*w));
 			lstm_net_init_q12(&net, w, 5 + scale);
 			for (size_t i = 0; i < net.P; i++)
 				w[i] = fx_sat16((int64_t)w[i] * scale);
 			lstm_net_gate_bounds(&net, w, &bound[0], &bound[1], &bound[2]);
 			fallback += bound[0] * 8192 + bound[1] * 4096 + bound[2] >= INT32_MAX - 4096;
-			lstm_scratch_init(&s, &net, 2);
-			a1 = s.fa[0], a2 = s.fa[1];
+			lstm_scratch_init(&s, &net, USES);
+			lstm_scratch_init(&s2, &net, 1);
+			a1 = &s.fa[0], a2 = &s2.fa[0];
 			g1 = xcalloc(net.P, sizeof(*g1)), g2 = xcalloc(net.P, sizeof(*g2));
 			for (int n = 0; n < 40; n++) {
 				random_q12(x, K * E, &rng);
-				a1.x = a2.x = x;
-				fx_lstm_forward(&a1, w, &net, K);
-				fxv_lstm_forward(&a2, w, &net, K, bound);
-				assert_memory_equal(a1.h, a2.h, sizeof(q3_12_t) * (K + 1) * H);
-				assert_memory_equal(a1.c, a2.c, sizeof(q3_12_t) * (K + 1) * H);
-				assert_memory_equal(a1.gate, a2.gate, sizeof(q3_12_t) * K * 4 * H);
-				assert_memory_equal(a1.tc, a2.tc, sizeof(q3_12_t) * K * H);
+				for (int u = 1; u < USES; u++)
+					memcpy(x + u * K * E, x, sizeof(*x) * K * E);
+				random_q12(st, USES * S, &rng);
 				memset(g1, 0, net.P * sizeof(*g1)), memset(g2, 0, net.P * sizeof(*g2));
+				fx_decision(&s, g1, w, &net, x, st, USES, n % USES);
+				a2->x = x;
+				fxv_lstm_forward(a2, w, &net, K, bound);
+				assert_memory_equal(a1->h, a2->h, sizeof(q3_12_t) * (K + 1) * H);
+				assert_memory_equal(a1->c, a2->c, sizeof(q3_12_t) * (K + 1) * H);
+				assert_memory_equal(a1->gate, a2->gate, sizeof(q3_12_t) * K * 4 * H);
+				assert_memory_equal(a1->tc, a2->tc, sizeof(q3_12_t) * K * H);
 				memset(da, 0, (size_t)K * 4 * H * sizeof(*da));
 				for (int u = 0; u < USES; u++) {
-					q7_24_t dh1[32], dh2[32];
+					q7_24_t dz[32 + S];
 
-					for (int k = 0; k < H; k++)
-						dh1[k] = dh2[k] = (q7_24_t)(synth_rand(&rng) >> 32) >>
-								  (n % 2 ? 0 : 8);
-					fx_lstm_backward(g1, NULL, dh1, &a1, w, &net, K);
-					fxv_lstm_backward_da(da, dh2, &a2, w, &net, K);
+					fx_head_backward(g2, dz, s.dlogit[u], s.fx_u + (size_t)u * M,
+							 s.fx_z + (size_t)u * Z, w, &net);
+					fxv_lstm_backward_da(da, dz, a2, w, &net, K);
 				}
 				for (int i = 0; i < K * 4 * H; i++)
 					wide += da[i] > INT32_MAX || da[i] < INT32_MIN;
-				fxv_lstm_backward_grad(g2, da, &a2, &net, K);
+				fxv_lstm_backward_grad(g2, da, a2, &net, K);
 				assert_memory_equal(g1, g2, net.P * sizeof(*g1));
 				checked++;
 			}
 			free(g1), free(g2), free(w), free(da);
 			lstm_scratch_release(&s);
+			lstm_scratch_release(&s2);
 		}
-	printf("# vector training passes: bit-identical on %d windows of %d uses (H 32, 12, 8; "
-	       "%d weight sets need the int64 gate sums, %d summed gate gradients beyond int32)\n",
-	       checked, USES, fallback, wide);
+	printf("# vector training passes: bit-identical to fx_decision on %d windows of %d uses "
+	       "(H 32, 12, 8; %d weight sets need the int64 gate sums, %d summed gate gradients "
+	       "beyond int32)\n", checked, USES, fallback, wide);
 	assert_true(fallback > 0 && wide > 0);
 }
 
