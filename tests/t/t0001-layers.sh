@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layer order holds, the checker catches a back-edge, an HDF5 call
 # outside data/ds.c and a fork outside common/run-command.c, and every public
-# header compiles on its own.
+# header compiles on its own; every exported function has a caller outside
+# its own file (scripts/check-exports).
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'no include goes against the layer order' '
@@ -36,6 +37,32 @@ test_expect_success 'the checker catches a fork outside common/run-command.c' '
 	! scripts/check-layers >out &&
 	grep -q "collect/workload.c: calls fork() outside common/run-command.c" out &&
 	! grep -q "^common/run-command.c:" out
+'
+
+test_expect_success 'every exported function of the binary has a caller outside its file' '
+	case $UNIT_DIR in /*) obj=${UNIT_DIR%/tests} ;; *) obj=$TEST_TOP/${UNIT_DIR%/tests} ;; esac &&
+	"$TEST_TOP/scripts/check-exports" "$obj"
+'
+
+test_expect_success 'the export checker catches a function only its own file or a test calls' '
+	rm -rf scripts data common collect .git Build obj &&
+	cp -r "$TEST_TOP/scripts" . && mkdir -p common obj/common &&
+	printf "common-y += a.c\ncommon-y += b.c\n" >common/Build &&
+	printf "main-y += main.c\n" >Build &&
+	printf "int used(void) { return 1; }\nint lonely(void) { return 2; }\nint self(void) { return lonely(); }\n" >common/a.c &&
+	printf "int used(void);\nint b(void) { return used(); }\n" >common/b.c &&
+	printf "int b(void);\nint self(void);\nint main(void) { return b() + self(); }\n" >main.c &&
+	cc -c -o obj/common/a.o common/a.c && cc -c -o obj/common/b.o common/b.c &&
+	cc -c -o obj/main.o main.c &&
+	! scripts/check-exports obj >out &&
+	grep -q "^common/a.c: lonely() is exported but nothing outside common/a.c calls it" out &&
+	test $(wc -l <out) = 1 &&
+	printf "int lonely(void);\nint b(void) { return lonely(); }\n" >common/b.c &&
+	cc -c -o obj/common/b.o common/b.c &&
+	! scripts/check-exports obj >out &&
+	grep -q "^common/a.c: used() is exported" out &&
+	rm obj/main.o && ! scripts/check-exports obj >out &&
+	grep -q "obj/main.o is missing" out
 '
 
 test_expect_success 'every header compiles on its own' '
