@@ -365,10 +365,7 @@ static int stage_input(struct run_ctx *c)
 		stage_begin(c, "import: converting the given file to a trace.h5");
 		c->trace = dir_file(c, "trace.h5");
 		c->trace_origin = "imported";
-		strvec_push(&a, "import");
-		strvec_push(&a, "-o");
-		strvec_push(&a, c->trace);
-		strvec_push(&a, o->trace);
+		strvec_pushl(&a, "import", "-o", c->trace, o->trace, NULL);
 		ret = stage(c, &a, NULL, 0);
 		strvec_clear(&a);
 		return ret;
@@ -390,19 +387,14 @@ static int stage_input(struct run_ctx *c)
 	printf("      %s of %s into %s\n", secs(buf, sizeof(buf), o->duration_ns),
 	       o->command ? o->command[0] : "schedcast workload", c->trace);
 	fflush(stdout);
-	strvec_push(&a, "record");
-	strvec_push(&a, "-o");
-	strvec_push(&a, c->trace);
-	strvec_push(&a, "-d");
+	strvec_pushl(&a, "record", "-o", c->trace, "-d", NULL);
 	strvec_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
 	strvec_push(&a, "--");
 	if (o->command) {
 		for (char **p = o->command; *p; p++)
 			strvec_push(&a, *p);
 	} else {
-		strvec_push(&a, c->self);
-		strvec_push(&a, "workload");
-		strvec_push(&a, "-d");
+		strvec_pushl(&a, c->self, "workload", "-d", NULL);
 		strvec_pushf(&a, "%llums", (unsigned long long)(o->duration_ns / NSEC_PER_MSEC));
 		strvec_push(&a, "-s");
 		strvec_pushf(&a, "%llu", (unsigned long long)o->seed);
@@ -486,12 +478,9 @@ static int stage_features(struct run_ctx *c, int has_wakeups)
 
 	stage_begin(c, has_wakeups ? "features: runqueue reconstruction and per-task windows"
 				   : "features: sequence mode (the trace has no wakeups)");
-	strvec_push(&a, "features");
-	strvec_push(&a, "-o");
-	strvec_push(&a, c->windows);
+	strvec_pushl(&a, "features", "-o", c->windows, NULL);
 	if (!has_wakeups) {
-		strvec_push(&a, "--mode");
-		strvec_push(&a, "sequence");
+		strvec_pushl(&a, "--mode", "sequence", NULL);
 	} else if (c->general) {
 		/* the state features the model to fine-tune takes (basic: an older one) */
 		struct lstm_model *m;
@@ -499,10 +488,8 @@ static int stage_features(struct run_ctx *c, int has_wakeups)
 		sc_set_quiet(1);
 		m = lstm_model_load(c->general);
 		sc_set_quiet(0);
-		if (m && lstm_model_shape(m)->mode == DS_WIN_CANDIDATES) {
-			strvec_push(&a, "--state");
-			strvec_push(&a, feat_set_name(ana_model_state_set(m)));
-		}
+		if (m && lstm_model_shape(m)->mode == DS_WIN_CANDIDATES)
+			strvec_pushl(&a, "--state", feat_set_name(ana_model_state_set(m)), NULL);
 		lstm_model_free(m);
 	}
 	strvec_push(&a, c->learn);
@@ -592,16 +579,11 @@ static int stage_train(struct run_ctx *c)
 	stage_begin(c, what);
 	if (c->general)
 		printf("      from %s\n", c->general);
-	strvec_push(&a, "train");
-	strvec_push(&a, "-o");
-	strvec_push(&a, c->model);
-	strvec_push(&a, "--epochs");
+	strvec_pushl(&a, "train", "-o", c->model, "--epochs", NULL);
 	strvec_pushf(&a, "%d", c->o->epochs);
-	strvec_push(&a, "--threads");
-	strvec_push(&a, "2");
+	strvec_pushl(&a, "--threads", "2", NULL);
 	if (c->general) {
-		strvec_push(&a, "--init");
-		strvec_push(&a, c->general);
+		strvec_pushl(&a, "--init", c->general, NULL);
 	} else if (c->o->hidden) {
 		strvec_push(&a, "--hidden");
 		strvec_pushf(&a, "%d", c->o->hidden);
@@ -635,19 +617,12 @@ static int eval_one(struct run_ctx *c, const char *model, const char *txt, const
 	struct strvec a = STRVEC_INIT;
 	int ret;
 
-	strvec_push(&a, "eval");
-	strvec_push(&a, "-m");
-	strvec_push(&a, model);
-	strvec_push(&a, c->windows);
+	strvec_pushl(&a, "eval", "-m", model, c->windows, NULL);
 	ret = stage(c, &a, txt, 0);
 	strvec_clear(&a);
 	if (ret)
 		return ret;
-	strvec_push(&a, "eval");
-	strvec_push(&a, "--json");
-	strvec_push(&a, "-m");
-	strvec_push(&a, model);
-	strvec_push(&a, c->windows);
+	strvec_pushl(&a, "eval", "--json", "-m", model, c->windows, NULL);
 	ret = run_child(c, a.v, json) ? -1 : 0;
 	strvec_clear(&a);
 	return ret;
@@ -662,12 +637,7 @@ static int eval_online(struct run_ctx *c, const char *model, const char *json)
 	struct strvec a = STRVEC_INIT;
 	int ret;
 
-	strvec_push(&a, "eval");
-	strvec_push(&a, "--online");
-	strvec_push(&a, "--json");
-	strvec_push(&a, "-m");
-	strvec_push(&a, model);
-	strvec_push(&a, c->windows);
+	strvec_pushl(&a, "eval", "--online", "--json", "-m", model, c->windows, NULL);
 	ret = stage(c, &a, json, 0);
 	strvec_clear(&a);
 	return ret;
@@ -697,16 +667,8 @@ static int stage_report(struct run_ctx *c)
 	int ret;
 
 	stage_begin(c, "report: statistics, plots and the model section as one HTML page");
-	strvec_push(&a, "report");
-	strvec_push(&a, "--format");
-	strvec_push(&a, "html");
-	strvec_push(&a, "-o");
-	strvec_push(&a, c->report);
-	strvec_push(&a, "--windows");
-	strvec_push(&a, c->windows);
-	strvec_push(&a, "--model");
-	strvec_push(&a, c->model);
-	strvec_push(&a, c->learn);
+	strvec_pushl(&a, "report", "--format", "html", "-o", c->report, "--windows", c->windows,
+		     "--model", c->model, c->learn, NULL);
 	ret = stage(c, &a, log, 1);
 	strvec_clear(&a);
 	free(log);
@@ -942,14 +904,8 @@ int cmd_run(int argc, char **argv)
 			return sc_usage(run_usage, 1);
 		}
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--")) {
-			error("unexpected argument '%s' (use -- COMMAND to record a command)",
-			      argv[optind]);
-			return sc_usage(run_usage, 1);
-		}
-		opts.command = argv + optind;
-	}
+	if (sc_command_args(argc, argv, optind, "record a command", &opts.command))
+		return sc_usage(run_usage, 1);
 	if (opts.general && opts.hidden) {
 		error("give either --general or --hidden (a hidden size trains from scratch)");
 		return sc_usage(run_usage, 1);

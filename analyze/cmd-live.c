@@ -401,14 +401,8 @@ int cmd_live(int argc, char **argv)
 			return sc_usage(live_usage, 1);
 		}
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--")) {
-			error("unexpected argument '%s' (use -- COMMAND to run a command)",
-			      argv[optind]);
-			return sc_usage(live_usage, 1);
-		}
-		o.command = argv + optind;
-	}
+	if (sc_command_args(argc, argv, optind, "run a command", &o.command))
+		return sc_usage(live_usage, 1);
 	if (!o.model) {
 		error("no model given (-m model.h5)");
 		return sc_usage(live_usage, 1);

@@ -237,15 +237,8 @@ int cmd_record(int argc, char **argv)
 			return sc_usage(record_usage, 1);
 		}
 	}
-	if (optind < argc) {
-		/* getopt stops at "--" (consumed) or at the first non-option */
-		if (strcmp(argv[optind - 1], "--")) {
-			error("unexpected argument '%s' (use -- COMMAND to run a workload)",
-			      argv[optind]);
-			return sc_usage(record_usage, 1);
-		}
-		o.command = argv + optind;
-	}
+	if (sc_command_args(argc, argv, optind, "run a workload", &o.command))
+		return sc_usage(record_usage, 1);
 	if (sc_check_output_dir(o.output))
 		return 1;
 

@@ -254,6 +254,13 @@ int sc_check_output_dir(const char *path);
  * and returning 2 for a usage error.
  */
 int sc_usage(const char *text, int is_error);
+/*
+ * sc_command_args - after getopt_long (which stops at "--", consumed, or at
+ * the first non-option): *command = the COMMAND of "[-- COMMAND]", argv +
+ * optind, or NULL when nothing follows.  An argument not after "--" is -1
+ * after a one-line error ("use -- COMMAND to <what>"), for a usage error.
+ */
+int sc_command_args(int argc, char **argv, int optind, const char *what, char ***command);
 
 /* ---- progress (progress.c) ----------------------------------------------- */
 

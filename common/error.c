@@ -214,3 +214,14 @@ int sc_usage(const char *text, int is_error)
 	}
 	return 2;
 }
+
+int sc_command_args(int argc, char **argv, int optind, const char *what, char ***command)
+{
+	*command = NULL;
+	if (optind >= argc)
+		return 0;
+	if (strcmp(argv[optind - 1], "--"))
+		return error("unexpected argument '%s' (use -- COMMAND to %s)", argv[optind], what);
+	*command = argv + optind;
+	return 0;
+}

@@ -44,6 +44,17 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
+void strvec_pushl(struct strvec *sv, ...)
+{
+	const char *arg;
+	va_list ap;
+
+	va_start(ap, sv);
+	while ((arg = va_arg(ap, const char *)))
+		strvec_push(sv, arg);
+	va_end(ap);
+}
+
 void strvec_pushv(struct strvec *sv, const char *const *argv)
 {
 	for (; *argv; argv++)

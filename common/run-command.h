@@ -54,6 +54,8 @@ extern const char *strvec_empty_array[];
 
 void strvec_push(struct strvec *sv, const char *s);
 void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* strvec_pushl - push each string argument up to the NULL that ends them */
+void strvec_pushl(struct strvec *sv, ...) __attribute__((sentinel));
 /* strvec_pushv - push each string of the NULL-terminated argv */
 void strvec_pushv(struct strvec *sv, const char *const *argv);
 /* strvec_clear - free the entries and leave an empty, reusable vector */
