@@ -121,6 +121,26 @@ test_done() {
 	[ "$test_failed" -eq 0 ]
 }
 
+# test_skip_rest_unless_command CMD TITLE REASON: without CMD, the rest of
+# the script is one skipped test TITLE (REASON) and the script ends there
+test_skip_rest_unless_command() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	test_skip "$2" "$3"
+	test_done
+	exit 0
+}
+
+# rr_trace [windows]: rr.h5 (from rr.events), the synthetic round-robin trace
+# of tests/data/report/rr-trace.py whose answers are known; with "windows"
+# also its windows w.h5
+rr_trace() {
+	python3 "$TEST_DATA/report/rr-trace.py" 200 >rr.events &&
+	mktrace rr.h5 <rr.events &&
+	if [ "${1:-}" = windows ]; then
+		schedcast features -o w.h5 rr.h5 >/dev/null
+	fi
+}
+
 # fill_to KIB: leave about KIB KiB free on the small tmpfs $full (the
 # full-disk tests mount it)
 fill_to() {

@@ -5,11 +5,8 @@
 
 D=$TEST_DATA/report
 
-if ! command -v chromium >/dev/null 2>&1; then
-	test_skip 'the HTML report renders in Chromium' 'chromium is not installed (Debian chromium)'
-	test_done
-	exit 0
-fi
+test_skip_rest_unless_command chromium 'the HTML report renders in Chromium' \
+	'chromium is not installed (Debian chromium)'
 
 chrome() {
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
@@ -18,9 +15,7 @@ chrome() {
 }
 
 test_expect_success 'setup: a report with a prediction section' '
-	python3 "$D/rr-trace.py" 200 >rr.events &&
-	mktrace rr.h5 <rr.events &&
-	schedcast features -o w.h5 rr.h5 >/dev/null &&
+	rr_trace windows &&
 	schedcast report -f html -o r.html rr.h5 -w w.h5 --split all
 '
 

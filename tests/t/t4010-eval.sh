@@ -9,9 +9,7 @@
 D=$TEST_DATA/report
 
 test_expect_success 'setup: trace and windows' '
-	python3 "$D/rr-trace.py" 200 >rr.events &&
-	mktrace rr.h5 <rr.events &&
-	schedcast features -o w.h5 rr.h5 >/dev/null &&
+	rr_trace windows &&
 	schedcast features --mode sequence -o seq.h5 rr.h5 >/dev/null
 '
 

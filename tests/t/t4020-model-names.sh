@@ -7,9 +7,7 @@
 D=$TEST_DATA/report
 
 test_expect_success 'setup: windows and a model' '
-	python3 "$D/rr-trace.py" 200 >rr.events &&
-	mktrace rr.h5 <rr.events &&
-	schedcast features -o w.h5 rr.h5 >/dev/null &&
+	rr_trace windows &&
 	schedcast train -q -o mine.h5 --hidden 8 --epochs 1 w.h5 >/dev/null
 '
 

@@ -7,11 +7,8 @@
 
 D=$TEST_DATA/report
 
-if ! command -v perf >/dev/null 2>&1; then
-	test_skip 'report agrees with perf sched timehist' 'perf is not installed (Debian linux-perf): import cannot read perf.data'
-	test_done
-	exit 0
-fi
+test_skip_rest_unless_command perf 'report agrees with perf sched timehist' \
+	'perf is not installed (Debian linux-perf): import cannot read perf.data'
 
 test_expect_success 'import the perf.data fixture' '
 	schedcast import -o p.h5 "$D/perf-sched.data" >/dev/null 2>&1 &&

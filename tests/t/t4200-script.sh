@@ -88,11 +88,8 @@ test_expect_success 'bad filters and files: one line, exit 2 / 1' '
 	test_one_line_error err bad.h5
 '
 
-if ! command -v perf >/dev/null 2>&1; then
-	test_skip 'script agrees with perf sched timehist' 'perf is not installed (Debian linux-perf): import cannot read perf.data'
-	test_done
-	exit 0
-fi
+test_skip_rest_unless_command perf 'script agrees with perf sched timehist' \
+	'perf is not installed (Debian linux-perf): import cannot read perf.data'
 
 test_expect_success 'script agrees with perf sched timehist line for line' '
 	schedcast import -o p.h5 "$D/perf-sched.data" >/dev/null 2>&1 &&

@@ -95,8 +95,7 @@ else
 fi
 
 test_expect_success '--model: a track per CPU of the picks of the model, under the slices they began' '
-	python3 "$D/rr-trace.py" 200 >rr.events &&
-	mktrace rr.h5 <rr.events &&
+	rr_trace &&
 	schedcast export -m "$TEST_TOP/data/models/general.h5" -o m.json rr.h5 2>err &&
 	grep -q "m.json: .* predictions (.* right)" err &&
 	python3 "$D/check-perfetto.py" m.json &&
