@@ -130,6 +130,26 @@ test_skip_rest_unless_command() {
 	exit 0
 }
 
+# test_roundtrip_digests LIST 'DUMP1' 'DUMP2': for each line "FILE D1 D2 D3"
+# of LIST ('#' comments), a test that DUMP1 FILE, DUMP2 FILE and schedcast
+# info --json FILE, run from the top of the tree, print what digests (the
+# first 16 hex digits of sha256) to D1 D2 D3: a committed file reads as
+# before
+test_roundtrip_digests() {
+	local list=$1 dump1=$2 dump2=$3 file want1 want2 want3
+	while read -r file want1 want2 want3; do
+		case $file in '#'*|'') continue ;; esac
+		test_expect_success "$file reads as before" '
+			digest() { "$@" 2>&1 | sha256sum | cut -c1-16; } &&
+			cd "$TEST_TOP" &&
+			got="$(digest $dump1 "$file") $(digest $dump2 "$file") $(digest schedcast info --json "$file")" &&
+			if [ "$got" != "$want1 $want2 $want3" ]; then
+				echo "expected $want1 $want2 $want3" && echo "got      $got" && false
+			fi
+		'
+	done <"$list"
+}
+
 # rr_trace [windows]: rr.h5 (from rr.events), the synthetic round-robin trace
 # of tests/data/report/rr-trace.py whose answers are known; with "windows"
 # also its windows w.h5

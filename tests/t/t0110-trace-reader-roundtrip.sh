@@ -4,19 +4,7 @@
 # that info prints (digests in tests/data/roundtrip/trace-v1.digests).
 . "$(dirname "$0")/lib.sh"
 
-digest() {
-	"$@" 2>&1 | sha256sum | cut -c1-16
-}
-
-while read -r file ev tasks info; do
-	case $file in '#'*|'') continue ;; esac
-	test_expect_success "$file reads as before" '
-		cd "$TEST_TOP" &&
-		got="$(digest tracedump "$file") $(digest tracedump -t "$file") $(digest schedcast info --json "$file")" &&
-		if [ "$got" != "$ev $tasks $info" ]; then
-			echo "expected $ev $tasks $info" && echo "got      $got" && false
-		fi
-	'
-done <"$TEST_DATA/roundtrip/trace-v1.digests"
+# digests: events (tracedump), task table (tracedump -t), info --json
+test_roundtrip_digests "$TEST_DATA/roundtrip/trace-v1.digests" 'tracedump' 'tracedump -t'
 
 test_done

@@ -6,20 +6,8 @@
 # those files were made from, writes the same content.
 . "$(dirname "$0")/lib.sh"
 
-digest() {
-	"$@" 2>&1 | sha256sum | cut -c1-16
-}
-
-while read -r file whole blocks info; do
-	case $file in '#'*|'') continue ;; esac
-	test_expect_success "$file reads as before" '
-		cd "$TEST_TOP" &&
-		got="$(digest windump "$file") $(digest windump -b 7 "$file") $(digest schedcast info --json "$file")" &&
-		if [ "$got" != "$whole $blocks $info" ]; then
-			echo "expected $whole $blocks $info" && echo "got      $got" && false
-		fi
-	'
-done <"$TEST_DATA/roundtrip/windows.digests"
+# digests: whole (windump), in blocks of 7 (windump -b 7), info --json
+test_roundtrip_digests "$TEST_DATA/roundtrip/windows.digests" 'windump' 'windump -b 7'
 
 # tests/data/roundtrip/windows-*.h5 were written from the first 1200 events
 # of data/samples/mixed.h5 by the writer before the table API (the state
