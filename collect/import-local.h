@@ -43,4 +43,18 @@ int col_import_perfdata(const char *path, struct col_sink *s, const struct col_i
 int col_import_tracedat(const char *path, struct col_sink *s,
 			const struct col_import_opts *opts);
 
+/*
+ * col_dat7_iterate - the records of the buffers handles[0..nr) (named
+ * names[i], "" the top one) of a compressed trace.dat version 7, read
+ * without libtracecmd's chunk cache (import-dat7.c), in the order
+ * tracecmd_iterate_events_multi() gives; cb returns non-zero to stop.
+ * 0: done (or stopped by cb); 1: not such a file, read it with libtracecmd;
+ * -1: corrupt (one line said, naming `name`).
+ */
+struct tracecmd_input;
+struct tep_record;
+typedef int (*col_dat7_cb)(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data);
+int col_dat7_iterate(const char *path, struct tracecmd_input **handles, const char **names,
+		     int nr, col_dat7_cb cb, void *data, const char *name);
+
 #endif /* SC_COLLECT_IMPORT_LOCAL_H */

@@ -323,9 +323,10 @@ static int wanted(const char *name, const struct col_import_opts *opts)
 int col_import_tracedat(const char *path, struct col_sink *s, const struct col_import_opts *opts)
 {
 	struct tracecmd_input *top, *handles[MAX_BUFFERS];
+	const char *names[MAX_BUFFERS];
 	struct dat_ctx c = { .sink = s };
 	struct ds_trace_meta *m = &s->meta;
-	int nr_inst, nr_handles = 0, ret = -1, cpus = 0;
+	int nr_inst, nr_handles = 0, ret = -1, cpus = 0, r;
 	const char *clock;
 	struct stat st;
 
@@ -378,7 +379,13 @@ int col_import_tracedat(const char *path, struct col_sink *s, const struct col_i
 		      s->name);
 		goto out;
 	}
-	if (tracecmd_iterate_events_multi(handles, nr_handles, record_cb, &c) < 0 && !c.failed) {
+	for (int i = 0; i < nr_handles; i++)
+		names[i] = find_buffer(&c, handles[i])->name;
+	r = col_dat7_iterate(path, handles, names, nr_handles, record_cb, &c, s->name);
+	if (r < 0)
+		goto out;
+	if (r > 0 && tracecmd_iterate_events_multi(handles, nr_handles, record_cb, &c) < 0 &&
+	    !c.failed) {
 		error("cannot import '%s': cannot read the event data (truncated trace.dat?)",
 		      s->name);
 		goto out;
