@@ -829,6 +829,8 @@ struct ds_table {
 	int shuffle;		/* the shuffle filter before deflate */
 	int colchunks;		/* a chunk holds one element of every row */
 	unsigned char *img, *shuf;
+	/* reader, pack: where each column the reader asks for is in a file element */
+	struct { size_t foff, moff, len; } *map;
 	unsigned char *cbuf;	/* reader: chunk ccur inflated (partly read chunks) */
 	uint64_t ccur;
 };
@@ -967,6 +969,7 @@ static void table_free(struct ds_table *t)
 	free(t->cbuf);
 	free(t->img);
 	free(t->shuf);
+	free(t->map);
 	free(t);
 }
 
@@ -980,9 +983,10 @@ static void table_free(struct ds_table *t)
  * writes and reads the same zlib streams at a fraction of the cost, and HDF5
  * only files them (H5Dwrite_chunk, H5Dread_chunk): the file is the one the
  * pipeline would have written, for h5py, h5dump and older schedcasts alike.
- * Writing: every deflated table (the shuffle filter, packed rows and column
- * chunks done here too).  Reading: one dimension, rows stored as in memory,
- * deflate the only filter.
+ * Every deflated table is written so (the shuffle filter, packed rows and
+ * column chunks done here too) and read so when its filters are deflate
+ * after at most shuffle and its columns are stored in the reader's types
+ * (else, and for chunks HDF5 did not store, H5Dread).
  */
 static size_t table_chunk_bytes(const struct ds_table *t)
 {
@@ -1032,6 +1036,21 @@ static void shuffle_bytes(unsigned char *dst, const unsigned char *src, size_t n
 	for (size_t j = 0; j < size; j++)
 		for (size_t i = 0; i < n; i++)
 			dst[j * n + i] = src[i * size + j];
+}
+
+/* unshuffle_bytes - shuffle_bytes undone: dst[i * size + j] = src[j * n + i] */
+static void unshuffle_bytes(unsigned char *dst, const unsigned char *src, size_t n, size_t size)
+{
+	if (size == 2) {
+		for (size_t i = 0; i < n; i++) {
+			dst[2 * i] = src[i];
+			dst[2 * i + 1] = src[n + i];
+		}
+		return;
+	}
+	for (size_t j = 0; j < size; j++)
+		for (size_t i = 0; i < n; i++)
+			dst[i * size + j] = src[j * n + i];
 }
 
 /* deflate the chunk image of `bytes` (shuffled first if the table does) and file it at off */
@@ -1145,58 +1164,194 @@ static void table_direct_setup_write(struct ds_table *t, hid_t ft)
 }
 
 /*
- * the reader's side: direct when the file's rows are the memory's and the
- * dataset is chunked in one dimension with deflate as its only filter
+ * The reader's side: direct when the dataset is chunked in rows (whole rows,
+ * or column chunks: one element of every row) with deflate as its last
+ * filter and at most shuffle before it, and the file's elements are the
+ * memory's or unpack into them by copying (a compound whose every column the
+ * reader asks for is stored in the memory's type: t->map).
  */
+static int member_same(hid_t ft, hid_t mt, const char *name, size_t *foff)
+{
+	int fi = H5Tget_member_index(ft, name), mi = H5Tget_member_index(mt, name), eq;
+	hid_t a, b;
+
+	if (fi < 0 || mi < 0)
+		return 0;
+	a = H5Tget_member_type(ft, (unsigned)fi);
+	b = H5Tget_member_type(mt, (unsigned)mi);
+	eq = a >= 0 && b >= 0 && H5Tequal(a, b) > 0;
+	if (a >= 0)
+		H5Tclose(a);
+	if (b >= 0)
+		H5Tclose(b);
+	*foff = H5Tget_member_offset(ft, (unsigned)fi);
+	return eq;
+}
+
 static void table_direct_setup_read(struct ds_table *t, hid_t ft)
 {
 	hid_t dcpl;
-	hsize_t cdim[1];
+	hsize_t cdim[4];
 	unsigned flags, cd[8];
-	size_t ncd = ARRAY_SIZE(cd);
-	int ok;
+	size_t ncd, fsize = H5Tget_size(ft), msize, img;
+	int ok, nf, whole = 1, cols = 1;
 
-	if (t->rank != 1 || H5Tequal(ft, t->mt) <= 0)
+	msize = t->spec.cols ? t->spec.row_size : ds_type_size(t->spec.type);
+	t->nelem = t->row_bytes / msize;
+	if (H5Tequal(ft, t->mt) > 0) {
+		t->pack = 0;
+	} else if (t->spec.cols && H5Tget_class(ft) == H5T_COMPOUND) {
+		t->map = xcalloc(t->spec.ncols, sizeof(*t->map));
+		for (size_t i = 0; i < t->spec.ncols; i++) {
+			const struct ds_column *c = &t->spec.cols[i];
+
+			if (!member_same(ft, t->mt, c->name, &t->map[i].foff))
+				return;
+			t->map[i].moff = c->offset;
+			t->map[i].len = column_bytes(c);
+		}
+		t->pack = 1;
+	} else {
 		return;
+	}
 	dcpl = H5Dget_create_plist(t->d);
 	if (dcpl < 0)
 		return;
-	ok = H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, cdim) == 1 &&
-	     cdim[0] > 0 && cdim[0] <= (64u << 20) / t->row_bytes && H5Pget_nfilters(dcpl) == 1 &&
-	     H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_DEFLATE;
+	ok = H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, t->rank, cdim) == t->rank &&
+	     cdim[0] > 0 && cdim[0] <= (64u << 20) / t->row_bytes;
+	for (int i = 1; ok && i < t->rank; i++) {
+		whole &= cdim[i] == t->inner[i - 1];
+		cols &= cdim[i] == 1;
+	}
+	nf = ok ? H5Pget_nfilters(dcpl) : 0;
+	ok = ok && (whole || cols) && (nf == 1 || nf == 2);
+	for (int i = 0; ok && i < nf; i++) {
+		ncd = ARRAY_SIZE(cd);
+		switch (H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, 0, NULL, NULL)) {
+		case H5Z_FILTER_DEFLATE:
+			ok = i == nf - 1;
+			break;
+		case H5Z_FILTER_SHUFFLE:
+			ok = i == 0;
+			t->shuffle = 1;
+			break;
+		default:
+			ok = 0;
+		}
+	}
 	H5Pclose(dcpl);
 	if (!ok)
 		return;
 	t->zd = libdeflate_alloc_decompressor();
 	if (!t->zd)
 		return;
+	t->fsize = fsize;
+	t->colchunks = !whole;
 	t->chunk = cdim[0];
-	t->zcap = stored_bound(table_chunk_bytes(t));
+	img = (size_t)t->chunk * (t->colchunks ? 1 : t->nelem) * fsize;
+	t->zcap = stored_bound(img);
 	t->zbuf = xmalloc(t->zcap);
+	t->img = xmalloc(img);
+	if (t->shuffle)
+		t->shuf = xmalloc(img);
 	t->direct = 1;
 }
 
-/* chunk k, whole, into dst: 0, 1 when HDF5 must read it (not stored), -1 */
-static int table_direct_chunk(struct ds_table *t, uint64_t k, unsigned char *dst)
+/*
+ * chunk_image - the chunk at off as the file holds its elements (n of them),
+ * its filters undone, into into (t->img when NULL) or t->shuf; *out points
+ * at it.  0, 1 when HDF5 must read it (not stored), -1 damaged.
+ */
+static int chunk_image(struct ds_table *t, const hsize_t *off, size_t n, unsigned char *into,
+		       const unsigned char **out)
 {
-	size_t bytes = table_chunk_bytes(t);
-	hsize_t off[1] = { k * t->chunk }, size = 0;
+	size_t bytes = n * t->fsize;
+	hsize_t size = 0;
 	uint32_t mask = 0;
-	enum libdeflate_result r;
+	unsigned deflate_bit = t->shuffle ? 2 : 1;
 
 	if (H5Dget_chunk_storage_size(t->d, off, &size) < 0 || !size)
 		return 1;
 	if (size > t->zcap || H5Dread_chunk(t->d, H5P_DEFAULT, off, &mask, t->zbuf) < 0)
 		return -1;
-	if (mask & 1) {
+	if (!into)
+		into = t->img;
+	if (mask & deflate_bit) {
 		/* the optional filter was skipped: stored as is */
 		if (size != bytes)
 			return -1;
-		memcpy(dst, t->zbuf, bytes);
-		return 0;
+		memcpy(into, t->zbuf, bytes);
+	} else if (libdeflate_zlib_decompress(t->zd, t->zbuf, (size_t)size, into, bytes,
+					      NULL) != LIBDEFLATE_SUCCESS) {
+		return -1;
 	}
-	r = libdeflate_zlib_decompress(t->zd, t->zbuf, (size_t)size, dst, bytes, NULL);
-	return r == LIBDEFLATE_SUCCESS ? 0 : -1;
+	*out = into;
+	if (t->shuffle && !(mask & 1) && t->fsize > 1) {
+		unshuffle_bytes(t->shuf, into, n, t->fsize);
+		*out = t->shuf;
+	}
+	return 0;
+}
+
+/* n elements of the file's layout at img into memory elements at dst (stride msize) */
+static void unpack_elems(const struct ds_table *t, unsigned char *dst, const unsigned char *img,
+			 uint64_t n, size_t stride)
+{
+	if (!t->pack) {
+		if (stride == t->fsize) {
+			memcpy(dst, img, n * t->fsize);
+			return;
+		}
+		for (uint64_t e = 0; e < n; e++)
+			memcpy(dst + e * stride, img + e * t->fsize, t->fsize);
+		return;
+	}
+	for (uint64_t e = 0; e < n; e++, dst += stride, img += t->fsize)
+		for (size_t i = 0; i < t->spec.ncols; i++)
+			memcpy(dst + t->map[i].moff, img + t->map[i].foff, t->map[i].len);
+}
+
+/*
+ * table_direct_chunk - the rows of chunk k (chunk rows, whole), in memory's
+ * layout, into dst: 0, 1 when HDF5 must read it (not stored), -1 damaged
+ */
+static int table_direct_chunk(struct ds_table *t, uint64_t k, unsigned char *dst)
+{
+	hsize_t off[4] = { k * t->chunk };
+	size_t msize = t->row_bytes / t->nelem;
+	const unsigned char *img;
+	int r;
+
+	if (!t->colchunks) {
+		/* the file's rows are the memory's: inflated in place */
+		int same = !t->pack && !t->shuffle && msize == t->fsize;
+
+		r = chunk_image(t, off, (size_t)(t->chunk * t->nelem), same ? dst : NULL, &img);
+		if (!r && !same)
+			unpack_elems(t, dst, img, t->chunk * t->nelem, msize);
+		return r;
+	}
+	for (uint64_t e = 0; e < t->nelem; e++) {
+		uint64_t rest = e;
+
+		for (int i = t->rank - 1; i >= 1; i--) {
+			off[i] = rest % t->inner[i - 1];
+			rest /= t->inner[i - 1];
+		}
+		r = chunk_image(t, off, (size_t)t->chunk, NULL, &img);
+		if (r)
+			return r;
+		if (!t->pack && msize == 2) {
+			const uint16_t *src = (const uint16_t *)img;
+			uint16_t *d = (uint16_t *)dst + e;
+
+			for (uint64_t i = 0; i < t->chunk; i++)
+				d[i * t->nelem] = src[i];
+		} else {
+			unpack_elems(t, dst + e * msize, img, t->chunk, t->row_bytes);
+		}
+	}
+	return 0;
 }
 
 /*
