@@ -132,8 +132,10 @@ assert o[\"model\"][\"top1_contested\"] >= best + 0.02, (o[\"model\"], best)
 "
 '
 
+# 40000 switches: an epoch takes seconds, far beyond the budget's 0.1 s (and
+# its check every 0.2 s), where one of 6000 took 0.16 s on a busy machine
 test_expect_success '--train-time: stopped before an epoch ended, the general model is scored as it is' '
-	schedcast run --trace "$SAMPLE" -o budget -n 6000 --train-time 100ms >stdout 2>stderr &&
+	schedcast run --trace "$SAMPLE" -o budget -n 40000 --train-time 100ms >stdout 2>stderr &&
 	grep -q "^      stopped at its budget of 0.1 s of wall time (--train-time)$" stdout &&
 	grep -q "^      no epoch ended within the budget: the general model is scored as it is$" stdout &&
 	! grep -q "killed by signal" stderr &&
@@ -141,7 +143,7 @@ test_expect_success '--train-time: stopped before an epoch ended, the general mo
 	grep -q "^  model     $SCHEDCAST_MODELS/general.h5 (not fine-tuned" stdout &&
 	grep -q "^verdict: unchanged general model " stdout &&
 	check_verdict budget &&
-	test_must_fail schedcast run --trace "$SAMPLE" -o budget2 -n 6000 --train-time 100ms \
+	test_must_fail schedcast run --trace "$SAMPLE" -o budget2 -n 40000 --train-time 100ms \
 		--general none >stdout 2>stderr &&
 	grep -q "training stopped at its budget (--train-time) before its first epoch ended" stderr &&
 	! test -e budget2/model.h5
