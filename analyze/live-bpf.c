@@ -4,8 +4,8 @@
  * (analyze/bpf/live.bpf.c), give it the model, run, read its counters.
  *
  * The program does all the work in the kernel: runqueue state, features,
- * the encoder at each switch-out, the head and the rankings at each
- * decision; userspace only reads per-CPU counters (every second on a
+ * the encoder once per window that a contested decision scores, the head
+ * and the rankings at each decision; userspace only reads per-CPU counters (every second on a
  * terminal, and at the end).  With --check the program also streams every
  * event it handled, with its prediction for each decision, through a ring
  * buffer; userspace replays exactly those events through features/ and the
@@ -518,8 +518,8 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 		       (double)r->n.scored_cands / (double)r->n.decisions,
 		       r->n.scored_cands ? (double)r->n.decide_ns / (double)r->n.scored_cands : 0.0);
 		if (r->n.encodes)
-			printf("  encoder: %llu runs (switch-outs that completed an episode), %.0f ns "
-			       "each\n", (unsigned long long)r->n.encodes,
+			printf("  encoder: %llu runs (windows a contested decision scored after they "
+			       "changed), %.0f ns each\n", (unsigned long long)r->n.encodes,
 			       (double)r->n.encode_ns / (double)r->n.encodes);
 		else if (!r->head_rows)
 			printf("  encoder: never run (the model kept its linear path alone: "

@@ -108,7 +108,7 @@ def figure(ctx):
                      if ms[0].get("cand") else "-"])
         if v["name"] == "live --in-kernel":
             summ.append("in-kernel (hidden 32): %s of kernel CPU per decision (decision %s, "
-                        "encoder %s per switch-out), hackbench %s slower"
+                        "encoder %s per run), hackbench %s slower"
                         % (B.fmt(B.median([x["kernel_ns_per_decision"] for x in ms]) / 1e3,
                                  "us"),
                            B.fmt(B.median([x["decide_ns"] for x in ms]) / 1e3, "us"),

@@ -51,7 +51,9 @@ struct lb_episode {		/* struct feat_episode, the wait part of the current one */
 struct lb_task {
 	__s32 pid, prio;	/* prio -1: unknown */
 	__s32 cpu, last_cpu, waker;
-	__u8 st, exiting, has_run, wait_kind, waker_set, cur_valid, pad[2];
+	__u8 st, exiting, has_run, wait_kind, waker_set, cur_valid;
+	__u8 enc_dirty;		/* the window changed since hw was computed */
+	__u8 pad;
 	__u64 queued_ts, wait_ts, sleep_ns, run_ts, out_ts;
 	struct lb_episode cur;
 	__u32 ep_head, ep_nr;
@@ -62,8 +64,10 @@ struct lb_task {
 	/*
 	 * (M) the part of the head's first layer that depends on the window
 	 * only, b1 * 2^12 + w1[:, :H] . h (Q.24) with h the encoder's output:
-	 * computed when the window changes, so that a decision costs M x S
-	 * multiply-adds per candidate, not M x (H + S).
+	 * computed once per window (at the first contested decision that
+	 * scores it, enc_dirty), so that a decision costs M x S multiply-adds
+	 * per candidate, not M x (H + S), and a window no contested decision
+	 * reads is never encoded.
 	 */
 	__s64 hw[LB_M_MAX];
 };
@@ -94,7 +98,8 @@ struct lb_counters {
 	__u64 stale_cands;	/* queue entries left out and removed as stale */
 	__u64 inferred_switches, encodes, scored_cands, ring_drops;
 	__u64 tasks_full, queue_full;
-	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions */
+	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions
+					   (the encoder runs within them, not counted) */
 };
 
 /*
@@ -102,15 +107,18 @@ struct lb_counters {
  * gate rows g*LB_H_MAX + j for gate g (i f g o) and unit j < H.  Only the
  * head rows whose output weight (w2) is not zero are kept, M of them: the
  * others add exactly 0 to every score.  M = 0 (a model that kept its
- * linear path alone) needs no encoder at all.
+ * linear path alone) needs no encoder at all.  The encoder's weights are
+ * Q3.12 values widened to 64 bits: BPF (cpu v3) has no sign-extending
+ * load, so an int16 operand costs a load and two shifts, an int64 one a
+ * load; the products and sums are the same integers.
  */
 struct lb_model {
 	__s32 K, H, M, pad;
 	__s32 mu[LB_E + LB_S], inv[LB_E + LB_S];	/* struct lstm_norm */
-	__s16 wx[4 * LB_H_MAX][LB_E];		/* Q3.12 */
-	__s16 wh[4 * LB_H_MAX][LB_H_MAX];	/* Q3.12 */
+	__s64 wx[4 * LB_H_MAX][LB_E];		/* Q3.12 */
+	__s64 wh[4 * LB_H_MAX][LB_H_MAX];	/* Q3.12 */
 	__s16 b[4 * LB_H_MAX];			/* Q3.12 */
-	__s16 w1h[LB_M_MAX][LB_H_MAX];		/* head layer 1, the H columns */
+	__s64 w1h[LB_M_MAX][LB_H_MAX];		/* head layer 1, the H columns, Q3.12 */
 	__s16 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns */
 	__s16 b1[LB_M_MAX], w2[LB_M_MAX];
 	__s16 wl[LB_S];				/* the linear path (head/w_lin) */

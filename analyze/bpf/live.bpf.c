@@ -10,8 +10,11 @@
  * through the userspace engine and compares every prediction).
  *
  * The encoder's output for a task changes only when its window does, when
- * an episode completes at a switch-out: it is computed there and kept in
- * the task's map entry, so a decision costs one head per candidate.
+ * an episode completes at a switch-out.  It is computed once per window, at
+ * the first contested decision that scores the task, and kept in the
+ * task's map entry: a decision costs one head per candidate, and a window
+ * that no contested decision reads (a task woken onto an idle CPU, one
+ * that only ever runs alone) is never encoded.
  *
  * Concurrency: a CPU's queue and the tasks on it change under that CPU's
  * runqueue lock in the kernel (wakeups, switches), which serialises the
@@ -118,8 +121,9 @@ struct decision {
 
 struct scratch {
 	struct decision d;		/* the decision being made */
-	__s16 x[LB_K_MAX][LB_E];	/* normalised window */
-	__s16 h[2][LB_H_MAX], c[2][LB_H_MAX];
+	__s64 x[LB_K_MAX][LB_E];	/* normalised window, Q3.12 widened (see lb_model) */
+	__s64 h[2][LB_H_MAX];		/* Q3.12 widened */
+	__s16 c[2][LB_H_MAX];
 	__s16 gate[4 * LB_H_MAX];
 	__s16 st[LB_S];
 	struct rank model, lq, lrr;
@@ -388,7 +392,7 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 
 #pragma unroll
 			for (k = 0; k < LB_E; k++)
-				acc += (__s32)m->wx[r][k] * s->x[tt][k];
+				acc += m->wx[r][k] * s->x[tt][k];
 			/* in chunks of 16: the model is zero-padded to LB_H_MAX, so a
 			   chunk past H adds nothing; few branches for the verifier */
 			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
@@ -396,7 +400,7 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 					break;
 #pragma unroll
 				for (k = kc; k < kc + 16; k++)
-					acc += (__s32)m->wh[r][k] * s->h[hs][k];
+					acc += m->wh[r][k] * s->h[hs][k];
 			}
 			pre = sat16(rshift_round(acc, 12));
 			s->gate[r] = g == 2 ? interp_q12(m->tanh_tab, pre) :
@@ -470,7 +474,7 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 				break;
 #pragma unroll
 			for (j = kc; j < kc + 16; j++)
-				acc += (__s32)m->w1h[mi][j] * s->h[hc][j];
+				acc += m->w1h[mi][j] * s->h[hc][j];
 		}
 		t->hw[mi] = acc;
 	}
@@ -735,17 +739,15 @@ __noinline int switch_in(__s32 cpu, __s32 pid, __s32 prio, __u64 ts)
 	return 0;
 }
 
-/* feat_episode_features into the ring, then the encoder (the window changed) */
+/* feat_episode_features into the ring: the window changed, its encoding is due */
 __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 				   int blocked)
 {
 	__u32 zero = 0, K, head;
 	struct lb_model *m = bpf_map_lookup_elem(&model, &zero);
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
-	struct lb_counters *n;
 	__s16 *f;
 
-	if (!t || !m || !s)
+	if (!t || !m)
 		return 0;
 	K = (__u32)m->K;
 	if (K < 1 || K > LB_K_MAX)
@@ -767,16 +769,7 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	t->ep_head = (head + 1) % K;
 	if (t->ep_nr < K)
 		t->ep_nr++;
-	if (m->M > 0) {	/* M = 0: no score reads the encoder's output */
-		__u64 t0 = bpf_ktime_get_ns();
-
-		encode(m, s, t);
-		n = ctrs();
-		if (n) {
-			n->encodes++;
-			n->encode_ns += bpf_ktime_get_ns() - t0;
-		}
-	}
+	t->enc_dirty = m->M > 0;	/* M = 0: no score reads the encoder's output */
 	return 0;
 }
 
@@ -1125,6 +1118,14 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 	queued = now > t->queued_ts ? now - t->queued_ts : 0;
 	since = t->has_run ? (now > t->out_ts ? now - t->out_ts : 0) : ~0ULL;
 	if (sc->d.nc >= 2) {
+		if (t->enc_dirty) {
+			__u64 t0 = bpf_ktime_get_ns();
+
+			encode(m, sc, t);
+			t->enc_dirty = 0;
+			n->encodes++;
+			n->encode_ns += bpf_ktime_get_ns() - t0;
+		}
 		fill_state(m, sc, t, pid == sc->d.old_pid);
 		score = head(m, t, sc);
 		n->scored_cands++;
@@ -1316,7 +1317,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	}
 	repair(cpu, prev_pid, ts);
 	if (next_pid > 0) {
-		struct lb_counters *n;
+		struct lb_counters *n = ctrs();
+		__u64 enc0 = n ? n->encode_ns : 0;
 
 		pick = decide(cpu, prev_pid, next_pid, ts, &d);
 		n = ctrs();
@@ -1328,8 +1330,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			}
 			d.unc |= LB_UNC_RACE;
 		}
-		if (n)
-			n->decide_ns += bpf_ktime_get_ns() - ts;
+		if (n)	/* the encoder runs within, counted on its own */
+			n->decide_ns += bpf_ktime_get_ns() - ts - (n->encode_ns - enc0);
 	}
 	if (prev_pid > 0)
 		switch_out(cpu, prev_pid, prev_prio, state, ts);
