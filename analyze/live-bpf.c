@@ -365,6 +365,26 @@ struct check {
 #define POLL_SLICE_NS (100 * NSEC_PER_MSEC)
 #define POLL_YIELD (-ECANCELED)	/* from on_record: stop this poll, not an error */
 
+/*
+ * " (the kernel's candidates also hold pid P)" when the two sides' sets
+ * differ by one pid (from the sums of their pids), else ""
+ */
+static const char *cand_diff(const struct lb_event *r, const struct feat_decision_out *out,
+			     int64_t usum)
+{
+	static char buf[96];
+
+	if (r->ncand == out->ncand + 1)
+		snprintf(buf, sizeof(buf), " (the kernel's candidates also hold pid %lld)",
+			 (long long)(r->cand_sum - usum));
+	else if (r->ncand + 1 == out->ncand)
+		snprintf(buf, sizeof(buf), " (userspace's candidates also hold pid %lld)",
+			 (long long)(usum - r->cand_sum));
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 static int replay(struct check *k, const struct lb_event *r)
 {
 	struct ds_event ev;
@@ -409,13 +429,17 @@ static int replay(struct check *k, const struct lb_event *r)
 		} else if (pred == r->pred_pid && out.ncand == r->ncand) {
 			k->same++;
 		} else {
+			int64_t usum = 0;
+
+			for (int i = 0; i < out.ncand; i++)
+				usum += out.cand[i].pid;
 			k->differ++;
 			k->ncand_differ += out.ncand != r->ncand;
 			if (k->shown++ < MAX_SHOWN_DIFFS)
 				warning("check: decision at %llu ns on cpu %d: kernel picked %d of %d "
-					"candidates, userspace %d of %d",
+					"candidates, userspace %d of %d%s",
 					(unsigned long long)r->ts, r->cpu, r->pred_pid, r->ncand,
-					pred, out.ncand);
+					pred, out.ncand, cand_diff(r, &out, usum));
 		}
 	}
 	if (feat_apply(k->feat, &ev)) {
@@ -528,7 +552,7 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 	if (r->n.uncovered)
 		printf("uncovered: %llu decisions the userspace engine may see otherwise: after "
 		       "the program lost state (task map full %llu, a CPU queue beyond %d tasks "
-		       "%llu), during a migration into the CPU's queue from another CPU %llu, "
+		       "%llu), while another CPU changed the CPU's queue %llu, "
 		       "after the --check ring was full %llu, with a stale queue entry left out "
 		       "%llu\n",
 		       (unsigned long long)r->n.uncovered, (unsigned long long)r->n.unc_tasks_full,

@@ -38,7 +38,7 @@ enum { LB_EV_SWITCH = 0, LB_EV_WAKEUP, LB_EV_WAKEUP_NEW, LB_EV_WAKING, LB_EV_MIG
 #define LB_UNC_TASKS_FULL 0x1	/* the task map was full at some point: state lost */
 #define LB_UNC_QUEUE_FULL 0x2	/* a CPU queue overflowed LB_QMAX at some point */
 #define LB_UNC_CPU 0x4		/* a CPU beyond LB_MAX_CPUS */
-#define LB_UNC_RACE 0x8		/* a migration into this CPU's queue ran meanwhile */
+#define LB_UNC_RACE 0x8		/* another CPU changed this CPU's queue meanwhile */
 #define LB_UNC_RING 0x10	/* --check: the ring was full once, userspace missed events */
 #define LB_UNC_STALE 0x20	/* the CPU's queue held a task that is not queued there */
 
@@ -51,9 +51,14 @@ struct lb_episode {		/* struct feat_episode, the wait part of the current one */
 struct lb_task {
 	__s32 pid, prio;	/* prio -1: unknown */
 	__s32 cpu, last_cpu, waker;
-	__u8 st, exiting, has_run, wait_kind, waker_set, cur_valid;
-	__u8 enc_dirty;		/* the window changed since hw was computed */
-	__u8 pad;
+	__u8 st, exiting, has_run, wait_kind, waker_set, cur_valid, pad[2];
+	/*
+	 * ep_gen counts the window's changes, hw_gen is the ep_gen hw was
+	 * computed from: a generation, not a flag, so that a switch-out on
+	 * another CPU (a move the program did not see) while a decision
+	 * encodes leaves hw due again, not marked current.
+	 */
+	__u32 ep_gen, hw_gen;
 	__u64 queued_ts, wait_ts, sleep_ns, run_ts, out_ts;
 	struct lb_episode cur;
 	__u32 ep_head, ep_nr;
@@ -65,7 +70,7 @@ struct lb_task {
 	 * (M) the part of the head's first layer that depends on the window
 	 * only, b1 * 2^12 + w1[:, :H] . h (Q.24) with h the encoder's output:
 	 * computed once per window (at the first contested decision that
-	 * scores it, enc_dirty), so that a decision costs M x S multiply-adds
+	 * scores it, when hw_gen != ep_gen), so that a decision costs M x S multiply-adds
 	 * per candidate, not M x (H + S), and a window no contested decision
 	 * reads is never encoded.
 	 */
@@ -77,11 +82,15 @@ struct lb_cpu {
 	__u32 nq;
 	__u64 idle_since;
 	/*
-	 * Odd while a migration from another CPU (which holds the source's
-	 * runqueue lock, not this one's) changes this queue; a decision that
-	 * sees it odd or changed raced with it.
+	 * A handler on another CPU that changes this queue without this CPU's
+	 * runqueue lock (a migration, which holds the source's; a task the
+	 * program had queued here found running or exiting there: a move it
+	 * did not see) holds mig_busy up and bumps mig_gen on entry and on
+	 * exit, both before its ring slot and after its changes.  A decision
+	 * that sees mig_busy up or mig_gen changed raced with it: its ring
+	 * order and the order the changes took in the maps may differ.
 	 */
-	__u64 mig_gen;
+	__u64 mig_gen, mig_busy;
 	__s32 q[LB_QMAX];	/* queued pids, unordered; nq and q change under the
 				   CPU's lock in the program's qlocks map */
 };
@@ -134,6 +143,8 @@ struct lb_event {
 	__s32 cpu, common_pid, pid, prio, next_pid, next_prio, target_cpu, dest_cpu;
 	__s32 pred_pid;		/* switch: the model's pick, -1 none */
 	__s32 ncand;		/* switch: candidates, -1 not a decision */
+	__s64 cand_sum;		/* switch: the sum of the candidates' pids (--check
+				   names the one the two sides disagree on) */
 	__u32 uncovered;	/* LB_UNC_* */
 	__u8 type, pad[3];
 	char comm[16], next_comm[16];

@@ -112,11 +112,13 @@ struct rank {
 struct decide_out {
 	__s32 ncand;
 	__u32 unc;
+	__s64 cand_sum;
 };
 
 struct decision {
 	__u64 now, old_qts, short_ns, long_ns;
 	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid, stale;
+	__s64 cand_sum;
 };
 
 struct scratch {
@@ -563,6 +565,42 @@ static __always_inline struct lb_task *task_find(__s32 pid)
 	return bpf_map_lookup_elem(&tasks, &pid);
 }
 
+/*
+ * foreign_begin - before a handler on cpu takes its ring slot: when the
+ * task pid is queued on another CPU in the program's state (its record
+ * changes here: it runs or exits on cpu), mark that CPU's queue busy (see
+ * struct lb_cpu).  Returns that CPU for foreign_end(), or -1.
+ */
+static __always_inline __s32 foreign_begin(__s32 pid, __s32 cpu)
+{
+	struct lb_task *t = pid > 0 ? task_find(pid) : NULL;
+	struct lb_cpu *o;
+	__s32 other;
+
+	if (!t || t->st != LB_QUEUED)
+		return -1;
+	other = t->cpu;
+	if (other == cpu)
+		return -1;
+	o = cpu_get(other);
+	if (!o)
+		return -1;
+	__sync_fetch_and_add(&o->mig_busy, 1);
+	__sync_fetch_and_add(&o->mig_gen, 1);
+	return other;
+}
+
+/* foreign_end - after the handler's ring slot and its changes */
+static __always_inline void foreign_end(__s32 other)
+{
+	struct lb_cpu *o = other >= 0 ? cpu_get(other) : NULL;
+
+	if (!o)
+		return;
+	__sync_fetch_and_add(&o->mig_gen, 1);
+	__sync_fetch_and_add(&o->mig_busy, -1);
+}
+
 static __noinline struct lb_task *task_get(__s32 pid, __s32 prio)
 {
 	struct lb_task *t = bpf_map_lookup_elem(&tasks, &pid);
@@ -769,7 +807,7 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	t->ep_head = (head + 1) % K;
 	if (t->ep_nr < K)
 		t->ep_nr++;
-	t->enc_dirty = m->M > 0;	/* M = 0: no score reads the encoder's output */
+	__sync_fetch_and_add(&t->ep_gen, 1);	/* hw is due (M = 0: no score reads it) */
 	return 0;
 }
 
@@ -1088,6 +1126,7 @@ __noinline int cand_scan(struct scratch *sc, const struct lb_cpu *c, int i)
 		return 0;
 	}
 	sc->d.nc++;
+	sc->d.cand_sum += pid;
 	if (pid == sc->d.next_pid)
 		sc->d.covered = 1;
 	if (t->queued_ts < sc->d.old_qts ||
@@ -1118,11 +1157,13 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 	queued = now > t->queued_ts ? now - t->queued_ts : 0;
 	since = t->has_run ? (now > t->out_ts ? now - t->out_ts : 0) : ~0ULL;
 	if (sc->d.nc >= 2) {
-		if (t->enc_dirty) {
+		__u32 gen = __sync_fetch_and_add(&t->ep_gen, 0);
+
+		if (t->hw_gen != gen && m->M > 0) {
 			__u64 t0 = bpf_ktime_get_ns();
 
 			encode(m, sc, t);
-			t->enc_dirty = 0;
+			t->hw_gen = gen;
 			n->encodes++;
 			n->encode_ns += bpf_ktime_get_ns() - t0;
 		}
@@ -1178,6 +1219,7 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	s->d.old_qts = ~0ULL;
 	s->d.old_pid = -1;
 	s->d.stale = 0;
+	s->d.cand_sum = 0;
 	bpf_for(i, 0, LB_QMAX) {
 		if (i >= (int)nq)
 			break;
@@ -1195,6 +1237,7 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	covered = s->d.covered;
 	contested = nc >= 2;
 	out->ncand = nc;
+	out->cand_sum = s->d.cand_sum;
 	if (s->d.stale) {
 		out->unc |= LB_UNC_STALE;
 		n->unc_stale++;
@@ -1305,7 +1348,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__s64 state = report_state(preempt, prev_state, prev);
 	struct lb_cpu *self = cpu_get(cpu);
 	/* read before the ring slot is taken: see struct lb_cpu's mig_gen */
+	__u64 busy = self ? __sync_fetch_and_add(&self->mig_busy, 0) : 0;
 	__u64 gen = self ? __sync_fetch_and_add(&self->mig_gen, 0) : 0;
+	__s32 fprev = foreign_begin(prev_pid, cpu), fnext = foreign_begin(next_pid, cpu);
 	struct lb_event *e = ev_begin(LB_EV_SWITCH, ts, cpu, prev_pid);
 	struct decide_out d = { .ncand = -1 };
 	__s32 pick = -1;
@@ -1322,7 +1367,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 		pick = decide(cpu, prev_pid, next_pid, ts, &d);
 		n = ctrs();
-		if (self && ((gen & 1) || __sync_fetch_and_add(&self->mig_gen, 0) != gen)) {
+		if (self && (busy || __sync_fetch_and_add(&self->mig_gen, 0) != gen)) {
 			if (n) {
 				n->unc_race++;
 				if (!d.unc)
@@ -1345,11 +1390,14 @@ out:
 		e->next_prio = next_prio;
 		e->pred_pid = pick;
 		e->ncand = d.ncand;
+		e->cand_sum = d.cand_sum;
 		e->uncovered = d.unc;
 		BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
 		BPF_CORE_READ_STR_INTO(&e->next_comm, next, comm);
 		bpf_ringbuf_submit(e, 0);
 	}
+	foreign_end(fprev);
+	foreign_end(fnext);
 	return 0;
 }
 
@@ -1359,6 +1407,7 @@ static __always_inline int on_wake(struct task_struct *p, int type, int kind)
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
 	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
 	__s32 target = (__s32)BPF_CORE_READ(p, thread_info.cpu);
+	__s32 fcommon = foreign_begin(common, cpu);
 	struct lb_event *e = ev_begin(type, ts, cpu, common);
 	struct lb_task *t;
 
@@ -1388,6 +1437,7 @@ static __always_inline int on_wake(struct task_struct *p, int type, int kind)
 		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 		bpf_ringbuf_submit(e, 0);
 	}
+	foreign_end(fcommon);
 	return 0;
 }
 
@@ -1416,11 +1466,15 @@ int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
 	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
 	struct lb_cpu *dest = dest_cpu != cpu ? cpu_get(dest_cpu) : NULL;
+	__s32 fcommon;
 	struct lb_event *e;
 	struct lb_task *t;
 
-	if (dest)	/* before the ring slot: see struct lb_cpu's mig_gen */
+	if (dest) {	/* before the ring slot: see struct lb_cpu's mig_gen */
+		__sync_fetch_and_add(&dest->mig_busy, 1);
 		__sync_fetch_and_add(&dest->mig_gen, 1);
+	}
+	fcommon = foreign_begin(common, cpu);
 	e = ev_begin(LB_EV_MIGRATE, ts, cpu, common);
 
 	count_event();
@@ -1443,8 +1497,11 @@ int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 		bpf_ringbuf_submit(e, 0);
 	}
-	if (dest)
+	foreign_end(fcommon);
+	if (dest) {
 		__sync_fetch_and_add(&dest->mig_gen, 1);
+		__sync_fetch_and_add(&dest->mig_busy, -1);
+	}
 	return 0;
 }
 
@@ -1454,11 +1511,15 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
 	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
-	struct lb_event *e = ev_begin(LB_EV_EXIT, ts, cpu, common);
+	__s32 fcommon, fpid;
+	struct lb_event *e;
 	struct lb_task *t;
 
 	if (fault_verifier)
 		return *(volatile int *)(long)ts;
+	fcommon = foreign_begin(common, cpu);
+	fpid = pid != common ? foreign_begin(pid, cpu) : -1;
+	e = ev_begin(LB_EV_EXIT, ts, cpu, common);
 	count_event();
 	if (cpu < LB_MAX_CPUS) {
 		repair(cpu, common, ts);
@@ -1477,5 +1538,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
 		bpf_ringbuf_submit(e, 0);
 	}
+	foreign_end(fcommon);
+	foreign_end(fpid);
 	return 0;
 }
