@@ -230,6 +230,8 @@ void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, c
 			if (c->fixed ? s->logit[j] > s->logit[best] : s->fl_logit[j] > s->fl_logit[best])
 				best = j;
 		*correct += best == d->label;
+		if (c->hit)
+			c->hit[i] = best == d->label;
 		if (train && c->fixed) {
 			*loss_q += fx_softmax_xent(s->dlogit, s->logit, n, d->label);
 			for (int j = 0; j < n; j++) {

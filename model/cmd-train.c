@@ -17,15 +17,16 @@
 
 static const char train_usage[] =
 	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--batch-run N] [--lr X] "
-	"[--linear-epochs N] [--arith fixed|float] [--seed N] [--threads N] [--shuffle-buffer N] "
-	"[--resume | --init MODEL] windows.h5\n"
+	"[--linear-epochs N] [--linear-output FILE] [--arith fixed|float] [--seed N] [--threads N] "
+	"[--shuffle-buffer N] [--resume | --init MODEL] windows.h5\n"
 	"\n"
 	"Train the LSTM on the training split of a windows file (made by schedcast\n"
 	"features), validating on its validation split after each epoch and keeping\n"
 	"the weights of the best epoch.  In candidates mode a linear path from the\n"
 	"state features to the score is trained first, alone; the LSTM and head then\n"
 	"start as a zero residual on top of it and are kept only if they beat it on\n"
-	"validation.  The model is written after every epoch, atomically; Ctrl-C\n"
+	"validation by more than chance (McNemar's test, 5% level).  The model is\n"
+	"written after every epoch, atomically; Ctrl-C\n"
 	"stops and leaves the last complete epoch's model.\n"
 	"\n"
 	"    -o, --output FILE    model file to write (default model.h5)\n"
@@ -44,6 +45,9 @@ static const char train_usage[] =
 	"                         (default 3)\n"
 	"        --linear-epochs N  candidates mode: epochs of the linear stage at most\n"
 	"                         (default 5; 0: none, the linear path trains with the rest)\n"
+	"        --linear-output FILE  candidates mode: also write the linear stage alone\n"
+	"                         (its best epoch) to FILE, a model eval scores like any\n"
+	"                         other\n"
 	"        --arith A        fixed (integers only, the default) or float (double\n"
 	"                         reference)\n"
 	"        --seed N         seed of the initial weights and the batch order (default 1)\n"
@@ -71,6 +75,7 @@ struct train_opts {
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
 	int buffer, run;
 	const char *init;
+	const char *linear_out;
 	unsigned set;		/* SET_* bits: options given on the command line */
 	int linear_epochs;
 	uint64_t seed;
@@ -145,7 +150,8 @@ static int init_shape(struct train_opts *o)
 static int do_train(int argc, char **argv, char **init_path)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
-	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER, O_RUN };
+	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER, O_RUN,
+	       O_LINEAR_OUT };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
@@ -159,6 +165,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "patience", required_argument, NULL, O_PATIENCE },
 		{ "linear-epochs", required_argument, NULL, O_LINEAR },
+		{ "linear-output", required_argument, NULL, O_LINEAR_OUT },
 		{ "resume", no_argument, NULL, O_RESUME },
 		{ "shuffle-buffer", required_argument, NULL, O_BUFFER },
 		{ "batch-run", required_argument, NULL, O_RUN },
@@ -216,6 +223,9 @@ static int do_train(int argc, char **argv, char **init_path)
 		case O_LINEAR:
 			if (parse_int(optarg, 0, 100000, &opts.linear_epochs))
 				return bad_value("--linear-epochs", optarg);
+			break;
+		case O_LINEAR_OUT:
+			opts.linear_out = optarg;
 			break;
 		case O_THREADS:
 			if (parse_int(optarg, 1, 64, &opts.threads))
@@ -279,10 +289,21 @@ static int do_train(int argc, char **argv, char **init_path)
 		error("--resume and --init exclude each other (a resumed run keeps its own start)");
 		return sc_usage(train_usage, 1);
 	}
+	if (opts.linear_out && (opts.resume || opts.init || !opts.linear_epochs)) {
+		error("--linear-output needs the linear stage (not with --resume, --init or "
+		      "--linear-epochs 0)");
+		return sc_usage(train_usage, 1);
+	}
+	if (opts.linear_out && !strcmp(opts.linear_out, opts.out)) {
+		error("--linear-output and -o name the same file '%s'", opts.out);
+		return sc_usage(train_usage, 1);
+	}
 	{
 		const char *inputs[] = { argv[optind], opts.init };
 
 		if (sc_check_output(opts.out, inputs, opts.init ? 2 : 1))
+			return 1;
+		if (opts.linear_out && sc_check_output(opts.linear_out, inputs, opts.init ? 2 : 1))
 			return 1;
 	}
 	if (opts.init && init_shape(&opts))
@@ -312,7 +333,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		.out = opts.out, .windows_path = argv[optind], .hidden = opts.hidden,
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
-		.linear_epochs = opts.linear_epochs,
+		.linear_epochs = opts.linear_epochs, .linear_out = opts.linear_out,
 		.buffer = (uint64_t)opts.buffer,
 		.run = opts.resume && !(opts.set & SET_RUN) ? LSTM_RUN_CKPT : opts.run,
 		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
@@ -359,7 +380,13 @@ static int do_train(int argc, char **argv, char **init_path)
 		       (unsigned long long)res.val_decisions);
 	else
 		printf(", no validation decisions");
-	if (res.linear_val_top1 >= 0)
+	if (res.linear_val_top1 >= 0 && !res.residual_kept && res.unsure_epoch)
+		printf(", linear path %.2f%% (kept alone: the LSTM's epoch %d, %.2f%%, was not "
+		       "better by more than chance: right on %llu of the decisions where the two "
+		       "differ, wrong on %llu)", 100.0 * res.linear_val_top1, res.unsure_epoch,
+		       100.0 * res.unsure_val_top1, (unsigned long long)res.unsure_won,
+		       (unsigned long long)res.unsure_lost);
+	else if (res.linear_val_top1 >= 0)
 		printf(", linear path %.2f%% (%s)", 100.0 * res.linear_val_top1,
 		       res.residual_kept ? "the LSTM kept" : "kept alone: the LSTM did not beat it");
 	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)",

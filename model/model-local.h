@@ -441,6 +441,7 @@ struct batch_cache {
 	const struct ds_decision *dec;	/* the chunk: decisions dec[idx[0..n_dec)] */
 	const uint64_t *idx;
 	uint64_t n_dec;
+	uint8_t *hit;			/* NULL, or (n_dec) top-1 hit of each decision */
 	uint32_t n_win, n_slot;
 	uint64_t uses, encoded;		/* candidates and windows encoded so far */
 	void *mem;
@@ -501,6 +502,7 @@ struct lstm_train_opts {
 	int hidden, head, embed;	/* H, M, D */
 	int epochs, batch, threads, patience;
 	int linear_epochs;		/* the linear stage's epochs at most (0: none) */
+	const char *linear_out;		/* NULL, or where to write the linear stage alone */
 	int arith;			/* enum lstm_arith */
 	uint64_t seed;
 	double lr;
@@ -522,6 +524,14 @@ struct lstm_train_result {
 	int linear_epochs;		/* epochs of the linear stage run */
 	double linear_val_top1;		/* its best validation top-1, -1 if none */
 	int residual_kept;		/* 1: the LSTM and head beat the linear path */
+	/*
+	 * The last epoch that beat the linear stage on validation, but not by
+	 * more than chance (0: none): its top-1, and the validation decisions
+	 * it got right and the linear stage wrong (won), and the reverse
+	 */
+	int unsure_epoch;
+	double unsure_val_top1;
+	uint64_t unsure_won, unsure_lost;
 	double best_val_top1;		/* fraction, -1 when there is no validation data */
 	double last_loss;
 	int interrupted;

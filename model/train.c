@@ -111,6 +111,14 @@ struct trainer {
 	int run;			/* decisions a run (candidates mode), else 1 */
 	int linear_epochs;	/* the linear stage: epochs run, best validation top-1 */
 	double linear_val;
+	/*
+	 * The paired test of an LSTM epoch against the linear stage: the
+	 * top-1 hit of each validation decision (in validate()'s order) of the
+	 * last validation pass (val_hit) and of the linear stage's best epoch
+	 * (lin_hit, when have_lin_hit).  hit: where the running job writes.
+	 */
+	uint8_t *val_hit, *lin_hit, *hit;
+	int have_lin_hit;
 	uint64_t lr0_q32;	/* --lr, Q0.32 (fixed) */
 	double lr0;		/* --lr (float) */
 };
@@ -196,8 +204,13 @@ static void run_shard(struct worker *k)
 	switch (tr->job) {
 	case JOB_TRAIN:
 	case JOB_EVAL:
-		for (uint64_t i = lo; i < hi; i++)
+		for (uint64_t i = lo; i < hi; i++) {
+			uint64_t c0 = k->correct;
+
 			run_one(k, tr->job_idx[i], tr->job == JOB_TRAIN);
+			if (tr->hit && tr->job == JOB_EVAL)
+				tr->hit[i] = (uint8_t)(k->correct - c0);
+		}
 		break;
 	case JOB_ENCODE:
 		for (uint64_t u = lo; u < hi; u++)
@@ -289,7 +302,9 @@ static void run_batch(struct trainer *tr, int train, const uint64_t *idx, uint64
 							: (const void *)tr->model.wf);
 
 		run_job(tr, JOB_ENCODE, NULL, tr->cache.n_win);
+		tr->cache.hit = !train && tr->hit ? tr->hit + at : NULL;
 		run_job(tr, train ? JOB_HEADS_TRAIN : JOB_HEADS_EVAL, NULL, m);
+		tr->cache.hit = NULL;
 		if (train) {
 			batch_cache_sum(&tr->cache);
 			run_job(tr, JOB_BACKWARD, NULL, tr->cache.n_win);
@@ -729,6 +744,8 @@ static void teardown(struct trainer *tr)
 	free(tr->gaps);
 	free(tr->train_idx);
 	free(tr->val_idx);
+	free(tr->val_hit);
+	free(tr->lin_hit);
 	free(tr->best_wq);
 	free(tr->best_wf);
 	free(tr->opt_mem);
@@ -753,14 +770,19 @@ static void teardown(struct trainer *tr)
 
 /* ---- checkpoints --------------------------------------------------------------- */
 
-static int save(struct trainer *tr, int epoch)
+/*
+ * save_to - write the weights wq/wf (one of them, by the arithmetic) to
+ * path; with ckpt, the checkpoint of epoch (optimizer and current weights)
+ */
+static int save_to(struct trainer *tr, const char *path, int epoch, q3_12_t *wq, double *wf,
+		   int ckpt)
 {
 	const struct lstm_train_opts *o = tr->o;
 	struct lstm_model best = tr->model;
 	struct ds_model f;
 
-	best.wq = tr->best_wq;
-	best.wf = tr->best_wf;
+	best.wq = wq;
+	best.wf = wf;
 	lstm_model_to_file(&f, &best);
 	f.epochs = o->epochs, f.batch = o->batch, f.threads = o->threads;
 	f.patience = o->patience, f.seed = o->seed, f.lr = o->lr;
@@ -781,7 +803,7 @@ static int save(struct trainer *tr, int epoch)
 	f.best_epoch = tr->best_epoch;
 	f.linear_epochs = tr->linear_epochs;
 	f.linear_val_top1 = tr->linear_val;
-	f.has_ckpt = 1;
+	f.has_ckpt = ckpt;
 	f.ckpt_epoch = epoch;
 	f.ckpt_bad_epochs = tr->bad_epochs;
 	f.n_params = tr->net->P;
@@ -796,7 +818,12 @@ static int save(struct trainer *tr, int epoch)
 		f.ckpt_m = tr->flo.m;
 		f.ckpt_v = tr->flo.v;
 	}
-	return ds_model_save(o->out, &f);
+	return ds_model_save(path, &f);
+}
+
+static int save(struct trainer *tr, int epoch)
+{
+	return save_to(tr, tr->o->out, epoch, tr->best_wq, tr->best_wf, 1);
 }
 
 /* The settings a resumed run must share with the checkpoint. */
@@ -1031,13 +1058,18 @@ static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_r
 	return stopped;
 }
 
-/* Top-1 on the validation decisions: their number correct, or -1 (printed). */
+/*
+ * Top-1 on the validation decisions: their number correct, or -1 (printed);
+ * each decision's hit in tr->val_hit, always in the same order.
+ */
 static int64_t validate(struct trainer *tr)
 {
-	uint64_t correct = 0;
+	uint64_t correct = 0, at = 0;
 
 	if (!tr->stream) {
+		tr->hit = tr->val_hit;
 		run_batch(tr, 0, tr->val_idx, tr->n_val);
+		tr->hit = NULL;
 		return (int64_t)job_correct(tr);
 	}
 	for (uint64_t g = 0; g < tr->n_blk_val; g += tr->group) {
@@ -1048,10 +1080,36 @@ static int64_t validate(struct trainer *tr)
 			return -1;
 		if (!n)
 			continue;
+		/* the regions hold the validation decisions in order, each once */
+		tr->hit = at + (uint64_t)n <= tr->n_val ? tr->val_hit + at : NULL;
 		run_batch(tr, 0, tr->reg_idx, (uint64_t)n);
+		tr->hit = NULL;
+		at += (uint64_t)n;
 		correct += job_correct(tr);
 	}
 	return (int64_t)correct;
+}
+
+/*
+ * beats_linear - whether the weights validate() last ran beat the linear
+ * stage's best epoch on validation by more than chance: McNemar's test on
+ * the decisions where exactly one of the two is right (won: this one),
+ * won - lost at least 1.96 standard deviations of it under no difference,
+ * sqrt(won + lost): a two-sided 5% level, in integers (any arithmetic, any
+ * thread count decides alike).  1 without the linear stage's hits.
+ */
+static int beats_linear(const struct trainer *tr, uint64_t *won, uint64_t *lost)
+{
+	uint64_t b = 0, c = 0;
+
+	if (!tr->have_lin_hit)
+		return 1;
+	for (uint64_t i = 0; i < tr->n_val; i++) {
+		b += tr->val_hit[i] && !tr->lin_hit[i];
+		c += tr->lin_hit[i] && !tr->val_hit[i];
+	}
+	*won = b, *lost = c;
+	return b > c && 10000 * (b - c) * (b - c) >= 38416 * (b + c);
 }
 
 /* ---- the linear stage ------------------------------------------------------ */
@@ -1140,6 +1198,10 @@ static int train_linear(struct trainer *tr, struct lstm_train_result *res)
 			best = val;
 			bad = 0;
 			copy_tensor(tr, LT_WL, 1);
+			if (tr->n_val) {
+				memcpy(tr->lin_hit, tr->val_hit, tr->n_val);
+				tr->have_lin_hit = 1;
+			}
 		} else {
 			bad++;
 		}
@@ -1156,6 +1218,13 @@ static int train_linear(struct trainer *tr, struct lstm_train_result *res)
 		memset(tr->model.wf + off2, 0, M * sizeof(double));
 	reset_optimizer(tr);
 	res->linear_val_top1 = tr->linear_val = best;
+	/*
+	 * --linear-output: the network as it is now, the head's last layer
+	 * zero, scores as the linear ranker alone (best epoch 0: no LSTM epoch)
+	 */
+	if (o->linear_out && !(tr->o->stop && *tr->o->stop) &&
+	    save_to(tr, o->linear_out, 0, tr->model.wq, tr->model.wf, 0))
+		return -1;
 	if (tr->n_val && best >= 0) {
 		/* the residual has to beat this to be kept */
 		tr->best_val = best;
@@ -1252,6 +1321,8 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		goto out;
 	if (setup_data(&tr))
 		goto out;
+	tr.val_hit = xcalloc(tr.n_val + 1, 1);
+	tr.lin_hit = xcalloc(tr.n_val + 1, 1);
 	if (setup_workers(&tr))
 		goto out;
 	if (w->mode == DS_WIN_CANDIDATES)
@@ -1279,13 +1350,32 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	if (!o->resume && !o->init && w->mode == DS_WIN_CANDIDATES && w->S > 0 && o->linear_epochs > 0)
 		if (train_linear(&tr, res))
 			goto out;
+	/*
+	 * A resumed run whose best is still the linear stage's: its hits, for
+	 * the same test as the run that was interrupted
+	 */
+	if (o->resume && tr.n_val && !tr.best_epoch && tr.linear_epochs && tr.linear_val >= 0) {
+		q3_12_t *wq = tr.model.wq;
+		double *wf = tr.model.wf;
+		int64_t c;
+
+		tr.model.wq = tr.best_wq, tr.model.wf = tr.best_wf;
+		set_linear_only(&tr, 1);
+		c = validate(&tr);
+		set_linear_only(&tr, 0);
+		tr.model.wq = wq, tr.model.wf = wf;
+		if (c < 0)
+			goto out;
+		memcpy(tr.lin_hit, tr.val_hit, tr.n_val);
+		tr.have_lin_hit = 1;
+	}
 
 	for (int epoch = start_epoch; epoch < o->epochs; epoch++) {
 		uint64_t rng = o->seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(epoch + 1));
 		uint64_t te = sc_now_ns();
 		struct epoch_run ep = { .te = te };
 		double loss = 0;
-		int interrupted = 0;
+		int interrupted = 0, improved;
 
 		if (tr.bad_epochs >= o->patience && tr.n_val) {
 			res->early_stopped = 1;
@@ -1313,7 +1403,15 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 			tr.curve_val[epoch] = c / (double)tr.n_val;
 		}
 		tr.n_curve = epoch + 1;
-		if (!tr.n_val || tr.curve_val[epoch] > tr.best_val) {
+		improved = !tr.n_val || tr.curve_val[epoch] > tr.best_val;
+		/* over the linear stage, by more than chance (beats_linear) */
+		if (improved && tr.n_val && !tr.best_epoch &&
+		    !beats_linear(&tr, &res->unsure_won, &res->unsure_lost)) {
+			improved = 0;
+			res->unsure_val_top1 = tr.curve_val[epoch];
+			res->unsure_epoch = epoch + 1;
+		}
+		if (improved) {
 			tr.best_val = tr.curve_val[epoch];
 			tr.best_epoch = epoch + 1;
 			tr.bad_epochs = 0;
