@@ -46,6 +46,22 @@ test_expect_success 'the linear stage learns the rule alone, and the LSTM must b
 	grep -E -q "^  model \(fixed\) +100\.0%" ev
 '
 
+test_expect_success '--linear-output writes the linear stage alone, a model eval scores' '
+	schedcast train -q -o res.h5 --linear-output linear.h5 --hidden 8 --epochs 1 w.h5 >out &&
+	schedcast info --json linear.h5 >lo.json &&
+	test "$(json_get lo.json "d[\"best_epoch\"]")" = 0 &&
+	test "$(json_get lo.json "d[\"linear_val_top1\"]")" = 1 &&
+	test "$(json_get lo.json "d[\"checkpoint_epoch\"]")" = 0 &&
+	schedcast eval -m linear.h5 w.h5 >ev &&
+	grep -E -q "^  model \(fixed\) +100\.0%" ev &&
+	test_usage_error schedcast train -q -o res.h5 --linear-output res.h5 w.h5 2>err &&
+	grep -q "name the same file" err &&
+	test_usage_error schedcast train -q -o res.h5 --linear-output l.h5 --resume w.h5 2>err &&
+	grep -q "needs the linear stage" err &&
+	test_usage_error schedcast train -q -o x.h5 --linear-output l.h5 --linear-epochs 0 w.h5 2>err &&
+	! test -e l.h5 && ! test -e x.h5
+'
+
 test_expect_success 'few validation decisions: the end of training held back, said, with the interval' '
 	"$MKWINDOWS" -n 1000 small.h5 &&
 	schedcast train -q -o small-model.h5 --hidden 8 --epochs 1 small.h5 >out 2>err &&
