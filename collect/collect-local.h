@@ -95,6 +95,15 @@ int col_session_wanted(struct col_session *s);
 
 /* ensure tracefs is mounted; its path, or NULL after a one-line error (errno set) */
 const char *col_tracing_dir(void);
+/*
+ * col_sched_formats - a tep handle holding only the formats of the sched
+ * events we decode, read from tracing_dir/events/sched/NAME/format (what the
+ * kernel lacks is left out).  Unlike tracefs_local_events_system() it loads
+ * no kallsyms, saved_cmdlines or printk formats: nothing here prints an
+ * event, and parsing /proc/kallsyms cost a short recording a tenth of its
+ * CPU.  NULL with errno set when no format could be read.  tep_free() it.
+ */
+struct tep_handle *col_sched_formats(const char *tracing_dir);
 
 extern const struct col_backend_ops col_tracefs_ops;
 extern const struct col_backend_ops col_perf_ops;

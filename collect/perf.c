@@ -114,7 +114,6 @@ static int map_ring(struct perf *p, struct perf_cpu *pc, int cpu, uint64_t pages
 
 static int perf_open(struct col_session *s)
 {
-	static const char *const systems[] = { "sched", NULL };
 	struct perf *p = xcalloc(1, sizeof(*p));
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t pages = 1;
@@ -135,7 +134,7 @@ static int perf_open(struct col_session *s)
 		return -1;
 	/* a tracefs recorder killed with SIGKILL may have left its instance */
 	col_remove_stale_instances(dir);
-	s->tep = tracefs_local_events_system(dir, systems);
+	s->tep = col_sched_formats(dir);
 	if (!s->tep) {
 		errno = ENOENT;
 		return error("cannot read the sched event formats under '%s/events'", dir);

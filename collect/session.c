@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <traceevent/event-parse.h>
 #include <tracefs/tracefs.h>
 
 #include "common/common.h"
@@ -93,6 +94,42 @@ const char *col_tracing_dir(void)
 	return dir;
 }
 
+/* the queues hold a power of two slots: an index wraps with a mask */
+struct tep_handle *col_sched_formats(const char *tracing_dir)
+{
+	struct tep_handle *tep = tep_alloc();
+	int nr = 0;
+
+	if (!tep) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (int t = 0; t < DS_EV_LOST; t++) {
+		char *path = xstrfmt("%s/events/sched/%s/format", tracing_dir,
+				     ds_event_type_name(t));
+		FILE *fp = fopen(path, "re");
+		struct strbuf sb = STRBUF_INIT;
+		char buf[4096];
+		size_t n;
+
+		free(path);
+		if (!fp)
+			continue;	/* not in this kernel */
+		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+			strbuf_add(&sb, buf, n);
+		if (!ferror(fp) && sb.len && tep_parse_event(tep, sb.buf, sb.len, "sched") == 0)
+			nr++;
+		fclose(fp);
+		strbuf_release(&sb);
+	}
+	if (!nr) {
+		tep_free(tep);
+		errno = ENOENT;
+		return NULL;
+	}
+	return tep;
+}
+
 static void q_grow(struct col_cpu *c)
 {
 	size_t n = c->alloc ? c->alloc * 2 : 1024;
@@ -100,7 +137,7 @@ static void q_grow(struct col_cpu *c)
 
 	/* unwrap the ring into the new array */
 	for (size_t i = 0; i < c->nr; i++)
-		q[i] = c->q[(c->head + i) % c->alloc];
+		q[i] = c->q[(c->head + i) & (c->alloc - 1)];
 	free(c->q);
 	c->q = q;
 	c->head = 0;
@@ -113,7 +150,7 @@ void col_cpu_push(struct col_session *s, int cpu, const struct ds_event *ev)
 
 	if (c->nr == c->alloc)
 		q_grow(c);
-	c->q[(c->head + c->nr) % c->alloc] = *ev;
+	c->q[(c->head + c->nr) & (c->alloc - 1)] = *ev;
 	c->nr++;
 	if (ev->ts > c->last_ts)
 		c->last_ts = ev->ts;
@@ -265,7 +302,7 @@ static int emit(struct col_session *s, uint64_t watermark, col_event_fn cb, void
 
 	for (;;) {
 		struct col_cpu *best = NULL;
-		struct ds_event ev;
+		const struct ds_event *ev;
 		int ret;
 
 		for (int c = 0; c < s->nr_cpus; c++) {
@@ -278,10 +315,11 @@ static int emit(struct col_session *s, uint64_t watermark, col_event_fn cb, void
 		}
 		if (!best || best->q[best->head].ts > watermark)
 			return n;
-		ev = best->q[best->head];
-		best->head = (best->head + 1) % best->alloc;
+		/* the callback sees the queue's slot: it may not push (it runs between reads) */
+		ev = &best->q[best->head];
+		best->head = (best->head + 1) & (best->alloc - 1);
 		best->nr--;
-		ret = cb(&ev, ctx);
+		ret = cb(ev, ctx);
 		if (ret < 0)
 			return ret;
 		if (n < INT_MAX)

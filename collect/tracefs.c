@@ -110,7 +110,6 @@ static int set_cpumask(struct col_session *s, struct tfs *t)
 
 static int tfs_open(struct col_session *s)
 {
-	static const char *const systems[] = { "sched", NULL };
 	struct tfs *t = xcalloc(1, sizeof(*t));
 	const char *dir;
 	long long subbuf_kb = 0;
@@ -138,7 +137,7 @@ static int tfs_open(struct col_session *s)
 	}
 	t->created = 1;
 
-	s->tep = tracefs_local_events_system(dir, systems);
+	s->tep = col_sched_formats(dir);
 	if (!s->tep) {
 		errno = ENOENT;
 		return error("cannot read the sched event formats under '%s/events'", dir);
