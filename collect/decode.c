@@ -58,19 +58,82 @@ static const struct dec_desc {
 		[F_COMM] = "comm" }, 1u << F_PID },
 };
 
+/*
+ * The fast path: a number field of size 1, 2, 4 or 8 in host byte order is
+ * one load (a live capture decodes a million records a second, and
+ * tep_read_number() is a call and a switch per field).  nums lists the
+ * fields an event has, where they go in struct ds_event, and how far the
+ * record must reach for all of them.
+ */
+struct dec_num {
+	int offset;
+	unsigned char size;
+	unsigned char is_signed;
+	unsigned char is_64;		/* into an int64_t (state) */
+	unsigned short dst;		/* offsetof(struct ds_event, ...) */
+};
+
 struct dec_event {
 	int id;					/* tracepoint id; -1 when absent */
 	struct tep_format_field *common_pid;
 	struct tep_format_field *field[F_MAX];
+	int fast;				/* nums[] is all the numbers; host byte order */
+	int nr_nums;
+	int nums_end;				/* the record must be at least this long */
+	struct dec_num nums[F_MAX];
 };
 
 struct col_decoder {
 	struct tep_handle *tep;
 	/* common_type: the same place in every event */
 	int type_offset, type_size;
+	int swap;				/* the records are not in host byte order */
 	uint32_t events;
 	struct dec_event ev[DS_EV_LOST];
 };
+
+static const unsigned short num_dst[F_MAX] = {
+	[F_PID] = offsetof(struct ds_event, pid),
+	[F_PRIO] = offsetof(struct ds_event, prio),
+	[F_NEXT_PID] = offsetof(struct ds_event, next_pid),
+	[F_NEXT_PRIO] = offsetof(struct ds_event, next_prio),
+	[F_STATE] = offsetof(struct ds_event, state),
+	[F_TARGET_CPU] = offsetof(struct ds_event, target_cpu),
+	[F_ORIG_CPU] = offsetof(struct ds_event, orig_cpu),
+	[F_DEST_CPU] = offsetof(struct ds_event, dest_cpu),
+};
+
+static int add_num(struct dec_event *de, const struct tep_format_field *f, unsigned short dst,
+		   int is_64)
+{
+	struct dec_num *n = &de->nums[de->nr_nums++];
+
+	if (f->offset < 0 || (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
+		return -1;
+	n->offset = f->offset;
+	n->size = (unsigned char)f->size;
+	n->is_signed = (f->flags & TEP_FIELD_IS_SIGNED) != 0;
+	n->is_64 = (unsigned char)is_64;
+	n->dst = dst;
+	de->nums_end = SC_MAX(de->nums_end, f->offset + f->size);
+	return 0;
+}
+
+/* the fast path of de, when every number field has a plain size */
+static void setup_fast(struct col_decoder *d, struct dec_event *de)
+{
+	int ok = !d->swap;
+
+	de->nr_nums = 0;
+	de->nums_end = d->type_offset + d->type_size;
+	/* common_pid first, then the fields F_PID..F_DEST_CPU (the comms are apart) */
+	if (de->common_pid)
+		ok &= !add_num(de, de->common_pid, offsetof(struct ds_event, common_pid), 0);
+	for (int f = 0; f < F_COMM; f++)
+		if (de->field[f])
+			ok &= !add_num(de, de->field[f], num_dst[f], f == F_STATE);
+	de->fast = ok;
+}
 
 static int lookup_event(struct col_decoder *d, int t)
 {
@@ -99,6 +162,7 @@ static int lookup_event(struct col_decoder *d, int t)
 	d->type_offset = type->offset;
 	d->type_size = type->size;
 	de->id = event->id;
+	setup_fast(d, de);
 	d->events |= DS_EV_BIT(t);
 	return 0;
 }
@@ -108,6 +172,7 @@ struct col_decoder *col_decoder_new(struct tep_handle *tep)
 	struct col_decoder *d = xcalloc(1, sizeof(*d));
 
 	d->tep = tep;
+	d->swap = tep_is_file_bigendian(tep) != tep_is_local_bigendian(tep);
 	for (int t = 0; t < DS_EV_LOST; t++)
 		lookup_event(d, t);
 	if (!d->events) {
@@ -209,6 +274,82 @@ static int read_comm(const struct col_decoder *d, const struct tep_format_field 
 	return 0;
 }
 
+/* one number of the fast path: a load of 1, 2, 4 or 8 bytes, sign-extended if signed */
+static int64_t load_num(const char *p, const struct dec_num *n)
+{
+	switch (n->size) {
+	case 1:
+		return n->is_signed ? (int64_t)(int8_t)p[0] : (int64_t)(uint8_t)p[0];
+	case 2: {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		return n->is_signed ? (int64_t)(int16_t)v : (int64_t)v;
+	}
+	case 4: {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		return n->is_signed ? (int64_t)(int32_t)v : (int64_t)v;
+	}
+	default: {
+		int64_t v;
+
+		memcpy(&v, p, 8);
+		return v;
+	}
+	}
+}
+
+/* read_comm for a fixed char array in host order: no per-byte loop */
+static int read_comm_fast(const struct tep_format_field *f, const struct tep_record *rec,
+			  char *out)
+{
+	size_t len;
+
+	if (!f)
+		return 0;
+	if (f->flags & TEP_FIELD_IS_DYNAMIC)
+		return -2;
+	if (f->offset < 0 || f->size < 1 || f->offset + f->size > rec->size)
+		return -1;
+	len = strnlen((const char *)rec->data + f->offset, SC_MIN(f->size, DS_COMM_LEN - 1));
+	memcpy(out, (const char *)rec->data + f->offset, len);
+	memset(out + len, 0, DS_COMM_LEN - len);
+	return 0;
+}
+
+static int decode_fast(const struct col_decoder *d, const struct dec_event *de,
+		       const struct tep_record *rec, struct ds_event *e)
+{
+	const char *data = rec->data;
+	int r;
+
+	if (rec->size < de->nums_end)
+		return -1;
+	for (int i = 0; i < de->nr_nums; i++) {
+		const struct dec_num *n = &de->nums[i];
+		int64_t v = load_num(data + n->offset, n);
+
+		if (n->is_64) {
+			memcpy((char *)e + n->dst, &v, sizeof(v));
+		} else {
+			int32_t v32 = (int32_t)v;
+
+			memcpy((char *)e + n->dst, &v32, sizeof(v32));
+		}
+	}
+	r = read_comm_fast(de->field[F_COMM], rec, e->comm);
+	if (r == -2)
+		r = read_comm(d, de->field[F_COMM], rec, e->comm);
+	if (r)
+		return -1;
+	r = read_comm_fast(de->field[F_NEXT_COMM], rec, e->next_comm);
+	if (r == -2)
+		r = read_comm(d, de->field[F_NEXT_COMM], rec, e->next_comm);
+	return r ? -1 : 0;
+}
+
 int col_decode(const struct col_decoder *d, const struct tep_record *rec, struct ds_event *ev)
 {
 	const struct dec_event *de = NULL;
@@ -219,7 +360,15 @@ int col_decode(const struct col_decoder *d, const struct tep_record *rec, struct
 
 	if (!rec->data || rec->size < d->type_offset + d->type_size)
 		return -1;
-	id = tep_read_number(d->tep, (const char *)rec->data + d->type_offset, d->type_size);
+	if (!d->swap) {
+		const struct dec_num n = { .size = (unsigned char)d->type_size };
+
+		id = d->type_size == 3 ? tep_read_number(d->tep, (const char *)rec->data +
+							 d->type_offset, 3) :
+		     (unsigned long long)load_num((const char *)rec->data + d->type_offset, &n);
+	} else {
+		id = tep_read_number(d->tep, (const char *)rec->data + d->type_offset, d->type_size);
+	}
 	for (t = 0; t < DS_EV_LOST; t++) {
 		if (d->ev[t].id >= 0 && (unsigned long long)d->ev[t].id == id) {
 			de = &d->ev[t];
@@ -230,6 +379,12 @@ int col_decode(const struct col_decoder *d, const struct tep_record *rec, struct
 		return 0;
 
 	ds_event_init(&e, t, rec->ts, rec->cpu);
+	if (de->fast) {
+		if (decode_fast(d, de, rec, &e))
+			return -1;
+		*ev = e;
+		return 1;
+	}
 	if (read_i32(d, de->common_pid, rec, &e.common_pid) ||
 	    read_i32(d, de->field[F_PID], rec, &e.pid) ||
 	    read_i32(d, de->field[F_PRIO], rec, &e.prio) ||

@@ -116,9 +116,17 @@ static const struct ds_table_spec task_spec = {
 
 /* ---- task table: a hash set of (pid, comm) --------------------------------- */
 
+#define TASK_CACHE 256	/* a power of two */
+
 struct task_set {
 	struct ds_task *rows;
 	size_t nr, alloc;
+	/*
+	 * the row each pid (modulo TASK_CACHE) was last seen with: most events
+	 * name a task seen a moment ago, and one compare of the comm then
+	 * replaces the hash and the probe
+	 */
+	uint32_t cache[TASK_CACHE];	/* index + 1 into rows, 0 = empty */
 	uint32_t *slots;	/* index + 1 into rows, 0 = empty */
 	size_t nslots;		/* power of two */
 	/* tgids: pid -> tgid, linear-probed */
@@ -153,9 +161,13 @@ static void task_set_grow(struct task_set *ts)
 
 static void task_see(struct task_set *ts, int32_t pid, const char *comm, uint64_t t)
 {
+	uint32_t *c = &ts->cache[(uint32_t)pid & (TASK_CACHE - 1)];
 	size_t s;
 
 	if (pid < 0 || !comm[0])
+		return;
+	/* the rows' comms are NUL-padded: equal bytes are the same (pid, comm) */
+	if (*c && ts->rows[*c - 1].pid == pid && !memcmp(ts->rows[*c - 1].comm, comm, DS_COMM_LEN))
 		return;
 	if ((ts->nr + 1) * 2 > ts->nslots)
 		task_set_grow(ts);
@@ -163,8 +175,10 @@ static void task_see(struct task_set *ts, int32_t pid, const char *comm, uint64_
 	while (ts->slots[s]) {
 		struct ds_task *r = &ts->rows[ts->slots[s] - 1];
 
-		if (r->pid == pid && !strncmp(r->comm, comm, DS_COMM_LEN))
+		if (r->pid == pid && !strncmp(r->comm, comm, DS_COMM_LEN)) {
+			*c = ts->slots[s];
 			return;
+		}
 		s = (s + 1) & (ts->nslots - 1);
 	}
 	ALLOC_GROW(ts->rows, ts->nr + 1, ts->alloc);
@@ -172,8 +186,9 @@ static void task_see(struct task_set *ts, int32_t pid, const char *comm, uint64_
 	ts->rows[ts->nr].pid = pid;
 	ts->rows[ts->nr].tgid = -1;
 	ts->rows[ts->nr].first_ts = t;
-	memcpy(ts->rows[ts->nr].comm, comm, DS_COMM_LEN);
+	memcpy(ts->rows[ts->nr].comm, comm, strnlen(comm, DS_COMM_LEN));	/* NUL-padded */
 	ts->slots[s] = (uint32_t)++ts->nr;
+	*c = ts->slots[s];
 }
 
 static void tgid_set(struct task_set *ts, int32_t pid, int32_t tgid)
