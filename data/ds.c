@@ -1376,7 +1376,7 @@ static int table_direct_read(struct ds_table *t, uint64_t start, uint64_t n, uns
 		} else {
 			if (t->ccur != k) {
 				if (!t->cbuf)
-					t->cbuf = xmalloc(table_chunk_bytes(t));
+					t->cbuf = xcalloc(1, table_chunk_bytes(t));
 				t->ccur = UINT64_MAX;
 				r = table_direct_chunk(t, k, t->cbuf);
 				if (r)
