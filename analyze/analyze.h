@@ -233,6 +233,7 @@ struct ana_trace_stats {
 	struct ana_cpu_stats *cpus;	/* (nr_cpu_rows) in CPU order, each with its number */
 	uint64_t nr_tasks;
 	struct ana_task_stats *tasks;	/* (nr_tasks), most run time first, then pid */
+	uint64_t tasks_folded;	/* exited tasks not in tasks[] (ana_trace_stats_compute_top) */
 };
 
 /*
@@ -247,6 +248,17 @@ struct ana_trace_stats {
  */
 int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
 			    struct ana_trace_stats *st);
+/*
+ * ana_trace_stats_compute_top - the same, with memory flat in the number of
+ * tasks too: of the tasks that exited, only the keep with the most run time
+ * stay in tasks[] (the others count in the whole-trace figures and in
+ * tasks_folded).  The first keep rows of tasks[] are those of
+ * ana_trace_stats_compute(), unless a pid was reused after its task was
+ * folded (it is a new row then).  For a table of at most keep rows by run
+ * time, with no task filter (they choose among tasks[]).
+ */
+int ana_trace_stats_compute_top(const char *path, const struct ds_filter *f, uint64_t keep,
+				struct ana_trace_stats *st);
 void ana_trace_stats_release(struct ana_trace_stats *st);
 
 /*

@@ -45,6 +45,9 @@ static const char report_usage[] =
 	"    schedcast report --format csv trace.h5 >tasks.csv\n"
 	"    schedcast report --by process --wakers -C 0-1 --time 10,12.5 trace.h5\n";
 
+/* exited tasks kept in full for the text table (--top at most this) */
+#define REPORT_KEEP_TASKS 256
+
 struct report_opts {
 	enum ana_format format;
 	const char *output;
@@ -99,7 +102,7 @@ int cmd_report(int argc, char **argv)
 	const char *trace = NULL;
 	char *model = NULL;
 	unsigned split_mask;
-	int c, ret = 1;
+	int c, r, ret = 1;
 
 	while (optind < argc) {
 		c = getopt_long(argc, argv, "+f:o:w:m:s:n:ab:WC:h", longopts, NULL);
@@ -186,7 +189,19 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
-	if (ana_trace_stats_compute(trace, &filter, &st)) {
+	/*
+	 * The text table of the top N tasks needs no more than the N exited
+	 * tasks with the most run time (and the live ones): the others are
+	 * folded as the pass goes, so memory stays flat however many tasks
+	 * come and go.  Every task is kept for what lists or groups them all.
+	 */
+	if (opts.format == ANA_FMT_TEXT && opts.top > 0 && opts.top <= REPORT_KEEP_TASKS &&
+	    by == ANA_BY_TASK && !opts.wakers && !filter.nr_pids && !filter.nr_tids &&
+	    !filter.nr_comms)
+		r = ana_trace_stats_compute_top(trace, &filter, REPORT_KEEP_TASKS, &st);
+	else
+		r = ana_trace_stats_compute(trace, &filter, &st);
+	if (r) {
 		free(model);
 		ds_filter_release(&filter);
 		return 1;
@@ -201,12 +216,12 @@ int cmd_report(int argc, char **argv)
 	}
 	if (opts.windows || opts.model) {
 		/* without a windows file, the features engine computes them from the trace */
-		int r = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,
+		int rr = opts.windows ? ana_eval_file(&ev, opts.windows, opts.model, opts.split,
 						     split_mask, &filter)
 				     : ana_eval_trace(&ev, trace, opts.model, opts.split, split_mask,
 						      &filter);
 
-		if (r) {
+		if (rr) {
 			ana_trace_stats_release(&st);
 			ds_filter_release(&filter);
 			free(model);

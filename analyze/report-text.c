@@ -241,10 +241,12 @@ static void by_group_table(const struct ana_trace_stats *st, struct strbuf *out,
 /* tasks_left_out - say how many tasks a --top limited table does not show, and how to see them */
 static void tasks_left_out(const struct ana_trace_stats *st, struct strbuf *out, uint64_t top)
 {
-	if (!top || st->nr_tasks <= top)
+	uint64_t n = st->nr_tasks + st->tasks_folded;
+
+	if (!top || n <= top)
 		return;
 	strbuf_addf(out, "  (%llu tasks left out: --all shows every task, --top N the first N)\n",
-		    (unsigned long long)(st->nr_tasks - top));
+		    (unsigned long long)(n - top));
 }
 
 /*
@@ -367,9 +369,9 @@ static void trace_text(const struct ana_trace_stats *st, struct strbuf *out, uin
 		by_group_table(st, out, top);
 
 	strbuf_addf(out, "\nper task (ms; most run time first");
-	if (top && st->nr_tasks > top)
+	if (top && st->nr_tasks + st->tasks_folded > top)
 		strbuf_addf(out, ", top %llu of %llu", (unsigned long long)top,
-			    (unsigned long long)st->nr_tasks);
+			    (unsigned long long)(st->nr_tasks + st->tasks_folded));
 	strbuf_addf(out, ")\n");
 	strbuf_addf(out, "  %7s %-15s %10s %7s %5s %8s %8s %8s %10s %5s %5s\n", "pid", "comm",
 		    "run", "switch", "infer", "run-min", "run-avg", "run-max", "sleep", "migr",

@@ -51,6 +51,7 @@ struct task {
 		uint32_t n;
 	} *wk;			/* (nr_wk) its wakers, 8 bytes each: memory in the pairs seen */
 	size_t nr_wk, alloc_wk;
+	int in_dead;		/* listed in stats_ctx.dead */
 };
 
 struct cpu {
@@ -85,6 +86,18 @@ struct stats_ctx {
 	uint64_t nr_sec;
 	struct ana_timeline *tl;	/* a timeline pass: the runs go there */
 	int *tl_row;			/* (nr_cpus) row of each CPU in tl, -1 none */
+	/*
+	 * Folding (keep > 0): of the tasks that exited, the keep with the most
+	 * run time are kept in full; the others' samples go to all, wakes and
+	 * preempts (the whole-trace figures) and their slots are reused.
+	 */
+	uint64_t keep;
+	uint32_t *dead;			/* (nr_dead) indices of exited tasks kept */
+	size_t nr_dead, alloc_dead;
+	uint32_t *free_slots;		/* (nr_free) slots of folded tasks */
+	size_t nr_free, alloc_free;
+	uint64_t nr_folded;		/* tasks folded (under -C/--time: with something inside) */
+	struct ana_hist all, wakes, preempts;
 };
 
 /* tl_add - pid ran on cpu over [a, b]: into the timeline's columns */
@@ -192,12 +205,19 @@ static struct task *task_get(struct stats_ctx *c, int32_t pid, const char *comm)
 		return NULL;
 	slot = pid_slot(c, pid);
 	if (!*slot) {
-		ALLOC_GROW(c->tasks, c->nr_tasks + 1, c->alloc_tasks);
-		t = &c->tasks[c->nr_tasks++];
+		uint32_t i;
+
+		if (c->nr_free) {
+			i = c->free_slots[--c->nr_free];
+		} else {
+			ALLOC_GROW(c->tasks, c->nr_tasks + 1, c->alloc_tasks);
+			i = (uint32_t)c->nr_tasks++;
+		}
+		t = &c->tasks[i];
 		memset(t, 0, sizeof(*t));
 		t->st.pid = pid;
 		t->cpu = -1;
-		*slot = (uint32_t)c->nr_tasks;
+		*slot = i + 1;
 	}
 	t = &c->tasks[*slot - 1];
 	/* comms are NUL-padded DS_COMM_LEN arrays, NUL-terminated by the reader */
@@ -460,6 +480,11 @@ static void on_switch(struct stats_ctx *c, const struct ds_event *ev)
 		prev->state = (ev->state & (DS_STATE_DEAD | DS_STATE_ZOMBIE)) ? T_DEAD : T_SLEEPING;
 		prev->since = ev->ts;
 		prev->cpu = -1;
+		if (prev->state == T_DEAD && c->keep && !prev->in_dead) {
+			ALLOC_GROW(c->dead, c->nr_dead + 1, c->alloc_dead);
+			c->dead[c->nr_dead++] = (uint32_t)(prev - c->tasks);
+			prev->in_dead = 1;
+		}
 	}
 }
 
@@ -562,6 +587,75 @@ static void on_lost(struct stats_ctx *c, int cpu)
 	}
 }
 
+/* the order of the task tables: most run time first, then the lowest pid */
+static int task_before(const struct task *x, const struct task *y)
+{
+	if (x->st.run_ns != y->st.run_ns)
+		return x->st.run_ns > y->st.run_ns;
+	return x->st.pid < y->st.pid;
+}
+
+static struct task *sort_tasks;
+
+static int cmp_dead(const void *a, const void *b)
+{
+	const struct task *x = &sort_tasks[*(const uint32_t *)a];
+	const struct task *y = &sort_tasks[*(const uint32_t *)b];
+
+	return task_before(x, y) ? -1 : task_before(y, x);
+}
+
+/* fold t: its samples into the whole-trace figures, its slot free */
+static void fold_task(struct stats_ctx *c, struct task *t)
+{
+	int narrowed = c->f && (c->f->cpus || c->f->has_time);
+
+	/* as task_empty() judges the kept ones in keep() */
+	if (!narrowed || t->st.run_ns || t->st.switches || t->delays.n || t->st.delay_unmeasured ||
+	    t->st.wakeups || t->st.migrations || t->st.sleep_ns)
+		c->nr_folded++;
+	ana_hist_merge(&c->all, &t->delays);
+	ana_hist_merge(&c->wakes, &t->wakes);
+	ana_hist_merge(&c->preempts, &t->preempts);
+	ana_hist_release(&t->bursts);
+	ana_hist_release(&t->delays);
+	ana_hist_release(&t->wakes);
+	ana_hist_release(&t->preempts);
+	free(t->wk);
+	*pid_slot(c, t->st.pid) = 0;
+	memset(t, 0, sizeof(*t));	/* pid 0: a free slot */
+	ALLOC_GROW(c->free_slots, c->nr_free + 1, c->alloc_free);
+	c->free_slots[c->nr_free++] = (uint32_t)(t - c->tasks);
+}
+
+/*
+ * fold_dead - of the listed tasks still exited, keep the c->keep that come
+ * first in the task tables' order and fold the others.  A folded task had
+ * c->keep tasks before it, and run time only grows: none of the first
+ * c->keep rows of the final table is ever folded.
+ */
+static void fold_dead(struct stats_ctx *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nr_dead; i++) {
+		struct task *t = &c->tasks[c->dead[i]];
+
+		if (t->state == T_DEAD && t->st.pid > 0)
+			c->dead[n++] = c->dead[i];
+		else
+			t->in_dead = 0;	/* came back (its pid reused): a live task again */
+	}
+	c->nr_dead = n;
+	if (n <= c->keep)
+		return;
+	sort_tasks = c->tasks;
+	qsort(c->dead, n, sizeof(*c->dead), cmp_dead);
+	for (size_t i = c->keep; i < n; i++)
+		fold_task(c, &c->tasks[c->dead[i]]);
+	c->nr_dead = c->keep;
+}
+
 static int cmp_task(const void *a, const void *b)
 {
 	const struct ana_task_stats *x = a, *y = b;
@@ -617,8 +711,9 @@ static void top_wakers(struct stats_ctx *c, struct task *t, struct ana_task_stat
 static void finish(struct stats_ctx *c)
 {
 	struct ana_trace_stats *st = c->st;
-	struct ana_hist all = { 0 }, wakes = { 0 }, preempts = { 0 };
+	struct ana_hist all = c->all, wakes = c->wakes, preempts = c->preempts;
 	double span = st->span_ns ? (double)st->span_ns : 1;
+	uint64_t n = 0;
 
 	advance(c, st->end_ns);
 	for (int i = 0; i < st->nr_cpus; i++) {
@@ -637,10 +732,16 @@ static void finish(struct stats_ctx *c)
 		}
 	}
 	st->switch_rate = (double)st->nr_switches / (span / 1e9);
-	st->nr_tasks = c->nr_tasks;
+	memset(&c->all, 0, sizeof(c->all));	/* moved to all, wakes and preempts */
+	memset(&c->wakes, 0, sizeof(c->wakes));
+	memset(&c->preempts, 0, sizeof(c->preempts));
+	st->tasks_folded = c->nr_folded;
 	st->tasks = xcalloc(c->nr_tasks ? c->nr_tasks : 1, sizeof(*st->tasks));
 	for (uint64_t i = 0; i < c->nr_tasks; i++) {
 		struct task *t = &c->tasks[i];
+
+		if (t->st.pid <= 0)
+			continue;	/* a folded task's free slot */
 
 		ana_hist_summarize(&t->st.burst, &t->bursts);
 		ana_hist_summarize(&t->st.delay, &t->delays);
@@ -657,8 +758,9 @@ static void finish(struct stats_ctx *c)
 		memset(&t->delays, 0, sizeof(t->delays));
 		ana_hist_release(&t->bursts);
 		top_wakers(c, t, &t->st);
-		st->tasks[i] = t->st;
+		st->tasks[n++] = t->st;
 	}
+	st->nr_tasks = n;
 	qsort(st->tasks, st->nr_tasks, sizeof(*st->tasks), cmp_task);
 	ana_hist_summarize(&st->delay, &all);
 	ana_hist_summarize(&st->wake_lat, &wakes);
@@ -732,9 +834,9 @@ static void keep(struct stats_ctx *c, const struct ds_trace_reader *r)
 }
 
 static int stats_pass(const char *path, const struct ds_filter *f, struct ana_trace_stats *st,
-		      struct ana_timeline *tl)
+		      struct ana_timeline *tl, uint64_t keep_dead)
 {
-	struct stats_ctx c = { .st = st, .f = f, .tl = tl };
+	struct stats_ctx c = { .st = st, .f = f, .tl = tl, .keep = keep_dead };
 	uint64_t trace_start, trace_end;
 	struct ds_trace_reader *r;
 	const struct ds_trace_meta *m;
@@ -886,6 +988,8 @@ static int stats_pass(const char *path, const struct ds_filter *f, struct ana_tr
 		default:
 			break;
 		}
+		if (c.keep && c.nr_dead >= c.keep + c.keep / 4)
+			fold_dead(&c);
 	}
 	sc_progress_stop(&progress, ret == 0);
 	if (ret == 0)
@@ -899,6 +1003,11 @@ static int stats_pass(const char *path, const struct ds_filter *f, struct ana_tr
 	}
 	if (ret == 0)
 		keep(&c, r);
+	ana_hist_release(&c.all);
+	ana_hist_release(&c.wakes);
+	ana_hist_release(&c.preempts);
+	free(c.dead);
+	free(c.free_slots);
 	free(c.tasks);
 	free(c.cpus);
 	free(c.sec_busy);
@@ -918,7 +1027,13 @@ out_early:
 int ana_trace_stats_compute(const char *path, const struct ds_filter *f,
 			    struct ana_trace_stats *st)
 {
-	return stats_pass(path, f, st, NULL);
+	return stats_pass(path, f, st, NULL, 0);
+}
+
+int ana_trace_stats_compute_top(const char *path, const struct ds_filter *f, uint64_t keep,
+				struct ana_trace_stats *st)
+{
+	return stats_pass(path, f, st, NULL, keep);
 }
 
 static void timeline_free(struct ana_timeline *tl)
@@ -1032,7 +1147,7 @@ int ana_timeline_compute(struct ana_trace_stats *st, const struct ds_filter *f)
 	win.has_time = 1;
 	win.start_ns = tl->start_ns;
 	win.end_ns = tl->end_ns;
-	if (stats_pass(st->path, &win, &tmp, tl)) {
+	if (stats_pass(st->path, &win, &tmp, tl, 0)) {
 		timeline_free(tl);
 		return -1;
 	}
