@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "collect/import-local.h"
 #include "common/common.h"
@@ -853,11 +854,20 @@ int col_import_text(FILE *fp, struct col_sink *s)
 	size_t alloc = 0;
 	ssize_t len;
 	int ret = 0, r;
-	uint64_t events = 0, skipped;
+	uint64_t events = 0, skipped, bytes = 0;
+	struct sc_progress progress;
+	struct stat st;
 
 	col_text_parser_init(&p, s->name);
+	/* KiB of the file read (of a pipe: no total) */
+	sc_progress_start(&progress, "import",
+			  fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ?
+			  (uint64_t)st.st_size >> 10 : 0);
 	while ((len = getline(&line, &alloc, fp)) > 0) {
 		int complete = line[len - 1] == '\n';
+
+		bytes += (uint64_t)len;
+		sc_progress_update(&progress, bytes >> 10);
 
 		if ((size_t)len != strlen(line)) {
 			ret = error("cannot import '%s': line %llu holds a NUL byte: not a text trace",
@@ -906,6 +916,7 @@ int col_import_text(FILE *fp, struct col_sink *s)
 	}
 	if (!ret && ferror(fp))
 		ret = error_errno("cannot import '%s': read error", s->name);
+	sc_progress_stop(&progress, ret == 0);
 	free(line);
 	free(order.last);
 	strbuf_release(&copy);

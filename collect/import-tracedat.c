@@ -43,6 +43,8 @@ struct dat_ctx {
 	int nr;
 	uint64_t corrupt;		/* records of a sched event too short for their format */
 	int failed;
+	uint64_t seen;			/* records read */
+	struct sc_progress progress;	/* records read (the total is not known before) */
 };
 
 static struct dat_buffer *find_buffer(struct dat_ctx *c, struct tracecmd_input *h)
@@ -60,6 +62,7 @@ static int record_cb(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 	struct ds_event ev;
 	int r;
 
+	sc_progress_update(&c->progress, ++c->seen);
 	if (!b || !b->dec)
 		return 0;
 	if (rec->missed_events) {
@@ -381,11 +384,15 @@ int col_import_tracedat(const char *path, struct col_sink *s, const struct col_i
 	}
 	for (int i = 0; i < nr_handles; i++)
 		names[i] = find_buffer(&c, handles[i])->name;
+	sc_progress_start(&c.progress, "import", 0);
 	r = col_dat7_iterate(path, handles, names, nr_handles, record_cb, &c, s->name);
-	if (r < 0)
-		goto out;
 	if (r > 0 && tracecmd_iterate_events_multi(handles, nr_handles, record_cb, &c) < 0 &&
-	    !c.failed) {
+	    !c.failed)
+		r = -2;
+	sc_progress_stop(&c.progress, r >= 0 && !c.failed);
+	if (r == -1)
+		goto out;
+	if (r == -2) {
 		error("cannot import '%s': cannot read the event data (truncated trace.dat?)",
 		      s->name);
 		goto out;

@@ -4,7 +4,8 @@
 # 1.3 keeps every chunk it inflates until the file is closed, so the
 # importer reads the CPU data itself (collect/import-dat7.c).  Two recordings
 # of the same ping-pong, one ten times longer: the peak RSS of their imports
-# within 1.2x (root + tracefs + trace-cmd).
+# within 1.2x; the long one draws a progress line when asked (root + tracefs
+# + trace-cmd).
 . "$(dirname "$0")/lib.sh"
 
 if ! why=$(has_tracefs); then
@@ -79,6 +80,13 @@ test_expect_success 'peak RSS of the 10x longer import within 1.2x' '
 	b=$(maxrss_kb schedcast import -o l2.h5 long.dat) &&
 	echo "peak RSS: short $a KiB, long $b KiB" &&
 	test $((b * 10)) -le $((a * 12))
+'
+
+test_expect_success 'a progress line when forced, none off a terminal' '
+	SCHEDCAST_PROGRESS=1 schedcast import -o p1.h5 long.dat 2>err1 &&
+	grep -q "import: [0-9]*, done in" err1 &&
+	schedcast import -q -o p0.h5 long.dat 2>err0 &&
+	! test -s err0
 '
 
 test_done
