@@ -151,7 +151,7 @@ test_expect_success 'the text summary: counters, cost, baselines' '
 	{
 		grep -q "in the kernel (BPF) on" out &&
 		grep -q "^kernel: [0-9]* ns of CPU per decision" out &&
-		grep -q "^  model (fixed)" out &&
+		grep -E -q "^(  |!!)model \(fixed\)" out &&
 		grep -q "longest-queued" out && grep -q "least-recently-run" out &&
 		! grep -q "per task" out || { cat out err; false; }
 	}
