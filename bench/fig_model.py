@@ -239,7 +239,7 @@ def learning(ctx):
     md = ["Input: %s.  Hidden %d, batch 32, lr 0.01, 2 threads, seed 1, one run each (ours "
           "is deterministic).  Ours: `%s` and the same with `--arith float`; PyTorch: `%s` "
           "(the same network, linear path included, float32, torch.nn.LSTM, Adam with our "
-          "constants).  Validation top-1 after each epoch on the same contested decisions."
+          "constants and learning-rate schedule).  Validation top-1 after each epoch on the same contested decisions."
           % (win["command"], H, cmds["fixed"], cmds["torch"]), "",
           B.md_table(["epoch", "fixed", "float", "PyTorch", "fixed - PyTorch",
                       "float - PyTorch", "fixed - float"], rows)]

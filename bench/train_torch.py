@@ -8,7 +8,8 @@ window, its last hidden state joined with the S state features, a head
 Linear(H+S, M) + ReLU + Linear(M, 1) plus a linear path Linear(S, 1) from
 zero (schedcast train --linear-epochs 0: no linear stage), a softmax over each decision's
 candidates and the cross-entropy of the pick; Adam with schedcast's betas
-(0.875, 1 - 2^-10) and eps (2^-24); the same inputs (features normalised by
+(0.875, 1 - 2^-10) and eps (2^-24), and its learning-rate schedule (in each
+epoch the rate falls linearly to lr/20); the same inputs (features normalised by
 the training split's mean and std), the same decisions (contested, covered),
 the same batch size and validation top-1 after each epoch.
 
@@ -112,6 +113,9 @@ def scores_by_decision(net, x, s, pos):
     return sc[pos]
 
 
+LR_FLOOR = 20
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=20)
@@ -142,11 +146,16 @@ def main():
         order = rng.permutation(train)
         t0 = time.monotonic()
         total = 0.0
-        for b in range(0, len(order), a.batch):
+        n = len(order)
+        for b in range(0, n, a.batch):
             x, s, pos, lab = batch_tensors(dec, order[b:b + a.batch], win, st)
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(scores_by_decision(net, x, s, pos), lab)
             loss.backward()
+            # schedcast's LSTM epoch (model/train.c set_lr): the rate falls
+            # linearly with the share of the epoch trained on, to lr/20
+            for g in opt.param_groups:
+                g["lr"] = a.lr * max(n - b, -(-n // LR_FLOOR)) / n
             opt.step()
             total += loss.item() * len(lab)
         loop_s += time.monotonic() - t0
