@@ -28,23 +28,14 @@ static void lstm_cell_forward(q3_12_t *hn, q3_12_t *cn, q3_12_t *gate, q3_12_t *
 	for (int r = 0; r < 4 * H; r++) {
 		const q3_12_t *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
 		int64_t acc = (int64_t)b[r] * 4096;
-		q3_12_t pre;
 
 		for (int k = 0; k < I; k++)
 			acc += (int32_t)wxr[k] * x[k];
 		for (int k = 0; k < H; k++)
 			acc += (int32_t)whr[k] * hp[k];
-		pre = fx_sat16(fx_rshift_round(acc, 12));
-		gate[r] = (r >= 2 * H && r < 3 * H) ? fx_tanh_q12(pre) : fx_sigmoid_q12(pre);
+		gate[r] = fx_sat16(fx_rshift_round(acc, 12));
 	}
-	for (int j = 0; j < H; j++) {
-		int32_t i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
-		int64_t c = (int64_t)f * cp[j] + (int64_t)i * g;	/* Q6.24 */
-
-		cn[j] = fx_sat16(fx_rshift_round(c, 12));
-		tc[j] = fx_tanh_q12(cn[j]);
-		hn[j] = fx_mul_q12((q3_12_t)o, tc[j]);
-	}
+	fx_cell_update(hn, cn, gate, tc, cp, H);
 }
 
 /* the forward pass of a's T inputs, keeping what the backward pass needs */

@@ -93,6 +93,28 @@ static inline q3_12_t fx_tanh_q12(q3_12_t x)
 {
 	return fx_interp_q12(fx_tanh_tab, x);
 }
+
+/*
+ * fx_cell_update - one LSTM step after the gate sums: gate (4H) holds the
+ * pre-activations rounded to Q3.12 and gets the activations (i f o =
+ * sigmoid, g = tanh); c' = f c + i g, h' = o tanh(c'), tanh(c') into tc.
+ * The reference (lstm-fixed.c) and the vectorised trainer (train-vec.c)
+ * share it, so their bits cannot drift apart.
+ */
+static inline void fx_cell_update(q3_12_t *hn, q3_12_t *cn, q3_12_t *gate, q3_12_t *tc,
+				  const q3_12_t *cp, int H)
+{
+	for (int r = 0; r < 4 * H; r++)
+		gate[r] = (r >= 2 * H && r < 3 * H) ? fx_tanh_q12(gate[r]) : fx_sigmoid_q12(gate[r]);
+	for (int j = 0; j < H; j++) {
+		int32_t i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
+		int64_t c = (int64_t)f * cp[j] + (int64_t)i * g;	/* Q6.24 */
+
+		cn[j] = fx_sat16(fx_rshift_round(c, 12));
+		tc[j] = fx_tanh_q12(cn[j]);
+		hn[j] = fx_mul_q12((q3_12_t)o, tc[j]);
+	}
+}
 /* fx_exp_neg_q30 - exp(x / 4096) for x <= 0 (Q.12 in int32), Q1.30 */
 int32_t fx_exp_neg_q30(int32_t x);
 /* fx_log_q12 - ln(x / 2^30) for x > 0 (Q.30 in uint64), Q.12 in int32 */

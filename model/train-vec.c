@@ -49,20 +49,9 @@ void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net 
 			fxv_gate_sums64(acc, wx, wh, b, x, hp, I, H);
 		else
 			fxv_gate_sums(acc, wx, wh, b, x, hp, I, H);
-		/* as lstm_cell_forward() */
-		for (int r = 0; r < 4 * H; r++) {
-			q3_12_t pre = fx_sat16(fx_rshift_round(acc[r], 12));
-
-			gate[r] = (r >= 2 * H && r < 3 * H) ? fx_tanh_q12(pre) : fx_sigmoid_q12(pre);
-		}
-		for (int j = 0; j < H; j++) {
-			int32_t i = gate[j], f = gate[H + j], g = gate[2 * H + j], o = gate[3 * H + j];
-			int64_t c = (int64_t)f * cp[j] + (int64_t)i * g;	/* Q6.24 */
-
-			cn[j] = fx_sat16(fx_rshift_round(c, 12));
-			tc[j] = fx_tanh_q12(cn[j]);
-			hn[j] = fx_mul_q12((q3_12_t)o, tc[j]);
-		}
+		for (int r = 0; r < 4 * H; r++)
+			gate[r] = fx_sat16(fx_rshift_round(acc[r], 12));
+		fx_cell_update(hn, cn, gate, tc, cp, H);
 	}
 }
 
