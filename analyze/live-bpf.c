@@ -136,6 +136,66 @@ static const char *const lb_state_names[LB_S] = {
 _Static_assert(LB_S == FEAT_S_BASIC && LB_E == FEAT_E,
 	       "the in-kernel predictor computes the basic state set");
 
+/*
+ * The raw values the program can give each episode feature (add_episode in
+ * the program; a padding episode is all 0): log2us() is at most 32767,
+ * the flags 0 or ONE, prio_feat() any int16.
+ */
+static const int32_t lb_ep_range[LB_E][2] = {
+	{ 0, 256 }, { 0, 32767 }, { 0, 32767 }, { 0, 256 }, { 0, 256 }, { 0, 32767 },
+	{ 0, 256 }, { 0, 256 }, { -32768, 32767 }, { 0, 256 },
+};
+
+/* the program's norm_apply() */
+static int64_t lb_norm(int32_t raw, int32_t mu, int32_t inv)
+{
+	int64_t v = ((int64_t)(raw - mu) * inv) >> 16;
+
+	return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+}
+
+/*
+ * pair_rows - 1 when every gate row's pre-activation sum provably stays
+ * within (-2^31, 2^31), so that the program may take two rows per
+ * multiply (struct lb_model's pair): |b| 2^12 + sum |wx| max|x| + sum |wh|
+ * max|h|, with max|x| over the raw range of each feature (the
+ * normalisation is monotone) and |h| <= 2^12 when the activation tables
+ * stay within +-2^30 (then every activation is within +-2^12, and so is
+ * h = o tanh(c) >> 12).
+ */
+static int pair_rows(const struct lstm_fixed_view *v)
+{
+	int H = v->sh->H, E = v->sh->E;
+	int64_t xmax[LB_E];
+
+	for (int i = 0; i < 513; i++)
+		if (llabs(v->sigmoid_tab[i]) > (1 << 30) || llabs(v->tanh_tab[i]) > (1 << 30))
+			return 0;
+	for (int k = 0; k < E; k++) {
+		int64_t lo = llabs(lb_norm(lb_ep_range[k][0], v->norm_mu[k], v->norm_inv[k]));
+		int64_t hi = llabs(lb_norm(lb_ep_range[k][1], v->norm_mu[k], v->norm_inv[k]));
+
+		xmax[k] = lo > hi ? lo : hi;
+	}
+	for (int r = 0; r < 4 * H; r++) {
+		int64_t sum = llabs(v->b[r]) * 4096;
+
+		for (int k = 0; k < E; k++)
+			sum += llabs(v->wx[r * E + k]) * xmax[k];
+		for (int k = 0; k < H; k++)
+			sum += llabs(v->wh[r * H + k]) * 4096;
+		if (sum >= ((int64_t)1 << 31))
+			return 0;
+	}
+	return 1;
+}
+
+/* pack - the lane pair a + b * 2^32 */
+static int64_t pack(int64_t a, int64_t b)
+{
+	return a + (int64_t)((uint64_t)b << 32);
+}
+
 static int check_inputs(const struct lstm_fixed_view *v, const char *path)
 {
 	for (int i = 0; i < LB_E; i++)
@@ -201,6 +261,18 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 			for (int k = 0; k < H; k++)
 				lm->wh[dst][k] = v.wh[src * H + k];
 			lm->b[dst] = v.b[src];
+		}
+	}
+	lm->pair = pair_rows(&v);
+	for (int j = 0; lm->pair && j < H; j++) {
+		for (int p = 0; p < 2; p++) {
+			int ra = (2 * p) * H + j, rb = (2 * p + 1) * H + j;
+
+			lm->pb[j][p] = pack((int64_t)v.b[ra] * 4096, (int64_t)v.b[rb] * 4096);
+			for (int k = 0; k < E; k++)
+				lm->pwx[j][k][p] = pack(v.wx[ra * E + k], v.wx[rb * E + k]);
+			for (int k = 0; k < H; k++)
+				lm->pwh[j][k][p] = pack(v.wh[ra * H + k], v.wh[rb * H + k]);
 		}
 	}
 	/*
@@ -477,6 +549,7 @@ struct run {
 	int nps;
 	int stats_on;
 	int head_rows;		/* of the model's head, those with a non-zero w2 */
+	int pair;		/* the encoder takes its gate rows in pairs (lb_model) */
 };
 
 static uint64_t total_run_ns(const struct run *r)
@@ -543,8 +616,10 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 		       r->n.scored_cands ? (double)r->n.decide_ns / (double)r->n.scored_cands : 0.0);
 		if (r->n.encodes)
 			printf("  encoder: %llu runs (windows a contested decision scored after they "
-			       "changed), %.0f ns each\n", (unsigned long long)r->n.encodes,
-			       (double)r->n.encode_ns / (double)r->n.encodes);
+			       "changed), %.0f ns each, %s\n", (unsigned long long)r->n.encodes,
+			       (double)r->n.encode_ns / (double)r->n.encodes,
+			       r->pair ? "two gate rows per multiply" :
+			       "one gate row per multiply (the weights are too large to pair)");
 		else if (!r->head_rows)
 			printf("  encoder: never run (the model kept its linear path alone: "
 			       "no score reads the LSTM)\n");
@@ -619,13 +694,14 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
-			    ",\"kernel\":{\"head_rows\":%d,\"decide_ns\":%llu,\"encode_ns\":%llu,"
+			    ",\"kernel\":{\"head_rows\":%d,\"paired_rows\":%s,\"decide_ns\":%llu,\"encode_ns\":%llu,"
 			    "\"encodes\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
 			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,"
 			    "\"uncovered_ring\":%llu,\"uncovered_stale\":%llu,\"stale_entries\":%llu,"
 			    "\"programs\":[",
-			    r->head_rows, (unsigned long long)r->n.decide_ns,
+			    r->head_rows, r->pair ? "true" : "false",
+			    (unsigned long long)r->n.decide_ns,
 			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,
@@ -771,6 +847,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	r.stats_on = stats_fd >= 0;
 	r.head_rows = lm->M;
+	r.pair = lm->pair;
 	if (!r.stats_on)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
 			strerror(errno));

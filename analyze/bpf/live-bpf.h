@@ -120,9 +120,24 @@ struct lb_counters {
  * Q3.12 values widened to 64 bits: BPF (cpu v3) has no sign-extending
  * load, so an int16 operand costs a load and two shifts, an int64 one a
  * load; the products and sums are the same integers.
+ *
+ * Paired rows (pair = 1): the gates i and f of unit j, and g and o, in one
+ * 64-bit lane pair, a + b * 2^32.  One multiply by an input then makes both
+ * rows' products, and the pair's sum is A + B * 2^32 for the two rows'
+ * exact sums A and B, taken apart exactly when |A|, |B| < 2^31.  The loader
+ * pairs the rows only when every row's sum provably stays below that (the
+ * sum of |weight| times the largest |input| it can meet: a normalised
+ * episode feature of its known raw range, |h| <= 2^12 from the activation
+ * tables); else pair = 0 and the encoder takes one row at a time (wx, wh).
+ * Weights laid out in the order the encoder reads them.
  */
 struct lb_model {
-	__s32 K, H, M, pad;
+	__s32 K, H, M, pair;
+	/* first: within a BPF load's 16-bit offset of the start (one instruction each) */
+	__s64 pb[LB_H_MAX][2];			/* (H, 2) b * 2^12 of (i, f), (g, o), paired */
+	__s64 pwx[LB_H_MAX][LB_E][2];		/* (H, E, 2) wx of (i, f), (g, o), paired */
+	__s32 sig_tab[513], tanh_tab[513];	/* fx_sigmoid_tab, fx_tanh_tab: Q1.30 */
+	__s64 pwh[LB_H_MAX][LB_H_MAX][2];	/* (H, H, 2) wh of (i, f), (g, o), paired */
 	__s32 mu[LB_E + LB_S], inv[LB_E + LB_S];	/* struct lstm_norm */
 	__s64 wx[4 * LB_H_MAX][LB_E];		/* Q3.12 */
 	__s64 wh[4 * LB_H_MAX][LB_H_MAX];	/* Q3.12 */
@@ -131,7 +146,6 @@ struct lb_model {
 	__s16 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns */
 	__s16 b1[LB_M_MAX], w2[LB_M_MAX];
 	__s16 wl[LB_S];				/* the linear path (head/w_lin) */
-	__s32 sig_tab[513], tanh_tab[513];	/* fx_sigmoid_tab, fx_tanh_tab: Q1.30 */
 	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */
 	__u64 log2_1000;
 };

@@ -428,6 +428,85 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 	return 0;
 }
 
+/* lane_lo - A of a lane pair A + B * 2^32 with |A|, |B| < 2^31 (then B = (v - A) >> 32) */
+static __always_inline __s64 lane_lo(__s64 v)
+{
+	return (__s64)((__u64)v << 32) >> 32;
+}
+
+/*
+ * lstm_step with the rows in pairs (lb_model's pair), unit j of step t:
+ * its four gates from two lane-pair sums, two products per multiply, each
+ * input loaded once for the four; then its cell at once (its gates are
+ * all known).  The same integers as lstm_step: each gate's sum is the same
+ * exact sum, taken apart from its pair.
+ */
+static __always_inline void unit_pair(struct lb_model *m, struct scratch *s, int t, int src,
+				      int dst, int j, int H)
+{
+	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63), k;
+	__s64 a_if = m->pb[jj][0], a_go = m->pb[jj][1], pi, pf, pg, po, c;
+	__s32 ig, fg, gg, og;
+	__s16 cn, tc;
+
+#pragma unroll
+	for (k = 0; k < LB_E; k++) {
+		__s64 xk = s->x[tt][k];
+
+		a_if += m->pwx[jj][k][0] * xk;
+		a_go += m->pwx[jj][k][1] * xk;
+	}
+	/* chunks of 16 as in lstm_step (zero-padded past H) */
+	for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+		if (kc >= H)
+			break;
+#pragma unroll
+		for (k = kc; k < kc + 16; k++) {
+			__s64 hk = s->h[hs][k];
+
+			a_if += m->pwh[jj][k][0] * hk;
+			a_go += m->pwh[jj][k][1] * hk;
+		}
+	}
+	pi = lane_lo(a_if);
+	pf = (a_if - pi) >> 32;
+	pg = lane_lo(a_go);
+	po = (a_go - pg) >> 32;
+	ig = interp_q12(m->sig_tab, sat16(rshift_round(pi, 12)));
+	fg = interp_q12(m->sig_tab, sat16(rshift_round(pf, 12)));
+	gg = interp_q12(m->tanh_tab, sat16(rshift_round(pg, 12)));
+	og = interp_q12(m->sig_tab, sat16(rshift_round(po, 12)));
+	c = (__s64)fg * s->c[hs][jj] + (__s64)ig * gg;
+	cn = sat16(rshift_round(c, 12));
+	tc = interp_q12(m->tanh_tab, cn);
+	s->c[hd][jj] = cn;
+	s->h[hd][jj] = sat16(rshift_round((__s32)og * tc, 12));
+}
+
+/*
+ * One LSTM step with the rows in pairs, two units an iteration (an
+ * iterator's step is a call).  A unit past H (H odd) is computed from zero
+ * weights and read by nothing: its columns in pwh and w1h are zero too.
+ */
+__noinline int lstm_step_pair(struct lb_model *m, struct scratch *s, int t, int cur)
+{
+	int H, j, src = cur, dst;
+
+	if (!m || !s || t < 0 || t >= LB_K_MAX)
+		return 0;
+	H = m->H;
+	if (H < 1 || H > LB_H_MAX)
+		return 0;
+	asm volatile("%0 &= 1" : "+r"(src));
+	dst = src ^ 1;
+	asm volatile("%0 &= 1" : "+r"(dst));
+	bpf_for(j, 0, (H + 1) >> 1) {
+		unit_pair(m, s, t, src, dst, 2 * j, H);
+		unit_pair(m, s, t, src, dst, 2 * j + 1, H);
+	}
+	return 0;
+}
+
 /*
  * fx_encode_raw from the task's window (padding first, oldest episode
  * first), then the window's part of the head's first layer into t->hw
@@ -464,7 +543,10 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		s->c[0][j] = 0;
 	}
 	bpf_for(i, 0, K) {
-		lstm_step(m, s, bound(i, 15), cur);
+		if (m->pair)
+			lstm_step_pair(m, s, bound(i, 15), cur);
+		else
+			lstm_step(m, s, bound(i, 15), cur);
 		cur ^= 1;
 	}
 	bpf_for(i, 0, M) {
