@@ -143,7 +143,7 @@ struct lb_model {
 	__s64 wh[4 * LB_H_MAX][LB_H_MAX];	/* Q3.12 */
 	__s16 b[4 * LB_H_MAX];			/* Q3.12 */
 	__s64 w1h[LB_M_MAX][LB_H_MAX];		/* head layer 1, the H columns, Q3.12 */
-	__s16 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns */
+	__s64 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns, Q3.12 */
 	__s16 b1[LB_M_MAX], w2[LB_M_MAX];
 	__s16 wl[LB_S];				/* the linear path (head/w_lin) */
 	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */

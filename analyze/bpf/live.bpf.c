@@ -299,7 +299,7 @@ __noinline __u64 ring_sum(const struct lb_task *t, __u64 from, __u64 to)
 
 	if (!t)
 		return 0;
-	bpf_for(i, 0, LB_NR_BUCKETS / 2 + 1) {
+	for (i = 0; i < LB_NR_BUCKETS / 2 + 1; i++) {	/* no call a step */
 		__u64 m = from + i;
 
 		if (m > to)
@@ -484,8 +484,8 @@ static __always_inline void unit_pair(struct lb_model *m, struct scratch *s, int
 }
 
 /*
- * One LSTM step with the rows in pairs, two units an iteration (an
- * iterator's step is a call).  A unit past H (H odd) is computed from zero
+ * One LSTM step with the rows in pairs, four units an iteration (an
+ * iterator's step is a call).  A unit past H is computed from zero
  * weights and read by nothing: its columns in pwh and w1h are zero too.
  */
 __noinline int lstm_step_pair(struct lb_model *m, struct scratch *s, int t, int cur)
@@ -500,9 +500,11 @@ __noinline int lstm_step_pair(struct lb_model *m, struct scratch *s, int t, int 
 	asm volatile("%0 &= 1" : "+r"(src));
 	dst = src ^ 1;
 	asm volatile("%0 &= 1" : "+r"(dst));
-	bpf_for(j, 0, (H + 1) >> 1) {
-		unit_pair(m, s, t, src, dst, 2 * j, H);
-		unit_pair(m, s, t, src, dst, 2 * j + 1, H);
+	bpf_for(j, 0, (H + 3) >> 2) {
+		unit_pair(m, s, t, src, dst, 4 * j, H);
+		unit_pair(m, s, t, src, dst, 4 * j + 1, H);
+		unit_pair(m, s, t, src, dst, 4 * j + 2, H);
+		unit_pair(m, s, t, src, dst, 4 * j + 3, H);
 	}
 	return 0;
 }
@@ -523,7 +525,8 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 	if (K < 1 || K > LB_K_MAX || H < 1 || H > LB_H_MAX || M < 1 || M > LB_M_MAX)
 		return 0;
 	pad = K - (int)t->ep_nr;
-	bpf_for(i, 0, LB_K_MAX) {
+	/* plain loops (no call a step): encode is verified once, as a global function */
+	for (i = 0; i < LB_K_MAX; i++) {
 		__u32 slot;
 
 		if (i >= K)
@@ -538,10 +541,8 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		for (j = 0; j < LB_E; j++)
 			s->x[i][j] = norm_apply(m, j, t->ep[slot][j]);
 	}
-	bpf_for(j, 0, LB_H_MAX) {
-		s->h[0][j] = 0;
-		s->c[0][j] = 0;
-	}
+	__builtin_memset(s->h[0], 0, sizeof(s->h[0]));
+	__builtin_memset(s->c[0], 0, sizeof(s->c[0]));
 	bpf_for(i, 0, K) {
 		if (m->pair)
 			lstm_step_pair(m, s, bound(i, 15), cur);
@@ -573,7 +574,7 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 {
 	int H, M, mi, k;
 	__s64 score = 0, sc;
-	__s16 zs[LB_S];
+	__s64 zs[LB_S];		/* widened, see lb_model */
 
 	if (!m || !t || !s)
 		return 0;
@@ -583,14 +584,15 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 		return 0;
 	for (k = 0; k < LB_S; k++)
 		zs[k] = norm_apply(m, LB_E + k, s->st[k]);
-	bpf_for(mi, 0, M) {
+	for (mi = 0; mi < LB_M_MAX; mi++) {	/* no call a step */
 		__s64 acc;
 		__s16 pre;
 
-		mi = bound(mi, 63);
+		if (mi >= M)
+			break;
 		acc = t->hw[mi];	/* b1 and the H columns, from the encoder */
 		for (k = 0; k < LB_S; k++)
-			acc += (__s32)m->w1s[mi][k] * zs[k];
+			acc += m->w1s[mi][k] * zs[k];
 		pre = sat16(rshift_round(acc, 12));
 		if (pre < 0)
 			pre = 0;
