@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -829,6 +831,8 @@ struct ds_table {
 	int shuffle;		/* the shuffle filter before deflate */
 	int colchunks;		/* a chunk holds one element of every row */
 	unsigned char *img, *shuf;
+	struct zqueue *zq;	/* spec.background: the deflating thread, once started */
+	int zq_failed;		/* it could not start: deflate here */
 	/* reader, pack: where each column the reader asks for is in a file element */
 	struct { size_t foff, moff, len; } *map;
 	unsigned char *cbuf;	/* reader: chunk ccur inflated (partly read chunks) */
@@ -953,8 +957,11 @@ static void table_init(struct ds_table *t, struct ds_file *f, const char *name,
 	t->ccur = UINT64_MAX;
 }
 
+static void zq_stop(struct ds_table *t);
+
 static void table_free(struct ds_table *t)
 {
+	zq_stop(t);
 	if (t->d >= 0)
 		H5Dclose(t->d);
 	if (t->mt >= 0)
@@ -1053,24 +1060,243 @@ static void unshuffle_bytes(unsigned char *dst, const unsigned char *src, size_t
 			dst[i * size + j] = src[j * n + i];
 }
 
-/* deflate the chunk image of `bytes` (shuffled first if the table does) and file it at off */
-static int table_direct_put(struct ds_table *t, const unsigned char *img, size_t bytes,
-			    const hsize_t *off)
+/* the chunk image of `bytes` (shuffled first if the table does) deflated into z; its size or 0 */
+static size_t chunk_deflate(const struct ds_table *t, struct libdeflate_compressor *zc,
+			    unsigned char *shuf, const unsigned char *img, size_t bytes,
+			    unsigned char *z, size_t zcap)
 {
-	size_t n;
-
 	if (t->shuffle && t->fsize > 1) {
-		shuffle_bytes(t->shuf, img, bytes / t->fsize, t->fsize);
-		img = t->shuf;
+		shuffle_bytes(shuf, img, bytes / t->fsize, t->fsize);
+		img = shuf;
 	}
-	n = libdeflate_zlib_compress(t->zc, img, bytes, t->zbuf, t->zcap);
+	return libdeflate_zlib_compress(zc, img, bytes, z, zcap);
+}
+
+/* file a deflated chunk (n bytes, 0: the deflate failed) at off */
+static int chunk_file(struct ds_table *t, const hsize_t *off, const unsigned char *z, size_t n)
+{
 	if (!n)
 		return error("internal: deflate of a chunk of table '%s' in '%s' failed", t->name,
 			     t->f->path);
-	if (H5Dwrite_chunk(t->d, H5P_DEFAULT, 0, off, n, t->zbuf) < 0)
+	if (H5Dwrite_chunk(t->d, H5P_DEFAULT, 0, off, n, z) < 0)
 		return error("cannot write table '%s' in '%s': %s", t->name, t->f->path,
 			     ds_h5_strerror());
 	return 0;
+}
+
+/*
+ * ---- deflate on a thread of the table's own (spec.background) ----------
+ *
+ * With tens of candidates a decision, deflating the windows file's chunks
+ * was half of `schedcast features`' CPU, on the thread that runs the feature
+ * engine.  A background table hands each chunk image (a copy) to a thread
+ * that shuffles and deflates it; the caller files the deflated chunks, in
+ * the order they were made, with H5Dwrite_chunk: HDF5 (not thread-safe in
+ * Debian's build) is only ever called from the caller's thread, and the
+ * bytes filed are the ones table_direct_put would have filed.  At most
+ * ZQ_JOBS chunks are in flight (memory: ZQ_JOBS x (image + bound)); the
+ * caller waits for the oldest when all are.
+ */
+#define ZQ_JOBS 6
+
+struct zjob {
+	hsize_t off[4];
+	size_t bytes, n;		/* image bytes; deflated bytes (0: failed) */
+	unsigned char *img, *z;		/* img: chunk_bytes; z: zcap */
+};
+
+struct zqueue {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* a job queued, a job done, or stop */
+	struct zjob job[ZQ_JOBS];	/* a ring: job[i % ZQ_JOBS] */
+	uint64_t head;			/* oldest not yet filed (caller) */
+	uint64_t done;			/* [head, done) deflated, [done, tail) queued */
+	uint64_t tail;
+	int stop;
+	size_t img_bytes;
+	/* the thread's own */
+	struct libdeflate_compressor *zc;
+	unsigned char *shuf;
+};
+
+static void *zq_main(void *arg)
+{
+	struct ds_table *t = arg;
+	struct zqueue *q = t->zq;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		struct zjob *j;
+
+		while (q->done == q->tail && !q->stop)
+			pthread_cond_wait(&q->cond, &q->lock);
+		if (q->done == q->tail)
+			break;
+		j = &q->job[q->done % ZQ_JOBS];
+		pthread_mutex_unlock(&q->lock);
+		/* t's fields read here are set before the thread starts and never change */
+		j->n = chunk_deflate(t, q->zc, q->shuf, j->img, j->bytes, j->z, t->zcap);
+		pthread_mutex_lock(&q->lock);
+		q->done++;
+		pthread_cond_broadcast(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* start t's thread; 0, or -1 when it cannot (then the caller deflates) */
+static int zq_start(struct ds_table *t)
+{
+	struct zqueue *q;
+	sigset_t all, old;
+	int err;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return -1;
+	q = xcalloc(1, sizeof(*q));
+	q->zc = libdeflate_alloc_compressor(SC_MIN(t->spec.deflate, 9));
+	if (!q->zc) {
+		free(q);
+		return -1;
+	}
+	q->img_bytes = (size_t)t->chunk * (t->colchunks ? 1 : t->nelem) * t->fsize;
+	if (t->shuffle)
+		q->shuf = xmalloc(q->img_bytes);
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	t->zq = q;
+	/* signals are for the caller's loop, never for this thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&q->thread, NULL, zq_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		t->zq = NULL;
+		pthread_cond_destroy(&q->cond);
+		pthread_mutex_destroy(&q->lock);
+		libdeflate_free_compressor(q->zc);
+		free(q->shuf);
+		free(q);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * zq_file - file the deflated chunks from the oldest on; with all, wait for
+ * every queued one, else stop at the first not deflated yet.  Called with
+ * the lock held, returns with it held (released around HDF5).
+ */
+static int zq_file(struct ds_table *t, int all)
+{
+	struct zqueue *q = t->zq;
+	int ret = 0;
+
+	while (q->head < q->tail) {
+		struct zjob *j = &q->job[q->head % ZQ_JOBS];
+
+		if (q->head == q->done) {
+			if (!all)
+				break;
+			pthread_cond_wait(&q->cond, &q->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&q->lock);
+		if (!ret && chunk_file(t, j->off, j->z, j->n))
+			ret = -1;
+		pthread_mutex_lock(&q->lock);
+		q->head++;
+	}
+	return ret;
+}
+
+/* queue a chunk image for the thread, filing what is deflated (waiting if all jobs are busy) */
+static int zq_put(struct ds_table *t, const unsigned char *img, size_t bytes, const hsize_t *off)
+{
+	struct zqueue *q = t->zq;
+	struct zjob *j;
+	int ret = 0;
+
+	pthread_mutex_lock(&q->lock);
+	while (!ret && q->tail - q->head == ZQ_JOBS) {
+		if (q->head == q->done)
+			pthread_cond_wait(&q->cond, &q->lock);
+		else
+			ret = zq_file(t, 0);
+	}
+	if (!ret)
+		ret = zq_file(t, 0);
+	pthread_mutex_unlock(&q->lock);
+	if (ret)
+		return -1;
+	/* job tail is the caller's alone until tail moves past it */
+	j = &q->job[q->tail % ZQ_JOBS];
+	if (!j->img) {
+		j->img = xmalloc(q->img_bytes);
+		j->z = xmalloc(t->zcap);
+	}
+	memcpy(j->img, img, bytes);
+	memcpy(j->off, off, sizeof(j->off));
+	j->bytes = bytes;
+	pthread_mutex_lock(&q->lock);
+	q->tail++;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
+/* zq_drain - file every chunk queued; 0 or -1 (printed) */
+static int zq_drain(struct ds_table *t)
+{
+	int ret;
+
+	if (!t->zq)
+		return 0;
+	pthread_mutex_lock(&t->zq->lock);
+	ret = zq_file(t, 1);
+	pthread_mutex_unlock(&t->zq->lock);
+	return ret;
+}
+
+/* zq_stop - end the thread, dropping what was not filed (zq_drain files it) */
+static void zq_stop(struct ds_table *t)
+{
+	struct zqueue *q = t->zq;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+	for (int i = 0; i < ZQ_JOBS; i++) {
+		free(q->job[i].img);
+		free(q->job[i].z);
+	}
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->lock);
+	libdeflate_free_compressor(q->zc);
+	free(q->shuf);
+	free(q);
+	t->zq = NULL;
+}
+
+/*
+ * deflate the chunk image of `bytes` (shuffled first if the table does) and
+ * file it at off: here, or on the table's thread (spec.background) once a
+ * full chunk comes (a table of one partial chunk is not worth a thread).
+ */
+static int table_direct_put(struct ds_table *t, const unsigned char *img, size_t bytes,
+			    const hsize_t *off)
+{
+	if (!t->zq && t->spec.background && t->nbuf == t->chunk && !t->zq_failed)
+		t->zq_failed = zq_start(t) != 0;
+	if (t->zq)
+		return zq_put(t, img, bytes, off);
+	return chunk_file(t, off, t->zbuf,
+			  chunk_deflate(t, t->zc, t->shuf, img, bytes, t->zbuf, t->zcap));
 }
 
 /*
@@ -1713,6 +1939,8 @@ int ds_table_close(struct ds_table *t)
 	if (t->writing && !t->failed)
 		ret = table_flush(t);
 	else if (t->failed)
+		ret = -1;
+	if (zq_drain(t))
 		ret = -1;
 	table_free(t);
 	return ret;

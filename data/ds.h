@@ -185,6 +185,14 @@ struct ds_table_spec {
 	 */
 	int column_chunks;
 	enum ds_layout layout;		/* with cols */
+	/*
+	 * background: a written table deflates its chunks on a thread of its
+	 * own (when more than one CPU is online): the caller only copies each
+	 * full chunk and files the ones already deflated.  HDF5 is still
+	 * called from the caller's thread only; the file is the same.  For
+	 * tables whose deflate is most of their writer's CPU (the windows).
+	 */
+	int background;
 };
 
 /* ds_table_row_bytes - bytes of one row in memory (an element times inner dims) */

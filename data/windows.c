@@ -98,6 +98,7 @@ static int table_spec(int i, int version, int mode, int K, int E, int S, int W,
 
 	memset(s, 0, sizeof(*s));
 	s->deflate = DEFLATE;
+	s->background = 1;	/* deflate beside the feature engine (written tables only) */
 	s->rank = 1;
 	switch (i) {
 	case A_DEC:

@@ -595,8 +595,13 @@ static void test_tables_filtered(void **state)
 		{ .type = DS_U64, .rank = 2, .inner = { 5 }, .deflate = 1, .chunk_rows = 64 },
 		{ .type = DS_I16, .rank = 2, .inner = { 7 }, .deflate = 9, .chunk_rows = 32,
 		  .column_chunks = 1, .no_shuffle = 1 },
+		/* deflated on the tables' threads: more chunks in flight than jobs */
+		{ .type = DS_I16, .rank = 3, .inner = { 2, 3 }, .deflate = 4, .chunk_rows = 100,
+		  .column_chunks = 1, .background = 1 },
+		{ .type = DS_U64, .rank = 2, .inner = { 5 }, .deflate = 1, .chunk_rows = 16,
+		  .background = 1 },
 	};
-	const char *names[] = { "cube", "wide", "plain" };
+	const char *names[] = { "cube", "wide", "plain", "cube-bg", "wide-bg" };
 	const uint64_t n = 250;
 	struct ds_file *f = ds_create(p, "schedcast-test", 1);
 
