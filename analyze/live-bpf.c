@@ -190,6 +190,26 @@ static int pair_rows(const struct lstm_fixed_view *v)
 	return 1;
 }
 
+/* the program's interp_q12() (model/model-local.h fx_interp_q12) */
+static int16_t lb_interp_q12(const int32_t *tab, int16_t x)
+{
+	uint32_t u = (uint32_t)((int32_t)x + 32768);
+	uint32_t i = u >> 7, r = u & 127;
+	int64_t y = tab[i] + (((int64_t)(tab[i + 1] - tab[i]) * r + 64) >> 7);
+
+	y = (y + (1 << 17)) >> 18;
+	return y > 32767 ? 32767 : y < -32768 ? -32768 : (int16_t)y;
+}
+
+/* fill_act - the activation of every Q3.12 input, for the paired encoder */
+static void fill_act(struct lb_act *a, const struct lstm_fixed_view *v)
+{
+	for (int x = -32768; x < 32768; x++) {
+		a->sig[x + 32768] = (uint16_t)(lb_interp_q12(v->sigmoid_tab, (int16_t)x) + 32768);
+		a->tanh[x + 32768] = (uint16_t)(lb_interp_q12(v->tanh_tab, (int16_t)x) + 32768);
+	}
+}
+
 /* pack - the lane pair a + b * 2^32 */
 static int64_t pack(int64_t a, int64_t b)
 {
@@ -210,8 +230,8 @@ static int check_inputs(const struct lstm_fixed_view *v, const char *path)
 	return 0;
 }
 
-static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct lstm_model *m,
-		      const char *path)
+static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *tmpl,
+		      const struct lstm_model *m, const char *path)
 {
 	struct lstm_fixed_view v;
 	const struct lstm_shape *sh;
@@ -264,6 +284,7 @@ static int fill_model(struct lb_model *lm, struct lb_task *tmpl, const struct ls
 		}
 	}
 	lm->pair = pair_rows(&v);
+	fill_act(act, &v);
 	for (int j = 0; lm->pair && j < H; j++) {
 		for (int p = 0; p < 2; p++) {
 			int ra = (2 * p) * H + j, rb = (2 * p + 1) * H + j;
@@ -787,6 +808,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	struct live_bpf *skel = NULL;
 	struct lb_model *lm = xcalloc(1, sizeof(*lm));
 	struct lb_task *tmpl = xcalloc(1, sizeof(*tmpl));
+	struct lb_act *act = xcalloc(1, sizeof(*act));
 	struct ring_buffer *rb = NULL;
 	struct col_workload *wl = NULL;
 	struct check *k = NULL;
@@ -797,7 +819,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	pid_t child = -1;
 	__u32 zero = 0;
 
-	if (fill_model(lm, tmpl, m, o->model_path))
+	if (fill_model(lm, act, tmpl, m, o->model_path))
 		goto out;
 	nr_cpus = libbpf_num_possible_cpus();
 	if (nr_cpus < 1) {
@@ -807,6 +829,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	if (load(&skel, o))
 		goto out;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.model), &zero, lm, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.act), &zero, act, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.task_tmpl), &zero, tmpl, 0)) {
 		error_errno("cannot give the model to the in-kernel predictor");
 		goto out;
@@ -983,6 +1006,7 @@ out:
 	free(r.per_cpu);
 	free(lm);
 	free(tmpl);
+	free(act);
 	return ret;
 }
 

@@ -150,6 +150,16 @@ struct lb_model {
 	__u64 log2_1000;
 };
 
+/*
+ * The activations of every Q3.12 input x, at index x + 32768, for the
+ * paired encoder: interp_q12() of the model's tables, stored + 32768 (so
+ * that an unsigned 16-bit load, the one BPF has, reads them): one load in
+ * place of two and the interpolation.  The same integers.
+ */
+struct lb_act {
+	__u16 sig[65536], tanh[65536];
+};
+
 /* Streamed to userspace with --check: every event, decisions with the prediction. */
 struct lb_event {
 	__u64 ts;

@@ -88,6 +88,13 @@ struct {
 	__type(value, struct lb_model);
 } model SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_act);
+} act SEC(".maps");
+
 /* the record of a new task (prio, cpus and waker -1, h = the empty window's) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -172,6 +179,14 @@ static __always_inline __s16 interp_q12(const __s32 *tab, __s16 x)
 		i = 511;	/* never: u < 65536 (for the verifier) */
 	y = tab[i] + (((__s64)(tab[i + 1] - tab[i]) * r + 64) >> 7);
 	return sat16(rshift_round(y, 18));
+}
+
+/* interp_q12(tab, x) from a struct lb_act table */
+static __always_inline __s32 act_q12(const __u16 *tab, __s16 x)
+{
+	__u32 i = (__u32)(__u16)x ^ 0x8000;
+
+	return (__s32)tab[i & 0xffff] - 32768;
 }
 
 static __always_inline __s16 norm_apply(const struct lb_model *m, int f, __s16 raw)
@@ -441,8 +456,8 @@ static __always_inline __s64 lane_lo(__s64 v)
  * all known).  The same integers as lstm_step: each gate's sum is the same
  * exact sum, taken apart from its pair.
  */
-static __always_inline void unit_pair(struct lb_model *m, struct scratch *s, int t, int src,
-				      int dst, int j, int H)
+static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a,
+				      struct scratch *s, int t, int src, int dst, int j, int H)
 {
 	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63), k;
 	__s64 a_if = m->pb[jj][0], a_go = m->pb[jj][1], pi, pf, pg, po, c;
@@ -472,13 +487,13 @@ static __always_inline void unit_pair(struct lb_model *m, struct scratch *s, int
 	pf = (a_if - pi) >> 32;
 	pg = lane_lo(a_go);
 	po = (a_go - pg) >> 32;
-	ig = interp_q12(m->sig_tab, sat16(rshift_round(pi, 12)));
-	fg = interp_q12(m->sig_tab, sat16(rshift_round(pf, 12)));
-	gg = interp_q12(m->tanh_tab, sat16(rshift_round(pg, 12)));
-	og = interp_q12(m->sig_tab, sat16(rshift_round(po, 12)));
+	ig = act_q12(a->sig, sat16(rshift_round(pi, 12)));
+	fg = act_q12(a->sig, sat16(rshift_round(pf, 12)));
+	gg = act_q12(a->tanh, sat16(rshift_round(pg, 12)));
+	og = act_q12(a->sig, sat16(rshift_round(po, 12)));
 	c = (__s64)fg * s->c[hs][jj] + (__s64)ig * gg;
 	cn = sat16(rshift_round(c, 12));
-	tc = interp_q12(m->tanh_tab, cn);
+	tc = act_q12(a->tanh, cn);
 	s->c[hd][jj] = cn;
 	s->h[hd][jj] = sat16(rshift_round((__s32)og * tc, 12));
 }
@@ -488,11 +503,12 @@ static __always_inline void unit_pair(struct lb_model *m, struct scratch *s, int
  * iterator's step is a call).  A unit past H is computed from zero
  * weights and read by nothing: its columns in pwh and w1h are zero too.
  */
-__noinline int lstm_step_pair(struct lb_model *m, struct scratch *s, int t, int cur)
+__noinline int lstm_step_pair(struct lb_model *m, const struct lb_act *a, struct scratch *s,
+			      int t, int cur)
 {
 	int H, j, src = cur, dst;
 
-	if (!m || !s || t < 0 || t >= LB_K_MAX)
+	if (!m || !a || !s || t < 0 || t >= LB_K_MAX)
 		return 0;
 	H = m->H;
 	if (H < 1 || H > LB_H_MAX)
@@ -501,10 +517,10 @@ __noinline int lstm_step_pair(struct lb_model *m, struct scratch *s, int t, int 
 	dst = src ^ 1;
 	asm volatile("%0 &= 1" : "+r"(dst));
 	bpf_for(j, 0, (H + 3) >> 2) {
-		unit_pair(m, s, t, src, dst, 4 * j, H);
-		unit_pair(m, s, t, src, dst, 4 * j + 1, H);
-		unit_pair(m, s, t, src, dst, 4 * j + 2, H);
-		unit_pair(m, s, t, src, dst, 4 * j + 3, H);
+		unit_pair(m, a, s, t, src, dst, 4 * j, H);
+		unit_pair(m, a, s, t, src, dst, 4 * j + 1, H);
+		unit_pair(m, a, s, t, src, dst, 4 * j + 2, H);
+		unit_pair(m, a, s, t, src, dst, 4 * j + 3, H);
 	}
 	return 0;
 }
@@ -515,6 +531,8 @@ __noinline int lstm_step_pair(struct lb_model *m, struct scratch *s, int t, int 
  */
 __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 {
+	__u32 zero = 0;
+	const struct lb_act *a = bpf_map_lookup_elem(&act, &zero);
 	int K, H, M, pad, i, j, cur = 0;
 
 	if (!m || !s || !t)
@@ -544,8 +562,8 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 	__builtin_memset(s->h[0], 0, sizeof(s->h[0]));
 	__builtin_memset(s->c[0], 0, sizeof(s->c[0]));
 	bpf_for(i, 0, K) {
-		if (m->pair)
-			lstm_step_pair(m, s, bound(i, 15), cur);
+		if (m->pair && a)
+			lstm_step_pair(m, a, s, bound(i, 15), cur);
 		else
 			lstm_step(m, s, bound(i, 15), cur);
 		cur ^= 1;
