@@ -125,6 +125,28 @@ static uint64_t hash_window(const q3_12_t *x, size_t n)
 	return h;
 }
 
+/*
+ * row_id - window_id() for a store of distinct windows: row r of xw, which
+ * equals no other row, keyed by r alone (the same numbers, no hashing)
+ */
+static uint32_t row_id(struct batch_cache *c, const q3_12_t *xw, uint32_t r)
+{
+	uint64_t h = (r + 1) * 0x9e3779b97f4a7c15ULL;
+
+	for (uint64_t i = (h >> 32) & c->ht_mask;; i = (i + 1) & c->ht_mask) {
+		uint32_t e = c->ht[i];
+
+		if (!e) {
+			c->ht[i] = c->n_win + 1;
+			c->hash[c->n_win] = r;
+			c->x[c->n_win] = xw + (size_t)r * c->net->sh.K * c->net->I;
+			return c->n_win++;
+		}
+		if (c->hash[e - 1] == r)
+			return e - 1;
+	}
+}
+
 /* window_id - the number of window x in the cache, added if new */
 static uint32_t window_id(struct batch_cache *c, const q3_12_t *x)
 {
@@ -146,7 +168,8 @@ static uint32_t window_id(struct batch_cache *c, const q3_12_t *x)
 }
 
 uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
-			  const uint64_t *idx, uint64_t n, const q3_12_t *xw, const void *w)
+			  const uint64_t *idx, uint64_t n, const q3_12_t *xw,
+			  const uint32_t *win_of, const void *w)
 {
 	size_t KI = (size_t)c->net->sh.K * c->net->I;
 	uint64_t i;
@@ -169,7 +192,8 @@ uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
 		c->dec_slot[i] = c->n_slot;
 		for (uint32_t j = 0; j < nc; j++)
 			c->slot_win[c->n_slot + j] =
-				window_id(c, xw + (d->cand_off + j) * KI);
+				win_of ? row_id(c, xw, win_of[d->cand_off + j])
+				       : window_id(c, xw + (d->cand_off + j) * KI);
 		c->n_slot += nc;
 	}
 	c->n_dec = i;

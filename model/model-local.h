@@ -475,11 +475,13 @@ void batch_cache_release(struct batch_cache *c);
 /*
  * batch_cache_fill - start a chunk with decisions dec[idx[0..)], as many as
  * fit (at least one); xw: (n_cand, K, I) normalised windows dec's cand_off
- * index; w: the weights the chunk runs with.  Returns the decisions taken
- * (c->n_dec).
+ * index, or with win_of (n_cand), distinct windows (rows no two of which are
+ * equal) and candidate c's row win_of[c]; w: the weights the chunk runs
+ * with.  Returns the decisions taken (c->n_dec).
  */
 uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
-			  const uint64_t *idx, uint64_t n, const q3_12_t *xw, const void *w);
+			  const uint64_t *idx, uint64_t n, const q3_12_t *xw,
+			  const uint32_t *win_of, const void *w);
 /* batch_cache_encode - the forward pass of window u (any thread, each u once) */
 void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u);
 /*

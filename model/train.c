@@ -9,7 +9,8 @@
  * one block per tensor family (weights, best weights, master weights,
  * gradients per thread, optimizer state) and one scratch arena per thread.
  * Nothing is allocated inside the epoch loop except by the checkpoint
- * writer.
+ * writer and, streaming, by the region's store of distinct windows, which
+ * grows to the most a region holds.
  */
 #include <errno.h>
 #include <math.h>
@@ -41,6 +42,7 @@ struct worker {
 	int64_t loss_q;		/* Q.12 */
 	double loss_f;
 	uint64_t n, correct;
+	q3_12_t *xg;		/* (maxcand, K, E) streaming: a decision's windows gathered */
 };
 
 struct trainer {
@@ -50,7 +52,8 @@ struct trainer {
 	struct lstm_net *net;
 	int fixed;
 
-	q3_12_t *xw;		/* (n_cand, K, E) normalised Q3.12 (candidates) */
+	q3_12_t *xw;		/* (n_cand, K, E) normalised Q3.12 (candidates); streaming
+				   (n_xw, K, E), each distinct window once */
 	q3_12_t *xs;		/* (n_cand, S) */
 	q3_12_t *gaps;		/* (n_dec, W) normalised (sequence) */
 	uint64_t *train_idx, *val_idx, n_train, n_val;
@@ -97,7 +100,18 @@ struct trainer {
 	const struct ds_decision *dec;	/* decisions the job indexes: the region's or w's */
 	struct ds_decision *reg_dec;	/* (group * STREAM_BLOCK) */
 	uint64_t *reg_idx;		/* (group * STREAM_BLOCK) */
-	uint64_t reg_cands;		/* capacity of xw/xs in candidates */
+	uint64_t reg_cands;		/* capacity of xs and win_of in candidates */
+	/*
+	 * Streaming, xw holds each distinct window of the region once (n_xw
+	 * rows of cap_xw) and win_of[c] is candidate c's row: a task waiting
+	 * on a busy CPU is a candidate of every decision until it runs, with
+	 * the same window each time, so a region holds a few windows for many
+	 * candidates.  xw_ht: the rows by content (row + 1, 0: empty).
+	 */
+	uint32_t *win_of;		/* (reg_cands) */
+	uint64_t n_xw, cap_xw, xw_mask;
+	uint64_t *xw_hash;		/* (cap_xw) */
+	uint32_t *xw_ht;		/* (xw_mask + 1) */
 	uint64_t nb, group;		/* blocks in the file, blocks per region */
 	uint64_t *blk_order;		/* (nb) */
 	uint64_t *blk_train, *blk_val;	/* (nb) blocks holding training / validation decisions */
@@ -125,7 +139,12 @@ struct trainer {
 #define LR_FLOOR 20	/* in an epoch, the learning rate falls to lr / LR_FLOOR */
 
 #define STREAM_BLOCK 256		/* decisions read at a time */
-#define STREAM_REGION (1u << 19)	/* candidates in the shuffle buffer (about 100 MB) */
+/*
+ * candidates in the shuffle buffer: 2S + 4 bytes each (state, window row),
+ * 2KE + 12 bytes each distinct window (a fifth of the candidates on a light
+ * trace, fewer on a busy one)
+ */
+#define STREAM_REGION (1u << 19)
 /*
  * The encoder cache: windows and candidates of a chunk of a batch (a batch
  * of 32 runs-of-8 decisions with 70 candidates each: about 500 windows
@@ -174,10 +193,18 @@ static void run_one(struct worker *k, uint64_t di, int train)
 			k->loss_f += fl_sequence(&k->s, train ? k->gf : NULL, tr->model.wf, net, ids,
 						 gp, d->label);
 	} else {
-		const q3_12_t *x = tr->xw + d->cand_off * (uint64_t)net->sh.K * net->sh.E;
+		size_t KE = (size_t)net->sh.K * net->sh.E;
+		const q3_12_t *x = tr->xw + d->cand_off * KE;
 		const q3_12_t *st = tr->xs + d->cand_off * (uint64_t)net->sh.S;
 
 		n = d->ncand;
+		if (tr->win_of) {
+			for (int j = 0; j < n; j++)
+				memcpy(k->xg + (size_t)j * KE,
+				       tr->xw + tr->win_of[d->cand_off + (uint64_t)j] * KE,
+				       KE * sizeof(*k->xg));
+			x = k->xg;
+		}
 		if (tr->fixed)
 			k->loss_q += fx_decision(&k->s, train ? k->gq : NULL, tr->model.wq, net, x, st,
 						 n, d->label);
@@ -298,7 +325,7 @@ static void run_batch(struct trainer *tr, int train, const uint64_t *idx, uint64
 	}
 	for (uint64_t at = 0; at < n;) {
 		uint64_t m = batch_cache_fill(&tr->cache, tr->dec, idx + at, n - at, tr->xw,
-					      tr->fixed ? (const void *)tr->model.wq
+					      tr->win_of, tr->fixed ? (const void *)tr->model.wq
 							: (const void *)tr->model.wf);
 
 		run_job(tr, JOB_ENCODE, NULL, tr->cache.n_win);
@@ -504,7 +531,10 @@ static int setup_stream(struct trainer *tr)
 	tr->reg_dec = xcalloc(tr->group * STREAM_BLOCK, sizeof(*tr->reg_dec));
 	tr->reg_idx = xcalloc(tr->group * STREAM_BLOCK, sizeof(*tr->reg_idx));
 	tr->blk_order = xcalloc(tr->nb + 1, sizeof(*tr->blk_order));
-	tr->xw = xmallocarray(tr->reg_cands * K * E + 1, sizeof(q3_12_t));
+	if (tr->reg_cands > UINT32_MAX)
+		return error("cannot train on '%s': a shuffle buffer of %llu candidates is too large",
+			     tr->o->windows_path, (unsigned long long)tr->reg_cands);
+	tr->win_of = xmallocarray(tr->reg_cands + 1, sizeof(*tr->win_of));
 	tr->xs = xmallocarray(tr->reg_cands * S + 1, sizeof(q3_12_t));
 	tr->dec = tr->reg_dec;
 	tr->run_start = xcalloc(tr->group * STREAM_BLOCK + 1, sizeof(*tr->run_start));
@@ -512,9 +542,76 @@ static int setup_stream(struct trainer *tr)
 	return 0;
 }
 
+static uint64_t hash_row(const q3_12_t *x, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint16_t)x[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static void xw_insert(struct trainer *tr, uint64_t row)
+{
+	for (uint64_t i = tr->xw_hash[row] & tr->xw_mask;; i = (i + 1) & tr->xw_mask)
+		if (!tr->xw_ht[i]) {
+			tr->xw_ht[i] = (uint32_t)row + 1;
+			return;
+		}
+}
+
+/* xw_reserve - room for n more distinct windows in the region's store */
+static void xw_reserve(struct trainer *tr, uint64_t n)
+{
+	size_t KE = (size_t)tr->net->sh.K * tr->net->sh.E;
+	uint64_t cap = SC_MAX(tr->cap_xw, (uint64_t)1024);
+
+	if (tr->n_xw + n <= tr->cap_xw)
+		return;
+	while (cap < tr->n_xw + n)
+		cap *= 2;
+	tr->xw = xreallocarray(tr->xw, cap * KE, sizeof(*tr->xw));
+	tr->xw_hash = xreallocarray(tr->xw_hash, cap, sizeof(*tr->xw_hash));
+	tr->cap_xw = cap;
+	for (tr->xw_mask = 1; tr->xw_mask < 2 * cap; tr->xw_mask <<= 1)
+		;
+	free(tr->xw_ht);
+	tr->xw_ht = xcalloc(tr->xw_mask, sizeof(*tr->xw_ht));
+	tr->xw_mask--;
+	for (uint64_t r = 0; r < tr->n_xw; r++)
+		xw_insert(tr, r);
+}
+
 /*
- * Read blocks blk[0..n) (ascending) into the region, normalised; the
- * usable decisions of split into reg_idx.  Their number, or -1 (printed).
+ * xw_add - the row of the window normalised into the first free row of xw:
+ * an equal row stored before, or that new row
+ */
+static uint32_t xw_add(struct trainer *tr)
+{
+	size_t KE = (size_t)tr->net->sh.K * tr->net->sh.E;
+	const q3_12_t *x = tr->xw + tr->n_xw * KE;
+	uint64_t h = hash_row(x, KE);
+
+	for (uint64_t i = h & tr->xw_mask;; i = (i + 1) & tr->xw_mask) {
+		uint32_t e = tr->xw_ht[i];
+
+		if (!e) {
+			tr->xw_ht[i] = (uint32_t)tr->n_xw + 1;
+			tr->xw_hash[tr->n_xw] = h;
+			return (uint32_t)tr->n_xw++;
+		}
+		if (tr->xw_hash[e - 1] == h && !memcmp(tr->xw + (e - 1) * KE, x, KE * sizeof(*x)))
+			return e - 1;
+	}
+}
+
+/*
+ * Read blocks blk[0..n) (ascending) into the region, normalised, each
+ * distinct window once; the usable decisions of split into reg_idx.  Their
+ * number, or -1 (printed).
  */
 static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, int split)
 {
@@ -524,6 +621,9 @@ static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, 
 	uint64_t nd = 0, nc = 0, ni = 0;
 	struct ds_windows_block b;
 
+	tr->n_xw = 0;
+	if (tr->xw_ht)
+		memset(tr->xw_ht, 0, (tr->xw_mask + 1) * sizeof(*tr->xw_ht));
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t at = blk[k] * STREAM_BLOCK;
 		uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
@@ -533,10 +633,16 @@ static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, 
 		if (nc + b.n_cand > tr->reg_cands)
 			return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
 				     (unsigned long long)blk[k]);
-		for (uint64_t i = 0; i < b.n_cand * K; i++)
-			for (int e = 0; e < E; e++)
-				tr->xw[(nc * K + i) * E + e] =
-					lstm_norm_apply(nm, e, b.window[i * E + e]);
+		xw_reserve(tr, b.n_cand);
+		for (uint64_t i = 0; i < b.n_cand; i++) {
+			q3_12_t *x = tr->xw + tr->n_xw * (uint64_t)K * E;
+			const int16_t *raw = b.window + i * K * E;
+
+			for (int s = 0; s < K; s++)
+				for (int e = 0; e < E; e++)
+					x[s * E + e] = lstm_norm_apply(nm, e, raw[s * E + e]);
+			tr->win_of[nc + i] = xw_add(tr);
+		}
 		for (uint64_t i = 0; i < b.n_cand; i++)
 			for (int j = 0; j < S; j++)
 				tr->xs[(nc + i) * S + j] = lstm_norm_apply(nm, E + j, b.state[i * S + j]);
@@ -699,6 +805,9 @@ static int setup_workers(struct trainer *tr)
 		else
 			wk->gf = (double *)gmem + (size_t)k * P;
 		lstm_scratch_init(&wk->s, tr->net, tr->maxcand);
+		if (tr->stream)
+			wk->xg = xmallocarray((size_t)tr->maxcand * tr->net->sh.K * tr->net->sh.E,
+					      sizeof(*wk->xg));
 	}
 	if (tr->T > 1) {
 		pthread_barrier_init(&tr->go, NULL, (unsigned)tr->T);
@@ -735,12 +844,17 @@ static void teardown(struct trainer *tr)
 	}
 	if (tr->wk) {
 		free(tr->fixed ? (void *)tr->wk[0].gq : (void *)tr->wk[0].gf);
-		for (int k = 0; k < tr->T; k++)
+		for (int k = 0; k < tr->T; k++) {
 			lstm_scratch_release(&tr->wk[k].s);
+			free(tr->wk[k].xg);
+		}
 		free(tr->wk);
 	}
 	free(tr->xw);
 	free(tr->xs);
+	free(tr->win_of);
+	free(tr->xw_hash);
+	free(tr->xw_ht);
 	free(tr->gaps);
 	free(tr->train_idx);
 	free(tr->val_idx);

@@ -367,7 +367,8 @@ static void test_batch_cache(void **state)
 	uint64_t rng = 21, n = 48, idx[48];
 	int H = 16, K = 4, E = 3, S = 3, M = 8;
 	struct ds_windows *w = synth_candidates(n, K, E, S, 31);
-	q3_12_t *wq, *xw, *xs;
+	q3_12_t *wq, *xw, *xs, *xd;
+	uint32_t *win_of;
 	double *wf;
 	int64_t *g1, *g2, lq = 0;
 	double *f1, *f2, lf = 0, maxrel = 0;
@@ -386,11 +387,28 @@ static void test_batch_cache(void **state)
 	f1 = xcalloc(net.P, sizeof(*f1)), f2 = xcalloc(net.P, sizeof(*f2));
 	xw = xcalloc(w->n_cand * K * E, sizeof(*xw));
 	xs = xcalloc(w->n_cand * S, sizeof(*xs));
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass)
+	xd = xcalloc(w->n_cand * K * E, sizeof(*xd));
+	win_of = xcalloc(w->n_cand, sizeof(*win_of));
+	/* pass 2: the windows as a store of distinct rows and each candidate's row */
+	for (int pass = 0; pass < 3; pass++) {
+		size_t KE = (size_t)K * E;
+		uint32_t nd = 0;
+
+		if (pass == 1)
 			share_windows(w);
 		for (uint64_t i = 0; i < w->n_cand * K * E; i++)
 			xw[i] = (q3_12_t)(w->window[i] * 4 - 4096);
+		for (uint64_t i = 0; pass == 2 && i < w->n_cand; i++) {
+			uint32_t r = 0;
+
+			while (r < nd && memcmp(xd + r * KE, xw + i * KE, KE * sizeof(*xd)))
+				r++;
+			if (r == nd)
+				memcpy(xd + nd++ * KE, xw + i * KE, KE * sizeof(*xd));
+			win_of[i] = r;
+		}
+		if (pass == 2)
+			assert_true(nd < w->n_cand);
 		for (uint64_t i = 0; i < w->n_cand * S; i++)
 			xs[i] = (q3_12_t)(w->state[i] * 2 - 4096);
 		for (uint64_t i = 0; i < n; i++)
@@ -404,7 +422,9 @@ static void test_batch_cache(void **state)
 			memset(g1, 0, net.P * sizeof(*g1)), memset(g2, 0, net.P * sizeof(*g2));
 			memset(f1, 0, net.P * sizeof(*f1)), memset(f2, 0, net.P * sizeof(*f2));
 			for (uint64_t at = 0; at < n;) {
-				uint64_t m = batch_cache_fill(&c, w->dec, idx + at, n - at, xw, wt);
+				uint64_t m = batch_cache_fill(&c, w->dec, idx + at, n - at,
+							      pass == 2 ? xd : xw,
+							      pass == 2 ? win_of : NULL, wt);
 
 				assert_true(m >= 1 && c.n_win <= 16 && c.n_slot <= 64);
 				for (uint32_t u = 0; u < c.n_win; u++)
@@ -462,8 +482,9 @@ static void test_batch_cache(void **state)
 				}
 			}
 			if (pass && fixed)
-				printf("# batch cache, shared windows: %llu of %llu candidates encoded, "
-				       "fixed gradients equal bit for bit to per-decision ones\n",
+				printf("# batch cache, shared windows%s: %llu of %llu candidates "
+				       "encoded, fixed gradients equal bit for bit to per-decision "
+				       "ones\n", pass == 2 ? " (a store of distinct rows)" : "",
 				       (unsigned long long)c.encoded, (unsigned long long)c.uses);
 			batch_cache_release(&c);
 			lstm_scratch_release(&s);
@@ -473,6 +494,7 @@ static void test_batch_cache(void **state)
 		assert_true(maxrel < 1e-9);
 	}
 	free(wq), free(wf), free(g1), free(g2), free(f1), free(f2), free(xw), free(xs);
+	free(xd), free(win_of);
 	synth_free(w);
 }
 
