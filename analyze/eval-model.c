@@ -143,13 +143,15 @@ int ana_eval_file(struct ana_eval *e, const char *windows_path, const char *mode
 }
 
 /*
- * Decisions read at a time.  The reader's buffers take the largest block's
- * candidates, and a longer trace has a busier stretch: on a hackbench trace
- * recorded 10x longer than another (4.6x the decisions, 64 candidates
- * each), blocks of 1024 decisions made eval's peak RSS 1.54x larger, blocks
- * of 128 make it 1.13x.
+ * Decisions read at a time, and at most EVAL_BLOCK_CANDS candidates (the
+ * block ends early): the reader's buffers take the largest block's
+ * candidates, and a longer trace has a busier stretch.  On a hackbench
+ * trace recorded 10x longer than another (61.6 candidates a decision
+ * against 41.9), the largest of 128 decisions held 33k candidates (8.7 MB
+ * of buffers) against 17k.
  */
 #define EVAL_BLOCK 128
+#define EVAL_BLOCK_CANDS 4096
 
 /*
  * struct block_view - one block of the file as a struct ds_windows of its
@@ -162,14 +164,16 @@ struct block_view {
 	struct ds_windows v;
 };
 
+/* read_view - the block from decision at into bv->v (bv->v.n_dec decisions) */
 static int read_view(struct block_view *bv, uint64_t at)
 {
 	const struct ds_windows *h = ds_windows_header(bv->rd);
 	uint64_t n = SC_MIN((uint64_t)EVAL_BLOCK, h->n_dec - at);
 	struct ds_windows_block b;
 
-	if (ds_windows_read(bv->rd, at, n, &b))
+	if (ds_windows_read_max(bv->rd, at, n, EVAL_BLOCK_CANDS, &b))
 		return -1;
+	n = b.n_dec;
 	for (uint64_t i = 0; i < n; i++) {
 		bv->dec[i] = b.dec[i];
 		bv->dec[i].cand_off -= b.cand_start;
@@ -191,7 +195,7 @@ static int online_warmup(struct block_view *bv, struct lstm_online *online)
 {
 	const struct ds_windows *h = ds_windows_header(bv->rd), *w = &bv->v;
 
-	for (uint64_t at = 0; at < h->n_dec; at += EVAL_BLOCK) {
+	for (uint64_t at = 0; at < h->n_dec; at += w->n_dec) {
 		if (read_view(bv, at))
 			return -1;
 		for (uint64_t i = 0; i < w->n_dec; i++) {
@@ -266,7 +270,7 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 	started = 1;
 	e->inferred_switches = w->cov.inferred_switches;
 	e->lost_resets = w->cov.lost_resets;
-	for (uint64_t at = 0; at < w->n_dec; at += EVAL_BLOCK)
+	for (uint64_t at = 0; at < w->n_dec; at += bv.v.n_dec)
 		if (read_view(&bv, at) ||
 		    ana_eval_windows_add(e, &bv.v, split_mask, &df, m ? predict : NULL, &mc))
 			goto out;

@@ -1158,6 +1158,12 @@ const struct ds_windows *ds_windows_header(const struct ds_windows_reader *r)
 int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 		    struct ds_windows_block *b)
 {
+	return ds_windows_read_max(r, start, n, UINT64_MAX, b);
+}
+
+int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
+			uint64_t max_cand, struct ds_windows_block *b)
+{
 	struct ds_windows *h = &r->hdr;
 	struct ds_file *f = r->f;
 	uint64_t c0 = 0, nc = 0;
@@ -1187,6 +1193,10 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 			if (r->dec[i].ncand < 0 || r->dec[i].cand_off != c0 + nc)
 				return error("cannot read '%s': decision %llu has bad candidates",
 					     ds_path(f), (unsigned long long)(start + i));
+			if (i && nc + (uint64_t)r->dec[i].ncand > max_cand) {
+				n = i;	/* the block ends before the decision over max_cand */
+				break;
+			}
 			nc += (uint64_t)r->dec[i].ncand;
 		}
 		if (c0 > h->n_cand || nc > h->n_cand - c0)

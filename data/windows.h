@@ -159,6 +159,14 @@ const struct ds_windows *ds_windows_header(const struct ds_windows_reader *r);
  */
 int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 		    struct ds_windows_block *b);
+/*
+ * ds_windows_read_max - ds_windows_read() of at most n decisions, fewer when
+ * more would take the block over max_cand candidates (at least one
+ * decision: b->n_dec says how many), so that the reader's buffers are
+ * bounded by max_cand however busy a stretch of the trace is
+ */
+int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
+			uint64_t max_cand, struct ds_windows_block *b);
 void ds_windows_close(struct ds_windows_reader *r);
 
 /* ---- streaming writer ------------------------------------------------------ */

@@ -144,10 +144,20 @@ static void test_stream_reader(void **state)
 	assert_null(h->dec);
 	assert_string_equal(h->state_names[1], "y");
 	assert_memory_equal(&h->cov, &w->cov, sizeof(w->cov));
-	while (at < w->n_dec) {
+	for (int k = 0; at < w->n_dec; k++) {
 		uint64_t n = SC_MIN((uint64_t)777, w->n_dec - at);
 
-		assert_int_equal(ds_windows_read(r, at, n, &b), 0);
+		if (k % 2) {
+			/* at most 50 candidates: fewer decisions, the next one would not fit */
+			assert_int_equal(ds_windows_read_max(r, at, n, 50, &b), 0);
+			assert_true(b.n_dec >= 1 && b.n_dec <= n);
+			assert_true(b.n_cand <= 50 || b.n_dec == 1);
+			if (b.n_dec < n)
+				assert_true(b.n_cand + (uint64_t)w->dec[at + b.n_dec].ncand > 50);
+			n = b.n_dec;
+		} else {
+			assert_int_equal(ds_windows_read(r, at, n, &b), 0);
+		}
 		assert_true(b.start == at && b.n_dec == n);
 		assert_true(b.cand_start == w->dec[at].cand_off);
 		for (uint64_t i = 0; i < n; i++) {	/* field by field: structs have padding */
