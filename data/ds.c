@@ -218,9 +218,38 @@ static void set_cloexec(hid_t fid)
 		fcntl(*(int *)handle, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * read_fapl - the access properties of a file opened for reading: HDF5's
+ * metadata cache held at READ_MDC_BYTES.  The size checks at open
+ * (H5Dget_storage_size, ds_check_storage) visit every node of a table's
+ * chunk index, and the adaptive cache grows to hold them all: 10 MB more
+ * on a 130 MB windows file than on a 11 MB one, memory that scales with
+ * the file.  Readers go through a table in order, so a small cache serves
+ * them as well.
+ */
+#define READ_MDC_BYTES (1 << 20)
+
+static hid_t read_fapl(void)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	H5AC_cache_config_t mdc = { .version = H5AC__CURR_CACHE_CONFIG_VERSION };
+
+	if (fapl < 0)
+		return H5P_DEFAULT;
+	if (H5Pget_mdc_config(fapl, &mdc) >= 0) {
+		mdc.set_initial_size = 1;
+		mdc.initial_size = mdc.min_size = mdc.max_size = READ_MDC_BYTES;
+		mdc.incr_mode = H5C_incr__off;
+		mdc.flash_incr_mode = H5C_flash_incr__off;
+		mdc.decr_mode = H5C_decr__off;
+		H5Pset_mdc_config(fapl, &mdc);	/* failing, the default cache */
+	}
+	return fapl;
+}
+
 static hid_t ds_h5_open_file(const char *path)
 {
-	hid_t fid;
+	hid_t fid, fapl;
 	htri_t ok;
 
 	ds_h5_init();
@@ -231,7 +260,10 @@ static hid_t ds_h5_open_file(const char *path)
 		error("cannot read '%s': not an HDF5 file (truncated or another format)", path);
 		return H5I_INVALID_HID;
 	}
-	fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	fapl = read_fapl();
+	fid = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	if (fapl != H5P_DEFAULT)
+		H5Pclose(fapl);
 	if (fid < 0)
 		error("cannot read '%s': HDF5 file is damaged or truncated", path);
 	else
