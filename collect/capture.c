@@ -6,7 +6,13 @@
  * deflate: a ring the reader does not empty in time loses events.  So the
  * output is written in the background (ds_trace_set_background(): the trace
  * writer's own thread sorts, packs and compresses), and the reader only
- * copies each merged event into a batch.
+ * copies each merged event into a batch.  Under a workload that keeps both
+ * CPUs busy the writer gets too little CPU to deflate as fast as events come
+ * (hackbench -p -g 2 -f 20 on 2 CPUs: its 64k-event queue filled within a
+ * second and the reader waited up to 136 ms per 2 s for it, enough for a
+ * 4 MiB ring to overflow), so its queue is a spool of 1/SPOOL_MEM_SHARE of
+ * the free memory: the backlog waits in the heap and is compressed when the
+ * burst is over, at the latest after capture.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,7 +46,7 @@ struct col_capture {
 	uint32_t events;
 	enum col_backend backend;
 	uint64_t buffer_size;
-
+	uint64_t spool_bytes;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -54,6 +60,9 @@ static void on_signal(int sig)
 static void on_sigchld(int sig)
 {
 }
+
+/* the writer's spool (see above) takes at most this share of MemAvailable */
+#define SPOOL_MEM_SHARE 8
 
 /* die() and other exits still remove the private instance */
 static struct col_session *open_session;
@@ -137,6 +146,8 @@ static struct col_capture *capture_open(const struct col_capture_opts *opts,
 	c->events = col_session_events(s);
 	c->backend = s->opts.backend;
 	c->buffer_size = col_session_buffer_size(s);
+	c->spool_bytes = opts->spool_bytes ? opts->spool_bytes :
+			 col_mem_available() / SPOOL_MEM_SHARE;
 
 	snprintf(m->source, sizeof(m->source), "%s", col_session_source(s));
 	snprintf(m->clock, sizeof(m->clock), "%s", col_session_clock(s));
@@ -330,7 +341,7 @@ int col_capture_run(struct col_capture *c)
 	if (c->w) {
 		note_tgids(c->w);
 		/* sorting, packing and deflate on another core than the reading of the rings */
-		ds_trace_set_background(c->w);
+		ds_trace_set_background(c->w, c->spool_bytes);
 	}
 	if (c->o.duration_ns)
 		deadline = c->meta.start_ns + c->o.duration_ns;
@@ -396,6 +407,7 @@ out:
 		note_tgids(c->w);	/* the workload's threads, while it still runs */
 	end_workload(c);
 	if (c->w) {
+		ds_trace_spool_stats(c->w, &c->r.spool);
 		for (int cpu = 0; cpu < c->r.nr_cpus; cpu++)
 			if (c->lost[cpu] > c->lost_marked[cpu])
 				ds_trace_add_lost(c->w, cpu, c->lost[cpu] - c->lost_marked[cpu]);

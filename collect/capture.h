@@ -9,7 +9,8 @@
  * what is left, and accounts for lost events.  When an output is given it
  * writes the trace file (thread groups read from /proc at the start and at
  * the end) in the background (ds_trace_set_background), so that sorting,
- * packing and deflate run on another core than the reading of the rings.
+ * packing and deflate run on another core than the reading of the rings, its
+ * backlog held in memory (the spool) rather than making the reader wait.
  * record and live are option parsing plus their per-event callback.
  *
  *	struct col_capture *c = col_capture_open(&opts);
@@ -41,6 +42,8 @@ struct col_capture_opts {
 
 	const char *output;		/* trace file to write; NULL: none */
 	int compress;			/* deflate level of its events (0-9) */
+	/* the most the writer's backlog may hold in memory; 0: 1/8 of MemAvailable */
+	uint64_t spool_bytes;
 	const char *command_line;	/* ds_trace_meta.command_line */
 	/*
 	 * A failed write of the output stops the capture with an error (record);
@@ -68,6 +71,8 @@ struct col_capture_result {
 	int workload_exited;		/* ... and ended by itself (it stopped the capture) */
 	int workload_status;		/* its wait status, once it has been reaped */
 	int trace_failed;		/* the output could not be written (message printed) */
+	/* the writer's backlog: how large it grew, and whether the reader waited for it */
+	struct ds_trace_spool_stats spool;
 };
 
 /*

@@ -123,7 +123,7 @@ static void print_summary(const struct record_opts *o, const struct col_capture_
 	const uint64_t *lost = r->lost;
 	int nr_cpus = r->nr_cpus;
 	uint64_t dur = m->end_ns > m->start_ns ? m->end_ns - m->start_ns : 0, total_lost = 0;
-	char dbuf[32], sbuf[32];
+	char dbuf[32], sbuf[32], lbuf[32];
 	struct stat st;
 
 	fprintf(stderr, "recorded %s with %s on %d cpu%s: %llu events (%.0f events/s)\n",
@@ -142,6 +142,15 @@ static void print_summary(const struct record_opts *o, const struct col_capture_
 	}
 	if (!total_lost)
 		fprintf(stderr, "lost: none\n");
+	if (r->spool.peak_bytes)
+		fprintf(stderr, "writer backlog: at most %s of %s\n",
+			format_size(sbuf, sizeof(sbuf), r->spool.peak_bytes),
+			format_size(lbuf, sizeof(lbuf), r->spool.limit_bytes));
+	if (r->spool.waits)
+		warning("the writer fell behind: the rings were not read for %s in all "
+			"(%llu waits); -z 1 or -z 0 costs less CPU",
+			format_duration(dbuf, sizeof(dbuf), r->spool.wait_ns),
+			(unsigned long long)r->spool.waits);
 	if (!stat(o->output, &st))
 		fprintf(stderr, "wrote %s (%s)\n", o->output,
 			format_size(sbuf, sizeof(sbuf), (uint64_t)st.st_size));

@@ -93,6 +93,9 @@ void col_cpu_set_lost(struct col_session *s, int cpu, uint64_t total);
  */
 int col_session_wanted(struct col_session *s);
 
+/* col_mem_available - MemAvailable of /proc/meminfo in bytes, 0 if unknown */
+uint64_t col_mem_available(void);
+
 /* ensure tracefs is mounted; its path, or NULL after a one-line error (errno set) */
 const char *col_tracing_dir(void);
 /*

@@ -99,7 +99,7 @@ static int col_sink_open(struct col_sink *s, const char *name, const char *out,
 	if (!s->w)
 		return -1;
 	/* parsing here, sorting, packing and deflate on another core */
-	ds_trace_set_background(s->w);
+	ds_trace_set_background(s->w, 0);
 	return 0;
 }
 

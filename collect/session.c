@@ -186,6 +186,20 @@ static uint64_t mono_now(void)
 
 /* ---- the session ------------------------------------------------------------- */
 
+uint64_t col_mem_available(void)
+{
+	FILE *fp = fopen("/proc/meminfo", "re");
+	unsigned long long kb = 0;
+	char line[128];
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	return (uint64_t)kb * 1024;
+}
+
 /*
  * default_buffer_size - rings from the machine: together 1/256 of the memory
  * available now (MemAvailable), shared by the captured CPUs, 4 to 64 MiB a
@@ -195,19 +209,11 @@ static uint64_t mono_now(void)
  */
 static uint64_t default_buffer_size(int nr_active)
 {
-	FILE *fp = fopen("/proc/meminfo", "re");
-	unsigned long long kb = 0;
-	char line[128];
-	uint64_t size;
+	uint64_t avail = col_mem_available(), size;
 
-	while (fp && fgets(line, sizeof(line), fp))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	if (fp)
-		fclose(fp);
-	if (!kb || nr_active < 1)
+	if (!avail || nr_active < 1)
 		return MIN_DEFAULT_BUFFER;
-	size = (uint64_t)kb * 1024 / BUFFER_MEM_SHARE / (uint64_t)nr_active;
+	size = avail / BUFFER_MEM_SHARE / (uint64_t)nr_active;
 	size = SC_MAX(MIN_DEFAULT_BUFFER, SC_MIN(size, MAX_DEFAULT_BUFFER));
 	return size & ~((1ULL << 20) - 1);
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "data/ds.h"
@@ -469,14 +470,16 @@ static int emit_one(struct ds_trace_writer *w)
  * deflate cost a recorder or an importer most of its CPU; with
  * ds_trace_set_background() they run on a thread of the writer's own, and
  * ds_trace_write() only copies the event into a batch.  Full batches go
- * through a bounded FIFO (BG_BATCHES of BG_BATCH events); the caller waits
- * only when the thread is that far behind.  While the thread runs it alone
- * touches the window, the events table (and so HDF5), the counts and the
- * task rows; the caller's other calls touch only what is kept apart for them
- * (the tgid map, lost_added, meta_new), and close joins the thread first.
+ * through a FIFO of at most max_batches (the spool), allocated as the thread
+ * falls behind and given back to the heap beyond BG_KEEP once it catches up;
+ * the caller waits only when the spool is full.  While the thread runs it
+ * alone touches the window, the events table (and so HDF5), the counts and
+ * the task rows; the caller's other calls touch only what is kept apart for
+ * them (the tgid map, lost_added, meta_new), and close joins the thread
+ * first.
  */
 #define BG_BATCH 4096
-#define BG_BATCHES 16
+#define BG_KEEP 16		/* batches kept allocated while idle; the default spool */
 
 struct bg_batch {
 	struct bg_batch *next;
@@ -490,11 +493,16 @@ struct trace_bg {
 	pthread_cond_t cond;		/* a batch queued or freed, or the end */
 	struct bg_batch *head, *tail;	/* full, oldest first */
 	struct bg_batch *free_list;
+	int nr_free;
 	struct bg_batch *cur;		/* the caller's, being filled */
-	int nr_allocated;
+	uint64_t nr_allocated;		/* cur, queued and free */
+	uint64_t max_batches;		/* the spool's bound: at least BG_KEEP */
+	uint64_t nr_queued;
 	int done;			/* no more batches; discard: drop what is queued */
 	int discard;
 	int failed;			/* a write of the thread failed (printed) */
+	/* the caller's alone (ds_trace_spool_stats) */
+	uint64_t peak_queued, waits, wait_ns;
 };
 
 static int write_now(struct ds_trace_writer *w, const struct ds_event *ev);
@@ -519,6 +527,7 @@ static void *bg_main(void *arg)
 		bg->head = b->next;
 		if (!bg->head)
 			bg->tail = NULL;
+		bg->nr_queued--;
 		pthread_mutex_unlock(&bg->lock);
 
 		for (int i = 0; i < b->n && !failed && !discard; i++)
@@ -526,12 +535,29 @@ static void *bg_main(void *arg)
 
 		pthread_mutex_lock(&bg->lock);
 		bg->failed |= failed;
-		b->next = bg->free_list;
-		bg->free_list = b;
+		if (bg->nr_free >= BG_KEEP) {
+			/* the burst is over: its memory goes back */
+			bg->nr_allocated--;
+			pthread_mutex_unlock(&bg->lock);
+			free(b);
+			pthread_mutex_lock(&bg->lock);
+		} else {
+			b->next = bg->free_list;
+			bg->free_list = b;
+			bg->nr_free++;
+		}
 		pthread_cond_broadcast(&bg->cond);
 	}
 	pthread_mutex_unlock(&bg->lock);
 	return NULL;
+}
+
+static uint64_t bg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /* queue the caller's batch (if any events) and give it an empty one */
@@ -548,19 +574,29 @@ static void bg_push(struct trace_bg *bg)
 			bg->head = b;
 		bg->tail = b;
 		b = NULL;
+		if (++bg->nr_queued > bg->peak_queued)
+			bg->peak_queued = bg->nr_queued;
 		pthread_cond_broadcast(&bg->cond);
 	}
 	if (!b) {
-		if (!bg->free_list && bg->nr_allocated < BG_BATCHES) {
+		if (!bg->free_list && bg->nr_allocated < bg->max_batches) {
 			bg->nr_allocated++;
 			pthread_mutex_unlock(&bg->lock);
 			b = xmalloc(sizeof(*b));
 			pthread_mutex_lock(&bg->lock);
 		} else {
-			while (!bg->free_list)
-				pthread_cond_wait(&bg->cond, &bg->lock);
+			if (!bg->free_list) {
+				/* the spool is full: the one wait of the caller */
+				uint64_t t0 = bg_now();
+
+				while (!bg->free_list)
+					pthread_cond_wait(&bg->cond, &bg->lock);
+				bg->waits++;
+				bg->wait_ns += bg_now() - t0;
+			}
 			b = bg->free_list;
 			bg->free_list = b->next;
+			bg->nr_free--;
 		}
 	}
 	b->n = 0;
@@ -568,7 +604,7 @@ static void bg_push(struct trace_bg *bg)
 	pthread_mutex_unlock(&bg->lock);
 }
 
-void ds_trace_set_background(struct ds_trace_writer *w)
+void ds_trace_set_background(struct ds_trace_writer *w, uint64_t spool_bytes)
 {
 	struct trace_bg *bg;
 	sigset_t all, old;
@@ -579,6 +615,7 @@ void ds_trace_set_background(struct ds_trace_writer *w)
 	bg = xcalloc(1, sizeof(*bg));
 	pthread_mutex_init(&bg->lock, NULL);
 	pthread_cond_init(&bg->cond, NULL);
+	bg->max_batches = SC_MAX((uint64_t)BG_KEEP, spool_bytes / sizeof(struct bg_batch));
 	w->bg = bg;
 	bg_push(bg);
 	/* signals are for the caller's loop, never for this thread */
@@ -594,6 +631,19 @@ void ds_trace_set_background(struct ds_trace_writer *w)
 		free(bg);
 		w->bg = NULL;
 	}
+}
+
+void ds_trace_spool_stats(const struct ds_trace_writer *w, struct ds_trace_spool_stats *st)
+{
+	const struct trace_bg *bg = w->bg;
+
+	memset(st, 0, sizeof(*st));
+	if (!bg)
+		return;
+	st->limit_bytes = bg->max_batches * sizeof(struct bg_batch);
+	st->peak_bytes = bg->peak_queued * sizeof(struct bg_batch);
+	st->waits = bg->waits;
+	st->wait_ns = bg->wait_ns;
 }
 
 /* bg_stop - write (or with discard drop) what is queued, end the thread */

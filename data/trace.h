@@ -171,13 +171,27 @@ void ds_trace_set_compression(struct ds_trace_writer *w, int level);
 /*
  * ds_trace_set_background - from here on the window, the packing and deflate
  * run on a thread of the writer's own, and ds_trace_write() only queues the
- * event (it waits only when the thread is about 64k events behind).  A
- * failure of the thread shows as -1 from a later ds_trace_write() and from
+ * event.  The queue (the spool) holds up to spool_bytes of events (at least
+ * 64k events, about 6 MB: an importer's 0), taken from the heap only while
+ * the thread is behind; ds_trace_write() waits only when the spool is full.  A recorder
+ * gives it a share of the free memory so that a burst the thread cannot
+ * compress as fast as it comes waits in memory, not in the kernel's rings.
+ * A failure of the thread shows as -1 from a later ds_trace_write() and from
  * ds_trace_writer_close().  The other calls stay allowed from the caller's
  * thread (one caller thread).  Where no thread can be started, writing goes
  * on in the caller's thread.
  */
-void ds_trace_set_background(struct ds_trace_writer *w);
+void ds_trace_set_background(struct ds_trace_writer *w, uint64_t spool_bytes);
+
+/* how the spool of a background writer was used, from the caller's side */
+struct ds_trace_spool_stats {
+	uint64_t limit_bytes;	/* what it may hold */
+	uint64_t peak_bytes;	/* the most it held (the thread's backlog) */
+	uint64_t waits;		/* ds_trace_write() calls that found it full ... */
+	uint64_t wait_ns;	/* ... and the time they waited for the thread */
+};
+/* ds_trace_spool_stats - all zero when w writes in the caller's thread */
+void ds_trace_spool_stats(const struct ds_trace_writer *w, struct ds_trace_spool_stats *st);
 /* ds_trace_write - append one event; 0 or -1 (message printed) */
 int ds_trace_write(struct ds_trace_writer *w, const struct ds_event *ev);
 /* ds_trace_add_lost - count n dropped events on cpu without a stream marker */

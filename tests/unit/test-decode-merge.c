@@ -329,11 +329,14 @@ static int count_cb(const struct ds_event *ev, void *ctx)
 }
 
 /*
- * The driver writes what the session delivers, in order, through its writer
- * thread (more events than its queue holds), with the lost counts of the
- * markers and of the kernel's stats, and hands every event to the callback.
+ * The driver writes what the session delivers, in order and unchanged,
+ * through its writer thread (more events than its queue holds), with the lost
+ * counts of the markers and of the kernel's stats, and hands every event to
+ * the callback.  Its spool is bounded as asked (1 byte: the least, 16
+ * batches) and its use reported; an unbounded one never makes the reader
+ * wait.
  */
-static void test_capture_writes_trace(void **state)
+static void capture_writes_trace(uint64_t spool_bytes)
 {
 	struct col_session *s = fake_session_new(2);
 	struct col_capture_opts o = { .duration_ns = 20 * NSEC_PER_MSEC, .compress = 1,
@@ -355,6 +358,7 @@ static void test_capture_writes_trace(void **state)
 	o.output = path;
 	o.ctx = &seen;
 	o.opened = s;
+	o.spool_bytes = spool_bytes;
 	c = col_capture_open(&o);
 	assert_non_null(c);
 	assert_int_equal(col_capture_run(c), 0);
@@ -366,6 +370,12 @@ static void test_capture_writes_trace(void **state)
 	assert_false(r->trace_failed);
 	assert_int_equal(r->meta.nr_events, 80001);	/* and the LOST marker */
 	assert_int_equal(seen, 80001);
+	assert_true(r->spool.peak_bytes > 0 && r->spool.peak_bytes <= r->spool.limit_bytes);
+	if (spool_bytes == 1)
+		assert_true(r->spool.limit_bytes < 17 * 4096 * sizeof(struct ds_event));
+	else
+		assert_true(r->spool.limit_bytes > 25 * 4096 * sizeof(struct ds_event) &&
+			    !r->spool.waits);
 	assert_int_equal(col_capture_close(c), 0);
 
 	rd = ds_trace_open(path);
@@ -378,10 +388,29 @@ static void test_capture_writes_trace(void **state)
 		assert_true(ev.ts >= prev);
 		prev = ev.ts;
 		n++;
+		if (ev.type == DS_EV_LOST) {
+			assert_int_equal(ev.cpu, 1);
+			assert_int_equal(ev.state, 7);
+			continue;
+		}
+		/* as gen_read() made it */
+		assert_int_equal(ev.type, DS_EV_SWITCH);
+		assert_int_equal(ev.ts % 10, ev.cpu);
+		assert_int_equal(ev.pid, 1000 + ev.cpu);
+		assert_int_equal(ev.next_pid, 2000 + ev.cpu);
+		assert_int_equal(ev.state, 1);
+		assert_string_equal(ev.comm, "a");
+		assert_string_equal(ev.next_comm, "b");
 	}
 	assert_int_equal(n, 80001);
 	ds_trace_close(rd);
 	unlink(path);
+}
+
+static void test_capture_writes_trace(void **state)
+{
+	capture_writes_trace(1);		/* the least spool */
+	capture_writes_trace(64ULL << 20);	/* all of it fits: the reader never waits */
 }
 
 /* A workload that exits ends the capture; its status is kept; nothing is written. */

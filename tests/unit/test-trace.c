@@ -185,6 +185,59 @@ static void test_compression_levels(void **state)
 	}
 }
 
+/*
+ * The background writer's spool: the default (0) holds 16 batches and the
+ * writer never queues more; a spool larger than the whole stream never makes
+ * the caller wait, whatever the thread's speed.  Both write the same events.
+ */
+static void test_background_spool(void **state)
+{
+	const uint64_t n = 300000;	/* about 74 batches of 4096 */
+	uint64_t spools[] = { 0, 1ULL << 30 };
+
+	for (size_t k = 0; k < ARRAY_SIZE(spools); k++) {
+		char *path = xstrfmt("%s/spool%zu.h5", unit_dir, k);
+		struct ds_trace_meta m = test_meta();
+		struct ds_trace_writer *w = ds_trace_create(path, &m);
+		struct ds_trace_spool_stats st;
+		struct ds_trace_reader *r;
+		struct ds_event ev, want;
+		uint64_t i = 0;
+
+		assert_non_null(w);
+		ds_trace_spool_stats(w, &st);
+		assert_true(st.limit_bytes == 0 && st.peak_bytes == 0);	/* not yet */
+		ds_trace_set_background(w, spools[k]);
+		for (uint64_t j = 0; j < n; j++) {
+			make_event(&ev, j);
+			assert_int_equal(ds_trace_write(w, &ev), 0);
+		}
+		ds_trace_spool_stats(w, &st);
+		if (!spools[k]) {
+			/* 16 batches of 4096 events */
+			assert_true(st.limit_bytes >= 16 * 4096 * sizeof(struct ds_event));
+			assert_true(st.limit_bytes < 17 * 4096 * sizeof(struct ds_event));
+		} else {
+			assert_true(st.limit_bytes <= spools[k]);
+			assert_true(st.limit_bytes > spools[k] - 4097 * sizeof(struct ds_event));
+			assert_true(st.waits == 0 && st.wait_ns == 0);
+		}
+		assert_true(st.peak_bytes > 0 && st.peak_bytes <= st.limit_bytes);
+		assert_int_equal(ds_trace_writer_close(w, NULL), 0);
+		r = ds_trace_open(path);
+		assert_non_null(r);
+		while (ds_trace_next(r, &ev) == 1) {
+			make_event(&want, i++);
+			want.comm[DS_COMM_LEN - 1] = want.next_comm[DS_COMM_LEN - 1] = '\0';
+			assert_true(event_equal(&ev, &want));
+		}
+		assert_true(i == n);
+		ds_trace_close(r);
+		unlink(path);
+		free(path);
+	}
+}
+
 static void test_reorder_window(void **state)
 {
 	char *path = unit_path("reorder.h5");
@@ -743,6 +796,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_compression_levels),
+		cmocka_unit_test(test_background_spool),
 		cmocka_unit_test(test_reorder_window),
 		cmocka_unit_test(test_too_far_out_of_order),
 		cmocka_unit_test(test_empty_trace),
