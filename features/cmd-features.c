@@ -14,7 +14,7 @@
 #include "features/features.h"
 
 static const char features_usage[] =
-	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [--state full|basic] [-K N] "
+	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [--state wait|full|basic] [-K N] "
 	"[-W N] [--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] [--pid LIST] [--tid LIST] "
 	"[--comm GLOB] [-C LIST] [--time START,END] TRACE.h5...\n"
 	"\n"
@@ -27,10 +27,11 @@ static const char features_usage[] =
 	"    -o, --output FILE     the windows file to write (default windows.h5)\n"
 	"    -m, --mode MODE       candidates (default; needs wakeup events) or sequence\n"
 	"                          (works with sched_switch alone)\n"
-	"        --state SET       the candidates' state features: full (default: the\n"
-	"                          basic set, then transition shares, pick frequency,\n"
-	"                          ranks and woke_prev) or basic (the set live\n"
-	"                          --in-kernel computes)\n"
+	"        --state SET       the candidates' state features: wait (default: the\n"
+	"                          full set, then each task's usual wait and how far\n"
+	"                          past it it is), full (the basic set, then\n"
+	"                          transition shares, pick frequency, ranks and\n"
+	"                          woke_prev) or basic (the set live --in-kernel computes)\n"
 	"    -K, --episodes N      episodes per candidate window (default 8, 1..256)\n"
 	"    -W, --length N        picks per sequence in sequence mode (default 32, 1..1024)\n"
 	"        --split A,B,C     percent of each trace's time span for train, val,\n"
@@ -105,7 +106,7 @@ int cmd_features(int argc, char **argv)
 	struct features_opts opts = {
 		.output = "windows.h5",
 		.mode = DS_WIN_CANDIDATES,
-		.state_set = FEAT_SET_FULL,
+		.state_set = FEAT_SET_DEFAULT,
 		.K = FEAT_K_DEFAULT,
 		.W = FEAT_W_DEFAULT,
 		.split = { 70, 15, 15 },
@@ -138,7 +139,7 @@ int cmd_features(int argc, char **argv)
 		case 'S':
 			opts.state_set = feat_set_parse(optarg);
 			if (opts.state_set < 0) {
-				error("invalid --state '%s': full or basic", optarg);
+				error("invalid --state '%s': wait, full or basic", optarg);
 				goto usage;
 			}
 			break;

@@ -301,4 +301,10 @@ void feat_fill_full(struct feat_state *st, int cpu, struct feat_task *const *sel
 	for (int i = 0; i < n; i++)
 		it[i] = (struct feat_rank){ UINT64_MAX - cand[i].cpu_recent_ns, i };
 	rank_feature(it, n, state, S, FEAT_ST_RANK_CPU);
+	if (S <= FEAT_S_FULL)
+		return;
+	for (int i = 0; i < n; i++)
+		it[i] = (struct feat_rank){ (uint64_t)(state[(size_t)i * S + FEAT_ST_WAIT_DUE] + 32768),
+					    i };
+	rank_feature(it, n, state, S, FEAT_ST_RANK_DUE);
 }

@@ -57,6 +57,8 @@ struct feat_task {
 	/* pref[j]: ns run in the j buckets from the oldest one on (kept by
 	   feat_add_run, so that a window's sum costs two look-ups) */
 	uint64_t pref[FEAT_NR_BUCKETS + 1];
+	uint64_t wait_avg_ns;		/* the wait set: moving average of its waits */
+	uint8_t has_wait_avg;
 };
 
 struct feat_cpu {

@@ -126,7 +126,16 @@ enum feat_st {
 	FEAT_ST_RANK_SINCE_RAN,	/* 1 / (1 + rank) by time since it ran, longest first */
 	FEAT_ST_RANK_CPU,	/* 1 / (1 + rank) by CPU time in 100 ms, least first */
 	FEAT_ST_WOKE_PREV,	/* it woke the task now switching out */
-	FEAT_S			/* the full set */
+	FEAT_S_FULL,		/* the full set ends here */
+	/*
+	 * How long each task usually waits (features/window.c): a task that
+	 * always waits long (a lower weight, a starved control group) is not
+	 * due before its usual wait has passed.
+	 */
+	FEAT_ST_WAIT_USUAL = FEAT_S_FULL,	/* log2 us: its waits' moving average */
+	FEAT_ST_WAIT_DUE,	/* signed log2 us: runnable so far - wait_usual */
+	FEAT_ST_RANK_DUE,	/* 1 / (1 + rank) by wait_due, most overdue first */
+	FEAT_S			/* the wait set: every state feature */
 };
 
 /* Counts of the transition features halve every this many picks of their scope. */
@@ -135,10 +144,13 @@ enum feat_st {
 #define FEAT_COUNT_ENTRIES (1u << 16)
 
 /*
- * The state feature sets: the first feat_set_size(set) of enum feat_st.
- * FEAT_SET_FULL is the default (0, so a zeroed struct feat_opts has it).
+ * The state feature sets: the first feat_set_size(set) of enum feat_st
+ * (basic within full within wait).  FEAT_SET_FULL is 0, so a zeroed struct
+ * feat_opts has it; `schedcast features` defaults to FEAT_SET_DEFAULT.
  */
-enum feat_state_set { FEAT_SET_FULL = 0, FEAT_SET_BASIC = 1, FEAT_NR_SETS };
+enum feat_state_set { FEAT_SET_FULL = 0, FEAT_SET_BASIC = 1, FEAT_SET_WAIT = 2, FEAT_NR_SETS };
+#define FEAT_SET_DEFAULT FEAT_SET_WAIT
+
 
 struct feat_desc {
 	const char *name;
@@ -151,7 +163,7 @@ extern const struct feat_desc feat_state_desc[FEAT_S];
 
 /* feat_set_size - S, the state features of a set (a prefix of feat_state_desc) */
 int feat_set_size(int set);
-/* feat_set_name - "full" or "basic" */
+/* feat_set_name - "wait", "full" or "basic" */
 const char *feat_set_name(int set);
 /* feat_set_parse - the set named name, -1 if none */
 int feat_set_parse(const char *name);

@@ -294,6 +294,10 @@ static void switch_in(struct feat_state *st, int cpu, int32_t pid, const char *c
 	t->cur_valid = t->st == FT_QUEUED;
 	if (t->cur_valid) {
 		t->cur.wait_ns = ts > t->wait_ts ? ts - t->wait_ts : 0;
+		/* the wait set's usual wait: each new wait weighs a quarter */
+		t->wait_avg_ns = t->has_wait_avg ? (3 * t->wait_avg_ns + t->cur.wait_ns) / 4
+						 : t->cur.wait_ns;
+		t->has_wait_avg = 1;
 		t->cur.sleep_ns = t->sleep_ns;
 		t->cur.wait_kind = t->wait_kind;
 	}

@@ -46,16 +46,20 @@ const struct feat_desc feat_state_desc[FEAT_S] = {
 	[FEAT_ST_RANK_SINCE_RAN] = { "rank_since_ran", FEAT_FRAC, "1/(1+rank)" },
 	[FEAT_ST_RANK_CPU] = { "rank_cpu", FEAT_FRAC, "1/(1+rank)" },
 	[FEAT_ST_WOKE_PREV] = { "woke_prev", FEAT_FRAC, "flag" },
+	[FEAT_ST_WAIT_USUAL] = { "wait_usual", FEAT_FRAC, LOG2 },
+	[FEAT_ST_WAIT_DUE] = { "wait_due", FEAT_FRAC, "signed log2(1+us)" },
+	[FEAT_ST_RANK_DUE] = { "rank_due", FEAT_FRAC, "1/(1+rank)" },
 };
 
 static const char *const set_names[FEAT_NR_SETS] = {
 	[FEAT_SET_FULL] = "full",
 	[FEAT_SET_BASIC] = "basic",
+	[FEAT_SET_WAIT] = "wait",
 };
 
 int feat_set_size(int set)
 {
-	return set == FEAT_SET_BASIC ? FEAT_S_BASIC : FEAT_S;
+	return set == FEAT_SET_BASIC ? FEAT_S_BASIC : set == FEAT_SET_FULL ? FEAT_S_FULL : FEAT_S;
 }
 
 const char *feat_set_name(int set)
@@ -304,6 +308,14 @@ void feat_fill_state(const struct feat_state *st, const struct feat_task *t, int
 	s[FEAT_ST_WAIT_PREEMPTED] = t->wait_kind == FW_PREEMPTED ? ONE : 0;
 	s[FEAT_ST_SLEEP] = feat_log2us(t->sleep_ns);
 	s[FEAT_ST_OLDEST] = oldest ? ONE : 0;
+	if (st->S > FEAT_S_FULL) {
+		uint64_t runnable = now > t->wait_ts ? now - t->wait_ts : 0;
+
+		s[FEAT_ST_WAIT_USUAL] = feat_log2us(t->wait_avg_ns);
+		s[FEAT_ST_WAIT_DUE] = runnable >= t->wait_avg_ns ?
+			feat_log2us(runnable - t->wait_avg_ns) :
+			(int16_t)-feat_log2us(t->wait_avg_ns - runnable);
+	}
 
 	memset(c, 0, sizeof(*c));
 	c->pid = t->pid;

@@ -10,7 +10,7 @@ weights are multiples of 2^-12, so the fixed-point path sees them exactly.
 
 Run with Debian's python3-torch:  /usr/bin/python3 scripts/torch-golden.py [WINDOWS.h5]
 
-With WINDOWS.h5 (from `schedcast features`, the default full state set, e.g.
+With WINDOWS.h5 (from `schedcast features`, the default wait state set, e.g.
 of data/samples/mixed.h5), golden-candidates-full.txt is written too: the
 same network on one real decision of that file (its first contested test
 decision with at least three candidates), every input the features engine

@@ -36,13 +36,16 @@ test_expect_success 'wakeups and preemption: decisions, coverage, histogram' '
 	schedcast info --json w.h5 >w.json &&
 	test "$(jget w.json "d[\"decisions\"], d[\"covered\"], d[\"contested\"], d[\"contested_covered\"]")" = "5 4 2 2" &&
 	test "$(jget w.json "d[\"cand_hist\"][:4]")" = "[1, 2, 2, 0]" &&
-	test "$(jget w.json "d[\"mode\"], d[\"K\"], d[\"E\"], d[\"S\"]")" = "candidates 8 10 23" &&
-	test "$(jget w.json "d[\"state_features\"][12][\"name\"], d[\"state_features\"][-1][\"name\"]")" = "m1_pid woke_prev" &&
+	test "$(jget w.json "d[\"mode\"], d[\"K\"], d[\"E\"], d[\"S\"]")" = "candidates 8 10 26" &&
+	test "$(jget w.json "d[\"state_features\"][12][\"name\"], d[\"state_features\"][-1][\"name\"]")" = "m1_pid rank_due" &&
+	schedcast features --state full -o wf.h5 t.h5 >out &&
+	schedcast info --json wf.h5 >wf.json &&
+	test "$(jget wf.json "d[\"S\"], d[\"state_features\"][-1][\"name\"], d[\"decisions\"]")" = "23 woke_prev 5" &&
 	schedcast features --state basic -o wb.h5 t.h5 >out &&
 	schedcast info --json wb.h5 >wb.json &&
 	test "$(jget wb.json "d[\"S\"], d[\"state_features\"][-1][\"name\"], d[\"decisions\"]")" = "12 oldest 5" &&
 	test_usage_error schedcast features --state all -o wx.h5 t.h5 2>err &&
-	grep -q "invalid --state .all.: full or basic" err &&
+	grep -q "invalid --state .all.: wait, full or basic" err &&
 	test "$(jget w.json "d[\"inferred_switches\"], d[\"lost_resets\"]")" = "0 0" &&
 	test "$(jget w.json "d[\"episode_features\"][1][\"name\"], d[\"episode_features\"][1][\"format\"]")" = "ep_burst Q7.8"
 '

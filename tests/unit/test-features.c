@@ -38,7 +38,7 @@ struct dec_rec {
 	int16_t gaps[TW];
 };
 
-static int g_set = FEAT_SET_FULL;	/* the state set run_events() computes */
+static int g_set = FEAT_SET_WAIT;	/* the state set run_events() computes */
 
 struct run {
 	struct dec_rec d[64];
@@ -794,7 +794,8 @@ static void test_no_leak_engine(void **state)
 	}
 	feat_vocab_freeze(v, 5);
 	for (int mode = DS_WIN_CANDIDATES; mode <= DS_WIN_SEQUENCE; mode++) {
-		struct feat_opts o = { .mode = mode, .K = TK, .W = TW, .vocab = v };
+		struct feat_opts o = { .mode = mode, .state_set = g_set, .K = TK, .W = TW,
+				       .vocab = v };
 		struct feat_state *a = feat_state_new(&o, 4);
 		struct feat_decision_out out;
 		struct run *ra = xcalloc(1, sizeof(*ra)), *rb = xcalloc(1, sizeof(*rb));
@@ -853,7 +854,8 @@ static char *write_trace(const char *name, const struct ds_event *evs, int n, ui
 static struct feat_extract_opts xopts(int mode)
 {
 	return (struct feat_extract_opts){ .mode = mode, .K = TK, .W = TW,
-					   .split = { 70, 15, 15 }, .vocab_size = 5 };
+					   .split = { 70, 15, 15 }, .vocab_size = 5,
+					   .state_set = FEAT_SET_WAIT };
 }
 
 /*
@@ -1007,7 +1009,7 @@ static void test_extract_round_trip(void **state)
 		assert_int_equal(feat_set_of(w->state_names, w->state_frac, w->S),
 				 FEAT_SET_BASIC);
 		assert_int_equal(feat_set_of(full->state_names, full->state_frac, full->S),
-				 FEAT_SET_FULL);
+				 FEAT_SET_WAIT);
 		assert_string_equal(full->state_names[FEAT_ST_M1_PID], "m1_pid");
 		assert_true(w->n_cand == full->n_cand);
 		for (uint64_t i = 0; i < w->n_cand; i++)
@@ -1130,17 +1132,66 @@ static void test_transitions(void **state)
 	/* 10 was picked twice of five */
 	assert_int_equal(d->state[b][FEAT_ST_FREQ], (2 * ONE + 2) / 5);
 
-	/* the basic set is the full set's first FEAT_S_BASIC features */
-	g_set = FEAT_SET_BASIC;
-	run_text(cycle_text, &r[1]);
-	g_set = FEAT_SET_FULL;
-	assert_int_equal(r[1].n, r[0].n);
-	for (int k = 0; k < r[0].n; k++) {
-		assert_int_equal(r[1].d[k].ncand, r[0].d[k].ncand);
-		for (int i = 0; i < r[0].d[k].ncand; i++)
-			assert_memory_equal(r[1].d[k].state[i], r[0].d[k].state[i],
-					    FEAT_S_BASIC * sizeof(int16_t));
+	/* the basic and full sets are the fair set's first features */
+	for (int set = FEAT_SET_FULL; set <= FEAT_SET_BASIC; set++) {
+		g_set = set;
+		run_text(cycle_text, &r[1]);
+		g_set = FEAT_SET_WAIT;
+		assert_int_equal(r[1].n, r[0].n);
+		for (int k = 0; k < r[0].n; k++) {
+			assert_int_equal(r[1].d[k].ncand, r[0].d[k].ncand);
+			for (int i = 0; i < r[0].d[k].ncand; i++)
+				assert_memory_equal(r[1].d[k].state[i], r[0].d[k].state[i],
+						    feat_set_size(set) * sizeof(int16_t));
+		}
 	}
+	free(r);
+}
+
+/*
+ * The wait set: each wait joins its task's moving average a quarter at a
+ * time (the first one whole); wait_due is how far past it the task has
+ * waited now, rank_due ranks the candidates by it.
+ */
+static const char wait_text[] =
+	"@cpus 1\n"
+	WAKE(100, 0, 10, 0, 0)
+	WAKE(200, 0, 11, 0, 0)
+	WAKE(300, 0, 12, 0, 0)
+	SW(1000, 0, 0, 0, 10)
+	SW(2000, 0, 10, 0, 11)
+	SW(3000, 0, 11, 0, 12)
+	SW(4000, 0, 12, 0, 10)
+	SW(5000, 0, 10, 0, 11);
+
+static void test_wait(void **state)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+	const struct dec_rec *d;
+	int a, b;
+
+	run_text(wait_text, r);
+	assert_int_equal(r->n, 5);
+	/* at 4000: t10 waited 900 before, runnable 2000 now; t11 1800 and 1000 */
+	d = &r->d[3];
+	a = cand_index(d, 10);
+	b = cand_index(d, 11);
+	assert_true(a >= 0 && b >= 0);
+	assert_int_equal(d->state[a][FEAT_ST_WAIT_USUAL], feat_log2us(900));
+	assert_int_equal(d->state[b][FEAT_ST_WAIT_USUAL], feat_log2us(1800));
+	assert_int_equal(d->state[a][FEAT_ST_WAIT_DUE], feat_log2us(1100));
+	assert_int_equal(d->state[b][FEAT_ST_WAIT_DUE], -feat_log2us(800));
+	assert_int_equal(d->state[a][FEAT_ST_RANK_DUE], ONE);
+	assert_int_equal(d->state[b][FEAT_ST_RANK_DUE], ONE / 2);
+	/* at 5000: t10's average took its 2000 (a quarter); t11 is 200 past, t12 1700 short */
+	d = &r->d[4];
+	a = cand_index(d, 11);
+	b = cand_index(d, 12);
+	assert_true(a >= 0 && b >= 0);
+	assert_int_equal(d->state[a][FEAT_ST_WAIT_DUE], feat_log2us(200));
+	assert_int_equal(d->state[b][FEAT_ST_WAIT_DUE], -feat_log2us(1700));
+	assert_int_equal(d->state[a][FEAT_ST_RANK_DUE], ONE);
+	assert_int_equal(r->d[4].prev_pid, 10);
 	free(r);
 }
 
@@ -1327,6 +1378,7 @@ int main(void)
 		cmocka_unit_test(test_no_wakeups),
 		cmocka_unit_test(test_bounded_tasks),
 		cmocka_unit_test(test_transitions),
+		cmocka_unit_test(test_wait),
 		cmocka_unit_test(test_transitions_comm),
 		cmocka_unit_test(test_ranks_woke_prev),
 		cmocka_unit_test(test_transitions_decay),

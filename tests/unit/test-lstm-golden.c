@@ -137,7 +137,7 @@ static void compare(const struct golden *g, const struct lstm_net *net, int n, d
 	assert_true(mg_q < TOL_GRAD * gscale);
 }
 
-/* one candidates decision; full: its inputs are the features engine's (full set) */
+/* one candidates decision; full: its inputs are every one the features engine computes (the wait set) */
 static void golden_candidates(const char *file, int full)
 {
 	struct golden g;
@@ -176,7 +176,7 @@ static void golden_candidates(const char *file, int full)
 	lf = fl_decision(&s, gf, w, &net, xq, sq, N, label);
 	lq = fx_decision(&s, gq, wq, &net, xq, sq, N, label);
 	compare(&g, &net, N, lf, lq, s.fl_logit, s.logit, gf, gq,
-		full ? "candidates, the full feature set" : "candidates");
+		full ? "candidates, every feature (the wait set)" : "candidates");
 	lstm_scratch_release(&s);
 	free(xq), free(sq), free(w), free(gf), free(wq), free(gq);
 	golden_free(&g);
@@ -189,7 +189,7 @@ static void test_golden_candidates(void **state)
 
 /*
  * A decision of a real trace with every input the features engine computes
- * (E episode and the full set's S state features), normalised as the trainer
+ * (E episode and the wait set's S state features), normalised as the trainer
  * does: the network's arithmetic on the inputs it is trained on.
  */
 static void test_golden_candidates_full(void **state)
