@@ -1063,6 +1063,8 @@ static void pack_rows(const struct ds_table *t, unsigned char *dst, const unsign
  * shuffle_bytes - HDF5's shuffle filter: byte j of element i goes to
  * dst[j * n + i] (every first byte, then every second byte, ...).
  */
+#define SHUFFLE_BLOCK 64
+
 static void shuffle_bytes(unsigned char *dst, const unsigned char *src, size_t n, size_t size)
 {
 	if (size == 2) {
@@ -1072,8 +1074,33 @@ static void shuffle_bytes(unsigned char *dst, const unsigned char *src, size_t n
 		}
 		return;
 	}
-	for (size_t j = 0; j < size; j++)
-		for (size_t i = 0; i < n; i++)
+	if (size <= 8) {
+		for (size_t j = 0; j < size; j++)
+			for (size_t i = 0; i < n; i++)
+				dst[j * n + i] = src[i * size + j];
+		return;
+	}
+	/*
+	 * Wide rows in blocks of SHUFFLE_BLOCK elements: a block's rows stay in
+	 * the cache while each of their bytes goes to its stream (the plain
+	 * double loop reads every row `size` times from memory: 0.46 ms a MiB of
+	 * 56-byte rows against 0.29, a fifth of deflating the windows'
+	 * candidates; for rows of 8 bytes or less it is as fast or faster).
+	 */
+	size_t i = 0;
+
+	for (; i + SHUFFLE_BLOCK <= n; i += SHUFFLE_BLOCK) {
+		const unsigned char *blk = src + i * size;
+
+		for (size_t j = 0; j < size; j++) {
+			unsigned char *out = dst + j * n + i;
+
+			for (size_t k = 0; k < SHUFFLE_BLOCK; k++)
+				out[k] = blk[k * size + j];
+		}
+	}
+	for (; i < n; i++)
+		for (size_t j = 0; j < size; j++)
 			dst[j * n + i] = src[i * size + j];
 }
 
