@@ -241,9 +241,13 @@ static struct feat_rank *sort_ranks(struct feat_rank *a, struct feat_rank *tmp, 
 
 static void rank_feature(struct feat_rank *it, int n, int16_t *state, int S, int f)
 {
-	int rank = 0;
+	int rank = 0, k = 1;
 
-	it = sort_ranks(it, it + n, n);
+	/* in order already (the queued times: the candidates come longest-queued first) */
+	while (k < n && !before(&it[k], &it[k - 1]))
+		k++;
+	if (k < n)
+		it = sort_ranks(it, it + n, n);
 	for (int i = 0; i < n; i++) {
 		if (i && it[i].key != it[i - 1].key)
 			rank = i;
