@@ -294,15 +294,23 @@ static void handle_record(struct col_session *s, int cpu, const struct perf_even
 	}
 }
 
+/*
+ * The kernel may write again where data_tail has passed: give it back what is
+ * decoded every RELEASE_BYTES rather than once the whole ring is read.  A
+ * reader preempted in the middle of a full ring (a busy machine) otherwise
+ * left the kernel no room for as long as it was away.
+ */
+#define RELEASE_BYTES (64 * 1024)
+
 static int read_ring(struct col_session *s, struct perf *p, int cpu)
 {
 	struct perf_cpu *pc = &p->cpu[cpu];
 	struct perf_event_mmap_page *pg = pc->base;
-	uint64_t head, tail, mask = pc->data_size - 1;
+	uint64_t head, tail, released, mask = pc->data_size - 1;
 	size_t before = s->cpus[cpu].nr;
 
 	head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
-	tail = pg->data_tail;
+	tail = released = pg->data_tail;
 	while (tail < head) {
 		struct perf_event_header h;
 		uint64_t off = tail & mask;
@@ -340,6 +348,11 @@ static int read_ring(struct col_session *s, struct perf *p, int cpu)
 		}
 		handle_record(s, cpu, rec);
 		tail += h.size;
+		if (tail - released >= RELEASE_BYTES) {
+			/* the records up to tail are copied out (decoded, or into tmp) */
+			__atomic_store_n(&pg->data_tail, tail, __ATOMIC_RELEASE);
+			released = tail;
+		}
 	}
 	__atomic_store_n(&pg->data_tail, tail, __ATOMIC_RELEASE);
 	return (int)(s->cpus[cpu].nr - before);

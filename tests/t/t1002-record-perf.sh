@@ -88,4 +88,25 @@ test_expect_success 'both backends stamp with CLOCK_MONOTONIC: the workload lies
 	done
 '
 
+# A small perf ring that wraps many times (records split at its end, the
+# space given back every 64 KiB decoded): every switch of the pair decodes
+# whole, with its comms, and each of the pair's sleeps is recorded or counted
+# as lost.
+test_expect_success 'perf: a 256 KiB ring wrapping 15 times keeps every record whole' '
+	rec -b perf -r 2 --buffer-size 256k -o wrap.h5 -- recload pingpong 20000 >wrap.wl 2>sum &&
+	read -r _ a b mode <wrap.wl &&
+	# (ping is "schedcast" until it execs, both "recload" until they name themselves)
+	tracedump wrap.h5 sched_switch pid~$a,$b >out.a &&
+	tracedump wrap.h5 sched_switch next_pid~$a,$b >out.b &&
+	! grep -Ev " comm=(rl-ping|rl-pong|recload|schedcast) " out.a &&
+	! grep -Ev " next_comm=(rl-ping|rl-pong|recload|schedcast)$" out.b &&
+	sa=$(count wrap.h5 sched_switch pid=$a state=1) &&
+	sb=$(count wrap.h5 sched_switch pid=$b state=1) &&
+	lost=$(schedcast info --json wrap.h5 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"lost_total\"])") &&
+	echo "ping sleeps $sa, pong sleeps $sb, lost $lost ($mode)" &&
+	# SCHED_FIFO on one CPU: ping sleeps K times waiting for the reply, pong
+	# K - 1 (the first byte is there when it first runs); recorded or lost
+	{ test "$mode" != fifo || test $((sa + sb + lost)) -ge 39999; }
+'
+
 test_done
