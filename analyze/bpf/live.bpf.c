@@ -211,8 +211,8 @@ static __always_inline int msb64(__u64 x)
 	return r;
 }
 
-/* feat_log2us */
-__noinline int log2us(const struct lb_model *m, __u64 ns)
+/* feat_log2us (inlined: three a candidate) */
+static __always_inline int log2us(const struct lb_model *m, __u64 ns)
 {
 	__u64 x, mm, i, r, lo, hi, l;
 	int ip;
@@ -1033,7 +1033,9 @@ __noinline int wakeup(const struct wake_args *a)
 /*
  * The rankings of ana_top3 (model) and ana_online_rank (baselines): a key,
  * then the queue order (queued_ts, pid) or the tie rule (pid).  A top-3
- * with pid -1 in the empty places.  Global functions: verified once.
+ * with pid -1 in the empty places.  Inlined into cand_rank (a global
+ * function, verified once): a call per candidate and ranking cost more
+ * than the code.
  */
 static __always_inline void rank_put(struct rank *r, int at, __s32 pid, __s32 score, __u64 k1,
 				     __u64 k2)
@@ -1054,7 +1056,7 @@ static __always_inline void rank_put(struct rank *r, int at, __s32 pid, __s32 sc
 }
 
 /* model: score high, then queued_ts low, then pid low */
-__noinline int rank_model(struct rank *r, __s32 pid, __s32 score, __u64 qts)
+static __always_inline int rank_model(struct rank *r, __s32 pid, __s32 score, __u64 qts)
 {
 	int at;
 
@@ -1072,7 +1074,7 @@ __noinline int rank_model(struct rank *r, __s32 pid, __s32 score, __u64 qts)
 }
 
 /* longest-queued: queued_ns high, then pid low */
-__noinline int rank_lq(struct rank *r, __s32 pid, __u64 queued)
+static __always_inline int rank_lq(struct rank *r, __s32 pid, __u64 queued)
 {
 	int at;
 
@@ -1089,7 +1091,7 @@ __noinline int rank_lq(struct rank *r, __s32 pid, __u64 queued)
 }
 
 /* least-recently-run: since_ran high, then queued_ns high, then pid low */
-__noinline int rank_lrr(struct rank *r, __s32 pid, __u64 queued, __u64 since)
+static __always_inline int rank_lrr(struct rank *r, __s32 pid, __u64 queued, __u64 since)
 {
 	int at;
 
