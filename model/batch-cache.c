@@ -113,18 +113,6 @@ void batch_cache_release(struct batch_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static uint64_t hash_window(const q3_12_t *x, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint16_t)x[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
 /*
  * row_id - window_id() for a store of distinct windows: row r of xw, which
  * equals no other row, keyed by r alone (the same numbers, no hashing)
@@ -151,7 +139,7 @@ static uint32_t row_id(struct batch_cache *c, const q3_12_t *xw, uint32_t r)
 static uint32_t window_id(struct batch_cache *c, const q3_12_t *x)
 {
 	size_t n = (size_t)c->net->sh.K * c->net->I;
-	uint64_t h = hash_window(x, n);
+	uint64_t h = fx_window_hash(x, n);
 
 	for (uint64_t i = h & c->ht_mask;; i = (i + 1) & c->ht_mask) {
 		uint32_t e = c->ht[i];

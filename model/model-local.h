@@ -94,6 +94,19 @@ static inline q3_12_t fx_tanh_q12(q3_12_t x)
 	return fx_interp_q12(fx_tanh_tab, x);
 }
 
+/* fx_window_hash - a hash of a window's n Q3.12 values, for the tables of distinct windows */
+static inline uint64_t fx_window_hash(const q3_12_t *x, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint16_t)x[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
 /*
  * fx_cell_update - one LSTM step after the gate sums: gate (4H) holds the
  * pre-activations rounded to Q3.12 and gets the activations (i f o =

@@ -542,18 +542,6 @@ static int setup_stream(struct trainer *tr)
 	return 0;
 }
 
-static uint64_t hash_row(const q3_12_t *x, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint16_t)x[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
 static void xw_insert(struct trainer *tr, uint64_t row)
 {
 	for (uint64_t i = tr->xw_hash[row] & tr->xw_mask;; i = (i + 1) & tr->xw_mask)
@@ -593,7 +581,7 @@ static uint32_t xw_add(struct trainer *tr)
 {
 	size_t KE = (size_t)tr->net->sh.K * tr->net->sh.E;
 	const q3_12_t *x = tr->xw + tr->n_xw * KE;
-	uint64_t h = hash_row(x, KE);
+	uint64_t h = fx_window_hash(x, KE);
 
 	for (uint64_t i = h & tr->xw_mask;; i = (i + 1) & tr->xw_mask) {
 		uint32_t e = tr->xw_ht[i];
