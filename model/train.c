@@ -198,7 +198,8 @@ static void run_one(struct worker *k, uint64_t di, int train)
 		const q3_12_t *st = tr->xs + d->cand_off * (uint64_t)net->sh.S;
 
 		n = d->ncand;
-		if (tr->win_of) {
+		/* the linear stage reads the state rows alone: no windows to gather */
+		if (tr->win_of && !k->s.linear_only) {
 			for (int j = 0; j < n; j++)
 				memcpy(k->xg + (size_t)j * KE,
 				       tr->xw + tr->win_of[d->cand_off + (uint64_t)j] * KE,
