@@ -256,6 +256,24 @@ static __always_inline __u32 bucket_of(__u64 m)
 	return b < LB_NR_BUCKETS ? b : 0;
 }
 
+/*
+ * bucket_next - the bucket after b (b < LB_NR_BUCKETS), with the wrap, and
+ * no branch (b + 1 - LB_NR_BUCKETS is negative unless it wraps), so that
+ * a loop's steps do not split the verifier's states.  The result is below
+ * LB_NR_BUCKETS; the verifier is told only that it is below 128, which
+ * keeps an access t->bucket[b] within the task's record (the assert below).
+ */
+static __always_inline __u32 bucket_next(__u32 b)
+{
+	__s64 x = (__s64)b + 1 - LB_NR_BUCKETS;
+	__u64 r = (__u64)(x + (LB_NR_BUCKETS & (x >> 63)));
+
+	asm volatile("%0 &= 127" : "+r"(r));
+	return (__u32)r;
+}
+_Static_assert(__builtin_offsetof(struct lb_task, bucket) + 128 * sizeof(__u32) <=
+	       sizeof(struct lb_task), "bucket_next's bound stays within the record");
+
 /* feat_add_run */
 /*
  * add_run's bucket loops are plain bounded loops (at most 101 steps, few
@@ -306,20 +324,24 @@ __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 	return 0;
 }
 
-/* ring_sum - the buckets of ms from..to (at most 51 of them) */
+/*
+ * ring_sum - the buckets of ms from..to (at most 51 of them); one modulo,
+ * then the index steps and wraps (a division a step cost more than the sum)
+ */
 __noinline __u64 ring_sum(const struct lb_task *t, __u64 from, __u64 to)
 {
 	__u64 sum = 0;
+	__u32 b;
 	int i;
 
-	if (!t)
+	if (!t || from > to)
 		return 0;
+	b = bucket_of(from);
 	for (i = 0; i < LB_NR_BUCKETS / 2 + 1; i++) {	/* no call a step */
-		__u64 m = from + i;
-
-		if (m > to)
+		if (from + i > to)
 			break;
-		sum += t->bucket[bucket_of(m)];
+		sum += t->bucket[b];
+		b = bucket_next(b);
 	}
 	return sum;
 }
@@ -1261,7 +1283,8 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 	queued = now > t->queued_ts ? now - t->queued_ts : 0;
 	since = t->has_run ? (now > t->out_ts ? now - t->out_ts : 0) : ~0ULL;
 	if (sc->d.nc >= 2) {
-		__u32 gen = __sync_fetch_and_add(&t->ep_gen, 0);
+		/* a plain load: a generation compared, nothing ordered by it */
+		__u32 gen = *(volatile __u32 *)&t->ep_gen;
 
 		if (t->hw_gen != gen && m->M > 0) {
 			__u64 t0 = bpf_ktime_get_ns();
