@@ -91,8 +91,9 @@ struct lb_cpu {
 	 * order and the order the changes took in the maps may differ.
 	 */
 	__u64 mig_gen, mig_busy;
-	__s32 q[LB_QMAX];	/* queued pids, unordered; nq and q change under the
-				   CPU's lock in the program's qlocks map */
+	__s32 q[LB_QMAX];	/* queued pids, unordered; nq, q and qts change under
+				   the CPU's lock in the program's qlocks map */
+	__u64 qts[LB_QMAX];	/* q[i]'s queued_ts, for a decision's first pass */
 };
 
 /* Per-CPU counters, summed by the loader. */

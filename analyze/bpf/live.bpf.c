@@ -125,6 +125,7 @@ struct decide_out {
 struct decision {
 	__u64 now, old_qts, short_ns, long_ns;
 	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid, stale;
+	__s32 fast, redo;	/* the first pass read the queue only; it was wrong */
 	__s64 cand_sum;
 };
 
@@ -778,6 +779,7 @@ static __always_inline void queue_del(__s32 cpu, __s32 pid)
 			break;
 		if (c->q[i] == pid) {
 			c->q[i] = c->q[(nq - 1) & (LB_QMAX - 1)];
+			c->qts[i] = c->qts[(nq - 1) & (LB_QMAX - 1)];
 			c->nq = nq - 1;
 			break;
 		}
@@ -786,7 +788,7 @@ static __always_inline void queue_del(__s32 cpu, __s32 pid)
 }
 
 /* queue_add - 0, or -1 when the queue is full */
-static __always_inline int queue_add(__s32 cpu, __s32 pid)
+static __always_inline int queue_add(__s32 cpu, __s32 pid, __u64 ts)
 {
 	struct lb_cpu *c = cpu_get(cpu);
 	struct qlock *lk = qlock_get(cpu);
@@ -799,6 +801,7 @@ static __always_inline int queue_add(__s32 cpu, __s32 pid)
 	nq = c->nq;
 	if (nq < LB_QMAX) {
 		c->q[nq & (LB_QMAX - 1)] = pid;
+		c->qts[nq & (LB_QMAX - 1)] = ts;
 		c->nq = nq + 1;
 		ret = 0;
 	}
@@ -834,7 +837,7 @@ __noinline int enqueue(struct lb_task *t, __s32 cpu, __u64 ts)
 	t->st = LB_QUEUED;
 	t->cpu = cpu;
 	t->queued_ts = ts;
-	if (queue_add(cpu, t->pid)) {
+	if (queue_add(cpu, t->pid, ts)) {
 		struct lb_counters *n = ctrs();
 
 		t->st = st;
@@ -1226,6 +1229,7 @@ __noinline int queue_purge(__s32 cpu)
 		nq = c->nq;
 		if (i < nq && nq <= LB_QMAX && c->q[i] == pid) {
 			c->q[i] = c->q[(nq - 1) & (LB_QMAX - 1)];
+			c->qts[i] = c->qts[(nq - 1) & (LB_QMAX - 1)];
 			c->nq = nq - 1;
 		}
 		bpf_spin_unlock(&lk->lock);
@@ -1277,7 +1281,13 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 	pid = c->q[i];
 	if (pid == sc->d.prev_pid)
 		return 0;
+	if (sc->d.redo)
+		return 0;
 	t = task_find(pid);
+	if (sc->d.fast && (!t || !queued_on(t, sc->d.cpu) || t->queued_ts != c->qts[i])) {
+		sc->d.redo = 1;	/* the first pass counted an entry cand_scan() leaves out */
+		return 0;
+	}
 	if (!t || !queued_on(t, sc->d.cpu))
 		return 0;
 	queued = now > t->queued_ts ? now - t->queued_ts : 0;
@@ -1347,10 +1357,35 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	s->d.old_pid = -1;
 	s->d.stale = 0;
 	s->d.cand_sum = 0;
+	/*
+	 * The first pass from the queue alone (its pids and their queued_ts):
+	 * what cand_scan() finds when every entry's task is queued here,
+	 * with that queued_ts, which the second pass checks.  Where one is
+	 * not (a stale entry, rare), both passes run again the slow way (the
+	 * counters of scored candidates and encoder runs then count the
+	 * first try's too; the decision's figures are the slow way's).
+	 */
+	s->d.fast = 1;
+	s->d.redo = 0;
 	bpf_for(i, 0, LB_QMAX) {
+		__s32 pid;
+		__u64 qts;
+		int ii = bound(i, 511);
+
 		if (i >= (int)nq)
 			break;
-		cand_scan(s, c, i);
+		pid = c->q[ii];
+		qts = c->qts[ii];
+		if (pid == prev_pid)
+			continue;
+		s->d.nc++;
+		s->d.cand_sum += pid;
+		if (pid == next_pid)
+			s->d.covered = 1;
+		if (qts < s->d.old_qts || (qts == s->d.old_qts && pid < s->d.old_pid)) {
+			s->d.old_qts = qts;
+			s->d.old_pid = pid;
+		}
 	}
 	rank_reset(&s->model);
 	rank_reset(&s->lq);
@@ -1359,6 +1394,27 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 		if (i >= (int)nq)
 			break;
 		cand_rank(m, s, c, n, i);
+	}
+	if (s->d.redo) {
+		s->d.fast = 0;
+		s->d.nc = 0;
+		s->d.covered = 0;
+		s->d.old_qts = ~0ULL;
+		s->d.old_pid = -1;
+		s->d.cand_sum = 0;
+		bpf_for(i, 0, LB_QMAX) {
+			if (i >= (int)nq)
+				break;
+			cand_scan(s, c, i);
+		}
+		rank_reset(&s->model);
+		rank_reset(&s->lq);
+		rank_reset(&s->lrr);
+		bpf_for(i, 0, LB_QMAX) {
+			if (i >= (int)nq)
+				break;
+			cand_rank(m, s, c, n, i);
+		}
 	}
 	nc = s->d.nc;
 	covered = s->d.covered;
