@@ -480,6 +480,27 @@ struct lstm_model;
  */
 int ana_model_state_set(const struct lstm_model *m);
 
+struct lstm_cache;
+struct lstm_tasks;
+struct feat_state;
+struct feat_decision_out;
+/*
+ * ana_model_episodes - a stateful model (lstm_tasks_new() gave t; NULL: a
+ * windowed one, nothing done): step t on the episodes fs completed since
+ * the last call.  Call after every feat_apply() of an engine made with
+ * opts.episodes set, so that at each decision every task's state has seen
+ * all of its completed episodes.
+ */
+void ana_model_episodes(struct feat_state *fs, struct lstm_tasks *t);
+/*
+ * ana_model_predict - score the decision out with m: through its task
+ * states t for a stateful model, else through the encoder cache c.  The
+ * best index, or -1 (nothing printed) when it cannot be scored.
+ */
+int ana_model_predict(const struct lstm_model *m, struct lstm_cache *c,
+		      const struct lstm_tasks *t, const struct feat_decision_out *out,
+		      int32_t *scores);
+
 /*
  * ana_eval_trace - as ana_eval_file(), but the decisions and their features
  * are computed from the trace at trace_path by the features engine (with

@@ -97,6 +97,7 @@ struct live {
 	struct lstm_model *m;
 	struct lstm_cache *cache;	/* bit-identical to lstm_predict(), see eval-model.c */
 	struct lstm_online *online;	/* --online: owns cache */
+	struct lstm_tasks *tasks;	/* a stateful encoder: the tasks' states, not cache */
 	struct ana_eval e;
 	int32_t *scores;	/* (LSTM_MAX_CAND) */
 
@@ -159,11 +160,13 @@ static void score_decision(struct live *l, const struct ds_event *ev,
 	if (out->ncand >= 1 && out->ncand <= LSTM_MAX_CAND) {
 		uint64_t t = cpu_ns();
 
-		if (lstm_predict(l->m, l->cache, out->window, out->state, out->ncand,
-					l->scores) >= 0)
+		if (ana_model_predict(l->m, l->cache, l->tasks, out, l->scores) >= 0)
 			ana_top3(l->scores, out->ncand, top);
 		/* scored first, then learnt from (the prequential protocol of eval --online) */
-		if (l->online)
+		if (l->online && l->tasks)
+			lstm_online_step_tasks(l->online, l->tasks, out->cand, out->state,
+					       out->ncand, out->label);
+		else if (l->online)
 			lstm_online_step(l->online, out->window, out->state, out->ncand,
 					 out->label);
 		l->predict_ns += cpu_ns() - t;
@@ -183,6 +186,8 @@ static int on_event(const struct ds_event *ev, void *ctx)
 		l->failed = 1;
 		return -1;
 	}
+	/* a stateful encoder steps on every completed episode, scored or skipped */
+	ana_model_episodes(l->feat, l->tasks);
 	return 0;
 }
 
@@ -436,15 +441,21 @@ int cmd_live(int argc, char **argv)
 	l.max_lag = o.max_lag_ns;
 	l.m = lstm_model_load(o.model);
 	if (l.m && !check_model(l.m, o.model, &set)) {
+		l.tasks = lstm_tasks_new(l.m);	/* NULL for a windowed encoder */
 		if (o.online) {
 			l.online = lstm_online_new(l.m, 0.002);
 			l.cache = l.online ? lstm_online_cache(l.online) : NULL;
-		} else {
+		} else if (!l.tasks) {
 			l.cache = lstm_cache_new(l.m, 4096);
 		}
 	}
-	if (!l.m || !l.cache)
+	if (!l.m || (!l.cache && !l.tasks))
 		goto out;
+	if (o.in_kernel && l.tasks) {
+		error("cannot run '%s' in the kernel: its encoder is stateful, and the in-kernel "
+		      "program runs windowed models only (run it without --in-kernel)", o.model);
+		goto out;
+	}
 	if (o.in_kernel) {
 		struct ana_kernel_opts ko = {
 			.model_path = o.model, .duration_ns = o.duration_ns, .json = o.json,
@@ -478,6 +489,7 @@ int cmd_live(int argc, char **argv)
 	fopts.mode = DS_WIN_CANDIDATES;
 	fopts.state_set = set;
 	fopts.K = lstm_model_shape(l.m)->K;
+	fopts.episodes = l.tasks != NULL;	/* each completed episode steps its task's state */
 	fopts.events_recorded = col_capture_events(l.cap);
 	l.feat = feat_state_new(&fopts, col_capture_nr_cpus(l.cap));
 	if (!l.feat)
@@ -520,6 +532,7 @@ out:
 		lstm_online_free(l.online);	/* and its cache */
 	else
 		lstm_cache_free(l.cache);
+	lstm_tasks_free(l.tasks);
 	lstm_model_free(l.m);
 	if (eval_init)
 		ana_eval_release(&l.e);

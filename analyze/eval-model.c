@@ -36,11 +36,70 @@ int ana_parse_split(const char *s, unsigned *mask)
 
 struct model_ctx {
 	const struct lstm_model *m;
-	struct lstm_cache *cache;	/* candidates mode */
+	struct lstm_cache *cache;	/* candidates mode, windowed encoder */
 	struct lstm_online *online;	/* --online: a step after each scored decision */
 	int32_t *scores;	/* (LSTM_MAX_CAND or V) */
 	const char *path;
+	/*
+	 * A stateful encoder: the tasks' states, stepped on every episode of the
+	 * file in order (ep_pos of them so far) before the decisions after it
+	 */
+	struct lstm_tasks *tasks;
+	struct ds_windows_reader *rd;
+	const char *wpath;
+	uint64_t ep_pos;
+	uint32_t *ep_task;	/* (EP_CHUNK) */
+	int16_t *ep_rows;	/* (EP_CHUNK, E) */
 };
+
+#define EP_CHUNK 4096	/* episodes read at a time */
+
+/* tasks_advance - step the tasks' states on the file's episodes up to (not including) `to` */
+static int tasks_advance(struct model_ctx *mc, uint64_t to)
+{
+	int E = lstm_model_shape(mc->m)->E;
+
+	if (to < mc->ep_pos)
+		return error("cannot read '%s': a decision's episodes go back in time (%llu after "
+			     "%llu)", mc->wpath, (unsigned long long)to,
+			     (unsigned long long)mc->ep_pos);
+	while (mc->ep_pos < to) {
+		uint64_t n = SC_MIN((uint64_t)EP_CHUNK, to - mc->ep_pos);
+
+		if (ds_windows_read_episodes(mc->rd, mc->ep_pos, n, mc->ep_task, mc->ep_rows))
+			return -1;
+		for (uint64_t i = 0; i < n; i++)
+			lstm_tasks_step(mc->tasks, mc->ep_task[i], mc->ep_rows + i * (uint64_t)E);
+		mc->ep_pos += n;
+	}
+	return 0;
+}
+
+/* tasks_rewind - back to the zero state before the first episode */
+static void tasks_rewind(struct model_ctx *mc)
+{
+	lstm_tasks_reset(mc->tasks);
+	mc->ep_pos = 0;
+}
+
+/* predict_tasks - a stateful model's scores of decision d (its states caught up first) */
+static int predict_tasks(struct model_ctx *mc, const struct ds_windows *w,
+			 const struct ds_decision *d, uint64_t i)
+{
+	int rc;
+
+	if (tasks_advance(mc, d->ep_off))
+		return -1;
+	rc = lstm_predict_tasks(mc->m, mc->tasks, &w->cand[d->cand_off],
+				&w->state[d->cand_off * (uint64_t)w->S], d->ncand, mc->scores);
+	if (rc == -2)
+		return error("cannot read '%s': decision %llu has a candidate whose episodes "
+			     "are not all stored before it", mc->wpath, (unsigned long long)i);
+	if (rc < 0)
+		return error("'%s': the model cannot score decision %llu", mc->path,
+			     (unsigned long long)i);
+	return 0;
+}
 
 static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3])
 {
@@ -63,6 +122,16 @@ static int predict(void *ctx, const struct ds_windows *w, uint64_t i, int top[3]
 	if (d->ncand > LSTM_MAX_CAND)
 		return error("'%s': decision %llu has %d candidates, more than the model's limit %d",
 			     mc->path, (unsigned long long)i, d->ncand, LSTM_MAX_CAND);
+	if (mc->tasks) {
+		if (predict_tasks(mc, w, d, i))
+			return -1;
+		ana_top3(mc->scores, d->ncand, top);
+		if (mc->online)
+			lstm_online_step_tasks(mc->online, mc->tasks, &w->cand[d->cand_off],
+					       &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
+					       d->label);
+		return 0;
+	}
 	if (lstm_predict(mc->m, mc->cache,
 				&w->window[d->cand_off * (uint64_t)w->K * (uint64_t)w->E],
 				&w->state[d->cand_off * (uint64_t)w->S], d->ncand, mc->scores) < 0)
@@ -190,8 +259,12 @@ static int read_view(struct block_view *bv, uint64_t at)
 	return 0;
 }
 
-/* online_warmup - a training step on every decision of the validation split */
-static int online_warmup(struct block_view *bv, struct lstm_online *online)
+/*
+ * online_warmup - a training step on every decision of the validation split
+ * (a stateful model's task states rewound after: the encoder is frozen
+ * online, so they do not depend on the steps)
+ */
+static int online_warmup(struct block_view *bv, struct model_ctx *mc)
 {
 	const struct ds_windows *h = ds_windows_header(bv->rd), *w = &bv->v;
 
@@ -203,11 +276,22 @@ static int online_warmup(struct block_view *bv, struct lstm_online *online)
 
 			if (d->split != DS_SPLIT_VAL || d->ncand > LSTM_MAX_CAND)
 				continue;
-			lstm_online_step(online, &w->window[d->cand_off * (uint64_t)w->K * w->E],
-					 &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
-					 d->label);
+			if (!mc->tasks) {
+				lstm_online_step(mc->online,
+						 &w->window[d->cand_off * (uint64_t)w->K * w->E],
+						 &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
+						 d->label);
+				continue;
+			}
+			if (tasks_advance(mc, d->ep_off))
+				return -1;
+			lstm_online_step_tasks(mc->online, mc->tasks, &w->cand[d->cand_off],
+					       &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
+					       d->label);
 		}
 	}
+	if (mc->tasks)
+		tasks_rewind(mc);
 	return 0;
 }
 
@@ -239,6 +323,20 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 			goto out;
 		sh = lstm_model_shape(m);
 		mc.m = m;
+		if (sh->encoder == LSTM_ENC_STATEFUL) {
+			if (w->version < 2) {
+				error("cannot use '%s' with the stateful model '%s': a version %d "
+				      "windows file holds K-episode windows, not the tasks' whole "
+				      "histories (run schedcast features again)", windows_path,
+				      model_path, w->version);
+				goto out;
+			}
+			mc.tasks = lstm_tasks_new(m);
+			mc.rd = bv.rd;
+			mc.wpath = windows_path;
+			mc.ep_task = xcalloc(EP_CHUNK, sizeof(*mc.ep_task));
+			mc.ep_rows = xcalloc((size_t)EP_CHUNK * sh->E, sizeof(*mc.ep_rows));
+		}
 		if (online_lr > 0) {
 			if (sh->mode != DS_WIN_CANDIDATES) {
 				error("cannot adapt '%s' online: a sequence model", model_path);
@@ -251,12 +349,12 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 				goto out;
 			}
 			/* the decisions between training and the scored ones: learnt, not scored */
-			if (!((split_mask >> DS_SPLIT_VAL) & 1) && online_warmup(&bv, mc.online))
+			if (!((split_mask >> DS_SPLIT_VAL) & 1) && online_warmup(&bv, &mc))
 				goto out;
-		} else if (sh->mode == DS_WIN_CANDIDATES) {
+		} else if (sh->mode == DS_WIN_CANDIDATES && !mc.tasks) {
 			mc.cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
 		}
-		if (mc.online)
+		if (mc.online && !mc.tasks)
 			mc.cache = lstm_online_cache(mc.online);
 		mc.scores = xcalloc(sh->mode == DS_WIN_SEQUENCE ? (size_t)sh->V : LSTM_MAX_CAND,
 				    sizeof(*mc.scores));
@@ -284,6 +382,9 @@ out:
 		lstm_online_free(mc.online);	/* frees its cache */
 	else
 		lstm_cache_free(mc.cache);
+	lstm_tasks_free(mc.tasks);
+	free(mc.ep_task);
+	free(mc.ep_rows);
 	lstm_model_free(m);
 	free(bv.dec);
 	ds_windows_close(bv.rd);
@@ -300,6 +401,33 @@ int ana_model_state_set(const struct lstm_model *m)
 	return set < 0 ? FEAT_SET_FULL : set;
 }
 
+void ana_model_episodes(struct feat_state *fs, struct lstm_tasks *t)
+{
+	const uint32_t *task;
+	const int16_t *rows;
+	size_t n;
+
+	if (!t)
+		return;
+	n = feat_take_episodes(fs, &task, &rows);
+	for (size_t i = 0; i < n; i++)
+		lstm_tasks_step(t, task[i], rows + i * FEAT_E);
+}
+
+int ana_model_predict(const struct lstm_model *m, struct lstm_cache *c,
+		      const struct lstm_tasks *t, const struct feat_decision_out *out,
+		      int32_t *scores)
+{
+	if (out->ncand < 1 || out->ncand > LSTM_MAX_CAND)
+		return -1;
+	if (t) {
+		int rc = lstm_predict_tasks(m, t, out->cand, out->state, out->ncand, scores);
+
+		return rc < 0 ? -1 : rc;
+	}
+	return out->window ? lstm_predict(m, c, out->window, out->state, out->ncand, scores) : -1;
+}
+
 int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model_path,
 		   const char *split_name, unsigned split_mask, const struct ds_filter *f)
 {
@@ -312,6 +440,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	struct feat_state *fs = NULL;
 	struct lstm_model *m;
 	struct lstm_cache *cache = NULL;
+	struct lstm_tasks *tasks = NULL;
 	const struct lstm_shape *sh;
 	const struct ds_trace_meta *meta;
 	struct ds_windows hdr;
@@ -349,16 +478,19 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 		      trace_path);
 		goto out;
 	}
+	tasks = lstm_tasks_new(m);	/* NULL for a windowed encoder */
 	{
 		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .state_set = set, .K = sh->K,
-					.events_recorded = meta->events_recorded };
+					.events_recorded = meta->events_recorded,
+					.episodes = tasks != NULL };
 
 		fs = feat_state_new(&fo, meta->nr_cpus);
 	}
 	if (!fs)
 		goto out;
 	scores = xcalloc(LSTM_MAX_CAND, sizeof(*scores));
-	cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
+	if (!tasks)
+		cache = lstm_cache_new(m, EVAL_CACHE_ENTRIES);
 	ana_eval_init(e, DS_WIN_CANDIDATES, model_path, sh->arith == LSTM_FLOAT ? "float" : "fixed",
 		      split_name);
 	while ((rc = ds_trace_next(r, &ev)) == 1) {
@@ -374,9 +506,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 			int scored = ((split_mask >> sp) & 1) &&
 				     ana_dec_filter_pass(&df, 0, out.cpu, out.ts, out.next_pid);
 
-			if (scored && out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
-			    lstm_predict(m, cache, out.window, out.state, out.ncand,
-						scores) >= 0)
+			if (scored && ana_model_predict(m, cache, tasks, &out, scores) >= 0)
 				ana_top3(scores, out.ncand, top);
 			ana_eval_add(e, &d, top, scored);
 		}
@@ -384,6 +514,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 			rc = -1;
 			break;
 		}
+		ana_model_episodes(fs, tasks);
 	}
 	if (rc < 0) {
 		ana_eval_release(e);
@@ -396,6 +527,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 out:
 	free(scores);
 	lstm_cache_free(cache);
+	lstm_tasks_free(tasks);
 	feat_state_free(fs);
 	ds_trace_close(r);
 	ds_task_index_release(&ix);
@@ -407,6 +539,7 @@ out_model:
 struct ana_predictor {
 	struct lstm_model *m;
 	struct lstm_cache *cache;
+	struct lstm_tasks *tasks;	/* a stateful encoder */
 	struct feat_state *fs;
 	int32_t *scores;	/* (LSTM_MAX_CAND) */
 };
@@ -417,6 +550,7 @@ void ana_predictor_free(struct ana_predictor *p)
 		return;
 	free(p->scores);
 	lstm_cache_free(p->cache);
+	lstm_tasks_free(p->tasks);
 	feat_state_free(p->fs);
 	lstm_model_free(p->m);
 	free(p);
@@ -449,16 +583,19 @@ struct ana_predictor *ana_predictor_new(const char *model_path, const char *trac
 		      trace_path);
 		goto fail;
 	}
+	p->tasks = lstm_tasks_new(p->m);	/* NULL for a windowed encoder */
 	{
 		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .state_set = set, .K = sh->K,
-					.events_recorded = meta->events_recorded };
+					.events_recorded = meta->events_recorded,
+					.episodes = p->tasks != NULL };
 
 		p->fs = feat_state_new(&fo, meta->nr_cpus);
 	}
 	if (!p->fs)
 		goto fail;
 	p->scores = xcalloc(LSTM_MAX_CAND, sizeof(*p->scores));
-	p->cache = lstm_cache_new(p->m, EVAL_CACHE_ENTRIES);
+	if (!p->tasks)
+		p->cache = lstm_cache_new(p->m, EVAL_CACHE_ENTRIES);
 	return p;
 fail:
 	ana_predictor_free(p);
@@ -482,9 +619,7 @@ int ana_predictor_event(struct ana_predictor *p, const struct ds_event *ev,
 		out->next_pid = d.next_pid;
 		out->top = -1;
 		/* the same scoring as ana_eval_trace(): every predictor misses without candidates */
-		if (d.ncand >= 1 && d.ncand <= LSTM_MAX_CAND &&
-		    lstm_predict(p->m, p->cache, d.window, d.state, d.ncand,
-					p->scores) >= 0)
+		if (ana_model_predict(p->m, p->cache, p->tasks, &d, p->scores) >= 0)
 			ana_top3(p->scores, d.ncand, top);
 		if (top[0] >= 0) {
 			out->top = top[0];
@@ -496,5 +631,6 @@ int ana_predictor_event(struct ana_predictor *p, const struct ds_event *ev,
 	}
 	if (feat_apply(p->fs, ev))
 		return -1;
+	ana_model_episodes(p->fs, p->tasks);
 	return got;
 }

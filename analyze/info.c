@@ -293,6 +293,8 @@ int ana_info_model(const char *path, int json, struct strbuf *out)
 		json_head(&jw, out, path, DS_MODEL_FORMAT, m->version);
 		json_str(&jw, "arith", m->arith);
 		json_str(&jw, "mode", seq ? "sequence" : "candidates");
+		if (!seq)
+			json_str(&jw, "encoder", m->stateful ? "stateful" : "window");
 		json_i64(&jw, "K", m->K);
 		json_i64(&jw, "E", m->E);
 		json_i64(&jw, "S", m->S);
@@ -372,6 +374,13 @@ int ana_info_model(const char *path, int json, struct strbuf *out)
 	else
 		strbuf_addf(out, "network:         candidates: K=%d x E=%d, S=%d, LSTM hidden %d, "
 			    "head %d\n", m->K, m->E, m->S, m->H, m->M);
+	if (!seq && m->stateful)
+		strbuf_addf(out, "encoder:         stateful: one step per completed episode of a "
+			    "task, (h, c) carried per task (K=%d: the training truncation)\n",
+			    m->K);
+	else if (!seq)
+		strbuf_addf(out, "encoder:         window: %d steps from zero over a candidate's "
+			    "last %d episodes\n", m->K, m->K);
 	strbuf_addf(out, "parameters:      %llu in %d tensors\n", (unsigned long long)params,
 		    m->n_tensors);
 	for (int i = 0; i < m->n_tensors; i++)

@@ -34,7 +34,8 @@ static int write_i8(struct ds_file *f, const char *name, const int8_t *v, int n)
 
 int ds_model_save(const char *path, const struct ds_model *m)
 {
-	struct ds_file *f = ds_create(path, DS_MODEL_FORMAT, DS_MODEL_VERSION);
+	struct ds_file *f = ds_create(path, DS_MODEL_FORMAT,
+				      m->stateful ? DS_MODEL_VERSION_STATEFUL : DS_MODEL_VERSION_WINDOW);
 	const char *names[DS_MODEL_MAX_TENSORS];
 	const struct { const char *name; int64_t v; } ints[] = {
 		{ "mode", m->mode }, { "K", m->K }, { "E", m->E }, { "S", m->S }, { "W", m->W },
@@ -59,6 +60,8 @@ int ds_model_save(const char *path, const struct ds_model *m)
 	    ds_attr_set_int(f, NULL, "val_decisions", (int64_t)m->val_decisions))
 		goto fail;
 	if (m->batch_run > 0 && ds_attr_set_int(f, NULL, "batch_run", m->batch_run))
+		goto fail;
+	if (m->stateful && ds_attr_set_str(f, NULL, "encoder", "stateful"))
 		goto fail;
 	if (m->init_model && m->init_model[0] &&
 	    (ds_attr_set_str(f, NULL, "init_model", m->init_model) ||
@@ -392,6 +395,27 @@ static int load(struct ds_file *f, struct ds_model *m)
 	    ds_attr_get_int(f, NULL, "seed", &v))
 		return -1;
 	m->seed = (uint64_t)v;
+	if (ds_attr_exists(f, NULL, "encoder")) {
+		int known;
+
+		if (ds_attr_get_str(f, NULL, "encoder", &s))
+			return -1;
+		m->stateful = !strcmp(s, "stateful");
+		known = m->stateful || !strcmp(s, "window");
+		if (!known)
+			error("cannot read '%s': unknown encoder '%s' (window or stateful)", path, s);
+		free(s);
+		s = NULL;
+		if (!known)
+			return -1;
+		if (m->stateful && m->version < DS_MODEL_VERSION_STATEFUL)
+			return error("cannot read '%s': a stateful encoder in a version %d file "
+				     "(it needs version %d)", path, m->version,
+				     DS_MODEL_VERSION_STATEFUL);
+		if (m->stateful && m->mode != DS_WIN_CANDIDATES)
+			return error("cannot read '%s': a stateful encoder in a sequence model",
+				     path);
+	}
 	if (ds_attr_exists(f, NULL, "batch_run") &&
 	    get_int(f, NULL, "batch_run", 1, 1 << 20, &m->batch_run))
 		return -1;

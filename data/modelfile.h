@@ -10,6 +10,7 @@
  * model layer checks that each tensor has the shape its network needs.
  *
  * Layout: root attributes format, version, arith ("fixed" | "float"), mode,
+ * encoder ("window" | "stateful"; optional: absent is "window"),
  * K E S W V D H M, epochs batch threads patience seed lr, best_epoch,
  * batch_run (optional: older files lack it),
  * windows, command_line, train_decisions val_decisions, and with --init
@@ -30,7 +31,15 @@
 #include "data/ds.h"
 
 #define DS_MODEL_FORMAT "schedcast-model"
-#define DS_MODEL_VERSION 2	/* 2: head/w_lin, the linear path (1 is read as a zero one) */
+/*
+ * Versions: 2 added head/w_lin, the linear path (1 is read as a zero one);
+ * 3 is a stateful encoder's (attribute encoder = "stateful"), so that an
+ * older reader refuses it instead of running it as a windowed model.  A
+ * windowed model is still written as version 2.
+ */
+#define DS_MODEL_VERSION 3		/* the newest readable */
+#define DS_MODEL_VERSION_WINDOW 2	/* written for a windowed encoder */
+#define DS_MODEL_VERSION_STATEFUL 3	/* written for a stateful encoder */
 #define DS_MODEL_MAX_TENSORS 16
 #define DS_MODEL_MAX_PARAMS (1ULL << 26)	/* elements of all weights together */
 
@@ -47,6 +56,7 @@ struct ds_model {
 	char arith[8];		/* "fixed" or "float" */
 	int mode;		/* enum ds_win_mode */
 	int K, E, S, W, V, D, H, M;
+	int stateful;		/* encoder = "stateful" (version 3), else the windowed one */
 
 	/* the input it expects */
 	char **ep_names, **state_names;	/* (E), (S) */

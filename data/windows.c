@@ -1263,6 +1263,31 @@ int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 	return 0;
 }
 
+int ds_windows_read_episodes(struct ds_windows_reader *r, uint64_t from, uint64_t n,
+			     uint32_t *task, int16_t *rows)
+{
+	const struct ds_windows *h = &r->hdr;
+
+	if (h->mode != DS_WIN_CANDIDATES || h->version < 2)
+		return error("cannot read '%s': a version %d windows file holds no episodes",
+			     ds_path(r->f), h->version);
+	if (from > h->n_ep || n > h->n_ep - from)
+		return error("cannot read '%s': episodes %llu..%llu out of range (%llu stored)",
+			     ds_path(r->f), (unsigned long long)from,
+			     (unsigned long long)(from + n), (unsigned long long)h->n_ep);
+	if (!n)
+		return 0;
+	if (ds_table_read(r->t[A_EP_TASK], from, n, task) ||
+	    ds_table_read(r->t[A_EPISODES], from, n, rows))
+		return -1;
+	for (uint64_t i = 0; i < n; i++)
+		if (task[i] >= h->n_tasks)
+			return error("cannot read '%s': episode %llu names task %u of %llu",
+				     ds_path(r->f), (unsigned long long)(from + i), task[i],
+				     (unsigned long long)h->n_tasks);
+	return 0;
+}
+
 void ds_windows_close(struct ds_windows_reader *r)
 {
 	if (!r)

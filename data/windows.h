@@ -167,6 +167,16 @@ int ds_windows_read(struct ds_windows_reader *r, uint64_t start, uint64_t n,
  */
 int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 			uint64_t max_cand, struct ds_windows_block *b);
+/*
+ * ds_windows_read_episodes - version 2, candidates mode: the completed
+ * episodes [from, from + n) in the order they completed, task (n) their task
+ * ids (checked below n_tasks) and rows (n, E) their features, into the
+ * caller's arrays.  A stateful model steps its encoder on them (a decision's
+ * ep_off says how many came before it).  0 or -1 (printed; also for a
+ * version 1 file, which has none).
+ */
+int ds_windows_read_episodes(struct ds_windows_reader *r, uint64_t from, uint64_t n,
+			     uint32_t *task, int16_t *rows);
 void ds_windows_close(struct ds_windows_reader *r);
 
 /* ---- streaming writer ------------------------------------------------------ */

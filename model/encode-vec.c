@@ -179,57 +179,63 @@ static void cell_avx2(q3_12_t *h, q3_12_t *c, q3_12_t *gate, const int32_t *acc,
 	}
 }
 
-void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h_out)
+void fxv_step_raw(const struct lstm_model *m, q3_12_t *h, q3_12_t *c, const int16_t *row)
 {
 	const struct lstm_net *net = &m->net;
-	int K = net->sh.K, E = net->sh.E, H = net->sh.H;
+	int E = net->sh.E, H = net->sh.H;
 	const q3_12_t *wx = m->wq + net->off[LT_WX], *wh = m->wq + net->off[LT_WH];
 	const q3_12_t *b = m->wq + net->off[LT_B];
-	q3_12_t x[LSTM_MAX_IN], h[LSTM_MAX_HIDDEN], c[LSTM_MAX_HIDDEN], gate[4 * LSTM_MAX_HIDDEN];
+	q3_12_t x[LSTM_MAX_IN], gate[4 * LSTM_MAX_HIDDEN];
 	int32_t acc[4 * LSTM_MAX_HIDDEN];
+	int64_t mx = 0, mh = 0;
 	static int use_avx2 = -1;
 
 	if (use_avx2 < 0)
 		use_avx2 = __builtin_cpu_supports("avx2");
 
+	for (int e = 0; e < E; e++) {
+		x[e] = lstm_norm_apply(&m->norm, e, row[e]);
+		mx = SC_MAX(mx, x[e] < 0 ? -(int64_t)x[e] : x[e]);
+	}
+	for (int j = 0; j < H; j++)
+		mh = SC_MAX(mh, h[j] < 0 ? -(int64_t)h[j] : h[j]);
+	if (m->gate_lx * mx + m->gate_lh * mh + m->gate_lb >= INT32_MAX - 4096) {
+		fxv_gate_sums64(acc, wx, wh, b, x, h, E, H);
+	} else if (use_avx2 && m->wpack && (4 * H) % 8 == 0) {
+		q3_12_t z[LSTM_MAX_IN + LSTM_MAX_HIDDEN + 1];
+
+		memcpy(z, x, sizeof(*z) * E);
+		memcpy(z + E, h, sizeof(*z) * H);
+		gate_sums_packed(acc, m->wpack, b, z, E + H, 4 * H);
+	} else {
+		fxv_gate_sums(acc, wx, wh, b, x, h, E, H);
+	}
+	if (use_avx2 && H % 8 == 0) {
+		cell_avx2(h, c, gate, acc, H);
+		return;
+	}
+	for (int r = 0; r < 4 * H; r++) {
+		q3_12_t pre = fx_sat16(fx_rshift_round(acc[r], 12));
+
+		gate[r] = (r >= 2 * H && r < 3 * H) ? fx_tanh_q12(pre) : fx_sigmoid_q12(pre);
+	}
+	for (int j = 0; j < H; j++) {
+		int64_t cc = (int64_t)gate[H + j] * c[j] + (int64_t)gate[j] * gate[2 * H + j];
+
+		c[j] = fx_sat16(fx_rshift_round(cc, 12));
+		h[j] = fx_mul_q12(gate[3 * H + j], fx_tanh_q12(c[j]));
+	}
+}
+
+void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h_out)
+{
+	int K = m->net.sh.K, E = m->net.sh.E, H = m->net.sh.H;
+	q3_12_t h[LSTM_MAX_HIDDEN], c[LSTM_MAX_HIDDEN];
+
 	memset(h, 0, sizeof(h[0]) * H);
 	memset(c, 0, sizeof(c[0]) * H);
-	for (int t = 0; t < K; t++) {
-		int64_t mx = 0, mh = 0;
-
-		for (int e = 0; e < E; e++) {
-			x[e] = lstm_norm_apply(&m->norm, e, window[t * E + e]);
-			mx = SC_MAX(mx, x[e] < 0 ? -(int64_t)x[e] : x[e]);
-		}
-		for (int j = 0; j < H; j++)
-			mh = SC_MAX(mh, h[j] < 0 ? -(int64_t)h[j] : h[j]);
-		if (m->gate_lx * mx + m->gate_lh * mh + m->gate_lb >= INT32_MAX - 4096) {
-			fxv_gate_sums64(acc, wx, wh, b, x, h, E, H);
-		} else if (use_avx2 && m->wpack && (4 * H) % 8 == 0) {
-			q3_12_t z[LSTM_MAX_IN + LSTM_MAX_HIDDEN + 1];
-
-			memcpy(z, x, sizeof(*z) * E);
-			memcpy(z + E, h, sizeof(*z) * H);
-			gate_sums_packed(acc, m->wpack, b, z, E + H, 4 * H);
-		} else {
-			fxv_gate_sums(acc, wx, wh, b, x, h, E, H);
-		}
-		if (use_avx2 && H % 8 == 0) {
-			cell_avx2(h, c, gate, acc, H);
-			continue;
-		}
-		for (int r = 0; r < 4 * H; r++) {
-			q3_12_t pre = fx_sat16(fx_rshift_round(acc[r], 12));
-
-			gate[r] = (r >= 2 * H && r < 3 * H) ? fx_tanh_q12(pre) : fx_sigmoid_q12(pre);
-		}
-		for (int j = 0; j < H; j++) {
-			int64_t cc = (int64_t)gate[H + j] * c[j] + (int64_t)gate[j] * gate[2 * H + j];
-
-			c[j] = fx_sat16(fx_rshift_round(cc, 12));
-			h[j] = fx_mul_q12(gate[3 * H + j], fx_tanh_q12(c[j]));
-		}
-	}
+	for (int t = 0; t < K; t++)
+		fxv_step_raw(m, h, c, window + (size_t)t * E);
 	memcpy(h_out, h, sizeof(*h_out) * H);
 }
 

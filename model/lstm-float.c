@@ -432,6 +432,21 @@ void fl_encode_raw(const struct lstm_model *m, const int16_t *window, double *h)
 	fl_lstm_encode(h, x, m->wf, net, K);
 }
 
+void fl_step_raw(const struct lstm_model *m, double *h, double *c, const int16_t *row)
+{
+	const struct lstm_net *net = &m->net;
+	int E = net->sh.E, H = net->sh.H;
+	double x[LSTM_MAX_IN], hn[LSTM_MAX_HIDDEN], cn[LSTM_MAX_HIDDEN];
+	double gate[4 * LSTM_MAX_HIDDEN], tc[LSTM_MAX_HIDDEN];
+
+	for (int e = 0; e < E; e++)
+		x[e] = lstm_norm_apply(&m->norm, e, row[e]) / 4096.0;
+	lstm_cell_forward(hn, cn, gate, tc, x, h, c, W(net, m->wf, LT_WX), W(net, m->wf, LT_WH),
+			  W(net, m->wf, LT_B), E, H);
+	memcpy(h, hn, sizeof(*h) * H);
+	memcpy(c, cn, sizeof(*c) * H);
+}
+
 double fl_score_raw(const struct lstm_model *m, const double *h, const int16_t *state)
 {
 	const struct lstm_net *net = &m->net;

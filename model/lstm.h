@@ -37,6 +37,16 @@
 
 enum lstm_arith { LSTM_FIXED = 0, LSTM_FLOAT = 1 };
 
+/*
+ * The candidates encoder's kind (model file attribute "encoder"):
+ *   window: K LSTM steps from a zero state over the candidate's last K
+ *     episodes (zero rows in front when it has fewer), the default;
+ *   stateful: one step per completed episode of the candidate's task,
+ *     carrying (h, c) per task from a zero state (struct lstm_tasks below);
+ *     K is only the training truncation length.
+ */
+enum lstm_encoder { LSTM_ENC_WINDOW = 0, LSTM_ENC_STATEFUL = 1 };
+
 /* Hard bounds: a model file outside them is refused as corrupt. */
 #define LSTM_MAX_HIDDEN 256
 #define LSTM_MAX_K 64		/* episodes per window (candidates mode) */
@@ -62,6 +72,7 @@ struct lstm_shape {
 	int D;		/* sequence: embedding width */
 	int H;		/* LSTM hidden size */
 	int M;		/* candidates: head hidden size */
+	int encoder;	/* candidates: enum lstm_encoder */
 };
 
 struct lstm_model;
@@ -127,11 +138,53 @@ void lstm_cache_free(struct lstm_cache *c);
  * in Q3.12 units.  c: the encoder cache of m (eval and live), or NULL to
  * encode every candidate (the reference the cache equals, bit for bit).
  * Returns the index of the highest score (the first on a tie), or -1 when
- * ncand is out of 1..LSTM_MAX_CAND, m is not a candidates model or c is
- * another model's.
+ * ncand is out of 1..LSTM_MAX_CAND, m is not a windowed candidates model
+ * (a stateful one scores with lstm_predict_tasks()) or c is another model's.
  */
 int lstm_predict(const struct lstm_model *m, struct lstm_cache *c, const int16_t *window,
 		 const int16_t *state, int ncand, int32_t *scores);
+
+/*
+ * struct lstm_tasks - the encoder state of a stateful model (enum
+ * lstm_encoder), per task: (h, c) in the formats the windowed encoder keeps
+ * between its steps (fixed: Q3.12; float: double), all zero for a task not
+ * seen yet.  A task is a task id as features/ and the windows file give it
+ * (struct ds_candidate's task, feat_take_episodes()).  Memory: 4H + 8 bytes
+ * a task (fixed; 16H + 8 float) for every task id up to the largest seen,
+ * allocated 1024 tasks at a time as their first episode arrives.  One per
+ * timeline; not shared between threads while stepped.
+ */
+struct lstm_tasks;
+
+/* lstm_tasks_new - NULL when m is not a stateful candidates model.  Free before m. */
+struct lstm_tasks *lstm_tasks_new(const struct lstm_model *m);
+void lstm_tasks_free(struct lstm_tasks *t);
+/* lstm_tasks_reset - every task back to the zero state (a rewind of the timeline) */
+void lstm_tasks_reset(struct lstm_tasks *t);
+/*
+ * lstm_tasks_step - an episode of task completed: (h, c) <- one encoder
+ * step on its raw (E) feature row (the windowed encoder's step, bit for bit)
+ */
+void lstm_tasks_step(struct lstm_tasks *t, uint32_t task, const int16_t *row);
+/* lstm_tasks_steps - the steps task has taken (its completed episodes seen) */
+uint32_t lstm_tasks_steps(const struct lstm_tasks *t, uint32_t task);
+/* lstm_tasks_h - the encoder output of task, (H) Q3.12 (fixed models only; zeros if unseen) */
+void lstm_tasks_h(const struct lstm_tasks *t, uint32_t task, int16_t *h);
+/* lstm_tasks_bytes - memory held by the task states */
+uint64_t lstm_tasks_bytes(const struct lstm_tasks *t);
+
+/*
+ * lstm_predict_tasks - lstm_predict() for a stateful model: each
+ * candidate's encoder output is its task's h in t (cand[j].task), then the
+ * head on its raw (S) state features.  Returns the best index, -1 on bad
+ * arguments (not a stateful model, ncand out of range, t another model's),
+ * -2 when a candidate's cand[j].n_ep differs from the steps t took for its
+ * task (the episodes were not all stepped, in order: a caller's bug or a
+ * corrupt file).
+ */
+int lstm_predict_tasks(const struct lstm_model *m, const struct lstm_tasks *t,
+		       const struct ds_candidate *cand, const int16_t *state, int ncand,
+		       int32_t *scores);
 
 /*
  * struct lstm_fixed_view - the tensors of a fixed-point candidates model,
@@ -183,5 +236,14 @@ struct lstm_cache *lstm_online_cache(struct lstm_online *o);
  */
 int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t *state,
 		     int ncand, int label);
+/*
+ * lstm_online_step_tasks - the same for a stateful model: the candidates'
+ * encoder outputs from t (their tasks' states, as lstm_predict_tasks()
+ * scores them); the encoder stays frozen, so t stays valid.  0 for a
+ * windowed model (and lstm_online_step() is 0 for a stateful one).
+ */
+int lstm_online_step_tasks(struct lstm_online *o, const struct lstm_tasks *t,
+			   const struct ds_candidate *cand, const int16_t *state, int ncand,
+			   int label);
 
 #endif /* SC_MODEL_LSTM_H */

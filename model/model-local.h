@@ -402,6 +402,13 @@ void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q
 		     const q3_12_t *x, const q3_12_t *h, int I, int H);
 /* fxv_encode_raw - the same, bit for bit, with int32 sums for the vector unit (encode-vec.c) */
 void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
+/*
+ * fxv_step_raw - one step of that encoder: (h, c) (H each, Q3.12, updated
+ * in place) <- step(h, c, x) for one raw (E) episode row.  fxv_encode_raw()
+ * is K of them from zeros; a stateful model's per-task state takes one per
+ * completed episode (model/stateful.c), so the two cannot drift apart.
+ */
+void fxv_step_raw(const struct lstm_model *m, q3_12_t *h, q3_12_t *c, const int16_t *row);
 /* fxv_score_raw - fx_score_raw() with int32 sums when m->head_i32 */
 int32_t fxv_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state);
 /* lstm_net_head_i32_safe - 1 when no head layer-1 sum can overflow int32 (|z| <= 32768) */
@@ -417,6 +424,8 @@ void lstm_net_gate_bounds(const struct lstm_net *net, const q3_12_t *w, int64_t 
 			  int64_t *lh, int64_t *lb);
 int32_t fx_score_raw(const struct lstm_model *m, const q3_12_t *h, const int16_t *state);
 void fl_encode_raw(const struct lstm_model *m, const int16_t *window, double *h);
+/* fl_step_raw - one step of fl_encode_raw()'s encoder on (h, c), as fxv_step_raw() */
+void fl_step_raw(const struct lstm_model *m, double *h, double *c, const int16_t *row);
 double fl_score_raw(const struct lstm_model *m, const double *h, const int16_t *state);
 /* fl_to_q12 - a double score in Q3.12 units, rounded, kept within int32 */
 int32_t fl_to_q12(double s);
@@ -448,6 +457,12 @@ void lstm_model_release(struct lstm_model *m);
  * (H, Q3.12) for a fixed model, hf (H) for a float one
  */
 void lstm_cache_encode(struct lstm_cache *c, const int16_t *window, q3_12_t *hq, double *hf);
+
+/*
+ * lstm_tasks_hx - task's encoder output from t into hq (H, Q3.12; fixed
+ * models) or hf (H; float models), zeros for a task that never stepped
+ */
+void lstm_tasks_hx(const struct lstm_tasks *t, uint32_t task, q3_12_t *hq, double *hf);
 
 /* ---- the encoder cache of a training batch (model/batch-cache.c) --------- */
 

@@ -55,7 +55,9 @@ void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m)
 	int fixed = sh->arith == LSTM_FIXED;
 
 	memset(f, 0, sizeof(*f));
-	f->version = DS_MODEL_VERSION;
+	f->version = sh->encoder == LSTM_ENC_STATEFUL ? DS_MODEL_VERSION_STATEFUL
+						       : DS_MODEL_VERSION_WINDOW;
+	f->stateful = sh->encoder == LSTM_ENC_STATEFUL;
 	snprintf(f->arith, sizeof(f->arith), "%s", fixed ? "fixed" : "float");
 	f->mode = sh->mode;
 	f->K = sh->K, f->E = sh->E, f->S = sh->S, f->W = sh->W;
@@ -87,7 +89,7 @@ int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const c
 	struct lstm_shape sh = {
 		.mode = f->mode, .arith = strcmp(f->arith, "fixed") ? LSTM_FLOAT : LSTM_FIXED,
 		.K = f->K, .E = f->E, .S = f->S, .W = f->W, .V = f->V, .D = f->D, .H = f->H,
-		.M = f->M,
+		.M = f->M, .encoder = f->stateful ? LSTM_ENC_STATEFUL : LSTM_ENC_WINDOW,
 	};
 	int fixed = sh.arith == LSTM_FIXED, want_norm, n_expected = 0;
 
@@ -98,6 +100,8 @@ int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const c
 		return error("cannot read '%s': the network's shape is out of bounds", path);
 	}
 	sc_set_quiet(0);
+	if (sh.encoder == LSTM_ENC_STATEFUL && sh.mode != DS_WIN_CANDIDATES)
+		return error("cannot read '%s': a stateful encoder in a sequence model", path);
 	want_norm = sh.mode == DS_WIN_CANDIDATES ? sh.E + sh.S : 1;
 	if (f->n_norm != want_norm)
 		return error("cannot read '%s': %d normalisation entries, expected %d", path,
@@ -386,8 +390,8 @@ int lstm_predict(const struct lstm_model *m, struct lstm_cache *c, const int16_t
 	double sbest = 0;
 	int best = 0;
 
-	if ((c && c->m != m) || m->net.sh.mode != DS_WIN_CANDIDATES || ncand < 1 ||
-	    ncand > LSTM_MAX_CAND)
+	if ((c && c->m != m) || m->net.sh.mode != DS_WIN_CANDIDATES ||
+	    m->net.sh.encoder != LSTM_ENC_WINDOW || ncand < 1 || ncand > LSTM_MAX_CAND)
 		return -1;
 	if (!c)
 		return predict_uncached(m, window, state, ncand, scores);

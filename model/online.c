@@ -95,8 +95,8 @@ struct lstm_cache *lstm_online_cache(struct lstm_online *o)
  * Adam over [lo, hi) only: the encoder's weights are not touched (their
  * gradients are zero, and skipping them keeps a step O(head)).
  */
-int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t *state,
-		     int ncand, int label)
+static int online_step(struct lstm_online *o, const int16_t *window, const struct lstm_tasks *t,
+		       const struct ds_candidate *cand, const int16_t *state, int ncand, int label)
 {
 	struct lstm_model *m = o->m;
 	const struct lstm_net *net = &m->net;
@@ -109,7 +109,10 @@ int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t
 		for (int j = 0; j < ncand; j++) {
 			q3_12_t *z = o->z + (size_t)j * Z;
 
-			lstm_cache_encode(o->cache, window + j * KE, z, NULL);
+			if (t)
+				lstm_tasks_hx(t, cand[j].task, z, NULL);
+			else
+				lstm_cache_encode(o->cache, window + j * KE, z, NULL);
 			for (int k = 0; k < S; k++)
 				z[H + k] = lstm_norm_apply(&m->norm, E + k, state[(size_t)j * S + k]);
 			o->logit[j] = fx_head_forward(o->u + (size_t)j * M, z, m->wq, net);
@@ -127,7 +130,10 @@ int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t
 		for (int j = 0; j < ncand; j++) {
 			double *z = o->zf + (size_t)j * Z;
 
-			lstm_cache_encode(o->cache, window + j * KE, NULL, z);
+			if (t)
+				lstm_tasks_hx(t, cand[j].task, NULL, z);
+			else
+				lstm_cache_encode(o->cache, window + j * KE, NULL, z);
 			for (int k = 0; k < S; k++)
 				z[H + k] = lstm_norm_apply(&m->norm, E + k,
 							   state[(size_t)j * S + k]) / 4096.0;
@@ -144,4 +150,21 @@ int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t
 	}
 	o->steps++;
 	return 1;
+}
+
+int lstm_online_step(struct lstm_online *o, const int16_t *window, const int16_t *state,
+		     int ncand, int label)
+{
+	if (o->m->net.sh.encoder != LSTM_ENC_WINDOW)
+		return 0;
+	return online_step(o, window, NULL, NULL, state, ncand, label);
+}
+
+int lstm_online_step_tasks(struct lstm_online *o, const struct lstm_tasks *t,
+			   const struct ds_candidate *cand, const int16_t *state, int ncand,
+			   int label)
+{
+	if (o->m->net.sh.encoder != LSTM_ENC_STATEFUL || !t)
+		return 0;
+	return online_step(o, NULL, t, cand, state, ncand, label);
 }

@@ -872,7 +872,7 @@ static void test_model_version1(void **state)
 	assert_int_equal(lstm_train(w, &o, &r), 0);
 	f = ds_model_load(out);
 	assert_non_null(f);
-	assert_int_equal(f->version, DS_MODEL_VERSION);
+	assert_int_equal(f->version, DS_MODEL_VERSION_WINDOW);
 	for (int i = 0; i < f->n_tensors; i++)
 		if (!strcmp(f->tensors[i].name, "head/w_lin"))
 			wl = i;
@@ -894,6 +894,169 @@ static void test_model_version1(void **state)
 	ds_model_free(f);
 	synth_free(w);
 	free(out);
+}
+
+
+/* a model in memory for the stateful tests: weights from seed, x' = x */
+static void stateful_model(struct lstm_model *m, int H, int E, int S, int arith, uint64_t seed)
+{
+	struct lstm_shape sh = { .mode = DS_WIN_CANDIDATES, .arith = arith, .H = H, .K = 4,
+				 .E = E, .S = S, .M = 4, .encoder = LSTM_ENC_STATEFUL };
+
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(lstm_net_init(&m->net, &sh), 0);
+	m->wq = xcalloc(m->net.P, sizeof(*m->wq));
+	lstm_net_init_q12(&m->net, m->wq, seed);
+	if (arith == LSTM_FLOAT) {
+		m->wf = xcalloc(m->net.P, sizeof(*m->wf));
+		for (size_t i = 0; i < m->net.P; i++)
+			m->wf[i] = m->wq[i] / 4096.0;
+		free(m->wq);
+		m->wq = NULL;
+	}
+	m->norm.n = E + S;
+	for (int f = 0; f < E + S; f++)
+		m->norm.mu[f] = 0, m->norm.inv[f] = 1 << 16;	/* x' = x */
+	if (arith == LSTM_FIXED) {
+		lstm_net_gate_bounds(&m->net, m->wq, &m->gate_lx, &m->gate_lh, &m->gate_lb);
+		m->head_i32 = lstm_net_head_i32_safe(&m->net, m->wq);
+		fxv_pack(m);
+	}
+}
+
+/*
+ * The stateful encoder by hand: no input or recurrent weights, so every
+ * gate is its bias's activation and c_n = f c_(n-1) + i g, h_n = o tanh(c_n)
+ * in Q3.12: the state after n episodes is n steps of that (no padding
+ * steps), whatever the rows, for H 8 (the vector step) and 3 (scalar).
+ */
+static void test_stateful_by_hand(void **state)
+{
+	static const int Hs[] = { 8, 3 };
+
+	for (size_t hi = 0; hi < ARRAY_SIZE(Hs); hi++) {
+		int H = Hs[hi];
+		struct lstm_model m;
+		struct lstm_tasks *t;
+		q3_12_t *b, gi, gf, gg, go, c = 0, h = 0;
+		int16_t row[2] = { 1234, -999 }, got[8];
+
+		stateful_model(&m, H, 2, 1, LSTM_FIXED, 5);
+		memset(m.wq + m.net.off[LT_WX], 0, m.net.rows[LT_WX] * m.net.cols[LT_WX] * 2);
+		memset(m.wq + m.net.off[LT_WH], 0, m.net.rows[LT_WH] * m.net.cols[LT_WH] * 2);
+		b = m.wq + m.net.off[LT_B];
+		for (int j = 0; j < H; j++)
+			b[j] = 2048, b[H + j] = 3000, b[2 * H + j] = 1500, b[3 * H + j] = 4096;
+		lstm_net_gate_bounds(&m.net, m.wq, &m.gate_lx, &m.gate_lh, &m.gate_lb);
+		free(m.wpack);
+		fxv_pack(&m);
+		gi = fx_sigmoid_q12(2048), gf = fx_sigmoid_q12(3000);
+		gg = fx_tanh_q12(1500), go = fx_sigmoid_q12(4096);
+		t = lstm_tasks_new(&m);
+		assert_non_null(t);
+		assert_int_equal(lstm_tasks_steps(t, 7), 0);
+		lstm_tasks_h(t, 7, got);
+		for (int j = 0; j < H; j++)
+			assert_int_equal(got[j], 0);
+		for (int n = 1; n <= 12; n++) {
+			c = fx_sat16(fx_rshift_round((int64_t)gf * c + (int64_t)gi * gg, 12));
+			h = fx_mul_q12(go, fx_tanh_q12(c));
+			lstm_tasks_step(t, 7, row);
+			row[0] = (int16_t)(row[0] * 3 + n);	/* the rows do not matter here */
+			assert_int_equal(lstm_tasks_steps(t, 7), n);
+			lstm_tasks_h(t, 7, got);
+			for (int j = 0; j < H; j++)
+				assert_int_equal(got[j], h);
+			/* another task's state is untouched */
+			assert_int_equal(lstm_tasks_steps(t, 3000), 0);
+		}
+		printf("# stateful by hand (H %d): h after 12 episodes %d (Q3.12), c %d\n", H, h, c);
+		lstm_tasks_free(t);
+		lstm_model_release(&m);
+	}
+}
+
+/*
+ * The stateful encoder against the windowed reference: a task's state
+ * after n episodes is fx_encode_raw() (the scalar reference) / fl_encode_raw()
+ * over exactly those n rows (K = n, no padding), bit for bit; its scores
+ * are the windowed model's where the window holds exactly its history (n =
+ * K), and differ from them where the history is longer than K; a
+ * candidate whose episodes were not all stepped is refused.
+ */
+static void test_stateful_vs_window(void **state)
+{
+	static const int Hs[] = { 32, 12 };
+	uint64_t rng = 99;
+	int differ = 0;
+
+	for (int arith = LSTM_FIXED; arith <= LSTM_FLOAT; arith++)
+		for (size_t hi = 0; hi < ARRAY_SIZE(Hs); hi++) {
+			int H = Hs[hi], E = 5, S = 3, K = 4, N = 20;
+			struct lstm_model m;
+			struct lstm_tasks *t;
+			int16_t rows[20 * 5], st[2 * 3];
+			struct ds_candidate cand[2];
+			int32_t s1[2], s2[2];
+
+			stateful_model(&m, H, E, S, arith, 11 + hi);
+			t = lstm_tasks_new(&m);
+			assert_non_null(t);
+			for (int k = 0; k < N * E; k++)
+				rows[k] = (int16_t)((int64_t)(synth_rand(&rng) >> 52) - 2048);
+			for (int k = 0; k < 2 * S; k++)
+				st[k] = (int16_t)((int64_t)(synth_rand(&rng) >> 52) - 2048);
+			for (int n = 1; n <= N; n++) {
+				q3_12_t hq[32], ref[32];
+				double hf[32], reff[32];
+
+				/* task 1 steps on every row, task 2 on none */
+				lstm_tasks_step(t, 1, rows + (n - 1) * E);
+				m.net.sh.K = n;
+				if (arith == LSTM_FIXED) {
+					fx_encode_raw(&m, rows, ref);
+					lstm_tasks_hx(t, 1, hq, NULL);
+					assert_memory_equal(hq, ref, sizeof(*hq) * H);
+				} else {
+					fl_encode_raw(&m, rows, reff);
+					lstm_tasks_hx(t, 1, NULL, hf);
+					assert_memory_equal(hf, reff, sizeof(*hf) * H);
+				}
+				m.net.sh.K = K;
+				memset(cand, 0, sizeof(cand));
+				cand[0].task = 1, cand[0].n_ep = (uint32_t)n;
+				cand[1].task = 2, cand[1].n_ep = 0;
+				assert_true(lstm_predict_tasks(&m, t, cand, st, 2, s1) >= 0);
+				if (n < K)
+					continue;
+				/* the windowed model on the last K rows and an all-padding window */
+				{
+					int16_t win[2 * 4 * 5];
+
+					memcpy(win, rows + (n - K) * E, sizeof(int16_t) * K * E);
+					memset(win + K * E, 0, sizeof(int16_t) * K * E);
+					assert_int_equal(lstm_predict(&m, NULL, win, st, 2, s2), -1);
+					m.net.sh.encoder = LSTM_ENC_WINDOW;
+					assert_true(lstm_predict(&m, NULL, win, st, 2, s2) >= 0);
+					m.net.sh.encoder = LSTM_ENC_STATEFUL;
+				}
+				if (n == K)
+					assert_int_equal(s1[0], s2[0]);
+				else
+					differ += s1[0] != s2[0];
+			}
+			/* a candidate claiming an episode the states never saw */
+			cand[0].n_ep = (uint32_t)N + 1;
+			assert_int_equal(lstm_predict_tasks(&m, t, cand, st, 2, s1), -2);
+			assert_true(lstm_tasks_bytes(t) > 0);
+			lstm_tasks_reset(t);
+			assert_int_equal(lstm_tasks_steps(t, 1), 0);
+			lstm_tasks_free(t);
+			lstm_model_release(&m);
+		}
+	printf("# stateful vs windowed: %d of 64 scores with a history longer than K differ\n",
+	       differ);
+	assert_true(differ > 32);
 }
 
 static void test_bad_model_files(void **state)
@@ -931,6 +1094,8 @@ int main(void)
 		cmocka_unit_test(test_linear_only),
 		cmocka_unit_test(test_model_version1),
 		cmocka_unit_test(test_bad_model_files),
+		cmocka_unit_test(test_stateful_by_hand),
+		cmocka_unit_test(test_stateful_vs_window),
 	};
 
 	return cmocka_run_group_tests(tests, unit_tmpdir_setup, unit_tmpdir_teardown);

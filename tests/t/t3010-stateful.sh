@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The stateful encoder (model file version 3, encoder = "stateful"): a
+# windowed model turned stateful by its attribute and version scores with one
+# step per completed episode; eval of the windows file and report's features
+# straight from the trace agree on it exactly; what cannot carry a task's
+# whole history (a version 1 windows file, the in-kernel program for now) and
+# inconsistent files are refused with one line.  The arithmetic itself is
+# checked by the unit tests (test-lstm: test_stateful_*).
+. "$(dirname "$0")/lib.sh"
+
+SAMPLE=$TEST_TOP/data/samples/mixed.h5
+PY=$(h5py_python)
+if [ -z "$PY" ]; then
+	test_skip 'the stateful encoder end to end' 'python3-h5py is not installed'
+	test_done
+	exit 0
+fi
+
+# set_attrs IN OUT ENCODER VERSION: a copy of model IN with those root attributes
+set_attrs() {
+	cp "$1" "$2" &&
+	"$PY" - "$2" "$3" "$4" <<-'EOP'
+	import sys, h5py, numpy as np
+	f = h5py.File(sys.argv[1], "r+")
+	f.attrs["encoder"] = np.bytes_(sys.argv[2].encode())
+	f.attrs["version"] = np.int64(int(sys.argv[3]))
+	f.close()
+	EOP
+}
+
+test_expect_success 'setup: windows of a sample, a windowed model, the same turned stateful' '
+	schedcast features -o w.h5 "$SAMPLE" >/dev/null &&
+	schedcast features --windows-version 1 -o w1.h5 "$SAMPLE" >/dev/null &&
+	schedcast train -q -o win.h5 --hidden 8 --epochs 1 --threads 2 --seed 1 w.h5 \
+		>/dev/null 2>&1 &&
+	set_attrs win.h5 st.h5 stateful 3 &&
+	schedcast info st.h5 >info &&
+	grep -q "^kind: .*version 3" info &&
+	grep -q "^encoder: *stateful" info &&
+	schedcast info win.h5 | grep -q "^encoder: *window" &&
+	schedcast info --json st.h5 | grep -q "\"encoder\": *\"stateful\""
+'
+
+test_expect_success 'eval of a stateful model: deterministic, and the same from the trace' '
+	schedcast eval --json -m st.h5 w.h5 >e1.json &&
+	schedcast eval --json -m st.h5 w.h5 >e2.json &&
+	test_cmp e1.json e2.json &&
+	schedcast eval --json -m win.h5 w.h5 >ew.json &&
+	schedcast report --format json -m st.h5 "$SAMPLE" >r.json &&
+	python3 - <<-EOP
+	import json
+	e = json.load(open("e1.json"))["model"]
+	r = json.load(open("r.json"))["prediction"]["model"]
+	w = json.load(open("ew.json"))["model"]
+	# the windows file replayed episode by episode, and the features engine
+	# live on the trace: the same decisions scored alike
+	for k in ("top1", "top3", "top1_contested", "top3_contested"):
+	    assert e[k] == r[k], (k, e[k], r[k])
+	print("# stateful %.4f, windowed %.4f (contested top-1)" %
+	      (e["top1_contested"], w["top1_contested"]))
+	EOP
+'
+
+test_expect_success 'eval --online adapts a stateful model too' '
+	schedcast eval --online --json -m st.h5 w.h5 >o.json &&
+	grep -q "\"arith\": *\"fixed, online\"" o.json
+'
+
+test_expect_success 'a version 1 windows file cannot feed a stateful model: one line' '
+	test_must_fail schedcast eval -m st.h5 w1.h5 2>err &&
+	test_one_line_error err "version 1 windows file" &&
+	grep -q "w1.h5" err &&
+	schedcast eval -m win.h5 w1.h5 >/dev/null
+'
+
+test_expect_success 'a stateful encoder in a version 2 file, an unknown encoder: refused' '
+	set_attrs win.h5 bad2.h5 stateful 2 &&
+	test_must_fail schedcast info bad2.h5 2>err &&
+	test_one_line_error err "bad2.h5" &&
+	test_must_fail schedcast eval -m bad2.h5 w.h5 2>err &&
+	test_one_line_error err "needs version 3" &&
+	set_attrs win.h5 bad3.h5 lstm 3 &&
+	test_must_fail schedcast eval -m bad3.h5 w.h5 2>err &&
+	test_one_line_error err "unknown encoder" &&
+	set_attrs win.h5 win3.h5 window 3 &&
+	schedcast eval --json -m win3.h5 w.h5 >e3.json &&
+	python3 -c "import json; a=json.load(open(\"ew.json\"))[\"model\"]; b=json.load(open(\"e3.json\"))[\"model\"]; assert a[\"top1\"]==b[\"top1\"]"
+'
+
+test_expect_success 'live --in-kernel refuses a stateful model for now: one line' '
+	test_must_fail schedcast live --in-kernel -m st.h5 -d 1s 2>err &&
+	test_one_line_error err "stateful"
+'
+
+test_done
