@@ -92,9 +92,16 @@ static int predict_tasks(struct model_ctx *mc, const struct ds_windows *w,
 		return -1;
 	rc = lstm_predict_tasks(mc->m, mc->tasks, &w->cand[d->cand_off],
 				&w->state[d->cand_off * (uint64_t)w->S], d->ncand, mc->scores);
-	if (rc == -2)
-		return error("cannot read '%s': decision %llu has a candidate whose episodes "
-			     "are not all stored before it", mc->wpath, (unsigned long long)i);
+	if (rc == -2) {
+		const struct ds_candidate *c = &w->cand[d->cand_off];
+
+		for (int j = 0; j < d->ncand; j++)
+			if (c[j].n_ep != lstm_tasks_steps(mc->tasks, c[j].task))
+				return error("cannot read '%s': decision %llu: candidate %d (task "
+					     "%u) has %u episodes, %u are stored before it",
+					     mc->wpath, (unsigned long long)i, j, c[j].task,
+					     c[j].n_ep, lstm_tasks_steps(mc->tasks, c[j].task));
+	}
 	if (rc < 0)
 		return error("'%s': the model cannot score decision %llu", mc->path,
 			     (unsigned long long)i);

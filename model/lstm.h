@@ -168,10 +168,6 @@ void lstm_tasks_reset(struct lstm_tasks *t);
 void lstm_tasks_step(struct lstm_tasks *t, uint32_t task, const int16_t *row);
 /* lstm_tasks_steps - the steps task has taken (its completed episodes seen) */
 uint32_t lstm_tasks_steps(const struct lstm_tasks *t, uint32_t task);
-/* lstm_tasks_h - the encoder output of task, (H) Q3.12 (fixed models only; zeros if unseen) */
-void lstm_tasks_h(const struct lstm_tasks *t, uint32_t task, int16_t *h);
-/* lstm_tasks_bytes - memory held by the task states */
-uint64_t lstm_tasks_bytes(const struct lstm_tasks *t);
 
 /*
  * lstm_predict_tasks - lstm_predict() for a stateful model: each

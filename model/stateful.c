@@ -115,17 +115,6 @@ uint32_t lstm_tasks_steps(const struct lstm_tasks *t, uint32_t task)
 	return n;
 }
 
-void lstm_tasks_h(const struct lstm_tasks *t, uint32_t task, int16_t *h)
-{
-	const unsigned char *e = entry(t, task);
-	size_t H = (size_t)t->m->net.sh.H;
-
-	if (e && t->m->net.sh.arith == LSTM_FIXED)
-		memcpy(h, e + t->hc_off, H * sizeof(*h));
-	else
-		memset(h, 0, H * sizeof(*h));
-}
-
 void lstm_tasks_hx(const struct lstm_tasks *t, uint32_t task, q3_12_t *hq, double *hf)
 {
 	const unsigned char *e = entry(t, task);
@@ -142,11 +131,6 @@ void lstm_tasks_hx(const struct lstm_tasks *t, uint32_t task, q3_12_t *hq, doubl
 		else
 			memset(hf, 0, H * sizeof(*hf));
 	}
-}
-
-uint64_t lstm_tasks_bytes(const struct lstm_tasks *t)
-{
-	return t->n_alloc * TASKS_CHUNK * t->stride + t->n_chunk * sizeof(*t->chunk);
 }
 
 int lstm_predict_tasks(const struct lstm_model *m, const struct lstm_tasks *t,
