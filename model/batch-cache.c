@@ -56,6 +56,7 @@ void batch_cache_init(struct batch_cache *c, const struct lstm_net *net, int fix
 	bytes += align16(c->cap_win * sizeof(q3_12_t *));		/* x */
 	bytes += align16(c->cap_slot * sizeof(uint32_t));		/* slot_win */
 	bytes += align16((c->cap_slot + 1) * sizeof(uint32_t));	/* dec_slot */
+	bytes += align16(c->cap_win);				/* wT */
 	if (fixed) {
 		bytes += align16(c->cap_win * sizeof(struct fx_act));
 		bytes += align16(c->cap_win * per_q * sizeof(q3_12_t));
@@ -75,6 +76,7 @@ void batch_cache_init(struct batch_cache *c, const struct lstm_net *net, int fix
 	TAKE(c->x, c->cap_win, const q3_12_t *);
 	TAKE(c->slot_win, c->cap_slot, uint32_t);
 	TAKE(c->dec_slot, c->cap_slot + 1, uint32_t);
+	TAKE(c->wT, c->cap_win, uint8_t);
 	if (fixed) {
 		q3_12_t *q;
 
@@ -193,17 +195,37 @@ uint64_t batch_cache_fill(struct batch_cache *c, const struct ds_decision *dec,
 void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u)
 {
 	const struct lstm_net *net = c->net;
-	int K = net->sh.K;
+	int K = net->sh.K, H = net->sh.H, I = net->I, T = K;
+	uint64_t r = c->hash[u];	/* with steps: the store's row (row_id()) */
 
+	if (c->steps)
+		T = SC_MIN((int)c->steps[r], K);
+	c->wT[u] = (uint8_t)T;
 	if (c->fixed) {
-		c->fa[u].x = c->x[u];
-		fxv_lstm_forward(&c->fa[u], w, net, K, c->bound);
-	} else {
-		double *xd = (double *)c->la[u].x;
+		struct fx_act *a = &c->fa[u];
 
-		for (int k = 0; k < K * net->I; k++)
-			xd[k] = c->x[u][k] / 4096.0;
-		fl_lstm_forward(&c->la[u], w, net, K);
+		a->x = c->x[u] + (size_t)(K - T) * I;
+		if (!c->steps) {
+			fxv_lstm_forward(a, w, net, K, c->bound);
+			return;
+		}
+		memcpy(a->h, c->init_q + r * 2 * H, sizeof(*a->h) * H);
+		memcpy(a->c, c->init_q + r * 2 * H + H, sizeof(*a->c) * H);
+		fxv_lstm_forward_from(a, w, net, T, c->bound);
+	} else {
+		struct fl_act *a = &c->la[u];
+		double *xd = (double *)a->x;
+		const q3_12_t *x = c->x[u] + (size_t)(K - T) * I;
+
+		for (int k = 0; k < T * I; k++)
+			xd[k] = x[k] / 4096.0;
+		if (!c->steps) {
+			fl_lstm_forward(a, w, net, K);
+			return;
+		}
+		memcpy(a->h, c->init_f + r * 2 * H, sizeof(*a->h) * H);
+		memcpy(a->c, c->init_f + r * 2 * H + H, sizeof(*a->c) * H);
+		fl_lstm_forward_from(a, w, net, T);
 	}
 }
 
@@ -212,7 +234,7 @@ void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, c
 		      uint64_t *correct)
 {
 	const struct lstm_net *net = c->net;
-	int K = net->sh.K, H = net->sh.H, S = net->sh.S, Z = net->Z, M = net->sh.M;
+	int H = net->sh.H, S = net->sh.S, Z = net->Z, M = net->sh.M;
 	uint32_t slot = c->dec_slot[lo];
 
 	for (uint64_t i = lo; i < hi; i++) {
@@ -226,13 +248,13 @@ void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, c
 			if (c->fixed) {
 				q3_12_t *z = s->fx_z + (size_t)j * Z;
 
-				memcpy(z, c->fa[u].h + (size_t)K * H, sizeof(*z) * H);
+				memcpy(z, c->fa[u].h + (size_t)c->wT[u] * H, sizeof(*z) * H);
 				memcpy(z + H, st + (size_t)j * S, sizeof(*z) * S);
 				s->logit[j] = fx_head_forward(s->fx_u + (size_t)j * M, z, w, net);
 			} else {
 				double *z = s->fl_z + (size_t)j * Z;
 
-				memcpy(z, c->la[u].h + (size_t)K * H, sizeof(*z) * H);
+				memcpy(z, c->la[u].h + (size_t)c->wT[u] * H, sizeof(*z) * H);
 				for (int k = 0; k < S; k++)
 					z[H + k] = st[(size_t)j * S + k] / 4096.0;
 				s->fl_logit[j] = fl_head_forward(s->fl_u + (size_t)j * M, z, w, net);
@@ -304,7 +326,7 @@ void batch_cache_backward(struct batch_cache *c, struct lstm_scratch *s, void *g
 			  uint32_t u)
 {
 	const struct lstm_net *net = c->net;
-	int K = net->sh.K, H = net->sh.H, used = 0;
+	int K = c->wT[u], H = net->sh.H, used = 0;
 
 	if (!c->fixed) {
 		fl_lstm_backward(g, NULL, c->fl_dh + (size_t)u * H, &c->la[u], w, net, K);

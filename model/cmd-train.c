@@ -12,12 +12,13 @@
 
 #include "builtin.h"
 #include "common/common.h"
+#include "data/modelfile.h"
 #include "data/windows.h"
 #include "model/model-local.h"
 
 static const char train_usage[] =
 	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--batch-run N] [--lr X] "
-	"[--linear-epochs N] [--linear-output FILE] [--arith fixed|float] [--seed N] [--threads N] "
+	"[--linear-epochs N] [--linear-output FILE] [--arith fixed|float] [--encoder window|stateful] [--seed N] [--threads N] "
 	"[--shuffle-buffer N] [--resume | --init MODEL] windows.h5\n"
 	"\n"
 	"Train the LSTM on the training split of a windows file (made by schedcast\n"
@@ -50,6 +51,12 @@ static const char train_usage[] =
 	"                         other\n"
 	"        --arith A        fixed (integers only, the default) or float (double\n"
 	"                         reference)\n"
+	"        --encoder E      candidates mode: window (the default: K LSTM steps from\n"
+	"                         zero over a candidate's last K episodes) or stateful\n"
+	"                         (each task carries the LSTM's state, one step per\n"
+	"                         completed episode; K is how far back the gradient\n"
+	"                         flows; the epochs stream the file in time order;\n"
+	"                         --resume, --init: the model's own)\n"
 	"        --seed N         seed of the initial weights and the batch order (default 1)\n"
 	"        --threads N      training threads (default: the online CPUs); the same\n"
 	"                         seed and threads give a bit-identical model (fixed:\n"
@@ -72,7 +79,7 @@ static const char train_usage[] =
 
 struct train_opts {
 	const char *out;
-	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet;
+	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet, encoder;
 	int buffer, run;
 	const char *init;
 	const char *linear_out;
@@ -82,7 +89,13 @@ struct train_opts {
 	double lr;
 };
 
-enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8, SET_RUN = 16 };
+enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8, SET_RUN = 16,
+       SET_ENCODER = 32 };
+
+static const char *encoder_name(int e)
+{
+	return e == LSTM_ENC_STATEFUL ? "stateful" : "window";
+}
 
 static volatile int stop_requested;
 
@@ -135,7 +148,11 @@ static int init_shape(struct train_opts *o)
 		ret = error("cannot fine-tune '%s': it is a %s model, not %s", o->init,
 			    sh->arith == LSTM_FIXED ? "fixed" : "float",
 			    o->arith == LSTM_FIXED ? "fixed" : "float");
+	else if ((o->set & SET_ENCODER) && o->encoder != sh->encoder)
+		ret = error("cannot fine-tune '%s': its encoder is %s, not %s", o->init,
+			    encoder_name(sh->encoder), encoder_name(o->encoder));
 	if (!ret) {
+		o->encoder = sh->encoder;
 		o->hidden = sh->H;
 		if (sh->M)
 			o->head = sh->M;
@@ -151,7 +168,7 @@ static int do_train(int argc, char **argv, char **init_path)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
 	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER, O_RUN,
-	       O_LINEAR_OUT };
+	       O_LINEAR_OUT, O_ENCODER };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
@@ -161,6 +178,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "lr", required_argument, NULL, O_LR },
 		{ "arith", required_argument, NULL, O_ARITH },
+		{ "encoder", required_argument, NULL, O_ENCODER },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "patience", required_argument, NULL, O_PATIENCE },
@@ -245,6 +263,15 @@ static int do_train(int argc, char **argv, char **init_path)
 				return bad_value("--arith", optarg);
 			opts.set |= SET_ARITH;
 			break;
+		case O_ENCODER:
+			if (!strcmp(optarg, "window"))
+				opts.encoder = LSTM_ENC_WINDOW;
+			else if (!strcmp(optarg, "stateful"))
+				opts.encoder = LSTM_ENC_STATEFUL;
+			else
+				return bad_value("--encoder", optarg);
+			opts.set |= SET_ENCODER;
+			break;
 		case O_SEED:
 			if (parse_u64(optarg, &opts.seed))
 				return bad_value("--seed", optarg);
@@ -310,6 +337,15 @@ static int do_train(int argc, char **argv, char **init_path)
 		return 1;
 	if (opts.resume && access(opts.out, F_OK))
 		die("cannot resume: '%s' does not exist", opts.out);
+	/* a resumed run keeps its encoder unless told (then the settings check compares) */
+	if (opts.resume && !(opts.set & SET_ENCODER)) {
+		struct ds_model *f = ds_model_load(opts.out);
+
+		if (!f)
+			return 1;
+		opts.encoder = f->stateful ? LSTM_ENC_STATEFUL : LSTM_ENC_WINDOW;
+		ds_model_free(f);
+	}
 
 	/*
 	 * Candidates mode streams the file (only its header is read here);
@@ -336,7 +372,8 @@ static int do_train(int argc, char **argv, char **init_path)
 		.linear_epochs = opts.linear_epochs, .linear_out = opts.linear_out,
 		.buffer = (uint64_t)opts.buffer,
 		.run = opts.resume && !(opts.set & SET_RUN) ? LSTM_RUN_CKPT : opts.run,
-		.arith = opts.arith, .seed = opts.seed, .lr = opts.lr, .resume = opts.resume,
+		.arith = opts.arith, .encoder = opts.encoder, .seed = opts.seed, .lr = opts.lr,
+		.resume = opts.resume,
 		.init = opts.init, .progress = !opts.quiet && sc_isatty_stderr(), .verbose = !opts.quiet,
 		.stop = &stop_requested, .command_line = cmdline,
 	};
@@ -389,9 +426,10 @@ static int do_train(int argc, char **argv, char **init_path)
 	else if (res.linear_val_top1 >= 0)
 		printf(", linear path %.2f%% (%s)", 100.0 * res.linear_val_top1,
 		       res.residual_kept ? "the LSTM kept" : "kept alone: the LSTM did not beat it");
-	printf(", %llu training decisions, %.0f decisions/s (%s, %d threads)",
+	printf(", %llu training decisions, %.0f decisions/s (%s%s, %d threads)",
 	       (unsigned long long)res.train_decisions, res.decisions_per_s,
-	       opts.arith == LSTM_FIXED ? "fixed" : "float", opts.threads);
+	       opts.arith == LSTM_FIXED ? "fixed" : "float",
+	       opts.encoder == LSTM_ENC_STATEFUL ? ", stateful" : "", opts.threads);
 	if (res.cache_uses)
 		printf(", encoder cache: %llu of %llu candidate windows encoded",
 		       (unsigned long long)res.cache_encoded, (unsigned long long)res.cache_uses);

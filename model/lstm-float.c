@@ -42,10 +42,15 @@ static void lstm_cell_forward(double *hn, double *cn, double *gate, double *tc, 
 
 void fl_lstm_forward(struct fl_act *a, const double *w, const struct lstm_net *net, int T)
 {
+	memset(a->h, 0, sizeof(*a->h) * net->sh.H);
+	memset(a->c, 0, sizeof(*a->c) * net->sh.H);
+	fl_lstm_forward_from(a, w, net, T);
+}
+
+void fl_lstm_forward_from(struct fl_act *a, const double *w, const struct lstm_net *net, int T)
+{
 	int H = net->sh.H, I = net->I;
 
-	memset(a->h, 0, sizeof(*a->h) * H);
-	memset(a->c, 0, sizeof(*a->c) * H);
 	for (int t = 0; t < T; t++)
 		lstm_cell_forward(a->h + (size_t)(t + 1) * H, a->c + (size_t)(t + 1) * H,
 				  a->gate + (size_t)t * 4 * H, a->tc + (size_t)t * H,

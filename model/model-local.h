@@ -238,6 +238,12 @@ void fx_cell_backward(q7_24_t *da, q7_24_t *dc, const q7_24_t *dh, const q3_12_t
  */
 void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
 		      const int64_t *bound);
+/*
+ * fxv_lstm_forward_from - the same from the state the caller put in row 0
+ * of a->h and a->c (a stateful encoder's carried state), not zeros
+ */
+void fxv_lstm_forward_from(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
+			   const int64_t *bound);
 void fxv_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
 			  const q3_12_t *w, const struct lstm_net *net, int T);
 void fxv_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_act *a,
@@ -307,6 +313,8 @@ struct fl_act {
 };
 
 void fl_lstm_forward(struct fl_act *a, const double *w, const struct lstm_net *net, int T);
+/* fl_lstm_forward_from - from the caller's row 0 of a->h and a->c */
+void fl_lstm_forward_from(struct fl_act *a, const double *w, const struct lstm_net *net, int T);
 void fl_lstm_backward(double *g, double *dx, double *dh, const struct fl_act *a,
 		      const double *w, const struct lstm_net *net, int T);
 double fl_head_forward(double *u, const double *z, const double *w, const struct lstm_net *net);
@@ -494,6 +502,16 @@ struct batch_cache {
 	uint8_t *hit;			/* NULL, or (n_dec) top-1 hit of each decision */
 	uint32_t n_win, n_slot;
 	uint64_t uses, encoded;		/* candidates and windows encoded so far */
+	/*
+	 * A stateful encoder (set by the trainer; the windows given by win_of):
+	 * store row r runs its last steps[r] (0..K) rows from the carried state
+	 * init_q (fixed) or init_f (float) + r * 2H, h then c, not K rows from
+	 * zeros.  NULL: the windowed encoder.
+	 */
+	const uint8_t *steps;
+	const q3_12_t *init_q;
+	const double *init_f;
+	uint8_t *wT;			/* (cap_win) the steps each window ran */
 	void *mem;
 };
 
@@ -556,6 +574,7 @@ struct lstm_train_opts {
 	int linear_epochs;		/* the linear stage's epochs at most (0: none) */
 	const char *linear_out;		/* NULL, or where to write the linear stage alone */
 	int arith;			/* enum lstm_arith */
+	int encoder;			/* candidates mode: enum lstm_encoder */
 	uint64_t seed;
 	double lr;
 	int resume;

@@ -28,12 +28,18 @@
 void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
 		      const int64_t *bound)
 {
+	memset(a->h, 0, sizeof(*a->h) * net->sh.H);
+	memset(a->c, 0, sizeof(*a->c) * net->sh.H);
+	fxv_lstm_forward_from(a, w, net, T, bound);
+}
+
+void fxv_lstm_forward_from(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
+			   const int64_t *bound)
+{
 	int H = net->sh.H, I = net->I;
 	const q3_12_t *wx = W(net, w, LT_WX), *wh = W(net, w, LT_WH), *b = W(net, w, LT_B);
 	int32_t acc[4 * LSTM_MAX_HIDDEN];
 
-	memset(a->h, 0, sizeof(*a->h) * H);
-	memset(a->c, 0, sizeof(*a->c) * H);
 	for (int t = 0; t < T; t++) {
 		const q3_12_t *x = a->x + (size_t)t * I, *hp = a->h + (size_t)t * H;
 		const q3_12_t *cp = a->c + (size_t)t * H;

@@ -135,7 +135,29 @@ struct trainer {
 	int have_lin_hit;
 	uint64_t lr0_q32;	/* --lr, Q0.32 (fixed) */
 	double lr0;		/* --lr (float) */
+	/*
+	 * A stateful encoder (streaming only): an epoch streams the regions in
+	 * time order.  Each task's state before its last K episodes ("lagged":
+	 * lag_h, h then c, 2H values, after max(0, n - K) steps) is stepped as
+	 * the episodes stream, with the weights current then, no gradient
+	 * through it; ring holds its last K raw episode rows to step on.  A
+	 * candidate trains through its last min(K, n) episodes from that state
+	 * (the region's store keys rows by (task, n_ep): xkey, xinit, xsteps).
+	 * Memory: K E int16 + 2H values per task of the file (n_tasks).
+	 */
+	int stateful;
+	uint64_t ep_pos;		/* the file's episodes applied to the lagged states */
+	uint32_t *ep_task;		/* (EP_CHUNK) */
+	int16_t *ep_rows;		/* (EP_CHUNK, E) */
+	uint32_t *lag_n;		/* (n_tasks) episodes of each task so far */
+	unsigned char **lag;		/* (n_tasks) NULL, or its ring (K, E) int16 and state */
+	size_t lag_bytes;		/* one task's */
+	uint64_t *xkey;			/* (cap_xw) task << 32 | n_ep of each store row */
+	uint8_t *xsteps;		/* (cap_xw) */
+	void *xinit;			/* (cap_xw, 2H) q3_12_t or double */
 };
+
+#define EP_CHUNK 4096	/* episodes read at a time (stateful) */
 #define LR_FLOOR 20	/* in an epoch, the learning rate falls to lr / LR_FLOOR */
 
 #define STREAM_BLOCK 256		/* decisions read at a time */
@@ -564,6 +586,17 @@ static void xw_reserve(struct trainer *tr, uint64_t n)
 		cap *= 2;
 	tr->xw = xreallocarray(tr->xw, cap * KE, sizeof(*tr->xw));
 	tr->xw_hash = xreallocarray(tr->xw_hash, cap, sizeof(*tr->xw_hash));
+	if (tr->stateful) {
+		size_t H2 = 2 * (size_t)tr->net->sh.H;
+
+		tr->xkey = xreallocarray(tr->xkey, cap, sizeof(*tr->xkey));
+		tr->xsteps = xreallocarray(tr->xsteps, cap, sizeof(*tr->xsteps));
+		tr->xinit = xreallocarray(tr->xinit, cap * H2,
+					  tr->fixed ? sizeof(q3_12_t) : sizeof(double));
+		tr->cache.steps = tr->xsteps;
+		tr->cache.init_q = tr->fixed ? tr->xinit : NULL;
+		tr->cache.init_f = tr->fixed ? NULL : tr->xinit;
+	}
 	tr->cap_xw = cap;
 	for (tr->xw_mask = 1; tr->xw_mask < 2 * cap; tr->xw_mask <<= 1)
 		;
@@ -595,6 +628,259 @@ static uint32_t xw_add(struct trainer *tr)
 		if (tr->xw_hash[e - 1] == h && !memcmp(tr->xw + (e - 1) * KE, x, KE * sizeof(*x)))
 			return e - 1;
 	}
+}
+
+/* ---- the stateful encoder's lagged task states ------------------------------ */
+
+/* refresh_model - the derived fields of tr->model that inference reads, for its current weights */
+static void refresh_model(struct trainer *tr)
+{
+	struct lstm_model *m = &tr->model;
+
+	if (!tr->fixed)
+		return;
+	lstm_net_gate_bounds(&m->net, m->wq, &m->gate_lx, &m->gate_lh, &m->gate_lb);
+	m->head_i32 = lstm_net_head_i32_safe(&m->net, m->wq);
+	free(m->wpack);
+	fxv_pack(m);
+}
+
+/* lag_reset - every task back to no episode (an epoch starts at the file's start) */
+static void lag_reset(struct trainer *tr)
+{
+	for (uint64_t i = 0; i < tr->w->n_tasks; i++) {
+		free(tr->lag[i]);
+		tr->lag[i] = NULL;
+	}
+	memset(tr->lag_n, 0, tr->w->n_tasks * sizeof(*tr->lag_n));
+	tr->ep_pos = 0;
+}
+
+/* the lagged state (h then c) of a task's record */
+static void *lag_state(const struct trainer *tr, unsigned char *rec)
+{
+	return rec + (size_t)tr->net->sh.K * tr->net->sh.E * sizeof(int16_t);
+}
+
+/*
+ * lag_episode - task's next episode (raw row): the episode leaving its
+ * last K (n - K, when it has K) steps the lagged state first
+ */
+static void lag_episode(struct trainer *tr, uint32_t task, const int16_t *row)
+{
+	int K = tr->net->sh.K, E = tr->net->sh.E, H = tr->net->sh.H;
+	uint32_t n = tr->lag_n[task];
+	unsigned char *rec = tr->lag[task];
+	int16_t *slot;
+
+	if (!rec)
+		rec = tr->lag[task] = xcalloc(1, tr->lag_bytes);
+	slot = (int16_t *)rec + (size_t)(n % (uint32_t)K) * E;
+	if (n >= (uint32_t)K) {
+		if (tr->fixed) {
+			q3_12_t *h = lag_state(tr, rec);
+
+			fxv_step_raw(&tr->model, h, h + H, slot);
+		} else {
+			double *h = lag_state(tr, rec);
+
+			fl_step_raw(&tr->model, h, h + H, slot);
+		}
+	}
+	memcpy(slot, row, sizeof(*slot) * E);
+	tr->lag_n[task] = n + 1;
+}
+
+/* lag_advance - apply the file's episodes up to (not including) `to` */
+static int lag_advance(struct trainer *tr, uint64_t to)
+{
+	int E = tr->net->sh.E;
+
+	if (to < tr->ep_pos)
+		return error("cannot read '%s': a decision's episodes go back in time",
+			     tr->o->windows_path);
+	while (tr->ep_pos < to) {
+		uint64_t n = SC_MIN((uint64_t)EP_CHUNK, to - tr->ep_pos);
+
+		if (ds_windows_read_episodes(tr->rd, tr->ep_pos, n, tr->ep_task, tr->ep_rows))
+			return -1;
+		for (uint64_t i = 0; i < n; i++)
+			lag_episode(tr, tr->ep_task[i], tr->ep_rows + i * (uint64_t)E);
+		tr->ep_pos += n;
+	}
+	return 0;
+}
+
+/*
+ * key_add - the store row of candidate c (raw window, K rows): an earlier
+ * row of the same (task, n_ep) in the region, or a new one with its
+ * normalised window, its steps min(K, n_ep) and its task's lagged state
+ */
+static int key_add(struct trainer *tr, const struct ds_candidate *c, const int16_t *raw,
+		   uint32_t *row)
+{
+	const struct lstm_norm *nm = &tr->model.norm;
+	int K = tr->net->sh.K, E = tr->net->sh.E, H = tr->net->sh.H;
+	size_t KE = (size_t)K * E, H2 = 2 * (size_t)H;
+	uint64_t key = (uint64_t)c->task << 32 | c->n_ep;
+	uint64_t h = (key + 1) * 0x9e3779b97f4a7c15ULL;
+	q3_12_t *x;
+
+	h ^= h >> 29;
+
+	for (uint64_t i = h & tr->xw_mask;; i = (i + 1) & tr->xw_mask) {
+		uint32_t e = tr->xw_ht[i];
+
+		if (!e) {
+			tr->xw_ht[i] = (uint32_t)tr->n_xw + 1;
+			break;
+		}
+		if (tr->xkey[e - 1] == key) {
+			*row = e - 1;
+			return 0;
+		}
+	}
+	if (c->n_ep && (c->task >= tr->w->n_tasks || tr->lag_n[c->task] != c->n_ep))
+		return error("cannot read '%s': a candidate of task %u has %u episodes, %u are "
+			     "stored before it", tr->o->windows_path, c->task, c->n_ep,
+			     c->task < tr->w->n_tasks ? tr->lag_n[c->task] : 0);
+	x = tr->xw + tr->n_xw * KE;
+	for (int s = 0; s < K; s++)
+		for (int e = 0; e < E; e++)
+			x[s * E + e] = lstm_norm_apply(nm, e, raw[s * E + e]);
+	tr->xw_hash[tr->n_xw] = h;
+	tr->xkey[tr->n_xw] = key;
+	tr->xsteps[tr->n_xw] = (uint8_t)SC_MIN((uint32_t)K, c->n_ep);
+	{
+		unsigned char *rec = c->n_ep ? tr->lag[c->task] : NULL;
+		size_t sz = tr->fixed ? sizeof(q3_12_t) : sizeof(double);
+		char *dst = (char *)tr->xinit + tr->n_xw * H2 * sz;
+
+		if (rec)
+			memcpy(dst, lag_state(tr, rec), H2 * sz);
+		else
+			memset(dst, 0, H2 * sz);
+	}
+	*row = (uint32_t)tr->n_xw++;
+	return 0;
+}
+
+/*
+ * load_region_stateful - load_region() for a stateful encoder: the lagged
+ * states stepped to each decision before its candidates are stored
+ */
+static int64_t load_region_stateful(struct trainer *tr, const uint64_t *blk, uint64_t n,
+				    int split)
+{
+	const struct ds_windows *w = tr->w;
+	const struct lstm_norm *nm = &tr->model.norm;
+	int K = tr->net->sh.K, E = tr->net->sh.E, S = tr->net->sh.S;
+	uint64_t nd = 0, nc = 0, ni = 0;
+	struct ds_windows_block b;
+
+	refresh_model(tr);
+	tr->n_xw = 0;
+	if (tr->xw_ht)
+		memset(tr->xw_ht, 0, (tr->xw_mask + 1) * sizeof(*tr->xw_ht));
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t at = blk[k] * STREAM_BLOCK;
+		uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
+
+		if (ds_windows_read(tr->rd, at, m, &b))
+			return -1;
+		if (nc + b.n_cand > tr->reg_cands)
+			return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
+				     (unsigned long long)blk[k]);
+		xw_reserve(tr, b.n_cand);
+		for (uint64_t i = 0; i < m; i++) {
+			struct ds_decision *d = &tr->reg_dec[nd];
+			uint64_t c0 = b.dec[i].cand_off - b.cand_start;
+
+			*d = b.dec[i];
+			d->cand_off = c0 + nc;
+			if (lag_advance(tr, d->ep_off))
+				return -1;
+			for (int j = 0; j < d->ncand; j++)
+				if (key_add(tr, &b.cand[c0 + j], b.window + (c0 + j) * K * E,
+					    &tr->win_of[nc + c0 + j]))
+					return -1;
+			if (d->split == DS_SPLIT_TRAIN && at + i >= tr->cut)
+				d->split = DS_SPLIT_VAL;	/* held back for selection */
+			if (usable(tr, d) && d->split == split)
+				tr->reg_idx[ni++] = nd;
+			nd++;
+		}
+		for (uint64_t i = 0; i < b.n_cand; i++)
+			for (int j = 0; j < S; j++)
+				tr->xs[(nc + i) * S + j] = lstm_norm_apply(nm, E + j, b.state[i * S + j]);
+		nc += b.n_cand;
+	}
+	return (int64_t)ni;
+}
+
+/*
+ * validate_stateful - validate() for a stateful encoder with exactly the
+ * inference semantics (eval's lstm_predict_tasks()): every task's state
+ * stepped on all of its episodes from the file's start with the current
+ * weights, each validation decision scored as eval scores it.  Serial.
+ */
+static int64_t validate_stateful(struct trainer *tr)
+{
+	const struct ds_windows *w = tr->w;
+	int E = tr->net->sh.E;
+	struct lstm_tasks *t;
+	struct ds_windows_block b;
+	int32_t *scores = xcalloc(LSTM_MAX_CAND, sizeof(*scores));
+	uint64_t correct = 0, hit = 0, pos = 0;
+	int64_t ret = -1;
+
+	refresh_model(tr);
+	t = lstm_tasks_new(&tr->model);
+	for (uint64_t g = 0; g < tr->n_blk_val; g++) {
+		uint64_t at = tr->blk_val[g] * STREAM_BLOCK;
+		uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
+
+		if (ds_windows_read(tr->rd, at, m, &b))
+			goto out;
+		for (uint64_t i = 0; i < m; i++) {
+			const struct ds_decision *d = &b.dec[i];
+			uint64_t c0 = d->cand_off - b.cand_start;
+			int split = d->split == DS_SPLIT_TRAIN && at + i >= tr->cut ? DS_SPLIT_VAL
+										     : d->split;
+			int best;
+
+			if (!usable(tr, d) || split != DS_SPLIT_VAL)
+				continue;
+			while (pos < d->ep_off) {
+				uint64_t n = SC_MIN((uint64_t)EP_CHUNK, d->ep_off - pos);
+
+				if (ds_windows_read_episodes(tr->rd, pos, n, tr->ep_task,
+							     tr->ep_rows))
+					goto out;
+				for (uint64_t e = 0; e < n; e++)
+					lstm_tasks_step(t, tr->ep_task[e],
+							tr->ep_rows + e * (uint64_t)E);
+				pos += n;
+			}
+			best = lstm_predict_tasks(&tr->model, t, b.cand + c0, b.state + c0 * w->S,
+						  d->ncand, scores);
+			if (best < 0) {
+				error("cannot read '%s': decision %llu: its candidates' episodes are "
+				      "not all stored before it", tr->o->windows_path,
+				      (unsigned long long)(at + i));
+				goto out;
+			}
+			if (hit < tr->n_val)
+				tr->val_hit[hit] = best == d->label;
+			hit++;
+			correct += best == d->label;
+		}
+	}
+	ret = (int64_t)correct;
+out:
+	lstm_tasks_free(t);
+	free(scores);
+	return ret;
 }
 
 /*
@@ -868,6 +1154,16 @@ static void teardown(struct trainer *tr)
 	free(tr->blk_nv);
 	free(tr->init_model);
 	free(tr->init_windows);
+	if (tr->lag)
+		for (uint64_t i = 0; i < tr->w->n_tasks; i++)
+			free(tr->lag[i]);
+	free(tr->lag);
+	free(tr->lag_n);
+	free(tr->ep_task);
+	free(tr->ep_rows);
+	free(tr->xkey);
+	free(tr->xsteps);
+	free(tr->xinit);
 	lstm_model_release(&tr->model);
 }
 
@@ -1145,14 +1441,19 @@ static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_r
 		return train_batches(tr, tr->train_idx, tr->n_train, epoch, ep);
 	}
 	memcpy(tr->blk_order, tr->blk_train, tr->n_blk_train * sizeof(uint64_t));
-	shuffle_u64(tr->blk_order, tr->n_blk_train, &rng);
+	/* a stateful encoder's states go forward in time: the regions in order */
+	if (tr->stateful)
+		lag_reset(tr);
+	else
+		shuffle_u64(tr->blk_order, tr->n_blk_train, &rng);
 	for (uint64_t g = 0; g < tr->n_blk_train && !stopped; g += tr->group) {
 		uint64_t m = SC_MIN(tr->group, tr->n_blk_train - g);
 		int64_t n;
 
 		/* ascending within the buffer: the reader replays episodes forward */
 		qsort(tr->blk_order + g, m, sizeof(*tr->blk_order), cmp_u64);
-		n = load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
+		n = tr->stateful ? load_region_stateful(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN)
+				 : load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
 		if (n < 0)
 			return -1;
 		shuffle_runs(tr, tr->reg_idx, (uint64_t)n, &rng);
@@ -1169,6 +1470,8 @@ static int64_t validate(struct trainer *tr)
 {
 	uint64_t correct = 0, at = 0;
 
+	if (tr->stateful && !tr->wk[0].s.linear_only)
+		return validate_stateful(tr);
 	if (!tr->stream) {
 		tr->hit = tr->val_hit;
 		run_batch(tr, 0, tr->val_idx, tr->n_val);
@@ -1374,6 +1677,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	};
 	struct lstm_shape sh = {
 		.mode = w->mode, .arith = o->arith, .H = o->hidden,
+		.encoder = w->mode == DS_WIN_CANDIDATES ? o->encoder : LSTM_ENC_WINDOW,
 	};
 	uint64_t t0 = sc_now_ns(), trained = 0;
 	int start_epoch = 0, ret = -1;
@@ -1387,6 +1691,14 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	tr.stream = w->mode == DS_WIN_CANDIDATES && !w->dec;
 	tr.T = o->threads < 1 ? 1 : o->threads;
 	tr.run = w->mode == DS_WIN_CANDIDATES && o->run > 1 ? o->run : 1;
+	tr.stateful = sh.encoder == LSTM_ENC_STATEFUL;
+	if (tr.stateful && (w->mode != DS_WIN_CANDIDATES || !tr.stream))
+		return error("cannot train a stateful encoder on '%s': candidates mode, streamed, "
+			     "only", o->windows_path);
+	if (tr.stateful && w->version < 2)
+		return error("cannot train a stateful encoder on '%s': a version %d windows file "
+			     "holds K-episode windows, not the tasks' whole histories (run "
+			     "schedcast features again)", o->windows_path, w->version);
 	if (w->mode == DS_WIN_CANDIDATES) {
 		sh.K = w->K, sh.E = w->E, sh.S = w->S, sh.M = o->head;
 	} else {
@@ -1424,6 +1736,14 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		goto out;
 	if (setup_data(&tr))
 		goto out;
+	if (tr.stateful) {
+		tr.lag_n = xcalloc(w->n_tasks + 1, sizeof(*tr.lag_n));
+		tr.lag = xcalloc(w->n_tasks + 1, sizeof(*tr.lag));
+		tr.lag_bytes = (size_t)sh.K * sh.E * sizeof(int16_t) +
+			       2 * (size_t)o->hidden * (tr.fixed ? sizeof(q3_12_t) : sizeof(double));
+		tr.ep_task = xcalloc(EP_CHUNK, sizeof(*tr.ep_task));
+		tr.ep_rows = xcalloc((size_t)EP_CHUNK * sh.E, sizeof(*tr.ep_rows));
+	}
 	tr.val_hit = xcalloc(tr.n_val + 1, 1);
 	tr.lin_hit = xcalloc(tr.n_val + 1, 1);
 	if (setup_workers(&tr))
@@ -1431,6 +1751,12 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	if (w->mode == DS_WIN_CANDIDATES)
 		batch_cache_init(&tr.cache, tr.net, tr.fixed, tr.maxcand, CACHE_WINDOWS,
 				 CACHE_SLOTS);
+	if (tr.stateful) {
+		/* the store's rows carry their steps and states (xw_reserve() keeps these) */
+		tr.cache.steps = tr.xsteps;
+		tr.cache.init_q = tr.fixed ? tr.xinit : NULL;
+		tr.cache.init_f = tr.fixed ? NULL : tr.xinit;
+	}
 	res->train_decisions = tr.n_train;
 	res->val_decisions = tr.n_val;
 	res->heldback = tr.heldback;

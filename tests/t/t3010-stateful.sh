@@ -87,6 +87,45 @@ test_expect_success 'a stateful encoder in a version 2 file, an unknown encoder:
 	python3 -c "import json; a=json.load(open(\"ew.json\"))[\"model\"]; b=json.load(open(\"e3.json\"))[\"model\"]; assert a[\"top1\"]==b[\"top1\"]"
 '
 
+test_expect_success 'train --encoder stateful: version 3, any thread count alike, validation as eval scores it' '
+	schedcast train -q --encoder stateful --linear-epochs 0 --hidden 8 --epochs 1 \
+		--threads 1 -o s1.h5 w.h5 >/dev/null 2>&1 &&
+	schedcast train -q --encoder stateful --linear-epochs 0 --hidden 8 --epochs 1 \
+		--threads 2 -o s2.h5 w.h5 >out 2>&1 &&
+	grep -q "stateful, 2 threads" out &&
+	schedcast info --json s1.h5 >s1.json &&
+	schedcast info --json s2.h5 >s2.json &&
+	schedcast eval --split val --json -m s2.h5 w.h5 >sv.json &&
+	python3 - <<-EOP
+	import json
+	a, b = json.load(open("s1.json")), json.load(open("s2.json"))
+	assert a["digest"] == b["digest"], (a["digest"], b["digest"])
+	assert b["version"] == 3 and b["encoder"] == "stateful", b
+	assert b["best_epoch"] == 1, b["best_epoch"]
+	# the epoch was chosen on the decisions eval scores, scored the same way
+	v = json.load(open("sv.json"))
+	right_train = round(b["val_top1"][0] * b["val_decisions"])
+	right_eval = round(v["model"]["top1_contested"] * v["contested"])
+	assert right_train == right_eval, (right_train, right_eval)
+	EOP
+'
+
+test_expect_success 'train --encoder stateful: float, resume, init keep the encoder; refusals' '
+	schedcast train -q --encoder stateful --arith float --hidden 8 --epochs 1 \
+		--linear-epochs 1 -o sf.h5 w.h5 >/dev/null 2>&1 &&
+	schedcast info sf.h5 | grep -q "^encoder: *stateful" &&
+	schedcast eval -m sf.h5 w.h5 >/dev/null &&
+	cp s2.h5 r.h5 &&
+	schedcast train -q --resume --linear-epochs 0 --hidden 8 --epochs 2 --threads 2 \
+		-o r.h5 w.h5 >/dev/null 2>&1 &&
+	schedcast info r.h5 | grep -q "^encoder: *stateful" &&
+	test_must_fail schedcast train -q --init s2.h5 --encoder window -o i.h5 w.h5 2>err &&
+	test_one_line_error err "encoder is stateful" &&
+	test_must_fail schedcast train -q --encoder stateful -o v1.h5 w1.h5 2>err &&
+	test_one_line_error err "version 1 windows file" &&
+	test_usage_error schedcast train --encoder lstm w.h5 2>/dev/null
+'
+
 test_expect_success 'live --in-kernel refuses a stateful model for now: one line' '
 	test_must_fail schedcast live --in-kernel -m st.h5 -d 1s 2>err &&
 	test_one_line_error err "stateful"

@@ -498,6 +498,155 @@ static void test_batch_cache(void **state)
 	synth_free(w);
 }
 
+
+/*
+ * batch_cache_run - the chunked passes of the encoder cache over decisions
+ * idx[0..n) of w with the store xd/win_of, as the trainer runs them: scores
+ * of decision 0 into sc0, gradients into g (NULL: none), the loss returned
+ */
+static double batch_cache_run(struct batch_cache *c, struct lstm_scratch *s,
+			      const struct ds_windows *w, const uint64_t *idx, uint64_t n,
+			      const q3_12_t *xd, const uint32_t *win_of, const q3_12_t *xs,
+			      const void *wt, void *g)
+{
+	int64_t lq = 0;
+	double lf = 0;
+	uint64_t correct = 0;
+
+	for (uint64_t at = 0; at < n;) {
+		uint64_t m = batch_cache_fill(c, w->dec, idx + at, n - at, xd, win_of, wt);
+
+		for (uint32_t u = 0; u < c->n_win; u++)
+			batch_cache_encode(c, wt, u);
+		batch_cache_heads(c, s, g, wt, xs, 0, m, &lq, &lf, &correct);
+		if (g) {
+			batch_cache_sum(c);
+			for (uint32_t u = 0; u < c->n_win; u++)
+				batch_cache_backward(c, s, g, wt, u);
+		}
+		at += m;
+	}
+	return c->fixed ? lq / 4096.0 : lf;
+}
+
+/*
+ * The encoder cache of a stateful encoder's training: each store row runs
+ * its last steps[r] rows from its carried state init[r].  From zero states
+ * its fixed scores are those of fx_decision() on a network of K = steps
+ * over those rows alone; from random states, its float gradients agree with
+ * finite differences of its own loss (the steps, the states in row 0 and
+ * the heads reading row T all enter them).
+ */
+static void test_batch_cache_stateful(void **state)
+{
+	struct lstm_net net, netT;
+	struct batch_cache c;
+	struct lstm_scratch s;
+	uint64_t rng = 5, n = 24, idx[24];
+	int H = 8, K = 4, E = 3, S = 3, M = 4;
+	struct ds_windows *w = synth_candidates(n, K, E, S, 41);
+	q3_12_t *wq, *xd, *xs, *initq, xT[5 * 4 * 3];
+	double *wf, *initf, *gf, *junk, maxrel = 0;
+	uint8_t *steps;
+	uint32_t *win_of;
+	int checked = 0;
+
+	(void)state;
+	cand_net(&net, H, K, E, S, M);
+	wq = xcalloc(net.P, sizeof(*wq));
+	wf = xcalloc(net.P, sizeof(*wf));
+	gf = xcalloc(net.P, sizeof(*gf));
+	junk = xcalloc(net.P, sizeof(*junk));	/* the loss is summed only with gradients */
+	lstm_net_init_q12(&net, wq, 7);
+	for (size_t i = 0; i < net.P; i++) {
+		wq[i] = (q3_12_t)(wq[i] * 4 + (int)(synth_rand(&rng) % 512) - 256);
+		wf[i] = wq[i] / 4096.0;
+	}
+	xd = xcalloc(w->n_cand * K * E, sizeof(*xd));
+	xs = xcalloc(w->n_cand * S, sizeof(*xs));
+	win_of = xcalloc(w->n_cand, sizeof(*win_of));
+	steps = xcalloc(w->n_cand, 1);
+	initq = xcalloc(w->n_cand * 2 * H, sizeof(*initq));
+	initf = xcalloc(w->n_cand * 2 * H, sizeof(*initf));
+	for (uint64_t i = 0; i < w->n_cand; i++) {
+		win_of[i] = (uint32_t)i;
+		steps[i] = (uint8_t)(synth_rand(&rng) % (uint64_t)(K + 1));
+	}
+	for (uint64_t i = 0; i < w->n_cand * K * E; i++)
+		xd[i] = (q3_12_t)(w->window[i] * 4 - 4096);
+	for (uint64_t i = 0; i < w->n_cand * S; i++)
+		xs[i] = (q3_12_t)(w->state[i] * 2 - 4096);
+	for (uint64_t i = 0; i < n; i++)
+		idx[i] = i;
+
+	/* fixed, from zero states: fx_decision() over the last steps rows, K = steps */
+	lstm_scratch_init(&s, &net, 5);
+	batch_cache_init(&c, &net, 1, 5, 16, 64);
+	c.steps = steps, c.init_q = initq;
+	for (uint64_t i = 0; i < n; i++) {
+		const struct ds_decision *d = &w->dec[i];
+		int32_t got[5];
+		int64_t lq = 0;
+		double lf = 0;
+		uint64_t correct = 0;
+
+		batch_cache_fill(&c, w->dec, idx + i, 1, xd, win_of, wq);
+		for (uint32_t u = 0; u < c.n_win; u++)
+			batch_cache_encode(&c, wq, u);
+		batch_cache_heads(&c, &s, NULL, wq, xs, 0, 1, &lq, &lf, &correct);
+		memcpy(got, s.logit, sizeof(int32_t) * d->ncand);
+		for (int j = 0; j < d->ncand; j++) {
+			uint64_t r = d->cand_off + (uint64_t)j;
+			int T = steps[r];
+			struct lstm_scratch s1;
+
+			if (!T)
+				continue;	/* K = 0 is no network: zero h, checked below */
+			cand_net(&netT, H, T, E, S, M);
+			lstm_scratch_init(&s1, &netT, 1);
+			memcpy(xT, xd + (r * K + (uint64_t)(K - T)) * E, sizeof(*xT) * T * E);
+			fx_decision(&s1, NULL, wq, &netT, xT, xs + r * S, 1, -1);
+			assert_int_equal(got[j], s1.logit[0]);
+			lstm_scratch_release(&s1);
+			checked++;
+		}
+	}
+	batch_cache_release(&c);
+
+	/* float, from random states: gradients against finite differences */
+	for (uint64_t i = 0; i < w->n_cand * 2 * H; i++)
+		initf[i] = ((double)(synth_rand(&rng) % 2001) - 1000) / 1500.0;
+	batch_cache_init(&c, &net, 0, 5, 16, 64);
+	c.steps = steps, c.init_f = initf;
+	batch_cache_run(&c, &s, w, idx, n, xd, win_of, xs, wf, gf);
+	for (int t = 0; t < 3; t++) {
+		size_t lo = net.off[t == 0 ? LT_WX : t == 1 ? LT_WH : LT_B];
+
+		for (size_t i = lo; i < lo + 6; i++) {
+			double keep = wf[i], lp, lm, num, r;
+
+			wf[i] = keep + 1e-6;
+			lp = batch_cache_run(&c, &s, w, idx, n, xd, win_of, xs, wf, junk);
+			wf[i] = keep - 1e-6;
+			lm = batch_cache_run(&c, &s, w, idx, n, xd, win_of, xs, wf, junk);
+			wf[i] = keep;
+			num = (lp - lm) / 2e-6;
+			r = fabs(num - gf[i]) / (fabs(num) + fabs(gf[i]) + 1e-6);
+			maxrel = SC_MAX(maxrel, r);
+		}
+	}
+	batch_cache_release(&c);
+	lstm_scratch_release(&s);
+	printf("# stateful batch cache: %d fixed scores equal the reference's over their "
+	       "last steps; float gradients from carried states within %.1e of finite "
+	       "differences\n", checked, maxrel);
+	assert_true(checked > 20);
+	assert_true(maxrel < 1e-4);
+	free(wq), free(wf), free(gf), free(junk), free(xd), free(xs), free(win_of), free(steps);
+	free(initq), free(initf);
+	synth_free(w);
+}
+
 /* same seed and threads -> the same bits; fixed point: any thread count */
 static void test_determinism(void **state)
 {
@@ -1084,6 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_holdback),
 		cmocka_unit_test(test_learns_sequence_cycle),
 		cmocka_unit_test(test_batch_cache),
+		cmocka_unit_test(test_batch_cache_stateful),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_predict_matches_training),
