@@ -451,11 +451,6 @@ int cmd_live(int argc, char **argv)
 	}
 	if (!l.m || (!l.cache && !l.tasks))
 		goto out;
-	if (o.in_kernel && l.tasks) {
-		error("cannot run '%s' in the kernel: its encoder is stateful, and the in-kernel "
-		      "program runs windowed models only (run it without --in-kernel)", o.model);
-		goto out;
-	}
 	if (o.in_kernel) {
 		struct ana_kernel_opts ko = {
 			.model_path = o.model, .duration_ns = o.duration_ns, .json = o.json,

@@ -236,7 +236,7 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 	struct lstm_fixed_view v;
 	const struct lstm_shape *sh;
 	int16_t *zero, h0[LSTM_MAX_HIDDEN];
-	int H, E, S, M, Z;
+	int H, E, S, M, Z, stateful;
 
 	if (lstm_model_fixed_view(m, &v))
 		return error("'%s' is not a fixed-point candidates model: the in-kernel predictor "
@@ -260,14 +260,17 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 	if (H > LB_H_MAX)
 		return error("'%s': hidden size %d is more than the in-kernel limit of %d "
 			     "(train with --hidden %d or less)", path, H, LB_H_MAX, LB_H_MAX);
-	if (sh->K > LB_K_MAX)
+	stateful = sh->encoder == LSTM_ENC_STATEFUL;
+	/* a stateful model's K is its training's truncation: inference has no window */
+	if (sh->K > LB_K_MAX && !stateful)
 		return error("'%s': window length K=%d is more than the in-kernel limit of %d",
 			     path, sh->K, LB_K_MAX);
 	if (M > LB_M_MAX)
 		return error("'%s': head size %d is more than the in-kernel limit of %d", path, M,
 			     LB_M_MAX);
-	lm->K = sh->K;
+	lm->K = sh->K < LB_K_MAX ? sh->K : LB_K_MAX;	/* the episode ring's length */
 	lm->H = H;
+	lm->stateful = stateful;
 	for (int f = 0; f < E + S; f++) {
 		lm->mu[f] = v.norm_mu[f];
 		lm->inv[f] = v.norm_inv[f];
@@ -326,10 +329,16 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 		lm->log2_1000 = l1000;
 	}
 
-	/* a new task's window is empty: its encoder output, computed here once */
-	zero = xcalloc((size_t)sh->K * E, sizeof(*zero));
-	lstm_encode_fixed(m, zero, h0);
-	free(zero);
+	/*
+	 * a new task's encoder output, computed here once: of the empty window
+	 * (windowed), the zero state (stateful)
+	 */
+	memset(h0, 0, sizeof(h0));
+	if (!stateful) {
+		zero = xcalloc((size_t)sh->K * E, sizeof(*zero));
+		lstm_encode_fixed(m, zero, h0);
+		free(zero);
+	}
 
 	memset(tmpl, 0, sizeof(*tmpl));
 	tmpl->prio = -1;
@@ -437,6 +446,7 @@ static double pct(double hits, uint64_t n)
 struct check {
 	const struct lstm_model *m;
 	struct lstm_cache *cache;	/* bit-identical to lstm_predict(), as live's */
+	struct lstm_tasks *tasks;	/* a stateful model: its tasks' states, not cache */
 	struct feat_state *feat;
 	struct ana_eval e;		/* userspace's figures on the same events */
 	int32_t *scores;
@@ -507,9 +517,7 @@ static int replay(struct check *k, const struct lb_event *r)
 		int32_t pred = -1;
 
 		k->decisions++;
-		if (out.ncand >= 1 && out.ncand <= LSTM_MAX_CAND &&
-		    lstm_predict(k->m, k->cache, out.window, out.state, out.ncand,
-					k->scores) >= 0)
+		if (ana_model_predict(k->m, k->cache, k->tasks, &out, k->scores) >= 0)
 			ana_top3(k->scores, out.ncand, top);
 		if (top[0] >= 0)
 			pred = out.cand[top[0]].pid;
@@ -539,6 +547,8 @@ static int replay(struct check *k, const struct lb_event *r)
 		k->failed = 1;
 		return -1;
 	}
+	/* a stateful model steps on every completed episode, as the program does */
+	ana_model_episodes(k->feat, k->tasks);
 	return 0;
 }
 
@@ -571,6 +581,7 @@ struct run {
 	int stats_on;
 	int head_rows;		/* of the model's head, those with a non-zero w2 */
 	int pair;		/* the encoder takes its gate rows in pairs (lb_model) */
+	int stateful;		/* the model's encoder is stateful (lb_model) */
 };
 
 static uint64_t total_run_ns(const struct run *r)
@@ -635,7 +646,16 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 		       (double)r->n.decide_ns / (double)r->n.decisions,
 		       (double)r->n.scored_cands / (double)r->n.decisions,
 		       r->n.scored_cands ? (double)r->n.decide_ns / (double)r->n.scored_cands : 0.0);
-		if (r->n.encodes)
+		if (r->stateful && r->n.steps)
+			printf("  encoder (stateful): %llu steps (one per completed episode), %.0f ns "
+			       "each, %s; the head's share of h: %llu runs, %.0f ns each\n",
+			       (unsigned long long)r->n.steps,
+			       (double)r->n.step_ns / (double)r->n.steps,
+			       r->pair ? "two gate rows per multiply" :
+			       "one gate row per multiply (the weights are too large to pair)",
+			       (unsigned long long)r->n.encodes,
+			       r->n.encodes ? (double)r->n.encode_ns / (double)r->n.encodes : 0.0);
+		else if (r->n.encodes)
 			printf("  encoder: %llu runs (windows a contested decision scored after they "
 			       "changed), %.0f ns each, %s\n", (unsigned long long)r->n.encodes,
 			       (double)r->n.encode_ns / (double)r->n.encodes,
@@ -715,15 +735,18 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
-			    ",\"kernel\":{\"head_rows\":%d,\"paired_rows\":%s,\"decide_ns\":%llu,\"encode_ns\":%llu,"
-			    "\"encodes\":%llu,\"scored_candidates\":%llu,"
+			    ",\"kernel\":{\"encoder\":\"%s\",\"head_rows\":%d,\"paired_rows\":%s,"
+			    "\"decide_ns\":%llu,\"encode_ns\":%llu,\"encodes\":%llu,"
+			    "\"steps\":%llu,\"step_ns\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
 			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,"
 			    "\"uncovered_ring\":%llu,\"uncovered_stale\":%llu,\"stale_entries\":%llu,"
 			    "\"programs\":[",
-			    r->head_rows, r->pair ? "true" : "false",
-			    (unsigned long long)r->n.decide_ns,
-			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes, (unsigned long long)r->n.scored_cands,
+			    r->stateful ? "stateful" : "window", r->head_rows,
+			    r->pair ? "true" : "false", (unsigned long long)r->n.decide_ns,
+			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes,
+			    (unsigned long long)r->n.steps, (unsigned long long)r->n.step_ns,
+			    (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,
 			    (unsigned long long)r->n.unc_queue_full,
@@ -855,9 +878,12 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 		k = xcalloc(1, sizeof(*k));
 		k->m = m;
 		k->scores = xcalloc(LSTM_MAX_CAND, sizeof(*k->scores));
+		k->tasks = lstm_tasks_new(m);	/* NULL for a windowed encoder */
+		fo.episodes = k->tasks != NULL;
 		k->feat = feat_state_new(&fo, nr_cpus);
-		k->cache = lstm_cache_new(m, 4096);
-		if (!k->feat || !k->cache)
+		if (!k->tasks)
+			k->cache = lstm_cache_new(m, 4096);
+		if (!k->feat || (!k->cache && !k->tasks))
 			goto out;
 		ana_eval_init(&k->e, DS_WIN_CANDIDATES, o->model_path, "fixed", "live");
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, k, NULL);
@@ -871,6 +897,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	r.stats_on = stats_fd >= 0;
 	r.head_rows = lm->M;
 	r.pair = lm->pair;
+	r.stateful = lm->stateful;
 	if (!r.stats_on)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
 			strerror(errno));
@@ -996,6 +1023,7 @@ out:
 	if (k) {
 		feat_state_free(k->feat);
 		lstm_cache_free(k->cache);
+		lstm_tasks_free(k->tasks);
 		ana_eval_release(&k->e);
 		free(k->scores);
 		free(k);

@@ -75,6 +75,13 @@ struct lb_task {
 	 * reads is never encoded.
 	 */
 	__s64 hw[LB_M_MAX];
+	/*
+	 * A stateful model's encoder state (h, c), Q3.12: all zero for a new
+	 * task, one LSTM step on each episode as add_episode() appends it
+	 * (the windowed encoder's step, the same integers).  hw is then the
+	 * head's share of h, due again when ep_gen moves, as above.
+	 */
+	__s16 enc_h[LB_H_MAX], enc_c[LB_H_MAX];
 };
 
 struct lb_cpu {
@@ -110,6 +117,7 @@ struct lb_counters {
 	__u64 tasks_full, queue_full;
 	__u64 encode_ns, decide_ns;	/* ktime spent in the encoder, in decisions
 					   (the encoder runs within them, not counted) */
+	__u64 steps, step_ns;	/* a stateful model's encoder steps (at switch-outs) */
 };
 
 /*
@@ -134,6 +142,7 @@ struct lb_counters {
  */
 struct lb_model {
 	__s32 K, H, M, pair;
+	__s32 stateful, pad;	/* the encoder's kind: 1 stateful, 0 windowed (K steps) */
 	/* first: within a BPF load's 16-bit offset of the start (one instruction each) */
 	__s64 pb[LB_H_MAX][2];			/* (H, 2) b * 2^12 of (i, f), (g, o), paired */
 	__s64 pwx[LB_H_MAX][LB_E][2];		/* (H, E, 2) wx of (i, f), (g, o), paired */

@@ -550,7 +550,8 @@ __noinline int lstm_step_pair(struct lb_model *m, const struct lb_act *a, struct
 
 /*
  * fx_encode_raw from the task's window (padding first, oldest episode
- * first), then the window's part of the head's first layer into t->hw
+ * first), or a stateful model's h of the task, then the window's part of
+ * the head's first layer into t->hw
  */
 __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 {
@@ -565,6 +566,11 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 	M = m->M;
 	if (K < 1 || K > LB_K_MAX || H < 1 || H > LB_H_MAX || M < 1 || M > LB_M_MAX)
 		return 0;
+	if (m->stateful) {	/* h is the task's, kept by enc_step() */
+		for (j = 0; j < LB_H_MAX; j++)
+			s->h[0][j] = t->enc_h[j];
+		goto project;
+	}
 	pad = K - (int)t->ep_nr;
 	/* plain loops (no call a step): encode is verified once, as a global function */
 	for (i = 0; i < LB_K_MAX; i++) {
@@ -591,6 +597,7 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 			lstm_step(m, s, bound(i, 15), cur);
 		cur ^= 1;
 	}
+project:
 	bpf_for(i, 0, M) {
 		int mi = bound(i, 63), hc = bound(cur, 1);
 		__s64 acc = (__s64)m->b1[mi] * 4096;
@@ -603,6 +610,51 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 				acc += m->w1h[mi][j] * s->h[hc][j];
 		}
 		t->hw[mi] = acc;
+	}
+	return 0;
+}
+
+/*
+ * enc_step - a stateful model's step on the episode in t's ring slot:
+ * (h, c) <- one LSTM step (the windowed encoder's, the same code) from the
+ * task's state on that episode's normalised row
+ */
+__noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t, __u32 slot)
+{
+	__u32 zero = 0;
+	const struct lb_act *a = bpf_map_lookup_elem(&act, &zero);
+	int j, H;
+
+	if (!m || !s || !t || slot >= LB_K_MAX)
+		return 0;
+	H = m->H;
+	for (j = 0; j < LB_E; j++)
+		s->x[0][j] = norm_apply(m, j, t->ep[slot][j]);
+	/*
+	 * The first H units, in fours as lstm_step_pair() takes them (a unit
+	 * past H stays 0 there: zero weights, its c from 0).
+	 */
+	for (j = 0; j < LB_H_MAX; j += 4) {
+		if (j >= H)
+			break;
+#pragma unroll
+		for (int u = j; u < j + 4; u++) {
+			s->h[0][u] = t->enc_h[u];
+			s->c[0][u] = t->enc_c[u];
+		}
+	}
+	if (m->pair && a)
+		lstm_step_pair(m, a, s, 0, 0);
+	else
+		lstm_step(m, s, 0, 0);
+	for (j = 0; j < LB_H_MAX; j += 4) {
+		if (j >= H)
+			break;
+#pragma unroll
+		for (int u = j; u < j + 4; u++) {
+			t->enc_h[u] = (__s16)s->h[1][u];
+			t->enc_c[u] = s->c[1][u];
+		}
 	}
 	return 0;
 }
@@ -934,6 +986,18 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	t->ep_head = (head + 1) % K;
 	if (t->ep_nr < K)
 		t->ep_nr++;
+	if (m->stateful && m->M > 0) {	/* the step before the generation: see lb_task's hw */
+		struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+		struct lb_counters *n = ctrs();
+		__u64 t0 = bpf_ktime_get_ns();
+
+		if (sc)
+			enc_step(m, sc, t, bound(head, 15));
+		if (n) {
+			n->steps++;
+			n->step_ns += bpf_ktime_get_ns() - t0;
+		}
+	}
 	__sync_fetch_and_add(&t->ep_gen, 1);	/* hw is due (M = 0: no score reads it) */
 	return 0;
 }

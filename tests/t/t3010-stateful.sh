@@ -3,9 +3,9 @@
 # windowed model turned stateful by its attribute and version scores with one
 # step per completed episode; eval of the windows file and report's features
 # straight from the trace agree on it exactly; what cannot carry a task's
-# whole history (a version 1 windows file, the in-kernel program for now) and
-# inconsistent files are refused with one line.  The arithmetic itself is
-# checked by the unit tests (test-lstm: test_stateful_*).
+# whole history (a version 1 windows file) and inconsistent files are
+# refused with one line.  The arithmetic itself is checked by the unit tests
+# (test-lstm: test_stateful_*).
 . "$(dirname "$0")/lib.sh"
 
 SAMPLE=$TEST_TOP/data/samples/mixed.h5
@@ -124,11 +124,6 @@ test_expect_success 'train --encoder stateful: float, resume, init keep the enco
 	test_must_fail schedcast train -q --encoder stateful -o v1.h5 w1.h5 2>err &&
 	test_one_line_error err "version 1 windows file" &&
 	test_usage_error schedcast train --encoder lstm w.h5 2>/dev/null
-'
-
-test_expect_success 'live --in-kernel refuses a stateful model for now: one line' '
-	test_must_fail schedcast live --in-kernel -m st.h5 -d 1s 2>err &&
-	test_one_line_error err "stateful"
 '
 
 test_done

@@ -60,6 +60,7 @@ if ! why=$(cd "$TRASH" && has_bpf); then
 	test_skip 'a verifier refusal: its last lines in one line, the whole log in a file' "$why"
 	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
 	test_skip 'head rows with a zero output weight left out (none: no encoder); rows paired when they fit' "$why"
+	test_skip 'a stateful model: one step per completed episode, predictions equal userspace' "$why"
 	test_skip 'the text summary: counters, cost, baselines' "$why"
 	test_done
 	exit
@@ -161,8 +162,46 @@ test_expect_success 'head rows with a zero output weight left out (none: no enco
 	schedcast live --in-kernel -m lin.h5 -d 200ms >out 2>/dev/null &&
 	grep -q "encoder: never run (the model kept its linear path alone" out
 '
+
+# stateful MODEL OUT: MODEL turned stateful (encoder attribute, version 3):
+# the same tensors, one encoder step per completed episode
+stateful() {
+	cp "$1" "$2" &&
+	"$PY" - "$2" <<-\EOF
+	import sys, h5py, numpy as np
+	with h5py.File(sys.argv[1], "r+") as f:
+	    f.attrs["encoder"] = np.bytes_(b"stateful")
+	    f.attrs["version"] = np.int64(3)
+	EOF
+}
+
+test_expect_success 'a stateful model: one step per completed episode, predictions equal userspace' '
+	stateful half.h5 st.h5 &&
+	stateful wide.h5 stwide.h5 &&
+	for mm in st stwide; do
+		schedcast live --in-kernel --check --json -m $mm.h5 -- \
+			schedcast workload -p pingpong,forks -d 1s --rounds 2000 --work 50 \
+			>$mm.json 2>$mm.err || { cat $mm.err; return 1; }
+	done &&
+	"$PY" - <<-\EOF
+	import json
+	for name, paired in (("st", True), ("stwide", False)):
+	    k = json.load(open(name + ".json"))
+	    c, kk = k["check"], k["kernel"]
+	    assert kk["encoder"] == "stateful" and kk["head_rows"] > 0, (name, kk)
+	    assert kk["paired_rows"] == paired, (name, kk)
+	    assert c["different"] == 0 and c["ring_drops"] == 0, (name, c)
+	    assert c["same"] >= 1000 and c["uncovered"] <= c["decisions"] // 100, (name, c)
+	    # a step at every completed episode: about one a switch here
+	    assert kk["steps"] >= c["decisions"] // 4, (name, kk["steps"], c)
+	EOF
+	schedcast live --in-kernel -m st.h5 -d 300ms >out 2>/dev/null &&
+	grep -q "encoder (stateful): [0-9]* steps (one per completed episode)" out
+'
 else
 	test_skip 'head rows with a zero output weight left out (none: no encoder); rows paired when they fit' \
+		'python3-h5py is not installed'
+	test_skip 'a stateful model: one step per completed episode, predictions equal userspace' \
 		'python3-h5py is not installed'
 fi
 
