@@ -146,6 +146,16 @@ static const int32_t lb_ep_range[LB_E][2] = {
 	{ 0, 256 }, { 0, 256 }, { -32768, 32767 }, { 0, 256 },
 };
 
+/*
+ * The raw values the program can give each state feature (fill_state in
+ * the program): log2us() at most 32767, the flags and the CPU shares 0 to
+ * ONE, prio_feat() any int16.
+ */
+static const int32_t lb_state_range[LB_S][2] = {
+	{ 0, 32767 }, { 0, 32767 }, { 0, 256 }, { 0, 256 }, { 0, 256 }, { -32768, 32767 },
+	{ 0, 256 }, { 0, 256 }, { 0, 256 }, { 0, 256 }, { 0, 32767 }, { 0, 256 },
+};
+
 /* the program's norm_apply() */
 static int64_t lb_norm(int32_t raw, int32_t mu, int32_t inv)
 {
@@ -184,6 +194,41 @@ static int pair_rows(const struct lstm_fixed_view *v)
 			sum += llabs(v->wx[r * E + k]) * xmax[k];
 		for (int k = 0; k < H; k++)
 			sum += llabs(v->wh[r * H + k]) * 4096;
+		if (sum >= ((int64_t)1 << 31))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * pair_head - 1 when every head row kept in lm (its first M rows) has a
+ * sum b1 2^12 + w1h . h + w1s . z provably within (-2^31, 2^31), so that
+ * the program may take two rows per multiply (struct lb_model's hpair):
+ * |h| <= 2^12 as in pair_rows(), |z| at most that of the raw range of
+ * each state feature
+ */
+static int pair_head(const struct lb_model *lm, const struct lstm_fixed_view *v)
+{
+	int H = v->sh->H, E = v->sh->E;
+	int64_t zmax[LB_S];
+
+	for (int i = 0; i < 513; i++)
+		if (llabs(v->sigmoid_tab[i]) > (1 << 30) || llabs(v->tanh_tab[i]) > (1 << 30))
+			return 0;
+	for (int k = 0; k < LB_S; k++) {
+		int32_t mu = v->norm_mu[E + k], inv = v->norm_inv[E + k];
+		int64_t lo = llabs(lb_norm(lb_state_range[k][0], mu, inv));
+		int64_t hi = llabs(lb_norm(lb_state_range[k][1], mu, inv));
+
+		zmax[k] = lo > hi ? lo : hi;
+	}
+	for (int r = 0; r < lm->M; r++) {
+		int64_t sum = llabs(lm->b1[r]) * 4096;
+
+		for (int k = 0; k < H; k++)
+			sum += llabs(lm->w1h[r][k]) * 4096;
+		for (int k = 0; k < LB_S; k++)
+			sum += llabs(lm->w1s[r][k]) * zmax[k];
 		if (sum >= ((int64_t)1 << 31))
 			return 0;
 	}
@@ -320,6 +365,16 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 	}
 	for (int k = 0; k < S; k++)
 		lm->wl[k] = v.wl[k];
+	lm->hpair = lm->M > 0 && pair_head(lm, &v);
+	for (int p = 0; lm->hpair && 2 * p < lm->M; p++) {
+		int ra = 2 * p, rb = 2 * p + 1;	/* rb = M: zeros (lm is zeroed) */
+
+		lm->pb1[p] = pack((int64_t)lm->b1[ra] * 4096, (int64_t)lm->b1[rb] * 4096);
+		for (int k = 0; k < H; k++)
+			lm->pw1h[p][k] = pack(lm->w1h[ra][k], lm->w1h[rb][k]);
+		for (int k = 0; k < S; k++)
+			lm->pw1s[p][k] = pack(lm->w1s[ra][k], lm->w1s[rb][k]);
+	}
 	memcpy(lm->sig_tab, v.sigmoid_tab, sizeof(lm->sig_tab));
 	memcpy(lm->tanh_tab, v.tanh_tab, sizeof(lm->tanh_tab));
 	{
@@ -349,6 +404,10 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 		for (int k = 0; k < H; k++)
 			acc += (int32_t)lm->w1h[i][k] * h0[k];
 		tmpl->hw[i] = acc;
+	}
+	if (lm->hpair) {	/* the pairs' sums, exact: each row's is within 31 bits */
+		for (int p = 0; 2 * p < lm->M; p++)
+			tmpl->hw[p] = pack(tmpl->hw[2 * p], 2 * p + 1 < lm->M ? tmpl->hw[2 * p + 1] : 0);
 	}
 	return 0;
 }
@@ -582,6 +641,7 @@ struct run {
 	int head_rows;		/* of the model's head, those with a non-zero w2 */
 	int pair;		/* the encoder takes its gate rows in pairs (lb_model) */
 	int stateful;		/* the model's encoder is stateful (lb_model) */
+	int hpair;		/* the head takes its rows in pairs (lb_model) */
 };
 
 static uint64_t total_run_ns(const struct run *r)
@@ -736,6 +796,7 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
 			    ",\"kernel\":{\"encoder\":\"%s\",\"head_rows\":%d,\"paired_rows\":%s,"
+			    "\"paired_head_rows\":%s,"
 			    "\"decide_ns\":%llu,\"encode_ns\":%llu,\"encodes\":%llu,"
 			    "\"steps\":%llu,\"step_ns\":%llu,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
@@ -743,7 +804,8 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    "\"uncovered_ring\":%llu,\"uncovered_stale\":%llu,\"stale_entries\":%llu,"
 			    "\"programs\":[",
 			    r->stateful ? "stateful" : "window", r->head_rows,
-			    r->pair ? "true" : "false", (unsigned long long)r->n.decide_ns,
+			    r->pair ? "true" : "false", r->hpair ? "true" : "false",
+			    (unsigned long long)r->n.decide_ns,
 			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes,
 			    (unsigned long long)r->n.steps, (unsigned long long)r->n.step_ns,
 			    (unsigned long long)r->n.scored_cands,
@@ -898,6 +960,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	r.head_rows = lm->M;
 	r.pair = lm->pair;
 	r.stateful = lm->stateful;
+	r.hpair = lm->hpair;
 	if (!r.stats_on)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
 			strerror(errno));

@@ -142,7 +142,8 @@ struct lb_counters {
  */
 struct lb_model {
 	__s32 K, H, M, pair;
-	__s32 stateful, pad;	/* the encoder's kind: 1 stateful, 0 windowed (K steps) */
+	__s32 stateful;		/* the encoder's kind: 1 stateful, 0 windowed (K steps) */
+	__s32 hpair;		/* the head's rows in pairs (below) */
 	/* first: within a BPF load's 16-bit offset of the start (one instruction each) */
 	__s64 pb[LB_H_MAX][2];			/* (H, 2) b * 2^12 of (i, f), (g, o), paired */
 	__s64 pwx[LB_H_MAX][LB_E][2];		/* (H, E, 2) wx of (i, f), (g, o), paired */
@@ -156,6 +157,18 @@ struct lb_model {
 	__s64 w1s[LB_M_MAX][LB_S];		/* head layer 1, the S columns, Q3.12 */
 	__s16 b1[LB_M_MAX], w2[LB_M_MAX];
 	__s16 wl[LB_S];				/* the linear path (head/w_lin) */
+	/*
+	 * The head's first layer with its rows in pairs (hpair = 1), rows 2p
+	 * and 2p + 1 in the lane pair a + b * 2^32 as the encoder's gates
+	 * (an odd M: the last pair's second row is zero, w2 0): t->hw[p] is
+	 * then the pair's sum.  The loader pairs them only when each row's
+	 * whole sum, b1 2^12 + w1h . h + w1s . z, provably stays within
+	 * (-2^31, 2^31) (|h| <= 2^12, |z| at most that of the raw range of
+	 * each state feature); else hpair = 0 and the rows go one at a time.
+	 */
+	__s64 pb1[LB_M_MAX / 2];		/* (M/2) b1 * 2^12, paired */
+	__s64 pw1h[LB_M_MAX / 2][LB_H_MAX];	/* (M/2, H) w1h, paired */
+	__s64 pw1s[LB_M_MAX / 2][LB_S];		/* (M/2, S) w1s, paired */
 	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */
 	__u64 log2_1000;
 };

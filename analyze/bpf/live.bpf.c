@@ -598,6 +598,22 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		cur ^= 1;
 	}
 project:
+	if (m->hpair) {
+		bpf_for(i, 0, (M + 1) >> 1) {
+			int pi = bound(i, 31), hc = bound(cur, 1);
+			__s64 acc = m->pb1[pi];
+
+			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+				if (kc >= H)
+					break;
+#pragma unroll
+				for (j = kc; j < kc + 16; j++)
+					acc += m->pw1h[pi][j] * s->h[hc][j];
+			}
+			t->hw[pi] = acc;
+		}
+		return 0;
+	}
 	bpf_for(i, 0, M) {
 		int mi = bound(i, 63), hc = bound(cur, 1);
 		__s64 acc = (__s64)m->b1[mi] * 4096;
@@ -677,6 +693,27 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 		return 0;
 	for (k = 0; k < LB_S; k++)
 		zs[k] = norm_apply(m, LB_E + k, s->st[k]);
+	if (m->hpair) {
+		for (mi = 0; mi < LB_M_MAX / 2; mi++) {	/* rows 2 mi and 2 mi + 1 */
+			__s64 acc, a, b;
+			__s16 pa, pb;
+
+			if (2 * mi >= M)
+				break;
+			acc = t->hw[mi];
+			for (k = 0; k < LB_S; k++)
+				acc += m->pw1s[mi][k] * zs[k];
+			a = lane_lo(acc);
+			b = (acc - a) >> 32;
+			pa = sat16(rshift_round(a, 12));
+			pb = sat16(rshift_round(b, 12));
+			if (pa > 0)
+				score += (__s32)m->w2[2 * mi] * pa;
+			if (pb > 0)
+				score += (__s32)m->w2[2 * mi + 1] * pb;
+		}
+		goto linear;
+	}
 	for (mi = 0; mi < LB_M_MAX; mi++) {	/* no call a step */
 		__s64 acc;
 		__s16 pre;
@@ -691,6 +728,7 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 			pre = 0;
 		score += (__s32)m->w2[mi] * pre;
 	}
+linear:
 	/* the linear path, in the same Q.24 sum (model/lstm-fixed.c fx_head_forward) */
 	for (k = 0; k < LB_S; k++)
 		score += (__s32)m->wl[k] * zs[k];

@@ -59,7 +59,7 @@ test_lock bpf	# not beside t1004 (kallsyms changes) or t5100 (every switch slowe
 if ! why=$(cd "$TRASH" && has_bpf); then
 	test_skip 'a verifier refusal: its last lines in one line, the whole log in a file' "$why"
 	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
-	test_skip 'head rows with a zero output weight left out (none: no encoder); rows paired when they fit' "$why"
+	test_skip 'head rows with a zero output weight left out (none: no encoder); gate and head rows paired when they fit' "$why"
 	test_skip 'a stateful model: one step per completed episode, predictions equal userspace' "$why"
 	test_skip 'the text summary: counters, cost, baselines' "$why"
 	test_done
@@ -135,11 +135,26 @@ wide_wx() {
 	EOF
 }
 
-test_expect_success 'head rows with a zero output weight left out (none: no encoder); rows paired when they fit' '
+# wide_w1 MODEL OUT: MODEL with the head's first row at 30000 (Q3.12) on
+# every input: its sum may leave 32 bits, the head must not pair its rows
+wide_w1() {
+	cp "$1" "$2" &&
+	"$PY" - "$2" <<-\EOF
+	import sys, h5py
+	with h5py.File(sys.argv[1], "r+") as f:
+	    w = f["weights/head/w1"]
+	    a = w[...]
+	    a[0, :] = 30000
+	    w[...] = a
+	EOF
+}
+
+test_expect_success 'head rows with a zero output weight left out (none: no encoder); gate and head rows paired when they fit' '
 	head_w2 m.h5 "0 if i % 2 else 300" half.h5 &&
 	head_w2 m.h5 "0" lin.h5 &&
 	wide_wx half.h5 wide.h5 &&
-	for mm in half lin wide; do
+	wide_w1 half.h5 whead.h5 &&
+	for mm in half lin wide whead; do
 		schedcast live --in-kernel --check --json -m $mm.h5 -- \
 			schedcast workload -p pingpong,forks -d 1s --rounds 1000 --work 50 \
 			>$mm.json 2>$mm.err || { cat $mm.err; return 1; }
@@ -147,8 +162,10 @@ test_expect_success 'head rows with a zero output weight left out (none: no enco
 	"$PY" - <<-\EOF
 	import json, h5py
 	M = h5py.File("m.h5", "r")["weights/head/w2"].size
-	for name, rows, paired in (("half", (M + 1) // 2, True), ("lin", 0, True),
-	                           ("wide", (M + 1) // 2, False)):
+	for name, rows, paired, hpaired in (("half", (M + 1) // 2, True, True),
+	                                    ("lin", 0, True, False),
+	                                    ("wide", (M + 1) // 2, False, True),
+	                                    ("whead", (M + 1) // 2, True, False)):
 	    k = json.load(open(name + ".json"))
 	    c, kk = k["check"], k["kernel"]
 	    assert c["different"] == 0 and c["ring_drops"] == 0, (name, c)
@@ -156,9 +173,10 @@ test_expect_success 'head rows with a zero output weight left out (none: no enco
 	    assert kk["head_rows"] == rows, (name, kk["head_rows"], rows)
 	    assert (kk["encodes"] == 0) == (rows == 0), (name, kk["encodes"])
 	    assert kk["paired_rows"] == paired, (name, kk["paired_rows"])
+	    assert kk["paired_head_rows"] == hpaired, (name, kk["paired_head_rows"])
 	EOF
 	schedcast live --in-kernel -m wide.h5 -d 200ms >out 2>/dev/null &&
-	grep -q "one gate row per multiply (the weights are too large to pair)" out
+	grep -q "one gate row per multiply (the weights are too large to pair)" out &&
 	schedcast live --in-kernel -m lin.h5 -d 200ms >out 2>/dev/null &&
 	grep -q "encoder: never run (the model kept its linear path alone" out
 '
@@ -199,7 +217,7 @@ test_expect_success 'a stateful model: one step per completed episode, predictio
 	grep -q "encoder (stateful): [0-9]* steps (one per completed episode)" out
 '
 else
-	test_skip 'head rows with a zero output weight left out (none: no encoder); rows paired when they fit' \
+	test_skip 'head rows with a zero output weight left out (none: no encoder); gate and head rows paired when they fit' \
 		'python3-h5py is not installed'
 	test_skip 'a stateful model: one step per completed episode, predictions equal userspace' \
 		'python3-h5py is not installed'
