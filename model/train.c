@@ -1434,15 +1434,18 @@ static int train_batches(struct trainer *tr, const uint64_t *idx, uint64_t n, in
  */
 static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_run *ep)
 {
-	int stopped = 0;
+	/*
+	 * A stateful encoder's states go forward in time: the regions in order.
+	 * The linear stage reads no encoder: it runs as for a windowed one.
+	 */
+	int stopped = 0, timed = tr->stateful && !tr->wk[0].s.linear_only;
 
 	if (!tr->stream) {
 		shuffle(tr, rng);
 		return train_batches(tr, tr->train_idx, tr->n_train, epoch, ep);
 	}
 	memcpy(tr->blk_order, tr->blk_train, tr->n_blk_train * sizeof(uint64_t));
-	/* a stateful encoder's states go forward in time: the regions in order */
-	if (tr->stateful)
+	if (timed)
 		lag_reset(tr);
 	else
 		shuffle_u64(tr->blk_order, tr->n_blk_train, &rng);
@@ -1452,8 +1455,8 @@ static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_r
 
 		/* ascending within the buffer: the reader replays episodes forward */
 		qsort(tr->blk_order + g, m, sizeof(*tr->blk_order), cmp_u64);
-		n = tr->stateful ? load_region_stateful(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN)
-				 : load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
+		n = timed ? load_region_stateful(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN)
+			  : load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
 		if (n < 0)
 			return -1;
 		shuffle_runs(tr, tr->reg_idx, (uint64_t)n, &rng);

@@ -126,4 +126,30 @@ test_expect_success 'train --encoder stateful: float, resume, init keep the enco
 	test_usage_error schedcast train --encoder lstm w.h5 2>/dev/null
 '
 
+if ! why=$(has_tracefs); then
+	test_skip 'live with a stateful model matches eval on its trace (tracefs)' "$why"
+	test_done
+	exit
+fi
+
+test_lock bpf	# not while t5300's BPF program slows every switch of the machine
+cpu=$(( $(nproc) > 1 ? 1 : 0 ))
+
+test_expect_success 'live with a stateful model matches eval on its trace (tracefs)' '
+	schedcast live -m s2.h5 --json --max-lag 60s -o pp.h5 -- \
+		taskset -c $cpu schedcast workload -p pingpong --rounds 500 --work 50 \
+		>live.json 2>live.err || { cat live.err; false; } &&
+	schedcast features -o ppw.h5 pp.h5 >/dev/null &&
+	schedcast eval --json --split all -m s2.h5 ppw.h5 >eval.json &&
+	python3 - <<-\EOF
+	import json
+	live, ev = json.load(open("live.json")), json.load(open("eval.json"))
+	L = live.pop("live")
+	assert L["skipped"] == 0, L
+	assert live.pop("split") == "live" and ev.pop("split") == "all"
+	assert live == ev, "live and eval differ:\n%s\n%s" % (live, ev)
+	print("live == eval on", live["decisions"], "decisions")
+	EOF
+'
+
 test_done
