@@ -13,20 +13,24 @@ HACKBENCH = ["hackbench", "-p", "-g", "1", "-f", "5", "-l", "20000"]
 QUICK_HACKBENCH = ["hackbench", "-p", "-g", "1", "-f", "5", "-l", "5000"]
 
 
-def model(ctx):
+def model(ctx, encoder="window"):
     """A fixed-point model of hidden size 32 (K 8), trained for one epoch on a
-    tenth of data/samples/mixed.h5: the issue's reference size."""
-    key = ("model", "inkernel")
+    tenth of data/samples/mixed.h5: the issue's reference size.  encoder:
+    window (K steps over a candidate's last K episodes) or stateful (one step
+    per completed episode, (h, c) kept per task)."""
+    key = ("model", "inkernel", encoder)
     if key in ctx.files:
         return ctx.files[key]
     d = ctx.workdir("inputs")
     win = os.path.join(d, "windows-inkernel.h5")
-    path = os.path.join(d, "model-inkernel.h5")
+    path = os.path.join(d, "model-inkernel-%s.h5" % encoder)
     sample = os.path.join(B.TOP, "data", "samples", "mixed.h5")
-    B.run([B.SCHEDCAST, "features", "--state", "basic", "-o", win, "--split", "10,5,85", sample],
-          timeout=600).check()
-    B.run([B.SCHEDCAST, "train", "-q", "--arith", "fixed", "--epochs", "1", "--hidden", "32",
-           "--seed", "1", "-o", path, win], timeout=900).check()
+    if ("windows", "inkernel") not in ctx.files:
+        B.run([B.SCHEDCAST, "features", "--state", "basic", "-o", win, "--split", "10,5,85",
+               sample], timeout=600).check()
+        ctx.files[("windows", "inkernel")] = win
+    B.run([B.SCHEDCAST, "train", "-q", "--arith", "fixed", "--encoder", encoder, "--epochs", "1",
+           "--hidden", "32", "--seed", "1", "-o", path, win], timeout=900).check()
     ctx.files[key] = path
     return path
 
@@ -44,6 +48,7 @@ def figure(ctx):
     if not B.have("hackbench"):
         raise B.NotAvailable("hackbench missing (Debian rt-tests)")
     m = model(ctx)
+    ms = model(ctx, "stateful")
     probe = B.run([B.SCHEDCAST, "live", "--in-kernel", "-m", m, "-d", "100ms"], timeout=120)
     if probe.rc != 0:
         raise B.NotAvailable("live --in-kernel does not run here: %s"
@@ -53,6 +58,8 @@ def figure(ctx):
         {"name": "hackbench alone", "argv": hb},
         {"name": "live --in-kernel",
          "argv": [B.SCHEDCAST, "live", "--in-kernel", "--json", "-m", m, "--"] + hb},
+        {"name": "live --in-kernel, stateful",
+         "argv": [B.SCHEDCAST, "live", "--in-kernel", "--json", "-m", ms, "--"] + hb},
         {"name": "live (userspace, tracefs)",
          "argv": [B.SCHEDCAST, "live", "--json", "--max-lag", "600s", "-m", m, "--"] + hb},
     ]
@@ -76,7 +83,16 @@ def figure(ctx):
                 out["switch_ns_per_run"] = sw["run_time_ns"] / sw["run_cnt"] if sw.get(
                     "run_cnt") else None
                 out["decide_ns"] = k["decide_ns"] / L["decisions"] if L["decisions"] else None
-                out["encode_ns"] = k["encode_ns"] / k["encodes"] if k["encodes"] else None
+                # window: a run is K steps (and the head's share of h);
+                # stateful: one step per completed episode (the head's share
+                # of h at the next decision that scores the task, in enc_dec_ns)
+                steps = k.get("steps", 0)
+                if steps:
+                    out["encode_ns"] = k["step_ns"] / steps
+                else:
+                    out["encode_ns"] = k["encode_ns"] / k["encodes"] if k["encodes"] else None
+                out["enc_dec_ns"] = (k["encode_ns"] + k.get("step_ns", 0)) / L["decisions"] \
+                    if L["decisions"] else None
                 out["cand"] = k["scored_candidates"] / L["decisions"] if L["decisions"] \
                     else None
             else:
@@ -102,27 +118,37 @@ def figure(ctx):
                      B.fmt(B.median([x.get("decisions") for x in ms if x.get("decisions")]))
                      if "decisions" in ms[0] else "-",
                      med("kernel_ns_per_decision", 1e-3), med("decide_ns", 1e-3),
-                     med("encode_ns", 1e-3), med("switch_ns_per_run", 1e-3),
+                     med("enc_dec_ns", 1e-3), med("encode_ns", 1e-3),
+                     med("switch_ns_per_run", 1e-3),
                      med("user_ns_per_decision", 1e-3),
                      "%.1f" % B.median([x["cand"] for x in ms if x.get("cand")])
                      if ms[0].get("cand") else "-"])
-        if v["name"] == "live --in-kernel":
-            summ.append("in-kernel (hidden 32): %s of kernel CPU per decision (decision %s, "
-                        "encoder %s per run), hackbench %s slower"
-                        % (B.fmt(B.median([x["kernel_ns_per_decision"] for x in ms]) / 1e3,
+        if v["name"].startswith("live --in-kernel"):
+            stateful = v["name"].endswith("stateful")
+            summ.append("in-kernel (hidden 32, %s encoder): %s of kernel CPU per decision "
+                        "(decision %s, encoder %s per decision, %s per %s), hackbench %s slower"
+                        % ("stateful" if stateful else "windowed",
+                           B.fmt(B.median([x["kernel_ns_per_decision"] for x in ms]) / 1e3,
                                  "us"),
                            B.fmt(B.median([x["decide_ns"] for x in ms]) / 1e3, "us"),
+                           B.fmt(B.median([x["enc_dec_ns"] for x in ms]) / 1e3, "us"),
                            B.fmt(B.median([x["encode_ns"] for x in ms if x["encode_ns"]])
-                                 / 1e3, "us"), B.fmt_ratio(slow)))
+                                 / 1e3, "us"), "step" if stateful else "run",
+                           B.fmt_ratio(slow)))
     md = ["Command: `%s` alone, under `schedcast live --in-kernel --json -m model.h5 -- ...` "
-          "and under `schedcast live --json --max-lag 600s -m model.h5 -- ...`, %d alternated "
-          "repetitions; the model: `schedcast train --hidden 32 --epochs 1` on a tenth of "
+          "with a windowed and a stateful model, and under `schedcast live --json --max-lag "
+          "600s -m model.h5 -- ...` (windowed), %d alternated "
+          "repetitions; the models: `schedcast train --hidden 32 --epochs 1 --encoder window` "
+          "and `--encoder stateful` on a tenth of "
           "data/samples/mixed.h5 (K 8, head 16).  The hackbench time is its own `Time:` line. "
           "Kernel figures are bpf_stats (run_time_ns over decisions, all programs; on_switch "
-          "per run) and the program's own clock (per decision, per encoder run).  The issue's "
-          "goal: at most 2 us added per decision at hidden 32." % (" ".join(hb),
-                                                                  ctx.cfg["reps"]), "",
+          "per run) and the program's own clock: the decision (features, head, rankings), "
+          "the encoder per decision (windowed: its runs of K steps; stateful: its steps, one "
+          "per completed episode, and the head's share of h) and per run (windowed) or step "
+          "(stateful).  The issue's goal: at most 2 us added per decision at hidden 32."
+          % (" ".join(hb), ctx.cfg["reps"]), "",
           B.md_table(["variant", "hackbench time", "slowdown", "decisions",
-                      "kernel CPU / decision", "decision", "encoder run", "on_switch / run",
+                      "kernel CPU / decision", "decision", "encoder / decision",
+                      "encoder run or step", "on_switch / run",
                       "userspace model / decision", "candidates / decision"], rows)]
     return {"md": "\n".join(md), "data": res, "failed": failed, "summary": summ}
