@@ -124,6 +124,13 @@ struct decide_out {
 
 struct decision {
 	__u64 now, old_qts, short_ns, long_ns;
+	/*
+	 * cpu_times()' windows, the same for every candidate: their starts
+	 * lo, the ms m_lo they start in, that ms's bucket and the share
+	 * (m_lo + 1) 1 ms - lo of it in the window; m_hi the ms of now - 1
+	 */
+	__u64 lo_s, lo_l, m_lo_s, m_lo_l, part_s, part_l, m_hi;
+	__u32 b_lo_s, b_lo_l;
 	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid, stale;
 	__s32 fast, redo;	/* the first pass read the queue only; it was wrong */
 	__s64 cand_sum;
@@ -347,9 +354,12 @@ __noinline __u64 ring_sum(const struct lb_task *t, __u64 from, __u64 to)
 	return sum;
 }
 
-/* window_sum - feat_cpu_time(t, now, span) for lo = now - span, m_lo = lo / 1 ms */
-static __always_inline __u64 window_sum(const struct lb_task *t, __u64 lo, __u64 m_lo,
-					__u64 m_hi, __u64 span)
+/*
+ * window_sum - feat_cpu_time(t, now, span) for lo = now - span, m_lo = lo / 1 ms
+ * (its bucket b_lo, part = (m_lo + 1) 1 ms - lo)
+ */
+static __always_inline __u64 window_sum(const struct lb_task *t, __u64 m_lo, __u32 b_lo,
+					__u64 part, __u64 m_hi, __u64 span)
 {
 	__u64 oldest = t->bucket_ms >= LB_NR_BUCKETS - 1 ? t->bucket_ms - (LB_NR_BUCKETS - 1) : 0;
 	__u64 from = m_lo > oldest ? m_lo : oldest;
@@ -370,17 +380,36 @@ static __always_inline __u64 window_sum(const struct lb_task *t, __u64 lo, __u64
 		      (to < t->bucket_ms ? ring_sum(t, to + 1, t->bucket_ms) : 0);
 	/* the oldest bucket straddles the window start: prorated, as feat_cpu_time does */
 	if (m_lo >= from && m_lo <= to) {
-		__u64 raw = t->bucket[bucket_of(m_lo)];
+		__u64 raw = t->bucket[b_lo < LB_NR_BUCKETS ? b_lo : 0];
 
-		sum = sum - raw + raw * ((m_lo + 1) * NSEC_PER_MSEC - lo) / NSEC_PER_MSEC;
+		sum = sum - raw + raw * part / NSEC_PER_MSEC;
 	}
 	return sum < span ? sum : span;
 }
 
-/* feat_cpu_time for the last CPU_SHORT_NS and CPU_LONG_NS into sc->d.short_ns, long_ns */
+/* cpu_windows - the windows of cpu_times() at now into sc->d, once a decision */
+static __always_inline void cpu_windows(struct scratch *sc, __u64 now)
+{
+	struct decision *d = &sc->d;
+
+	d->lo_s = now > CPU_SHORT_NS ? now - CPU_SHORT_NS : 0;
+	d->lo_l = now > CPU_LONG_NS ? now - CPU_LONG_NS : 0;
+	d->m_lo_s = d->lo_s / NSEC_PER_MSEC;
+	d->m_lo_l = d->lo_l / NSEC_PER_MSEC;
+	d->b_lo_s = bucket_of(d->m_lo_s);
+	d->b_lo_l = bucket_of(d->m_lo_l);
+	d->part_s = (d->m_lo_s + 1) * NSEC_PER_MSEC - d->lo_s;
+	d->part_l = (d->m_lo_l + 1) * NSEC_PER_MSEC - d->lo_l;
+	d->m_hi = now ? (now - 1) / NSEC_PER_MSEC : 0;
+}
+
+/*
+ * feat_cpu_time for the last CPU_SHORT_NS and CPU_LONG_NS into sc->d.short_ns,
+ * long_ns, in the windows cpu_windows() set for now
+ */
 __noinline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
 {
-	__u64 lo_s, lo_l, m_hi;
+	struct decision *d;
 
 	if (!t || !sc)
 		return 0;
@@ -388,11 +417,9 @@ __noinline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
 		set_cpu_times(sc, 0, 0);
 		return 0;
 	}
-	lo_s = now > CPU_SHORT_NS ? now - CPU_SHORT_NS : 0;
-	lo_l = now > CPU_LONG_NS ? now - CPU_LONG_NS : 0;
-	m_hi = (now - 1) / NSEC_PER_MSEC;
-	set_cpu_times(sc, window_sum(t, lo_s, lo_s / NSEC_PER_MSEC, m_hi, CPU_SHORT_NS),
-		      window_sum(t, lo_l, lo_l / NSEC_PER_MSEC, m_hi, CPU_LONG_NS));
+	d = &sc->d;
+	set_cpu_times(sc, window_sum(t, d->m_lo_s, d->b_lo_s, d->part_s, d->m_hi, CPU_SHORT_NS),
+		      window_sum(t, d->m_lo_l, d->b_lo_l, d->part_l, d->m_hi, CPU_LONG_NS));
 	return 0;
 }
 
@@ -1453,6 +1480,7 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	s->d.prev_pid = prev_pid;
 	s->d.next_pid = next_pid;
 	s->d.now = now;
+	cpu_windows(s, now);
 	s->d.nc = 0;
 	s->d.covered = 0;
 	s->d.old_qts = ~0ULL;
