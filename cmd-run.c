@@ -546,7 +546,7 @@ static void check_general(struct run_ctx *c)
 	if (!c->general || c->o->general)
 		return;
 	sc_set_quiet(1);
-	r = ds_windows_open(c->windows);
+	r = feat_windows_open(c->windows);
 	m = r ? lstm_model_load(c->general) : NULL;
 	if (m)
 		fits = !lstm_model_check_windows(m, ds_windows_header(r), c->windows);

@@ -75,6 +75,18 @@ static int tasks_advance(struct model_ctx *mc, uint64_t to)
 	return 0;
 }
 
+/*
+ * tasks_catch_up - after a block: the states stepped up to its last
+ * decision whether or not it was scored (the same steps in the same order;
+ * a version 3 file's replay holds the episodes of one block only)
+ */
+static int tasks_catch_up(struct model_ctx *mc, const struct ds_windows *w)
+{
+	if (!mc->tasks || !w->n_dec)
+		return 0;
+	return tasks_advance(mc, w->dec[w->n_dec - 1].ep_off);
+}
+
 /* tasks_rewind - back to the zero state before the first episode */
 static void tasks_rewind(struct model_ctx *mc)
 {
@@ -296,6 +308,8 @@ static int online_warmup(struct block_view *bv, struct model_ctx *mc)
 					       &w->state[d->cand_off * (uint64_t)w->S], d->ncand,
 					       d->label);
 		}
+		if (tasks_catch_up(mc, w))
+			return -1;
 	}
 	if (mc->tasks)
 		tasks_rewind(mc);
@@ -313,7 +327,7 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 	struct ana_dec_filter df = { 0 };
 	int ret = -1, started = 0;
 
-	bv.rd = ds_windows_open(windows_path);
+	bv.rd = feat_windows_open(windows_path);
 	if (!bv.rd)
 		return -1;
 	w = ds_windows_header(bv.rd);
@@ -377,7 +391,8 @@ int ana_eval_file_online(struct ana_eval *e, const char *windows_path, const cha
 	e->lost_resets = w->cov.lost_resets;
 	for (uint64_t at = 0; at < w->n_dec; at += bv.v.n_dec)
 		if (read_view(&bv, at) ||
-		    ana_eval_windows_add(e, &bv.v, split_mask, &df, m ? predict : NULL, &mc))
+		    ana_eval_windows_add(e, &bv.v, split_mask, &df, m ? predict : NULL, &mc) ||
+		    tasks_catch_up(&mc, &bv.v))
 			goto out;
 	ana_eval_finish(e);
 	ret = 0;

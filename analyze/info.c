@@ -13,6 +13,7 @@
 #include "data/modelfile.h"
 #include "data/trace.h"
 #include "data/windows.h"
+#include "features/features.h"
 
 /* json_head - open the object every file kind's JSON is: its file, format and version */
 static void json_head(struct json_writer *jw, struct strbuf *out, const char *path,
@@ -156,7 +157,7 @@ static void describe_feats(struct strbuf *out, struct json_writer *jw, const cha
 
 int ana_info_windows(const char *path, int json, struct strbuf *out)
 {
-	struct ds_windows_reader *r = ds_windows_open(path);
+	struct ds_windows_reader *r = feat_windows_open(path);
 	const struct ds_windows *h;
 	const struct ds_coverage *cov;
 	int seq;
@@ -193,6 +194,8 @@ int ana_info_windows(const char *path, int json, struct strbuf *out)
 		json_u64(&jw, "vocab", h->n_vocab);
 		if (seq)
 			json_str(&jw, "vocab_by", h->seq_vocab_by_pid ? "pid" : "comm");
+		else if (h->version >= 3)
+			json_u64(&jw, "events", h->n_events);
 		else
 			json_u64(&jw, "episodes", h->n_ep);
 		json_object_begin(&jw, "split");
@@ -239,7 +242,10 @@ int ana_info_windows(const char *path, int json, struct strbuf *out)
 			    (unsigned long long)cov->covered, pct(cov->covered, cov->decisions));
 	} else {
 		strbuf_addf(out, "candidates:      %llu\n", (unsigned long long)h->n_cand);
-		if (h->version >= 2)
+		if (h->version >= 3)
+			strbuf_addf(out, "events:          %llu (the features engine's input, "
+				    "replayed by readers)\n", (unsigned long long)h->n_events);
+		else if (h->version == 2)
 			strbuf_addf(out, "episodes:        %llu (each stored once)\n",
 				    (unsigned long long)h->n_ep);
 		strbuf_addf(out,

@@ -21,6 +21,7 @@
 
 #include "common/common.h"
 #include "data/windows.h"
+#include "features/features.h"
 #include "model/lstm.h"
 
 static uint64_t now_ns(void)
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
 	m = lstm_model_load(argv[1]);
 	if (!m)
 		return 1;
-	w = ds_windows_load(argv[2]);
+	w = feat_windows_load(argv[2]);
 	if (!w)
 		return 1;
 	if (lstm_model_check_windows(m, w, argv[2]))

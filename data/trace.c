@@ -411,6 +411,11 @@ void ds_trace_set_compression(struct ds_trace_writer *w, int level)
 		w->level = SC_MAX(0, SC_MIN(level, 9));
 }
 
+void ds_event_table_spec(struct ds_table_spec *spec)
+{
+	*spec = event_spec;
+}
+
 /*
  * create_events - the events table, created when the first event leaves the
  * reorder window (or at close) so that the compression can still be chosen

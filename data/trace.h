@@ -105,6 +105,14 @@ struct ds_event {
 	char next_comm[DS_COMM_LEN];
 };
 
+struct ds_table_spec;
+/*
+ * ds_event_table_spec - the events table's columns and chunking as trace.h5
+ * stores them (no deflate set), for another file that stores events (the
+ * windows file version 3)
+ */
+void ds_event_table_spec(struct ds_table_spec *spec);
+
 /* ds_event_init - every field absent (-1 / ""), type and ts set */
 void ds_event_init(struct ds_event *ev, enum ds_event_type type, uint64_t ts, int cpu);
 /* "sched_switch", ... ; "lost" for DS_EV_LOST; NULL when out of range */

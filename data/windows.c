@@ -40,7 +40,20 @@ static const struct ds_column dec_cols_v2[] = {
 	DEC_COL(label, DS_I32), DEC_COL(prev_pid, DS_I32), DEC_COL(next_pid, DS_I32),
 	DEC_COL(split, DS_U8),
 };
+static const struct ds_column dec_cols_v3[] = {
+	DEC_COL(ts, DS_U64), DEC_COL(cand_off, DS_U64), DEC_COL(ev_off, DS_U64),
+	DEC_COL(trace, DS_I32), DEC_COL(cpu, DS_I32), DEC_COL(ncand, DS_I32),
+	DEC_COL(label, DS_I32), DEC_COL(prev_pid, DS_I32), DEC_COL(next_pid, DS_I32),
+	DEC_COL(split, DS_U8),
+};
 #undef DEC_COL
+
+/* Version 3: where each input trace's events start and how the engine starts it. */
+static const struct ds_column trace_ev_cols[] = {
+	DS_COLUMN(struct ds_windows_trace, ev_start, DS_U64),
+	DS_COLUMN(struct ds_windows_trace, nr_cpus, DS_I32),
+	DS_COLUMN(struct ds_windows_trace, events_recorded, DS_U32),
+};
 
 /*
  * Candidate rows.  Version 2 names the two times after what they hold in the
@@ -78,14 +91,21 @@ static const struct ds_column cand_cols_v2[] = {
 /* The tables of a windows file, in the order the writer appends them. */
 enum {
 	A_DEC, A_CAND, A_WINDOW, A_STATE, A_EPISODES, A_EP_TASK, A_SEQ_IDS, A_SEQ_GAPS,
-	A_SEQ_LABEL, A_NR
+	A_SEQ_LABEL, A_EVENTS, A_TRACE_EV, A_NR
 };
 
 static const char *const table_names[A_NR] = {
 	[A_DEC] = "decisions", [A_CAND] = "cand", [A_WINDOW] = "window", [A_STATE] = "state",
 	[A_EPISODES] = "episodes", [A_EP_TASK] = "ep_task", [A_SEQ_IDS] = "seq_ids",
-	[A_SEQ_GAPS] = "seq_gaps", [A_SEQ_LABEL] = "seq_label",
+	[A_SEQ_GAPS] = "seq_gaps", [A_SEQ_LABEL] = "seq_label", [A_EVENTS] = "events",
+	[A_TRACE_EV] = "trace_events",
 };
+
+/* is_v3c - a version 3 candidates file: events replayed, no candidate rows */
+static int is_v3c(int version, int mode)
+{
+	return version >= 3 && mode == DS_WIN_CANDIDATES;
+}
 
 /*
  * table_spec - the spec of table i in a file of this shape, or 0 when such a
@@ -94,7 +114,7 @@ static const char *const table_names[A_NR] = {
 static int table_spec(int i, int version, int mode, int K, int E, int S, int W,
 		      struct ds_table_spec *s)
 {
-	int v2 = version >= 2, seq = mode == DS_WIN_SEQUENCE;
+	int v2 = version >= 2, seq = mode == DS_WIN_SEQUENCE, v3 = is_v3c(version, mode);
 
 	memset(s, 0, sizeof(*s));
 	s->deflate = DEFLATE;
@@ -102,8 +122,9 @@ static int table_spec(int i, int version, int mode, int K, int E, int S, int W,
 	s->rank = 1;
 	switch (i) {
 	case A_DEC:
-		s->cols = v2 ? dec_cols_v2 : dec_cols_v1;
-		s->ncols = v2 ? ARRAY_SIZE(dec_cols_v2) : ARRAY_SIZE(dec_cols_v1);
+		s->cols = v3 ? dec_cols_v3 : v2 ? dec_cols_v2 : dec_cols_v1;
+		s->ncols = v3 ? ARRAY_SIZE(dec_cols_v3) :
+			   v2 ? ARRAY_SIZE(dec_cols_v2) : ARRAY_SIZE(dec_cols_v1);
 		s->row_size = sizeof(struct ds_decision);
 		return 1;
 	case A_CAND:
@@ -112,7 +133,7 @@ static int table_spec(int i, int version, int mode, int K, int E, int S, int W,
 		s->row_size = sizeof(struct ds_candidate);
 		if (v2)
 			s->chunk_rows = V2_CAND_BYTES / sizeof(struct ds_candidate);
-		return 1;
+		return !v3;
 	case A_WINDOW:
 		s->type = DS_I16;
 		s->rank = 3;
@@ -127,17 +148,27 @@ static int table_spec(int i, int version, int mode, int K, int E, int S, int W,
 			s->chunk_rows = V2_COLUMN_ROWS;
 			s->column_chunks = 1;
 		}
-		return !seq;
+		return !seq && !v3;
 	case A_EPISODES:
 		s->type = DS_I16;
 		s->rank = 2;
 		s->inner[0] = (uint64_t)E;
 		s->chunk_rows = V2_COLUMN_ROWS;
 		s->column_chunks = 1;
-		return !seq && v2;
+		return !seq && v2 && !v3;
 	case A_EP_TASK:
 		s->type = DS_U32;
-		return !seq && v2;
+		return !seq && v2 && !v3;
+	case A_EVENTS:
+		ds_event_table_spec(s);
+		s->deflate = DEFLATE;
+		s->background = 1;
+		return v3;
+	case A_TRACE_EV:
+		s->cols = trace_ev_cols;
+		s->ncols = ARRAY_SIZE(trace_ev_cols);
+		s->row_size = sizeof(struct ds_windows_trace);
+		return v3;
 	case A_SEQ_IDS:
 	case A_SEQ_GAPS:
 		s->type = i == A_SEQ_IDS ? DS_I32 : DS_I16;
@@ -164,7 +195,8 @@ static int open_tables(struct ds_file *f, const struct ds_windows *h, struct ds_
 		t[i] = NULL;
 		if (!table_spec(i, h->version, h->mode, h->K, h->E, h->S, h->W, &s))
 			continue;
-		want = i == A_DEC || i >= A_SEQ_IDS ? h->n_dec :
+		want = i == A_EVENTS ? h->n_events : i == A_TRACE_EV ? (uint64_t)h->nr_traces :
+		       i == A_DEC || i >= A_SEQ_IDS ? h->n_dec :
 		       i == A_EPISODES || i == A_EP_TASK ? h->n_ep : h->n_cand;
 		t[i] = ds_table_open(f, table_names[i], &s, want);
 		if (!t[i])
@@ -214,6 +246,8 @@ struct ds_windows_writer {
 	size_t tmp_cap;
 	struct ds_table *t[A_NR];	/* NULL: not in a file of this kind */
 	uint64_t n_dec, n_cand, split_n[3];
+	uint64_t n_events;		/* version 3 */
+	int nr_traces, traces_begun;	/* version 3: trace_events rows due, written */
 	int failed;
 };
 
@@ -284,6 +318,7 @@ struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_wi
 	w->E = seq ? 0 : hdr->E;
 	w->S = seq ? 0 : hdr->S;
 	w->W = seq ? hdr->W : 0;
+	w->nr_traces = hdr->nr_traces;
 
 	ret |= ds_attr_set_str(f, NULL, "mode", seq ? "sequence" : "candidates");
 	ret |= ds_attr_set_int(f, NULL, "K", w->K);
@@ -350,6 +385,16 @@ int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 	}
 	d->cand_off = w->n_cand;
 	d->ep_off = w->version >= 2 ? w->n_ep : 0;
+	d->ev_off = is_v3c(w->version, w->mode) ? w->n_events : 0;
+	if (is_v3c(w->version, w->mode)) {
+		if (!w->traces_begun) {
+			w->failed = 1;
+			return error("cannot write '%s': a decision before its trace began",
+				     ds_path(f));
+		}
+		w->n_cand += (uint64_t)d->ncand;
+		goto dec;
+	}
 	if (w->mode == DS_WIN_CANDIDATES && d->ncand && w->version >= 2) {
 		for (int i = 0; i < d->ncand; i++) {
 			if (cand[i].task >= w->n_tasks && cand[i].n_ep) {
@@ -380,12 +425,57 @@ int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 		ret |= ds_table_append(w->t[A_SEQ_GAPS], gaps, 1);
 		ret |= ds_table_append(w->t[A_SEQ_LABEL], &d->label, 1);
 	}
+dec:
 	ret |= ds_table_append(w->t[A_DEC], d, 1);
 	w->n_dec++;
 	w->split_n[d->split]++;
 	if (ret)
 		w->failed = 1;
 	return ret ? -1 : 0;
+}
+
+int ds_windows_begin_trace(struct ds_windows_writer *w, int nr_cpus, uint32_t events_recorded)
+{
+	struct ds_windows_trace tr = {
+		.ev_start = w->n_events, .nr_cpus = nr_cpus, .events_recorded = events_recorded,
+	};
+
+	if (w->failed)
+		return -1;
+	if (!is_v3c(w->version, w->mode) || w->traces_begun >= w->nr_traces || nr_cpus < 1 ||
+	    nr_cpus > DS_MAX_CPUS) {
+		w->failed = 1;
+		return error("cannot write '%s': trace %d of %d (%d CPUs) in a version %d file",
+			     ds_path(w->f), w->traces_begun, w->nr_traces, nr_cpus, w->version);
+	}
+	w->traces_begun++;
+	if (ds_table_append(w->t[A_TRACE_EV], &tr, 1)) {
+		w->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+void ds_windows_set_tasks(struct ds_windows_writer *w, uint64_t n_tasks)
+{
+	w->n_tasks = n_tasks;
+}
+
+int ds_windows_add_event(struct ds_windows_writer *w, const struct ds_event *ev)
+{
+	if (w->failed)
+		return -1;
+	if (!is_v3c(w->version, w->mode) || !w->traces_begun) {
+		w->failed = 1;
+		return error("cannot write '%s': an event outside a version 3 trace",
+			     ds_path(w->f));
+	}
+	if (ds_table_append(w->t[A_EVENTS], ev, 1)) {
+		w->failed = 1;
+		return -1;
+	}
+	w->n_events++;
+	return 0;
 }
 
 int ds_windows_add_episodes(struct ds_windows_writer *w, const uint32_t *task,
@@ -395,7 +485,7 @@ int ds_windows_add_episodes(struct ds_windows_writer *w, const uint32_t *task,
 
 	if (w->failed)
 		return -1;
-	if (w->version < 2 || w->mode != DS_WIN_CANDIDATES) {
+	if (w->version != 2 || w->mode != DS_WIN_CANDIDATES) {
 		w->failed = 1;
 		return error("cannot write '%s': episodes need a version 2 candidates file",
 			     ds_path(w->f));
@@ -418,6 +508,9 @@ int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uin
 	uint64_t dim = DS_CAND_HIST;
 	int ret = w->failed ? -1 : 0;
 
+	if (!ret && is_v3c(w->version, w->mode) && w->traces_begun != w->nr_traces)
+		ret = error("cannot write '%s': %d of %d traces written", ds_path(f),
+			    w->traces_begun, w->nr_traces);
 	/* every table closed (its last rows flushed) before the file's last writes */
 	for (int i = 0; i < A_NR && !ret; i++) {
 		ret = ds_table_close(w->t[i]);
@@ -432,7 +525,10 @@ int ds_windows_finish(struct ds_windows_writer *w, const char *const *vocab, uin
 	if (!ret) {
 		ret |= ds_attr_set_int(f, NULL, "n_dec", (int64_t)w->n_dec);
 		ret |= ds_attr_set_int(f, NULL, "n_cand", (int64_t)w->n_cand);
-		if (w->version >= 2) {
+		if (is_v3c(w->version, w->mode)) {
+			ret |= ds_attr_set_int(f, NULL, "n_events", (int64_t)w->n_events);
+			ret |= ds_attr_set_int(f, NULL, "n_tasks", (int64_t)w->n_tasks);
+		} else if (w->version >= 2) {
 			ret |= ds_attr_set_int(f, NULL, "n_ep", (int64_t)w->n_ep);
 			ret |= ds_attr_set_int(f, NULL, "n_tasks", (int64_t)w->n_tasks);
 		}
@@ -955,9 +1051,22 @@ static int load_header(struct ds_file *f, struct ds_windows *w)
 	if (get_int(f, "n_cand", 0, (int64_t)MAX_ROWS, &v))
 		goto out;
 	w->n_cand = (uint64_t)v;
-	if (check_dims(f, "decisions", 1, &w->n_dec) || check_dims(f, "cand", 1, &w->n_cand))
+	if (check_dims(f, "decisions", 1, &w->n_dec) ||
+	    (!is_v3c(w->version, w->mode) && check_dims(f, "cand", 1, &w->n_cand)))
 		goto out;
-	if (w->mode == DS_WIN_CANDIDATES) {
+	if (is_v3c(w->version, w->mode)) {
+		if (get_int(f, "n_events", 0, (int64_t)MAX_ROWS, &v))
+			goto out;
+		w->n_events = (uint64_t)v;
+		if (get_int(f, "n_tasks", 0, UINT32_MAX, &v))
+			goto out;
+		w->n_tasks = (uint64_t)v;
+		if (check_dims(f, "events", 1, &w->n_events))
+			goto out;
+		dims[0] = (uint64_t)w->nr_traces;
+		if (check_dims(f, "trace_events", 1, dims))
+			goto out;
+	} else if (w->mode == DS_WIN_CANDIDATES) {
 		dims[0] = w->n_cand;
 		dims[1] = (uint64_t)w->K;
 		dims[2] = (uint64_t)w->E;
@@ -1033,6 +1142,33 @@ static void header_release(struct ds_windows *w)
 	ds_free_strings(w->traces, (uint64_t)(w->traces ? w->nr_traces : 0));
 	ds_free_strings(w->vocab, w->n_vocab);
 	free(w->command_line);
+	free(w->trace_ev);
+}
+
+/*
+ * load_trace_ev - version 3: the trace_events table, checked: the traces'
+ * events in order, from row 0, CPUs in range
+ */
+static int load_trace_ev(struct ds_file *f, struct ds_windows *w, struct ds_table *const *t)
+{
+	uint64_t n = (uint64_t)w->nr_traces;
+
+	if (!is_v3c(w->version, w->mode))
+		return 0;
+	w->trace_ev = xcalloc(n ? n : 1, sizeof(*w->trace_ev));
+	if (ds_table_read(t[A_TRACE_EV], 0, n, w->trace_ev))
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		const struct ds_windows_trace *tr = &w->trace_ev[i];
+
+		if ((i == 0 && tr->ev_start) || (i && tr->ev_start < tr[-1].ev_start) ||
+		    tr->ev_start > w->n_events || tr->nr_cpus < 1 || tr->nr_cpus > DS_MAX_CPUS)
+			return error("cannot read '%s': trace_events row %llu is invalid",
+				     ds_path(f), (unsigned long long)i);
+	}
+	if (!n && w->n_events)
+		return error("cannot read '%s': events without a trace", ds_path(f));
+	return 0;
 }
 
 /* read_whole - every row of table i into *out (allocated, caller frees) */
@@ -1046,7 +1182,8 @@ static int read_whole(struct ds_table *const *t, const struct ds_windows *h, int
 	return ds_table_read(t[i], 0, n, *out);
 }
 
-struct ds_windows *ds_windows_load(const char *path)
+/* load_stored - ds_windows_load() of a file whose candidates are stored (not version 3) */
+static struct ds_windows *load_stored(const char *path)
 {
 	struct ds_windows *w = xcalloc(1, sizeof(*w));
 	struct ds_table *t[A_NR] = { NULL };
@@ -1060,6 +1197,11 @@ struct ds_windows *ds_windows_load(const char *path)
 	}
 	if (load_header(f, w) || open_tables(f, w, t))
 		goto fail;
+	if (is_v3c(w->version, w->mode)) {
+		error("cannot read '%s': a version 3 windows file is read through the features "
+		      "engine (or rewrite it with 'schedcast features --windows-version 2')", path);
+		goto fail;
+	}
 	if (read_whole(t, w, A_DEC, (void **)&w->dec) ||
 	    read_whole(t, w, A_CAND, (void **)&w->cand))
 		goto fail;
@@ -1138,20 +1280,102 @@ struct ds_windows_reader {
 	uint64_t dec_cap, cand_cap;
 	struct ep_replay replay;	/* version 2 */
 	uint64_t next_dec;		/* version 2: the decision the replay is at */
+	const struct ds_windows_replay *rp;	/* version 3 */
+	void *rp_ctx;
 };
 
-struct ds_windows_reader *ds_windows_open(const char *path)
+struct ds_windows_reader *ds_windows_open_replay(const char *path,
+						 const struct ds_windows_replay *rp)
 {
 	struct ds_windows_reader *r = xcalloc(1, sizeof(*r));
 
 	r->f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &r->hdr.version);
-	if (!r->f || load_header(r->f, &r->hdr) || open_tables(r->f, &r->hdr, r->t)) {
+	if (!r->f || load_header(r->f, &r->hdr) || open_tables(r->f, &r->hdr, r->t) ||
+	    load_trace_ev(r->f, &r->hdr, r->t)) {
 		ds_windows_close(r);
 		return NULL;
 	}
-	if (r->hdr.mode == DS_WIN_CANDIDATES && r->hdr.version >= 2)
+	if (is_v3c(r->hdr.version, r->hdr.mode)) {
+		if (rp) {
+			r->rp = rp;
+			r->rp_ctx = rp->open(path, &r->hdr);
+			if (!r->rp_ctx) {
+				r->rp = NULL;
+				ds_windows_close(r);
+				return NULL;
+			}
+		}
+	} else if (r->hdr.mode == DS_WIN_CANDIDATES && r->hdr.version >= 2) {
 		replay_init(&r->replay, r->f, &r->hdr, r->t);
+	}
 	return r;
+}
+
+
+int ds_windows_read_events(struct ds_windows_reader *r, uint64_t start, uint64_t n,
+			   struct ds_event *ev)
+{
+	if (!r->t[A_EVENTS])
+		return error("cannot read '%s': it stores no events", ds_path(r->f));
+	if (ds_table_read(r->t[A_EVENTS], start, n, ev))
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		ev[i].comm[DS_COMM_LEN - 1] = '\0';
+		ev[i].next_comm[DS_COMM_LEN - 1] = '\0';
+	}
+	return 0;
+}
+
+struct ds_windows *ds_windows_load_replay(const char *path, const struct ds_windows_replay *rp)
+{
+	struct ds_windows_reader *r;
+	struct ds_windows_block b;
+	struct ds_windows *w;
+	int version;
+	struct ds_file *f = ds_open(path, DS_WINDOWS_FORMAT, DS_WINDOWS_VERSION, &version);
+	char *mode = NULL;
+	int v3;
+
+	if (!f)
+		return NULL;
+	if (ds_attr_get_str(f, NULL, "mode", &mode)) {
+		ds_close(f);
+		return NULL;
+	}
+	v3 = version >= 3 && !strcmp(mode, "candidates");
+	free(mode);
+	ds_close(f);
+	if (!v3)
+		return load_stored(path);
+	r = ds_windows_open_replay(path, rp);
+	if (!r)
+		return NULL;
+	if (ds_windows_read(r, 0, r->hdr.n_dec, &b)) {
+		ds_windows_close(r);
+		return NULL;
+	}
+	if (b.n_cand != r->hdr.n_cand) {
+		error("cannot read '%s': %llu candidates but the decisions use %llu", path,
+		      (unsigned long long)r->hdr.n_cand, (unsigned long long)b.n_cand);
+		ds_windows_close(r);
+		return NULL;
+	}
+	/* the reader's header and buffers become the loaded file's */
+	w = xmalloc(sizeof(*w));
+	*w = r->hdr;
+	memset(&r->hdr, 0, sizeof(r->hdr));
+	w->dec = r->dec;
+	w->cand = r->cand;
+	w->window = r->window;
+	w->state = r->state;
+	r->dec = NULL;
+	r->cand = NULL;
+	r->window = NULL;
+	r->state = NULL;
+	if (!w->dec)
+		w->dec = xcalloc(1, sizeof(*w->dec));
+	ds_windows_close(r);
+	return w;
 }
 
 const struct ds_windows *ds_windows_header(const struct ds_windows_reader *r)
@@ -1191,6 +1415,9 @@ int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 	if (h->version < 2)	/* no ep_off column before version 2, in either mode */
 		for (uint64_t i = 0; i < n; i++)
 			r->dec[i].ep_off = 0;
+	if (!is_v3c(h->version, h->mode))
+		for (uint64_t i = 0; i < n; i++)
+			r->dec[i].ev_off = 0;
 	if (h->mode == DS_WIN_CANDIDATES && n) {
 		c0 = r->dec[0].cand_off;
 		for (uint64_t i = 0; i < n; i++) {
@@ -1214,19 +1441,38 @@ int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 						  sizeof(int16_t));
 			r->state = xreallocarray(r->state, nc * (uint64_t)h->S, sizeof(int16_t));
 		}
-		if (ds_table_read(r->t[A_CAND], c0, nc, r->cand) ||
-		    (h->version < 2 && ds_table_read(r->t[A_WINDOW], c0, nc, r->window)) ||
-		    ds_table_read(r->t[A_STATE], c0, nc, r->state))
-			return -1;
-		for (uint64_t i = 0; i < nc; i++)
-			r->cand[i].comm[DS_COMM_LEN - 1] = '\0';
-		if (h->version >= 2)
+		if (is_v3c(h->version, h->mode)) {
 			for (uint64_t i = 0; i < n; i++)
-				cand_from_file(r->cand + (r->dec[i].cand_off - c0), r->dec[i].ncand,
-					       r->dec[i].ts);
-		if (h->version < 2)
+				if (r->dec[i].ev_off >= h->n_events ||
+				    (i && r->dec[i].ev_off <= r->dec[i - 1].ev_off))
+					return error("cannot read '%s': decision %llu refers to "
+						     "event %llu", ds_path(f),
+						     (unsigned long long)(start + i),
+						     (unsigned long long)r->dec[i].ev_off);
+			if (!r->rp)
+				return error("cannot read '%s': a version 3 windows file is read "
+					     "through the features engine (or rewrite it with "
+					     "'schedcast features --windows-version 2')",
+					     ds_path(f));
+			if (validate_block(f, h, start, r->dec, n, c0, NULL, NULL) ||
+			    r->rp->fill(r->rp_ctx, r, start, r->dec, n, r->cand, r->window,
+					r->state))
+				return -1;
+		} else {
+			if (ds_table_read(r->t[A_CAND], c0, nc, r->cand) ||
+			    (h->version < 2 && ds_table_read(r->t[A_WINDOW], c0, nc, r->window)) ||
+			    ds_table_read(r->t[A_STATE], c0, nc, r->state))
+				return -1;
 			for (uint64_t i = 0; i < nc; i++)
-				r->cand[i].task = r->cand[i].n_ep = 0;
+				r->cand[i].comm[DS_COMM_LEN - 1] = '\0';
+			if (h->version >= 2)
+				for (uint64_t i = 0; i < n; i++)
+					cand_from_file(r->cand + (r->dec[i].cand_off - c0),
+						       r->dec[i].ncand, r->dec[i].ts);
+			if (h->version < 2)
+				for (uint64_t i = 0; i < nc; i++)
+					r->cand[i].task = r->cand[i].n_ep = 0;
+		}
 	} else if (h->mode == DS_WIN_SEQUENCE &&
 		   (ds_table_read(r->t[A_SEQ_IDS], start, n, r->seq_ids) ||
 		    ds_table_read(r->t[A_SEQ_GAPS], start, n, r->seq_gaps) ||
@@ -1236,7 +1482,7 @@ int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
 	if (validate_block(f, h, start, r->dec, n, c0, r->seq_ids,
 			   h->mode == DS_WIN_SEQUENCE ? r->seq_label : NULL))
 		return -1;
-	if (h->mode == DS_WIN_CANDIDATES && h->version >= 2 && n) {
+	if (h->mode == DS_WIN_CANDIDATES && h->version == 2 && n) {
 		/* going back in the file replays the episodes from the start */
 		if (start < r->next_dec)
 			replay_rewind(&r->replay);
@@ -1268,6 +1514,12 @@ int ds_windows_read_episodes(struct ds_windows_reader *r, uint64_t from, uint64_
 {
 	const struct ds_windows *h = &r->hdr;
 
+	if (is_v3c(h->version, h->mode)) {
+		if (!r->rp)
+			return error("cannot read '%s': a version 3 windows file is read through "
+				     "the features engine", ds_path(r->f));
+		return r->rp->episodes(r->rp_ctx, r, from, n, task, rows);
+	}
 	if (h->mode != DS_WIN_CANDIDATES || h->version < 2)
 		return error("cannot read '%s': a version %d windows file holds no episodes",
 			     ds_path(r->f), h->version);
@@ -1292,6 +1544,8 @@ void ds_windows_close(struct ds_windows_reader *r)
 {
 	if (!r)
 		return;
+	if (r->rp)
+		r->rp->close(r->rp_ctx);
 	header_release(&r->hdr);
 	replay_release(&r->replay);
 	close_tables(r->t);

@@ -29,17 +29,26 @@
  *     candidate's (task, n_ep) names its task and how many episodes that
  *     task had completed: its window is the last min(K, n_ep) of them,
  *     padded with zero rows at the front.  Readers rebuild the windows by
- *     replaying the episodes in order (memory: K x E per task).
+ *     replaying the episodes in order (memory: K x E per task);
+ *   version 3: no candidate rows at all.  The file holds the events the
+ *     features engine consumed (events, trace.h5's columns, every event of
+ *     every input trace in order) and, per trace, where its events start and
+ *     what the engine was reset with (trace_events: ev_start, nr_cpus,
+ *     events_recorded); a decision's ev_off is the row of its sched_switch.
+ *     Readers rebuild the candidates, their windows and state by running the
+ *     same engine over the events (features/: feat_windows_open()); the
+ *     data-level reader alone refuses a version 3 file with a one-line hint.
  */
 #ifndef SC_DATA_WINDOWS_H
 #define SC_DATA_WINDOWS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "data/trace.h"
 
 #define DS_WINDOWS_FORMAT "schedcast-windows"
-#define DS_WINDOWS_VERSION 2
+#define DS_WINDOWS_VERSION 3
 
 enum ds_win_mode { DS_WIN_CANDIDATES = 0, DS_WIN_SEQUENCE = 1 };
 enum ds_split { DS_SPLIT_TRAIN = 0, DS_SPLIT_VAL = 1, DS_SPLIT_TEST = 2 };
@@ -51,6 +60,7 @@ struct ds_decision {
 	uint64_t ts;		/* ns, the switch's timestamp in its trace */
 	uint64_t cand_off;	/* first row in cand/window/state (candidates mode) */
 	uint64_t ep_off;	/* version 2: episodes completed before it (else 0) */
+	uint64_t ev_off;	/* version 3: row of its sched_switch in events (else 0) */
 	int32_t trace;		/* index of the input trace */
 	int32_t cpu;
 	int32_t ncand;		/* candidates (0 in sequence mode) */
@@ -73,6 +83,13 @@ struct ds_candidate {
 	char comm[DS_COMM_LEN];
 	uint32_t task;		/* version 2: task id of its episodes (else 0) */
 	uint32_t n_ep;		/* version 2: episodes its task had completed */
+};
+
+/* struct ds_windows_trace - version 3: how the engine starts each input trace */
+struct ds_windows_trace {
+	uint64_t ev_start;	/* its first row in events */
+	int32_t nr_cpus;	/* feat_state_reset()'s arguments */
+	uint32_t events_recorded;
 };
 
 struct ds_coverage {
@@ -100,7 +117,10 @@ struct ds_windows {
 	char **traces;		/* input trace paths */
 
 	uint64_t n_dec, n_cand;
-	uint64_t n_ep, n_tasks;		/* version 2: episodes and task ids stored */
+	uint64_t n_ep, n_tasks;		/* version 2: episodes and task ids stored
+					   (version 3: task ids the replay gives) */
+	uint64_t n_events;		/* version 3: events stored */
+	struct ds_windows_trace *trace_ev;	/* version 3: (nr_traces) */
 	struct ds_decision *dec;	/* (n_dec) */
 	struct ds_candidate *cand;	/* (n_cand) */
 	int16_t *window;	/* (n_cand, K, E), oldest episode first (rebuilt from
@@ -120,8 +140,19 @@ struct ds_windows {
 	int seq_vocab_by_pid;	/* sequence mode: identities are pids, else comms */
 };
 
-/* ds_windows_load - read and validate a whole file; NULL after an error */
-struct ds_windows *ds_windows_load(const char *path);
+struct ds_windows_replay;	/* below */
+
+/*
+ * ds_windows_load - read and validate a whole file; NULL after an error.
+ * Versions 1 and 2 (a version 3 file needs ds_windows_load_replay(), which
+ * feat_windows_load() calls with the features engine).
+ */
+struct ds_windows *ds_windows_load_replay(const char *path,
+					  const struct ds_windows_replay *rp);
+static inline struct ds_windows *ds_windows_load(const char *path)
+{
+	return ds_windows_load_replay(path, NULL);
+}
 /* ds_windows_free - contents and struct; NULL is a no-op */
 void ds_windows_free(struct ds_windows *w);
 
@@ -148,8 +179,49 @@ struct ds_windows_block {
 	const int16_t *seq_gaps;	/* (n_dec, W) */
 };
 
-/* ds_windows_open - NULL after an error; close with ds_windows_close() */
-struct ds_windows_reader *ds_windows_open(const char *path);
+/*
+ * struct ds_windows_replay - how a version 3 file's candidates are rebuilt
+ * (features/ supplies it: the data layer cannot run the engine).  open()
+ * gets the file's path and its checked header and returns the replay's state (NULL after a
+ * printed error); fill() computes the candidates, windows (n_cand, K, E) and
+ * state (n_cand, S) of decisions dec[0..n) (decisions start.., their
+ * candidates from row dec[0].cand_off) and their ep_off, reading events
+ * with ds_windows_read_events(); 0 or -1 (printed).  close() frees the state.
+ */
+struct ds_windows_reader;
+struct ds_windows_replay {
+	void *(*open)(const char *path, const struct ds_windows *hdr);
+	int (*fill)(void *ctx, struct ds_windows_reader *r, uint64_t start,
+		    struct ds_decision *dec, uint64_t n, struct ds_candidate *cand,
+		    int16_t *window, int16_t *state);
+	/*
+	 * episodes - the completed episodes [from, from + n) in the order
+	 * version 2 stores them (its ep_off counts them: fill() sets each
+	 * decision's).  0 or -1 (printed).
+	 */
+	int (*episodes)(void *ctx, struct ds_windows_reader *r, uint64_t from, uint64_t n,
+			uint32_t *task, int16_t *rows);
+	void (*close)(void *ctx);
+};
+
+/*
+ * ds_windows_open - NULL after an error; close with ds_windows_close().  A
+ * version 3 file opens, but reading its candidates needs a replay:
+ * ds_windows_open_replay() (feat_windows_open() gives the engine's).
+ */
+struct ds_windows_reader *ds_windows_open_replay(const char *path,
+						 const struct ds_windows_replay *rp);
+static inline struct ds_windows_reader *ds_windows_open(const char *path)
+{
+	return ds_windows_open_replay(path, NULL);
+}
+/*
+ * ds_windows_read_events - version 3: event rows [start, start + n) into ev
+ * (comms NUL-terminated, types and CPUs not checked).  0 or -1 (printed).
+ */
+int ds_windows_read_events(struct ds_windows_reader *r, uint64_t start, uint64_t n,
+			   struct ds_event *ev);
+
 /* ds_windows_header - owned by r */
 const struct ds_windows *ds_windows_header(const struct ds_windows_reader *r);
 /*
@@ -173,7 +245,9 @@ int ds_windows_read_max(struct ds_windows_reader *r, uint64_t start, uint64_t n,
  * ids (checked below n_tasks) and rows (n, E) their features, into the
  * caller's arrays.  A stateful model steps its encoder on them (a decision's
  * ep_off says how many came before it).  0 or -1 (printed; also for a
- * version 1 file, which has none).
+ * version 1 file, which has none).  Version 3: the replay's (cheapest read
+ * forward: an earlier episode than the last one asked for replays from the
+ * start).
  */
 int ds_windows_read_episodes(struct ds_windows_reader *r, uint64_t from, uint64_t n,
 			     uint32_t *task, int16_t *rows);
@@ -191,12 +265,29 @@ struct ds_windows_writer *ds_windows_create(const char *path, const struct ds_wi
 /*
  * ds_windows_add - append one decision.  Candidates mode: cand[ncand],
  * window[ncand*K*E] (version 1; version 2 ignores it and takes each
- * candidate's task and n_ep), state[ncand*S]; d->cand_off and d->ep_off are
- * assigned.  Sequence mode: ids[W], gaps[W] (cand/window/state NULL).
+ * candidate's task and n_ep), state[ncand*S] (version 3 ignores all three:
+ * only d->ncand counts); d->cand_off, d->ep_off and d->ev_off are assigned.  Sequence mode: ids[W], gaps[W] (cand/window/state NULL).
  */
 int ds_windows_add(struct ds_windows_writer *w, struct ds_decision *d,
 		   const struct ds_candidate *cand, const int16_t *window, const int16_t *state,
 		   const int32_t *ids, const int16_t *gaps);
+/*
+ * ds_windows_begin_trace - version 3, candidates mode: the events that
+ * follow are those of the next input trace, which the engine starts with
+ * feat_state_reset(nr_cpus, events_recorded).  0 or -1 (printed).
+ */
+int ds_windows_begin_trace(struct ds_windows_writer *w, int nr_cpus, uint32_t events_recorded);
+/*
+ * ds_windows_add_event - version 3, candidates mode: append the next event
+ * the engine consumed.  A decision is added (ds_windows_add, which sets its
+ * ev_off to this row) just before its sched_switch is.  0 or -1 (printed).
+ */
+int ds_windows_add_event(struct ds_windows_writer *w, const struct ds_event *ev);
+/*
+ * ds_windows_set_tasks - version 3: how many task ids the engine gave over
+ * the whole file (its n_tasks, as version 2 counts them), before finishing
+ */
+void ds_windows_set_tasks(struct ds_windows_writer *w, uint64_t n_tasks);
 /*
  * ds_windows_add_episodes - version 2, candidates mode: append n completed
  * episodes (task[n] ids, rows[n*E] features), before the decisions that

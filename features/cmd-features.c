@@ -15,7 +15,7 @@
 
 static const char features_usage[] =
 	"usage: schedcast features [-o windows.h5] [--mode candidates|sequence] [--state wait|full|basic] [-K N] "
-	"[-W N] [--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2] [--pid LIST] [--tid LIST] "
+	"[-W N] [--split 70,15,15] [--vocab comm|pid] [--windows-version 1|2|3] [--pid LIST] [--tid LIST] "
 	"[--comm GLOB] [-C LIST] [--time START,END] TRACE.h5...\n"
 	"\n"
 	"Reconstruct each CPU's runqueue from the traces' scheduler events and write,\n"
@@ -39,8 +39,10 @@ static const char features_usage[] =
 	"        --vocab BY        sequence mode: task identity by comm (default) or pid\n"
 	"        --vocab-size N    sequence mode: identities kept, the unknown class\n"
 	"                          included, most frequent in train first (default 256)\n"
-	"        --windows-version V  2 (default): each episode stored once; 1: every\n"
-	"                          candidate's whole window (larger, for older readers)\n"
+	"        --windows-version V  3 (default): the events, readers replay the engine\n"
+	"                          (smallest, fastest to write); 2: each episode and\n"
+	"                          every candidate's state stored; 1: every candidate's\n"
+	"                          whole window (larger, for older readers)\n"
 	"    -q, --quiet           no summary line\n"
 	"\n"
 	"Filters: only the decisions on these CPUs, in this time range (which the split\n"
@@ -180,7 +182,7 @@ int cmd_features(int argc, char **argv)
 			break;
 		case 'F':
 			if (parse_int(optarg, 1, DS_WINDOWS_VERSION, &opts.version)) {
-				error("invalid --windows-version '%s': 1 or 2", optarg);
+				error("invalid --windows-version '%s': 1, 2 or 3", optarg);
 				goto usage;
 			}
 			break;

@@ -171,7 +171,9 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 	tt = ds_trace_tasks(r, &nt);
 	ds_task_index_init(&ix, tt, tt ? nt : 0);
 	feat_state_reset(st, m->nr_cpus, m->events_recorded);
-	while ((rc = ds_trace_next(r, &ev)) == 1) {
+	/* version 3: the events are the file, readers replay the engine from them */
+	rc = st->select_only && ds_windows_begin_trace(w, m->nr_cpus, m->events_recorded) ? -1 : 1;
+	while (rc == 1 && (rc = ds_trace_next(r, &ev)) == 1) {
 		stats->events++;
 		if (ev.type == DS_EV_SWITCH && feat_decision(st, &ev, &out) == 1) {
 			const uint32_t *task;
@@ -201,6 +203,10 @@ static int run_trace(struct feat_state *st, struct ds_windows_writer *w, const c
 				count_kept(&stats->cov, o->mode, &out);
 			}
 		}
+		if (st->select_only && ds_windows_add_event(w, &ev)) {
+			rc = -1;
+			break;
+		}
 		if (feat_apply(st, &ev)) {
 			rc = error("cannot use '%s': invalid event at %llu ns", path,
 				   (unsigned long long)ev.ts);
@@ -219,8 +225,9 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	struct feat_extract_stats stats = { 0 };
 	struct feat_opts fo = {
 		.mode = o->mode, .state_set = o->state_set, .K = o->K, .W = o->W,
-		.episodes = o->mode == DS_WIN_CANDIDATES && o->version != 1,
+		.episodes = o->mode == DS_WIN_CANDIDATES && o->version == 2,
 	};
+	int v3 = o->mode == DS_WIN_CANDIDATES && (!o->version || o->version >= 3);
 	struct ds_windows hdr = { 0 };
 	struct ds_windows_writer *w = NULL;
 	struct feat_vocab *vocab = NULL;
@@ -249,9 +256,11 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	st = feat_state_new(&fo, 1);
 	if (!st)
 		goto out;
+	st->select_only = v3;
 
 	feat_set_header(&hdr, o->state_set, o->K, ep_names, ep_frac, st_names, st_frac);
-	hdr.version = o->version;
+	/* sequence files are the same in versions 2 and 3: they stay 2 unless asked */
+	hdr.version = o->version ? o->version : o->mode == DS_WIN_SEQUENCE ? 2 : 0;
 	hdr.mode = o->mode;
 	hdr.W = o->W;
 	hdr.nr_traces = nr_traces;
@@ -272,6 +281,8 @@ int feat_extract(const char *out_path, const char *const *traces, int nr_traces,
 	stats.cov.inferred_switches = feat_coverage(st)->inferred_switches;
 	stats.cov.lost_resets = feat_coverage(st)->lost_resets;
 	stats.all_decisions = feat_coverage(st)->decisions;
+	if (v3)
+		ds_windows_set_tasks(w, st->next_uid);
 	ret = ds_windows_finish(w, vnames, nv, &stats.cov);
 	w = NULL;
 	if (!ret && stats_out)

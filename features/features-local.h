@@ -117,6 +117,16 @@ struct feat_state {
 	uint64_t nhash, nr_tasks;
 	struct ds_coverage cov;
 
+	/*
+	 * feat_decision() only selects the candidates (ncand, label, coverage):
+	 * no window, state or ds_candidate rows (the windows file version 3
+	 * writer; readers replay the engine to compute them).  The state it
+	 * leaves is the same either way: the features only read it.
+	 */
+	int select_only;
+	/* with opts.episodes, feat_decision() fills the windows too (the replay) */
+	int windows_too;
+
 	/* decision output buffers, grown as needed */
 	struct feat_task **sel;
 	struct feat_rank *rank;

@@ -334,4 +334,17 @@ int feat_split_of(uint64_t ts, uint64_t start, uint64_t end, const int split[3])
 int feat_extract(const char *out, const char *const *traces, int nr_traces,
 		 const struct feat_extract_opts *opts, struct feat_extract_stats *stats);
 
+/* ---- reading windows files (every version) -------------------------------- */
+
+/*
+ * feat_windows_open - ds_windows_open() that also reads version 3 files, by
+ * running this engine over the events they store (features/replay.c): the
+ * candidates, windows and state come out as `features` computes them.
+ * Memory: the engine's (bounded by live tasks), not the file's.  Going back
+ * in the file replays it from its start.  Close with ds_windows_close().
+ */
+struct ds_windows_reader *feat_windows_open(const char *path);
+/* feat_windows_load - ds_windows_load() of every version, version 3 replayed */
+struct ds_windows *feat_windows_load(const char *path);
+
 #endif /* SC_FEATURES_H */

@@ -650,10 +650,16 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw, struct feat_
 			st->sel[j] = st->sel[j - 1];
 		st->sel[j] = t;
 	}
+	if (st->select_only) {
+		for (int i = 0; i < n && label < 0; i++)
+			if (st->sel[i]->pid == sw->next_pid)
+				label = i;
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
 		const struct feat_task *t = st->sel[i];
 
-		if (!st->opts.episodes)
+		if (!st->opts.episodes || st->windows_too)
 			feat_fill_window(st, t, st->window + (size_t)i * st->opts.K * FEAT_E);
 		feat_fill_state(st, t, sw->cpu, sw->ts, out->prev_pid, i == 0,
 				st->state + (size_t)i * st->S, &st->cand[i]);
@@ -662,12 +668,13 @@ int feat_decision(struct feat_state *st, const struct ds_event *sw, struct feat_
 	}
 	feat_fill_full(st, sw->cpu, st->sel, n, st->cand,
 		       out->prev_pid > 0 ? task_find(st, out->prev_pid) : NULL, st->state);
+	out->cand = st->cand;
+	out->window = st->opts.episodes && !st->windows_too ? NULL : st->window;
+	out->state = st->state;
+out:
 	out->ncand = n;
 	out->S = st->S;
 	out->label = label;
-	out->cand = st->cand;
-	out->window = st->opts.episodes ? NULL : st->window;
-	out->state = st->state;
 	st->cov.cand_hist[SC_MIN(n, DS_CAND_HIST - 1)]++;
 	if (label >= 0)
 		st->cov.covered++;

@@ -1,22 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz target "windows": the windows.h5 readers (whole-file load, the
- * streaming block reader, the describer) on a valid candidates-mode or
- * sequence-mode file (first input byte) changed by the operations the rest
- * of the input describes (fuzz/h5mut.c).
+ * streaming block reader, the describer) on a valid candidates-mode,
+ * sequence-mode or version 3 (events replayed) file (first input byte)
+ * changed by the operations the rest of the input describes (fuzz/h5mut.c).
  */
 #include <string.h>
 
 #include "analyze/analyze.h"
 #include "common/common.h"
 #include "data/windows.h"
+#include "features/features.h"
 #include "fuzz/fuzz.h"
 
 static volatile uint64_t sink;
 
 int fuzz_windows(const uint8_t *data, size_t size)
 {
-	const char *base = size && (data[0] & 1) ? "windows-seq.h5" : "windows.h5";
+	const char *base = !size ? "windows.h5" : data[0] & 1 ? "windows-seq.h5" :
+			   data[0] & 2 ? "windows-v3.h5" : "windows.h5";
 	struct strbuf sb = STRBUF_INIT;
 	struct ds_windows_reader *r;
 	struct ds_windows *w;
@@ -27,7 +29,7 @@ int fuzz_windows(const uint8_t *data, size_t size)
 		fuzz_check_closed();
 		return 0;
 	}
-	w = ds_windows_load(path);
+	w = feat_windows_load(path);
 	if (w) {
 		uint64_t s = 0;
 
@@ -58,7 +60,7 @@ int fuzz_windows(const uint8_t *data, size_t size)
 		sink = s;
 		ds_windows_free(w);
 	}
-	r = ds_windows_open(path);
+	r = feat_windows_open(path);
 	if (r) {
 		const struct ds_windows *h = ds_windows_header(r);
 		struct ds_windows_block b;

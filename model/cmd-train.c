@@ -14,6 +14,7 @@
 #include "common/common.h"
 #include "data/modelfile.h"
 #include "data/windows.h"
+#include "features/features.h"
 #include "model/model-local.h"
 
 static const char train_usage[] =
@@ -351,13 +352,13 @@ static int do_train(int argc, char **argv, char **init_path)
 	 * Candidates mode streams the file (only its header is read here);
 	 * sequence mode, one int32 and one int16 per pick, is loaded whole.
 	 */
-	rd = ds_windows_open(argv[optind]);
+	rd = feat_windows_open(argv[optind]);
 	if (!rd)
 		return 1;
 	if (ds_windows_header(rd)->mode == DS_WIN_SEQUENCE) {
 		ds_windows_close(rd);
 		rd = NULL;
-		w = loaded = ds_windows_load(argv[optind]);
+		w = loaded = feat_windows_load(argv[optind]);
 		if (!w)
 			return 1;
 	} else {

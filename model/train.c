@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "data/modelfile.h"
+#include "features/features.h"
 #include "model/model-local.h"
 
 /*
@@ -448,7 +449,7 @@ static int setup_stream(struct trainer *tr)
 	memset(psum, 0, sizeof(psum));
 	memset(psq, 0, sizeof(psq));
 
-	tr->rd = ds_windows_open(tr->o->windows_path);
+	tr->rd = feat_windows_open(tr->o->windows_path);
 	if (!tr->rd)
 		return -1;
 	tr->nb = (w->n_dec + STREAM_BLOCK - 1) / STREAM_BLOCK;

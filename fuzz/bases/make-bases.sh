@@ -24,6 +24,7 @@ cat <<'EOT' | "$B/mktrace" trace.h5
 EOT
 "$B/mkwindows" -n 24 windows.h5
 "$B/mkwindows" -s -n 24 windows-seq.h5
+"$top/schedcast" features -q -o windows-v3.h5 trace.h5
 "$top/schedcast" train -q -o model.h5 --epochs 1 --hidden 4 windows.h5
 "$top/schedcast" train -q -o model-float.h5 --epochs 1 --hidden 4 --arith float windows.h5
 "$top/schedcast" train -q -o model-seq.h5 --epochs 1 --hidden 4 windows-seq.h5

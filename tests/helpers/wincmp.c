@@ -14,6 +14,7 @@
 
 #include "common/common.h"
 #include "data/windows.h"
+#include "features/features.h"
 
 static int fail(const char *what, uint64_t i)
 {
@@ -46,8 +47,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: wincmp [-b BLOCK] A.h5 B.h5\n");
 		return 2;
 	}
-	a = ds_windows_load(argv[optind]);
-	b = ds_windows_load(argv[optind + 1]);
+	a = feat_windows_load(argv[optind]);
+	b = feat_windows_load(argv[optind + 1]);
 	if (!a || !b)
 		return 1;
 	if (a->mode != b->mode || a->K != b->K || a->E != b->E || a->S != b->S ||
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
 		if (memcmp(a->state + i * S, b->state + i * S, S * sizeof(int16_t)))
 			return fail("state of candidate", i);
 	}
-	r = ds_windows_open(argv[optind + 1]);
+	r = feat_windows_open(argv[optind + 1]);
 	if (!r)
 		return 1;
 	for (uint64_t at = 0; at < b->n_dec; at += block) {

@@ -16,6 +16,7 @@
 
 #include "common/common.h"
 #include "data/windows.h"
+#include "features/features.h"
 
 static void dump_header(const struct ds_windows *w)
 {
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!block) {
-		struct ds_windows *w = ds_windows_load(argv[optind]);
+		struct ds_windows *w = feat_windows_load(argv[optind]);
 
 		if (!w)
 			return 1;
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
 			       w->seq_ids, w->seq_gaps);
 		ds_windows_free(w);
 	} else {
-		struct ds_windows_reader *r = ds_windows_open(argv[optind]);
+		struct ds_windows_reader *r = feat_windows_open(argv[optind]);
 		const struct ds_windows *h;
 
 		if (!r)

@@ -36,15 +36,30 @@ test_expect_success 'lost events in a recording reset CPUs' '
 	jget j "d[\"lost_resets\"] > 0 and d[\"coverage\"] > 0.9" | grep -q True
 '
 
-test_expect_success 'windows version 2 reads back exactly what version 1 stores' '
+test_expect_success 'windows versions 2 and 3 read back exactly what version 1 stores' '
 	for t in sched lost; do
 		schedcast features -q --windows-version 1 -o $t-v1.h5 $t.h5 &&
-		schedcast features -q -o $t-v2.h5 $t.h5 &&
+		schedcast features -q --windows-version 2 -o $t-v2.h5 $t.h5 &&
+		schedcast features -q -o $t-v3.h5 $t.h5 &&
 		schedcast info --json $t-v2.h5 >j2 &&
 		jget j2 "d[\"version\"] == 2 and d[\"episodes\"] > 0" | grep -q True &&
+		schedcast info --json $t-v3.h5 >j3 &&
+		jget j3 "d[\"version\"] == 3 and d[\"events\"] > 0" | grep -q True &&
 		wincmp -b 97 $t-v1.h5 $t-v2.h5 >cmp &&
+		grep -q "^identical: [1-9]" cmp &&
+		wincmp -b 97 $t-v1.h5 $t-v3.h5 >cmp &&
 		grep -q "^identical: [1-9]" cmp || exit 1
 	done
+'
+
+test_expect_success 'version 3 trains the model version 2 trains; eval --json the same' '
+	for v in 2 3; do
+		schedcast train -q -o m$v.h5 --hidden 8 --epochs 2 --seed 3 sched-v$v.h5 >/dev/null &&
+		schedcast info m$v.h5 | grep "^digest" >d$v &&
+		schedcast eval --json -m m2.h5 sched-v$v.h5 >e$v.json || exit 1
+	done &&
+	test_cmp d2 d3 &&
+	test_cmp e2.json e3.json
 '
 
 if command -v perf >/dev/null 2>&1; then
@@ -80,8 +95,11 @@ if reason=$(has_tracefs); then
 		schedcast info --json hbs.h5 >js &&
 		test "$(jget js "d[\"decisions\"]")" = "$(jget j "d[\"decisions\"]")" &&
 		schedcast features -q --windows-version 1 -o hbw1.h5 hb.h5 &&
+		schedcast features -q --windows-version 2 -o hbw2.h5 hb.h5 &&
 		wincmp -b 1000 hbw1.h5 hbw.h5 | grep -q "^identical" &&
-		test $(stat -c %s hbw.h5) -lt $(stat -c %s hbw1.h5)
+		wincmp -b 1000 hbw1.h5 hbw2.h5 | grep -q "^identical" &&
+		test $(stat -c %s hbw.h5) -lt $(stat -c %s hbw2.h5) &&
+		test $(stat -c %s hbw2.h5) -lt $(stat -c %s hbw1.h5)
 	'
 else
 	test_skip 'a fresh recording of hackbench' "$reason"

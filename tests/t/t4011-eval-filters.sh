@@ -84,9 +84,11 @@ test_expect_success 'features -C 1 then eval equals eval -C 1 (candidate-fact ba
 	EOP
 '
 
-test_expect_success 'features -C 1: version 2 rebuilds the windows version 1 stores' '
+test_expect_success 'features -C 1: versions 2 and 3 rebuild the windows version 1 stores' '
 	schedcast features -q -C 1 --windows-version 1 -o c1v1.h5 g.h5 &&
-	wincmp c1v1.h5 c1.h5
+	schedcast features -q -C 1 --windows-version 2 -o c1v2.h5 g.h5 &&
+	wincmp c1v1.h5 c1.h5 &&
+	wincmp c1v1.h5 c1v2.h5
 '
 
 test_expect_success '--comm matches the comm a task had at the decision (exec renames it)' '

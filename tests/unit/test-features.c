@@ -887,8 +887,8 @@ static void test_no_leak_files(void **state)
 	assert_int_equal(feat_extract(wa, in, 1, &o, NULL), 0);
 	in[0] = tb;
 	assert_int_equal(feat_extract(wb, in, 1, &o, NULL), 0);
-	A = ds_windows_load(wa);
-	B = ds_windows_load(wb);
+	A = feat_windows_load(wa);
+	B = feat_windows_load(wb);
 	assert_non_null(A);
 	assert_non_null(B);
 	for (d = 0; d < A->n_dec && A->dec[d].ts <= evs[cut].ts; d++) {
@@ -943,7 +943,7 @@ static void test_extract_round_trip(void **state)
 	in[1] = t2;
 	assert_int_equal(feat_extract(out, in, 2, &o, &stats), 0);
 	assert_true(stats.events == (uint64_t)(n + n / 2));
-	w = ds_windows_load(out);
+	w = feat_windows_load(out);
 	assert_non_null(w);
 	assert_int_equal(w->mode, DS_WIN_CANDIDATES);
 	assert_int_equal(w->K, TK);
@@ -997,13 +997,13 @@ static void test_extract_round_trip(void **state)
 
 	/* the basic state set: the same rows, the first FEAT_S_BASIC state features */
 	{
-		struct ds_windows *full = ds_windows_load(out);
+		struct ds_windows *full = feat_windows_load(out);
 		char *bout = unit_path("w-basic.h5");
 
 		assert_non_null(full);
 		o.state_set = FEAT_SET_BASIC;
 		assert_int_equal(feat_extract(bout, in, 2, &o, NULL), 0);
-		w = ds_windows_load(bout);
+		w = feat_windows_load(bout);
 		assert_non_null(w);
 		assert_int_equal(w->S, FEAT_S_BASIC);
 		assert_int_equal(feat_set_of(w->state_names, w->state_frac, w->S),
@@ -1023,7 +1023,7 @@ static void test_extract_round_trip(void **state)
 	/* sequence mode from the same traces */
 	o = xopts(DS_WIN_SEQUENCE);
 	assert_int_equal(feat_extract(out, in, 2, &o, &stats), 0);
-	w = ds_windows_load(out);
+	w = feat_windows_load(out);
 	assert_non_null(w);
 	assert_int_equal(w->mode, DS_WIN_SEQUENCE);
 	assert_int_equal(w->W, TW);

@@ -417,7 +417,7 @@ static void test_version2_many_tasks(void **state)
 	uint64_t n_dec = 0, checked = 0;
 
 	(void)state;
-	hdr.version = 0;
+	hdr.version = 2;
 	wr = ds_windows_create(p, &hdr);
 	assert_non_null(wr);
 	for (int phase = 0; phase < 2; phase++) {
@@ -488,7 +488,7 @@ static void test_version2_episodes(void **state)
 	int16_t st[12], want[4 * 3];
 	uint64_t at;
 
-	hdr.version = 0;	/* the current one */
+	hdr.version = 2;
 	memset(v2_nep, 0, sizeof(v2_nep));
 	wr = ds_windows_create(p, &hdr);
 	assert_non_null(wr);
