@@ -409,11 +409,7 @@ static int do_train(int argc, char **argv, char **init_path)
 	if (res.init_val_top1 >= 0)
 		printf(" (initial model %.2f%%%s)", 100.0 * res.init_val_top1,
 		       res.best_epoch ? "" : ", kept: no epoch beat it");
-	if (res.best_val_top1 >= 0 && res.heldback)
-		printf(", validation top-1 %.2f%% on %llu decisions (%llu held back from training)",
-		       100.0 * res.best_val_top1, (unsigned long long)res.val_decisions,
-		       (unsigned long long)res.heldback);
-	else if (res.best_val_top1 >= 0)
+	if (res.best_val_top1 >= 0)
 		printf(", validation top-1 %.2f%% on %llu decisions", 100.0 * res.best_val_top1,
 		       (unsigned long long)res.val_decisions);
 	else
@@ -435,27 +431,15 @@ static int do_train(int argc, char **argv, char **init_path)
 		printf(", encoder cache: %llu of %llu candidate windows encoded",
 		       (unsigned long long)res.cache_encoded, (unsigned long long)res.cache_uses);
 	putchar('\n');
-	/*
-	 * Few validation decisions: the last training decisions were held
-	 * back to make up LSTM_FEW_VAL (at most a fifth of the training split);
-	 * say so, with the interval of the figure the model was chosen on.
-	 */
-	if (res.best_val_top1 >= 0 && res.val_decisions - res.heldback < LSTM_FEW_VAL) {
+	/* few validation decisions: say so, with the interval of the kept figure */
+	if (res.best_val_top1 >= 0 && res.val_decisions < LSTM_FEW_VAL) {
 		double lo, hi;
 
 		wilson(res.best_val_top1, (double)res.val_decisions, &lo, &hi);
-		if (res.heldback)
-			warning("only %llu validation decisions (fewer than %d): the model was "
-				"chosen on them and the last %llu training decisions, held back "
-				"from training: %.1f%% with a 95%% interval of [%.1f%%, %.1f%%]",
-				(unsigned long long)(res.val_decisions - res.heldback),
-				LSTM_FEW_VAL, (unsigned long long)res.heldback,
-				100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
-		else
-			warning("only %llu validation decisions (fewer than %d): the kept epoch "
-				"was chosen on a noisy figure, %.1f%% with a 95%% interval of "
-				"[%.1f%%, %.1f%%]", (unsigned long long)res.val_decisions,
-				LSTM_FEW_VAL, 100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
+		warning("only %llu validation decisions (fewer than %d): the kept epoch "
+			"was chosen on a noisy figure, %.1f%% with a 95%% interval of "
+			"[%.1f%%, %.1f%%]", (unsigned long long)res.val_decisions,
+			LSTM_FEW_VAL, 100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
 	}
 	return 0;
 }

@@ -557,8 +557,10 @@ void batch_cache_backward(struct batch_cache *c, struct lstm_scratch *s, void *g
 
 /*
  * Below this many validation decisions the choice of epoch is noise (a 95%
- * interval of +-5.7 points at 300 decisions and 50%): the trainer holds back the end
- * of the training split to make up the difference (at most a fifth of it).
+ * interval of +-5.7 points at 300 decisions and 50%): train warns.  The
+ * training split is not cut to make up the difference: its end, the nearest
+ * in time to the test split, is what a model can least do without (man
+ * schedcast-train).
  */
 #define LSTM_FEW_VAL 300
 
@@ -608,8 +610,7 @@ struct lstm_train_result {
 	int interrupted;
 	int early_stopped;
 	double decisions_per_s;
-	uint64_t train_decisions, val_decisions;	/* val_decisions includes heldback */
-	uint64_t heldback;		/* training decisions held back for selection */
+	uint64_t train_decisions, val_decisions;
 	double init_val_top1;		/* --init: the initial model on validation, -1: none */
 	uint64_t cache_uses, cache_encoded;	/* candidate windows used, and encoded */
 };

@@ -59,13 +59,6 @@ struct trainer {
 	q3_12_t *gaps;		/* (n_dec, W) normalised (sequence) */
 	uint64_t *train_idx, *val_idx, n_train, n_val;
 	int maxcand;
-	/*
-	 * Honest selection: with fewer than LSTM_FEW_VAL decisions in the
-	 * validation split, the last `heldback` training decisions (those from
-	 * decision `cut` on) are not trained on but join the validation
-	 * decisions as the set that epochs are chosen on.  cut UINT64_MAX: none.
-	 */
-	uint64_t cut, heldback;
 
 	q3_12_t *best_wq;	/* (P) Q3.12 weights of the best epoch */
 	double *best_wf;
@@ -117,7 +110,6 @@ struct trainer {
 	uint64_t *blk_order;		/* (nb) */
 	uint64_t *blk_train, *blk_val;	/* (nb) blocks holding training / validation decisions */
 	uint64_t n_blk_train, n_blk_val;
-	uint32_t *blk_nt, *blk_nv;	/* (nb) training / validation decisions in each block */
 	char *init_model;	/* --init (or the resumed checkpoint's): the initial model */
 	char *init_windows;	/* what the initial model was trained on */
 	double init_val;	/* --init: its validation top-1 here, -1: none */
@@ -181,19 +173,6 @@ static int usable(const struct trainer *tr, const struct ds_decision *d)
 	if (tr->w->mode == DS_WIN_SEQUENCE)
 		return d->label >= 0 && d->label < tr->net->sh.V;
 	return d->label >= 0 && d->ncand >= 2 && d->ncand <= LSTM_MAX_CAND && d->label < d->ncand;
-}
-
-/*
- * holdback_count - how many of the last training decisions to hold back for
- * selection: enough to bring the validation decisions to LSTM_FEW_VAL, at
- * most a fifth of the training split; none without a validation split (the
- * last epoch is then kept, as that split asks).
- */
-static uint64_t holdback_count(uint64_t n_train, uint64_t n_val)
-{
-	if (!n_val || n_val >= LSTM_FEW_VAL)
-		return 0;
-	return SC_MIN(LSTM_FEW_VAL - n_val, n_train / 5);
 }
 
 /* One decision on worker k: forward, and backward when training. */
@@ -440,9 +419,6 @@ static int setup_stream(struct trainer *tr)
 	__int128 sq[LSTM_MAX_IN + LSTM_MAX_STATE] = { 0 }, psq[LSTM_MAX_IN + LSTM_MAX_STATE];
 	uint64_t cnt[2] = { 0 }, maxblk = 1, pcnt = 0;	/* rows: windows (x K), state */
 	struct ds_windows_block b;
-	/* the last LSTM_FEW_VAL training decisions: index and trace (a ring) */
-	uint64_t ring_idx[LSTM_FEW_VAL];
-	int32_t ring_trace[LSTM_FEW_VAL];
 	int started = 0;
 
 	fit = !tr->o->resume && !tr->o->init;
@@ -456,8 +432,6 @@ static int setup_stream(struct trainer *tr)
 	tr->trace_train = xcalloc((size_t)w->nr_traces + 1, sizeof(uint64_t));
 	tr->blk_train = xcalloc(tr->nb + 1, sizeof(uint64_t));
 	tr->blk_val = xcalloc(tr->nb + 1, sizeof(uint64_t));
-	tr->blk_nt = xcalloc(tr->nb + 1, sizeof(uint32_t));
-	tr->blk_nv = xcalloc(tr->nb + 1, sizeof(uint32_t));
 	tr->maxcand = 1;
 	for (uint64_t at = 0; at < w->n_dec; at += STREAM_BLOCK) {
 		uint64_t n = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
@@ -473,8 +447,6 @@ static int setup_stream(struct trainer *tr)
 			int use = usable(tr, d);
 
 			if (use && d->split == DS_SPLIT_TRAIN) {
-				ring_idx[tr->n_train % LSTM_FEW_VAL] = at + i;
-				ring_trace[tr->n_train % LSTM_FEW_VAL] = d->trace;
 				tr->n_train++;
 				if (d->trace >= 0 && d->trace < w->nr_traces)
 					tr->trace_train[d->trace]++;
@@ -514,33 +486,14 @@ static int setup_stream(struct trainer *tr)
 				pcnt = 0;
 			}
 		}
-		tr->blk_nt[at / STREAM_BLOCK] = (uint32_t)(tr->n_train - nt);
-		tr->blk_nv[at / STREAM_BLOCK] = (uint32_t)(tr->n_val - nv);
+		if (tr->n_train > nt)
+			tr->blk_train[tr->n_blk_train++] = at / STREAM_BLOCK;
+		if (tr->n_val > nv)
+			tr->blk_val[tr->n_blk_val++] = at / STREAM_BLOCK;
 	}
 	if (!tr->n_train)
 		return error("cannot train on '%s': no usable decision in the training split "
 			     "(contested and covered)", tr->o->windows_path);
-	/* the held-back tail moves from the training blocks' counts to validation's */
-	tr->heldback = holdback_count(tr->n_train, tr->n_val);
-	for (uint64_t k = tr->n_train - tr->heldback; k < tr->n_train; k++) {
-		uint64_t i = ring_idx[k % LSTM_FEW_VAL];
-		int32_t t = ring_trace[k % LSTM_FEW_VAL];
-
-		if (k == tr->n_train - tr->heldback)
-			tr->cut = i;
-		tr->blk_nt[i / STREAM_BLOCK]--;
-		tr->blk_nv[i / STREAM_BLOCK]++;
-		if (t >= 0 && t < w->nr_traces)
-			tr->trace_train[t]--;
-	}
-	tr->n_train -= tr->heldback;
-	tr->n_val += tr->heldback;
-	for (uint64_t k = 0; k < tr->nb; k++) {
-		if (tr->blk_nt[k])
-			tr->blk_train[tr->n_blk_train++] = k;
-		if (tr->blk_nv[k])
-			tr->blk_val[tr->n_blk_val++] = k;
-	}
 	if (fit) {
 		tr->model.norm.n = F;
 		cnt[0] = cnt[1] * (uint64_t)K;
@@ -805,8 +758,6 @@ static int64_t load_region_stateful(struct trainer *tr, const uint64_t *blk, uin
 				if (key_add(tr, &b.cand[c0 + j], b.window + (c0 + j) * K * E,
 					    &tr->win_of[nc + c0 + j]))
 					return -1;
-			if (d->split == DS_SPLIT_TRAIN && at + i >= tr->cut)
-				d->split = DS_SPLIT_VAL;	/* held back for selection */
 			if (usable(tr, d) && d->split == split)
 				tr->reg_idx[ni++] = nd;
 			nd++;
@@ -846,11 +797,9 @@ static int64_t validate_stateful(struct trainer *tr)
 		for (uint64_t i = 0; i < m; i++) {
 			const struct ds_decision *d = &b.dec[i];
 			uint64_t c0 = d->cand_off - b.cand_start;
-			int split = d->split == DS_SPLIT_TRAIN && at + i >= tr->cut ? DS_SPLIT_VAL
-										     : d->split;
 			int best;
 
-			if (!usable(tr, d) || split != DS_SPLIT_VAL)
+			if (!usable(tr, d) || d->split != DS_SPLIT_VAL)
 				continue;
 			while (pos < d->ep_off) {
 				uint64_t n = SC_MIN((uint64_t)EP_CHUNK, d->ep_off - pos);
@@ -927,8 +876,6 @@ static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, 
 
 			*d = b.dec[i];
 			d->cand_off = d->cand_off - b.cand_start + nc;
-			if (d->split == DS_SPLIT_TRAIN && at + i >= tr->cut)
-				d->split = DS_SPLIT_VAL;	/* held back for selection */
 			if (usable(tr, d) && d->split == split)
 				tr->reg_idx[ni++] = nd;
 			nd++;
@@ -979,19 +926,6 @@ static int setup_data(struct trainer *tr)
 		return error("cannot train on '%s': no usable decision in the training split%s",
 			     tr->o->windows_path,
 			     w->mode == DS_WIN_CANDIDATES ? " (contested and covered)" : "");
-	/* the held-back tail of the training split joins the validation decisions */
-	tr->heldback = holdback_count(tr->n_train, tr->n_val);
-	for (uint64_t k = tr->n_train - tr->heldback; k < tr->n_train; k++) {
-		const struct ds_decision *d = &w->dec[tr->train_idx[k]];
-
-		if (k == tr->n_train - tr->heldback)
-			tr->cut = tr->train_idx[k];
-		if (d->trace >= 0 && d->trace < w->nr_traces)
-			tr->trace_train[d->trace]--;
-		tr->val_idx[tr->n_val++] = tr->train_idx[k];
-	}
-	tr->n_train -= tr->heldback;
-
 	if (w->mode == DS_WIN_CANDIDATES) {
 		int K = net->sh.K, E = net->sh.E, S = net->sh.S;
 
@@ -1151,8 +1085,6 @@ static void teardown(struct trainer *tr)
 	batch_cache_release(&tr->cache);
 	free(tr->blk_train);
 	free(tr->blk_val);
-	free(tr->blk_nt);
-	free(tr->blk_nv);
 	free(tr->init_model);
 	free(tr->init_windows);
 	if (tr->lag)
@@ -1530,7 +1462,7 @@ static void shuffle(struct trainer *tr, uint64_t rng)
 	const struct ds_windows *w = tr->w;
 
 	for (uint64_t i = 0, k = 0; i < w->n_dec; i++)
-		if (usable(tr, &w->dec[i]) && w->dec[i].split == DS_SPLIT_TRAIN && i < tr->cut)
+		if (usable(tr, &w->dec[i]) && w->dec[i].split == DS_SPLIT_TRAIN)
 			tr->train_idx[k++] = i;
 	shuffle_runs(tr, tr->train_idx, tr->n_train, &rng);
 }
@@ -1676,7 +1608,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	       struct lstm_train_result *res)
 {
 	struct trainer tr = {
-		.w = w, .o = o, .best_val = -1, .init_val = -1, .linear_val = -1, .cut = UINT64_MAX,
+		.w = w, .o = o, .best_val = -1, .init_val = -1, .linear_val = -1,
 		.gate_lock = PTHREAD_MUTEX_INITIALIZER, .gate_cond = PTHREAD_COND_INITIALIZER,
 	};
 	struct lstm_shape sh = {
@@ -1763,7 +1695,6 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	}
 	res->train_decisions = tr.n_train;
 	res->val_decisions = tr.n_val;
-	res->heldback = tr.heldback;
 	/*
 	 * Fine-tuning: the initial model is the one to beat.  Its validation
 	 * top-1 is the bar an epoch must clear to replace its weights (best
