@@ -489,7 +489,8 @@ struct feat_decision_out;
  * windowed one, nothing done): step t on the episodes fs completed since
  * the last call.  Call after every feat_apply() of an engine made with
  * opts.episodes set, so that at each decision every task's state has seen
- * all of its completed episodes.
+ * all of its completed episodes; with opts.retired also set, the tasks the
+ * engine freed give their states back (memory follows the tasks alive).
  */
 void ana_model_episodes(struct feat_state *fs, struct lstm_tasks *t);
 /*

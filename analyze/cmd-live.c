@@ -326,6 +326,8 @@ static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
 	json_u64(&jw, "max_lag_ns", l->max_lag_ns);
 	json_u64(&jw, "lost", total_lost(l));
 	json_u64(&jw, "predict_ns", l->predict_ns);
+	json_u64(&jw, "tasks_tracked", feat_nr_tasks(l->feat));
+	json_u64(&jw, "model_states", l->tasks ? lstm_tasks_count(l->tasks) : 0);
 	json_object_end(&jw);
 	json_object_end(&jw);
 	printf("%s\n", sb.buf);
@@ -485,6 +487,7 @@ int cmd_live(int argc, char **argv)
 	fopts.state_set = set;
 	fopts.K = lstm_model_shape(l.m)->K;
 	fopts.episodes = l.tasks != NULL;	/* each completed episode steps its task's state */
+	fopts.retired = fopts.episodes;	/* and their states freed when they go */
 	fopts.events_recorded = col_capture_events(l.cap);
 	l.feat = feat_state_new(&fopts, col_capture_nr_cpus(l.cap));
 	if (!l.feat)

@@ -434,6 +434,10 @@ void ana_model_episodes(struct feat_state *fs, struct lstm_tasks *t)
 	n = feat_take_episodes(fs, &task, &rows);
 	for (size_t i = 0; i < n; i++)
 		lstm_tasks_step(t, task[i], rows + i * FEAT_E);
+	/* after their last episodes: the tasks gone give their states back */
+	n = feat_take_retired(fs, &task);
+	for (size_t i = 0; i < n; i++)
+		lstm_tasks_forget(t, task[i]);
 }
 
 int ana_model_predict(const struct lstm_model *m, struct lstm_cache *c,
@@ -504,7 +508,7 @@ int ana_eval_trace(struct ana_eval *e, const char *trace_path, const char *model
 	{
 		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .state_set = set, .K = sh->K,
 					.events_recorded = meta->events_recorded,
-					.episodes = tasks != NULL };
+					.episodes = tasks != NULL, .retired = tasks != NULL };
 
 		fs = feat_state_new(&fo, meta->nr_cpus);
 	}
@@ -609,7 +613,8 @@ struct ana_predictor *ana_predictor_new(const char *model_path, const char *trac
 	{
 		struct feat_opts fo = { .mode = DS_WIN_CANDIDATES, .state_set = set, .K = sh->K,
 					.events_recorded = meta->events_recorded,
-					.episodes = p->tasks != NULL };
+					.episodes = p->tasks != NULL,
+					.retired = p->tasks != NULL };
 
 		p->fs = feat_state_new(&fo, meta->nr_cpus);
 	}

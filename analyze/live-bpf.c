@@ -942,6 +942,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 		k->scores = xcalloc(LSTM_MAX_CAND, sizeof(*k->scores));
 		k->tasks = lstm_tasks_new(m);	/* NULL for a windowed encoder */
 		fo.episodes = k->tasks != NULL;
+		fo.retired = fo.episodes;
 		k->feat = feat_state_new(&fo, nr_cpus);
 		if (!k->tasks)
 			k->cache = lstm_cache_new(m, 4096);

@@ -141,6 +141,8 @@ struct feat_state {
 	uint32_t *pend_task;
 	int16_t *pend_ep;		/* (n_pend, FEAT_E) */
 	size_t n_pend, pend_alloc;
+	uint32_t *retired;		/* (n_retired) with opts.retired */
+	size_t n_retired, retired_alloc;
 };
 
 /* window.c: an episode's features, computed once when it completes */

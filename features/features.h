@@ -232,6 +232,13 @@ struct feat_opts {
 	 * every episode once).  live leaves it 0: nothing accumulates.
 	 */
 	int episodes;
+	/*
+	 * With episodes: also keep the id of every task record the engine
+	 * frees (an exit, a pid reused, a reset) for feat_take_retired(), so
+	 * that what a caller keeps per task id can follow the tasks alive.  A
+	 * caller that sets it must take them after each feat_apply().
+	 */
+	int retired;
 };
 
 /*
@@ -286,6 +293,13 @@ int feat_apply(struct feat_state *st, const struct ds_event *ev);
  * The arrays stay valid until the next feat_apply().  Returns n.
  */
 size_t feat_take_episodes(struct feat_state *st, const uint32_t **task, const int16_t **rows);
+/*
+ * feat_take_retired - with opts.retired, the ids of the task records freed
+ * since the last call, in the order they were freed, after every episode
+ * feat_take_episodes() gave of them.  Valid until the next feat_apply().
+ * Returns n.
+ */
+size_t feat_take_retired(struct feat_state *st, const uint32_t **task);
 /* feat_coverage - counters since feat_state_new() */
 const struct ds_coverage *feat_coverage(const struct feat_state *st);
 /* feat_nr_tasks - tasks currently tracked (memory is proportional to it) */

@@ -114,6 +114,17 @@ static void enqueue(struct feat_state *st, struct feat_task *t, int cpu, uint64_
 	t->queued_ts = ts;
 }
 
+static void retire(struct feat_state *st, const struct feat_task *t)
+{
+	if (!st->opts.retired)
+		return;
+	if (st->n_retired == st->retired_alloc) {
+		st->retired_alloc = SC_MAX((size_t)64, st->retired_alloc * 2);
+		st->retired = xreallocarray(st->retired, st->retired_alloc, sizeof(uint32_t));
+	}
+	st->retired[st->n_retired++] = t->uid;
+}
+
 static void task_free(struct feat_state *st, struct feat_task *t)
 {
 	struct feat_task **p = &st->hash[hash_pid(t->pid, st->nhash)];
@@ -125,6 +136,7 @@ static void task_free(struct feat_state *st, struct feat_task *t)
 		p = &(*p)->hnext;
 	*p = t->hnext;
 	st->nr_tasks--;
+	retire(st, t);
 	free(t->ep);
 	free(t);
 }
@@ -168,6 +180,7 @@ static void tasks_release(struct feat_state *st)
 
 		for (; t; t = next) {
 			next = t->hnext;
+			retire(st, t);
 			free(t->ep);
 			free(t);
 		}
@@ -243,6 +256,7 @@ void feat_state_free(struct feat_state *st)
 	free(st->seq_gaps);
 	free(st->pend_task);
 	free(st->pend_ep);
+	free(st->retired);
 	free(st);
 }
 
@@ -320,6 +334,15 @@ static void take_episode(struct feat_state *st, const struct feat_task *t, const
 	st->pend_task[st->n_pend] = t->uid;
 	memcpy(st->pend_ep + st->n_pend * FEAT_E, row, FEAT_E * sizeof(*row));
 	st->n_pend++;
+}
+
+size_t feat_take_retired(struct feat_state *st, const uint32_t **task)
+{
+	size_t n = st->n_retired;
+
+	*task = st->retired;
+	st->n_retired = 0;
+	return n;
 }
 
 size_t feat_take_episodes(struct feat_state *st, const uint32_t **task, const int16_t **rows)

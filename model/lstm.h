@@ -150,9 +150,10 @@ int lstm_predict(const struct lstm_model *m, struct lstm_cache *c, const int16_t
  * between its steps (fixed: Q3.12; float: double), all zero for a task not
  * seen yet.  A task is a task id as features/ and the windows file give it
  * (struct ds_candidate's task, feat_take_episodes()).  Memory: 4H + 8 bytes
- * a task (fixed; 16H + 8 float) for every task id up to the largest seen,
- * allocated 1024 tasks at a time as their first episode arrives.  One per
- * timeline; not shared between threads while stepped.
+ * (fixed; 16H + 8 float) and a table slot of 12 bytes or so a task that has
+ * stepped and not been forgotten: a caller that retires tasks
+ * (feat_take_retired()) keeps it to the tasks alive.  One per timeline; not
+ * shared between threads while stepped.
  */
 struct lstm_tasks;
 
@@ -168,6 +169,14 @@ void lstm_tasks_reset(struct lstm_tasks *t);
 void lstm_tasks_step(struct lstm_tasks *t, uint32_t task, const int16_t *row);
 /* lstm_tasks_steps - the steps task has taken (its completed episodes seen) */
 uint32_t lstm_tasks_steps(const struct lstm_tasks *t, uint32_t task);
+/*
+ * lstm_tasks_forget - task is gone (it exited, or the timeline was reset):
+ * its entry is given back.  Task ids never repeat, so it is never asked for
+ * again; if it were, it would be a task not seen yet (zero state).
+ */
+void lstm_tasks_forget(struct lstm_tasks *t, uint32_t task);
+/* lstm_tasks_count - the tasks holding an entry (memory is proportional to it) */
+uint64_t lstm_tasks_count(const struct lstm_tasks *t);
 
 /*
  * lstm_predict_tasks - lstm_predict() for a stateful model: each

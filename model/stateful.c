@@ -11,15 +11,23 @@
 
 #include "model/model-local.h"
 
-#define TASKS_CHUNK 1024	/* tasks allocated at a time */
-
-/* an entry: uint32 steps, padding to 8, then h (H) and c (H), int16 or double */
+/*
+ * The entries live in a pool indexed through an open-addressing table of
+ * task ids (linear probing, backward-shift deletion), so that memory follows
+ * the tasks alive now, not every task id ever seen: lstm_tasks_forget() gives
+ * a task's entry back when features/ retires it (feat_take_retired()).
+ */
 struct lstm_tasks {
 	const struct lstm_model *m;
 	size_t stride;		/* bytes per task */
 	size_t hc_off;		/* where h starts in an entry */
-	unsigned char **chunk;	/* (n_chunk) NULL until a task of it steps */
-	uint64_t n_chunk, n_alloc;
+	uint64_t *key;		/* (cap) task id + 1, 0 for an empty slot */
+	uint32_t *slot;		/* (cap) its entry in pool */
+	uint64_t cap, n;	/* a power of two; entries in use */
+	unsigned char *pool;	/* (pool_n, stride) */
+	uint32_t pool_n, pool_alloc;
+	uint32_t *spare;	/* (n_spare) pool entries given back */
+	uint32_t n_spare, spare_alloc;
 };
 
 struct lstm_tasks *lstm_tasks_new(const struct lstm_model *m)
@@ -35,53 +43,137 @@ struct lstm_tasks *lstm_tasks_new(const struct lstm_model *m)
 	t->stride = t->hc_off + 2 * H * (m->net.sh.arith == LSTM_FIXED ? sizeof(q3_12_t)
 								     : sizeof(double));
 	t->stride = (t->stride + 7) & ~(size_t)7;
+	t->cap = 1024;
+	t->key = xcalloc(t->cap, sizeof(*t->key));
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
 	return t;
 }
 
 void lstm_tasks_reset(struct lstm_tasks *t)
 {
-	for (uint64_t i = 0; i < t->n_chunk; i++) {
-		free(t->chunk[i]);
-		t->chunk[i] = NULL;
-	}
-	t->n_alloc = 0;
+	memset(t->key, 0, t->cap * sizeof(*t->key));
+	t->n = 0;
+	t->pool_n = 0;
+	t->n_spare = 0;
 }
 
 void lstm_tasks_free(struct lstm_tasks *t)
 {
 	if (!t)
 		return;
-	lstm_tasks_reset(t);
-	free(t->chunk);
+	free(t->key);
+	free(t->slot);
+	free(t->pool);
+	free(t->spare);
 	free(t);
 }
 
-/* the entry of task, NULL if it never stepped */
-static unsigned char *entry(const struct lstm_tasks *t, uint32_t task)
+static uint64_t task_hash(uint32_t task, uint64_t cap)
 {
-	uint64_t ci = task / TASKS_CHUNK;
-
-	if (ci >= t->n_chunk || !t->chunk[ci])
-		return NULL;
-	return t->chunk[ci] + (size_t)(task % TASKS_CHUNK) * t->stride;
+	return ((uint64_t)task * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
 }
 
+/* the table position of task, or cap when it has no entry */
+static uint64_t find(const struct lstm_tasks *t, uint32_t task)
+{
+	uint64_t k = (uint64_t)task + 1;
+
+	for (uint64_t i = task_hash(task, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (t->key[i] == k)
+			return i;
+		if (!t->key[i])
+			return t->cap;
+	}
+}
+
+/* the entry of task, NULL if it has none (never stepped, or forgotten) */
+static unsigned char *entry(const struct lstm_tasks *t, uint32_t task)
+{
+	uint64_t i = find(t, task);
+
+	return i == t->cap ? NULL : t->pool + (size_t)t->slot[i] * t->stride;
+}
+
+static void put(struct lstm_tasks *t, uint64_t k, uint32_t slot)
+{
+	uint64_t i = task_hash((uint32_t)(k - 1), t->cap);
+
+	while (t->key[i])
+		i = (i + 1) & (t->cap - 1);
+	t->key[i] = k;
+	t->slot[i] = slot;
+}
+
+static void grow_table(struct lstm_tasks *t)
+{
+	uint64_t *key = t->key, cap = t->cap;
+	uint32_t *slot = t->slot;
+
+	t->cap = 2 * cap;
+	t->key = xcalloc(t->cap, sizeof(*t->key));
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
+	for (uint64_t i = 0; i < cap; i++)
+		if (key[i])
+			put(t, key[i], slot[i]);
+	free(key);
+	free(slot);
+}
+
+/* the entry of task, a zero one (no steps, zero state) made if it had none */
 static unsigned char *entry_get(struct lstm_tasks *t, uint32_t task)
 {
-	uint64_t ci = task / TASKS_CHUNK;
+	unsigned char *e = entry(t, task);
+	uint32_t s;
 
-	if (ci >= t->n_chunk) {
-		uint64_t n = SC_MAX(ci + 1, 2 * t->n_chunk);
+	if (e)
+		return e;
+	if (t->n_spare) {
+		s = t->spare[--t->n_spare];
+	} else {
+		if (t->pool_n == t->pool_alloc) {
+			t->pool_alloc = t->pool_alloc ? 2 * t->pool_alloc : 256;
+			t->pool = xreallocarray(t->pool, t->pool_alloc, t->stride);
+		}
+		s = t->pool_n++;
+	}
+	if (2 * (t->n + 1) > t->cap)
+		grow_table(t);
+	put(t, (uint64_t)task + 1, s);
+	t->n++;
+	e = t->pool + (size_t)s * t->stride;
+	memset(e, 0, t->stride);
+	return e;
+}
 
-		t->chunk = xreallocarray(t->chunk, n, sizeof(*t->chunk));
-		memset(t->chunk + t->n_chunk, 0, (n - t->n_chunk) * sizeof(*t->chunk));
-		t->n_chunk = n;
+void lstm_tasks_forget(struct lstm_tasks *t, uint32_t task)
+{
+	uint64_t i = find(t, task), j;
+
+	if (i == t->cap)
+		return;
+	if (t->n_spare == t->spare_alloc) {
+		t->spare_alloc = t->spare_alloc ? 2 * t->spare_alloc : 256;
+		t->spare = xreallocarray(t->spare, t->spare_alloc, sizeof(*t->spare));
 	}
-	if (!t->chunk[ci]) {
-		t->chunk[ci] = xcalloc(TASKS_CHUNK, t->stride);
-		t->n_alloc++;
+	t->spare[t->n_spare++] = t->slot[i];
+	t->n--;
+	/* backward-shift deletion: no entry is left behind a hole it probed past */
+	for (j = (i + 1) & (t->cap - 1); t->key[j]; j = (j + 1) & (t->cap - 1)) {
+		uint64_t h = task_hash((uint32_t)(t->key[j] - 1), t->cap);
+
+		/* j's entry stays unless i lies cyclically within [h, j) */
+		if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+			t->key[i] = t->key[j];
+			t->slot[i] = t->slot[j];
+			i = j;
+		}
 	}
-	return t->chunk[ci] + (size_t)(task % TASKS_CHUNK) * t->stride;
+	t->key[i] = 0;
+}
+
+uint64_t lstm_tasks_count(const struct lstm_tasks *t)
+{
+	return t->n;
 }
 
 void lstm_tasks_step(struct lstm_tasks *t, uint32_t task, const int16_t *row)

@@ -174,4 +174,20 @@ test_expect_success 'live with a stateful model matches eval on its trace (trace
 	EOF
 '
 
+# 1500 short-lived tasks, each completing an episode (its switch-out into
+# nanosleep) before it exits: their states are given back as they exit
+test_expect_success 'live with a stateful model holds states for the tasks alive only' '
+	schedcast live -m s2.h5 --json --max-lag 60s -- \
+		taskset -c $cpu sh -c "for i in \$(seq 1500); do sleep 0.001; done" \
+		>many.json 2>many.err || { cat many.err; false; } &&
+	python3 - <<-\EOF
+	import json
+	L = json.load(open("many.json"))["live"]
+	print("tasks tracked", L["tasks_tracked"], "model states", L["model_states"],
+	      "decisions", L["decisions"])
+	assert L["decisions"] >= 3000, L
+	assert L["model_states"] <= L["tasks_tracked"] < 1500, L
+	EOF
+'
+
 test_done

@@ -105,11 +105,3 @@ test_expect_success "$desc" '
 '
 
 test_done
-	exit
-fi
-test_expect_success "$desc" '
-	cat check*.out >&2
-	test $verdict = flat
-'
-
-test_done

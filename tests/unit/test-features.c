@@ -374,6 +374,88 @@ static void test_exit(void **state)
 	assert_true(r.tasks == 2);		/* t11 and t12; t10 was freed */
 }
 
+/*
+ * Retired task ids (opts.retired): a task that exits is retired once, after
+ * its last episode, and no episode or candidate names it again;
+ * feat_state_reset() retires every task the engine held; without
+ * opts.retired nothing is kept.
+ */
+static void test_retired(void **state)
+{
+	static const char *const text =
+		"@cpus 2\n"
+		SW(1000, 0, 0, 0, 10)
+		WAKE(1500, 0, 11, 0, 10)
+		"2000 0 sched_process_exit pid=10 prio=120 comm=t10 common_pid=10\n"
+		SW(2100, 0, 10, 0x10, 11)
+		WAKE(2500, 0, 12, 0, 11)
+		SW(3000, 0, 11, 0x100, 12)
+		SW(4000, 0, 12, 1, 11)
+		WAKE(4100, 1, 13, 1, 11)
+		SW(6000, 0, 11, 1, 12);
+	struct ds_event *evs;
+	int n, nr_cpus;
+	uint32_t recorded;
+
+	n = parse(text, &evs, &nr_cpus, &recorded);
+	for (int with = 0; with <= 1; with++) {
+		struct feat_opts o = { .mode = DS_WIN_CANDIDATES, .state_set = g_set, .K = TK,
+				       .events_recorded = recorded, .episodes = 1, .retired = with };
+		struct feat_state *st = feat_state_new(&o, nr_cpus);
+		int gone[64] = { 0 }, eps[64] = { 0 }, n_gone = 0;
+		struct feat_decision_out out;
+
+		assert_non_null(st);
+		for (int i = 0; i < n; i++) {
+			const uint32_t *id;
+			const int16_t *rows;
+			size_t k;
+
+			if (feat_decision(st, &evs[i], &out) == 1)
+				for (int j = 0; j < out.ncand; j++)
+					assert_false(gone[out.cand[j].task]);
+			assert_int_equal(feat_apply(st, &evs[i]), 0);
+			k = feat_take_episodes(st, &id, &rows);
+			for (size_t j = 0; j < k; j++) {
+				assert_true(id[j] < 64);
+				assert_false(gone[id[j]]);
+				eps[id[j]]++;
+			}
+			k = feat_take_retired(st, &id);
+			if (!with)
+				assert_int_equal(k, 0);
+			for (size_t j = 0; j < k; j++) {
+				assert_true(id[j] < 64);
+				assert_false(gone[id[j]]);	/* once */
+				gone[id[j]] = 1;
+				n_gone++;
+			}
+		}
+		assert_int_equal(feat_nr_tasks(st), 3);	/* t11, t12, t13 */
+		if (with) {
+			const uint32_t *id;
+			size_t k;
+
+			/* t10 (id 0) exited and was retired, alone; t11 (id 1) has episodes */
+			assert_true(eps[1] >= 1);
+			assert_int_equal(n_gone, 1);
+			assert_true(gone[0]);
+			/* a reset retires the other three, once each */
+			feat_state_reset(st, nr_cpus, recorded);
+			k = feat_take_retired(st, &id);
+			assert_int_equal(k, 3);
+			for (size_t j = 0; j < k; j++) {
+				assert_true(id[j] >= 1 && id[j] <= 3);
+				assert_false(gone[id[j]]);
+				gone[id[j]] = 1;
+			}
+			assert_int_equal(feat_take_retired(st, &id), 0);
+		}
+		feat_state_free(st);
+	}
+	free(evs);
+}
+
 /* Switches to idle are not decisions, and idle (pid 0) is never queued. */
 static void test_idle(void **state)
 {
@@ -1362,6 +1444,7 @@ int main(void)
 		cmocka_unit_test(test_episode_ring),
 		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_exit),
+		cmocka_unit_test(test_retired),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_pick_never_queued),
 		cmocka_unit_test(test_inferred_idle_switch),

@@ -1118,6 +1118,79 @@ static void test_stateful_by_hand(void **state)
 }
 
 /*
+ * Forgetting tasks (lstm_tasks_forget): entries follow the tasks alive.
+ * 200,000 task ids step and are forgotten in a random order with at most
+ * 300 alive at a time: every task's steps and state match a reference kept
+ * beside it (a forgotten id reads as never seen, one stepped again starts
+ * from zero), and the entries held never exceed the tasks alive.
+ */
+static void test_stateful_forget(void **state)
+{
+	enum { N = 200000, ALIVE = 300, H = 8 };
+	struct lstm_model m;
+	struct lstm_tasks *t;
+	uint32_t *alive = xcalloc(ALIVE, sizeof(*alive)), *steps = xcalloc(N, sizeof(*steps));
+	int16_t row[3] = { 700, -300, 50 }, h1[H], got[H];
+	uint64_t rng = 5;
+	int n_alive = 0, most = 0;
+
+	stateful_model(&m, H, 3, 1, LSTM_FIXED, 9);
+	t = lstm_tasks_new(&m);
+	assert_non_null(t);
+	lstm_tasks_step(t, 0, row);
+	lstm_tasks_hx(t, 0, h1, NULL);	/* the state after one step on row */
+	lstm_tasks_forget(t, 0);
+	assert_int_equal(lstm_tasks_steps(t, 0), 0);
+	assert_int_equal(lstm_tasks_count(t), 0);
+	lstm_tasks_forget(t, 12345);	/* a task never seen: nothing to do */
+	for (uint32_t id = 1; id < N; id++) {
+		lstm_tasks_step(t, id, row);
+		steps[id] = 1;
+		if (n_alive == ALIVE) {
+			int k = (int)(synth_rand(&rng) % ALIVE);
+			uint32_t old = alive[k];
+
+			assert_int_equal(lstm_tasks_steps(t, old), steps[old]);
+			lstm_tasks_forget(t, old);
+			steps[old] = 0;
+			assert_int_equal(lstm_tasks_steps(t, old), 0);
+			alive[k] = id;
+		} else {
+			alive[n_alive++] = id;
+		}
+		/* a task alive steps again now and then */
+		if (synth_rand(&rng) % 4 == 0) {
+			uint32_t a = alive[synth_rand(&rng) % (uint64_t)n_alive];
+
+			lstm_tasks_step(t, a, row);
+			steps[a]++;
+		}
+		most = SC_MAX(most, (int)lstm_tasks_count(t));
+	}
+	assert_int_equal(lstm_tasks_count(t), ALIVE);
+	assert_true(most <= ALIVE + 1);
+	for (int k = 0; k < n_alive; k++) {
+		assert_int_equal(lstm_tasks_steps(t, alive[k]), steps[alive[k]]);
+		if (steps[alive[k]] == 1) {
+			lstm_tasks_hx(t, alive[k], got, NULL);
+			assert_memory_equal(got, h1, sizeof(got));
+		}
+	}
+	for (uint32_t id = 1; id < N; id++)
+		if (!steps[id])
+			assert_int_equal(lstm_tasks_steps(t, id), 0);
+	/* a forgotten id stepped again starts from zero: one step, the state of one */
+	lstm_tasks_step(t, 0, row);
+	lstm_tasks_hx(t, 0, got, NULL);
+	assert_memory_equal(got, h1, sizeof(got));
+	printf("# stateful forget: %d ids, at most %d entries held\n", N, most);
+	lstm_tasks_free(t);
+	lstm_model_release(&m);
+	free(alive);
+	free(steps);
+}
+
+/*
  * The stateful encoder against the windowed reference: a task's state
  * after n episodes is fx_encode_raw() (the scalar reference) / fl_encode_raw()
  * over exactly those n rows (K = n, no padding), bit for bit; its scores
@@ -1236,6 +1309,7 @@ int main(void)
 		cmocka_unit_test(test_model_version1),
 		cmocka_unit_test(test_bad_model_files),
 		cmocka_unit_test(test_stateful_by_hand),
+		cmocka_unit_test(test_stateful_forget),
 		cmocka_unit_test(test_stateful_vs_window),
 	};
 
