@@ -27,11 +27,14 @@ def windows(ctx):
     dat = inputs.trace_dat(ctx, ctx.cfg["train_events"], tag="train")
     t = inputs.imported(ctx, dat, "train")
     out = os.path.join(ctx.workdir("inputs"), "windows-train.h5")
-    B.run([B.SCHEDCAST, "features", "-o", out, t["path"]], timeout=600).check()
+    # version 2: PyTorch's side (train_torch.py) reads the windows with h5py, and a
+    # version 3 file holds the events the readers replay, not the windows
+    B.run([B.SCHEDCAST, "features", "--windows-version", "2", "-o", out, t["path"]],
+          timeout=600).check()
     info = B.schedcast_info(out) or {}
     res = {"path": out, "info": info,
-           "command": "`schedcast features -o windows.h5 trace.h5` of a trace of %s events (%s)"
-                      % (t["events"], t["command"])}
+           "command": "`schedcast features --windows-version 2 -o windows.h5 trace.h5` of a "
+                      "trace of %s events (%s)" % (t["events"], t["command"])}
     ctx.files[key] = res
     return res
 

@@ -60,6 +60,10 @@ def load(path):
             mode = mode.decode()
         if mode != "candidates":
             sys.exit("train_torch.py: %s: only candidates mode is benchmarked" % path)
+        if "state" not in f:
+            sys.exit("train_torch.py: %s: windows version %s holds no windows (the events "
+                     "schedcast replays): make it with `schedcast features --windows-version 2`"
+                     % (path, f.attrs.get("version")))
         dec = f["decisions"][:]
         win = f["window"][:].astype(np.float32) if "window" in f else windows_v2(f)
         st = f["state"][:].astype(np.float32)
