@@ -65,6 +65,8 @@ int ana_info_trace(const char *path, int json, struct strbuf *out)
 				json_str(&jw, NULL, ds_event_type_name(i));
 		json_array_end(&jw);
 		json_u64(&jw, "lost_total", m->lost_total);
+		if (m->decode_errors)
+			json_u64(&jw, "decode_errors", m->decode_errors);
 		json_array_begin(&jw, "lost_per_cpu");
 		for (int i = 0; i < m->nr_cpus; i++)
 			json_u64(&jw, NULL, lost[i]);
@@ -114,6 +116,9 @@ int ana_info_trace(const char *path, int json, struct strbuf *out)
 		strbuf_addch(out, ')');
 	}
 	strbuf_addch(out, '\n');
+	if (m->decode_errors)
+		strbuf_addf(out, "undecodable:     %llu records skipped by the recorder\n",
+			    (unsigned long long)m->decode_errors);
 	if (m->command_line[0])
 		strbuf_add_safe_line(out, "command line:    ", m->command_line);
 	ds_trace_close(r);

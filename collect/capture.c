@@ -45,7 +45,7 @@ struct col_capture {
 	int close_failed;		/* the session was closed early and left something */
 	uint32_t events;
 	enum col_backend backend;
-	uint64_t buffer_size;
+	struct col_ring_choice ring;	/* the session's, kept after it is closed */
 	uint64_t spool_bytes;
 };
 
@@ -145,7 +145,7 @@ static struct col_capture *capture_open(const struct col_capture_opts *opts,
 	c->r.lost = c->lost;
 	c->events = col_session_events(s);
 	c->backend = s->opts.backend;
-	c->buffer_size = col_session_buffer_size(s);
+	c->ring = *col_session_ring_choice(s);
 	c->spool_bytes = opts->spool_bytes ? opts->spool_bytes :
 			 col_mem_available() / SPOOL_MEM_SHARE;
 
@@ -168,9 +168,6 @@ static struct col_capture *capture_open(const struct col_capture_opts *opts,
 		ds_trace_set_compression(c->w, opts->compress);
 	}
 
-	/* stop cleanly on these: the loop sees the flag and closes a valid file */
-	stop_signal = 0;
-	catch_stop_signals(on_signal);
 	if (opts->command) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_sigchld;
@@ -182,12 +179,21 @@ static struct col_capture *capture_open(const struct col_capture_opts *opts,
 
 struct col_capture *col_capture_open(const struct col_capture_opts *opts)
 {
+	struct col_opts so = opts->session;
 	struct col_session *s;
 	static int registered;
 
+	/*
+	 * Stop cleanly on these: the loop sees the flag and closes a valid
+	 * file.  Caught before the session opens, whose rate probe takes
+	 * 100 ms: a signal meanwhile ends the capture as soon as it starts.
+	 */
+	stop_signal = 0;
+	catch_stop_signals(on_signal);
 	if (opts->opened)
 		return capture_open(opts, opts->opened);
-	s = col_session_open(&opts->session);
+	so.workload_follows = opts->command || opts->builtin_workload;
+	s = col_session_open(&so);
 	if (!s)
 		return NULL;
 	if (!registered++)
@@ -211,9 +217,9 @@ const char *col_capture_backend(const struct col_capture *c)
 	return c->backend == COL_BACKEND_PERF ? "perf" : "tracefs";
 }
 
-uint64_t col_capture_buffer_size(const struct col_capture *c)
+const struct col_ring_choice *col_capture_ring_choice(const struct col_capture *c)
 {
-	return c->buffer_size;
+	return &c->ring;
 }
 
 uint64_t col_capture_now(const struct col_capture *c)
@@ -390,6 +396,8 @@ int col_capture_run(struct col_capture *c)
 		goto out;
 	}
 	c->r.stop_signal = stop_signal;
+	c->r.decode_errors = col_session_decode_errors(c->s);
+	c->ring = *col_session_ring_choice(c->s);
 
 	/* tracefs reports ring overruns only at stop: count what had no marker */
 	for (int cpu = 0; cpu < c->r.nr_cpus; cpu++) {
@@ -411,6 +419,7 @@ out:
 		for (int cpu = 0; cpu < c->r.nr_cpus; cpu++)
 			if (c->lost[cpu] > c->lost_marked[cpu])
 				ds_trace_add_lost(c->w, cpu, c->lost[cpu] - c->lost_marked[cpu]);
+		c->meta.decode_errors = c->r.decode_errors;
 		ds_trace_meta_update(c->w, &c->meta);
 		if (ds_trace_writer_close(c->w, &c->r.meta)) {
 			c->r.trace_failed = 1;

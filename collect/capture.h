@@ -71,6 +71,7 @@ struct col_capture_result {
 	int workload_exited;		/* ... and ended by itself (it stopped the capture) */
 	int workload_status;		/* its wait status, once it has been reaped */
 	int trace_failed;		/* the output could not be written (message printed) */
+	uint64_t decode_errors;		/* records skipped as undecodable (not in lost) */
 	/* the writer's backlog: how large it grew, and whether the reader waited for it */
 	struct ds_trace_spool_stats spool;
 };
@@ -85,7 +86,8 @@ struct col_capture *col_capture_open(const struct col_capture_opts *opts);
 int col_capture_nr_cpus(const struct col_capture *c);
 uint32_t col_capture_events(const struct col_capture *c);	/* DS_EV_BIT() mask */
 const char *col_capture_backend(const struct col_capture *c);	/* "tracefs", "perf" */
-uint64_t col_capture_buffer_size(const struct col_capture *c);	/* ring bytes per CPU */
+/* col_capture_ring_choice - how the rings were sized (collect.h) */
+const struct col_ring_choice *col_capture_ring_choice(const struct col_capture *c);
 uint64_t col_capture_now(const struct col_capture *c);	/* comparable with ev->ts */
 /* col_capture_lost - events lost so far on every CPU (the final count after run) */
 uint64_t col_capture_lost(const struct col_capture *c);

@@ -31,8 +31,10 @@ static const char record_usage[] =
 	"    -e, --events EVENTS     comma-separated sched events (sched_switch or\n"
 	"                            switch, ...; default all seven)\n"
 	"    -C, --cpus CPUS         only these CPUs (0-3,6; default all online)\n"
-	"        --buffer-size SIZE  ring buffer per CPU (default: 1/256 of the free\n"
-	"                            memory over the CPUs, 4M to 64M)\n"
+	"        --buffer-size SIZE  ring buffer per CPU (default: 2 s of what the\n"
+	"                            busiest CPU writes in 100 ms before recording,\n"
+	"                            4M at least, 1/64 of the free memory in all at\n"
+	"                            most; with COMMAND, 1/256 of it at least)\n"
 	"    -r, --realtime PRIO     read the rings at SCHED_FIFO priority PRIO (1-99),\n"
 	"                            so that an overloaded machine cannot starve the\n"
 	"                            recorder into losing events\n"
@@ -103,18 +105,51 @@ static void describe_status(struct strbuf *sb, int status)
 		strbuf_addf(sb, "ended with wait status %#x", status);
 }
 
+/* what the rings are and why, for the "recording with" line */
+/* what the rings are and why, for the "recording with" line */
+static void describe_rings(struct strbuf *sb, const struct col_ring_choice *r)
+{
+	char a[32], b[32], c[32], rate[128];
+
+	format_size(a, sizeof(a), r->size);
+	if (r->why == COL_RING_GIVEN || r->why == COL_RING_PENDING) {
+		strbuf_addf(sb, "%s rings, as given", a);
+		return;
+	}
+	snprintf(rate, sizeof(rate), "%d s at the busiest cpu's %s/s (%llu events/s, %.0f ms "
+		 "before recording)", COL_RING_STRETCH_MS / 1000,
+		 format_size(b, sizeof(b), r->bytes_per_s), (unsigned long long)r->events_per_s,
+		 (double)r->window_ns / 1e6);
+	switch (r->why) {
+	case COL_RING_LEAST:
+		strbuf_addf(sb, "%s rings, the least: %s take less", a, rate);
+		break;
+	case COL_RING_MEMORY:
+		strbuf_addf(sb, "%s rings, 1/%d of the free memory: %s take more", a,
+			    COL_RING_MEM_SHARE, rate);
+		break;
+	case COL_RING_FLOOR:
+		strbuf_addf(sb, "%s rings, 1/%d of the free memory for a workload not yet "
+			    "running: %s take less", a, COL_RING_FLOOR_SHARE, rate);
+		break;
+	default:
+		strbuf_addf(sb, "%s rings: %s; free memory allows %s", a, rate,
+			    format_size(c, sizeof(c), r->bound));
+		break;
+	}
+}
+
 static void announce(struct col_capture *cap, void *ctx)
 {
 	const struct record_opts *o = ctx;
 	int nr_cpus = col_capture_nr_cpus(cap);
+	struct strbuf sb = STRBUF_INIT;
 
-	char sbuf[32];
-
-	fprintf(stderr, "recording with %s on %d cpu%s (%s rings%s) into %s%s\n",
-		col_capture_backend(cap), nr_cpus, nr_cpus == 1 ? "" : "s",
-		format_size(sbuf, sizeof(sbuf), col_capture_buffer_size(cap)),
-		o->buffer_size ? "" : ", from the free memory", o->output,
+	describe_rings(&sb, col_capture_ring_choice(cap));
+	fprintf(stderr, "recording with %s on %d cpu%s (%s) into %s%s\n",
+		col_capture_backend(cap), nr_cpus, nr_cpus == 1 ? "" : "s", sb.buf, o->output,
 		o->command ? "" : " (Ctrl-C to stop)");
+	strbuf_release(&sb);
 }
 
 static void print_summary(const struct record_opts *o, const struct col_capture_result *r)
@@ -142,6 +177,9 @@ static void print_summary(const struct record_opts *o, const struct col_capture_
 	}
 	if (!total_lost)
 		fprintf(stderr, "lost: none\n");
+	if (r->decode_errors)
+		warning("%llu records could not be decoded and were skipped",
+			(unsigned long long)r->decode_errors);
 	if (r->spool.peak_bytes)
 		fprintf(stderr, "writer backlog: at most %s of %s\n",
 			format_size(sbuf, sizeof(sbuf), r->spool.peak_bytes),

@@ -73,6 +73,9 @@ struct col_session {
 	int nr_cpus;			/* highest CPU + 1 */
 	struct col_cpu *cpus;		/* nr_cpus entries, indexed by CPU */
 	int started, stopped, closed_kernel_side;
+	uint64_t start_ns;		/* when tracing was turned on */
+	struct col_ring_choice ring;
+	uint64_t mem_available;		/* for the ring sizing; 0: MemAvailable now */
 	uint64_t decode_errors;
 	char instance_name[64];
 };
@@ -92,6 +95,15 @@ void col_cpu_set_lost(struct col_session *s, int cpu, uint64_t total);
  * has (s->dec); sets s->events.  0, or -1 after an error naming the event.
  */
 int col_session_wanted(struct col_session *s);
+
+/*
+ * col_session_choose_ring - size the rings from what each active CPU wrote in
+ * window_ns (bytes[cpu], events[cpu]), unless a size was given: sets s->ring
+ * and s->opts.buffer_size.  The backends call it from open, after their
+ * probe of COL_RING_PROBE_MS and before recording starts.
+ */
+void col_session_choose_ring(struct col_session *s, const uint64_t *bytes,
+			     const uint64_t *events, uint64_t window_ns);
 
 /* col_mem_available - MemAvailable of /proc/meminfo in bytes, 0 if unknown */
 uint64_t col_mem_available(void);

@@ -92,11 +92,66 @@ struct col_opts {
 					   exist); 0 = all those the kernel has */
 	const uint64_t *cpu_mask;	/* COL_MAX_CPUS bits; NULL = every online CPU */
 	uint64_t buffer_size;		/* bytes of ring per CPU; 0 = from the machine:
-					   1/256 of MemAvailable over the CPUs,
-					   4 to 64 MiB */
+					   the rate of 100 ms before recording (see
+					   struct col_ring_choice) */
 	const char *instance;		/* tracefs instance name; NULL = "schedcast-<pid>" */
+	int workload_follows;		/* a workload starts after open: the rate
+					   probe cannot see it (struct col_ring_choice) */
 };
 
+/*
+ * struct col_ring_choice - how the rings were sized.  Without a size given,
+ * the backend's open turns the chosen events on for COL_RING_PROBE_MS before
+ * recording starts and measures what each CPU writes (tracefs: the bytes the
+ * instance's rings hold; perf: counters times the sample size); each ring
+ * then holds COL_RING_STRETCH_MS of the busiest CPU's rate, at least
+ * COL_RING_MIN, at most its share of 1/COL_RING_MEM_SHARE of MemAvailable
+ * (never less than COL_RING_MIN).
+ *
+ * The rings are not grown while recording: a perf ring cannot be, and the
+ * kernel stops tracing in a tracefs instance while its buffer_size_kb is
+ * written (tracing_stop_tr), waiting for a kworker on every CPU; with a
+ * SCHED_FIFO ping-pong on CPU 0 that stop lasted 0.9 s and no event of it
+ * was recorded, with no overrun or dropped count to say so.
+ *
+ * A workload started after open (-- COMMAND, col_opts.workload_follows) is
+ * not in the probe: the rings are then at least the floor, 1/256 of
+ * MemAvailable shared by the CPUs, 4 to 64 MiB a CPU (the default before the
+ * rate was measured).
+ */
+#define COL_RING_PROBE_MS 100
+#define COL_RING_STRETCH_MS 2000
+#define COL_RING_MIN (4ULL << 20)
+#define COL_RING_MEM_SHARE 64
+#define COL_RING_MAX (1ULL << 30)
+#define COL_RING_FLOOR_SHARE 256
+#define COL_RING_FLOOR_MAX (64ULL << 20)
+
+enum col_ring_why {
+	COL_RING_GIVEN,		/* --buffer-size */
+	COL_RING_PENDING,	/* not measured yet */
+	COL_RING_LEAST,		/* the rate asked for less than COL_RING_MIN */
+	COL_RING_RATE,		/* COL_RING_STRETCH_MS of the rate */
+	COL_RING_MEMORY,	/* the rate asked for more than the memory bound */
+	COL_RING_FLOOR,		/* a workload follows: the floor was more */
+};
+
+struct col_ring_choice {
+	enum col_ring_why why;
+	uint64_t size;			/* bytes of ring per CPU now */
+	uint64_t bytes_per_s;		/* ring bytes the busiest CPU wrote per second */
+	uint64_t events_per_s;		/* ... and its events per second */
+	uint64_t window_ns;		/* how long the rate was measured */
+	uint64_t bound;			/* the memory bound per CPU */
+	uint64_t floor;			/* the least when a workload follows */
+};
+
+/*
+ * col_ring_size - the ring per CPU for a rate of bytes_per_s on the busiest
+ * CPU, nr_active CPUs and mem_available bytes free (0: unknown, then only
+ * COL_RING_MAX bounds it), in whole MiB; *why and *bound say which limit
+ * decided (COL_RING_LEAST, COL_RING_RATE or COL_RING_MEMORY) and the bound.
+ */
 /* col_event_fn - consumer of merged events: 0 to go on, < 0 to stop the poll */
 typedef int (*col_event_fn)(const struct ds_event *ev, void *ctx);
 
@@ -174,8 +229,14 @@ uint32_t col_session_events(const struct col_session *s);
 const char *col_session_source(const struct col_session *s);
 /* col_session_clock - "mono" (struct ds_trace_meta.clock) */
 const char *col_session_clock(const struct col_session *s);
-/* col_session_buffer_size - bytes of ring per CPU (as given, or as chosen) */
-uint64_t col_session_buffer_size(const struct col_session *s);
+/* col_session_ring_choice - how the rings were sized (why is PENDING until decided) */
+const struct col_ring_choice *col_session_ring_choice(const struct col_session *s);
+/*
+ * col_session_decode_errors - records that could not be decoded (too short
+ * for their format, a string outside the record, a corrupt ring header); they
+ * are skipped, not counted as lost
+ */
+uint64_t col_session_decode_errors(const struct col_session *s);
 /* col_session_now - the capture clock now, in ns (comparable with ev->ts) */
 uint64_t col_session_now(const struct col_session *s);
 

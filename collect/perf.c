@@ -112,6 +112,109 @@ static int map_ring(struct perf *p, struct perf_cpu *pc, int cpu, uint64_t pages
 	return 0;
 }
 
+/*
+ * The bytes a PERF_RECORD_SAMPLE of event type t takes in the ring: the
+ * header, pid/tid, time, cpu/res, then the raw record with its u32 size,
+ * padded to 8.  The raw record's length is its last field's end, plus a
+ * comm's worth for a __data_loc string.
+ */
+static uint64_t sample_bytes(const struct col_session *s, int t)
+{
+	struct tep_event *e = tep_find_event(s->tep, col_decoder_event_id(s->dec, t));
+	struct tep_format_field *lists[2], *f;
+	uint64_t end = 0;
+
+	if (!e)
+		return 128;
+	lists[0] = e->format.common_fields;
+	lists[1] = e->format.fields;
+	for (int i = 0; i < 2; i++) {
+		for (f = lists[i]; f; f = f->next) {
+			uint64_t fend = (uint64_t)f->offset + (uint64_t)f->size;
+
+			if (f->flags & TEP_FIELD_IS_DYNAMIC)
+				fend += 16;
+			end = SC_MAX(end, fend);
+		}
+	}
+	return sizeof(struct perf_event_header) + 8 + 8 + 8 + ((4 + end + 7) & ~7ULL);
+}
+
+/*
+ * probe_rate - count the chosen events on every captured CPU for
+ * COL_RING_PROBE_MS (counters only: nothing is sampled), and size the rings
+ * from what they would have written.  A mapped perf ring cannot grow, and
+ * its wakeup watermark is fixed when the event is opened, so the size is
+ * chosen before anything is opened for recording: the rate is that of the
+ * 100 ms before recording starts (a `-- COMMAND` has not started yet).
+ */
+static int probe_rate(struct col_session *s)
+{
+	int *fds = xmalloc((size_t)s->nr_cpus * DS_EV_LOST * sizeof(*fds));
+	uint64_t *bytes = xcalloc((size_t)s->nr_cpus, sizeof(*bytes));
+	uint64_t *events = xcalloc((size_t)s->nr_cpus, sizeof(*events));
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = COL_RING_PROBE_MS * NSEC_PER_MSEC };
+	uint64_t t0, t1;
+	int ret = -1;
+
+	for (int i = 0; i < s->nr_cpus * DS_EV_LOST; i++)
+		fds[i] = -1;
+	for (int c = 0; c < s->nr_cpus; c++) {
+		for (int t = 0; s->cpus[c].active && t < DS_EV_LOST; t++) {
+			struct perf_event_attr attr;
+			int fd;
+
+			if (!(s->events & DS_EV_BIT(t)))
+				continue;
+			memset(&attr, 0, sizeof(attr));
+			attr.size = sizeof(attr);
+			attr.type = PERF_TYPE_TRACEPOINT;
+			attr.config = (uint64_t)col_decoder_event_id(s->dec, t);
+			attr.disabled = 1;
+			fd = sys_perf_event_open(&attr, -1, c, -1, PERF_FLAG_FD_CLOEXEC);
+			if (fd < 0) {
+				open_error(c, ds_event_type_name(t), errno);
+				goto out;
+			}
+			fds[c * DS_EV_LOST + t] = fd;
+		}
+	}
+	t0 = col_session_now(s);
+	for (int i = 0; i < s->nr_cpus * DS_EV_LOST; i++)
+		if (fds[i] >= 0 && ioctl(fds[i], PERF_EVENT_IOC_ENABLE, 0)) {
+			error_errno("cannot enable the perf counters of cpu%d", i / DS_EV_LOST);
+			goto out;
+		}
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	for (int i = 0; i < s->nr_cpus * DS_EV_LOST; i++)
+		if (fds[i] >= 0)
+			ioctl(fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	t1 = col_session_now(s);
+	for (int i = 0; i < s->nr_cpus * DS_EV_LOST; i++) {
+		uint64_t n;
+
+		if (fds[i] < 0)
+			continue;
+		if (read(fds[i], &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+			error_errno("cannot read the perf counter of cpu%d", i / DS_EV_LOST);
+			goto out;
+		}
+		events[i / DS_EV_LOST] += n;
+		bytes[i / DS_EV_LOST] += n * sample_bytes(s, i % DS_EV_LOST);
+	}
+	col_session_choose_ring(s, bytes, events, t1 - t0);
+	ret = 0;
+out:
+	for (int i = 0; i < s->nr_cpus * DS_EV_LOST; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(bytes);
+	free(events);
+	return ret;
+}
+
 static int perf_open(struct col_session *s)
 {
 	struct perf *p = xcalloc(1, sizeof(*p));
@@ -143,8 +246,16 @@ static int perf_open(struct col_session *s)
 	if (!s->dec || col_session_wanted(s))
 		return -1;
 
+	if (s->ring.why == COL_RING_PENDING && probe_rate(s))
+		return -1;
+	/* a power of two pages; within the memory bound when the size was chosen */
 	while (pages * (uint64_t)page < s->opts.buffer_size && pages < (1ULL << 20))
 		pages <<= 1;
+	if (s->ring.why != COL_RING_GIVEN && pages > 1 &&
+	    pages * (uint64_t)page > SC_MAX(s->ring.bound, COL_RING_MIN))
+		pages >>= 1;
+	s->opts.buffer_size = pages * (uint64_t)page;
+	s->ring.size = s->opts.buffer_size;
 
 	for (int c = 0; c < s->nr_cpus; c++) {
 		struct perf_cpu *pc = &p->cpu[c];

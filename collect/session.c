@@ -17,11 +17,6 @@
 #include "common/common.h"
 #include "collect/collect-local.h"
 
-/* the ring per CPU when --buffer-size is not given: see default_buffer_size() */
-#define MIN_DEFAULT_BUFFER (4ULL << 20)
-#define MAX_DEFAULT_BUFFER (64ULL << 20)
-#define BUFFER_MEM_SHARE 256	/* all rings together take 1/256 of what is available */
-
 /* ---- helpers for the backends ------------------------------------------------ */
 
 static int bit_test(const uint64_t *mask, int cpu)
@@ -201,21 +196,85 @@ uint64_t col_mem_available(void)
 }
 
 /*
- * default_buffer_size - rings from the machine: together 1/256 of the memory
- * available now (MemAvailable), shared by the captured CPUs, 4 to 64 MiB a
- * CPU in whole MiB.  Larger rings absorb longer bursts and longer stalls of
- * the reader (a recorder preempted on a busy machine); 4 MiB is what an
- * unknown machine gets.
+ * ring_size - the ring per CPU for a rate of bytes_per_s on the busiest CPU,
+ * nr_active CPUs and mem_available bytes free (0: unknown, then only
+ * COL_RING_MAX bounds it), in whole MiB; *why and *bound say which limit
+ * decided (COL_RING_LEAST, COL_RING_RATE or COL_RING_MEMORY) and the bound.
  */
-static uint64_t default_buffer_size(int nr_active)
+static uint64_t ring_size(uint64_t bytes_per_s, int nr_active, uint64_t mem_available,
+			  enum col_ring_why *why, uint64_t *bound)
 {
-	uint64_t avail = col_mem_available(), size;
+	const uint64_t mib = 1ULL << 20;
+	uint64_t want, max = COL_RING_MAX;
 
-	if (!avail || nr_active < 1)
-		return MIN_DEFAULT_BUFFER;
-	size = avail / BUFFER_MEM_SHARE / (uint64_t)nr_active;
-	size = SC_MAX(MIN_DEFAULT_BUFFER, SC_MIN(size, MAX_DEFAULT_BUFFER));
+	if (mem_available && nr_active > 0)
+		max = SC_MIN(max, mem_available / COL_RING_MEM_SHARE / (uint64_t)nr_active);
+	max = SC_MAX(max & ~(mib - 1), COL_RING_MIN);
+	*bound = max;
+	/* no overflow: 2^64 bytes a second is not a rate */
+	want = bytes_per_s / 1000 * COL_RING_STRETCH_MS;
+	want = (want + mib - 1) & ~(mib - 1);
+	if (want <= COL_RING_MIN) {
+		*why = COL_RING_LEAST;
+		return COL_RING_MIN;
+	}
+	if (want > max) {
+		*why = COL_RING_MEMORY;
+		return max;
+	}
+	*why = COL_RING_RATE;
+	return want;
+}
+
+/* ring_floor - the least ring per CPU when a workload follows (collect.h) */
+static uint64_t ring_floor(int nr_active, uint64_t mem_available)
+{
+	uint64_t size;
+
+	if (!mem_available || nr_active < 1)
+		return COL_RING_MIN;
+	size = mem_available / COL_RING_FLOOR_SHARE / (uint64_t)nr_active;
+	size = SC_MAX(COL_RING_MIN, SC_MIN(size, COL_RING_FLOOR_MAX));
 	return size & ~((1ULL << 20) - 1);
+}
+
+void col_session_choose_ring(struct col_session *s, const uint64_t *bytes,
+			     const uint64_t *events, uint64_t window_ns)
+{
+	struct col_ring_choice *r = &s->ring;
+	uint64_t size, avail, per_s = 0, ev_per_s = 0;
+	int nr_active = 0;
+
+	if (r->why != COL_RING_PENDING)
+		return;
+	if (!window_ns)
+		window_ns = 1;
+	for (int c = 0; c < s->nr_cpus; c++) {
+		uint64_t b, e;
+
+		if (!s->cpus[c].active)
+			continue;
+		nr_active++;
+		/* in doubles: bytes * 1e9 overflows past 18 GB */
+		b = (uint64_t)((double)bytes[c] * 1e9 / (double)window_ns);
+		e = (uint64_t)((double)events[c] * 1e9 / (double)window_ns);
+		if (b > per_s) {
+			per_s = b;
+			ev_per_s = e;
+		}
+	}
+	avail = s->mem_available ? s->mem_available : col_mem_available();
+	size = ring_size(per_s, nr_active, avail, &r->why, &r->bound);
+	r->bytes_per_s = per_s;
+	r->events_per_s = ev_per_s;
+	r->window_ns = window_ns;
+	r->floor = ring_floor(nr_active, avail);
+	if (s->opts.workload_follows && size < r->floor) {
+		/* the probe could not see it: no less than the free memory's share */
+		size = r->floor;
+		r->why = COL_RING_FLOOR;
+	}
+	s->opts.buffer_size = r->size = size;
 }
 
 struct col_session *col_session_open(const struct col_opts *opts)
@@ -268,12 +327,13 @@ struct col_session *col_session_open(const struct col_opts *opts)
 		return NULL;
 	}
 	if (!s->opts.buffer_size) {
-		int nr_active = 0;
-
-		for (int c = 0; c < s->nr_cpus; c++)
-			nr_active += s->cpus[c].active;
-		s->opts.buffer_size = default_buffer_size(nr_active);
+		/* the backend's open probes the rate (col_session_choose_ring) */
+		s->ring.why = COL_RING_PENDING;
+		s->opts.buffer_size = COL_RING_MIN;
+	} else {
+		s->ring.why = COL_RING_GIVEN;
 	}
+	s->ring.size = s->opts.buffer_size;
 	if (s->ops->open(s)) {
 		int err = errno;
 
@@ -291,6 +351,7 @@ int col_session_start(struct col_session *s)
 {
 	if (s->started)
 		return 0;
+	s->start_ns = mono_now();
 	if (s->ops->start(s))
 		return -1;
 	s->started = 1;
@@ -414,9 +475,14 @@ const char *col_session_clock(const struct col_session *s)
 	return "mono";
 }
 
-uint64_t col_session_buffer_size(const struct col_session *s)
+const struct col_ring_choice *col_session_ring_choice(const struct col_session *s)
 {
-	return s->opts.buffer_size;
+	return &s->ring;
+}
+
+uint64_t col_session_decode_errors(const struct col_session *s)
+{
+	return s->decode_errors;
 }
 
 uint64_t col_session_now(const struct col_session *s)

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <traceevent/event-parse.h>
@@ -81,6 +82,33 @@ void col_remove_stale_instances(const char *tracing_dir)
 	closedir(d);
 }
 
+/* the counts of per_cpu/cpuN/stats that the recorder uses */
+struct tfs_stats {
+	uint64_t entries, overrun, dropped, bytes;
+};
+
+static void read_stats(struct tfs *t, int cpu, struct tfs_stats *st)
+{
+	char path[64], *buf, *p, *save = NULL;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", cpu);
+	buf = tracefs_instance_file_read(t->inst, path, NULL);
+	if (!buf)
+		return;
+	for (p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(p, "entries:", 8))
+			st->entries = strtoull(p + 8, NULL, 10);
+		else if (!strncmp(p, "overrun:", 8))
+			st->overrun = strtoull(p + 8, NULL, 10);
+		else if (!strncmp(p, "dropped events:", 15))
+			st->dropped = strtoull(p + 15, NULL, 10);
+		else if (!strncmp(p, "bytes:", 6))
+			st->bytes = strtoull(p + 6, NULL, 10);
+	}
+	free(buf);
+}
+
 static int write_file(struct tfs *t, const char *file, const char *val)
 {
 	if (tracefs_instance_file_write(t->inst, file, val) < 0)
@@ -105,6 +133,53 @@ static int set_cpumask(struct col_session *s, struct tfs *t)
 	}
 	ret = write_file(t, "tracing_cpumask", sb.buf);
 	strbuf_release(&sb);
+	return ret;
+}
+
+/*
+ * probe_rate - trace the chosen events in the instance for COL_RING_PROBE_MS
+ * with the rings at COL_RING_MIN, see how many bytes each CPU's ring took
+ * (stats "bytes", plus what overran at the same bytes an event), size the
+ * rings from that (col_session_choose_ring) and empty them again.  Tracing
+ * is off before and after: the recording proper starts empty, and the
+ * rings are resized while nothing is traced (see struct col_ring_choice).
+ */
+static int probe_rate(struct col_session *s, struct tfs *t)
+{
+	uint64_t *bytes = xcalloc((size_t)s->nr_cpus, sizeof(*bytes));
+	uint64_t *events = xcalloc((size_t)s->nr_cpus, sizeof(*events));
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = COL_RING_PROBE_MS * NSEC_PER_MSEC };
+	uint64_t t0, t1;
+	int ret = -1;
+
+	t0 = col_session_now(s);
+	if (tracefs_trace_on(t->inst) < 0) {
+		error_errno("cannot turn tracing on in tracefs instance '%s'", s->instance_name);
+		goto out;
+	}
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	if (tracefs_trace_off(t->inst) < 0) {
+		error_errno("cannot turn tracing off in tracefs instance '%s'", s->instance_name);
+		goto out;
+	}
+	t1 = col_session_now(s);
+	for (int c = 0; c < s->nr_cpus; c++) {
+		struct tfs_stats st;
+
+		if (!s->cpus[c].active)
+			continue;
+		read_stats(t, c, &st);
+		events[c] = st.entries + st.overrun + st.dropped;
+		bytes[c] = st.bytes;
+		if (st.entries)
+			bytes[c] += (st.overrun + st.dropped) * (st.bytes / st.entries);
+	}
+	col_session_choose_ring(s, bytes, events, t1 - t0);
+	ret = 0;
+out:
+	free(bytes);
+	free(events);
 	return ret;
 }
 
@@ -169,6 +244,17 @@ static int tfs_open(struct col_session *s)
 		if (tracefs_event_enable(t->inst, "sched", name) < 0)
 			return error_errno("cannot enable sched/%s in tracefs instance '%s'", name,
 					   s->instance_name);
+	}
+	if (s->ring.why == COL_RING_PENDING) {
+		if (probe_rate(s, t))
+			return -1;
+		snprintf(val, sizeof(val), "%llu",
+			 (unsigned long long)((s->opts.buffer_size + 1023) / 1024));
+		if (write_file(t, "buffer_size_kb", val))
+			return -1;
+		/* what the probe recorded is not part of the recording */
+		if (write_file(t, "trace", ""))
+			return -1;
 	}
 
 	if (tracefs_instance_file_read_number(t->inst, "buffer_subbuf_size_kb", &subbuf_kb) ||
@@ -292,25 +378,6 @@ static int tfs_read(struct col_session *s)
 	return total;
 }
 
-/* "overrun: N" and "dropped events: N" of per_cpu/cpuN/stats */
-static uint64_t stats_lost(struct tfs *t, int cpu)
-{
-	char path[64], *buf, *p;
-	uint64_t lost = 0;
-
-	snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", cpu);
-	buf = tracefs_instance_file_read(t->inst, path, NULL);
-	if (!buf)
-		return 0;
-	for (p = strtok(buf, "\n"); p; p = strtok(NULL, "\n")) {
-		if (!strncmp(p, "overrun:", 8))
-			lost += strtoull(p + 8, NULL, 10);
-		else if (!strncmp(p, "dropped events:", 15))
-			lost += strtoull(p + 15, NULL, 10);
-	}
-	free(buf);
-	return lost;
-}
 
 static int tfs_stop(struct col_session *s)
 {
@@ -320,9 +387,14 @@ static int tfs_stop(struct col_session *s)
 	if (tracefs_trace_off(t->inst) < 0)
 		ret = error_errno("cannot turn tracing off in tracefs instance '%s'",
 				  s->instance_name);
-	for (int c = 0; c < s->nr_cpus; c++)
-		if (s->cpus[c].active)
-			col_cpu_set_lost(s, c, stats_lost(t, c));
+	for (int c = 0; c < s->nr_cpus; c++) {
+		struct tfs_stats st;
+
+		if (!s->cpus[c].active)
+			continue;
+		read_stats(t, c, &st);
+		col_cpu_set_lost(s, c, st.overrun + st.dropped);
+	}
 	return ret;
 }
 

@@ -798,6 +798,9 @@ static int write_meta(struct ds_trace_writer *w)
 	ret |= ds_attr_set_str(f, NULL, "command_line", m->command_line);
 	ret |= ds_attr_set_str(f, NULL, "events_recorded", ev.buf);
 	ret |= ds_attr_set_int(f, NULL, "nr_events", (int64_t)m->nr_events);
+	if (m->decode_errors)
+		ret |= ds_attr_set_int(f, NULL, "decode_errors",
+				       (int64_t)SC_MIN(m->decode_errors, (uint64_t)INT64_MAX));
 	for (int i = 0; i < DS_EV_MAX; i++) {
 		char name[64];
 
@@ -952,6 +955,15 @@ static int read_meta(struct ds_trace_reader *r)
 			return error("cannot read '%s': attribute '%s' is %lld, outside 0..%llu",
 				     ds_path(f), name, (long long)v, (unsigned long long)m->nr_events);
 		m->count_by_type[i] = (uint64_t)v;
+	}
+	m->decode_errors = 0;
+	if (ds_attr_exists(f, NULL, "decode_errors")) {
+		if (ds_attr_get_int(f, NULL, "decode_errors", &v))
+			return -1;
+		if (v < 0)
+			return error("cannot read '%s': negative decode_errors %lld", ds_path(f),
+				     (long long)v);
+		m->decode_errors = (uint64_t)v;
 	}
 	if (ds_attr_get_str(f, NULL, "events_recorded", &ev))
 		return -1;

@@ -141,6 +141,8 @@ struct ds_trace_meta {
 	uint64_t start_ns, end_ns;	/* capture span; 0 = use the events' span */
 	uint32_t events_recorded;	/* DS_EV_BIT() of each event type captured */
 	char command_line[1024];	/* the command that made the file */
+	uint64_t decode_errors;		/* records the recorder could not decode
+					   (attribute only when not 0) */
 
 	/* filled by the reader (and by the writer at close) */
 	uint64_t nr_events;

@@ -86,6 +86,75 @@ test_expect_success "ping-pong of K=$K round trips: 2K switches between the two 
 	test $(count pp.h5 sched_switch pid=$a comm=rl-ping) -ge '$K'
 '
 
+# Without --buffer-size the instance traces for 100 ms before recording, and
+# the rings hold 2 s of what the busiest CPU wrote (struct col_ring_choice):
+# a pipe ping-pong (SCHED_OTHER, unpinned: the other tests' SCHED_FIFO
+# ping-pongs on CPU 0 keep their schedule) at a few hundred thousand events
+# a second grows them past the least.  The probe's events are emptied out:
+# none is older than the recording's start.
+test_expect_success 'rings sized from the rate before recording; the probe is not recorded' '
+	cat >pp.py <<-\EOF &&
+	import os, sys, time
+	r1, w1 = os.pipe(); r2, w2 = os.pipe()
+	end = time.monotonic() + float(sys.argv[1])
+	if os.fork() == 0:
+	    os.close(w1); os.close(r2)
+	    while os.read(r1, 1):
+	        os.write(w2, b"x")
+	    os._exit(0)
+	os.close(r1); os.close(w2)
+	while time.monotonic() < end:
+	    os.write(w1, b"x"); os.read(r2, 1)
+	os.close(w1); os.wait()
+	EOF
+	python3 pp.py 1.5 &
+	bg=$! &&
+	sleep 0.3 &&
+	rec -d 300ms -o rate.h5 2>sum &&
+	wait $bg &&
+	head -1 sum &&
+	# the size is what the rate it reports asks for (the rate is rounded to a
+	# tenth of its unit: a MiB either way); on a machine too busy to give the
+	# ping-pong its rate, the least
+	python3 - <<-\EOF &&
+	import math, re
+	line = open("sum").readline()
+	m = re.match(r"recording with tracefs on \d+ cpus? \(([\d.]+) MiB rings(, the least)?: 2 s at "
+	             r"the busiest cpu.s ([\d.]+) (KiB|MiB|B)/s \(\d+ events/s, \d+ ms before "
+	             r"recording\)(; free memory allows ([\d.]+) MiB| take less)\) into rate.h5", line)
+	assert m, line
+	size, least, rate, unit, bound = float(m[1]), m[2], float(m[3]), m[4], m[6]
+	rate *= {"B": 1, "KiB": 1024, "MiB": 1 << 20}[unit]
+	want = math.ceil(2 * rate / (1 << 20))
+	print("rings %g MiB for %g MiB/s: %s" % (size, rate / (1 << 20), "the least" if least else "the rate"))
+	if least:
+	    assert size == 4 and want <= 5, line
+	else:
+	    assert size > 4 and abs(size - want) <= 1 and size <= float(bound), line
+	EOF
+	grep -q "^lost: none$" sum &&
+	start=$(schedcast info --json rate.h5 | python3 -c "import json, sys; print(json.load(sys.stdin)[\"start_ns\"])") &&
+	first=$(tracedump rate.h5 | sed -n 2p | cut -d" " -f1) &&
+	echo "start $start, first event $first" &&
+	test "$first" -ge "$start"
+'
+
+test_expect_success 'a workload that follows gets at least 1/256 of the free memory; --buffer-size wins' '
+	rec -o follow.h5 -- true 2>sum &&
+	head -1 sum &&
+	grep -q "^recording with tracefs on [0-9]* cpus* ([0-9.]* MiB rings.* ms before recording)" sum &&
+	mib=$(sed -n "s/^recording with tracefs on [0-9]* cpus* (\([0-9]*\)\.[0-9]* MiB rings.*/\1/p" sum) &&
+	avail=$(awk "/^MemAvailable:/ { print \$2 }" /proc/meminfo) &&
+	cpus=$(nproc) &&
+	floor=$((avail / 1024 / 256 / cpus)) &&
+	if test $floor -gt 64; then floor=64; fi &&
+	echo "rings $mib MiB, floor about $floor MiB" &&
+	# MemAvailable moves between the two readings: a MiB of slack
+	test $mib -ge $((floor - 1)) &&
+	rec -d 100ms --buffer-size 8M -o given.h5 2>sum &&
+	grep -q "^recording with tracefs on [0-9]* cpus* (8.00 MiB rings, as given) into given.h5" sum
+'
+
 test_expect_success '-e and -C restrict what is recorded' '
 	rec -e switch,sched_waking -C 0 -d 300ms -o sub.h5 2>sum &&
 	tracedump sub.h5 >d &&

@@ -24,6 +24,7 @@ wait_for_tracing() {
 
 for sig in INT TERM HUP; do
 	test_expect_success "SIG$sig mid-recording: a valid file, the instance gone" '
+		rm -f sum	# an earlier "recording with" line is not this start
 		schedcast record -o sig.h5 >/dev/null 2>sum &
 		pid=$! &&
 		wait_for_tracing $pid &&
@@ -41,6 +42,7 @@ for sig in INT TERM HUP; do
 done
 
 test_expect_success 'perf: SIGINT mid-recording leaves a valid file' '
+	rm -f sum	# an earlier "recording with" line is not this start
 	schedcast record -b perf -o psig.h5 >/dev/null 2>sum &
 	pid=$! &&
 	wait_for_tracing $pid &&
@@ -52,6 +54,7 @@ test_expect_success 'perf: SIGINT mid-recording leaves a valid file' '
 '
 
 test_expect_success 'SIGINT during a workload: the workload is ended, the file valid' '
+	rm -f sum	# an earlier "recording with" line is not this start
 	schedcast record -o w.h5 -- sleep 60 >/dev/null 2>sum &
 	pid=$! &&
 	wait_for_tracing $pid &&
@@ -66,6 +69,7 @@ test_expect_success 'SIGINT during a workload: the workload is ended, the file v
 # events while it is stopped must overflow the ring, and the loss must show.
 for b in tracefs perf; do
 	test_expect_success "$b: events dropped while the reader is stopped are reported" '
+		rm -f sum	# an earlier "recording with" line is not this start
 		schedcast record -b '$b' --buffer-size 64k -o lost.h5 >/dev/null 2>sum &
 		pid=$! &&
 		wait_for_tracing $pid &&

@@ -28,6 +28,7 @@ test_expect_success 'both record the same fork and ping-pong workloads at once' 
 	echo 16384 >"$pdir/buffer_size_kb" &&
 	echo "sched:sched_switch sched:sched_process_fork sched:sched_process_exit sched:sched_wakeup_new" >"$pdir/set_event" &&
 	echo 1 >"$pdir/tracing_on" || exit 1
+	rm -f sum	# an earlier "recording with" line is not this start
 	schedcast record -o ours.h5 >/dev/null 2>sum &
 	pid=$! &&
 	for i in $(seq 200); do grep -q "^recording" sum && break; sleep 0.1; done &&

@@ -434,6 +434,82 @@ static void test_capture_workload_ends_it(void **state)
 	assert_int_equal(col_capture_close(c), 0);
 }
 
+/* choose - size s's rings from bytes written by its cpu1 in 100 ms, avail free */
+static const struct col_ring_choice *choose(struct col_session *s, uint64_t bytes1,
+					    uint64_t avail, int follows)
+{
+	uint64_t bytes[2] = { bytes1 / 6, bytes1 }, events[2] = { 5000, 9000 };
+
+	s->ring.why = COL_RING_PENDING;
+	s->mem_available = avail;
+	s->opts.workload_follows = follows;
+	col_session_choose_ring(s, bytes, events, 100 * NSEC_PER_MSEC);
+	/* what the backend maps or writes to buffer_size_kb */
+	assert_int_equal(s->opts.buffer_size, s->ring.size);
+	return col_session_ring_choice(s);
+}
+
+/*
+ * The ring sizing policy (collect.h, struct col_ring_choice), through the
+ * session the backends call after their probe: 2 s of the busiest CPU's
+ * rate in whole MiB, at least COL_RING_MIN, at most the memory's share;
+ * the floor when a workload follows; a given size left alone.
+ */
+static void test_ring_choice(void **state)
+{
+	const uint64_t mib = 1ULL << 20, gib = 1ULL << 30;
+	struct col_session *s = fake_session_new(2);
+	const struct col_ring_choice *r;
+
+	/* idle: the least; 16 GiB over 2 CPUs bounds each ring at 16G/64/2 */
+	r = choose(s, 0, 16 * gib, 0);
+	assert_int_equal(r->size, COL_RING_MIN);
+	assert_int_equal(r->why, COL_RING_LEAST);
+	assert_int_equal(r->bound, 128 * mib);
+	/* 1 MB in 100 ms on cpu1 (the busiest): 10 MB/s, 20 MB, 20 MiB */
+	r = choose(s, 1000000, 16 * gib, 0);
+	assert_int_equal(r->size, 20 * mib);
+	assert_int_equal(r->why, COL_RING_RATE);
+	assert_int_equal(r->bytes_per_s, 10000000);
+	assert_int_equal(r->events_per_s, 90000);	/* cpu1's, not the sum */
+	assert_int_equal(r->window_ns, 100 * NSEC_PER_MSEC);
+	/* exactly 2 s of 2 MiB/s is 4 MiB: still the least */
+	r = choose(s, 2 * mib / 10 + 1, 16 * gib, 0);
+	assert_int_equal(r->size, COL_RING_MIN);
+	/* 100 MB/s: the memory bound */
+	r = choose(s, 10000000, 16 * gib, 0);
+	assert_int_equal(r->size, 128 * mib);
+	assert_int_equal(r->why, COL_RING_MEMORY);
+	/* little memory: never below the least */
+	r = choose(s, 1000000, 100 * mib, 0);
+	assert_int_equal(r->size, COL_RING_MIN);
+	assert_int_equal(r->why, COL_RING_MEMORY);
+	assert_int_equal(r->bound, COL_RING_MIN);
+
+	/* a workload follows: at least 1/256 of the memory, 4 to 64 MiB */
+	r = choose(s, 0, 16 * gib, 1);
+	assert_int_equal(r->size, 32 * mib);
+	assert_int_equal(r->why, COL_RING_FLOOR);
+	r = choose(s, 0, 64 * gib, 1);
+	assert_int_equal(r->size, 64 * mib);
+	r = choose(s, 1000000, 16 * gib, 1);	/* the rate asks for less than the floor */
+	assert_int_equal(r->size, 32 * mib);
+	r = choose(s, 3000000, 16 * gib, 1);	/* ... for more: 60 MB, 58 MiB */
+	assert_int_equal(r->size, 58 * mib);
+	assert_int_equal(r->why, COL_RING_RATE);
+	r = choose(s, 0, 1 * gib, 1);
+	assert_int_equal(r->size, COL_RING_MIN);
+
+	/* given: left alone */
+	s->ring.why = COL_RING_GIVEN;
+	s->opts.buffer_size = s->ring.size = mib;
+	col_session_choose_ring(s, (uint64_t[2]){ 0, 1000000 }, (uint64_t[2]){ 0, 1 },
+				100 * NSEC_PER_MSEC);
+	assert_int_equal(s->opts.buffer_size, mib);
+	assert_int_equal(r->why, COL_RING_GIVEN);
+	assert_int_equal(col_session_close(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_polled_before_start),
 		cmocka_unit_test(test_capture_writes_trace),
 		cmocka_unit_test(test_capture_workload_ends_it),
+		cmocka_unit_test(test_ring_choice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
