@@ -140,6 +140,15 @@ static uint64_t sample_bytes(const struct col_session *s, int t)
 	return sizeof(struct perf_event_header) + 8 + 8 + 8 + ((4 + end + 7) & ~7ULL);
 }
 
+/* tracepoint_attr - the attributes of event t's tracepoint, the rest zero */
+static void tracepoint_attr(struct perf_event_attr *attr, const struct col_session *s, int t)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	attr->type = PERF_TYPE_TRACEPOINT;
+	attr->config = (uint64_t)col_decoder_event_id(s->dec, t);
+}
+
 /*
  * probe_rate - count the chosen events on every captured CPU for
  * COL_RING_PROBE_MS (counters only: nothing is sampled), and size the rings
@@ -166,10 +175,7 @@ static int probe_rate(struct col_session *s)
 
 			if (!(s->events & DS_EV_BIT(t)))
 				continue;
-			memset(&attr, 0, sizeof(attr));
-			attr.size = sizeof(attr);
-			attr.type = PERF_TYPE_TRACEPOINT;
-			attr.config = (uint64_t)col_decoder_event_id(s->dec, t);
+			tracepoint_attr(&attr, s, t);
 			attr.disabled = 1;
 			fd = sys_perf_event_open(&attr, -1, c, -1, PERF_FLAG_FD_CLOEXEC);
 			if (fd < 0) {
@@ -268,10 +274,7 @@ static int perf_open(struct col_session *s)
 
 			if (!(s->events & DS_EV_BIT(t)))
 				continue;
-			memset(&attr, 0, sizeof(attr));
-			attr.size = sizeof(attr);
-			attr.type = PERF_TYPE_TRACEPOINT;
-			attr.config = (uint64_t)col_decoder_event_id(s->dec, t);
+			tracepoint_attr(&attr, s, t);
 			attr.sample_period = 1;
 			attr.sample_type = SAMPLE_TYPE;
 			attr.sample_id_all = 1;		/* a time on PERF_RECORD_LOST */
