@@ -720,13 +720,32 @@ static int key_add(struct trainer *tr, const struct ds_candidate *c, const int16
 }
 
 /*
+ * region_block - read block blk of the windows into *b for a region whose
+ * rows so far hold nc candidates, with room in the region's window store for
+ * its candidates: its decisions, or -1 (printed)
+ */
+static int64_t region_block(struct trainer *tr, uint64_t blk, uint64_t nc,
+			    struct ds_windows_block *b)
+{
+	uint64_t at = blk * STREAM_BLOCK;
+	uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, tr->w->n_dec - at);
+
+	if (ds_windows_read(tr->rd, at, m, b))
+		return -1;
+	if (nc + b->n_cand > tr->reg_cands)
+		return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
+			     (unsigned long long)blk);
+	xw_reserve(tr, b->n_cand);
+	return (int64_t)m;
+}
+
+/*
  * load_region_stateful - load_region() for a stateful encoder: the lagged
  * states stepped to each decision before its candidates are stored
  */
 static int64_t load_region_stateful(struct trainer *tr, const uint64_t *blk, uint64_t n,
 				    int split)
 {
-	const struct ds_windows *w = tr->w;
 	const struct lstm_norm *nm = &tr->model.norm;
 	int K = tr->net->sh.K, E = tr->net->sh.E, S = tr->net->sh.S;
 	uint64_t nd = 0, nc = 0, ni = 0;
@@ -737,16 +756,11 @@ static int64_t load_region_stateful(struct trainer *tr, const uint64_t *blk, uin
 	if (tr->xw_ht)
 		memset(tr->xw_ht, 0, (tr->xw_mask + 1) * sizeof(*tr->xw_ht));
 	for (uint64_t k = 0; k < n; k++) {
-		uint64_t at = blk[k] * STREAM_BLOCK;
-		uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
+		int64_t m = region_block(tr, blk[k], nc, &b);
 
-		if (ds_windows_read(tr->rd, at, m, &b))
+		if (m < 0)
 			return -1;
-		if (nc + b.n_cand > tr->reg_cands)
-			return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
-				     (unsigned long long)blk[k]);
-		xw_reserve(tr, b.n_cand);
-		for (uint64_t i = 0; i < m; i++) {
+		for (uint64_t i = 0; i < (uint64_t)m; i++) {
 			struct ds_decision *d = &tr->reg_dec[nd];
 			uint64_t c0 = b.dec[i].cand_off - b.cand_start;
 
@@ -840,7 +854,6 @@ out:
  */
 static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, int split)
 {
-	const struct ds_windows *w = tr->w;
 	const struct lstm_norm *nm = &tr->model.norm;
 	int K = tr->net->sh.K, E = tr->net->sh.E, S = tr->net->sh.S;
 	uint64_t nd = 0, nc = 0, ni = 0;
@@ -850,15 +863,10 @@ static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, 
 	if (tr->xw_ht)
 		memset(tr->xw_ht, 0, (tr->xw_mask + 1) * sizeof(*tr->xw_ht));
 	for (uint64_t k = 0; k < n; k++) {
-		uint64_t at = blk[k] * STREAM_BLOCK;
-		uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
+		int64_t m = region_block(tr, blk[k], nc, &b);
 
-		if (ds_windows_read(tr->rd, at, m, &b))
+		if (m < 0)
 			return -1;
-		if (nc + b.n_cand > tr->reg_cands)
-			return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
-				     (unsigned long long)blk[k]);
-		xw_reserve(tr, b.n_cand);
 		for (uint64_t i = 0; i < b.n_cand; i++) {
 			q3_12_t *x = tr->xw + tr->n_xw * (uint64_t)K * E;
 			const int16_t *raw = b.window + i * K * E;
@@ -871,7 +879,7 @@ static int64_t load_region(struct trainer *tr, const uint64_t *blk, uint64_t n, 
 		for (uint64_t i = 0; i < b.n_cand; i++)
 			for (int j = 0; j < S; j++)
 				tr->xs[(nc + i) * S + j] = lstm_norm_apply(nm, E + j, b.state[i * S + j]);
-		for (uint64_t i = 0; i < m; i++) {
+		for (uint64_t i = 0; i < (uint64_t)m; i++) {
 			struct ds_decision *d = &tr->reg_dec[nd];
 
 			*d = b.dec[i];
