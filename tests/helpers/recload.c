@@ -89,12 +89,17 @@ static int pingpong(int k)
 	}
 	if (pong == 0) {
 		prctl(PR_SET_NAME, "rl-pong");
+		/* only our ends: a killed ping then gives us EOF, not a hang */
+		close(ab[1]);
+		close(ba[0]);
 		for (int i = 0; i < k; i++)
 			if (xfer(ab[0], ba[1], 0))
 				_exit(1);
 		_exit(0);
 	}
 	prctl(PR_SET_NAME, "rl-ping");
+	close(ab[0]);
+	close(ba[1]);
 	for (int i = 0; i < k; i++) {
 		if (xfer(ba[0], ab[1], 1)) {
 			perror("recload: ping-pong");
