@@ -40,7 +40,7 @@
 
 static const char live_usage[] =
 	"usage: schedcast live -m MODEL [-d DURATION] [--json] [-o TRACE] [-b BACKEND] [-w] [--max-lag DURATION] [--online] [-- COMMAND [ARGS...]]\n"
-	"   or: schedcast live --in-kernel [--check] -m MODEL [-d DURATION] [--json] [-w] [-- COMMAND [ARGS...]]\n"
+	"   or: schedcast live --in-kernel [--check] [--time-parts] -m MODEL [-d DURATION] [--json] [-w] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"Predict each scheduling decision as the kernel makes it, from the state just\n"
 	"before it, and score the model and the baselines against the kernel's pick.\n"
@@ -64,6 +64,8 @@ static const char live_usage[] =
 	"                             a model of the basic state set (features --state basic)\n"
 	"        --check              with --in-kernel: replay the program's events through\n"
 	"                             the userspace engine and compare every prediction\n"
+	"        --time-parts         with --in-kernel: the program also clocks its parts\n"
+	"                             (the decision, the encoder), at a cost of its own\n"
 	"    -h, --help               show this help\n"
 	"\n"
 	"    -- COMMAND [ARGS...]     run COMMAND meanwhile and stop when it exits\n"
@@ -87,7 +89,7 @@ struct live_opts {
 	int workload;
 	uint64_t max_lag_ns;
 	char **command;
-	int in_kernel, check;
+	int in_kernel, check, time_parts;
 	int online;
 };
 
@@ -336,7 +338,7 @@ static void print_json_summary(struct live *l, const struct ds_trace_meta *meta)
 
 int cmd_live(int argc, char **argv)
 {
-	enum { OPT_MAX_LAG = 256, OPT_IN_KERNEL, OPT_CHECK, OPT_ONLINE };
+	enum { OPT_MAX_LAG = 256, OPT_IN_KERNEL, OPT_CHECK, OPT_TIME_PARTS, OPT_ONLINE };
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -347,6 +349,7 @@ int cmd_live(int argc, char **argv)
 		{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
 		{ "in-kernel", no_argument, NULL, OPT_IN_KERNEL },
 		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "time-parts", no_argument, NULL, OPT_TIME_PARTS },
 		{ "online", no_argument, NULL, OPT_ONLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -399,6 +402,9 @@ int cmd_live(int argc, char **argv)
 		case OPT_CHECK:
 			o.check = 1;
 			break;
+		case OPT_TIME_PARTS:
+			o.time_parts = 1;
+			break;
 		case OPT_ONLINE:
 			o.online = 1;
 			break;
@@ -421,6 +427,10 @@ int cmd_live(int argc, char **argv)
 	if (o.online && o.in_kernel) {
 		error("--online adapts the userspace model: not with --in-kernel");
 		return sc_usage(live_usage, 2);
+	}
+	if (o.time_parts && !o.in_kernel) {
+		error("--time-parts clocks the in-kernel predictor's parts: give --in-kernel");
+		return sc_usage(live_usage, 1);
 	}
 	if (o.check && !o.in_kernel) {
 		error("--check compares the in-kernel predictor with userspace: give --in-kernel");
@@ -456,7 +466,7 @@ int cmd_live(int argc, char **argv)
 	if (o.in_kernel) {
 		struct ana_kernel_opts ko = {
 			.model_path = o.model, .duration_ns = o.duration_ns, .json = o.json,
-			.check = o.check, .workload = o.workload, .command = o.command,
+			.check = o.check, .time_parts = o.time_parts, .workload = o.workload, .command = o.command,
 			.spawn = spawn_command,
 		};
 

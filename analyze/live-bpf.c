@@ -642,6 +642,7 @@ struct run {
 	int pair;		/* the encoder takes its gate rows in pairs (lb_model) */
 	int stateful;		/* the model's encoder is stateful (lb_model) */
 	int hpair;		/* the head takes its rows in pairs (lb_model) */
+	int timed;		/* --time-parts: decide_ns, encode_ns, step_ns were clocked */
 };
 
 static uint64_t total_run_ns(const struct run *r)
@@ -701,26 +702,39 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 				printf("  %-14s %10llu runs %8.0f ns/run\n", r->ps[i].name,
 				       (unsigned long long)r->ps[i].run_cnt,
 				       (double)r->ps[i].run_time_ns / (double)r->ps[i].run_cnt);
-		printf("  decisions: %.0f ns each (%.1f candidates scored by the head on average, "
-		       "%.0f ns each)\n",
-		       (double)r->n.decide_ns / (double)r->n.decisions,
-		       (double)r->n.scored_cands / (double)r->n.decisions,
-		       r->n.scored_cands ? (double)r->n.decide_ns / (double)r->n.scored_cands : 0.0);
-		if (r->stateful && r->n.steps)
-			printf("  encoder (stateful): %llu steps (one per completed episode), %.0f ns "
-			       "each, %s; the head's share of h: %llu runs, %.0f ns each\n",
-			       (unsigned long long)r->n.steps,
-			       (double)r->n.step_ns / (double)r->n.steps,
+		if (r->timed)
+			printf("  decisions: %.0f ns each (%.1f candidates scored by the head on "
+			       "average, %.0f ns each)\n",
+			       (double)r->n.decide_ns / (double)r->n.decisions,
+			       (double)r->n.scored_cands / (double)r->n.decisions,
+			       r->n.scored_cands ? (double)r->n.decide_ns / (double)r->n.scored_cands
+						 : 0.0);
+		else
+			printf("  decisions: %.1f candidates scored by the head on average (their "
+			       "time: --time-parts)\n",
+			       (double)r->n.scored_cands / (double)r->n.decisions);
+		if (r->stateful && r->n.steps) {
+			printf("  encoder (stateful): %llu steps (one per completed episode)",
+			       (unsigned long long)r->n.steps);
+			if (r->timed)
+				printf(", %.0f ns each", (double)r->n.step_ns / (double)r->n.steps);
+			printf(", %s; the head's share of h: %llu runs",
 			       r->pair ? "two gate rows per multiply" :
 			       "one gate row per multiply (the weights are too large to pair)",
-			       (unsigned long long)r->n.encodes,
-			       r->n.encodes ? (double)r->n.encode_ns / (double)r->n.encodes : 0.0);
-		else if (r->n.encodes)
+			       (unsigned long long)r->n.encodes);
+			if (r->timed)
+				printf(", %.0f ns each", r->n.encodes ? (double)r->n.encode_ns /
+								(double)r->n.encodes : 0.0);
+			printf("\n");
+		} else if (r->n.encodes) {
 			printf("  encoder: %llu runs (windows a contested decision scored after they "
-			       "changed), %.0f ns each, %s\n", (unsigned long long)r->n.encodes,
-			       (double)r->n.encode_ns / (double)r->n.encodes,
-			       r->pair ? "two gate rows per multiply" :
+			       "changed)", (unsigned long long)r->n.encodes);
+			if (r->timed)
+				printf(", %.0f ns each",
+				       (double)r->n.encode_ns / (double)r->n.encodes);
+			printf(", %s\n", r->pair ? "two gate rows per multiply" :
 			       "one gate row per multiply (the weights are too large to pair)");
+		}
 		else if (!r->head_rows)
 			printf("  encoder: never run (the model kept its linear path alone: "
 			       "no score reads the LSTM)\n");
@@ -773,9 +787,19 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 	(void)o;
 }
 
+/* timed_ns - ns, clocked by --time-parts, as a JSON number into buf, else null */
+static const char *timed_ns(char *buf, const struct run *r, uint64_t ns)
+{
+	if (!r->timed)
+		return "null";
+	snprintf(buf, 24, "%llu", (unsigned long long)ns);
+	return buf;
+}
+
 static void print_json(const struct run *r, struct ana_eval *e, const struct check *k)
 {
 	struct strbuf sb = STRBUF_INIT;
+	char b0[24], b1[24], b2[24];
 
 	ana_eval_json(e, &sb);
 	while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == ' '))
@@ -796,18 +820,18 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
 			    ",\"kernel\":{\"encoder\":\"%s\",\"head_rows\":%d,\"paired_rows\":%s,"
-			    "\"paired_head_rows\":%s,"
-			    "\"decide_ns\":%llu,\"encode_ns\":%llu,\"encodes\":%llu,"
-			    "\"steps\":%llu,\"step_ns\":%llu,\"scored_candidates\":%llu,"
+			    "\"paired_head_rows\":%s,\"parts_timed\":%s,"
+			    "\"decide_ns\":%s,\"encode_ns\":%s,\"encodes\":%llu,"
+			    "\"steps\":%llu,\"step_ns\":%s,\"scored_candidates\":%llu,"
 			    "\"uncovered\":%llu,\"uncovered_task_map_full\":%llu,"
 			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,"
 			    "\"uncovered_ring\":%llu,\"uncovered_stale\":%llu,\"stale_entries\":%llu,"
 			    "\"programs\":[",
 			    r->stateful ? "stateful" : "window", r->head_rows,
 			    r->pair ? "true" : "false", r->hpair ? "true" : "false",
-			    (unsigned long long)r->n.decide_ns,
-			    (unsigned long long)r->n.encode_ns, (unsigned long long)r->n.encodes,
-			    (unsigned long long)r->n.steps, (unsigned long long)r->n.step_ns,
+			    r->timed ? "true" : "false", timed_ns(b0, r, r->n.decide_ns),
+			    timed_ns(b1, r, r->n.encode_ns), (unsigned long long)r->n.encodes,
+			    (unsigned long long)r->n.steps, timed_ns(b2, r, r->n.step_ns),
 			    (unsigned long long)r->n.scored_cands,
 			    (unsigned long long)r->n.uncovered,
 			    (unsigned long long)r->n.unc_tasks_full,
@@ -861,6 +885,7 @@ static int load(struct live_bpf **out, const struct ana_kernel_opts *o)
 	if (!skel)
 		return error_errno("cannot open the in-kernel predictor");
 	skel->rodata->check_mode = o->check;
+	skel->rodata->time_parts = o->time_parts;
 	/* the tests' way to a real verifier refusal (see fault_verifier in live.bpf.c) */
 	fault = getenv("SCHEDCAST_BPF_FAULT");
 	skel->rodata->fault_verifier = fault && !strcmp(fault, "verifier");
@@ -962,6 +987,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	r.pair = lm->pair;
 	r.stateful = lm->stateful;
 	r.hpair = lm->hpair;
+	r.timed = o->time_parts;
 	if (!r.stats_on)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",
 			strerror(errno));

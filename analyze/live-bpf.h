@@ -17,6 +17,7 @@ struct ana_kernel_opts {
 	uint64_t duration_ns;		/* 0: until the command ends or a signal */
 	int json;
 	int check;			/* replay the program's events in userspace and compare */
+	int time_parts;			/* the program clocks its parts (decision, encoder) */
 	int workload;			/* run the built-in mixed workload meanwhile */
 	char **command;			/* or this command (NULL: none) */
 	pid_t (*spawn)(char **argv);	/* starts command, -1 after an error */

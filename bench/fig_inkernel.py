@@ -60,6 +60,12 @@ def figure(ctx):
          "argv": [B.SCHEDCAST, "live", "--in-kernel", "--json", "-m", m, "--"] + hb},
         {"name": "live --in-kernel, stateful",
          "argv": [B.SCHEDCAST, "live", "--in-kernel", "--json", "-m", ms, "--"] + hb},
+        {"name": "live --in-kernel --time-parts",
+         "argv": [B.SCHEDCAST, "live", "--in-kernel", "--time-parts", "--json", "-m", m, "--"]
+         + hb},
+        {"name": "live --in-kernel --time-parts, stateful",
+         "argv": [B.SCHEDCAST, "live", "--in-kernel", "--time-parts", "--json", "-m", ms,
+                  "--"] + hb},
         {"name": "live (userspace, tracefs)",
          "argv": [B.SCHEDCAST, "live", "--json", "--max-lag", "600s", "-m", m, "--"] + hb},
     ]
@@ -82,17 +88,20 @@ def figure(ctx):
                 sw = progs.get("on_switch", {})
                 out["switch_ns_per_run"] = sw["run_time_ns"] / sw["run_cnt"] if sw.get(
                     "run_cnt") else None
-                out["decide_ns"] = k["decide_ns"] / L["decisions"] if L["decisions"] else None
-                # window: a run is K steps (and the head's share of h);
-                # stateful: one step per completed episode (the head's share
-                # of h at the next decision that scores the task, in enc_dec_ns)
-                steps = k.get("steps", 0)
-                if steps:
-                    out["encode_ns"] = k["step_ns"] / steps
-                else:
-                    out["encode_ns"] = k["encode_ns"] / k["encodes"] if k["encodes"] else None
-                out["enc_dec_ns"] = (k["encode_ns"] + k.get("step_ns", 0)) / L["decisions"] \
-                    if L["decisions"] else None
+                # the parts' own clock: only with --time-parts (null without)
+                if k.get("parts_timed") and L["decisions"]:
+                    out["decide_ns"] = k["decide_ns"] / L["decisions"]
+                    # window: a run is K steps (and the head's share of h);
+                    # stateful: one step per completed episode (the head's
+                    # share of h at the next decision that scores the task,
+                    # in enc_dec_ns)
+                    steps = k.get("steps", 0)
+                    if steps:
+                        out["encode_ns"] = k["step_ns"] / steps
+                    else:
+                        out["encode_ns"] = k["encode_ns"] / k["encodes"] if k["encodes"] \
+                            else None
+                    out["enc_dec_ns"] = (k["encode_ns"] + (k["step_ns"] or 0)) / L["decisions"]
                 out["cand"] = k["scored_candidates"] / L["decisions"] if L["decisions"] \
                     else None
             else:
@@ -123,18 +132,21 @@ def figure(ctx):
                      med("user_ns_per_decision", 1e-3),
                      "%.1f" % B.median([x["cand"] for x in ms if x.get("cand")])
                      if ms[0].get("cand") else "-"])
-        if v["name"].startswith("live --in-kernel"):
+        if v["name"].startswith("live --in-kernel") and "--time-parts" not in v["name"]:
             stateful = v["name"].endswith("stateful")
-            summ.append("in-kernel (hidden 32, %s encoder): %s of kernel CPU per decision "
-                        "(decision %s, encoder %s per decision, %s per %s), hackbench %s slower"
+            tm = res.get(v["name"].replace("--in-kernel", "--in-kernel --time-parts"), [])
+
+            def tmed(key):
+                xs = [x[key] for x in tm if x.get(key) is not None]
+                return B.fmt(B.median(xs) / 1e3, "us") if xs else "-"
+            summ.append("in-kernel (hidden 32, %s encoder): %s of kernel CPU per decision, "
+                        "hackbench %s slower; with --time-parts: decision %s, encoder %s per "
+                        "decision, %s per %s"
                         % ("stateful" if stateful else "windowed",
                            B.fmt(B.median([x["kernel_ns_per_decision"] for x in ms]) / 1e3,
-                                 "us"),
-                           B.fmt(B.median([x["decide_ns"] for x in ms]) / 1e3, "us"),
-                           B.fmt(B.median([x["enc_dec_ns"] for x in ms]) / 1e3, "us"),
-                           B.fmt(B.median([x["encode_ns"] for x in ms if x["encode_ns"]])
-                                 / 1e3, "us"), "step" if stateful else "run",
-                           B.fmt_ratio(slow)))
+                                 "us"), B.fmt_ratio(slow),
+                           tmed("decide_ns"), tmed("enc_dec_ns"), tmed("encode_ns"),
+                           "step" if stateful else "run"))
     md = ["Command: `%s` alone, under `schedcast live --in-kernel --json -m model.h5 -- ...` "
           "with a windowed and a stateful model, and under `schedcast live --json --max-lag "
           "600s -m model.h5 -- ...` (windowed), %d alternated "
@@ -142,7 +154,9 @@ def figure(ctx):
           "and `--encoder stateful` on a tenth of "
           "data/samples/mixed.h5 (K 8, head 16).  The hackbench time is its own `Time:` line. "
           "Kernel figures are bpf_stats (run_time_ns over decisions, all programs; on_switch "
-          "per run) and the program's own clock: the decision (features, head, rankings), "
+          "per run) and, in the --time-parts rows only (their clock costs time of its own, so "
+          "the headline rows run without it), the program's own clock: the decision "
+          "(features, head, rankings), "
           "the encoder per decision (windowed: its runs of K steps; stateful: its steps, one "
           "per completed episode, and the head's share of h) and per run (windowed) or step "
           "(stateful).  The issue's goal: at most 2 us added per decision at hidden 32."

@@ -59,6 +59,12 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __weak __ksym;
 
 const volatile int check_mode = 0;	/* stream every event to the ring buffer */
 /*
+ * --time-parts: clock the decision, the encoder runs and steps with
+ * bpf_ktime_get_ns() (five calls a decision or so, a cost of their own:
+ * off, the verifier drops them as dead code and the counters stay 0)
+ */
+const volatile int time_parts = 0;
+/*
  * Fault injection for the tests (SCHEDCAST_BPF_FAULT=verifier): on_exit
  * reads memory through a plain number, which the verifier must refuse.  At
  * 0, the verifier drops that branch as dead code before checking it.
@@ -1054,13 +1060,14 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	if (m->stateful && m->M > 0) {	/* the step before the generation: see lb_task's hw */
 		struct scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 		struct lb_counters *n = ctrs();
-		__u64 t0 = bpf_ktime_get_ns();
+		__u64 t0 = time_parts ? bpf_ktime_get_ns() : 0;
 
 		if (sc)
 			enc_step(m, sc, t, bound(head, 15));
 		if (n) {
 			n->steps++;
-			n->step_ns += bpf_ktime_get_ns() - t0;
+			if (time_parts)
+				n->step_ns += bpf_ktime_get_ns() - t0;
 		}
 	}
 	__sync_fetch_and_add(&t->ep_gen, 1);	/* hw is due (M = 0: no score reads it) */
@@ -1426,12 +1433,13 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 		__u32 gen = *(volatile __u32 *)&t->ep_gen;
 
 		if (t->hw_gen != gen && m->M > 0) {
-			__u64 t0 = bpf_ktime_get_ns();
+			__u64 t0 = time_parts ? bpf_ktime_get_ns() : 0;
 
 			encode(m, sc, t);
 			t->hw_gen = gen;
 			n->encodes++;
-			n->encode_ns += bpf_ktime_get_ns() - t0;
+			if (time_parts)
+				n->encode_ns += bpf_ktime_get_ns() - t0;
 		}
 		fill_state(m, sc, t, pid == sc->d.old_pid);
 		score = head(m, t, sc);
@@ -1688,7 +1696,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			}
 			d.unc |= LB_UNC_RACE;
 		}
-		if (n)	/* the encoder runs within, counted on its own */
+		if (n && time_parts)	/* the encoder runs within, counted on its own */
 			n->decide_ns += bpf_ktime_get_ns() - ts - (n->encode_ns - enc0);
 	}
 	if (prev_pid > 0)

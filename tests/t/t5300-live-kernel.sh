@@ -9,6 +9,8 @@ SAMPLE=$TEST_TOP/data/samples/mixed.h5
 test_expect_success 'usage errors exit 2' '
 	test_usage_error schedcast live -m m.h5 --check 2>err &&
 	grep -q "give --in-kernel" err &&
+	test_usage_error schedcast live -m m.h5 --time-parts 2>err &&
+	grep -q "give --in-kernel" err &&
 	test_usage_error schedcast live --in-kernel -m m.h5 -o t.h5 2>/dev/null &&
 	test_usage_error schedcast live --in-kernel -m m.h5 -b perf 2>/dev/null &&
 	schedcast live -h | grep -q "^   or: schedcast live --in-kernel"
@@ -215,6 +217,8 @@ test_expect_success 'a stateful model: one step per completed episode, predictio
 	    assert c["same"] >= 1000 and c["uncovered"] <= c["decisions"] // 100, (name, c)
 	    # a step at every completed episode: about one a switch here
 	    assert kk["steps"] >= c["decisions"] // 4, (name, kk["steps"], c)
+	    # no --time-parts: the parts are not clocked
+	    assert kk["parts_timed"] is False and kk["step_ns"] is None, (name, kk)
 	EOF
 	schedcast live --in-kernel -m st.h5 -d 300ms >out 2>/dev/null &&
 	grep -q "encoder (stateful): [0-9]* steps (one per completed episode)" out
@@ -234,7 +238,11 @@ test_expect_success 'the text summary: counters, cost, baselines' '
 		grep -E -q "^(  |!!)model \(fixed\)" out &&
 		grep -q "longest-queued" out && grep -q "least-recently-run" out &&
 		! grep -q "per task" out || { cat out err; false; }
-	}
+	} &&
+	# the parts are clocked only when asked: the clock costs time of its own
+	! grep -q "ns each" out &&
+	schedcast live --in-kernel --time-parts -m m.h5 -d 1s -w >out 2>err || { cat err; false; } &&
+	grep -q "^  decisions: [0-9]* ns each" out
 '
 
 test_done
