@@ -819,9 +819,8 @@ static __always_inline struct lb_task *task_find(__s32 pid)
  * changes here: it runs or exits on cpu), mark that CPU's queue busy (see
  * struct lb_cpu).  Returns that CPU for foreign_end(), or -1.
  */
-static __always_inline __s32 foreign_begin(__s32 pid, __s32 cpu)
+static __always_inline __s32 foreign_of(struct lb_task *t, __s32 cpu)
 {
-	struct lb_task *t = pid > 0 ? task_find(pid) : NULL;
 	struct lb_cpu *o;
 	__s32 other;
 
@@ -836,6 +835,11 @@ static __always_inline __s32 foreign_begin(__s32 pid, __s32 cpu)
 	__sync_fetch_and_add(&o->mig_busy, 1);
 	__sync_fetch_and_add(&o->mig_gen, 1);
 	return other;
+}
+
+static __always_inline __s32 foreign_begin(__s32 pid, __s32 cpu)
+{
+	return foreign_of(pid > 0 ? task_find(pid) : NULL, cpu);
 }
 
 /* foreign_end - after the handler's ring slot and its changes */
@@ -991,7 +995,23 @@ __noinline int task_free(struct lb_task *t)
 	return 0;
 }
 
-__noinline int switch_in(__s32 cpu, __s32 pid, __s32 prio, __u64 ts)
+/*
+ * task_known - task_get(pid, prio) from a record the handler looked up
+ * already (known, or NULL): the same record while it still holds pid (it
+ * may have been freed and reused meanwhile by another CPU), one map lookup
+ * fewer
+ */
+static __always_inline struct lb_task *task_known(struct lb_task *known, __s32 pid, __s32 prio)
+{
+	if (!known || known->pid != pid)
+		return task_get(pid, prio);
+	if (prio >= 0)
+		known->prio = prio;
+	return known;
+}
+
+/* switch_in - pid goes on cpu at ts (known: its record, or NULL) */
+__noinline int switch_in(__s32 cpu, __s32 pid, __s32 prio, __u64 ts, struct lb_task *known)
 {
 	struct lb_cpu *c = cpu_get(cpu), *o;
 	struct lb_task *t;
@@ -1003,7 +1023,7 @@ __noinline int switch_in(__s32 cpu, __s32 pid, __s32 prio, __u64 ts)
 		c->idle_since = ts;
 		return 0;
 	}
-	t = task_get(pid, prio);
+	t = task_known(known, pid, prio);
 	if (!t)
 		return 0;
 	if (t->st == LB_RUNNING && t->cpu != cpu) {
@@ -1074,9 +1094,9 @@ __noinline int add_episode(struct lb_task *t, __u64 burst_ns, int runnable,
 	return 0;
 }
 
-__noinline int switch_out(__s32 cpu, __s32 pid, __s32 prio, __s64 state, __u64 ts)
+/* switch_out - t's task (task_get()'s record, NULL: none) leaves cpu at ts in state */
+__noinline int switch_out(__s32 cpu, __s64 state, __u64 ts, struct lb_task *t)
 {
-	struct lb_task *t = task_get(pid, prio);
 	int was_running, dead, runnable;
 
 	if (!t)
@@ -1137,14 +1157,14 @@ __noinline int repair(__s32 cpu, __s32 who, __u64 ts)
 		if (n)
 			n->inferred_switches++;
 		if (curr > 0)
-			switch_out(cpu, curr, -1, -1, ts);
+			switch_out(cpu, -1, ts, task_get(curr, -1));
 		t = who > 0 ? task_find(who) : NULL;
 		if (t && curr == 0 && t->st == LB_QUEUED && t->cpu == cpu) {
 			t_in = t->queued_ts > c->idle_since ? t->queued_ts : c->idle_since;
 			known_start = 1;
 		}
 	}
-	switch_in(cpu, who, -1, t_in);
+	switch_in(cpu, who, -1, t_in, NULL);
 	if (who > 0 && !known_start) {
 		t = task_find(who);
 		if (t)
@@ -1647,7 +1667,7 @@ static __always_inline __s64 report_state(bool preempt, unsigned int prev_state,
 
 	if (preempt)
 		return 0x100;
-	st = (prev_state | BPF_CORE_READ(p, exit_state)) & 0x7f;
+	st = (prev_state | p->exit_state) & 0x7f;
 	if ((prev_state & 0x402) == 0x402)
 		st = 0x80;
 	if ((prev_state & 0x1000) || (prev_state & 0x8000))
@@ -1664,14 +1684,18 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 {
 	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id();
-	__s32 prev_pid = BPF_CORE_READ(prev, pid), next_pid = BPF_CORE_READ(next, pid);
-	__s32 prev_prio = BPF_CORE_READ(prev, prio), next_prio = BPF_CORE_READ(next, prio);
+	/* trusted BTF pointers: plain loads, no bpf_probe_read_kernel() call each */
+	__s32 prev_pid = prev->pid, next_pid = next->pid;
+	__s32 prev_prio = prev->prio, next_prio = next->prio;
 	__s64 state = report_state(preempt, prev_state, prev);
 	struct lb_cpu *self = cpu_get(cpu);
 	/* read before the ring slot is taken: see struct lb_cpu's mig_gen */
 	__u64 busy = self ? __sync_fetch_and_add(&self->mig_busy, 0) : 0;
 	__u64 gen = self ? __sync_fetch_and_add(&self->mig_gen, 0) : 0;
-	__s32 fprev = foreign_begin(prev_pid, cpu), fnext = foreign_begin(next_pid, cpu);
+	/* each record looked up once: by the checks for moves, then by the switch */
+	struct lb_task *tprev = prev_pid > 0 ? task_find(prev_pid) : NULL;
+	struct lb_task *tnext = next_pid > 0 ? task_find(next_pid) : NULL;
+	__s32 fprev = foreign_of(tprev, cpu), fnext = foreign_of(tnext, cpu);
 	struct lb_event *e = ev_begin(LB_EV_SWITCH, ts, cpu, prev_pid);
 	struct decide_out d = { .ncand = -1 };
 	__s32 pick = -1;
@@ -1700,8 +1724,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			n->decide_ns += bpf_ktime_get_ns() - ts - (n->encode_ns - enc0);
 	}
 	if (prev_pid > 0)
-		switch_out(cpu, prev_pid, prev_prio, state, ts);
-	switch_in(cpu, next_pid, next_prio, ts);
+		switch_out(cpu, state, ts, task_known(tprev, prev_pid, prev_prio));
+	switch_in(cpu, next_pid, next_prio, ts, tnext);
 out:
 	if (e) {
 		e->pid = prev_pid;
@@ -1726,8 +1750,8 @@ static __always_inline int on_wake(struct task_struct *p, int type, int kind)
 {
 	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
-	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
-	__s32 target = (__s32)BPF_CORE_READ(p, thread_info.cpu);
+	__s32 pid = p->pid, prio = p->prio;
+	__s32 target = (__s32)p->thread_info.cpu;
 	__s32 fcommon = foreign_begin(common, cpu);
 	struct lb_event *e = ev_begin(type, ts, cpu, common);
 	struct lb_task *t;
@@ -1785,7 +1809,7 @@ int BPF_PROG(on_migrate, struct task_struct *p, int dest_cpu)
 {
 	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
-	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
+	__s32 pid = p->pid, prio = p->prio;
 	struct lb_cpu *dest = dest_cpu != cpu ? cpu_get(dest_cpu) : NULL;
 	__s32 fcommon;
 	struct lb_event *e;
@@ -1831,7 +1855,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
-	__s32 pid = BPF_CORE_READ(p, pid), prio = BPF_CORE_READ(p, prio);
+	__s32 pid = p->pid, prio = p->prio;
 	__s32 fcommon, fpid;
 	struct lb_event *e;
 	struct lb_task *t;
