@@ -235,6 +235,42 @@ static int pair_head(const struct lb_model *lm, const struct lstm_fixed_view *v)
 	return 1;
 }
 
+/*
+ * flag_terms - lm's hbin and hlin from its head (w1s or pw1s, wl, M,
+ * hpair) and the state features' normalisation (lm->mu, lm->inv)
+ */
+static void flag_terms(struct lb_model *lm)
+{
+	static const int flags[6] = LB_S_FLAGS;
+	int rows = lm->hpair ? (lm->M + 1) / 2 : lm->M;
+
+	for (int c = 0; c < 64; c++) {
+		uint64_t lin = 0;
+
+		for (int r = 0; r < rows; r++) {
+			uint64_t sum = 0;	/* mod 2^64, as the program's */
+
+			for (int i = 0; i < 6; i++) {
+				int k = flags[i];
+				int64_t z = lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[LB_E + k],
+						    lm->inv[LB_E + k]);	/* 256: ONE */
+
+				sum += (uint64_t)(lm->hpair ? lm->pw1s[r][k] : lm->w1s[r][k]) *
+				       (uint64_t)z;
+			}
+			lm->hbin[c][r] = (int64_t)sum;
+		}
+		for (int i = 0; i < 6; i++) {
+			int k = flags[i];
+
+			lin += (uint64_t)(int64_t)lm->wl[k] *
+			       (uint64_t)lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[LB_E + k],
+						 lm->inv[LB_E + k]);
+		}
+		lm->hlin[c] = (int64_t)lin;
+	}
+}
+
 /* the program's interp_q12() (model/model-local.h fx_interp_q12) */
 static int16_t lb_interp_q12(const int32_t *tab, int16_t x)
 {
@@ -375,6 +411,7 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 		for (int k = 0; k < S; k++)
 			lm->pw1s[p][k] = pack(lm->w1s[ra][k], lm->w1s[rb][k]);
 	}
+	flag_terms(lm);
 	memcpy(lm->sig_tab, v.sigmoid_tab, sizeof(lm->sig_tab));
 	memcpy(lm->tanh_tab, v.tanh_tab, sizeof(lm->tanh_tab));
 	{

@@ -171,7 +171,20 @@ struct lb_model {
 	__s64 pw1s[LB_M_MAX / 2][LB_S];		/* (M/2, S) w1s, paired */
 	__u32 log2_tab[257];			/* features' log2(1 + i/256), Q16 */
 	__u64 log2_1000;
+	/*
+	 * The head's terms of the six flag features of the state (LB_S_FLAGS:
+	 * each 0 or ONE) for each of their 64 combinations c (bit i set: the
+	 * i-th flag is ONE): hbin[c][r] the sum over the flags of w1s . z of
+	 * row r (hpair: pw1s . z of pair r), hlin[c] that of wl . z.  A
+	 * candidate then multiplies its six other features only; its sums are
+	 * the same integers (every sum here is taken mod 2^64, as BPF's).
+	 */
+	__s64 hbin[64][LB_M_MAX];
+	__s64 hlin[64];
 };
+
+/* the state features that are flags (0 or ONE), bit i of a combination */
+#define LB_S_FLAGS { 2, 6, 7, 8, 9, 11 }
 
 /*
  * The activations of every Q3.12 input x, at index x + 32768, for the

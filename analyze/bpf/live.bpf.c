@@ -172,9 +172,19 @@ struct {
 
 /* ---- fixed-point maths (model/model-local.h, model/fx.c) ------------------------ */
 
+/*
+ * sat16 - v clamped to [-32768, 32767], without a branch: each branch
+ * doubles the paths the verifier walks through straight-line code (the
+ * head's six features), and a branch costs more than these four ALU ops
+ */
 static __always_inline __s16 sat16(__s64 v)
 {
-	return v > 32767 ? 32767 : v < -32768 ? -32768 : (__s16)v;
+	__s64 hi = v - 32767, lo;
+
+	v -= hi & ~(hi >> 63);		/* min(v, 32767) */
+	lo = v + 32768;
+	v -= lo & (lo >> 63);		/* max(v, -32768) */
+	return (__s16)v;
 }
 
 static __always_inline __s64 rshift_round(__s64 v, int n)
@@ -708,15 +718,29 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 	return 0;
 }
 
+/* flag - 1 for a flag feature at ONE, 0 at 0 */
+static __always_inline int flag(__s16 v)
+{
+	_Static_assert(ONE == 1 << 8, "a flag at ONE is bit 8");
+	return ((__u16)v >> 8) & 1;
+}
+
+/* relu - max(v, 0) without a branch (the head's loops: fewer paths to verify) */
+static __always_inline __s64 relu(__s64 v)
+{
+	return v & ~(v >> 63);
+}
+
 /*
  * fx_score_raw + fx_head_forward: the score of the task's window (t->hw, the
- * encoder's share of the first layer) joined with its state features
+ * encoder's share of the first layer) joined with its state features; the
+ * flags' terms from the model's table of their combinations (lb_model's
+ * hbin), the other six features multiplied here
  */
 __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch *s)
 {
-	int H, M, mi, k;
-	__s64 score = 0, sc;
-	__s64 zs[LB_S];		/* widened, see lb_model */
+	int H, M, mi, comb;
+	__s64 score, sc, z0, z1, z3, z4, z5, z10;
 
 	if (!m || !t || !s)
 		return 0;
@@ -724,47 +748,54 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 	M = m->M;
 	if (H < 1 || H > LB_H_MAX || M < 0 || M > LB_M_MAX)
 		return 0;
-	for (k = 0; k < LB_S; k++)
-		zs[k] = norm_apply(m, LB_E + k, s->st[k]);
+	/*
+	 * LB_S_FLAGS: st[2], st[6], st[7], st[8], st[9], st[11], each 0 or ONE
+	 * (bit 8), taken without a branch (each would double the paths the
+	 * verifier walks through the rows' loop)
+	 */
+	comb = flag(s->st[2]) | flag(s->st[6]) << 1 | flag(s->st[7]) << 2 |
+	       flag(s->st[8]) << 3 | flag(s->st[9]) << 4 | flag(s->st[11]) << 5;
+	comb = bound(comb, 63);
+	z0 = norm_apply(m, LB_E + 0, s->st[0]);
+	z1 = norm_apply(m, LB_E + 1, s->st[1]);
+	z3 = norm_apply(m, LB_E + 3, s->st[3]);
+	z4 = norm_apply(m, LB_E + 4, s->st[4]);
+	z5 = norm_apply(m, LB_E + 5, s->st[5]);
+	z10 = norm_apply(m, LB_E + 10, s->st[10]);
+	score = m->hlin[comb];
 	if (m->hpair) {
 		for (mi = 0; mi < LB_M_MAX / 2; mi++) {	/* rows 2 mi and 2 mi + 1 */
-			__s64 acc, a, b;
-			__s16 pa, pb;
+			const __s64 *w = m->pw1s[mi];
+			__s64 acc, a, b, pa, pb;
 
 			if (2 * mi >= M)
 				break;
-			acc = t->hw[mi];
-			for (k = 0; k < LB_S; k++)
-				acc += m->pw1s[mi][k] * zs[k];
+			acc = t->hw[mi] + m->hbin[comb][mi] + w[0] * z0 + w[1] * z1 + w[3] * z3 +
+			      w[4] * z4 + w[5] * z5 + w[10] * z10;
 			a = lane_lo(acc);
 			b = (acc - a) >> 32;
-			pa = sat16(rshift_round(a, 12));
-			pb = sat16(rshift_round(b, 12));
-			if (pa > 0)
-				score += (__s32)m->w2[2 * mi] * pa;
-			if (pb > 0)
-				score += (__s32)m->w2[2 * mi + 1] * pb;
+			pa = relu(sat16(rshift_round(a, 12)));
+			pb = relu(sat16(rshift_round(b, 12)));
+			score += (__s32)m->w2[2 * mi] * pa + (__s32)m->w2[2 * mi + 1] * pb;
 		}
 		goto linear;
 	}
 	for (mi = 0; mi < LB_M_MAX; mi++) {	/* no call a step */
-		__s64 acc;
-		__s16 pre;
+		const __s64 *w = m->w1s[mi];
+		__s64 acc, pre;
 
 		if (mi >= M)
 			break;
-		acc = t->hw[mi];	/* b1 and the H columns, from the encoder */
-		for (k = 0; k < LB_S; k++)
-			acc += m->w1s[mi][k] * zs[k];
-		pre = sat16(rshift_round(acc, 12));
-		if (pre < 0)
-			pre = 0;
+		/* b1 and the H columns from the encoder (t->hw), the flags from hbin */
+		acc = t->hw[mi] + m->hbin[comb][mi] + w[0] * z0 + w[1] * z1 + w[3] * z3 +
+		      w[4] * z4 + w[5] * z5 + w[10] * z10;
+		pre = relu(sat16(rshift_round(acc, 12)));
 		score += (__s32)m->w2[mi] * pre;
 	}
 linear:
 	/* the linear path, in the same Q.24 sum (model/lstm-fixed.c fx_head_forward) */
-	for (k = 0; k < LB_S; k++)
-		score += (__s32)m->wl[k] * zs[k];
+	score += (__s32)m->wl[0] * z0 + (__s32)m->wl[1] * z1 + (__s32)m->wl[3] * z3 +
+		 (__s32)m->wl[4] * z4 + (__s32)m->wl[5] * z5 + (__s32)m->wl[10] * z10;
 	sc = rshift_round(score, 12);
 	return (__s32)(sc > SCORE_MAX ? SCORE_MAX : sc < -SCORE_MAX ? -SCORE_MAX : sc);
 }
