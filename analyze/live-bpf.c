@@ -380,6 +380,24 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 				lm->pwh[j][k][p] = pack(v.wh[ra * H + k], v.wh[rb * H + k]);
 		}
 	}
+	for (int c = 0; lm->pair && c < 64; c++) {
+		static const int flags[6] = LB_E_FLAGS;
+
+		for (int j = 0; j < H; j++) {
+			for (int p = 0; p < 2; p++) {
+				uint64_t sum = (uint64_t)lm->pb[j][p];	/* mod 2^64 */
+
+				for (int i = 0; i < 6; i++) {
+					int k = flags[i];
+					int64_t x = lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[k],
+							    lm->inv[k]);	/* 256: ONE */
+
+					sum += (uint64_t)lm->pwx[j][k][p] * (uint64_t)x;
+				}
+				lm->xbin[c][j][p] = (int64_t)sum;
+			}
+		}
+	}
 	/*
 	 * The head rows whose output weight is zero add exactly 0 to a score:
 	 * left out (all of them when training kept the linear path alone,

@@ -181,7 +181,17 @@ struct lb_model {
 	 */
 	__s64 hbin[64][LB_M_MAX];
 	__s64 hlin[64];
+	/*
+	 * The same for the encoder's gates (pair = 1): xbin[c][j] the pair
+	 * sums of unit j's bias and of the terms of the six flag features of
+	 * an episode (LB_E_FLAGS) at their combination c, so that a step
+	 * multiplies an episode's four other features only.
+	 */
+	__s64 xbin[64][LB_H_MAX][2];
 };
+
+/* the episode features that are flags (0 or ONE; the first is 0 in padding) */
+#define LB_E_FLAGS { 0, 3, 4, 6, 7, 9 }
 
 /* the state features that are flags (0 or ONE), bit i of a combination */
 #define LB_S_FLAGS { 2, 6, 7, 8, 9, 11 }

@@ -145,6 +145,7 @@ struct decision {
 struct scratch {
 	struct decision d;		/* the decision being made */
 	__s64 x[LB_K_MAX][LB_E];	/* normalised window, Q3.12 widened (see lb_model) */
+	__u32 xcomb[LB_K_MAX];		/* x[t]'s flags (ep_flags()): its row of lb_model's xbin */
 	__s64 h[2][LB_H_MAX];		/* Q3.12 widened */
 	__s16 c[2][LB_H_MAX];
 	__s16 gate[4 * LB_H_MAX];
@@ -185,6 +186,13 @@ static __always_inline __s16 sat16(__s64 v)
 	lo = v + 32768;
 	v -= lo & (lo >> 63);		/* max(v, -32768) */
 	return (__s16)v;
+}
+
+/* flag - 1 for a flag feature at ONE, 0 at 0 */
+static __always_inline int flag(__s16 v)
+{
+	_Static_assert(ONE == 1 << 8, "a flag at ONE is bit 8");
+	return ((__u16)v >> 8) & 1;
 }
 
 static __always_inline __s64 rshift_round(__s64 v, int n)
@@ -515,6 +523,13 @@ static __always_inline __s64 lane_lo(__s64 v)
 	return (__s64)((__u64)v << 32) >> 32;
 }
 
+/* ep_flags - the combination of an episode's flag features (LB_E_FLAGS), lb_model's xbin */
+static __always_inline __u32 ep_flags(const __s16 *f)
+{
+	return flag(f[0]) | flag(f[3]) << 1 | flag(f[4]) << 2 | flag(f[6]) << 3 |
+	       flag(f[7]) << 4 | flag(f[9]) << 5;
+}
+
 /*
  * lstm_step with the rows in pairs (lb_model's pair), unit j of step t:
  * its four gates from two lane-pair sums, two products per multiply, each
@@ -526,17 +541,17 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 				      struct scratch *s, int t, int src, int dst, int j, int H)
 {
 	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63), k;
-	__s64 a_if = m->pb[jj][0], a_go = m->pb[jj][1], pi, pf, pg, po, c;
+	int xc = bound(s->xcomb[tt], 63);
+	/* the bias and the flags' terms (xbin), then the four other features */
+	__s64 a_if = m->xbin[xc][jj][0], a_go = m->xbin[xc][jj][1], pi, pf, pg, po, c;
+	__s64 x1 = s->x[tt][1], x2 = s->x[tt][2], x5 = s->x[tt][5], x8 = s->x[tt][8];
 	__s32 ig, fg, gg, og;
 	__s16 cn, tc;
 
-#pragma unroll
-	for (k = 0; k < LB_E; k++) {
-		__s64 xk = s->x[tt][k];
-
-		a_if += m->pwx[jj][k][0] * xk;
-		a_go += m->pwx[jj][k][1] * xk;
-	}
+	a_if += m->pwx[jj][1][0] * x1 + m->pwx[jj][2][0] * x2 + m->pwx[jj][5][0] * x5 +
+		m->pwx[jj][8][0] * x8;
+	a_go += m->pwx[jj][1][1] * x1 + m->pwx[jj][2][1] * x2 + m->pwx[jj][5][1] * x5 +
+		m->pwx[jj][8][1] * x8;
 	/* chunks of 16 as in lstm_step (zero-padded past H) */
 	for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 		if (kc >= H)
@@ -624,12 +639,14 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		if (i < pad) {
 			for (j = 0; j < LB_E; j++)
 				s->x[i][j] = norm_apply(m, j, 0);
+			s->xcomb[i] = 0;	/* every flag 0 */
 			continue;
 		}
 		slot = (t->ep_head - t->ep_nr + (__u32)(i - pad) + (__u32)K) % (__u32)K;
 		slot = bound(slot, 15);	/* a no-op: slot < K <= LB_K_MAX = 16 */
 		for (j = 0; j < LB_E; j++)
 			s->x[i][j] = norm_apply(m, j, t->ep[slot][j]);
+		s->xcomb[i] = ep_flags(t->ep[slot]);
 	}
 	__builtin_memset(s->h[0], 0, sizeof(s->h[0]));
 	__builtin_memset(s->c[0], 0, sizeof(s->c[0]));
@@ -689,6 +706,7 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 	H = m->H;
 	for (j = 0; j < LB_E; j++)
 		s->x[0][j] = norm_apply(m, j, t->ep[slot][j]);
+	s->xcomb[0] = ep_flags(t->ep[slot]);
 	/*
 	 * The first H units, in fours as lstm_step_pair() takes them (a unit
 	 * past H stays 0 there: zero weights, its c from 0).
@@ -716,13 +734,6 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 		}
 	}
 	return 0;
-}
-
-/* flag - 1 for a flag feature at ONE, 0 at 0 */
-static __always_inline int flag(__s16 v)
-{
-	_Static_assert(ONE == 1 << 8, "a flag at ONE is bit 8");
-	return ((__u16)v >> 8) & 1;
 }
 
 /* relu - max(v, 0) without a branch (the head's loops: fewer paths to verify) */
