@@ -659,10 +659,12 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 	}
 project:
 	if (m->hpair) {
-		bpf_for(i, 0, (M + 1) >> 1) {
+		for (i = 0; i < LB_M_MAX / 2; i++) {	/* a plain loop: no call a step */
 			int pi = bound(i, 31), hc = bound(cur, 1);
 			__s64 acc = m->pb1[pi];
 
+			if (2 * i >= M)
+				break;
 			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 				if (kc >= H)
 					break;
