@@ -1792,17 +1792,26 @@ out:
 
 static __always_inline int on_wake(struct task_struct *p, int type, int kind)
 {
-	__u64 ts = bpf_ktime_get_ns();
 	__s32 cpu = (__s32)bpf_get_smp_processor_id(), common = cur_pid();
+	struct lb_cpu *self = cpu_get(cpu);
+	/*
+	 * common already on cpu in the program's state (nearly always): no
+	 * repair, so this handler does not change common's record, and no
+	 * other CPU's queue is to be marked for it (foreign_begin()); a
+	 * waking event then needs no clock either
+	 */
+	int here = self && self->curr == common;
+	__u64 ts = here && type == LB_EV_WAKING && !check_mode ? 0 : bpf_ktime_get_ns();
 	__s32 pid = p->pid, prio = p->prio;
 	__s32 target = (__s32)p->thread_info.cpu;
-	__s32 fcommon = foreign_begin(common, cpu);
+	__s32 fcommon = here ? -1 : foreign_begin(common, cpu);
 	struct lb_event *e = ev_begin(type, ts, cpu, common);
 	struct lb_task *t;
 
 	count_event();
 	if (cpu < LB_MAX_CPUS) {
-		repair(cpu, common, ts);
+		if (!here)
+			repair(cpu, common, ts);
 		if (type == LB_EV_WAKING) {
 			if (pid > 0) {
 				t = task_get(pid, prio);
