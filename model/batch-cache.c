@@ -23,6 +23,7 @@
  * float path sums the uses' dh (serial, in slot order, batch_cache_sum())
  * and runs one backward pass per window: the same up to rounding.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,6 +230,13 @@ void batch_cache_encode(struct batch_cache *c, const void *w, uint32_t u)
 	}
 }
 
+int32_t scratch_loss_q12(const struct lstm_scratch *s, int fixed, int n, int label)
+{
+	if (fixed)
+		return fx_softmax_xent(NULL, s->logit, n, label);
+	return fx_sat32(llround(fl_softmax_xent(NULL, s->fl_logit, n, label) * 4096.0));
+}
+
 void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, const void *w,
 		      const q3_12_t *xs, uint64_t lo, uint64_t hi, int64_t *loss_q, double *loss_f,
 		      uint64_t *correct)
@@ -266,6 +274,8 @@ void batch_cache_heads(struct batch_cache *c, struct lstm_scratch *s, void *g, c
 		*correct += best == d->label;
 		if (c->hit)
 			c->hit[i] = best == d->label;
+		if (c->loss)
+			c->loss[i] = scratch_loss_q12(s, c->fixed, n, d->label);
 		if (train && c->fixed) {
 			*loss_q += fx_softmax_xent(s->dlogit, s->logit, n, d->label);
 			for (int j = 0; j < n; j++) {

@@ -27,9 +27,10 @@ static const char train_usage[] =
 	"the weights of the best epoch.  In candidates mode a linear path from the\n"
 	"state features to the score is trained first, alone; the LSTM and head then\n"
 	"start as a zero residual on top of it and are kept only if they beat it on\n"
-	"validation by more than chance (McNemar's test, 5% level).  The model is\n"
-	"written after every epoch, atomically; Ctrl-C\n"
-	"stops and leaves the last complete epoch's model.\n"
+	"validation by more than chance (McNemar's test, 5% level); with fewer than\n"
+	"300 validation decisions, the weights of the lowest validation log-loss\n"
+	"are kept instead.  The model is written after every epoch, atomically;\n"
+	"Ctrl-C stops and leaves the last complete epoch's model.\n"
 	"\n"
 	"    -o, --output FILE    model file to write (default model.h5)\n"
 	"        --hidden N       LSTM hidden size (default 32)\n"
@@ -414,7 +415,13 @@ static int do_train(int argc, char **argv, char **init_path)
 		       (unsigned long long)res.val_decisions);
 	else
 		printf(", no validation decisions");
-	if (res.linear_val_top1 >= 0 && !res.residual_kept && res.unsure_epoch)
+	if (res.linear_val_top1 >= 0 && res.by_loss && res.loss_epoch)
+		printf(", linear path %.2f%% (%s: chosen by validation log-loss, the linear "
+		       "path's %.3f against the LSTM's %.3f at epoch %d)",
+		       100.0 * res.linear_val_top1,
+		       res.residual_kept ? "the LSTM kept" : "kept alone", res.linear_loss,
+		       res.lstm_loss, res.loss_epoch);
+	else if (res.linear_val_top1 >= 0 && !res.residual_kept && res.unsure_epoch)
 		printf(", linear path %.2f%% (kept alone: the LSTM's epoch %d, %.2f%%, was not "
 		       "better by more than chance: right on %llu of the decisions where the two "
 		       "differ, wrong on %llu)", 100.0 * res.linear_val_top1, res.unsure_epoch,

@@ -363,6 +363,11 @@ void lstm_scratch_init(struct lstm_scratch *s, const struct lstm_net *net, int m
 void lstm_scratch_release(struct lstm_scratch *s);
 
 /*
+ * scratch_loss_q12 - the log-loss (cross-entropy of the label) of the
+ * scores in s (fixed: s->logit; float: s->fl_logit, rounded) in Q.12
+ */
+int32_t scratch_loss_q12(const struct lstm_scratch *s, int fixed, int n, int label);
+/*
  * One decision in the fixed path (model/lstm-fixed.c): x (ncand, K, I) and
  * st (ncand, S) normalised Q3.12.  Scores go to s->logit.  With g non-NULL
  * and label >= 0, gradients are added to g (Q.36) and the loss (Q.12) is
@@ -500,6 +505,7 @@ struct batch_cache {
 	const uint64_t *idx;
 	uint64_t n_dec;
 	uint8_t *hit;			/* NULL, or (n_dec) top-1 hit of each decision */
+	int32_t *loss;			/* NULL, or (n_dec) log-loss of each decision, Q.12 */
 	uint32_t n_win, n_slot;
 	uint64_t uses, encoded;		/* candidates and windows encoded so far */
 	/*
@@ -605,6 +611,15 @@ struct lstm_train_result {
 	int unsure_epoch;
 	double unsure_val_top1;
 	uint64_t unsure_won, unsure_lost;
+	/*
+	 * by_loss: fewer than LSTM_FEW_VAL validation decisions, the kept
+	 * weights chosen by their validation log-loss (nats a decision): the
+	 * linear stage's (linear_loss) and the LSTM's lowest while the linear
+	 * stage was the kept one (lstm_loss, at epoch loss_epoch; 0: none)
+	 */
+	int by_loss;
+	double linear_loss, lstm_loss;
+	int loss_epoch;
 	double best_val_top1;		/* fraction, -1 when there is no validation data */
 	double last_loss;
 	int interrupted;

@@ -43,6 +43,7 @@ struct worker {
 	int64_t loss_q;		/* Q.12 */
 	double loss_f;
 	uint64_t n, correct;
+	int32_t last_loss;	/* the last decision's log-loss, Q.12 (evaluation) */
 	q3_12_t *xg;		/* (maxcand, K, E) streaming: a decision's windows gathered */
 };
 
@@ -125,7 +126,16 @@ struct trainer {
 	 * (lin_hit, when have_lin_hit).  hit: where the running job writes.
 	 */
 	uint8_t *val_hit, *lin_hit, *hit;
+	int32_t *val_loss, *lin_loss, *loss;	/* the same for the log-loss, Q.12 */
 	int have_lin_hit;
+	/*
+	 * by_loss: fewer than LSTM_FEW_VAL validation decisions, where top-1
+	 * moves by whole decisions: the kept weights (linear stage, initial
+	 * model or epoch) are those of the lowest validation log-loss, its sum
+	 * over the decisions (Q.12) in best_loss (INT64_MAX: none yet)
+	 */
+	int by_loss;
+	int64_t best_loss, lstm_loss;	/* lstm_loss: see res->lstm_loss */
 	uint64_t lr0_q32;	/* --lr, Q0.32 (fixed) */
 	double lr0;		/* --lr (float) */
 	/*
@@ -221,6 +231,8 @@ static void run_one(struct worker *k, uint64_t di, int train)
 			best = i;
 	k->correct += best == d->label;
 	k->n++;
+	if (!train && tr->loss)
+		k->last_loss = scratch_loss_q12(&k->s, tr->fixed, n, d->label);
 }
 
 static void run_shard(struct worker *k)
@@ -240,6 +252,8 @@ static void run_shard(struct worker *k)
 			run_one(k, tr->job_idx[i], tr->job == JOB_TRAIN);
 			if (tr->hit && tr->job == JOB_EVAL)
 				tr->hit[i] = (uint8_t)(k->correct - c0);
+			if (tr->loss && tr->job == JOB_EVAL)
+				tr->loss[i] = k->last_loss;
 		}
 		break;
 	case JOB_ENCODE:
@@ -333,8 +347,10 @@ static void run_batch(struct trainer *tr, int train, const uint64_t *idx, uint64
 
 		run_job(tr, JOB_ENCODE, NULL, tr->cache.n_win);
 		tr->cache.hit = !train && tr->hit ? tr->hit + at : NULL;
+		tr->cache.loss = !train && tr->hit && tr->loss ? tr->loss + at : NULL;
 		run_job(tr, train ? JOB_HEADS_TRAIN : JOB_HEADS_EVAL, NULL, m);
 		tr->cache.hit = NULL;
+		tr->cache.loss = NULL;
 		if (train) {
 			batch_cache_sum(&tr->cache);
 			run_job(tr, JOB_BACKWARD, NULL, tr->cache.n_win);
@@ -834,8 +850,10 @@ static int64_t validate_stateful(struct trainer *tr)
 				      (unsigned long long)(at + i));
 				goto out;
 			}
-			if (hit < tr->n_val)
+			if (hit < tr->n_val) {
 				tr->val_hit[hit] = best == d->label;
+				tr->val_loss[hit] = fx_softmax_xent(NULL, scores, d->ncand, d->label);
+			}
 			hit++;
 			correct += best == d->label;
 		}
@@ -1078,6 +1096,8 @@ static void teardown(struct trainer *tr)
 	free(tr->val_idx);
 	free(tr->val_hit);
 	free(tr->lin_hit);
+	free(tr->val_loss);
+	free(tr->lin_loss);
 	free(tr->best_wq);
 	free(tr->best_wf);
 	free(tr->opt_mem);
@@ -1418,8 +1438,10 @@ static int64_t validate(struct trainer *tr)
 		return validate_stateful(tr);
 	if (!tr->stream) {
 		tr->hit = tr->val_hit;
+		tr->loss = tr->val_loss;
 		run_batch(tr, 0, tr->val_idx, tr->n_val);
 		tr->hit = NULL;
+		tr->loss = NULL;
 		return (int64_t)job_correct(tr);
 	}
 	for (uint64_t g = 0; g < tr->n_blk_val; g += tr->group) {
@@ -1432,12 +1454,24 @@ static int64_t validate(struct trainer *tr)
 			continue;
 		/* the regions hold the validation decisions in order, each once */
 		tr->hit = at + (uint64_t)n <= tr->n_val ? tr->val_hit + at : NULL;
+		tr->loss = tr->hit ? tr->val_loss + at : NULL;
 		run_batch(tr, 0, tr->reg_idx, (uint64_t)n);
 		tr->hit = NULL;
+		tr->loss = NULL;
 		at += (uint64_t)n;
 		correct += job_correct(tr);
 	}
 	return (int64_t)correct;
+}
+
+/* the summed log-loss (Q.12) of the last validation pass: any thread count alike */
+static int64_t val_loss_sum(const struct trainer *tr, const int32_t *loss)
+{
+	int64_t sum = 0;
+
+	for (uint64_t i = 0; i < tr->n_val; i++)
+		sum += loss[i];
+	return sum;
 }
 
 /*
@@ -1550,6 +1584,7 @@ static int train_linear(struct trainer *tr, struct lstm_train_result *res)
 			copy_tensor(tr, LT_WL, 1);
 			if (tr->n_val) {
 				memcpy(tr->lin_hit, tr->val_hit, tr->n_val);
+				memcpy(tr->lin_loss, tr->val_loss, tr->n_val * sizeof(int32_t));
 				tr->have_lin_hit = 1;
 			}
 		} else {
@@ -1578,6 +1613,7 @@ static int train_linear(struct trainer *tr, struct lstm_train_result *res)
 	if (tr->n_val && best >= 0) {
 		/* the residual has to beat this to be kept */
 		tr->best_val = best;
+		tr->best_loss = val_loss_sum(tr, tr->lin_loss);
 		tr->best_epoch = 0;
 		if (tr->fixed)
 			memcpy(tr->best_wq, tr->model.wq, tr->net->P * sizeof(q3_12_t));
@@ -1617,6 +1653,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 {
 	struct trainer tr = {
 		.w = w, .o = o, .best_val = -1, .init_val = -1, .linear_val = -1,
+		.best_loss = INT64_MAX, .lstm_loss = INT64_MAX,
 		.gate_lock = PTHREAD_MUTEX_INITIALIZER, .gate_cond = PTHREAD_COND_INITIALIZER,
 	};
 	struct lstm_shape sh = {
@@ -1690,6 +1727,10 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	}
 	tr.val_hit = xcalloc(tr.n_val + 1, 1);
 	tr.lin_hit = xcalloc(tr.n_val + 1, 1);
+	tr.val_loss = xcalloc(tr.n_val + 1, sizeof(int32_t));
+	tr.lin_loss = xcalloc(tr.n_val + 1, sizeof(int32_t));
+	tr.by_loss = tr.n_val && tr.n_val < LSTM_FEW_VAL;
+	res->by_loss = tr.by_loss;
 	if (setup_workers(&tr))
 		goto out;
 	if (w->mode == DS_WIN_CANDIDATES)
@@ -1715,6 +1756,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 			goto out;
 		tr.init_val = c / (double)tr.n_val;
 		tr.best_val = tr.init_val;
+		tr.best_loss = val_loss_sum(&tr, tr.val_loss);
 		if (o->verbose)
 			fprintf(stderr, "initial model %s: val top-1 %.2f%%\n", o->init,
 				100.0 * tr.init_val);
@@ -1739,7 +1781,21 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		if (c < 0)
 			goto out;
 		memcpy(tr.lin_hit, tr.val_hit, tr.n_val);
+		memcpy(tr.lin_loss, tr.val_loss, tr.n_val * sizeof(int32_t));
 		tr.have_lin_hit = 1;
+		tr.best_loss = val_loss_sum(&tr, tr.lin_loss);
+	} else if (o->resume && tr.by_loss && (tr.best_epoch || tr.init_model)) {
+		/* the kept weights' log-loss, the bar of the epochs to come */
+		q3_12_t *wq = tr.model.wq;
+		double *wf = tr.model.wf;
+		int64_t c;
+
+		tr.model.wq = tr.best_wq, tr.model.wf = tr.best_wf;
+		c = validate(&tr);
+		tr.model.wq = wq, tr.model.wf = wf;
+		if (c < 0)
+			goto out;
+		tr.best_loss = val_loss_sum(&tr, tr.val_loss);
 	}
 
 	for (int epoch = start_epoch; epoch < o->epochs; epoch++) {
@@ -1776,9 +1832,20 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		}
 		tr.n_curve = epoch + 1;
 		improved = !tr.n_val || tr.curve_val[epoch] > tr.best_val;
-		/* over the linear stage, by more than chance (beats_linear) */
-		if (improved && tr.n_val && !tr.best_epoch &&
+		if (tr.by_loss) {
+			int64_t l = val_loss_sum(&tr, tr.val_loss);
+
+			improved = l < tr.best_loss;
+			/* the LSTM's lowest while the linear stage is kept: for the summary */
+			if (!tr.best_epoch && tr.have_lin_hit && l < tr.lstm_loss) {
+				tr.lstm_loss = l;
+				res->loss_epoch = epoch + 1;
+			}
+			if (improved)
+				tr.best_loss = l;
+		} else if (improved && tr.n_val && !tr.best_epoch &&
 		    !beats_linear(&tr, &res->unsure_won, &res->unsure_lost)) {
+			/* over the linear stage, by more than chance (beats_linear) */
 			improved = 0;
 			res->unsure_val_top1 = tr.curve_val[epoch];
 			res->unsure_epoch = epoch + 1;
@@ -1809,6 +1876,10 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	res->linear_epochs = tr.linear_epochs;
 	res->linear_val_top1 = tr.linear_val;
 	res->best_val_top1 = tr.n_val ? tr.best_val : -1;
+	if (tr.have_lin_hit)
+		res->linear_loss = val_loss_sum(&tr, tr.lin_loss) / (double)tr.n_val / 4096.0;
+	if (res->loss_epoch)
+		res->lstm_loss = tr.lstm_loss / (double)tr.n_val / 4096.0;
 	res->init_val_top1 = tr.init_val;
 	res->last_loss = tr.n_curve ? tr.curve_loss[tr.n_curve - 1] : 0;
 	res->cache_uses = tr.cache.uses;

@@ -73,6 +73,21 @@ test_expect_success 'few validation decisions: all of training trained on, a war
 	! grep -q "validation decisions (fewer than" err
 '
 
+test_expect_success 'few validation decisions: the lowest validation log-loss is kept, resumably' '
+	schedcast train -q -o sl.h5 --hidden 8 --epochs 3 --patience 9 small.h5 >out &&
+	sed -n "s/.*best epoch \([0-9]*\),.*(.*chosen by validation log-loss, the linear path.s \([0-9.]*\) against the LSTM.s \([0-9.]*\) at epoch \([0-9]*\)).*/\1 \2 \3 \4/p" out >sel &&
+	read best lin lstm at <sel &&
+	if awk "BEGIN { exit !($lstm < $lin) }"
+	then test "$best" -ge "$at"
+	else test "$best" = 0 && grep -q "(kept alone: chosen by" out
+	fi &&
+	schedcast train -q -o sl2.h5 --hidden 8 --epochs 1 --patience 9 small.h5 >/dev/null &&
+	schedcast train -q -o sl2.h5 --hidden 8 --epochs 3 --patience 9 --resume small.h5 >/dev/null &&
+	schedcast info sl.h5 | grep "^digest" >d1 &&
+	schedcast info sl2.h5 | grep "^digest" >d2 &&
+	test_cmp d1 d2
+'
+
 test_expect_success '--arith float trains the double reference' '
 	schedcast train -q -o float.h5 --arith float --hidden 16 --epochs 4 w.h5 >/dev/null &&
 	schedcast info --json float.h5 >f.json &&
