@@ -430,6 +430,10 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 			lm->pw1s[p][k] = pack(lm->w1s[ra][k], lm->w1s[rb][k]);
 	}
 	flag_terms(lm);
+	for (int n = 1; n <= LB_QMAX; n++) {
+		lm->chance_q32[n][0] = (1ULL << 32) / (uint64_t)n;
+		lm->chance_q32[n][1] = (n < 3 ? (uint64_t)n : 3) * (1ULL << 32) / (uint64_t)n;
+	}
 	memcpy(lm->sig_tab, v.sigmoid_tab, sizeof(lm->sig_tab));
 	memcpy(lm->tanh_tab, v.tanh_tab, sizeof(lm->tanh_tab));
 	{

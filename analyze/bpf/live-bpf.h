@@ -188,6 +188,8 @@ struct lb_model {
 	 * multiplies an episode's four other features only.
 	 */
 	__s64 xbin[64][LB_H_MAX][2];
+	/* 2^32 / n and min(n, 3) 2^32 / n: a decision's chance of a random pick */
+	__u64 chance_q32[LB_QMAX + 1][2];
 };
 
 /* the episode features that are flags (0 or ONE; the first is 0 in padding) */

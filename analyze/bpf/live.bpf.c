@@ -269,6 +269,29 @@ static __always_inline int log2us(const struct lb_model *m, __u64 ns)
 	return l > 32767 ? 32767 : (__s16)l;
 }
 
+/*
+ * Divisions by constants as a multiply and a shift where the dividend's
+ * range allows it in 64 bits (BPF has no multiply-high; the JIT emits a
+ * division as one): the same quotient for every dividend in range
+ * (checked exhaustively), a division outside it.
+ */
+static __always_inline __u32 div20(__u32 v)	/* v / 20 */
+{
+	return v < 32768 ? (v * 26215U) >> 19 : v / 20;
+}
+
+/* x * ONE / CPU_SHORT_NS (= 2 x / 78125) */
+static __always_inline __s16 share_short(__u64 x)
+{
+	return (__s16)(x <= CPU_SHORT_NS ? (2 * x * 56294996ULL) >> 42 : x * ONE / CPU_SHORT_NS);
+}
+
+/* x * ONE / CPU_LONG_NS (= 2 x / 781250) */
+static __always_inline __s16 share_long(__u64 x)
+{
+	return (__s16)(x <= CPU_LONG_NS ? (2 * x * 360287971ULL) >> 48 : x * ONE / CPU_LONG_NS);
+}
+
 static __always_inline __s16 prio_feat(__s32 prio)
 {
 	__s32 v;
@@ -276,7 +299,7 @@ static __always_inline __s16 prio_feat(__s32 prio)
 	if (prio < 0)
 		return 0;
 	v = (prio - 120) * ONE;		/* C division truncates toward zero */
-	return (__s16)(v >= 0 ? (__s32)((__u32)v / 20) : -(__s32)((__u32)-v / 20));
+	return (__s16)(v >= 0 ? (__s32)div20((__u32)v) : -(__s32)div20((__u32)-v));
 }
 
 /* bucket_of - m % LB_NR_BUCKETS, with a range check the verifier can see */
@@ -418,13 +441,31 @@ static __always_inline void cpu_windows(struct scratch *sc, __u64 now)
 
 	d->lo_s = now > CPU_SHORT_NS ? now - CPU_SHORT_NS : 0;
 	d->lo_l = now > CPU_LONG_NS ? now - CPU_LONG_NS : 0;
-	d->m_lo_s = d->lo_s / NSEC_PER_MSEC;
-	d->m_lo_l = d->lo_l / NSEC_PER_MSEC;
-	d->b_lo_s = bucket_of(d->m_lo_s);
-	d->b_lo_l = bucket_of(d->m_lo_l);
+	if (now > CPU_LONG_NS) {
+		/*
+		 * Two divisions, not five: now = q 1 ms + r, and the spans are
+		 * whole ms, so lo's ms are q - 10 and q - 100, their buckets
+		 * (q - 10) % 100 and q % 100, the ms of now - 1 is q - (r == 0)
+		 */
+		__u64 q = now / NSEC_PER_MSEC;
+		__u32 b = bucket_of(q);
+
+		d->m_lo_s = q - CPU_SHORT_NS / NSEC_PER_MSEC;
+		d->m_lo_l = q - CPU_LONG_NS / NSEC_PER_MSEC;
+		_Static_assert(CPU_SHORT_NS / NSEC_PER_MSEC == 10 &&
+			       CPU_LONG_NS / NSEC_PER_MSEC == LB_NR_BUCKETS, "the spans' buckets");
+		d->b_lo_s = b >= 10 ? b - 10 : b + LB_NR_BUCKETS - 10;
+		d->b_lo_l = b;
+		d->m_hi = q - (now == q * NSEC_PER_MSEC);
+	} else {
+		d->m_lo_s = d->lo_s / NSEC_PER_MSEC;
+		d->m_lo_l = d->lo_l / NSEC_PER_MSEC;
+		d->b_lo_s = bucket_of(d->m_lo_s);
+		d->b_lo_l = bucket_of(d->m_lo_l);
+		d->m_hi = now ? (now - 1) / NSEC_PER_MSEC : 0;
+	}
 	d->part_s = (d->m_lo_s + 1) * NSEC_PER_MSEC - d->lo_s;
 	d->part_l = (d->m_lo_l + 1) * NSEC_PER_MSEC - d->lo_l;
-	d->m_hi = now ? (now - 1) / NSEC_PER_MSEC : 0;
 }
 
 /*
@@ -1370,8 +1411,8 @@ static __always_inline void fill_state(struct lb_model *m, struct scratch *sc,
 	s[0] = log2us(m, queued);
 	s[1] = t->has_run ? log2us(m, since) : 0;
 	s[2] = t->has_run ? 0 : ONE;
-	s[3] = (__s16)(short_ns * ONE / CPU_SHORT_NS);
-	s[4] = (__s16)(long_ns * ONE / CPU_LONG_NS);
+	s[3] = share_short(short_ns);
+	s[4] = share_long(long_ns);
 	s[5] = prio_feat(t->prio);
 	s[6] = (t->waker >= 0 && t->waker == prev_pid && woken) ? ONE : 0;
 	s[7] = (t->has_run && t->last_cpu == cpu) ? ONE : 0;
@@ -1635,8 +1676,15 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	n->contested += contested;
 	n->contested_covered += contested && covered;
 	if (nc >= 1) {
-		__u64 p = (1ULL << 32) / (__u64)nc;
-		__u64 p3 = (nc < 3 ? (__u64)nc : 3) * (1ULL << 32) / (__u64)nc;
+		__u64 p, p3;
+
+		if (nc <= LB_QMAX) {	/* the loader's quotients, two divisions fewer */
+			p = m->chance_q32[nc][0];
+			p3 = m->chance_q32[nc][1];
+		} else {
+			p = (1ULL << 32) / (__u64)nc;
+			p3 = (nc < 3 ? (__u64)nc : 3) * (1ULL << 32) / (__u64)nc;
+		}
 
 		n->chance_q32 += p;
 		if (contested)
