@@ -349,14 +349,14 @@ __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 			t->bucket_sum = 0;
 		} else {
 			__u64 from = t->bucket_ms + 1;
+			__u32 b = bucket_of(from);	/* then stepped: no modulo a ms */
 
 			for (i = 0; i < LB_NR_BUCKETS; i++) {
-				__u64 m = from + i;
-
-				if (m > m_end)
+				if (from + i > m_end)
 					break;
-				t->bucket_sum -= t->bucket[bucket_of(m)];
-				t->bucket[bucket_of(m)] = 0;
+				t->bucket_sum -= t->bucket[b];
+				t->bucket[b] = 0;
+				b = bucket_next(b);
 			}
 		}
 		t->bucket_ms = m_end;
