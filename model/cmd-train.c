@@ -443,9 +443,10 @@ static int do_train(int argc, char **argv, char **init_path)
 		double lo, hi;
 
 		wilson(res.best_val_top1, (double)res.val_decisions, &lo, &hi);
-		warning("only %llu validation decisions (fewer than %d): the kept epoch "
-			"was chosen on a noisy figure, %.1f%% with a 95%% interval of "
-			"[%.1f%%, %.1f%%]", (unsigned long long)res.val_decisions,
+		warning("only %llu validation decisions (fewer than %d): the weights "
+			"kept are those of the lowest log-loss; their top-1 is a noisy "
+			"figure, %.1f%% with a 95%% interval of [%.1f%%, %.1f%%]",
+			(unsigned long long)res.val_decisions,
 			LSTM_FEW_VAL, 100.0 * res.best_val_top1, 100.0 * lo, 100.0 * hi);
 	}
 	return 0;

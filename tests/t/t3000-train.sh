@@ -67,7 +67,7 @@ test_expect_success 'few validation decisions: all of training trained on, a war
 	schedcast train -q -o small-model.h5 --hidden 8 --epochs 1 small.h5 >out 2>err &&
 	grep -q "validation top-1 .* on 150 decisions," out &&
 	grep -q ", 700 training decisions" out &&
-	grep -q "warning: only 150 validation decisions (fewer than 300): the kept epoch was chosen on a noisy figure, .* 95% interval of \[" err &&
+	grep -q "warning: only 150 validation decisions (fewer than 300): the weights kept are those of the lowest log-loss; their top-1 is a noisy figure, .* 95% interval of \[" err &&
 	schedcast info small-model.h5 | grep -q "^trained on: *700 training + 150 validation decisions" &&
 	schedcast train -q -o model3k.h5 --hidden 8 --epochs 1 w.h5 >out 2>err &&
 	! grep -q "validation decisions (fewer than" err
