@@ -106,7 +106,6 @@ static void describe_status(struct strbuf *sb, int status)
 }
 
 /* what the rings are and why, for the "recording with" line */
-/* what the rings are and why, for the "recording with" line */
 static void describe_rings(struct strbuf *sb, const struct col_ring_choice *r)
 {
 	char a[32], b[32], c[32], rate[128];

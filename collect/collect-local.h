@@ -73,7 +73,6 @@ struct col_session {
 	int nr_cpus;			/* highest CPU + 1 */
 	struct col_cpu *cpus;		/* nr_cpus entries, indexed by CPU */
 	int started, stopped, closed_kernel_side;
-	uint64_t start_ns;		/* when tracing was turned on */
 	struct col_ring_choice ring;
 	uint64_t mem_available;		/* for the ring sizing; 0: MemAvailable now */
 	uint64_t decode_errors;

@@ -146,12 +146,6 @@ struct col_ring_choice {
 	uint64_t floor;			/* the least when a workload follows */
 };
 
-/*
- * col_ring_size - the ring per CPU for a rate of bytes_per_s on the busiest
- * CPU, nr_active CPUs and mem_available bytes free (0: unknown, then only
- * COL_RING_MAX bounds it), in whole MiB; *why and *bound say which limit
- * decided (COL_RING_LEAST, COL_RING_RATE or COL_RING_MEMORY) and the bound.
- */
 /* col_event_fn - consumer of merged events: 0 to go on, < 0 to stop the poll */
 typedef int (*col_event_fn)(const struct ds_event *ev, void *ctx);
 

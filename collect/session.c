@@ -351,7 +351,6 @@ int col_session_start(struct col_session *s)
 {
 	if (s->started)
 		return 0;
-	s->start_ns = mono_now();
 	if (s->ops->start(s))
 		return -1;
 	s->started = 1;

@@ -378,7 +378,6 @@ static int tfs_read(struct col_session *s)
 	return total;
 }
 
-
 static int tfs_stop(struct col_session *s)
 {
 	struct tfs *t = s->priv;
