@@ -563,7 +563,9 @@ void batch_cache_backward(struct batch_cache *c, struct lstm_scratch *s, void *g
 
 /*
  * Below this many validation decisions the choice of epoch is noise (a 95%
- * interval of +-5.7 points at 300 decisions and 50%): train warns.  The
+ * interval of +-5.7 points at 300 decisions and 50%): the kept weights are
+ * then those of the lowest validation log-loss, which moves with every
+ * decision's confidence, not by whole decisions, and train warns.  The
  * training split is not cut to make up the difference: its end, the nearest
  * in time to the test split, is what a model can least do without (man
  * schedcast-train).

@@ -852,7 +852,9 @@ static int64_t validate_stateful(struct trainer *tr)
 			}
 			if (hit < tr->n_val) {
 				tr->val_hit[hit] = best == d->label;
-				tr->val_loss[hit] = fx_softmax_xent(NULL, scores, d->ncand, d->label);
+				if (tr->by_loss)
+					tr->val_loss[hit] = fx_softmax_xent(NULL, scores, d->ncand,
+									    d->label);
 			}
 			hit++;
 			correct += best == d->label;
@@ -1438,7 +1440,7 @@ static int64_t validate(struct trainer *tr)
 		return validate_stateful(tr);
 	if (!tr->stream) {
 		tr->hit = tr->val_hit;
-		tr->loss = tr->val_loss;
+		tr->loss = tr->by_loss ? tr->val_loss : NULL;
 		run_batch(tr, 0, tr->val_idx, tr->n_val);
 		tr->hit = NULL;
 		tr->loss = NULL;
@@ -1454,7 +1456,7 @@ static int64_t validate(struct trainer *tr)
 			continue;
 		/* the regions hold the validation decisions in order, each once */
 		tr->hit = at + (uint64_t)n <= tr->n_val ? tr->val_hit + at : NULL;
-		tr->loss = tr->hit ? tr->val_loss + at : NULL;
+		tr->loss = tr->hit && tr->by_loss ? tr->val_loss + at : NULL;
 		run_batch(tr, 0, tr->reg_idx, (uint64_t)n);
 		tr->hit = NULL;
 		tr->loss = NULL;
@@ -1876,7 +1878,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 	res->linear_epochs = tr.linear_epochs;
 	res->linear_val_top1 = tr.linear_val;
 	res->best_val_top1 = tr.n_val ? tr.best_val : -1;
-	if (tr.have_lin_hit)
+	if (tr.by_loss && tr.have_lin_hit)
 		res->linear_loss = val_loss_sum(&tr, tr.lin_loss) / (double)tr.n_val / 4096.0;
 	if (res->loss_epoch)
 		res->lstm_loss = tr.lstm_loss / (double)tr.n_val / 4096.0;
