@@ -236,38 +236,54 @@ static int pair_head(const struct lb_model *lm, const struct lstm_fixed_view *v)
 }
 
 /*
- * flag_terms - lm's hbin and hlin from its head (w1s or pw1s, wl, M,
- * hpair) and the state features' normalisation (lm->mu, lm->inv)
+ * flag_z - feature f (its index in the model's normalisation) normalised as
+ * the program does, at ONE (256) when bit i of flag combination c is set,
+ * else at 0
  */
-static void flag_terms(struct lb_model *lm)
+static int64_t flag_z(const struct lb_model *lm, int f, int c, int i)
 {
-	static const int flags[6] = LB_S_FLAGS;
+	return lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[f], lm->inv[f]);
+}
+
+/*
+ * flag_terms - lm's tables of the flag features' terms, for each of their 64
+ * combinations: hbin and hlin from the head (w1s or pw1s, wl, M, hpair) and
+ * the state's flags, and with pair, xbin from each unit's bias and gate rows
+ * (pb, pwx) and an episode's flags.  Sums mod 2^64, as the program's.
+ */
+static void flag_terms(struct lb_model *lm, int H)
+{
+	static const int sflags[6] = LB_S_FLAGS, eflags[6] = LB_E_FLAGS;
 	int rows = lm->hpair ? (lm->M + 1) / 2 : lm->M;
 
 	for (int c = 0; c < 64; c++) {
 		uint64_t lin = 0;
 
 		for (int r = 0; r < rows; r++) {
-			uint64_t sum = 0;	/* mod 2^64, as the program's */
+			uint64_t sum = 0;
 
 			for (int i = 0; i < 6; i++) {
-				int k = flags[i];
-				int64_t z = lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[LB_E + k],
-						    lm->inv[LB_E + k]);	/* 256: ONE */
+				int k = sflags[i];
 
 				sum += (uint64_t)(lm->hpair ? lm->pw1s[r][k] : lm->w1s[r][k]) *
-				       (uint64_t)z;
+				       (uint64_t)flag_z(lm, LB_E + k, c, i);
 			}
 			lm->hbin[c][r] = (int64_t)sum;
 		}
-		for (int i = 0; i < 6; i++) {
-			int k = flags[i];
-
-			lin += (uint64_t)(int64_t)lm->wl[k] *
-			       (uint64_t)lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[LB_E + k],
-						 lm->inv[LB_E + k]);
-		}
+		for (int i = 0; i < 6; i++)
+			lin += (uint64_t)(int64_t)lm->wl[sflags[i]] *
+			       (uint64_t)flag_z(lm, LB_E + sflags[i], c, i);
 		lm->hlin[c] = (int64_t)lin;
+		for (int j = 0; lm->pair && j < H; j++) {
+			for (int p = 0; p < 2; p++) {
+				uint64_t sum = (uint64_t)lm->pb[j][p];
+
+				for (int i = 0; i < 6; i++)
+					sum += (uint64_t)lm->pwx[j][eflags[i]][p] *
+					       (uint64_t)flag_z(lm, eflags[i], c, i);
+				lm->xbin[c][j][p] = (int64_t)sum;
+			}
+		}
 	}
 }
 
@@ -380,24 +396,6 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 				lm->pwh[j][k][p] = pack(v.wh[ra * H + k], v.wh[rb * H + k]);
 		}
 	}
-	for (int c = 0; lm->pair && c < 64; c++) {
-		static const int flags[6] = LB_E_FLAGS;
-
-		for (int j = 0; j < H; j++) {
-			for (int p = 0; p < 2; p++) {
-				uint64_t sum = (uint64_t)lm->pb[j][p];	/* mod 2^64 */
-
-				for (int i = 0; i < 6; i++) {
-					int k = flags[i];
-					int64_t x = lb_norm((c >> i) & 1 ? 256 : 0, lm->mu[k],
-							    lm->inv[k]);	/* 256: ONE */
-
-					sum += (uint64_t)lm->pwx[j][k][p] * (uint64_t)x;
-				}
-				lm->xbin[c][j][p] = (int64_t)sum;
-			}
-		}
-	}
 	/*
 	 * The head rows whose output weight is zero add exactly 0 to a score:
 	 * left out (all of them when training kept the linear path alone,
@@ -429,7 +427,7 @@ static int fill_model(struct lb_model *lm, struct lb_act *act, struct lb_task *t
 		for (int k = 0; k < S; k++)
 			lm->pw1s[p][k] = pack(lm->w1s[ra][k], lm->w1s[rb][k]);
 	}
-	flag_terms(lm);
+	flag_terms(lm, H);
 	for (int n = 1; n <= LB_QMAX; n++) {
 		lm->chance_q32[n][0] = (1ULL << 32) / (uint64_t)n;
 		lm->chance_q32[n][1] = (n < 3 ? (uint64_t)n : 3) * (1ULL << 32) / (uint64_t)n;
