@@ -31,6 +31,8 @@ test_expect_success 'both record the same fork and ping-pong workloads at once' 
 	rm -f sum	# an earlier "recording with" line is not this start
 	schedcast record -o ours.h5 >/dev/null 2>sum &
 	pid=$! &&
+	# a step failing before the kill below must not leave it recording
+	trap "kill -INT $pid 2>/dev/null || :" EXIT &&
 	for i in $(seq 200); do grep -q "^recording" sum && break; sleep 0.1; done &&
 	recload forks 12 10 >forks.wl &&
 	recload pingpong 300 >pp.wl &&
