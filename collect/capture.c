@@ -341,9 +341,10 @@ int col_capture_run(struct col_capture *c)
 
 	if (c->ran++)
 		return error("the capture has run already");
+	/* before tracing is on: no event recorded is older than the start */
+	c->meta.start_ns = col_session_now(c->s);
 	if (col_session_start(c->s))
 		return -1;
-	c->meta.start_ns = col_session_now(c->s);
 	if (c->w) {
 		note_tgids(c->w);
 		/* sorting, packing and deflate on another core than the reading of the rings */
