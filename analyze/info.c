@@ -313,6 +313,7 @@ int ana_info_model(const char *path, int json, struct strbuf *out)
 		json_i64(&jw, "V", m->V);
 		json_i64(&jw, "D", m->D);
 		json_i64(&jw, "H", m->H);
+		json_i64(&jw, "R", m->R ? m->R : m->H);
 		json_i64(&jw, "M", m->M);
 		json_u64(&jw, "parameters", params);
 		json_i64(&jw, "epochs", m->epochs);
@@ -385,6 +386,9 @@ int ana_info_model(const char *path, int json, struct strbuf *out)
 	else
 		strbuf_addf(out, "network:         candidates: K=%d x E=%d, S=%d, LSTM hidden %d, "
 			    "head %d\n", m->K, m->E, m->S, m->H, m->M);
+	if (m->R && m->R < m->H)
+		strbuf_addf(out, "recurrent:       the first %d of the %d hidden units feed the "
+			    "gates (lstm/w_h's other columns are zero)\n", m->R, m->H);
 	if (!seq && m->stateful)
 		strbuf_addf(out, "encoder:         stateful: one step per completed episode of a "
 			    "task, (h, c) carried per task (K=%d: the training truncation)\n",

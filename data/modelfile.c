@@ -63,6 +63,8 @@ int ds_model_save(const char *path, const struct ds_model *m)
 		goto fail;
 	if (m->stateful && ds_attr_set_str(f, NULL, "encoder", "stateful"))
 		goto fail;
+	if (m->R > 0 && m->R < m->H && ds_attr_set_int(f, NULL, "recurrent", m->R))
+		goto fail;
 	if (m->init_model && m->init_model[0] &&
 	    (ds_attr_set_str(f, NULL, "init_model", m->init_model) ||
 	     ds_attr_set_str(f, NULL, "init_windows", m->init_windows ? m->init_windows : "") ||
@@ -416,6 +418,9 @@ static int load(struct ds_file *f, struct ds_model *m)
 			return error("cannot read '%s': a stateful encoder in a sequence model",
 				     path);
 	}
+	if (ds_attr_exists(f, NULL, "recurrent") &&
+	    get_int(f, NULL, "recurrent", 1, m->H, &m->R))
+		return -1;
 	if (ds_attr_exists(f, NULL, "batch_run") &&
 	    get_int(f, NULL, "batch_run", 1, 1 << 20, &m->batch_run))
 		return -1;

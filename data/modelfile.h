@@ -11,6 +11,7 @@
  *
  * Layout: root attributes format, version, arith ("fixed" | "float"), mode,
  * encoder ("window" | "stateful"; optional: absent is "window"),
+ * recurrent (optional: absent is H; the columns recurrent..H-1 of lstm/w_h are zero),
  * K E S W V D H M, epochs batch threads patience seed lr, best_epoch,
  * batch_run (optional: older files lack it),
  * windows, command_line, train_decisions val_decisions, and with --init
@@ -57,6 +58,7 @@ struct ds_model {
 	int mode;		/* enum ds_win_mode */
 	int K, E, S, W, V, D, H, M;
 	int stateful;		/* encoder = "stateful" (version 3), else the windowed one */
+	int R;			/* attribute recurrent, 1..H; 0: absent (H, all of W_h) */
 
 	/* the input it expects */
 	char **ep_names, **state_names;	/* (E), (S) */

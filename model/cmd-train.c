@@ -18,7 +18,7 @@
 #include "model/model-local.h"
 
 static const char train_usage[] =
-	"usage: schedcast train [-o model.h5] [--hidden N] [--epochs N] [--batch N] [--batch-run N] [--lr X] "
+	"usage: schedcast train [-o model.h5] [--hidden N] [--recurrent R] [--epochs N] [--batch N] [--batch-run N] [--lr X] "
 	"[--linear-epochs N] [--linear-output FILE] [--arith fixed|float] [--encoder window|stateful] [--seed N] [--threads N] "
 	"[--shuffle-buffer N] [--resume | --init MODEL] windows.h5\n"
 	"\n"
@@ -34,6 +34,10 @@ static const char train_usage[] =
 	"\n"
 	"    -o, --output FILE    model file to write (default model.h5)\n"
 	"        --hidden N       LSTM hidden size (default 32)\n"
+	"        --recurrent R    the first R of the H hidden units feed the gates back\n"
+	"                         (the other columns of the recurrent weights are zero\n"
+	"                         and stay zero): R/H of the recurrent products a step,\n"
+	"                         for the in-kernel program (default: H, all of them)\n"
 	"        --head N         candidates mode: head layer size (default 16)\n"
 	"        --embed N        sequence mode: task embedding width (default 8)\n"
 	"        --epochs N       at most N epochs (default 20)\n"
@@ -83,6 +87,7 @@ struct train_opts {
 	const char *out;
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet, encoder;
 	int buffer, run;
+	int recurrent;		/* 0: the hidden size */
 	const char *init;
 	const char *linear_out;
 	unsigned set;		/* SET_* bits: options given on the command line */
@@ -92,7 +97,7 @@ struct train_opts {
 };
 
 enum { SET_HIDDEN = 1, SET_HEAD = 2, SET_EMBED = 4, SET_ARITH = 8, SET_RUN = 16,
-       SET_ENCODER = 32 };
+       SET_ENCODER = 32, SET_RECURRENT = 64 };
 
 static const char *encoder_name(int e)
 {
@@ -140,6 +145,9 @@ static int init_shape(struct train_opts *o)
 	if ((o->set & SET_HIDDEN) && o->hidden != sh->H)
 		ret = error("cannot fine-tune '%s': its hidden size is %d, not %d", o->init, sh->H,
 			    o->hidden);
+	else if ((o->set & SET_RECURRENT) && o->recurrent != sh->R)
+		ret = error("cannot fine-tune '%s': its recurrent width is %d, not %d", o->init,
+			    sh->R, o->recurrent);
 	else if ((o->set & SET_HEAD) && sh->M && o->head != sh->M)
 		ret = error("cannot fine-tune '%s': its head size is %d, not %d", o->init, sh->M,
 			    o->head);
@@ -156,6 +164,7 @@ static int init_shape(struct train_opts *o)
 	if (!ret) {
 		o->encoder = sh->encoder;
 		o->hidden = sh->H;
+		o->recurrent = sh->R;
 		if (sh->M)
 			o->head = sh->M;
 		if (sh->D)
@@ -170,10 +179,11 @@ static int do_train(int argc, char **argv, char **init_path)
 {
 	enum { O_HIDDEN = 256, O_HEAD, O_EMBED, O_EPOCHS, O_BATCH, O_LR, O_ARITH, O_SEED,
 	       O_THREADS, O_RESUME, O_PATIENCE, O_INIT, O_LINEAR, O_BUFFER, O_RUN,
-	       O_LINEAR_OUT, O_ENCODER };
+	       O_LINEAR_OUT, O_ENCODER, O_RECURRENT };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "hidden", required_argument, NULL, O_HIDDEN },
+		{ "recurrent", required_argument, NULL, O_RECURRENT },
 		{ "head", required_argument, NULL, O_HEAD },
 		{ "embed", required_argument, NULL, O_EMBED },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
@@ -217,6 +227,11 @@ static int do_train(int argc, char **argv, char **init_path)
 			if (parse_int(optarg, 1, LSTM_MAX_HIDDEN, &opts.hidden))
 				return bad_value("--hidden", optarg);
 			opts.set |= SET_HIDDEN;
+			break;
+		case O_RECURRENT:
+			if (parse_int(optarg, 1, LSTM_MAX_HIDDEN, &opts.recurrent))
+				return bad_value("--recurrent", optarg);
+			opts.set |= SET_RECURRENT;
 			break;
 		case O_HEAD:
 			if (parse_int(optarg, 1, LSTM_MAX_HEAD, &opts.head))
@@ -337,15 +352,26 @@ static int do_train(int argc, char **argv, char **init_path)
 	}
 	if (opts.init && init_shape(&opts))
 		return 1;
+	if (opts.recurrent > opts.hidden) {
+		error("--recurrent %d is more than the hidden size %d", opts.recurrent,
+		      opts.hidden);
+		return sc_usage(train_usage, 1);
+	}
 	if (opts.resume && access(opts.out, F_OK))
 		die("cannot resume: '%s' does not exist", opts.out);
-	/* a resumed run keeps its encoder unless told (then the settings check compares) */
-	if (opts.resume && !(opts.set & SET_ENCODER)) {
+	/*
+	 * a resumed run keeps its encoder and recurrent width unless told (then the
+	 * settings check compares)
+	 */
+	if (opts.resume && (~opts.set & (SET_ENCODER | SET_RECURRENT))) {
 		struct ds_model *f = ds_model_load(opts.out);
 
 		if (!f)
 			return 1;
-		opts.encoder = f->stateful ? LSTM_ENC_STATEFUL : LSTM_ENC_WINDOW;
+		if (!(opts.set & SET_ENCODER))
+			opts.encoder = f->stateful ? LSTM_ENC_STATEFUL : LSTM_ENC_WINDOW;
+		if (!(opts.set & SET_RECURRENT))
+			opts.recurrent = f->R;
 		ds_model_free(f);
 	}
 
@@ -369,6 +395,7 @@ static int do_train(int argc, char **argv, char **init_path)
 	cmdline = sc_cmdline(argc, argv);
 	to = (struct lstm_train_opts){
 		.out = opts.out, .windows_path = argv[optind], .hidden = opts.hidden,
+		.recurrent = opts.recurrent,
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
 		.linear_epochs = opts.linear_epochs, .linear_out = opts.linear_out,

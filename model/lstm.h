@@ -73,6 +73,8 @@ struct lstm_shape {
 	int H;		/* LSTM hidden size */
 	int M;		/* candidates: head hidden size */
 	int encoder;	/* candidates: enum lstm_encoder */
+	int R;		/* recurrent width: h[0..R-1] feeds the gates, 1..H (0 given to
+			   lstm_net_init: H); the columns R..H-1 of W_h are zero */
 };
 
 struct lstm_model;
@@ -199,7 +201,7 @@ int lstm_predict_tasks(const struct lstm_model *m, const struct lstm_tasks *t,
 struct lstm_fixed_view {
 	const struct lstm_shape *sh;
 	const int16_t *wx;		/* (4H, E) */
-	const int16_t *wh;		/* (4H, H) */
+	const int16_t *wh;		/* (4H, H), columns R..H-1 zero (sh->R) */
 	const int16_t *b;		/* (4H) */
 	const int16_t *w1;		/* (M, H + S) */
 	const int16_t *b1;		/* (M) */

@@ -174,6 +174,13 @@ struct lstm_net {
 int lstm_net_init(struct lstm_net *net, const struct lstm_shape *sh);
 /* lstm_net_init_q12 - PyTorch's U(-1/sqrt(H), 1/sqrt(H)) init, Q3.12, seeded */
 void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed);
+/*
+ * lstm_net_zero_unrecurrent - zero the columns R..H-1 of W_h (sh.R) in v, a
+ * flat vector of P values of `size` bytes in the parameter layout (weights,
+ * gradients: all-zero bits are 0 in every type used): a gradient so masked
+ * leaves those weights at zero under Adam, fixed or float
+ */
+void lstm_net_zero_unrecurrent(const struct lstm_net *net, void *v, size_t size);
 
 /*
  * struct lstm_norm - input normalisation, computed in integers on the
@@ -580,6 +587,7 @@ struct lstm_train_opts {
 	const char *out;		/* model.h5 */
 	const char *windows_path;
 	int hidden, head, embed;	/* H, M, D */
+	int recurrent;			/* R: the first R units of h feed the gates (0: H) */
 	int epochs, batch, threads, patience;
 	int linear_epochs;		/* the linear stage's epochs at most (0: none) */
 	const char *linear_out;		/* NULL, or where to write the linear stage alone */

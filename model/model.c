@@ -62,6 +62,7 @@ void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m)
 	f->mode = sh->mode;
 	f->K = sh->K, f->E = sh->E, f->S = sh->S, f->W = sh->W;
 	f->V = sh->V, f->D = sh->D, f->H = sh->H, f->M = sh->M;
+	f->R = sh->R < sh->H ? sh->R : 0;
 	f->ep_names = m->ep_names, f->state_names = m->state_names;
 	f->ep_frac = m->ep_frac, f->state_frac = m->state_frac;
 	f->seq_gap_frac = m->seq_gap_frac;
@@ -84,14 +85,37 @@ void lstm_model_to_file(struct ds_model *f, const struct lstm_model *m)
 	}
 }
 
+/*
+ * unrecurrent_nonzero - 1 with the first (*row, *col) of W_h beyond the
+ * recurrent width whose weight is not zero (wq fixed, else wf), else 0
+ */
+static int unrecurrent_nonzero(const struct lstm_net *net, const q3_12_t *wq, const double *wf,
+			       int *row, int *col)
+{
+	int H = net->sh.H, R = net->sh.R;
+	size_t o = net->off[LT_WH];
+
+	for (int r = 0; r < 4 * H && R < H; r++)
+		for (int k = R; k < H; k++) {
+			size_t i = o + (size_t)r * H + k;
+
+			if (wq ? wq[i] != 0 : wf[i] != 0) {
+				*row = r, *col = k;
+				return 1;
+			}
+		}
+	return 0;
+}
+
 int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const char *path)
 {
 	struct lstm_shape sh = {
 		.mode = f->mode, .arith = strcmp(f->arith, "fixed") ? LSTM_FLOAT : LSTM_FIXED,
 		.K = f->K, .E = f->E, .S = f->S, .W = f->W, .V = f->V, .D = f->D, .H = f->H,
 		.M = f->M, .encoder = f->stateful ? LSTM_ENC_STATEFUL : LSTM_ENC_WINDOW,
+		.R = f->R,
 	};
-	int fixed = sh.arith == LSTM_FIXED, want_norm, n_expected = 0;
+	int fixed = sh.arith == LSTM_FIXED, want_norm, n_expected = 0, row, col;
 
 	memset(m, 0, sizeof(*m));
 	sc_set_quiet(1);
@@ -145,6 +169,9 @@ int lstm_model_from_file(struct lstm_model *m, const struct ds_model *f, const c
 					memcpy(m->wf + m->net.off[t], dt->data, n * sizeof(*m->wf));
 			}
 	}
+	if (unrecurrent_nonzero(&m->net, m->wq, m->wf, &row, &col))
+		return error("cannot read '%s': lstm/w_h[%d][%d] is not zero, but the recurrent "
+			     "width is %d", path, row, col, m->net.sh.R);
 	m->norm.n = f->n_norm;
 	memcpy(m->norm.mu, f->norm_mu, sizeof(int32_t) * f->n_norm);
 	memcpy(m->norm.inv, f->norm_inv, sizeof(int32_t) * f->n_norm);

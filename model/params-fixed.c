@@ -55,6 +55,11 @@ int lstm_net_init(struct lstm_net *net, const struct lstm_shape *sh)
 	} else {
 		return error("unknown model mode %d", sh->mode);
 	}
+	if (!sh->R)
+		net->sh.R = sh->H;
+	else if (sh->R < 1 || sh->R > sh->H)
+		return error("recurrent width %d out of range 1..%d (the hidden size)", sh->R,
+			     sh->H);
 	net->rows[LT_WX] = 4 * sh->H, net->cols[LT_WX] = net->I;
 	net->rows[LT_WH] = 4 * sh->H, net->cols[LT_WH] = sh->H;
 	net->rows[LT_B] = 4 * sh->H, net->cols[LT_B] = 1;
@@ -106,6 +111,19 @@ void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed)
 			w[net->off[t] + i] =
 				(q3_12_t)((int64_t)fx_rand_below(&rng, 2 * (uint64_t)k + 1) - k);
 	}
+	/* drawn like the others (the rest stays R = H's), then zero */
+	lstm_net_zero_unrecurrent(net, w, sizeof(*w));
+}
+
+void lstm_net_zero_unrecurrent(const struct lstm_net *net, void *v, size_t size)
+{
+	int H = net->sh.H, R = net->sh.R;
+	char *wh = (char *)v + net->off[LT_WH] * size;
+
+	if (R >= H || !net->rows[LT_WH])
+		return;
+	for (int r = 0; r < 4 * H; r++)
+		memset(wh + ((size_t)r * H + R) * size, 0, (size_t)(H - R) * size);
 }
 
 void lstm_norm_fit(struct lstm_norm *nm, int f, const int16_t *rows, uint64_t n, int stride,

@@ -391,11 +391,13 @@ static void apply_batch(struct trainer *tr, uint64_t n)
 		for (int k = 1; k < tr->T; k++)
 			for (size_t i = 0; i < P; i++)
 				tr->wk[0].gq[i] += tr->wk[k].gq[i];
+		lstm_net_zero_unrecurrent(tr->net, tr->wk[0].gq, sizeof(*tr->wk[0].gq));
 		fx_adam_step(&tr->fxo, tr->model.wq, tr->wk[0].gq, P, n);
 	} else {
 		for (int k = 1; k < tr->T; k++)
 			for (size_t i = 0; i < P; i++)
 				tr->wk[0].gf[i] += tr->wk[k].gf[i];
+		lstm_net_zero_unrecurrent(tr->net, tr->wk[0].gf, sizeof(*tr->wk[0].gf));
 		fl_adam_step(&tr->flo, tr->model.wf, tr->wk[0].gf, P, n);
 	}
 }
@@ -1217,7 +1219,8 @@ static int resume(struct trainer *tr, int *start_epoch)
 	    f->seed != o->seed || f->lr != o->lr || f->threads != o->threads ||
 	    (f->batch_run && f->batch_run != tr->run)) {
 		error("cannot resume from '%s': it was trained with other settings "
-		      "(hidden, head, embed, arith, batch, batch-run, lr, seed or threads differ)",
+		      "(hidden, recurrent, head, embed, arith, batch, batch-run, lr, seed or threads "
+		      "differ)",
 		      o->out);
 		lstm_model_release(&old);
 		goto out;
@@ -1285,10 +1288,11 @@ static int init_from(struct trainer *tr)
 	if (memcmp(&old.net.sh, want, sizeof(*want))) {
 		const struct lstm_shape *sh = &old.net.sh;
 
-		error("cannot fine-tune '%s': it is a %s model of hidden size %d, head %d, "
-		      "embedding %d; asked for %s, %d, %d, %d", o->init,
-		      sh->arith == LSTM_FIXED ? "fixed" : "float", sh->H, sh->M, sh->D,
-		      want->arith == LSTM_FIXED ? "fixed" : "float", want->H, want->M, want->D);
+		error("cannot fine-tune '%s': it is a %s model of hidden size %d, recurrent %d, "
+		      "head %d, embedding %d; asked for %s, %d, %d, %d, %d", o->init,
+		      sh->arith == LSTM_FIXED ? "fixed" : "float", sh->H, sh->R, sh->M, sh->D,
+		      want->arith == LSTM_FIXED ? "fixed" : "float", want->H, want->R, want->M,
+		      want->D);
 		goto out_old;
 	}
 	tr->model.norm = old.norm;
@@ -1659,7 +1663,7 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		.gate_lock = PTHREAD_MUTEX_INITIALIZER, .gate_cond = PTHREAD_COND_INITIALIZER,
 	};
 	struct lstm_shape sh = {
-		.mode = w->mode, .arith = o->arith, .H = o->hidden,
+		.mode = w->mode, .arith = o->arith, .H = o->hidden, .R = o->recurrent,
 		.encoder = w->mode == DS_WIN_CANDIDATES ? o->encoder : LSTM_ENC_WINDOW,
 	};
 	uint64_t t0 = sc_now_ns(), trained = 0;
