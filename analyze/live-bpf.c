@@ -699,6 +699,7 @@ struct run {
 	int pair;		/* the encoder takes its gate rows in pairs (lb_model) */
 	int stateful;		/* the model's encoder is stateful (lb_model) */
 	int hpair;		/* the head takes its rows in pairs (lb_model) */
+	int H, R;		/* hidden size, recurrent width (lb_model) */
 	int timed;		/* --time-parts: decide_ns, encode_ns, step_ns were clocked */
 };
 
@@ -775,10 +776,12 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 			       (unsigned long long)r->n.steps);
 			if (r->timed)
 				printf(", %.0f ns each", (double)r->n.step_ns / (double)r->n.steps);
-			printf(", %s; the head's share of h: %llu runs",
-			       r->pair ? "two gate rows per multiply" :
-			       "one gate row per multiply (the weights are too large to pair)",
-			       (unsigned long long)r->n.encodes);
+			printf(", %s", r->pair ? "two gate rows per multiply" :
+			       "one gate row per multiply (the weights are too large to pair)");
+			if (r->R < r->H)
+				printf(", h[0..%d] of %d units fed back (recurrent width %d)",
+				       r->R - 1, r->H, r->R);
+			printf("; the head's share of h: %llu runs", (unsigned long long)r->n.encodes);
 			if (r->timed)
 				printf(", %.0f ns each", r->n.encodes ? (double)r->n.encode_ns /
 								(double)r->n.encodes : 0.0);
@@ -789,8 +792,12 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 			if (r->timed)
 				printf(", %.0f ns each",
 				       (double)r->n.encode_ns / (double)r->n.encodes);
-			printf(", %s\n", r->pair ? "two gate rows per multiply" :
+			printf(", %s", r->pair ? "two gate rows per multiply" :
 			       "one gate row per multiply (the weights are too large to pair)");
+			if (r->R < r->H)
+				printf(", h[0..%d] of %d units fed back (recurrent width %d)",
+				       r->R - 1, r->H, r->R);
+			printf("\n");
 		}
 		else if (!r->head_rows)
 			printf("  encoder: never run (the model kept its linear path alone: "
@@ -876,7 +883,8 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    (unsigned long long)r->n.events, (unsigned long long)r->n.decisions,
 			    (unsigned long long)total_run_ns(r));
 		strbuf_addf(&sb,
-			    ",\"kernel\":{\"encoder\":\"%s\",\"head_rows\":%d,\"paired_rows\":%s,"
+			    ",\"kernel\":{\"encoder\":\"%s\",\"hidden\":%d,\"recurrent\":%d,"
+			    "\"head_rows\":%d,\"paired_rows\":%s,"
 			    "\"paired_head_rows\":%s,\"parts_timed\":%s,"
 			    "\"decide_ns\":%s,\"encode_ns\":%s,\"encodes\":%llu,"
 			    "\"steps\":%llu,\"step_ns\":%s,\"scored_candidates\":%llu,"
@@ -884,7 +892,7 @@ static void print_json(const struct run *r, struct ana_eval *e, const struct che
 			    "\"uncovered_queue_full\":%llu,\"uncovered_race\":%llu,"
 			    "\"uncovered_ring\":%llu,\"uncovered_stale\":%llu,\"stale_entries\":%llu,"
 			    "\"programs\":[",
-			    r->stateful ? "stateful" : "window", r->head_rows,
+			    r->stateful ? "stateful" : "window", r->H, r->R, r->head_rows,
 			    r->pair ? "true" : "false", r->hpair ? "true" : "false",
 			    r->timed ? "true" : "false", timed_ns(b0, r, r->n.decide_ns),
 			    timed_ns(b1, r, r->n.encode_ns), (unsigned long long)r->n.encodes,
@@ -928,7 +936,7 @@ static void live_line(const struct lb_counters *n, uint64_t elapsed, uint64_t ra
 
 /* ---- the run ------------------------------------------------------------------- */
 
-static int load(struct live_bpf **out, const struct ana_kernel_opts *o)
+static int load(struct live_bpf **out, const struct ana_kernel_opts *o, int R)
 {
 	struct live_bpf *skel;
 	const char *fault;
@@ -943,6 +951,8 @@ static int load(struct live_bpf **out, const struct ana_kernel_opts *o)
 		return error_errno("cannot open the in-kernel predictor");
 	skel->rodata->check_mode = o->check;
 	skel->rodata->time_parts = o->time_parts;
+	/* the step reads the recurrent width's columns only (the verifier's constants) */
+	lb_rec_chunks(R, (int *)&skel->rodata->rec16, (int *)&skel->rodata->rec4);
 	/* the tests' way to a real verifier refusal (see fault_verifier in live.bpf.c) */
 	fault = getenv("SCHEDCAST_BPF_FAULT");
 	skel->rodata->fault_verifier = fault && !strcmp(fault, "verifier");
@@ -993,7 +1003,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 		error("cannot count the possible CPUs");
 		goto out;
 	}
-	if (load(&skel, o))
+	if (load(&skel, o, lstm_model_shape(m)->R))
 		goto out;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.model), &zero, lm, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.act), &zero, act, 0) ||
@@ -1044,6 +1054,8 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 	r.pair = lm->pair;
 	r.stateful = lm->stateful;
 	r.hpair = lm->hpair;
+	r.H = lstm_model_shape(m)->H;
+	r.R = lstm_model_shape(m)->R;	/* 1..H: the loader checked the zero columns past it */
 	r.timed = o->time_parts;
 	if (!r.stats_on)
 		warning("cannot enable BPF run-time statistics (%s): no cost per decision",

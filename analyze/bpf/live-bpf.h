@@ -192,6 +192,18 @@ struct lb_model {
 	__u64 chance_q32[LB_QMAX + 1][2];
 };
 
+/*
+ * The recurrent columns a step reads (the program's rodata rec16, rec4, set
+ * by the loader): rec16 chunks of 16, then rec4 chunks of 4, that is
+ * h[0..R-1] of a model of recurrent width R (train --recurrent) rounded up
+ * to 4; the columns past R are zero in wh and pwh and add nothing.
+ */
+static inline void lb_rec_chunks(int R, int *rec16, int *rec4)
+{
+	*rec16 = R / 16;
+	*rec4 = (R % 16 + 3) / 4;
+}
+
 /* the episode features that are flags (0 or ONE; the first is 0 in padding) */
 #define LB_E_FLAGS { 0, 3, 4, 6, 7, 9 }
 

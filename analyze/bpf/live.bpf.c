@@ -70,6 +70,14 @@ const volatile int time_parts = 0;
  * 0, the verifier drops that branch as dead code before checking it.
  */
 const volatile int fault_verifier = 0;
+/*
+ * The recurrent columns a step reads (lb_rec_chunks()): rec16 chunks of 16
+ * columns, then rec4 of 4.  Constants to the verifier, which then follows
+ * the one path through the chunk loops (a bound read from the model map
+ * would fork its states at every chunk).  The default reads all LB_H_MAX.
+ */
+const volatile int rec16 = LB_H_MAX / 16;
+const volatile int rec4 = 0;
 
 __u64 lost_flags = 0;			/* LB_UNC_* seen so far */
 
@@ -525,14 +533,24 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 #pragma unroll
 			for (k = 0; k < LB_E; k++)
 				acc += m->wx[r][k] * s->x[tt][k];
-			/* in chunks of 16: the model is zero-padded to LB_H_MAX, so a
-			   chunk past H adds nothing; few branches for the verifier */
+			/* the recurrent columns in chunks (rec16, rec4): the model is
+			   zero-padded to LB_H_MAX, so a chunk's columns past R add
+			   nothing; few branches */
 			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-				if (kc >= H)
+				if (kc >= 16 * rec16)
 					break;
 #pragma unroll
 				for (k = kc; k < kc + 16; k++)
 					acc += m->wh[r][k] * s->h[hs][k];
+			}
+			for (int c4 = 0; c4 < 4; c4++) {
+				int kc = 16 * rec16 + 4 * c4;
+
+				if (c4 >= rec4)
+					break;
+#pragma unroll
+				for (k = kc; k < kc + 4; k++)
+					acc += m->wh[r][bound(k, 63)] * s->h[hs][bound(k, 63)];
 			}
 			pre = sat16(rshift_round(acc, 12));
 			s->gate[r] = g == 2 ? interp_q12(m->tanh_tab, pre) :
@@ -579,7 +597,7 @@ static __always_inline __u32 ep_flags(const __s16 *f)
  * exact sum, taken apart from its pair.
  */
 static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a,
-				      struct scratch *s, int t, int src, int dst, int j, int H)
+				      struct scratch *s, int t, int src, int dst, int j)
 {
 	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63), k;
 	int xc = bound(s->xcomb[tt], 63);
@@ -593,9 +611,9 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 		m->pwx[jj][8][0] * x8;
 	a_go += m->pwx[jj][1][1] * x1 + m->pwx[jj][2][1] * x2 + m->pwx[jj][5][1] * x5 +
 		m->pwx[jj][8][1] * x8;
-	/* chunks of 16 as in lstm_step (zero-padded past H) */
+	/* the recurrent columns in chunks as in lstm_step (zero past R) */
 	for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-		if (kc >= H)
+		if (kc >= 16 * rec16)
 			break;
 #pragma unroll
 		for (k = kc; k < kc + 16; k++) {
@@ -603,6 +621,20 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 
 			a_if += m->pwh[jj][k][0] * hk;
 			a_go += m->pwh[jj][k][1] * hk;
+		}
+	}
+	for (int c4 = 0; c4 < 4; c4++) {
+		int kc = 16 * rec16 + 4 * c4;
+
+		if (c4 >= rec4)
+			break;
+#pragma unroll
+		for (k = kc; k < kc + 4; k++) {
+			int kk = bound(k, 63);
+			__s64 hk = s->h[hs][kk];
+
+			a_if += m->pwh[jj][kk][0] * hk;
+			a_go += m->pwh[jj][kk][1] * hk;
 		}
 	}
 	pi = lane_lo(a_if);
@@ -639,10 +671,10 @@ __noinline int lstm_step_pair(struct lb_model *m, const struct lb_act *a, struct
 	dst = src ^ 1;
 	asm volatile("%0 &= 1" : "+r"(dst));
 	bpf_for(j, 0, (H + 3) >> 2) {
-		unit_pair(m, a, s, t, src, dst, 4 * j, H);
-		unit_pair(m, a, s, t, src, dst, 4 * j + 1, H);
-		unit_pair(m, a, s, t, src, dst, 4 * j + 2, H);
-		unit_pair(m, a, s, t, src, dst, 4 * j + 3, H);
+		unit_pair(m, a, s, t, src, dst, 4 * j);
+		unit_pair(m, a, s, t, src, dst, 4 * j + 1);
+		unit_pair(m, a, s, t, src, dst, 4 * j + 2);
+		unit_pair(m, a, s, t, src, dst, 4 * j + 3);
 	}
 	return 0;
 }

@@ -63,6 +63,7 @@ if ! why=$(cd "$TRASH" && has_bpf); then
 	test_skip 'in-kernel predictions equal userspace on the same events' "$why"
 	test_skip 'head rows with a zero output weight left out (none: no encoder); gate and head rows paired when they fit' "$why"
 	test_skip 'a stateful model: one step per completed episode, predictions equal userspace' "$why"
+	test_skip 'a recurrent width under H: the same predictions as userspace, paired or not' "$why"
 	test_skip 'the text summary: counters, cost, baselines' "$why"
 	test_done
 	exit
@@ -223,10 +224,47 @@ test_expect_success 'a stateful model: one step per completed episode, predictio
 	schedcast live --in-kernel -m st.h5 -d 300ms >out 2>/dev/null &&
 	grep -q "encoder (stateful): [0-9]* steps (one per completed episode)" out
 '
+
+# train --recurrent R: the step reads R columns of W_h (rounded up to 4),
+# 16 at a time then 4 at a time; a windowed model with a wide input row
+# takes the unpaired step, which reads them the same way
+test_expect_success 'a recurrent width under H: the same predictions as userspace, paired or not' '
+	schedcast train -q -o r3.h5 --epochs 1 --hidden 7 --recurrent 3 --encoder stateful \
+		--linear-epochs 0 w.h5 >/dev/null &&
+	schedcast train -q -o r21.h5 --epochs 1 --hidden 24 --head 4 --recurrent 21 \
+		--linear-epochs 0 w.h5 >/dev/null &&
+	wide_wx r21.h5 r21wide.h5 &&
+	for mm in r3 r21 r21wide; do
+		schedcast live --in-kernel --check --json -m $mm.h5 -- \
+			schedcast workload -p pingpong,forks -d 1s --rounds 2000 --work 50 \
+			>$mm.json 2>$mm.err || { cat $mm.err; return 1; }
+	done &&
+	"$PY" - <<-\EOF
+	import json
+	for name, enc, H, R, paired in (("r3", "stateful", 7, 3, True),
+	                                ("r21", "window", 24, 21, True),
+	                                ("r21wide", "window", 24, 21, False)):
+	    k = json.load(open(name + ".json"))
+	    c, kk = k["check"], k["kernel"]
+	    assert kk["encoder"] == enc and kk["head_rows"] > 0, (name, kk)
+	    assert (kk["hidden"], kk["recurrent"]) == (H, R), (name, kk)
+	    assert kk["paired_rows"] == paired, (name, kk)
+	    assert c["different"] == 0 and c["ring_drops"] == 0, (name, c)
+	    assert c["same"] >= 1000 and c["uncovered"] <= c["decisions"] // 100, (name, c)
+	    assert kk["encodes"] > 0, (name, kk)
+	    print("# %s: %d same, %d uncovered" % (name, c["same"], c["uncovered"]))
+	EOF
+	schedcast live --in-kernel -m r3.h5 -- \
+		schedcast workload -p pingpong,forks -d 1s --rounds 1000 --work 50 \
+		>out 2>/dev/null &&
+	grep -q "h\[0..2\] of 7 units fed back (recurrent width 3)" out
+'
 else
 	test_skip 'head rows with a zero output weight left out (none: no encoder); gate and head rows paired when they fit' \
 		'python3-h5py is not installed'
 	test_skip 'a stateful model: one step per completed episode, predictions equal userspace' \
+		'python3-h5py is not installed'
+	test_skip 'a recurrent width under H: the same predictions as userspace, paired or not' \
 		'python3-h5py is not installed'
 fi
 
