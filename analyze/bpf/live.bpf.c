@@ -72,12 +72,14 @@ const volatile int time_parts = 0;
 const volatile int fault_verifier = 0;
 /*
  * The recurrent columns a step reads (lb_rec_chunks()): rec16 chunks of 16
- * columns, then rec4 of 4.  Constants to the verifier, which then follows
- * the one path through the chunk loops (a bound read from the model map
- * would fork its states at every chunk).  The default reads all LB_H_MAX.
+ * columns, then rec4 of 4, then rec1 single ones.  Constants to the
+ * verifier, which then follows the one path through the chunk loops (a
+ * bound read from the model map would fork its states at every chunk).
+ * The default reads all LB_H_MAX.
  */
 const volatile int rec16 = LB_H_MAX / 16;
 const volatile int rec4 = 0;
+const volatile int rec1 = 0;
 
 __u64 lost_flags = 0;			/* LB_UNC_* seen so far */
 
@@ -533,9 +535,8 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 #pragma unroll
 			for (k = 0; k < LB_E; k++)
 				acc += m->wx[r][k] * s->x[tt][k];
-			/* the recurrent columns in chunks (rec16, rec4): the model is
-			   zero-padded to LB_H_MAX, so a chunk's columns past R add
-			   nothing; few branches */
+			/* the recurrent columns, h[0..R-1], in chunks (rec16, rec4,
+			   rec1): few branches */
 			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 				if (kc >= 16 * rec16)
 					break;
@@ -543,7 +544,7 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 				for (k = kc; k < kc + 16; k++)
 					acc += m->wh[r][k] * s->h[hs][k];
 			}
-			for (int c4 = 0; c4 < 4; c4++) {
+			for (int c4 = 0; c4 < 3; c4++) {
 				int kc = 16 * rec16 + 4 * c4;
 
 				if (c4 >= rec4)
@@ -551,6 +552,13 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 #pragma unroll
 				for (k = kc; k < kc + 4; k++)
 					acc += m->wh[r][bound(k, 63)] * s->h[hs][bound(k, 63)];
+			}
+			for (int c1 = 0; c1 < 3; c1++) {
+				int kk = bound(16 * rec16 + 4 * rec4 + c1, 63);
+
+				if (c1 >= rec1)
+					break;
+				acc += m->wh[r][kk] * s->h[hs][kk];
 			}
 			pre = sat16(rshift_round(acc, 12));
 			s->gate[r] = g == 2 ? interp_q12(m->tanh_tab, pre) :
@@ -611,7 +619,7 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 		m->pwx[jj][8][0] * x8;
 	a_go += m->pwx[jj][1][1] * x1 + m->pwx[jj][2][1] * x2 + m->pwx[jj][5][1] * x5 +
 		m->pwx[jj][8][1] * x8;
-	/* the recurrent columns in chunks as in lstm_step (zero past R) */
+	/* the recurrent columns, h[0..R-1], in chunks as in lstm_step */
 	for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 		if (kc >= 16 * rec16)
 			break;
@@ -623,7 +631,7 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 			a_go += m->pwh[jj][k][1] * hk;
 		}
 	}
-	for (int c4 = 0; c4 < 4; c4++) {
+	for (int c4 = 0; c4 < 3; c4++) {
 		int kc = 16 * rec16 + 4 * c4;
 
 		if (c4 >= rec4)
@@ -636,6 +644,16 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 			a_if += m->pwh[jj][kk][0] * hk;
 			a_go += m->pwh[jj][kk][1] * hk;
 		}
+	}
+	for (int c1 = 0; c1 < 3; c1++) {
+		int kk = bound(16 * rec16 + 4 * rec4 + c1, 63);
+		__s64 hk;
+
+		if (c1 >= rec1)
+			break;
+		hk = s->h[hs][kk];
+		a_if += m->pwh[jj][kk][0] * hk;
+		a_go += m->pwh[jj][kk][1] * hk;
 	}
 	pi = lane_lo(a_if);
 	pf = (a_if - pi) >> 32;
