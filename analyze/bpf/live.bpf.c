@@ -859,6 +859,18 @@ static __always_inline __s64 relu(__s64 v)
 }
 
 /*
+ * relu_sat - relu(sat16(rshift_round(v, 12))), that is min(max(x, 0), 32767)
+ * of x = rshift_round(v, 12): the lower clamp of sat16 is then moot (no
+ * clamp at -32768, no 16-bit cast)
+ */
+static __always_inline __s64 relu_sat(__s64 v)
+{
+	__s64 x = relu(rshift_round(v, 12)), hi = x - 32767;
+
+	return x - (hi & ~(hi >> 63));
+}
+
+/*
  * fx_score_raw + fx_head_forward: the score of the task's window (t->hw, the
  * encoder's share of the first layer) joined with its state features; the
  * flags' terms from the model's table of their combinations (lb_model's
@@ -901,8 +913,8 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 			      w[4] * z4 + w[5] * z5 + w[10] * z10;
 			a = lane_lo(acc);
 			b = (acc - a) >> 32;
-			pa = relu(sat16(rshift_round(a, 12)));
-			pb = relu(sat16(rshift_round(b, 12)));
+			pa = relu_sat(a);
+			pb = relu_sat(b);
 			score += (__s32)m->w2[2 * mi] * pa + (__s32)m->w2[2 * mi + 1] * pb;
 		}
 		goto linear;
@@ -916,7 +928,7 @@ __noinline int head(struct lb_model *m, const struct lb_task *t, struct scratch 
 		/* b1 and the H columns from the encoder (t->hw), the flags from hbin */
 		acc = t->hw[mi] + m->hbin[comb][mi] + w[0] * z0 + w[1] * z1 + w[3] * z3 +
 		      w[4] * z4 + w[5] * z5 + w[10] * z10;
-		pre = relu(sat16(rshift_round(acc, 12)));
+		pre = relu_sat(acc);
 		score += (__s32)m->w2[mi] * pre;
 	}
 linear:
