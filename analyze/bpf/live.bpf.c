@@ -824,17 +824,23 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 		s->x[0][j] = norm_apply(m, j, t->ep[slot][j]);
 	s->xcomb[0] = ep_flags(t->ep[slot]);
 	/*
-	 * The first H units, in fours as lstm_step_pair() takes them (a unit
-	 * past H stays 0 there: zero weights, its c from 0).
+	 * The first H units' c, in fours as lstm_step_pair() takes them (a unit
+	 * past H stays 0 there: zero weights, its c from 0), and of h the
+	 * recurrent width's units alone, all the step reads (rec16, rec4, rec1)
 	 */
 	for (j = 0; j < LB_H_MAX; j += 4) {
 		if (j >= H)
 			break;
 #pragma unroll
-		for (int u = j; u < j + 4; u++) {
-			s->h[0][u] = t->enc_h[u];
+		for (int u = j; u < j + 4; u++)
 			s->c[0][u] = t->enc_c[u];
-		}
+	}
+	for (j = 0; j < LB_H_MAX; j += 4) {
+		if (j >= 16 * rec16 + 4 * rec4 + rec1)
+			break;
+#pragma unroll
+		for (int u = j; u < j + 4; u++)
+			s->h[0][u] = t->enc_h[u];
 	}
 	if (m->pair && a)
 		lstm_step_pair(m, a, s, 0, 0);
