@@ -820,8 +820,17 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 	if (!m || !s || !t || slot >= LB_K_MAX)
 		return 0;
 	H = m->H;
-	for (j = 0; j < LB_E; j++)
-		s->x[0][j] = norm_apply(m, j, t->ep[slot][j]);
+	if (m->pair && a) {
+		/* the paired step reads the four features that are not flags
+		   alone: the flags' terms come from xbin, by xcomb */
+		s->x[0][1] = norm_apply(m, 1, t->ep[slot][1]);
+		s->x[0][2] = norm_apply(m, 2, t->ep[slot][2]);
+		s->x[0][5] = norm_apply(m, 5, t->ep[slot][5]);
+		s->x[0][8] = norm_apply(m, 8, t->ep[slot][8]);
+	} else {
+		for (j = 0; j < LB_E; j++)
+			s->x[0][j] = norm_apply(m, j, t->ep[slot][j]);
+	}
 	s->xcomb[0] = ep_flags(t->ep[slot]);
 	/*
 	 * The first H units' c, in fours as lstm_step_pair() takes them (a unit
