@@ -20,7 +20,7 @@
 static const char train_usage[] =
 	"usage: schedcast train [-o model.h5] [--hidden N] [--recurrent R] [--epochs N] [--batch N] [--batch-run N] [--lr X] "
 	"[--linear-epochs N] [--linear-output FILE] [--arith fixed|float] [--encoder window|stateful] [--seed N] [--threads N] "
-	"[--shuffle-buffer N] [--resume | --init MODEL] windows.h5\n"
+	"[--shuffle-buffer SIZE] [--resume | --init MODEL] windows.h5\n"
 	"\n"
 	"Train the LSTM on the training split of a windows file (made by schedcast\n"
 	"features), validating on its validation split after each epoch and keeping\n"
@@ -67,8 +67,10 @@ static const char train_usage[] =
 	"        --threads N      training threads (default: the online CPUs); the same\n"
 	"                         seed and threads give a bit-identical model (fixed:\n"
 	"                         any number of threads)\n"
-	"        --shuffle-buffer N  candidates mode: candidates held in memory at once,\n"
-	"                         the decisions shuffled within them (default 524288)\n"
+	"        --shuffle-buffer SIZE  candidates mode: memory for the decisions held at\n"
+	"                         once, the decisions shuffled within them: their\n"
+	"                         candidates' states and distinct windows (bytes, or\n"
+	"                         with k, M, G; 64k at least; default 64M)\n"
 	"        --resume         continue from the checkpoint in the output file\n"
 	"        --init MODEL     fine-tune: start from MODEL's weights and normalisation\n"
 	"                         (its inputs must be the windows'; hidden, head, embed\n"
@@ -86,8 +88,9 @@ static const char train_usage[] =
 struct train_opts {
 	const char *out;
 	int hidden, head, embed, epochs, batch, patience, threads, arith, resume, quiet, encoder;
-	int buffer, run;
+	int run;
 	int recurrent;		/* 0: the hidden size */
+	uint64_t buffer;
 	const char *init;
 	const char *linear_out;
 	unsigned set;		/* SET_* bits: options given on the command line */
@@ -299,7 +302,8 @@ static int do_train(int argc, char **argv, char **init_path)
 			opts.set |= SET_RUN;
 			break;
 		case O_BUFFER:
-			if (parse_int(optarg, 1, 1 << 30, &opts.buffer))
+			if (parse_size(optarg, &opts.buffer) || opts.buffer < (64 << 10) ||
+			    opts.buffer > (1ull << 40))
 				return bad_value("--shuffle-buffer", optarg);
 			break;
 		case O_RESUME:
@@ -399,7 +403,7 @@ static int do_train(int argc, char **argv, char **init_path)
 		.head = opts.head, .embed = opts.embed, .epochs = opts.epochs,
 		.batch = opts.batch, .threads = opts.threads, .patience = opts.patience,
 		.linear_epochs = opts.linear_epochs, .linear_out = opts.linear_out,
-		.buffer = (uint64_t)opts.buffer,
+		.buffer = opts.buffer,
 		.run = opts.resume && !(opts.set & SET_RUN) ? LSTM_RUN_CKPT : opts.run,
 		.arith = opts.arith, .encoder = opts.encoder, .seed = opts.seed, .lr = opts.lr,
 		.resume = opts.resume,

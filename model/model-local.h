@@ -597,7 +597,7 @@ struct lstm_train_opts {
 	double lr;
 	int resume;
 	const char *init;		/* fine-tune: start from this model's weights and normalisation */
-	uint64_t buffer;		/* candidates in the shuffle buffer when streaming, 0: default */
+	uint64_t buffer;		/* bytes of the shuffle buffer when streaming, 0: default */
 	int run;			/* candidates mode: a batch is runs of this many consecutive
 					   decisions (0: 1); with resume, LSTM_RUN_CKPT: the
 					   checkpoint's (LSTM_LEGACY_RUN if it does not say) */

@@ -85,17 +85,21 @@ struct trainer {
 
 	/*
 	 * Candidates mode streams the windows file: decisions are read in
-	 * blocks of STREAM_BLOCK, a region of `group` blocks at a time (the
-	 * shuffle buffer: blocks picked at random, decisions shuffled within
-	 * it), normalised into xw/xs as they are read.  Memory is the region's,
-	 * whatever the length of the trace.
+	 * blocks of STREAM_BLOCK, a region of blocks at a time (the shuffle
+	 * buffer: blocks picked at random, decisions shuffled within it),
+	 * normalised into xw/xs as they are read.  A region takes blocks while
+	 * its bytes (region_bytes()) stay within `budget`: memory is the
+	 * budget's, whatever the length of the trace.
 	 */
 	int stream;
 	struct ds_windows_reader *rd;
 	const struct ds_decision *dec;	/* decisions the job indexes: the region's or w's */
-	struct ds_decision *reg_dec;	/* (group * STREAM_BLOCK) */
-	uint64_t *reg_idx;		/* (group * STREAM_BLOCK) */
-	uint64_t reg_cands;		/* capacity of xs and win_of in candidates */
+	struct ds_decision *reg_dec;	/* (reg_decs) */
+	uint64_t *reg_idx;		/* (reg_decs) */
+	uint64_t reg_cands, reg_decs;	/* capacity of xs and win_of in candidates, of reg_dec */
+	uint64_t budget;		/* bytes a region may hold */
+	uint32_t *blk_cand, *blk_win;	/* (nb) each block's candidates and distinct windows */
+	uint64_t reg_n, reg_max;	/* regions of the last epoch, the most bytes one held */
 	/*
 	 * Streaming, xw holds each distinct window of the region once (n_xw
 	 * rows of cap_xw) and win_of[c] is candidate c's row: a task waiting
@@ -107,7 +111,7 @@ struct trainer {
 	uint64_t n_xw, cap_xw, xw_mask;
 	uint64_t *xw_hash;		/* (cap_xw) */
 	uint32_t *xw_ht;		/* (xw_mask + 1) */
-	uint64_t nb, group;		/* blocks in the file, blocks per region */
+	uint64_t nb;			/* blocks in the file */
 	uint64_t *blk_order;		/* (nb) */
 	uint64_t *blk_train, *blk_val;	/* (nb) blocks holding training / validation decisions */
 	uint64_t n_blk_train, n_blk_val;
@@ -165,11 +169,10 @@ struct trainer {
 
 #define STREAM_BLOCK 256		/* decisions read at a time */
 /*
- * candidates in the shuffle buffer: 2S + 4 bytes each (state, window row),
- * 2KE + 12 bytes each distinct window (a fifth of the candidates on a light
- * trace, fewer on a busy one)
+ * bytes of the shuffle buffer by default: region_bytes() of its decisions,
+ * candidates and distinct windows
  */
-#define STREAM_REGION (1u << 19)
+#define STREAM_BUDGET (64ull << 20)
 /*
  * The encoder cache: windows and candidates of a chunk of a batch (a batch
  * of 32 runs-of-8 decisions with 70 candidates each: about 500 windows
@@ -423,6 +426,117 @@ static uint64_t job_correct(const struct trainer *tr)
 /* ---- setup ------------------------------------------------------------------- */
 
 /*
+ * block_windows - the distinct windows among block b's candidates: equal
+ * raw windows (K, E) count once, and so (stateful) do candidates of the same
+ * (task, episodes), the key of the stateful store: at most what the block
+ * adds to a region's store (a window met in an earlier block of the region
+ * is stored once).  ht: a table of *ht_n slots the caller frees.
+ */
+static uint32_t block_windows(const struct trainer *tr, const struct ds_windows_block *b,
+			      uint32_t **ht, uint64_t *ht_n)
+{
+	size_t KE = (size_t)tr->net->sh.K * tr->net->sh.E;
+	uint64_t mask = 1;
+	uint32_t n[2] = { 0, 0 };
+
+	while (mask < 2 * b->n_cand)
+		mask <<= 1;
+	if (*ht_n < mask) {
+		free(*ht);
+		*ht = xcalloc(mask, sizeof(**ht));
+		*ht_n = mask;
+	}
+	mask--;
+	for (int by_key = 0; by_key < 1 + tr->stateful; by_key++) {
+		memset(*ht, 0, (mask + 1) * sizeof(**ht));
+		for (uint64_t i = 0; i < b->n_cand; i++) {
+			const struct ds_candidate *c = &b->cand[i];
+			uint64_t h = by_key ? ((uint64_t)c->task << 32 | c->n_ep) * 0x9e3779b97f4a7c15ULL
+					    : fx_window_hash(b->window + i * KE, KE);
+
+			for (uint64_t j = (h ^ h >> 29) & mask;; j = (j + 1) & mask) {
+				uint32_t e = (*ht)[j];
+				const struct ds_candidate *o = &b->cand[e ? e - 1 : 0];
+
+				if (!e) {
+					(*ht)[j] = (uint32_t)i + 1;
+					n[by_key]++;
+					break;
+				}
+				if (by_key ? o->task == c->task && o->n_ep == c->n_ep
+					   : !memcmp(b->window + (e - 1) * KE, b->window + i * KE,
+						     KE * sizeof(*b->window)))
+					break;
+			}
+		}
+	}
+	return SC_MAX(n[0], n[1]);
+}
+
+/*
+ * region_bytes - what a region of nd decisions, nc candidates and nw
+ * distinct windows holds: each decision (reg_dec, reg_idx and the run
+ * shuffle's two arrays), each candidate (state row, window index) and each
+ * distinct window (the store's row, hash and table slots; stateful: key,
+ * steps and initial state)
+ */
+static uint64_t region_bytes(const struct trainer *tr, uint64_t nd, uint64_t nc, uint64_t nw)
+{
+	const struct lstm_shape *sh = &tr->net->sh;
+	uint64_t dec = sizeof(struct ds_decision) + 3 * sizeof(uint64_t);
+	uint64_t cand = (uint64_t)sh->S * sizeof(q3_12_t) + sizeof(uint32_t);
+	uint64_t win = (uint64_t)sh->K * sh->E * sizeof(q3_12_t) + sizeof(uint64_t) +
+		       4 * sizeof(uint32_t);
+
+	if (tr->stateful)
+		win += sizeof(uint64_t) + 1 +
+		       2 * (uint64_t)sh->H * (tr->fixed ? sizeof(q3_12_t) : sizeof(double));
+	return nd * dec + nc * cand + nw * win;
+}
+
+/*
+ * block_bytes - region_bytes() of block blk alone.  A region's are at most
+ * the sum of its blocks' (a window two blocks share is stored once).
+ */
+static uint64_t block_bytes(const struct trainer *tr, uint64_t blk)
+{
+	uint64_t m = SC_MIN((uint64_t)STREAM_BLOCK, tr->w->n_dec - blk * STREAM_BLOCK);
+
+	return region_bytes(tr, m, tr->blk_cand[blk], tr->blk_win[blk]);
+}
+
+/* region_stat - the region of blocks blk[0..n) just loaded: its bytes into reg_max */
+static void region_stat(struct trainer *tr, const uint64_t *blk, uint64_t n)
+{
+	uint64_t nd = 0, nc = 0;
+
+	for (uint64_t k = 0; k < n; k++) {
+		nd += SC_MIN((uint64_t)STREAM_BLOCK, tr->w->n_dec - blk[k] * STREAM_BLOCK);
+		nc += tr->blk_cand[blk[k]];
+	}
+	tr->reg_max = SC_MAX(tr->reg_max, region_bytes(tr, nd, nc, tr->n_xw));
+}
+
+/*
+ * region_size - how many of the blocks blk[0..n), in that order, the next
+ * region takes: as many as fit in tr->budget bytes (block_bytes()), at
+ * least one
+ */
+static uint64_t region_size(const struct trainer *tr, const uint64_t *blk, uint64_t n)
+{
+	uint64_t bytes = 0, k;
+
+	for (k = 0; k < n; k++) {
+		uint64_t add = block_bytes(tr, blk[k]);
+
+		if (k && bytes + add > tr->budget)
+			break;
+		bytes += add;
+	}
+	return k;
+}
+
+/*
  * The first pass over the file: which decisions train and validate, the
  * most candidates, and the normalisation, from the same candidates and
  * with the same integer arithmetic as lstm_norm_fit() on a loaded file
@@ -437,6 +551,8 @@ static int setup_stream(struct trainer *tr)
 	__int128 sq[LSTM_MAX_IN + LSTM_MAX_STATE] = { 0 }, psq[LSTM_MAX_IN + LSTM_MAX_STATE];
 	uint64_t cnt[2] = { 0 }, maxblk = 1, pcnt = 0;	/* rows: windows (x K), state */
 	struct ds_windows_block b;
+	uint32_t *ht = NULL;
+	uint64_t ht_n = 0, all_cand = 0, all_dec;
 	int started = 0;
 
 	fit = !tr->o->resume && !tr->o->init;
@@ -450,14 +566,21 @@ static int setup_stream(struct trainer *tr)
 	tr->trace_train = xcalloc((size_t)w->nr_traces + 1, sizeof(uint64_t));
 	tr->blk_train = xcalloc(tr->nb + 1, sizeof(uint64_t));
 	tr->blk_val = xcalloc(tr->nb + 1, sizeof(uint64_t));
+	tr->blk_cand = xcalloc(tr->nb + 1, sizeof(uint32_t));
+	tr->blk_win = xcalloc(tr->nb + 1, sizeof(uint32_t));
 	tr->maxcand = 1;
 	for (uint64_t at = 0; at < w->n_dec; at += STREAM_BLOCK) {
 		uint64_t n = SC_MIN((uint64_t)STREAM_BLOCK, w->n_dec - at);
 		uint64_t nt = tr->n_train, nv = tr->n_val;
 
-		if (ds_windows_read(tr->rd, at, n, &b))
+		if (ds_windows_read(tr->rd, at, n, &b)) {
+			free(ht);
 			return -1;
+		}
 		maxblk = SC_MAX(maxblk, b.n_cand);
+		all_cand += b.n_cand;
+		tr->blk_cand[at / STREAM_BLOCK] = (uint32_t)b.n_cand;
+		tr->blk_win[at / STREAM_BLOCK] = block_windows(tr, &b, &ht, &ht_n);
 		for (uint64_t i = 0; i < n; i++) {
 			const struct ds_decision *d = &b.dec[i];
 			const int16_t *x = b.window + (d->cand_off - b.cand_start) * K * E;
@@ -509,6 +632,7 @@ static int setup_stream(struct trainer *tr)
 		if (tr->n_val > nv)
 			tr->blk_val[tr->n_blk_val++] = at / STREAM_BLOCK;
 	}
+	free(ht);
 	if (!tr->n_train)
 		return error("cannot train on '%s': no usable decision in the training split "
 			     "(contested and covered)", tr->o->windows_path);
@@ -518,22 +642,28 @@ static int setup_stream(struct trainer *tr)
 		for (int f = 0; f < F; f++)
 			lstm_norm_set(&tr->model.norm, f, f < E ? cnt[0] : cnt[1], sum[f], sq[f]);
 	}
-	/* the shuffle buffer: as many blocks as STREAM_REGION candidates hold */
-	tr->group = SC_MAX((uint64_t)1,
-			   (tr->o->buffer ? tr->o->buffer : (uint64_t)STREAM_REGION) / maxblk);
-	tr->group = SC_MIN(tr->group, tr->nb);
-	tr->reg_cands = tr->group * maxblk;
-	tr->reg_dec = xcalloc(tr->group * STREAM_BLOCK, sizeof(*tr->reg_dec));
-	tr->reg_idx = xcalloc(tr->group * STREAM_BLOCK, sizeof(*tr->reg_idx));
-	tr->blk_order = xcalloc(tr->nb + 1, sizeof(*tr->blk_order));
+	/*
+	 * The shuffle buffer: a region's candidates and decisions are at most
+	 * the budget's bytes (region_size()) or one block's; the arrays are
+	 * sized for that, and only the rows a region fills are touched.
+	 */
+	tr->budget = tr->o->buffer ? tr->o->buffer : STREAM_BUDGET;
+	all_dec = tr->nb * STREAM_BLOCK;
+	tr->reg_cands = SC_MIN(all_cand, SC_MAX(maxblk, tr->budget / ((uint64_t)S * sizeof(q3_12_t) +
+								      sizeof(uint32_t))));
+	tr->reg_decs = SC_MIN(all_dec, SC_MAX((uint64_t)STREAM_BLOCK,
+					      tr->budget / sizeof(struct ds_decision)));
 	if (tr->reg_cands > UINT32_MAX)
 		return error("cannot train on '%s': a shuffle buffer of %llu candidates is too large",
 			     tr->o->windows_path, (unsigned long long)tr->reg_cands);
+	tr->reg_dec = xcalloc(tr->reg_decs, sizeof(*tr->reg_dec));
+	tr->reg_idx = xcalloc(tr->reg_decs, sizeof(*tr->reg_idx));
+	tr->blk_order = xcalloc(tr->nb + 1, sizeof(*tr->blk_order));
 	tr->win_of = xmallocarray(tr->reg_cands + 1, sizeof(*tr->win_of));
 	tr->xs = xmallocarray(tr->reg_cands * S + 1, sizeof(q3_12_t));
 	tr->dec = tr->reg_dec;
-	tr->run_start = xcalloc(tr->group * STREAM_BLOCK + 1, sizeof(*tr->run_start));
-	tr->run_tmp = xcalloc(tr->group * STREAM_BLOCK + 1, sizeof(*tr->run_tmp));
+	tr->run_start = xcalloc(tr->reg_decs + 1, sizeof(*tr->run_start));
+	tr->run_tmp = xcalloc(tr->reg_decs + 1, sizeof(*tr->run_tmp));
 	return 0;
 }
 
@@ -750,7 +880,7 @@ static int64_t region_block(struct trainer *tr, uint64_t blk, uint64_t nc,
 
 	if (ds_windows_read(tr->rd, at, m, b))
 		return -1;
-	if (nc + b->n_cand > tr->reg_cands)
+	if (nc + b->n_cand > tr->reg_cands || b->n_cand != tr->blk_cand[blk])
 		return error("cannot read '%s': block %llu changed size", tr->o->windows_path,
 			     (unsigned long long)blk);
 	xw_reserve(tr, b->n_cand);
@@ -1117,6 +1247,8 @@ static void teardown(struct trainer *tr)
 	batch_cache_release(&tr->cache);
 	free(tr->blk_train);
 	free(tr->blk_val);
+	free(tr->blk_cand);
+	free(tr->blk_win);
 	free(tr->init_model);
 	free(tr->init_windows);
 	if (tr->lag)
@@ -1416,9 +1548,10 @@ static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_r
 		lag_reset(tr);
 	else
 		shuffle_u64(tr->blk_order, tr->n_blk_train, &rng);
-	for (uint64_t g = 0; g < tr->n_blk_train && !stopped; g += tr->group) {
-		uint64_t m = SC_MIN(tr->group, tr->n_blk_train - g);
+	for (uint64_t g = 0, m; g < tr->n_blk_train && !stopped; g += m) {
 		int64_t n;
+
+		m = region_size(tr, tr->blk_order + g, tr->n_blk_train - g);
 
 		/* ascending within the buffer: the reader replays episodes forward */
 		qsort(tr->blk_order + g, m, sizeof(*tr->blk_order), cmp_u64);
@@ -1426,6 +1559,8 @@ static int run_epoch(struct trainer *tr, uint64_t rng, int epoch, struct epoch_r
 			  : load_region(tr, tr->blk_order + g, m, DS_SPLIT_TRAIN);
 		if (n < 0)
 			return -1;
+		tr->reg_n = g ? tr->reg_n + 1 : 1;
+		region_stat(tr, tr->blk_order + g, m);
 		shuffle_runs(tr, tr->reg_idx, (uint64_t)n, &rng);
 		stopped = train_batches(tr, tr->reg_idx, (uint64_t)n, epoch, ep);
 	}
@@ -1450,12 +1585,14 @@ static int64_t validate(struct trainer *tr)
 		tr->loss = NULL;
 		return (int64_t)job_correct(tr);
 	}
-	for (uint64_t g = 0; g < tr->n_blk_val; g += tr->group) {
-		int64_t n = load_region(tr, tr->blk_val + g, SC_MIN(tr->group, tr->n_blk_val - g),
-					DS_SPLIT_VAL);
+	for (uint64_t g = 0, m; g < tr->n_blk_val; g += m) {
+		int64_t n;
 
+		m = region_size(tr, tr->blk_val + g, tr->n_blk_val - g);
+		n = load_region(tr, tr->blk_val + g, m, DS_SPLIT_VAL);
 		if (n < 0)
 			return -1;
+		region_stat(tr, tr->blk_val + g, m);
 		if (!n)
 			continue;
 		/* the regions hold the validation decisions in order, each once */
@@ -1876,6 +2013,10 @@ int lstm_train(const struct ds_windows *w, const struct lstm_train_opts *o,
 		if (save(&tr, epoch + 1))
 			goto out;
 	}
+	if (o->verbose && tr.stream)
+		fprintf(stderr, "shuffle buffer: %llu region%s an epoch, at most %llu of %llu bytes\n",
+			(unsigned long long)tr.reg_n, tr.reg_n == 1 ? "" : "s",
+			(unsigned long long)tr.reg_max, (unsigned long long)tr.budget);
 	res->epochs_run = tr.n_curve;
 	res->best_epoch = tr.best_epoch;
 	res->residual_kept = tr.best_epoch > 0;

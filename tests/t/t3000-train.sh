@@ -122,12 +122,27 @@ test_expect_success 'fixed point: the same model, bit for bit, for 1, 2 and 3 th
 test_expect_success 'streaming: a file longer than the shuffle buffer trains in flat memory' '
 	mkwindows -n 60000 -K 4 long.h5 &&
 	/usr/bin/time -f "%M" -o rss schedcast train -q -o long-m.h5 --hidden 8 --epochs 1 \
-		--shuffle-buffer 4096 long.h5 >/dev/null &&
+		--shuffle-buffer 256k long.h5 >/dev/null &&
 	mkwindows -n 6000 -K 4 short.h5 &&
 	/usr/bin/time -f "%M" -o rss1 schedcast train -q -o short-m.h5 --hidden 8 --epochs 1 \
-		--shuffle-buffer 4096 short.h5 >/dev/null &&
+		--shuffle-buffer 256k short.h5 >/dev/null &&
 	echo "peak RSS $(cat rss1) KB on 6000 decisions, $(cat rss) KB on 60000" &&
 	test $(cat rss) -lt $(( $(cat rss1) * 12 / 10 ))
+'
+
+test_expect_success 'streaming: a shuffle buffer never holds more bytes than it is given' '
+	schedcast train -o long-m.h5 --hidden 8 --epochs 1 --shuffle-buffer 256k \
+		long.h5 2>err >/dev/null &&
+	sed -n "s/^shuffle buffer: \([0-9]*\) regions an epoch, at most \([0-9]*\) of \([0-9]*\) bytes$/\1 \2 \3/p" \
+		err >got &&
+	read n most budget <got &&
+	echo "$n buffers an epoch, at most $most of $budget bytes" &&
+	test "$budget" = 262144 && test "$n" -gt 1 && test "$most" -le "$budget" &&
+	test "$most" -gt $((budget / 2)) &&
+	schedcast train -o long-m.h5 --hidden 8 --epochs 1 long.h5 2>err >/dev/null &&
+	grep "^shuffle buffer: 1 region an epoch, at most [0-9]* of 67108864 bytes$" err &&
+	test_usage_error schedcast train --shuffle-buffer 1k long.h5 2>/dev/null &&
+	test_usage_error schedcast train --shuffle-buffer 12q long.h5 2>/dev/null
 '
 
 test_expect_success '--resume continues to the same model as one run' '
