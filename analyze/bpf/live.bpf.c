@@ -625,10 +625,11 @@ static __always_inline __u32 ep_flags(const __s16 *f)
  * all known).  The same integers as lstm_step: each gate's sum is the same
  * exact sum, taken apart from its pair.
  */
-static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a,
-				      struct scratch *s, int t, int src, int dst, int j)
+static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a,
+				      struct scratch *s, int tt, int hs, int jj, __s16 cold,
+				      __s16 *cout, __s16 *hout)
 {
-	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63), k;
+	int k;
 	int xc = bound(s->xcomb[tt], 63);
 	/* the bias and the flags' terms (xbin), then the four other features */
 	__s64 a_if = m->xbin[xc][jj][0], a_go = m->xbin[xc][jj][1], pi, pf, pg, po, c;
@@ -685,12 +686,37 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 	fg = act_idx(a->sig, sat_idx(pf));
 	gg = act_idx(a->tanh, sat_idx(pg));
 	og = act_idx(a->sig, sat_idx(po));
-	c = (__s64)fg * s->c[hs][jj] + (__s64)ig * gg;
+	c = (__s64)fg * cold + (__s64)ig * gg;
 	ci = sat_idx(c);
 	cn = (__s16)((__s32)ci - 32768);
 	tc = act_idx(a->tanh, ci);
+	*cout = cn;
+	*hout = sat16(rshift_round((__s32)og * tc, 12));
+}
+
+/* unit_core from s->h[src], s->c[src] into s->h[dst], s->c[dst] (the window's steps) */
+static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a,
+				      struct scratch *s, int t, int src, int dst, int j)
+{
+	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63);
+	__s16 cn, hn;
+
+	unit_core(m, a, s, tt, hs, jj, s->c[hs][jj], &cn, &hn);
 	s->c[hd][jj] = cn;
-	s->h[hd][jj] = sat16(rshift_round((__s32)og * tc, 12));
+	s->h[hd][jj] = hn;
+}
+
+/*
+ * unit_core for a stateful step: h[0..R-1] from s->h[0] (copied in by
+ * enc_step), the unit's c read and its (h, c) written in the task's record
+ * (no copy of c in, nor of h and c out)
+ */
+static __always_inline void unit_task(struct lb_model *m, const struct lb_act *a,
+				      struct scratch *s, struct lb_task *tk, int j)
+{
+	int jj = bound(j, 63);
+
+	unit_core(m, a, s, 0, 0, jj, tk->enc_c[jj], &tk->enc_c[jj], &tk->enc_h[jj]);
 }
 
 /*
@@ -716,6 +742,26 @@ __noinline int lstm_step_pair(struct lb_model *m, const struct lb_act *a, struct
 		unit_pair(m, a, s, t, src, dst, 4 * j + 1);
 		unit_pair(m, a, s, t, src, dst, 4 * j + 2);
 		unit_pair(m, a, s, t, src, dst, 4 * j + 3);
+	}
+	return 0;
+}
+
+/* lstm_step_pair's step of a stateful model, on s->x[0], into the task's (h, c) */
+__noinline int lstm_step_task(struct lb_model *m, const struct lb_act *a, struct scratch *s,
+			      struct lb_task *tk)
+{
+	int H, j;
+
+	if (!m || !a || !s || !tk)
+		return 0;
+	H = m->H;
+	if (H < 1 || H > LB_H_MAX)
+		return 0;
+	bpf_for(j, 0, (H + 3) >> 2) {
+		unit_task(m, a, s, tk, 4 * j);
+		unit_task(m, a, s, tk, 4 * j + 1);
+		unit_task(m, a, s, tk, 4 * j + 2);
+		unit_task(m, a, s, tk, 4 * j + 3);
 	}
 	return 0;
 }
@@ -833,9 +879,24 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 	}
 	s->xcomb[0] = ep_flags(t->ep[slot]);
 	/*
-	 * The first H units' c, in fours as lstm_step_pair() takes them (a unit
-	 * past H stays 0 there: zero weights, its c from 0), and of h the
-	 * recurrent width's units alone, all the step reads (rec16, rec4, rec1)
+	 * Of h the recurrent width's units alone, all the step reads (rec16,
+	 * rec4, rec1), in fours
+	 */
+	for (j = 0; j < LB_H_MAX; j += 4) {
+		if (j >= 16 * rec16 + 4 * rec4 + rec1)
+			break;
+#pragma unroll
+		for (int u = j; u < j + 4; u++)
+			s->h[0][u] = t->enc_h[u];
+	}
+	if (m->pair && a) {
+		/* each unit's (h, c) straight into the task's record */
+		lstm_step_task(m, a, s, t);
+		return 0;
+	}
+	/*
+	 * lstm_step: the first H units' c in, in fours (a unit past H stays 0:
+	 * zero weights, its c from 0), then (h, c) out
 	 */
 	for (j = 0; j < LB_H_MAX; j += 4) {
 		if (j >= H)
@@ -844,17 +905,7 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 		for (int u = j; u < j + 4; u++)
 			s->c[0][u] = t->enc_c[u];
 	}
-	for (j = 0; j < LB_H_MAX; j += 4) {
-		if (j >= 16 * rec16 + 4 * rec4 + rec1)
-			break;
-#pragma unroll
-		for (int u = j; u < j + 4; u++)
-			s->h[0][u] = t->enc_h[u];
-	}
-	if (m->pair && a)
-		lstm_step_pair(m, a, s, 0, 0);
-	else
-		lstm_step(m, s, 0, 0);
+	lstm_step(m, s, 0, 0);
 	for (j = 0; j < LB_H_MAX; j += 4) {
 		if (j >= H)
 			break;
