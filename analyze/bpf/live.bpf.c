@@ -784,6 +784,25 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 	M = m->M;
 	if (K < 1 || K > LB_K_MAX || H < 1 || H > LB_H_MAX || M < 1 || M > LB_M_MAX)
 		return 0;
+	if (m->stateful && m->hpair) {
+		/* the paired rows straight from the task's h (enc_step() keeps it): no copy */
+		for (i = 0; i < LB_M_MAX / 2; i++) {	/* a plain loop: no call a step */
+			int pi = bound(i, 31);
+			__s64 acc = m->pb1[pi];
+
+			if (2 * i >= M)
+				break;
+			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+				if (kc >= H)
+					break;
+#pragma unroll
+				for (j = kc; j < kc + 16; j++)
+					acc += m->pw1h[pi][j] * t->enc_h[j];
+			}
+			t->hw[pi] = acc;
+		}
+		return 0;
+	}
 	if (m->stateful) {	/* h is the task's, kept by enc_step() */
 		for (j = 0; j < LB_H_MAX; j++)
 			s->h[0][j] = t->enc_h[j];
