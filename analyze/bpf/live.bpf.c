@@ -261,17 +261,23 @@ static __always_inline __s16 norm_apply(const struct lb_model *m, int f, __s16 r
 
 /* ---- features (features/window.c) ----------------------------------------------- */
 
+/*
+ * msb64 - the index of x's highest set bit (0 for x = 0), without a
+ * branch: at each step x < 2^(2 k), so y = x >> k < 2^k and
+ * (y + 2^k - 1) >> k is 1 when y > 0, else 0 (the shift taken then is k,
+ * else 0).  The same result as the binary search by branches it replaces
+ * (whose branches, on the durations of a switch, the CPU mispredicts).
+ */
 static __always_inline int msb64(__u64 x)
 {
-	int r = 0;
+	__u64 s, r;
 
-	if (x >> 32) { x >>= 32; r += 32; }
-	if (x >> 16) { x >>= 16; r += 16; }
-	if (x >> 8) { x >>= 8; r += 8; }
-	if (x >> 4) { x >>= 4; r += 4; }
-	if (x >> 2) { x >>= 2; r += 2; }
-	if (x >> 1) r += 1;
-	return r;
+	s = (((x >> 32) + 0xffffffffULL) >> 32) << 5; x >>= s; r = s;
+	s = (((x >> 16) + 0xffffULL) >> 16) << 4; x >>= s; r += s;
+	s = (((x >> 8) + 0xffULL) >> 8) << 3; x >>= s; r += s;
+	s = (((x >> 4) + 0xfULL) >> 4) << 2; x >>= s; r += s;
+	s = (((x >> 2) + 0x3ULL) >> 2) << 1; x >>= s; r += s;
+	return (int)(r + (x >> 1));
 }
 
 /* feat_log2us (inlined: three a candidate) */
