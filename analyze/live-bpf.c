@@ -48,6 +48,7 @@ int ana_live_kernel(const struct lstm_model *m, const struct ana_kernel_opts *o)
 #define LINE_NS NSEC_PER_SEC	/* terminal line refresh */
 #define LOG_TAIL 4		/* verifier log lines quoted to the user */
 #define MAX_SHOWN_DIFFS 5
+#define LB_RING_CHECK (1u << 26)	/* --check's ring buffer: 64 MiB, ~600k events */
 
 static volatile sig_atomic_t kstop;
 
@@ -951,6 +952,16 @@ static int load(struct live_bpf **out, const struct ana_kernel_opts *o, int R)
 		return error_errno("cannot open the in-kernel predictor");
 	skel->rodata->check_mode = o->check;
 	skel->rodata->time_parts = o->time_parts;
+	/*
+	 * Only --check streams events (ev_begin()): its ring gets room for
+	 * about half a million, so a replay falling behind for a while loses
+	 * none; without it the ring is one page.
+	 */
+	if (bpf_map__set_max_entries(skel->maps.events,
+				     o->check ? LB_RING_CHECK : (uint32_t)sysconf(_SC_PAGESIZE))) {
+		live_bpf__destroy(skel);
+		return error_errno("cannot size the in-kernel predictor's ring buffer");
+	}
 	/* the step reads the recurrent width's columns only (the verifier's constants) */
 	lb_rec_chunks(R, (int *)&skel->rodata->rec16, (int *)&skel->rodata->rec4,
 		      (int *)&skel->rodata->rec1);

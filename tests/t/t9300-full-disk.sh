@@ -76,9 +76,12 @@ else
 				schedcast record -q -o "$full/r.h5" -d 1s -- sh -c "sleep 0.5"
 		'
 		# 0 free: the create fails before any scoring; later: the summary is kept
-		# (a chunk of events is written when full: the failure comes mid-run)
+		# (a chunk of events is written when full: the failure comes mid-run);
+		# on a loaded machine live may also say it fell behind, which is not
+		# about the disk
 		test_expect_success "live -o, $kib KiB free" '
-			full_allow="the trace .* is lost; going on without it" full_fails $kib "$full/l.h5" \
+			full_allow="the trace .* is lost; going on without it\|fell behind the kernel" \
+				full_fails $kib "$full/l.h5" \
 				schedcast live -m m.h5 -o "$full/l.h5" -d 1s -- sh -c "sleep 0.5" &&
 			{ [ $kib = 0 ] || grep -q "decisions" stdout; }
 		'
