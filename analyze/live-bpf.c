@@ -743,6 +743,16 @@ static void cpu_groups(struct ana_eval *e, const struct run *r)
 	e->nr_cpu_groups = n;
 }
 
+/* print_step_shape - ", " and how a step takes its gate rows and h */
+static void print_step_shape(const struct run *r)
+{
+	printf(", %s", r->pair ? "two gate rows per multiply" :
+	       "one gate row per multiply (the weights are too large to pair)");
+	if (r->R < r->H)
+		printf(", h[0..%d] of %d units fed back (recurrent width %d)", r->R - 1, r->H,
+		       r->R);
+}
+
 static void print_text(const struct run *r, struct ana_eval *e, const struct check *k,
 		       const struct ana_kernel_opts *o)
 {
@@ -777,11 +787,7 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 			       (unsigned long long)r->n.steps);
 			if (r->timed)
 				printf(", %.0f ns each", (double)r->n.step_ns / (double)r->n.steps);
-			printf(", %s", r->pair ? "two gate rows per multiply" :
-			       "one gate row per multiply (the weights are too large to pair)");
-			if (r->R < r->H)
-				printf(", h[0..%d] of %d units fed back (recurrent width %d)",
-				       r->R - 1, r->H, r->R);
+			print_step_shape(r);
 			printf("; the head's share of h: %llu runs", (unsigned long long)r->n.encodes);
 			if (r->timed)
 				printf(", %.0f ns each", r->n.encodes ? (double)r->n.encode_ns /
@@ -793,11 +799,7 @@ static void print_text(const struct run *r, struct ana_eval *e, const struct che
 			if (r->timed)
 				printf(", %.0f ns each",
 				       (double)r->n.encode_ns / (double)r->n.encodes);
-			printf(", %s", r->pair ? "two gate rows per multiply" :
-			       "one gate row per multiply (the weights are too large to pair)");
-			if (r->R < r->H)
-				printf(", h[0..%d] of %d units fed back (recurrent width %d)",
-				       r->R - 1, r->H, r->R);
+			print_step_shape(r);
 			printf("\n");
 		}
 		else if (!r->head_rows)
@@ -954,8 +956,8 @@ static int load(struct live_bpf **out, const struct ana_kernel_opts *o, int R)
 	skel->rodata->time_parts = o->time_parts;
 	/*
 	 * Only --check streams events (ev_begin()): its ring gets room for
-	 * about half a million, so a replay falling behind for a while loses
-	 * none; without it the ring is one page.
+	 * about 600k, so a replay falling behind for a while loses none;
+	 * without it the ring is one page.
 	 */
 	if (bpf_map__set_max_entries(skel->maps.events,
 				     o->check ? LB_RING_CHECK : (uint32_t)sysconf(_SC_PAGESIZE))) {

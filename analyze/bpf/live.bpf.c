@@ -223,18 +223,11 @@ static __always_inline __s16 interp_q12(const __s32 *tab, __s16 x)
 	return sat16(rshift_round(y, 18));
 }
 
-/* interp_q12(tab, x) from a struct lb_act table */
-static __always_inline __s32 act_q12(const __u16 *tab, __s16 x)
-{
-	__u32 i = (__u32)(__u16)x ^ 0x8000;
-
-	return (__s32)tab[i & 0xffff] - 32768;
-}
-
 /*
- * sat_idx - sat16(rshift_round(v, 12)) + 32768, the index act_q12() takes,
- * computed at once: the lower clamp of sat16 is max(x + 32768, 0) (a few
- * instructions fewer than sat16, the cast and the index apart)
+ * sat_idx - sat16(rshift_round(v, 12)) + 32768, the index of that value in a
+ * struct lb_act table, computed at once: the lower clamp of sat16 is
+ * max(x + 32768, 0) (a few instructions fewer than sat16, the cast and the
+ * index apart)
  */
 static __always_inline __u32 sat_idx(__s64 v)
 {
@@ -246,7 +239,7 @@ static __always_inline __u32 sat_idx(__s64 v)
 	return bound((__u32)x, 65535);
 }
 
-/* act_idx - act_q12(tab, x) of the index sat_idx() made of x */
+/* act_idx - interp_q12() of the value at index i (sat_idx()) from a struct lb_act table */
 static __always_inline __s32 act_idx(const __u16 *tab, __u32 i)
 {
 	return (__s32)tab[i] - 32768;
@@ -773,6 +766,31 @@ __noinline int lstm_step_task(struct lb_model *m, const struct lb_act *a, struct
 }
 
 /*
+ * hw_pairs - the head's first layer, rows in pairs, on h into t->hw: h is
+ * the task's own (h16, a stateful model's) or the scratch's widened one
+ * (h64); the other is NULL, a constant where this is inlined
+ */
+static __always_inline void hw_pairs(const struct lb_model *m, struct lb_task *t,
+				     const __s16 *h16, const __s64 *h64, int H, int M)
+{
+	for (int i = 0; i < LB_M_MAX / 2; i++) {	/* a plain loop: no call a step */
+		int pi = bound(i, 31);
+		__s64 acc = m->pb1[pi];
+
+		if (2 * i >= M)
+			break;
+		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
+			if (kc >= H)
+				break;
+#pragma unroll
+			for (int j = kc; j < kc + 16; j++)
+				acc += m->pw1h[pi][j] * (h16 ? h16[j] : h64[j]);
+		}
+		t->hw[pi] = acc;
+	}
+}
+
+/*
  * fx_encode_raw from the task's window (padding first, oldest episode
  * first), or a stateful model's h of the task, then the window's part of
  * the head's first layer into t->hw
@@ -792,21 +810,7 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 		return 0;
 	if (m->stateful && m->hpair) {
 		/* the paired rows straight from the task's h (enc_step() keeps it): no copy */
-		for (i = 0; i < LB_M_MAX / 2; i++) {	/* a plain loop: no call a step */
-			int pi = bound(i, 31);
-			__s64 acc = m->pb1[pi];
-
-			if (2 * i >= M)
-				break;
-			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-				if (kc >= H)
-					break;
-#pragma unroll
-				for (j = kc; j < kc + 16; j++)
-					acc += m->pw1h[pi][j] * t->enc_h[j];
-			}
-			t->hw[pi] = acc;
-		}
+		hw_pairs(m, t, t->enc_h, NULL, H, M);
 		return 0;
 	}
 	if (m->stateful) {	/* h is the task's, kept by enc_step() */
@@ -844,21 +848,7 @@ __noinline int encode(struct lb_model *m, struct scratch *s, struct lb_task *t)
 	}
 project:
 	if (m->hpair) {
-		for (i = 0; i < LB_M_MAX / 2; i++) {	/* a plain loop: no call a step */
-			int pi = bound(i, 31), hc = bound(cur, 1);
-			__s64 acc = m->pb1[pi];
-
-			if (2 * i >= M)
-				break;
-			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-				if (kc >= H)
-					break;
-#pragma unroll
-				for (j = kc; j < kc + 16; j++)
-					acc += m->pw1h[pi][j] * s->h[hc][j];
-			}
-			t->hw[pi] = acc;
-		}
+		hw_pairs(m, t, NULL, s->h[bound(cur, 1)], H, M);
 		return 0;
 	}
 	bpf_for(i, 0, M) {
