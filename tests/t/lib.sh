@@ -130,6 +130,16 @@ test_skip_rest_unless_command() {
 	exit 0
 }
 
+# test_skip_rest_unless_h5py TITLE: PY, a python3 that imports h5py; without
+# one, the rest of the script is one skipped test TITLE and the script ends
+test_skip_rest_unless_h5py() {
+	PY=$(h5py_python)
+	[ -n "$PY" ] && return 0
+	test_skip "$1" 'python3-h5py is not installed'
+	test_done
+	exit 0
+}
+
 # test_roundtrip_digests LIST 'DUMP1' 'DUMP2': for each line "FILE D1 D2 D3"
 # of LIST ('#' comments), a test that DUMP1 FILE, DUMP2 FILE and schedcast
 # info --json FILE, run from the top of the tree, print what digests (the

@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SAMPLE=$TEST_TOP/data/samples/mixed.h5
-PY=$(h5py_python)
-if [ -z "$PY" ]; then
-	test_skip 'the stateful encoder end to end' 'python3-h5py is not installed'
-	test_done
-	exit 0
-fi
+test_skip_rest_unless_h5py 'the stateful encoder end to end'
 
 # set_attrs IN OUT ENCODER VERSION: a copy of model IN with those root attributes
 set_attrs() {

@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SAMPLE=$TEST_TOP/data/samples/mixed.h5
-PY=$(h5py_python)
-if [ -z "$PY" ]; then
-	test_skip 'train --recurrent' 'python3-h5py is not installed'
-	test_done
-	exit 0
-fi
+test_skip_rest_unless_h5py 'train --recurrent'
 
 # train_r OUT ARGS...: a small stateful model of the windows w.h5
 train_r() {

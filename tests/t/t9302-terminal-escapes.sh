@@ -33,12 +33,7 @@ test_expect_success 'comms: report text and CSV, script, import --dump' '
 	grep -q "x1b" r.txt && grep -q "x1b" r.csv
 '
 
-PY=$(h5py_python)
-if [ -z "$PY" ]; then
-	test_skip 'a crafted file: info, report, eval and errors' 'python3-h5py is not installed'
-	test_done
-	exit 0
-fi
+test_skip_rest_unless_h5py 'a crafted file: info, report, eval and errors'
 
 test_expect_success 'setup: the same files with escape sequences in every string' '
 	cp c.h5 evil.h5 && cp w.h5 evilw.h5 && cp m.h5 evilm.h5 &&
