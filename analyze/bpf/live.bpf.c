@@ -252,6 +252,15 @@ static __always_inline __s16 norm_apply(const struct lb_model *m, int f, __s16 r
 	return sat16(((__s64)(raw - m->mu[f]) * m->inv[f]) >> 16);
 }
 
+/*
+ * in_order - the sum a as it stands, in a register: after each term of an
+ * unrolled chain of multiply-adds, it keeps clang from regrouping the chain
+ * into a tree, whose partial products outnumber BPF's registers and go
+ * through the stack (a store and a load each); the chain in order needs
+ * one register a sum.  The same sums (addition mod 2^64 is associative).
+ */
+#define in_order(a) asm volatile("" : "+r"(a))
+
 /* ---- features (features/window.c) ----------------------------------------------- */
 
 /*
@@ -651,6 +660,8 @@ static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a
 
 			a_if += m->pwh[jj][k][0] * hk;
 			a_go += m->pwh[jj][k][1] * hk;
+			in_order(a_if);
+			in_order(a_go);
 		}
 	}
 	for (int c4 = 0; c4 < 3; c4++) {
@@ -783,8 +794,10 @@ static __always_inline void hw_pairs(const struct lb_model *m, struct lb_task *t
 			if (kc >= H)
 				break;
 #pragma unroll
-			for (int j = kc; j < kc + 16; j++)
+			for (int j = kc; j < kc + 16; j++) {
 				acc += m->pw1h[pi][j] * (h16 ? h16[j] : h64[j]);
+				in_order(acc);
+			}
 		}
 		t->hw[pi] = acc;
 	}
