@@ -63,7 +63,14 @@ struct lb_task {
 	struct lb_episode cur;
 	__u32 ep_head, ep_nr;
 	__u64 bucket_ms;
-	__u64 bucket_sum;			/* of the whole ring (the program's own) */
+	__u32 bucket_b, pad2;			/* bucket_ms's bucket, bucket_ms % LB_NR_BUCKETS */
+	/*
+	 * cum[m % LB_NR_BUCKETS]: the ns run in every ms up to m, for the
+	 * ring's ms (the program's own, mod 2^64, only their differences
+	 * read): the sum of any run of buckets is two loads apart, as
+	 * features/' pref[] (a window's sum is below 2^64, hence exact)
+	 */
+	__u64 cum[LB_NR_BUCKETS];
 	__u32 bucket[LB_NR_BUCKETS];		/* ns run in each ms */
 	__s16 ep[LB_K_MAX][LB_E];		/* (K, E) Q7.8 ring of the last K episodes */
 	/*

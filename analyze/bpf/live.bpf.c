@@ -146,7 +146,7 @@ struct decision {
 	 * (m_lo + 1) 1 ms - lo of it in the window; m_hi the ms of now - 1
 	 */
 	__u64 lo_s, lo_l, m_lo_s, m_lo_l, part_s, part_l, m_hi;
-	__u32 b_lo_s, b_lo_l;
+	__u32 b_lo_s, b_lo_l, b_hi, pad;
 	__s32 cpu, prev_pid, next_pid, nc, covered, old_pid, stale;
 	__s32 fast, redo;	/* the first pass read the queue only; it was wrong */
 	__s64 cand_sum;
@@ -359,51 +359,70 @@ static __always_inline __u32 bucket_of(__u64 m)
  */
 static __always_inline __u32 bucket_next(__u32 b)
 {
-	__s64 x = (__s64)b + 1 - LB_NR_BUCKETS;
-	__u64 r = (__u64)(x + (LB_NR_BUCKETS & (x >> 63)));
+	__u64 r = b, m;
 
-	asm volatile("%0 &= 127" : "+r"(r));
+	/* in asm: clang turns the same select written in C back into a branch */
+	_Static_assert(LB_NR_BUCKETS == 100, "bucket_next's constants");
+	asm volatile("%[r] += -99\n\t"		/* x = b + 1 - LB_NR_BUCKETS */
+		     "%[m] = %[r]\n\t"
+		     "%[m] s>>= 63\n\t"
+		     "%[m] &= 100\n\t"		/* LB_NR_BUCKETS if x < 0 */
+		     "%[r] += %[m]\n\t"
+		     "%[r] &= 127"
+		     : [r] "+r"(r), [m] "=&r"(m));
 	return (__u32)r;
 }
 _Static_assert(__builtin_offsetof(struct lb_task, bucket) + 128 * sizeof(__u32) <=
 	       sizeof(struct lb_task), "bucket_next's bound stays within the record");
 
-/* feat_add_run */
+_Static_assert(__builtin_offsetof(struct lb_task, cum) + 128 * sizeof(__u64) <=
+	       sizeof(struct lb_task), "bucket_next's bound stays within the record (cum)");
+
 /*
- * add_run's bucket loops are plain bounded loops (at most 101 steps, few
- * branches): cheaper per step than an iterator's call.
+ * feat_add_run, with the ring's running sums (cum) kept as the buckets
+ * change: a ms the task did not run gets the sum of the ms before it, a
+ * run's ns are added to its ms' buckets and to the sums of every ms from
+ * there to bucket_ms.  Plain bounded loops (at most 100 steps, few
+ * branches, the bucket index stepped: no modulo a ms).
  */
 __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 {
-	__u64 m_end, m0;
+	__u64 m_end, m0, acc = 0;
+	__u32 b;
 	int i;
 
 	if (!t || end <= start)
 		return 0;
 	m_end = (end - 1) / NSEC_PER_MSEC;
 	if (m_end > t->bucket_ms) {
+		__u64 base = t->cum[bound(t->bucket_b, 127)];
+
 		if (m_end - t->bucket_ms >= LB_NR_BUCKETS) {
-			for (i = 0; i < LB_NR_BUCKETS; i++)
+			for (i = 0; i < LB_NR_BUCKETS; i++) {
 				t->bucket[i] = 0;
-			t->bucket_sum = 0;
+				t->cum[i] = base;
+			}
+			t->bucket_b = bucket_of(m_end);
 		} else {
 			__u64 from = t->bucket_ms + 1;
-			__u32 b = bucket_of(from);	/* then stepped: no modulo a ms */
 
+			b = t->bucket_b;
 			for (i = 0; i < LB_NR_BUCKETS; i++) {
 				if (from + i > m_end)
 					break;
-				t->bucket_sum -= t->bucket[b];
-				t->bucket[b] = 0;
 				b = bucket_next(b);
+				t->bucket[b] = 0;
+				t->cum[b] = base;
 			}
+			t->bucket_b = b;
 		}
 		t->bucket_ms = m_end;
 	}
 	m0 = start / NSEC_PER_MSEC;
 	if (t->bucket_ms >= LB_NR_BUCKETS - 1 && m0 < t->bucket_ms - (LB_NR_BUCKETS - 1))
 		m0 = t->bucket_ms - (LB_NR_BUCKETS - 1);
-	for (i = 0; i < LB_NR_BUCKETS + 1; i++) {
+	b = bucket_of(m0);
+	for (i = 0; i < LB_NR_BUCKETS; i++) {
 		__u64 m = m0 + i, lo, hi;
 
 		if (m > m_end)
@@ -411,65 +430,58 @@ __noinline int add_run(struct lb_task *t, __u64 start, __u64 end)
 		lo = start > m * NSEC_PER_MSEC ? start : m * NSEC_PER_MSEC;
 		hi = end < (m + 1) * NSEC_PER_MSEC ? end : (m + 1) * NSEC_PER_MSEC;
 		if (hi > lo) {
-			t->bucket[bucket_of(m)] += (__u32)(hi - lo);
-			t->bucket_sum += (__u32)(hi - lo);
+			t->bucket[b] += (__u32)(hi - lo);
+			acc += (__u32)(hi - lo);
 		}
+		t->cum[b] += acc;
+		b = bucket_next(b);
+	}
+	/* a run that ended before bucket_ms (rare): the later ms' sums too */
+	for (i = 0; i < LB_NR_BUCKETS; i++) {
+		if (m_end + 1 + i > t->bucket_ms)
+			break;
+		t->cum[b] += acc;
+		b = bucket_next(b);
 	}
 	return 0;
 }
 
 /*
- * ring_sum - the buckets of ms from..to (at most 51 of them); one modulo,
- * then the index steps and wraps (a division a step cost more than the sum)
- */
-__noinline __u64 ring_sum(const struct lb_task *t, __u64 from, __u64 to)
-{
-	__u64 sum = 0;
-	__u32 b;
-	int i;
-
-	if (!t || from > to)
-		return 0;
-	b = bucket_of(from);
-	for (i = 0; i < LB_NR_BUCKETS / 2 + 1; i++) {	/* no call a step */
-		if (from + i > to)
-			break;
-		sum += t->bucket[b];
-		b = bucket_next(b);
-	}
-	return sum;
-}
-
-/*
  * window_sum - feat_cpu_time(t, now, span) for lo = now - span, m_lo = lo / 1 ms
- * (its bucket b_lo, part = (m_lo + 1) 1 ms - lo)
+ * (its bucket b_lo, part = (m_lo + 1) 1 ms - lo), m_hi the ms of now - 1
+ * (its bucket b_hi): the buckets of [from, to] from the running sums, a
+ * difference of two (the same integer as the sum of the buckets)
  */
 static __always_inline __u64 window_sum(const struct lb_task *t, __u64 m_lo, __u32 b_lo,
-					__u64 part, __u64 m_hi, __u64 span)
+					__u64 part, __u64 m_hi, __u32 b_hi, __u64 span)
 {
-	__u64 oldest = t->bucket_ms >= LB_NR_BUCKETS - 1 ? t->bucket_ms - (LB_NR_BUCKETS - 1) : 0;
-	__u64 from = m_lo > oldest ? m_lo : oldest;
-	__u64 to = m_hi < t->bucket_ms ? m_hi : t->bucket_ms;
-	__u64 sum;
+	__u64 bms = t->bucket_ms, from, to, sum;
+	__u32 bb = t->bucket_b, bf, bt;
 
+	if (bms >= LB_NR_BUCKETS - 1 && m_lo <= bms - (LB_NR_BUCKETS - 1)) {
+		from = bms - (LB_NR_BUCKETS - 1);	/* the oldest ms, the bucket after bms' */
+		bf = bucket_next(bound(bb, 127));
+	} else {	/* m_lo is in the ring (bms < 99: the ring holds ms 0 on) */
+		from = m_lo;
+		bf = b_lo;
+	}
+	if (m_hi < bms) {
+		to = m_hi;
+		bt = b_hi;
+	} else {
+		to = bms;
+		bt = bb;
+	}
 	if (from > to)
 		return 0;
-	/*
-	 * The sum of the buckets in [from, to]: added up directly when they are
-	 * at most half the ring, else the ring's sum less the others (at most
-	 * half).  The same integer either way, in at most 51 steps.
-	 */
-	if (to - from < LB_NR_BUCKETS / 2)
-		sum = ring_sum(t, from, to);
-	else
-		sum = t->bucket_sum - (from > oldest ? ring_sum(t, oldest, from - 1) : 0) -
-		      (to < t->bucket_ms ? ring_sum(t, to + 1, t->bucket_ms) : 0);
+	bf = bound(bf, 127);
+	bt = bound(bt, 127);
+	sum = t->cum[bt] - t->cum[bf];
 	/* the oldest bucket straddles the window start: prorated, as feat_cpu_time does */
-	if (m_lo >= from && m_lo <= to) {
-		__u64 raw = t->bucket[b_lo < LB_NR_BUCKETS ? b_lo : 0];
-
-		sum = sum - raw + raw * part / NSEC_PER_MSEC;
-	}
+	if (from == m_lo)
+		sum += t->bucket[bf] * part / NSEC_PER_MSEC;
+	else
+		sum += t->bucket[bf];
 	return sum < span ? sum : span;
 }
 
@@ -496,12 +508,14 @@ static __always_inline void cpu_windows(struct scratch *sc, __u64 now)
 		d->b_lo_s = b >= 10 ? b - 10 : b + LB_NR_BUCKETS - 10;
 		d->b_lo_l = b;
 		d->m_hi = q - (now == q * NSEC_PER_MSEC);
+		d->b_hi = now == q * NSEC_PER_MSEC ? (b ? b - 1 : LB_NR_BUCKETS - 1) : b;
 	} else {
 		d->m_lo_s = d->lo_s / NSEC_PER_MSEC;
 		d->m_lo_l = d->lo_l / NSEC_PER_MSEC;
 		d->b_lo_s = bucket_of(d->m_lo_s);
 		d->b_lo_l = bucket_of(d->m_lo_l);
 		d->m_hi = now ? (now - 1) / NSEC_PER_MSEC : 0;
+		d->b_hi = bucket_of(d->m_hi);
 	}
 	d->part_s = (d->m_lo_s + 1) * NSEC_PER_MSEC - d->lo_s;
 	d->part_l = (d->m_lo_l + 1) * NSEC_PER_MSEC - d->lo_l;
@@ -522,8 +536,10 @@ __noinline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
 		return 0;
 	}
 	d = &sc->d;
-	set_cpu_times(sc, window_sum(t, d->m_lo_s, d->b_lo_s, d->part_s, d->m_hi, CPU_SHORT_NS),
-		      window_sum(t, d->m_lo_l, d->b_lo_l, d->part_l, d->m_hi, CPU_LONG_NS));
+	set_cpu_times(sc, window_sum(t, d->m_lo_s, d->b_lo_s, d->part_s, d->m_hi, d->b_hi,
+				     CPU_SHORT_NS),
+		      window_sum(t, d->m_lo_l, d->b_lo_l, d->part_l, d->m_hi, d->b_hi,
+				 CPU_LONG_NS));
 	return 0;
 }
 
