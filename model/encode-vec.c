@@ -24,7 +24,7 @@
 
 __attribute__((target_clones("avx2", "default")))
 void fxv_gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
-		      const q3_12_t *x, const q3_12_t *h, int I, int H)
+		      const q3_12_t *x, const q3_12_t *h, int I, int H, int R)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		const q3_12_t *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
@@ -32,14 +32,14 @@ void fxv_gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_
 
 		for (int k = 0; k < I; k++)
 			a += (int32_t)wxr[k] * x[k];
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			ah += (int32_t)whr[k] * h[k];
 		acc[r] = a + ah;
 	}
 }
 
 void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
-		     const q3_12_t *x, const q3_12_t *h, int I, int H)
+		     const q3_12_t *x, const q3_12_t *h, int I, int H, int R)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		const q3_12_t *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
@@ -47,7 +47,7 @@ void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q
 
 		for (int k = 0; k < I; k++)
 			a += (int32_t)wxr[k] * x[k];
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			a += (int32_t)whr[k] * h[k];
 		/* rounded to Q3.12 and saturated to int16 next: clamping keeps that result */
 		acc[r] = (int32_t)(a > INT32_MAX ? INT32_MAX : a < INT32_MIN ? INT32_MIN : a);
@@ -57,7 +57,7 @@ void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q
 void fxv_pack(struct lstm_model *m)
 {
 	const struct lstm_net *net = &m->net;
-	int I = net->I, H = net->sh.H, n = I + H, np = (n + 1) / 2;
+	int I = net->I, H = net->sh.H, n = I + net->sh.R, np = (n + 1) / 2;
 	const q3_12_t *wx = m->wq + net->off[LT_WX], *wh = m->wq + net->off[LT_WH];
 
 	m->wpack = xcalloc((size_t)np * 4 * H * 2, sizeof(*m->wpack));
@@ -182,7 +182,7 @@ static void cell_avx2(q3_12_t *h, q3_12_t *c, q3_12_t *gate, const int32_t *acc,
 void fxv_step_raw(const struct lstm_model *m, q3_12_t *h, q3_12_t *c, const int16_t *row)
 {
 	const struct lstm_net *net = &m->net;
-	int E = net->sh.E, H = net->sh.H;
+	int E = net->sh.E, H = net->sh.H, R = net->sh.R;
 	const q3_12_t *wx = m->wq + net->off[LT_WX], *wh = m->wq + net->off[LT_WH];
 	const q3_12_t *b = m->wq + net->off[LT_B];
 	q3_12_t x[LSTM_MAX_IN], gate[4 * LSTM_MAX_HIDDEN];
@@ -197,18 +197,18 @@ void fxv_step_raw(const struct lstm_model *m, q3_12_t *h, q3_12_t *c, const int1
 		x[e] = lstm_norm_apply(&m->norm, e, row[e]);
 		mx = SC_MAX(mx, x[e] < 0 ? -(int64_t)x[e] : x[e]);
 	}
-	for (int j = 0; j < H; j++)
+	for (int j = 0; j < R; j++)	/* W_h's columns R..H-1 are zero */
 		mh = SC_MAX(mh, h[j] < 0 ? -(int64_t)h[j] : h[j]);
 	if (m->gate_lx * mx + m->gate_lh * mh + m->gate_lb >= INT32_MAX - 4096) {
-		fxv_gate_sums64(acc, wx, wh, b, x, h, E, H);
+		fxv_gate_sums64(acc, wx, wh, b, x, h, E, H, R);
 	} else if (use_avx2 && m->wpack && (4 * H) % 8 == 0) {
 		q3_12_t z[LSTM_MAX_IN + LSTM_MAX_HIDDEN + 1];
 
 		memcpy(z, x, sizeof(*z) * E);
-		memcpy(z + E, h, sizeof(*z) * H);
-		gate_sums_packed(acc, m->wpack, b, z, E + H, 4 * H);
+		memcpy(z + E, h, sizeof(*z) * R);
+		gate_sums_packed(acc, m->wpack, b, z, E + R, 4 * H);
 	} else {
-		fxv_gate_sums(acc, wx, wh, b, x, h, E, H);
+		fxv_gate_sums(acc, wx, wh, b, x, h, E, H, R);
 	}
 	if (use_avx2 && H % 8 == 0) {
 		cell_avx2(h, c, gate, acc, H);

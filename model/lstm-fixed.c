@@ -19,11 +19,13 @@
 /*
  * One step: gate pre-activations a = W_x x + W_h h + b (4H, Q6.24 summed
  * in int64, rounded to Q3.12), then i f o = sigmoid, g = tanh,
- * c' = f c + i g, h' = o tanh(c').
+ * c' = f c + i g, h' = o tanh(c').  W_h's columns R..H-1 are zero (the
+ * recurrent width, sh.R): only h[0..R-1] is read.
  */
 static void lstm_cell_forward(q3_12_t *hn, q3_12_t *cn, q3_12_t *gate, q3_12_t *tc,
 			      const q3_12_t *x, const q3_12_t *hp, const q3_12_t *cp,
-			      const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b, int I, int H)
+			      const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b, int I, int H,
+			      int R)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		const q3_12_t *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
@@ -31,7 +33,7 @@ static void lstm_cell_forward(q3_12_t *hn, q3_12_t *cn, q3_12_t *gate, q3_12_t *
 
 		for (int k = 0; k < I; k++)
 			acc += (int32_t)wxr[k] * x[k];
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			acc += (int32_t)whr[k] * hp[k];
 		gate[r] = fx_sat16(fx_rshift_round(acc, 12));
 	}
@@ -50,7 +52,8 @@ static void fx_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lst
 		lstm_cell_forward(a->h + (size_t)(t + 1) * H, a->c + (size_t)(t + 1) * H,
 				  a->gate + (size_t)t * 4 * H, a->tc + (size_t)t * H,
 				  a->x + (size_t)t * I, a->h + (size_t)t * H, a->c + (size_t)t * H,
-				  W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H);
+				  W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H,
+				  net->sh.R);
 }
 
 /* s(1 - s) for a sigmoid output s, Q3.12 */
@@ -82,8 +85,8 @@ void fx_cell_backward(q7_24_t *da, q7_24_t *dc, const q7_24_t *dh, const q3_12_t
 	}
 }
 
-/* dh_prev - dh (H) = W_h^T da, rounded to Q7.24 */
-static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H)
+/* dh_prev - dh (H) = W_h^T da, rounded to Q7.24 (0 beyond the recurrent width R) */
+static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H, int R)
 {
 	int64_t acc[LSTM_MAX_HIDDEN] = { 0 };
 
@@ -93,16 +96,19 @@ static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H)
 
 		if (!d)
 			continue;
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			acc[k] += d * whr[k];
 	}
 	for (int k = 0; k < H; k++)
 		dh[k] = fx_sat32(fx_rshift_round(acc[k], 12));
 }
 
-/* step_grad - one step's weight gradients, Q7.24 * Q3.12 = Q.36: exact */
+/*
+ * step_grad - one step's weight gradients, Q7.24 * Q3.12 = Q.36: exact; W_h's
+ * columns R..H-1 get none (they stay zero)
+ */
 static void step_grad(int64_t *gwx, int64_t *gwh, int64_t *gb, const int64_t *da,
-		      const q3_12_t *x, const q3_12_t *hp, int I, int H)
+		      const q3_12_t *x, const q3_12_t *hp, int I, int H, int R)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		int64_t d = da[r];
@@ -113,7 +119,7 @@ static void step_grad(int64_t *gwx, int64_t *gwh, int64_t *gb, const int64_t *da
 		gb[r] += d * 4096;
 		for (int k = 0; k < I; k++)
 			gxr[k] += d * x[k];
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			ghr[k] += d * hp[k];
 	}
 }
@@ -138,8 +144,8 @@ static void fx_lstm_backward(int64_t *g, q7_24_t *dx, q7_24_t *dh, const struct 
 			      a->c + (size_t)t * H, H);
 		for (int r = 0; r < 4 * H; r++)
 			da64[r] = da[r];
-		step_grad(gwx, gwh, gb, da64, x, a->h + (size_t)t * H, I, H);
-		dh_prev(dh, da, wh, H);
+		step_grad(gwx, gwh, gb, da64, x, a->h + (size_t)t * H, I, H, net->sh.R);
+		dh_prev(dh, da, wh, H, net->sh.R);
 		if (dx) {
 			memset(acc, 0, sizeof(acc[0]) * I);
 			for (int r = 0; r < 4 * H; r++) {
@@ -437,7 +443,8 @@ static void fx_lstm_encode(q3_12_t *h_out, const q3_12_t *x, const q3_12_t *w,
 	memset(c[0], 0, sizeof(c[0][0]) * H);
 	for (int t = 0; t < T; t++, cur ^= 1)
 		lstm_cell_forward(h[cur ^ 1], c[cur ^ 1], gate, tc, x + (size_t)t * I, h[cur],
-				  c[cur], W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H);
+				  c[cur], W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H,
+				  net->sh.R);
 	memcpy(h_out, h[cur], sizeof(*h_out) * H);
 }
 

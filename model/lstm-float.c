@@ -17,9 +17,10 @@ static inline double sigm(double x)
 	return 1.0 / (1.0 + exp(-x));
 }
 
+/* one step, as lstm-fixed.c's: only h[0..R-1] is read (W_h's other columns are zero) */
 static void lstm_cell_forward(double *hn, double *cn, double *gate, double *tc, const double *x,
 			      const double *hp, const double *cp, const double *wx,
-			      const double *wh, const double *b, int I, int H)
+			      const double *wh, const double *b, int I, int H, int R)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		const double *wxr = wx + (size_t)r * I, *whr = wh + (size_t)r * H;
@@ -27,7 +28,7 @@ static void lstm_cell_forward(double *hn, double *cn, double *gate, double *tc, 
 
 		for (int k = 0; k < I; k++)
 			acc += wxr[k] * x[k];
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			acc += whr[k] * hp[k];
 		gate[r] = (r >= 2 * H && r < 3 * H) ? tanh(acc) : sigm(acc);
 	}
@@ -55,13 +56,14 @@ void fl_lstm_forward_from(struct fl_act *a, const double *w, const struct lstm_n
 		lstm_cell_forward(a->h + (size_t)(t + 1) * H, a->c + (size_t)(t + 1) * H,
 				  a->gate + (size_t)t * 4 * H, a->tc + (size_t)t * H,
 				  a->x + (size_t)t * I, a->h + (size_t)t * H, a->c + (size_t)t * H,
-				  W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H);
+				  W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H,
+				  net->sh.R);
 }
 
 void fl_lstm_backward(double *g, double *dx, double *dh, const struct fl_act *a,
 		      const double *w, const struct lstm_net *net, int T)
 {
-	int H = net->sh.H, I = net->I;
+	int H = net->sh.H, I = net->I, R = net->sh.R;
 	const double *wx = W(net, w, LT_WX), *wh = W(net, w, LT_WH);
 	double *gwx = g + net->off[LT_WX], *gwh = g + net->off[LT_WH], *gb = g + net->off[LT_B];
 	double dc[LSTM_MAX_HIDDEN] = { 0 }, da[4 * LSTM_MAX_HIDDEN];
@@ -89,12 +91,13 @@ void fl_lstm_backward(double *g, double *dx, double *dh, const struct fl_act *a,
 			gb[r] += d;
 			for (int k = 0; k < I; k++)
 				gxr[k] += d * x[k];
-			for (int k = 0; k < H; k++)
+			for (int k = 0; k < R; k++)
 				ghr[k] += d * hp[k];
 		}
+		/* dh = W_h^T da: 0 beyond the recurrent width */
 		memset(acc, 0, sizeof(acc[0]) * H);
 		for (int r = 0; r < 4 * H; r++)
-			for (int k = 0; k < H; k++)
+			for (int k = 0; k < R; k++)
 				acc[k] += da[r] * wh[(size_t)r * H + k];
 		memcpy(dh, acc, sizeof(*dh) * H);
 		if (dx) {
@@ -414,7 +417,8 @@ static void fl_lstm_encode(double *h_out, const double *x, const double *w,
 	memset(c[0], 0, sizeof(c[0][0]) * H);
 	for (int t = 0; t < T; t++, cur ^= 1)
 		lstm_cell_forward(h[cur ^ 1], c[cur ^ 1], gate, tc, x + (size_t)t * I, h[cur],
-				  c[cur], W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H);
+				  c[cur], W(net, w, LT_WX), W(net, w, LT_WH), W(net, w, LT_B), I, H,
+				  net->sh.R);
 	memcpy(h_out, h[cur], sizeof(*h_out) * H);
 }
 
@@ -447,7 +451,7 @@ void fl_step_raw(const struct lstm_model *m, double *h, double *c, const int16_t
 	for (int e = 0; e < E; e++)
 		x[e] = lstm_norm_apply(&m->norm, e, row[e]) / 4096.0;
 	lstm_cell_forward(hn, cn, gate, tc, x, h, c, W(net, m->wf, LT_WX), W(net, m->wf, LT_WH),
-			  W(net, m->wf, LT_B), E, H);
+			  W(net, m->wf, LT_B), E, H, net->sh.R);
 	memcpy(h, hn, sizeof(*h) * H);
 	memcpy(c, cn, sizeof(*c) * H);
 }

@@ -415,11 +415,15 @@ struct lstm_model {
  * *_score_raw: that state + the raw (S) state features -> the score.
  */
 void fx_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
-/* fxv_gate_sums, fxv_gate_sums64 - the gate sums (4H) in int32, or in int64 clamped to int32 */
+/*
+ * fxv_gate_sums, fxv_gate_sums64 - the gate sums (4H) in int32, or in int64
+ * clamped to int32; W_h (4H, H) is read in its first R columns (the others
+ * are zero: the recurrent width)
+ */
 void fxv_gate_sums(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
-		   const q3_12_t *x, const q3_12_t *h, int I, int H);
+		   const q3_12_t *x, const q3_12_t *h, int I, int H, int R);
 void fxv_gate_sums64(int32_t *acc, const q3_12_t *wx, const q3_12_t *wh, const q3_12_t *b,
-		     const q3_12_t *x, const q3_12_t *h, int I, int H);
+		     const q3_12_t *x, const q3_12_t *h, int I, int H, int R);
 /* fxv_encode_raw - the same, bit for bit, with int32 sums for the vector unit (encode-vec.c) */
 void fxv_encode_raw(const struct lstm_model *m, const int16_t *window, q3_12_t *h);
 /*

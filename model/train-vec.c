@@ -36,7 +36,7 @@ void fxv_lstm_forward(struct fx_act *a, const q3_12_t *w, const struct lstm_net 
 void fxv_lstm_forward_from(struct fx_act *a, const q3_12_t *w, const struct lstm_net *net, int T,
 			   const int64_t *bound)
 {
-	int H = net->sh.H, I = net->I;
+	int H = net->sh.H, I = net->I, R = net->sh.R;
 	const q3_12_t *wx = W(net, w, LT_WX), *wh = W(net, w, LT_WH), *b = W(net, w, LT_B);
 	int32_t acc[4 * LSTM_MAX_HIDDEN];
 
@@ -49,21 +49,21 @@ void fxv_lstm_forward_from(struct fx_act *a, const q3_12_t *w, const struct lstm
 
 		for (int k = 0; k < I; k++)
 			mx = SC_MAX(mx, x[k] < 0 ? -(int64_t)x[k] : x[k]);
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)	/* W_h's columns R..H-1 are zero */
 			mh = SC_MAX(mh, hp[k] < 0 ? -(int64_t)hp[k] : hp[k]);
 		if (bound[0] * mx + bound[1] * mh + bound[2] >= INT32_MAX - 4096)
-			fxv_gate_sums64(acc, wx, wh, b, x, hp, I, H);
+			fxv_gate_sums64(acc, wx, wh, b, x, hp, I, H, R);
 		else
-			fxv_gate_sums(acc, wx, wh, b, x, hp, I, H);
+			fxv_gate_sums(acc, wx, wh, b, x, hp, I, H, R);
 		for (int r = 0; r < 4 * H; r++)
 			gate[r] = fx_sat16(fx_rshift_round(acc[r], 12));
 		fx_cell_update(hn, cn, gate, tc, cp, H);
 	}
 }
 
-/* dh (H) = W_h^T da, rounded to Q7.24 */
+/* dh (H) = W_h^T da, rounded to Q7.24 (0 beyond the recurrent width R) */
 __attribute__((target_clones("avx2", "default")))
-static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H)
+static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H, int R)
 {
 	int64_t acc[LSTM_MAX_HIDDEN];
 
@@ -72,7 +72,7 @@ static void dh_prev(q7_24_t *dh, const q7_24_t *da, const q3_12_t *wh, int H)
 		const q3_12_t *whr = wh + (size_t)r * H;
 		int32_t d = da[r];
 
-		for (int k = 0; k < H; k++)
+		for (int k = 0; k < R; k++)
 			acc[k] += (int64_t)d * whr[k];
 	}
 	for (int k = 0; k < H; k++)
@@ -94,15 +94,15 @@ void fxv_lstm_backward_da(int64_t *da_sum, q7_24_t *dh, const struct fx_act *a,
 		for (int r = 0; r < 4 * H; r++)
 			ds[r] += da[r];
 		if (t)
-			dh_prev(dh, da, wh, H);
+			dh_prev(dh, da, wh, H, net->sh.R);
 	}
 }
 
-/* one step's weight gradients, as step_grad() in lstm-fixed.c */
+/* one step's weight gradients, as step_grad() in lstm-fixed.c (W_h's first R columns) */
 __attribute__((target_clones("avx2", "default")))
 static void step_grad(int64_t *restrict gwx, int64_t *restrict gwh, int64_t *restrict gb,
 		      const int64_t *restrict da, const q3_12_t *restrict x,
-		      const q3_12_t *restrict hp, int I, int H)
+		      const q3_12_t *restrict hp, int I, int H, int R)
 {
 	for (int r = 0; r < 4 * H; r++) {
 		int64_t d = da[r];
@@ -116,12 +116,12 @@ static void step_grad(int64_t *restrict gwx, int64_t *restrict gwh, int64_t *res
 
 			for (int k = 0; k < I; k++)
 				gxr[k] += (int64_t)d32 * x[k];
-			for (int k = 0; k < H; k++)
+			for (int k = 0; k < R; k++)
 				ghr[k] += (int64_t)d32 * hp[k];
 		} else {
 			for (int k = 0; k < I; k++)
 				gxr[k] += d * x[k];
-			for (int k = 0; k < H; k++)
+			for (int k = 0; k < R; k++)
 				ghr[k] += d * hp[k];
 		}
 	}
@@ -135,5 +135,5 @@ void fxv_lstm_backward_grad(int64_t *g, const int64_t *da_sum, const struct fx_a
 	for (int t = 0; t < T; t++)
 		step_grad(g + net->off[LT_WX], g + net->off[LT_WH], g + net->off[LT_B],
 			  da_sum + (size_t)t * 4 * H, a->x + (size_t)t * I, a->h + (size_t)t * H,
-			  I, H);
+			  I, H, net->sh.R);
 }

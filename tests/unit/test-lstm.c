@@ -791,7 +791,11 @@ static void test_predict_matches_training(void **state)
 	free(out);
 }
 
-/* the vector encoder == the -mgeneral-regs-only one, bit for bit, with and without overflow risk */
+/*
+ * the vector encoder == the -mgeneral-regs-only one, bit for bit, with and
+ * without overflow risk; and a model of recurrent width R < H (W_h read in
+ * R columns) == the same weights read in all H columns
+ */
 static void test_vector_encoder_exact(void **state)
 {
 	static const int Hs[] = { 32, 12, 8 };
@@ -799,40 +803,52 @@ static void test_vector_encoder_exact(void **state)
 	int checked = 0, slow_steps_possible = 0;
 
 	for (size_t hi = 0; hi < ARRAY_SIZE(Hs); hi++)
-		for (int scale = 1; scale <= 8; scale *= 8) {
-			struct lstm_model m;
-			struct lstm_shape sh = { .mode = DS_WIN_CANDIDATES, .H = Hs[hi], .K = 8,
-						 .E = 10, .S = 2, .M = 4 };
-			int16_t win[80];
+		for (int scale = 1; scale <= 8; scale *= 8)
+			for (int narrow = 0; narrow <= 1; narrow++) {
+				struct lstm_model m, full;
+				struct lstm_shape sh = { .mode = DS_WIN_CANDIDATES, .H = Hs[hi],
+							 .K = 8, .E = 10, .S = 2, .M = 4,
+							 .R = narrow ? 5 : 0 };
+				int16_t win[80];
 
-			memset(&m, 0, sizeof(m));
-			assert_int_equal(lstm_net_init(&m.net, &sh), 0);
-			m.wq = xcalloc(m.net.P, sizeof(*m.wq));
-			lstm_net_init_q12(&m.net, m.wq, 9);
-			for (size_t i = 0; i < m.net.P; i++)
-				m.wq[i] = fx_sat16((int64_t)m.wq[i] * scale);
-			m.norm.n = 12;
-			for (int f = 0; f < 12; f++)
-				m.norm.mu[f] = 0, m.norm.inv[f] = 1 << 16;	/* x' = x */
-			lstm_net_gate_bounds(&m.net, m.wq, &m.gate_lx, &m.gate_lh, &m.gate_lb);
-			slow_steps_possible += m.gate_lx * 32768 + m.gate_lh * 4096 + m.gate_lb >=
-					       INT32_MAX - 4096;
-			fxv_pack(&m);
-			for (int n = 0; n < 300; n++) {
-				q3_12_t h1[32], h2[32];
+				memset(&m, 0, sizeof(m));
+				assert_int_equal(lstm_net_init(&m.net, &sh), 0);
+				m.wq = xcalloc(m.net.P, sizeof(*m.wq));
+				lstm_net_init_q12(&m.net, m.wq, 9);
+				for (size_t i = 0; i < m.net.P; i++)
+					m.wq[i] = fx_sat16((int64_t)m.wq[i] * scale);
+				lstm_net_zero_unrecurrent(&m.net, m.wq, sizeof(*m.wq));
+				m.norm.n = 12;
+				for (int f = 0; f < 12; f++)
+					m.norm.mu[f] = 0, m.norm.inv[f] = 1 << 16;	/* x' = x */
+				lstm_net_gate_bounds(&m.net, m.wq, &m.gate_lx, &m.gate_lh, &m.gate_lb);
+				slow_steps_possible += m.gate_lx * 32768 + m.gate_lh * 4096 +
+						       m.gate_lb >= INT32_MAX - 4096;
+				fxv_pack(&m);
+				full = m;
+				full.net.sh.R = Hs[hi];
+				fxv_pack(&full);
+				for (int n = 0; n < 300; n++) {
+					q3_12_t h1[32], h2[32], h3[32], h4[32];
 
-				for (int k = 0; k < 80; k++)
-					win[k] = (int16_t)(synth_rand(&rng) >> 48);
-				fx_encode_raw(&m, win, h1);
-				fxv_encode_raw(&m, win, h2);
-				assert_memory_equal(h1, h2, sizeof(q3_12_t) * Hs[hi]);
-				checked++;
+					for (int k = 0; k < 80; k++)
+						win[k] = (int16_t)(synth_rand(&rng) >> 48);
+					fx_encode_raw(&m, win, h1);
+					fxv_encode_raw(&m, win, h2);
+					fx_encode_raw(&full, win, h3);
+					fxv_encode_raw(&full, win, h4);
+					assert_memory_equal(h1, h2, sizeof(q3_12_t) * Hs[hi]);
+					assert_memory_equal(h1, h3, sizeof(q3_12_t) * Hs[hi]);
+					assert_memory_equal(h1, h4, sizeof(q3_12_t) * Hs[hi]);
+					checked++;
+				}
+				free(m.wq);
+				free(m.wpack);
+				free(full.wpack);
 			}
-			free(m.wq);
-			free(m.wpack);
-		}
-	printf("# vector encoder: bit-identical on %d windows (H 32, 12, 8; %d weight sets "
-	       "that need the int64 fallback)\n", checked, slow_steps_possible);
+	printf("# vector encoder: bit-identical on %d windows (H 32, 12, 8; recurrent width H "
+	       "and 5, equal to all H columns read; %d weight sets that need the int64 "
+	       "fallback)\n", checked, slow_steps_possible);
 	assert_true(slow_steps_possible > 0);
 }
 
@@ -856,25 +872,30 @@ static void test_vector_training_exact(void **state)
 
 	(void)state;
 	for (size_t hi = 0; hi < ARRAY_SIZE(Hs); hi++)
-		for (int scale = 1; scale <= 64; scale *= 8) {
-			struct lstm_net net;
+		for (int scale = 1; scale <= 64; scale *= 8)
+		for (int narrow = 0; narrow <= 1; narrow++) {
+			struct lstm_net net, full;
 			struct lstm_scratch s, s2;
 			int H = Hs[hi], Z = H + S;
-			int64_t bound[3], *g1, *g2, *da = xcalloc((size_t)K * 4 * H, sizeof(*da));
+			int64_t bound[3], *g1, *g2, *g3, *da = xcalloc((size_t)K * 4 * H, sizeof(*da));
 			q3_12_t *w, x[USES * K * E], st[USES * S];
 			struct fx_act *a1, *a2;
 
-			cand_net(&net, H, K, E, S, M);
+			cand_net(&full, H, K, E, S, M);
+			net = full;
+			net.sh.R = narrow ? 5 : H;	/* W_h read in R columns, the rest zero */
 			w = xcalloc(net.P, sizeof(*w));
 			lstm_net_init_q12(&net, w, 5 + scale);
 			for (size_t i = 0; i < net.P; i++)
 				w[i] = fx_sat16((int64_t)w[i] * scale);
+			lstm_net_zero_unrecurrent(&net, w, sizeof(*w));
 			lstm_net_gate_bounds(&net, w, &bound[0], &bound[1], &bound[2]);
 			fallback += bound[0] * 8192 + bound[1] * 4096 + bound[2] >= INT32_MAX - 4096;
 			lstm_scratch_init(&s, &net, USES);
 			lstm_scratch_init(&s2, &net, 1);
 			a1 = &s.fa[0], a2 = &s2.fa[0];
 			g1 = xcalloc(net.P, sizeof(*g1)), g2 = xcalloc(net.P, sizeof(*g2));
+			g3 = xcalloc(net.P, sizeof(*g3));
 			for (int n = 0; n < 40; n++) {
 				random_q12(x, K * E, &rng);
 				for (int u = 1; u < USES; u++)
@@ -900,14 +921,22 @@ static void test_vector_training_exact(void **state)
 					wide += da[i] > INT32_MAX || da[i] < INT32_MIN;
 				fxv_lstm_backward_grad(g2, da, a2, &net, K);
 				assert_memory_equal(g1, g2, net.P * sizeof(*g1));
+				if (narrow) {
+					/* all H columns read: the same, but for the zeroed gradient */
+					memset(g3, 0, net.P * sizeof(*g3));
+					fx_decision(&s, g3, w, &full, x, st, USES, n % USES);
+					lstm_net_zero_unrecurrent(&net, g3, sizeof(*g3));
+					assert_memory_equal(g1, g3, net.P * sizeof(*g1));
+				}
 				checked++;
 			}
-			free(g1), free(g2), free(w), free(da);
+			free(g1), free(g2), free(g3), free(w), free(da);
 			lstm_scratch_release(&s);
 			lstm_scratch_release(&s2);
 		}
 	printf("# vector training passes: bit-identical to fx_decision on %d windows of %d uses "
-	       "(H 32, 12, 8; %d weight sets need the int64 gate sums, %d summed gate gradients "
+	       "(H 32, 12, 8; recurrent width H and 5, the latter equal to all H columns read; "
+	       "%d weight sets need the int64 gate sums, %d summed gate gradients "
 	       "beyond int32)\n", checked, USES, fallback, wide);
 	assert_true(fallback > 0 && wide > 0);
 }
