@@ -229,20 +229,20 @@ static __always_inline __s16 interp_q12(const __s32 *tab, __s16 x)
  * max(x + 32768, 0) (a few instructions fewer than sat16, the cast and the
  * index apart)
  */
-static __always_inline __u32 sat_idx(__s64 v)
+static __always_inline __u64 sat_idx(__s64 v)
 {
 	__s64 x = (v + 2048) >> 12, hi = x - 32767;
 
 	x -= hi & ~(hi >> 63);		/* min(x, 32767) */
 	x += 32768;
 	x -= x & (x >> 63);		/* max(x, 0) */
-	return bound((__u32)x, 65535);
+	return bound((__u64)x, 65535);	/* 64-bit: no zero extension where it indexes */
 }
 
 /* act_idx - interp_q12() of the value at index i (sat_idx()) from a struct lb_act table */
-static __always_inline __s32 act_idx(const __u16 *tab, __u32 i)
+static __always_inline __s64 act_idx(const __u16 *tab, __u64 i)
 {
-	return (__s32)tab[i] - 32768;
+	return (__s64)tab[i] - 32768;
 }
 
 static __always_inline __s16 norm_apply(const struct lb_model *m, int f, __s16 raw)
@@ -650,22 +650,28 @@ static __always_inline __u32 ep_flags(const __s16 *f)
  * exact sum, taken apart from its pair.
  */
 static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a,
-				      struct scratch *s, int tt, int hs, int jj, __s16 cold,
+				      struct scratch *s, __u64 tt, __u64 hs, __u64 jj, __s16 cold,
 				      __s16 *cout, __s16 *hout)
 {
 	int k;
-	int xc = bound(s->xcomb[tt], 63);
+	__u64 xc = bound((__u64)s->xcomb[tt], 63);
 	/* the bias and the flags' terms (xbin), then the four other features */
 	__s64 a_if = m->xbin[xc][jj][0], a_go = m->xbin[xc][jj][1], pi, pf, pg, po, c;
-	__s64 x1 = s->x[tt][1], x2 = s->x[tt][2], x5 = s->x[tt][5], x8 = s->x[tt][8];
-	__s32 ig, fg, gg, og;
-	__u32 ci;
+	__s64 ig, fg, gg, og;
+	__u64 ci;
 	__s16 cn, tc;
 
-	a_if += m->pwx[jj][1][0] * x1 + m->pwx[jj][2][0] * x2 + m->pwx[jj][5][0] * x5 +
-		m->pwx[jj][8][0] * x8;
-	a_go += m->pwx[jj][1][1] * x1 + m->pwx[jj][2][1] * x2 + m->pwx[jj][5][1] * x5 +
-		m->pwx[jj][8][1] * x8;
+	/* each input loaded once for both sums, the sums in order (in_order()) */
+#pragma unroll
+	for (int f = 0; f < 4; f++) {
+		const int xf[4] = { 1, 2, 5, 8 };
+		__s64 xv = s->x[tt][xf[f]];
+
+		a_if += m->pwx[jj][xf[f]][0] * xv;
+		a_go += m->pwx[jj][xf[f]][1] * xv;
+		in_order(a_if);
+		in_order(a_go);
+	}
 	/* the recurrent columns, h[0..R-1], in chunks as in lstm_step */
 	for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 		if (kc >= 16 * rec16)
@@ -712,7 +718,7 @@ static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a
 	fg = act_idx(a->sig, sat_idx(pf));
 	gg = act_idx(a->tanh, sat_idx(pg));
 	og = act_idx(a->sig, sat_idx(po));
-	c = (__s64)fg * cold + (__s64)ig * gg;
+	c = fg * cold + ig * gg;
 	ci = sat_idx(c);
 	cn = (__s16)((__s32)ci - 32768);
 	tc = act_idx(a->tanh, ci);
@@ -724,7 +730,8 @@ static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a
 static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a,
 				      struct scratch *s, int t, int src, int dst, int j)
 {
-	int tt = bound(t, 15), hs = bound(src, 1), hd = bound(dst, 1), jj = bound(j, 63);
+	__u64 tt = bound((__u64)(__u32)t, 15), hs = bound((__u64)(__u32)src, 1);
+	__u64 hd = bound((__u64)(__u32)dst, 1), jj = bound((__u64)(__u32)j, 63);
 	__s16 cn, hn;
 
 	unit_core(m, a, s, tt, hs, jj, s->c[hs][jj], &cn, &hn);
@@ -740,7 +747,7 @@ static __always_inline void unit_pair(struct lb_model *m, const struct lb_act *a
 static __always_inline void unit_task(struct lb_model *m, const struct lb_act *a,
 				      struct scratch *s, struct lb_task *tk, int j)
 {
-	int jj = bound(j, 63);
+	__u64 jj = bound((__u64)(__u32)j, 63);
 
 	unit_core(m, a, s, 0, 0, jj, tk->enc_c[jj], &tk->enc_c[jj], &tk->enc_h[jj]);
 }
