@@ -80,6 +80,8 @@ const volatile int fault_verifier = 0;
 const volatile int rec16 = LB_H_MAX / 16;
 const volatile int rec4 = 0;
 const volatile int rec1 = 0;
+/* the paired step's groups of 4 recurrent columns, (R + 3) / 4 (1 .. LB_H_MAX / 4) */
+const volatile int rec_g4 = LB_H_MAX / 4;
 
 __u64 lost_flags = 0;			/* LB_UNC_* seen so far */
 
@@ -642,6 +644,19 @@ static __always_inline __u32 ep_flags(const __s16 *f)
 	       flag(f[7]) << 4 | flag(f[9]) << 5;
 }
 
+/* column k of the recurrent products of unit_core() (its wh, h, a_if, a_go) */
+#define REC_COL(k)                                         \
+	do {                                               \
+		__s64 hk = h[k];                           \
+                                                           \
+		a_if += wh[k][0] * hk;                     \
+		a_go += wh[k][1] * hk;                     \
+		in_order(a_if);                            \
+		in_order(a_go);                            \
+	} while (0)
+#define REC_COLS4(k) \
+	do { REC_COL(k); REC_COL((k) + 1); REC_COL((k) + 2); REC_COL((k) + 3); } while (0)
+
 /*
  * lstm_step with the rows in pairs (lb_model's pair), unit j of step t:
  * its four gates from two lane-pair sums, two products per multiply, each
@@ -653,11 +668,11 @@ static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a
 				      struct scratch *s, __u64 tt, __u64 hs, __u64 jj, __s16 cold,
 				      __s16 *cout, __s16 *hout)
 {
-	int k;
 	__u64 xc = bound((__u64)s->xcomb[tt], 63);
 	/* the bias and the flags' terms (xbin), then the four other features */
 	__s64 a_if = m->xbin[xc][jj][0], a_go = m->xbin[xc][jj][1], pi, pf, pg, po, c;
 	__s64 ig, fg, gg, og;
+	const __s64 (*wh)[2], *h;
 	__u64 ci;
 	__s16 cn, tc;
 
@@ -672,43 +687,34 @@ static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a
 		in_order(a_if);
 		in_order(a_go);
 	}
-	/* the recurrent columns, h[0..R-1], in chunks as in lstm_step */
-	for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-		if (kc >= 16 * rec16)
-			break;
-#pragma unroll
-		for (k = kc; k < kc + 16; k++) {
-			__s64 hk = s->h[hs][k];
-
-			a_if += m->pwh[jj][k][0] * hk;
-			a_go += m->pwh[jj][k][1] * hk;
-			in_order(a_if);
-			in_order(a_go);
-		}
-	}
-	for (int c4 = 0; c4 < 3; c4++) {
-		int kc = 16 * rec16 + 4 * c4;
-
-		if (c4 >= rec4)
-			break;
-#pragma unroll
-		for (k = kc; k < kc + 4; k++) {
-			int kk = bound(k, 63);
-			__s64 hk = s->h[hs][kk];
-
-			a_if += m->pwh[jj][kk][0] * hk;
-			a_go += m->pwh[jj][kk][1] * hk;
-		}
-	}
-	for (int c1 = 0; c1 < 3; c1++) {
-		int kk = bound(16 * rec16 + 4 * rec4 + c1, 63);
-		__s64 hk;
-
-		if (c1 >= rec1)
-			break;
-		hk = s->h[hs][kk];
-		a_if += m->pwh[jj][kk][0] * hk;
-		a_go += m->pwh[jj][kk][1] * hk;
+	/*
+	 * the recurrent columns h[0..4 rec_g4 - 1], the last group of four
+	 * first: one entry into straight-line code, a constant's compares,
+	 * not a loop's bound and counter (the columns past R add 0: their
+	 * weights are 0, their h the task's or 0)
+	 */
+	/* the rows' and h's bases in registers: not computed again at each case */
+	wh = m->pwh[jj];
+	h = s->h[hs];
+	asm volatile("" : "+r"(wh), "+r"(h));
+	switch (rec_g4) {
+	default:
+	case 16: REC_COLS4(60); /* fall through */
+	case 15: REC_COLS4(56); /* fall through */
+	case 14: REC_COLS4(52); /* fall through */
+	case 13: REC_COLS4(48); /* fall through */
+	case 12: REC_COLS4(44); /* fall through */
+	case 11: REC_COLS4(40); /* fall through */
+	case 10: REC_COLS4(36); /* fall through */
+	case 9: REC_COLS4(32); /* fall through */
+	case 8: REC_COLS4(28); /* fall through */
+	case 7: REC_COLS4(24); /* fall through */
+	case 6: REC_COLS4(20); /* fall through */
+	case 5: REC_COLS4(16); /* fall through */
+	case 4: REC_COLS4(12); /* fall through */
+	case 3: REC_COLS4(8); /* fall through */
+	case 2: REC_COLS4(4); /* fall through */
+	case 1: REC_COLS4(0);
 	}
 	pi = lane_lo(a_if);
 	pf = (a_if - pi) >> 32;
