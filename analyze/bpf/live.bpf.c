@@ -1764,6 +1764,28 @@ __noinline int cand_rank(struct lb_model *m, struct scratch *sc, const struct lb
 	return 0;
 }
 
+/* the queue entries a decision reads in plain loops before bpf_for's */
+#define LB_QFAST 8
+
+/* decide()'s first pass, entry i (< LB_QMAX): the queue alone (each entry's queued_ts) */
+static __always_inline void scan_queued(struct scratch *s, const struct lb_cpu *c, int i,
+					__s32 prev_pid, __s32 next_pid)
+{
+	__s32 pid = c->q[i];
+	__u64 qts = c->qts[i];
+
+	if (pid == prev_pid)
+		return;
+	s->d.nc++;
+	s->d.cand_sum += pid;
+	if (pid == next_pid)
+		s->d.covered = 1;
+	if (qts < s->d.old_qts || (qts == s->d.old_qts && pid < s->d.old_pid)) {
+		s->d.old_qts = qts;
+		s->d.old_pid = pid;
+	}
+}
+
 /*
  * feat_decision + the model + the baselines: the switch on cpu from prev_pid
  * to next_pid at now, before it is applied.  Returns the model's pick (-1:
@@ -1818,33 +1840,36 @@ __noinline int decide(__s32 cpu, __s32 prev_pid, __s32 next_pid, __u64 now,
 	 */
 	s->d.fast = 1;
 	s->d.redo = 0;
-	bpf_for(i, 0, LB_QMAX) {
-		__s32 pid;
-		__u64 qts;
-		int ii = bound(i, 511);
-
+	/*
+	 * The first LB_QFAST entries in plain bounded loops (no kfunc call a
+	 * step, as bpf_for's iterator makes), the rest, rare, in bpf_for
+	 */
+	for (i = 0; i < LB_QFAST; i++) {
 		if (i >= (int)nq)
 			break;
-		pid = c->q[ii];
-		qts = c->qts[ii];
-		if (pid == prev_pid)
-			continue;
-		s->d.nc++;
-		s->d.cand_sum += pid;
-		if (pid == next_pid)
-			s->d.covered = 1;
-		if (qts < s->d.old_qts || (qts == s->d.old_qts && pid < s->d.old_pid)) {
-			s->d.old_qts = qts;
-			s->d.old_pid = pid;
+		scan_queued(s, c, i, prev_pid, next_pid);
+	}
+	if (nq > LB_QFAST) {
+		bpf_for(i, LB_QFAST, LB_QMAX) {
+			if (i >= (int)nq)
+				break;
+			scan_queued(s, c, bound(i, 511), prev_pid, next_pid);
 		}
 	}
 	rank_reset(&s->model);
 	rank_reset(&s->lq);
 	rank_reset(&s->lrr);
-	bpf_for(i, 0, LB_QMAX) {
+	for (i = 0; i < LB_QFAST; i++) {
 		if (i >= (int)nq)
 			break;
 		cand_rank(m, s, c, n, i);
+	}
+	if (nq > LB_QFAST) {
+		bpf_for(i, LB_QFAST, LB_QMAX) {
+			if (i >= (int)nq)
+				break;
+			cand_rank(m, s, c, n, i);
+		}
 	}
 	if (s->d.redo) {
 		s->d.fast = 0;
