@@ -813,22 +813,43 @@ __noinline int lstm_step_task(struct lb_model *m, const struct lb_act *a, struct
 static __always_inline void hw_pairs(const struct lb_model *m, struct lb_task *t,
 				     const __s16 *h16, const __s64 *h64, int H, int M)
 {
-	for (int i = 0; i < LB_M_MAX / 2; i++) {	/* a plain loop: no call a step */
-		int pi = bound(i, 31);
-		__s64 acc = m->pb1[pi];
+	/*
+	 * four pairs at a time, each column of h loaded once for the four
+	 * (plain loops: no call a step); the pairs past M / 2 in the last
+	 * four are zero (pb1 and pw1h) and read by nothing
+	 */
+	for (int i = 0; i < LB_M_MAX / 2; i += 4) {
+		__u64 pi = bound((__u64)i, 31);
+		const __s64 *w = m->pw1h[pi];
+		__s64 a0, a1, a2, a3;
 
 		if (2 * i >= M)
 			break;
+		a0 = m->pb1[pi];
+		a1 = m->pb1[pi + 1];
+		a2 = m->pb1[pi + 2];
+		a3 = m->pb1[pi + 3];
 		for (int kc = 0; kc < LB_H_MAX; kc += 16) {
 			if (kc >= H)
 				break;
 #pragma unroll
 			for (int j = kc; j < kc + 16; j++) {
-				acc += m->pw1h[pi][j] * (h16 ? h16[j] : h64[j]);
-				in_order(acc);
+				__s64 hj = h16 ? h16[j] : h64[j];
+
+				a0 += w[j] * hj;
+				a1 += w[LB_H_MAX + j] * hj;
+				a2 += w[2 * LB_H_MAX + j] * hj;
+				a3 += w[3 * LB_H_MAX + j] * hj;
+				in_order(a0);
+				in_order(a1);
+				in_order(a2);
+				in_order(a3);
 			}
 		}
-		t->hw[pi] = acc;
+		t->hw[pi] = a0;
+		t->hw[pi + 1] = a1;
+		t->hw[pi + 2] = a2;
+		t->hw[pi + 3] = a3;
 	}
 }
 
