@@ -525,9 +525,11 @@ static __always_inline void cpu_windows(struct scratch *sc, __u64 now)
 
 /*
  * feat_cpu_time for the last CPU_SHORT_NS and CPU_LONG_NS into sc->d.short_ns,
- * long_ns, in the windows cpu_windows() set for now
+ * long_ns, in the windows cpu_windows() set for now (inlined into the candidate's
+ * pass: with the running sums there is no loop left to verify once, and the
+ * call cost more than the two windows)
  */
-__noinline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
+static __always_inline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
 {
 	struct decision *d;
 
