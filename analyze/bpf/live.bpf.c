@@ -525,9 +525,7 @@ static __always_inline void cpu_windows(struct scratch *sc, __u64 now)
 
 /*
  * feat_cpu_time for the last CPU_SHORT_NS and CPU_LONG_NS into sc->d.short_ns,
- * long_ns, in the windows cpu_windows() set for now (inlined into the candidate's
- * pass: with the running sums there is no loop left to verify once, and the
- * call cost more than the two windows)
+ * long_ns, in the windows cpu_windows() set for now
  */
 static __always_inline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
 {
@@ -1252,13 +1250,20 @@ static __always_inline int queue_add(__s32 cpu, __s32 pid, __u64 ts)
 	return ret;
 }
 
-__noinline int dequeue(struct lb_task *t)
+__noinline int dequeue_queued(struct lb_task *t)
 {
 	if (!t || t->st != LB_QUEUED)
 		return 0;
 	t->st = LB_UNKNOWN;
 	queue_del(t->cpu, t->pid);
 	return 0;
+}
+
+/* dequeue - t off its CPU's queue if it is queued (the call only then: most are not) */
+static __always_inline void dequeue(struct lb_task *t)
+{
+	if (t && t->st == LB_QUEUED)
+		dequeue_queued(t);
 }
 
 __noinline int enqueue(struct lb_task *t, __s32 cpu, __u64 ts)
@@ -1494,7 +1499,7 @@ struct wake_args {
 	__s32 common_pid, pid, prio, target, kind, type;
 };
 
-__noinline int wakeup(const struct wake_args *a)
+static __always_inline int wakeup(const struct wake_args *a)
 {
 	struct lb_task *t;
 	__s32 common_pid, pid, prio, target, kind, type;
