@@ -525,7 +525,9 @@ static __always_inline void cpu_windows(struct scratch *sc, __u64 now)
 
 /*
  * feat_cpu_time for the last CPU_SHORT_NS and CPU_LONG_NS into sc->d.short_ns,
- * long_ns, in the windows cpu_windows() set for now
+ * long_ns, in the windows cpu_windows() set for now (inlined into the candidate's
+ * pass: with the running sums there is no loop left to verify once, and the
+ * call cost more than the two windows)
  */
 static __always_inline int cpu_times(const struct lb_task *t, __u64 now, struct scratch *sc)
 {
@@ -1167,30 +1169,40 @@ static __always_inline void foreign_end(__s32 other)
 	__sync_fetch_and_add(&o->mig_busy, -1);
 }
 
-static __noinline struct lb_task *task_get(__s32 pid, __s32 prio)
+/* task_new - a record for pid, from the template (task_get()'s slow path) */
+static __noinline struct lb_task *task_new(__s32 pid, __s32 prio)
 {
-	struct lb_task *t = bpf_map_lookup_elem(&tasks, &pid);
+	struct lb_task *tmpl, *t;
 	__u32 zero = 0;
 
-	if (!t) {
-		struct lb_task *tmpl = bpf_map_lookup_elem(&task_tmpl, &zero);
+	tmpl = bpf_map_lookup_elem(&task_tmpl, &zero);
+	if (!tmpl)
+		return NULL;
+	if (bpf_map_update_elem(&tasks, &pid, tmpl, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&tasks, &pid)) {
+		struct lb_counters *n = ctrs();
 
-		if (!tmpl)
-			return NULL;
-		if (bpf_map_update_elem(&tasks, &pid, tmpl, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&tasks, &pid)) {
-			struct lb_counters *n = ctrs();
-
-			__sync_fetch_and_or(&lost_flags, LB_UNC_TASKS_FULL);
-			if (n)
-				n->tasks_full++;
-			return NULL;
-		}
-		t = bpf_map_lookup_elem(&tasks, &pid);
-		if (!t)
-			return NULL;
-		t->pid = pid;
+		__sync_fetch_and_or(&lost_flags, LB_UNC_TASKS_FULL);
+		if (n)
+			n->tasks_full++;
+		return NULL;
 	}
+	t = bpf_map_lookup_elem(&tasks, &pid);
+	if (!t)
+		return NULL;
+	t->pid = pid;
+	if (prio >= 0)
+		t->prio = prio;
+	return t;
+}
+
+/* task_get - pid's record, made if it has none (prio >= 0: its new prio); inline but for that */
+static __always_inline struct lb_task *task_get(__s32 pid, __s32 prio)
+{
+	struct lb_task *t = bpf_map_lookup_elem(&tasks, &pid);
+
+	if (!t)
+		return task_new(pid, prio);
 	if (prio >= 0)
 		t->prio = prio;
 	return t;
@@ -2058,7 +2070,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		__sync_fetch_and_or(&lost_flags, LB_UNC_CPU);
 		goto out;
 	}
-	repair(cpu, prev_pid, ts);
+	/* repair()'s first test inline: prev is nearly always the CPU's curr */
+	if (self && prev_pid >= 0 && self->curr != prev_pid)
+		repair(cpu, prev_pid, ts);
 	if (next_pid > 0) {
 		struct lb_counters *n = ctrs();
 		__u64 enc0 = n ? n->encode_ns : 0;
