@@ -181,6 +181,11 @@ void lstm_net_init_q12(const struct lstm_net *net, q3_12_t *w, uint64_t seed);
  * leaves those weights at zero under Adam, fixed or float
  */
 void lstm_net_zero_unrecurrent(const struct lstm_net *net, void *v, size_t size);
+/*
+ * lstm_net_unrecurrent_set - 1 if a value of v in the columns R..H-1 of W_h
+ * has a bit set (a checkpoint's optimizer state there is all-zero bits)
+ */
+int lstm_net_unrecurrent_set(const struct lstm_net *net, const void *v, size_t size);
 
 /*
  * struct lstm_norm - input normalisation, computed in integers on the

@@ -126,6 +126,23 @@ void lstm_net_zero_unrecurrent(const struct lstm_net *net, void *v, size_t size)
 		memset(wh + ((size_t)r * H + R) * size, 0, (size_t)(H - R) * size);
 }
 
+int lstm_net_unrecurrent_set(const struct lstm_net *net, const void *v, size_t size)
+{
+	int H = net->sh.H, R = net->sh.R;
+	const char *wh = (const char *)v + net->off[LT_WH] * size;
+
+	if (R >= H || !net->rows[LT_WH])
+		return 0;
+	for (int r = 0; r < 4 * H; r++) {
+		const char *p = wh + ((size_t)r * H + R) * size;
+
+		for (size_t i = 0; i < (size_t)(H - R) * size; i++)
+			if (p[i])
+				return 1;
+	}
+	return 0;
+}
+
 void lstm_norm_fit(struct lstm_norm *nm, int f, const int16_t *rows, uint64_t n, int stride,
 		   int col)
 {

@@ -1357,6 +1357,22 @@ static int resume(struct trainer *tr, int *start_epoch)
 		lstm_model_release(&old);
 		goto out;
 	}
+	/*
+	 * no gradient reaches W_h's columns past the recurrent width, so their
+	 * optimizer state is zero; one that is not would move their weights
+	 * (the model written then could not be read)
+	 */
+	if (lstm_net_unrecurrent_set(tr->net, f->ckpt_master, tr->fixed ? sizeof(q3_28_t) :
+				     sizeof(double)) ||
+	    lstm_net_unrecurrent_set(tr->net, f->ckpt_m, tr->fixed ? sizeof(q7_24_t) :
+				     sizeof(double)) ||
+	    lstm_net_unrecurrent_set(tr->net, f->ckpt_v, tr->fixed ? sizeof(int64_t) :
+				     sizeof(double))) {
+		error("cannot resume from '%s': its checkpoint is not zero in lstm/w_h's columns "
+		      "past the recurrent width %d", o->out, tr->net->sh.R);
+		lstm_model_release(&old);
+		goto out;
+	}
 	tr->model.norm = old.norm;
 	if (tr->fixed) {
 		memcpy(tr->best_wq, old.wq, P * sizeof(q3_12_t));

@@ -94,4 +94,27 @@ test_expect_success 'a non-zero column beyond R, or R out of range: refused in o
 	test_one_line_error err "recurrent = 9 out of range 1..8"
 '
 
+# crafted: the checkpoint's optimizer state beyond R made non-zero (the flat
+# parameter vector starts with w_x, then w_h): resuming would move those
+# weights and write a model that cannot be read
+test_expect_success 'a checkpoint not zero beyond R: --resume refused in one line, file kept' '
+	cp r3t2.h5 badck.h5 &&
+	"$PY" - badck.h5 <<-\EOP &&
+	import sys, h5py, numpy as np
+	f = h5py.File(sys.argv[1], "r+")
+	o = f["weights/lstm/w_x"].size + 2 * 8 + 5	# w_h[2][5]
+	m = f["ckpt/adam_m"]
+	a = np.asarray(m)
+	a[o] = 1 << 20
+	m[...] = a
+	f.close()
+	EOP
+	cp badck.h5 badck.orig &&
+	test_must_fail schedcast train -q --resume --encoder stateful --hidden 8 --head 8 \
+		--epochs 2 --linear-epochs 1 --seed 3 --threads 2 -o badck.h5 w.h5 2>err &&
+	test_one_line_error err "its checkpoint is not zero in lstm/w_h" &&
+	grep -q "badck.h5.*columns past the recurrent width 3" err &&
+	cmp badck.h5 badck.orig
+'
+
 test_done
