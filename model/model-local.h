@@ -411,7 +411,8 @@ struct lstm_model {
 	char **vocab;		/* (V), sequence mode */
 	int64_t gate_lx, gate_lh, gate_lb;	/* fixed: lstm_net_gate_bounds() */
 	int head_i32;		/* fixed: lstm_net_head_i32_safe() */
-	int16_t *wpack;		/* fixed: ((I+R+1)/2, 4H, 2) [W_x W_h[:, 0:R]] in pairs of columns, Q3.12 */
+	/* fixed: ((I+R+1)/2, 4H, 2) [W_x W_h[:, 0:R]] in pairs of columns, Q3.12 */
+	int16_t *wpack;
 };
 
 /*
