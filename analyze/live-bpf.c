@@ -965,8 +965,6 @@ static int load(struct live_bpf **out, const struct ana_kernel_opts *o, int R)
 		return error_errno("cannot size the in-kernel predictor's ring buffer");
 	}
 	/* the step reads the recurrent width's columns only (the verifier's constants) */
-	lb_rec_chunks(R, (int *)&skel->rodata->rec16, (int *)&skel->rodata->rec4,
-		      (int *)&skel->rodata->rec1);
 	skel->rodata->rec_g4 = (R + 3) / 4;
 	/* the tests' way to a real verifier refusal (see fault_verifier in live.bpf.c) */
 	fault = getenv("SCHEDCAST_BPF_FAULT");

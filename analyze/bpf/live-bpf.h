@@ -199,19 +199,6 @@ struct lb_model {
 	__u64 chance_q32[LB_QMAX + 1][2];
 };
 
-/*
- * The recurrent columns a step reads (the program's rodata rec16, rec4,
- * rec1, set by the loader): rec16 chunks of 16, then rec4 of 4, then rec1
- * single columns, that is h[0..R-1] of a model of recurrent width R (train
- * --recurrent); the columns past R are zero in wh and pwh.
- */
-static inline void lb_rec_chunks(int R, int *rec16, int *rec4, int *rec1)
-{
-	*rec16 = R / 16;
-	*rec4 = R % 16 / 4;
-	*rec1 = R % 4;
-}
-
 /* the episode features that are flags (0 or ONE; the first is 0 in padding) */
 #define LB_E_FLAGS { 0, 3, 4, 6, 7, 9 }
 

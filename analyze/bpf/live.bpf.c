@@ -71,17 +71,40 @@ const volatile int time_parts = 0;
  */
 const volatile int fault_verifier = 0;
 /*
- * The recurrent columns a step reads (lb_rec_chunks()): rec16 chunks of 16
- * columns, then rec4 of 4, then rec1 single ones.  Constants to the
- * verifier, which then follows the one path through the chunk loops (a
- * bound read from the model map would fork its states at every chunk).
- * The default reads all LB_H_MAX.
+ * The recurrent columns a step reads, in groups of four: (R + 3) / 4 for a
+ * model of recurrent width R (1 .. LB_H_MAX / 4; the default reads all
+ * LB_H_MAX).  A constant to the verifier, which then follows the one path
+ * through REC_SWITCH (a bound read from the model map would fork its
+ * states at every group).
  */
-const volatile int rec16 = LB_H_MAX / 16;
-const volatile int rec4 = 0;
-const volatile int rec1 = 0;
-/* the paired step's groups of 4 recurrent columns, (R + 3) / 4 (1 .. LB_H_MAX / 4) */
 const volatile int rec_g4 = LB_H_MAX / 4;
+
+/*
+ * REC_SWITCH - COLS4(k) for k = 4 (rec_g4 - 1), ..., 4, 0: the recurrent
+ * columns h[0..4 rec_g4 - 1] as one entry into straight-line code, a
+ * constant's compares, not a loop's bound and counter.  The columns past R
+ * add 0: their weights are 0 (wh, pwh), their h finite.
+ */
+#define REC_SWITCH(COLS4)                                                           \
+	switch (rec_g4) {                                                           \
+	default:                                                                    \
+	case 16: COLS4(60); __attribute__((fallthrough));                           \
+	case 15: COLS4(56); __attribute__((fallthrough));                           \
+	case 14: COLS4(52); __attribute__((fallthrough));                           \
+	case 13: COLS4(48); __attribute__((fallthrough));                           \
+	case 12: COLS4(44); __attribute__((fallthrough));                           \
+	case 11: COLS4(40); __attribute__((fallthrough));                           \
+	case 10: COLS4(36); __attribute__((fallthrough));                           \
+	case 9: COLS4(32); __attribute__((fallthrough));                            \
+	case 8: COLS4(28); __attribute__((fallthrough));                            \
+	case 7: COLS4(24); __attribute__((fallthrough));                            \
+	case 6: COLS4(20); __attribute__((fallthrough));                            \
+	case 5: COLS4(16); __attribute__((fallthrough));                            \
+	case 4: COLS4(12); __attribute__((fallthrough));                            \
+	case 3: COLS4(8); __attribute__((fallthrough));                             \
+	case 2: COLS4(4); __attribute__((fallthrough));                             \
+	case 1: COLS4(0);                                                           \
+	}
 
 __u64 lost_flags = 0;			/* LB_UNC_* seen so far */
 
@@ -559,6 +582,15 @@ struct enc_ctx {
  * One LSTM step (lstm_cell_forward) from s->h[cur], s->c[cur] into the
  * other buffers, input s->x[t].
  */
+/* column k, and k..k+3, of lstm_step's recurrent products (its wr, h, acc) */
+#define STEP_COL(k)                                                                 \
+	do {                                                                        \
+		acc += wr[k] * h[k];                                                \
+		in_order(acc);                                                      \
+	} while (0)
+#define STEP_COLS4(k) \
+	do { STEP_COL(k); STEP_COL((k) + 1); STEP_COL((k) + 2); STEP_COL((k) + 3); } while (0)
+
 __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 {
 	int H, j, k, src = cur, dst;
@@ -579,36 +611,20 @@ __noinline int lstm_step(struct lb_model *m, struct scratch *s, int t, int cur)
 		for (int g = 0; g < 4; g++) {
 			int r = g * LB_H_MAX + jj;
 			__s64 acc = (__s64)m->b[r] * 4096;
+			const __s64 *h = s->h[hs];
+			const __s64 *wr = m->wh[r];
 			__s16 pre;
 
 #pragma unroll
 			for (k = 0; k < LB_E; k++)
 				acc += m->wx[r][k] * s->x[tt][k];
-			/* the recurrent columns, h[0..R-1], in chunks (rec16, rec4,
-			   rec1): few branches */
-			for (int kc = 0; kc < LB_H_MAX; kc += 16) {
-				if (kc >= 16 * rec16)
-					break;
-#pragma unroll
-				for (k = kc; k < kc + 16; k++)
-					acc += m->wh[r][k] * s->h[hs][k];
-			}
-			for (int c4 = 0; c4 < 3; c4++) {
-				int kc = 16 * rec16 + 4 * c4;
-
-				if (c4 >= rec4)
-					break;
-#pragma unroll
-				for (k = kc; k < kc + 4; k++)
-					acc += m->wh[r][bound(k, 63)] * s->h[hs][bound(k, 63)];
-			}
-			for (int c1 = 0; c1 < 3; c1++) {
-				int kk = bound(16 * rec16 + 4 * rec4 + c1, 63);
-
-				if (c1 >= rec1)
-					break;
-				acc += m->wh[r][kk] * s->h[hs][kk];
-			}
+			/*
+			 * the recurrent columns, h[0..R-1] (REC_SWITCH); the bases
+			 * opaque, or clang keeps h's loads across the four gates
+			 * (past BPF's stack)
+			 */
+			asm volatile("" : "+r"(wr), "+r"(h));
+			REC_SWITCH(STEP_COLS4);
 			pre = sat16(rshift_round(acc, 12));
 			s->gate[r] = g == 2 ? interp_q12(m->tanh_tab, pre) :
 					      interp_q12(m->sig_tab, pre);
@@ -690,34 +706,13 @@ static __always_inline void unit_core(struct lb_model *m, const struct lb_act *a
 		in_order(a_go);
 	}
 	/*
-	 * the recurrent columns h[0..4 rec_g4 - 1], the last group of four
-	 * first: one entry into straight-line code, a constant's compares,
-	 * not a loop's bound and counter (the columns past R add 0: their
-	 * weights are 0, their h the task's or 0)
+	 * the recurrent columns h[0..R-1] (REC_SWITCH), the rows' and h's
+	 * bases in registers: not computed again at each case
 	 */
-	/* the rows' and h's bases in registers: not computed again at each case */
 	wh = m->pwh[jj];
 	h = s->h[hs];
 	asm volatile("" : "+r"(wh), "+r"(h));
-	switch (rec_g4) {
-	default:
-	case 16: REC_COLS4(60); /* fall through */
-	case 15: REC_COLS4(56); /* fall through */
-	case 14: REC_COLS4(52); /* fall through */
-	case 13: REC_COLS4(48); /* fall through */
-	case 12: REC_COLS4(44); /* fall through */
-	case 11: REC_COLS4(40); /* fall through */
-	case 10: REC_COLS4(36); /* fall through */
-	case 9: REC_COLS4(32); /* fall through */
-	case 8: REC_COLS4(28); /* fall through */
-	case 7: REC_COLS4(24); /* fall through */
-	case 6: REC_COLS4(20); /* fall through */
-	case 5: REC_COLS4(16); /* fall through */
-	case 4: REC_COLS4(12); /* fall through */
-	case 3: REC_COLS4(8); /* fall through */
-	case 2: REC_COLS4(4); /* fall through */
-	case 1: REC_COLS4(0);
-	}
+	REC_SWITCH(REC_COLS4);
 	pi = lane_lo(a_if);
 	pf = (a_if - pi) >> 32;
 	pg = lane_lo(a_go);
@@ -958,12 +953,9 @@ __noinline int enc_step(struct lb_model *m, struct scratch *s, struct lb_task *t
 			s->x[0][j] = norm_apply(m, j, t->ep[slot][j]);
 	}
 	s->xcomb[0] = ep_flags(t->ep[slot]);
-	/*
-	 * Of h the recurrent width's units alone, all the step reads (rec16,
-	 * rec4, rec1), in fours
-	 */
+	/* of h the units the step reads alone (REC_SWITCH's groups of four) */
 	for (j = 0; j < LB_H_MAX; j += 4) {
-		if (j >= 16 * rec16 + 4 * rec4 + rec1)
+		if (j >= 4 * rec_g4)
 			break;
 #pragma unroll
 		for (int u = j; u < j + 4; u++)

@@ -225,10 +225,10 @@ test_expect_success 'a stateful model: one step per completed episode, predictio
 	grep -q "encoder (stateful): [0-9]* steps (one per completed episode)" out
 '
 
-# train --recurrent R: the step reads R columns of W_h, 16 at a time, then 4
-# at a time, then one by one (R = 3: three single ones; R = 21: one of each);
-# a windowed model with a wide input row takes the unpaired step, which reads
-# them the same way
+# train --recurrent R: the step reads the columns of W_h in groups of four up
+# to R (R = 3: one group, its last column zero; R = 21: six groups, three
+# zero columns); a windowed model with a wide input row takes the unpaired
+# step, which reads them the same way
 test_expect_success 'a recurrent width under H: the same predictions as userspace, paired or not' '
 	schedcast train -q -o r3.h5 --epochs 1 --hidden 7 --recurrent 3 --encoder stateful \
 		--linear-epochs 0 w.h5 >/dev/null &&
