@@ -425,6 +425,14 @@ static uint64_t job_correct(const struct trainer *tr)
 
 /* ---- setup ------------------------------------------------------------------- */
 
+/* key_hash - the hash of candidate c's key in the stateful store, (task, episodes) */
+static uint64_t key_hash(const struct ds_candidate *c)
+{
+	uint64_t h = (((uint64_t)c->task << 32 | c->n_ep) + 1) * 0x9e3779b97f4a7c15ULL;
+
+	return h ^ h >> 29;
+}
+
 /*
  * block_windows - the distinct windows among block b's candidates: equal
  * raw windows (K, E) count once, and so (stateful) do candidates of the same
@@ -451,10 +459,9 @@ static uint32_t block_windows(const struct trainer *tr, const struct ds_windows_
 		memset(*ht, 0, (mask + 1) * sizeof(**ht));
 		for (uint64_t i = 0; i < b->n_cand; i++) {
 			const struct ds_candidate *c = &b->cand[i];
-			uint64_t h = by_key ? ((uint64_t)c->task << 32 | c->n_ep) * 0x9e3779b97f4a7c15ULL
-					    : fx_window_hash(b->window + i * KE, KE);
+			uint64_t h = by_key ? key_hash(c) : fx_window_hash(b->window + i * KE, KE);
 
-			for (uint64_t j = (h ^ h >> 29) & mask;; j = (j + 1) & mask) {
+			for (uint64_t j = h & mask;; j = (j + 1) & mask) {
 				uint32_t e = (*ht)[j];
 				const struct ds_candidate *o = &b->cand[e ? e - 1 : 0];
 
@@ -824,11 +831,8 @@ static int key_add(struct trainer *tr, const struct ds_candidate *c, const int16
 	const struct lstm_norm *nm = &tr->model.norm;
 	int K = tr->net->sh.K, E = tr->net->sh.E, H = tr->net->sh.H;
 	size_t KE = (size_t)K * E, H2 = 2 * (size_t)H;
-	uint64_t key = (uint64_t)c->task << 32 | c->n_ep;
-	uint64_t h = (key + 1) * 0x9e3779b97f4a7c15ULL;
+	uint64_t key = (uint64_t)c->task << 32 | c->n_ep, h = key_hash(c);
 	q3_12_t *x;
-
-	h ^= h >> 29;
 
 	for (uint64_t i = h & tr->xw_mask;; i = (i + 1) & tr->xw_mask) {
 		uint32_t e = tr->xw_ht[i];
